@@ -1,0 +1,448 @@
+//! The [`Dialect`] trait: every way one database's SQL differs from another's, as a small hook
+//! with an ANSI default, plus a [`Capabilities`] sheet read by both the SQL renderer and the
+//! conformance suite.
+//!
+//! Implementations live in the `athanor-dialects` crate, one unit struct per database, overriding
+//! only what differs. Core calls the hooks; it never asks which database it is talking to.
+
+use crate::error::{DbError, Error, Result};
+use crate::schema::{ColumnDef, DefaultValue, TableDef};
+use crate::value::SqlType;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+/// A transaction isolation level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED`
+    ReadUncommitted,
+    /// `READ COMMITTED`
+    ReadCommitted,
+    /// `REPEATABLE READ`
+    RepeatableRead,
+    /// `SERIALIZABLE`
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// Every level, weakest first.
+    pub const ALL: [IsolationLevel; 4] = [
+        IsolationLevel::ReadUncommitted,
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::RepeatableRead,
+        IsolationLevel::Serializable,
+    ];
+
+    /// The SQL spelling: `REPEATABLE READ`.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+
+    /// Lower-case with underscores, for test names and URL options: `repeatable_read`.
+    pub fn as_snake(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+            IsolationLevel::ReadCommitted => "read_committed",
+            IsolationLevel::RepeatableRead => "repeatable_read",
+            IsolationLevel::Serializable => "serializable",
+        }
+    }
+
+    /// Parse `read committed`, `READ_COMMITTED`, `read-committed` …
+    pub fn parse(s: &str) -> Result<Self> {
+        let norm: String = s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_uppercase() }).collect();
+        IsolationLevel::ALL
+            .into_iter()
+            .find(|l| l.as_sql() == norm)
+            .ok_or_else(|| Error::config(format!("unknown isolation level {s:?}")))
+    }
+}
+
+impl fmt::Display for IsolationLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_sql())
+    }
+}
+
+/// How a transaction is begun.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level; `None` for the database's (or engine's) default.
+    pub isolation: Option<IsolationLevel>,
+    /// `READ ONLY`.
+    pub read_only: bool,
+}
+
+/// How the keys a database generates for an INSERT come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRecovery {
+    /// `INSERT … RETURNING key`, one row per inserted row, in order (SQLite ≥ 3.35, PostgreSQL).
+    Returning,
+    /// The connection's last-insert id is the key of the *first* row of a multi-row INSERT and the
+    /// others follow consecutively (MySQL/MariaDB with `innodb_autoinc_lock_mode` 0 or 1 and
+    /// `auto_increment_increment = 1`, which the backend checks at connect).
+    LastInsertIdConsecutive,
+}
+
+/// What a database can do. One literal per dialect (a field set twice does not compile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// How generated keys are recovered after an INSERT.
+    pub key_recovery: KeyRecovery,
+    /// `INSERT … VALUES (…), (…)` in one statement.
+    pub multi_row_insert: bool,
+    /// The most bound parameters one statement may carry.
+    pub max_bind_params: usize,
+    /// `SAVEPOINT` / `ROLLBACK TO SAVEPOINT` / `RELEASE SAVEPOINT`.
+    pub savepoints: bool,
+    /// DDL inside a transaction is rolled back with it.
+    pub transactional_ddl: bool,
+    /// The isolation levels the database accepts (weaker ones it silently upgrades are listed too).
+    pub isolation_levels: &'static [IsolationLevel],
+    /// The level a transaction gets when none is asked for.
+    pub default_isolation: IsolationLevel,
+    /// `READ ONLY` transactions.
+    pub read_only_transactions: bool,
+    /// CHECK constraints are enforced.
+    pub check_constraints: bool,
+    /// Foreign keys are enforced (SQLite: the backend turns `PRAGMA foreign_keys` on).
+    pub foreign_keys: bool,
+    /// Floating-point NaN can be stored and read back.
+    pub stores_nan: bool,
+    /// ±Infinity can be stored and read back.
+    pub stores_infinity: bool,
+    /// Text may contain the NUL character.
+    pub text_allows_nul: bool,
+    /// A unique or indexed text column needs a length (`VARCHAR(n)`); the default length used when
+    /// the model gives none.
+    pub indexed_text_length: Option<u32>,
+    /// `SELECT … FOR UPDATE` row locks.
+    pub select_for_update: bool,
+    /// Writers block writers on the same rows (row-level locks); `false` for database-level locks.
+    pub row_level_locking: bool,
+}
+
+/// SQL generation for one database. Every method has the ANSI behaviour by default; a dialect
+/// overrides only what differs, so the differences read as a list.
+pub trait Dialect: Send + Sync + fmt::Debug + 'static {
+    /// The dialect's name, as in error messages: `"sqlite"`, `"postgresql"`, `"mysql"`.
+    fn name(&self) -> &'static str;
+
+    /// The capability sheet.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// The character that opens and closes a quoted identifier (`"` by default, `` ` `` on MySQL).
+    fn quote_char(&self) -> char {
+        '"'
+    }
+
+    /// The longest identifier the database accepts, in bytes.
+    fn max_identifier_length(&self) -> usize {
+        63
+    }
+
+    /// Write `ident` quoted, doubling the quote character inside it. Empty identifiers, identifiers
+    /// containing NUL and over-long ones are refused with [`Error::InvalidRequest`].
+    fn write_identifier(&self, out: &mut String, ident: &str) -> Result<()> {
+        if ident.is_empty() || ident.contains('\0') {
+            return Err(Error::invalid_request(format!("invalid identifier {ident:?}: empty or contains NUL")));
+        }
+        if ident.len() > self.max_identifier_length() {
+            return Err(Error::invalid_request(format!(
+                "identifier {ident:?} is longer than {} bytes, the limit of {}",
+                self.max_identifier_length(),
+                self.name()
+            )));
+        }
+        let q = self.quote_char();
+        out.push(q);
+        for c in ident.chars() {
+            if c == q {
+                out.push(q);
+            }
+            out.push(c);
+        }
+        out.push(q);
+        Ok(())
+    }
+
+    /// Write the placeholder for the `n`-th parameter (1-based): `?` by default, `$n` on PostgreSQL.
+    fn write_placeholder(&self, out: &mut String, n: usize) {
+        let _ = n;
+        out.push('?');
+    }
+
+    /// The DDL type of a column (without NULL/NOT NULL).
+    fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
+        Ok(match col.sql_type {
+            SqlType::Bool => "BOOLEAN".into(),
+            SqlType::SmallInt => "SMALLINT".into(),
+            SqlType::Integer => "INTEGER".into(),
+            SqlType::BigInt => "BIGINT".into(),
+            SqlType::Real => "REAL".into(),
+            SqlType::Double => "DOUBLE PRECISION".into(),
+            SqlType::Text => match col.length {
+                Some(n) => format!("VARCHAR({n})").into(),
+                None => "TEXT".into(),
+            },
+            SqlType::Blob => "BLOB".into(),
+        })
+    }
+
+    /// What follows the type of an autoincrementing primary-key column (`GENERATED BY DEFAULT AS
+    /// IDENTITY` by default, `AUTO_INCREMENT` on MySQL, nothing on SQLite where an `INTEGER`
+    /// primary key is the rowid).
+    fn autoincrement_clause(&self) -> &'static str {
+        " GENERATED BY DEFAULT AS IDENTITY"
+    }
+
+    /// Write a literal for a DDL default. Strings are quoted with `'` doubled inside.
+    fn write_literal(&self, out: &mut String, value: &DefaultValue) -> Result<()> {
+        match value {
+            DefaultValue::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            DefaultValue::Float(f) if f.is_finite() => {
+                let _ = write!(out, "{f:?}");
+            }
+            DefaultValue::Float(f) => {
+                return Err(Error::unsupported(format!("non-finite default {f}"), self.name()));
+            }
+            DefaultValue::Bool(b) => out.push_str(self.bool_literal(*b)),
+            DefaultValue::Text(s) => {
+                if s.contains('\0') {
+                    return Err(Error::invalid_request("a text default may not contain NUL"));
+                }
+                out.push('\'');
+                for c in s.chars() {
+                    if c == '\'' {
+                        out.push('\'');
+                    }
+                    if c == '\\' && self.backslash_escapes() {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('\'');
+            }
+        }
+        Ok(())
+    }
+
+    /// `true` where a backslash inside a string literal is an escape character (MySQL's default
+    /// `sql_mode`), so literals must double it.
+    fn backslash_escapes(&self) -> bool {
+        false
+    }
+
+    /// The boolean literal: `TRUE`/`FALSE` by default, `1`/`0` on SQLite.
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "TRUE"
+        } else {
+            "FALSE"
+        }
+    }
+
+    /// Append the row-limiting clause. `LIMIT n OFFSET m` by default; dialects whose `OFFSET`
+    /// needs a `LIMIT` write their "no limit" spelling.
+    fn write_limit_offset(&self, out: &mut String, limit: Option<u64>, offset: Option<u64>) -> Result<()> {
+        if let Some(l) = limit {
+            let _ = write!(out, " LIMIT {l}");
+        }
+        if let Some(o) = offset {
+            let _ = write!(out, " OFFSET {o}");
+        }
+        Ok(())
+    }
+
+    /// The statements that begin a transaction with these options. An isolation level or
+    /// read-only mode the database lacks is [`Error::Unsupported`].
+    fn begin_statements(&self, opts: &TxOptions) -> Result<Vec<String>> {
+        let mut sql = String::from("BEGIN");
+        if let Some(level) = opts.isolation {
+            self.check_isolation(level)?;
+            sql.push_str(" ISOLATION LEVEL ");
+            sql.push_str(level.as_sql());
+        }
+        if opts.read_only {
+            if !self.capabilities().read_only_transactions {
+                return Err(Error::unsupported("read-only transactions", self.name()));
+            }
+            sql.push_str(" READ ONLY");
+        }
+        Ok(vec![sql])
+    }
+
+    /// Fail with [`Error::Unsupported`] when the database has no such isolation level.
+    fn check_isolation(&self, level: IsolationLevel) -> Result<()> {
+        if self.capabilities().isolation_levels.contains(&level) {
+            Ok(())
+        } else {
+            Err(Error::unsupported(format!("isolation level {level}"), self.name()))
+        }
+    }
+
+    /// `COMMIT`.
+    fn commit_statement(&self) -> &'static str {
+        "COMMIT"
+    }
+
+    /// `ROLLBACK`.
+    fn rollback_statement(&self) -> &'static str {
+        "ROLLBACK"
+    }
+
+    /// `SAVEPOINT name`.
+    fn savepoint_statement(&self, name: &str) -> Result<String> {
+        let mut s = String::from("SAVEPOINT ");
+        self.write_identifier(&mut s, name)?;
+        Ok(s)
+    }
+
+    /// `RELEASE SAVEPOINT name`.
+    fn release_savepoint_statement(&self, name: &str) -> Result<String> {
+        let mut s = String::from("RELEASE SAVEPOINT ");
+        self.write_identifier(&mut s, name)?;
+        Ok(s)
+    }
+
+    /// `ROLLBACK TO SAVEPOINT name`.
+    fn rollback_to_savepoint_statement(&self, name: &str) -> Result<String> {
+        let mut s = String::from("ROLLBACK TO SAVEPOINT ");
+        self.write_identifier(&mut s, name)?;
+        Ok(s)
+    }
+
+    /// A query with one parameter, the table name, that returns a row when the table exists in
+    /// the connection's current schema/database.
+    fn table_exists_query(&self) -> &'static str;
+
+    /// Append ` FOR UPDATE`, or fail where the database has no row locks.
+    fn write_for_update(&self, out: &mut String) -> Result<()> {
+        if self.capabilities().select_for_update {
+            out.push_str(" FOR UPDATE");
+            Ok(())
+        } else {
+            Err(Error::unsupported("SELECT … FOR UPDATE", self.name()))
+        }
+    }
+
+    /// Suffix of a `CREATE TABLE` statement (MySQL: ` ENGINE=InnoDB …`).
+    fn create_table_suffix(&self) -> &'static str {
+        ""
+    }
+
+    /// Classify a database error into an [`Error`] kind: integrity (with the constraint's name where
+    /// the message carries it), serialization failure or deadlock, lost connection, or other.
+    fn map_error(&self, err: DbError) -> Error;
+}
+
+/// Quote an identifier into a new string (a convenience over [`Dialect::write_identifier`]).
+pub fn quoted(dialect: &dyn Dialect, ident: &str) -> Result<String> {
+    let mut s = String::with_capacity(ident.len() + 2);
+    dialect.write_identifier(&mut s, ident)?;
+    Ok(s)
+}
+
+/// Render `CREATE TABLE` and its `CREATE INDEX` statements for a table.
+///
+/// Constraints are named (`pk_t`, `uq_t_c`, `fk_t_c_r`, `ix_t_c`) so that integrity errors can
+/// name them on every database.
+pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Result<Vec<String>> {
+    let caps = dialect.capabilities();
+    let mut sql = String::from("CREATE TABLE ");
+    dialect.write_identifier(&mut sql, table.name)?;
+    sql.push_str(" (");
+    let indexed_len = |c: &ColumnDef| -> ColumnDef {
+        let mut c = *c;
+        let keyed = c.unique || c.index || c.primary_key || c.foreign_key.is_some();
+        if c.sql_type == SqlType::Text && c.length.is_none() && keyed {
+            c.length = caps.indexed_text_length;
+        }
+        c
+    };
+    for (i, col) in table.columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let col = indexed_len(col);
+        dialect.write_identifier(&mut sql, col.name)?;
+        sql.push(' ');
+        sql.push_str(&dialect.column_type(&col)?);
+        if !col.nullable {
+            sql.push_str(" NOT NULL");
+        }
+        if col.autoincrement {
+            sql.push_str(dialect.autoincrement_clause());
+        }
+        if let Some(d) = &col.default {
+            sql.push_str(" DEFAULT ");
+            dialect.write_literal(&mut sql, d)?;
+        }
+    }
+    let pk: Vec<&str> = table.primary_key().map(|i| table.columns[i].name).collect();
+    if pk.is_empty() {
+        return Err(Error::invalid_request(format!("table {} has no primary key", table.name)));
+    }
+    sql.push_str(", CONSTRAINT ");
+    dialect.write_identifier(&mut sql, &table.primary_key_name())?;
+    sql.push_str(" PRIMARY KEY (");
+    write_ident_list(dialect, &mut sql, pk.iter().copied())?;
+    sql.push(')');
+    for uq in table.unique_constraints() {
+        sql.push_str(", CONSTRAINT ");
+        dialect.write_identifier(&mut sql, &uq.name)?;
+        sql.push_str(" UNIQUE (");
+        write_ident_list(dialect, &mut sql, uq.columns.iter().copied())?;
+        sql.push(')');
+    }
+    for (name, col, fk) in table.foreign_keys() {
+        sql.push_str(", CONSTRAINT ");
+        dialect.write_identifier(&mut sql, &name)?;
+        sql.push_str(" FOREIGN KEY (");
+        dialect.write_identifier(&mut sql, col.name)?;
+        sql.push_str(") REFERENCES ");
+        dialect.write_identifier(&mut sql, fk.table)?;
+        sql.push_str(" (");
+        dialect.write_identifier(&mut sql, fk.column)?;
+        sql.push(')');
+    }
+    sql.push(')');
+    sql.push_str(dialect.create_table_suffix());
+    let mut out = vec![sql];
+    for ix in table.indexes() {
+        let mut s = String::from("CREATE INDEX ");
+        dialect.write_identifier(&mut s, &ix.name)?;
+        s.push_str(" ON ");
+        dialect.write_identifier(&mut s, table.name)?;
+        s.push_str(" (");
+        write_ident_list(dialect, &mut s, ix.columns.iter().copied())?;
+        s.push(')');
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Render `DROP TABLE`.
+pub fn drop_table_statement(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
+    let mut s = String::from("DROP TABLE ");
+    dialect.write_identifier(&mut s, table.name)?;
+    Ok(s)
+}
+
+/// Write `"a", "b", "c"`.
+pub fn write_ident_list<'a>(dialect: &dyn Dialect, out: &mut String, idents: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    for (i, ident) in idents.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        dialect.write_identifier(out, ident)?;
+    }
+    Ok(())
+}

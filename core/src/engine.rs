@@ -1,0 +1,599 @@
+//! [`Engine`]: a lazily connecting, r2d2-pooled source of [`Connection`]s for one database.
+
+use crate::dialect::{Dialect, IsolationLevel, TxOptions};
+use crate::driver::{Driver, RawConnection, Row};
+use crate::error::{Error, Result};
+use crate::url::ConnectOptions;
+use crate::value::{FromValue, Value, ValueRef};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// Engine settings, read from the URL's query options or set in code.
+///
+/// | URL option | field | default |
+/// |---|---|---|
+/// | `pool_size` | `pool_size` | 10 |
+/// | `pool_timeout` (seconds, fractions allowed) | `pool_timeout` | 30 s |
+/// | `pool_pre_ping` | `pre_ping` | false |
+/// | `echo` | `echo` | false |
+/// | `isolation_level` | `isolation_level` | the database's default |
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// The most connections the pool opens.
+    pub pool_size: u32,
+    /// How long `connect()` waits for a free connection before [`Error::PoolTimeout`].
+    pub pool_timeout: Duration,
+    /// Check a connection with a round trip before handing it out (off by default, as in
+    /// SQLAlchemy: a connection that died while idle fails its first statement with a disconnect
+    /// error and is discarded).
+    pub pre_ping: bool,
+    /// Log every statement and its parameters through `tracing` (target `athanor::sql`, level INFO).
+    pub echo: bool,
+    /// The isolation level of every transaction this engine begins, unless one asks for another.
+    pub isolation_level: Option<IsolationLevel>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            pool_size: 10,
+            pool_timeout: Duration::from_secs(30),
+            pre_ping: false,
+            echo: false,
+            isolation_level: None,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Read the engine's options from a parsed URL (unknown options are left to the backend).
+    pub fn from_options(o: &ConnectOptions) -> Result<Self> {
+        let mut c = EngineConfig::default();
+        if let Some(n) = o.parsed_option::<u32>("pool_size")? {
+            if n == 0 {
+                return Err(Error::config("pool_size must be at least 1"));
+            }
+            c.pool_size = n;
+        }
+        if let Some(t) = o.parsed_option::<f64>("pool_timeout")? {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(Error::config("pool_timeout must be a non-negative number of seconds"));
+            }
+            c.pool_timeout = Duration::from_secs_f64(t);
+        }
+        if let Some(b) = o.option("pool_pre_ping") {
+            c.pre_ping = parse_bool(b, "pool_pre_ping")?;
+        }
+        if let Some(b) = o.option("echo") {
+            c.echo = parse_bool(b, "echo")?;
+        }
+        if let Some(l) = o.option("isolation_level") {
+            c.isolation_level = Some(IsolationLevel::parse(l)?);
+        }
+        Ok(c)
+    }
+}
+
+fn parse_bool(v: &str, key: &str) -> Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::config(format!("invalid boolean {v:?} for URL option {key}"))),
+    }
+}
+
+/// What an engine event hook is told about each statement sent to the database.
+#[derive(Debug)]
+pub struct StatementEvent<'a> {
+    /// The SQL text.
+    pub sql: &'a str,
+    /// The parameters.
+    pub params: &'a [ValueRef<'a>],
+}
+
+type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
+
+/// A pooled physical connection and whether it was invalidated.
+pub struct PoolSlot {
+    raw: Box<dyn RawConnection>,
+    invalidated: bool,
+}
+
+#[derive(Debug, Default)]
+struct ConnectErrors {
+    epoch: u64,
+    last: Option<(u64, Error)>,
+}
+
+struct Manager {
+    driver: Arc<dyn Driver>,
+    errors: Arc<Mutex<ConnectErrors>>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PoolSlot;
+    type Error = Error;
+
+    fn connect(&self) -> Result<PoolSlot> {
+        match self.driver.connect() {
+            Ok(raw) => Ok(PoolSlot { raw, invalidated: false }),
+            Err(e) => {
+                if let Ok(mut g) = self.errors.lock() {
+                    g.epoch += 1;
+                    let n = g.epoch;
+                    g.last = Some((n, e.clone()));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut PoolSlot) -> Result<()> {
+        conn.raw.ping()
+    }
+
+    fn has_broken(&self, conn: &mut PoolSlot) -> bool {
+        conn.invalidated || conn.raw.is_broken()
+    }
+}
+
+#[derive(Debug)]
+struct QuietErrors;
+impl r2d2::HandleError<Error> for QuietErrors {
+    fn handle_error(&self, error: Error) {
+        tracing::debug!(target: "athanor::pool", "connection attempt failed: {error}");
+    }
+}
+
+struct EngineInner {
+    dialect: Arc<dyn Dialect>,
+    pool: r2d2::Pool<Manager>,
+    errors: Arc<Mutex<ConnectErrors>>,
+    config: EngineConfig,
+    url: String,
+    statements: AtomicU64,
+    has_listeners: AtomicBool,
+    listeners: RwLock<Vec<Listener>>,
+}
+
+/// A source of pooled connections to one database: `Clone + Send + Sync`, cheap to clone (all
+/// clones share one pool). Creating it never touches the network; the first `connect()` does.
+///
+/// ```
+/// # #[cfg(feature = "doc-only")] {}
+/// // Built by `athanor::create_engine(url)`, which picks the backend from the URL's scheme.
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("url", &self.inner.url).field("dialect", &self.inner.dialect.name()).finish()
+    }
+}
+
+fn shared_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    static POOL: OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::new(2)))
+        .clone()
+}
+
+impl Engine {
+    /// Build an engine over a driver (the facade's `create_engine` does this after choosing the
+    /// backend from the URL). Does not connect.
+    pub fn new(driver: Arc<dyn Driver>, options: &ConnectOptions, mut config: EngineConfig) -> Result<Engine> {
+        let dialect = driver.dialect();
+        if let Some(level) = config.isolation_level {
+            dialect.check_isolation(level)?;
+        }
+        if let Some(max) = driver.max_pool_size() {
+            config.pool_size = config.pool_size.min(max);
+        }
+        let errors = Arc::new(Mutex::new(ConnectErrors::default()));
+        let manager = Manager { driver, errors: errors.clone() };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(config.pool_timeout.max(Duration::from_millis(1)))
+            .test_on_check_out(config.pre_ping)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .error_handler(Box::new(QuietErrors))
+            .thread_pool(shared_thread_pool())
+            .build_unchecked(manager);
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                dialect,
+                pool,
+                errors,
+                config,
+                url: options.redacted(),
+                statements: AtomicU64::new(0),
+                has_listeners: AtomicBool::new(false),
+                listeners: RwLock::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The dialect of this engine's database.
+    pub fn dialect(&self) -> &dyn Dialect {
+        &*self.inner.dialect
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The URL, with any password masked.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// How many statements this engine has sent to the database (every round trip: queries,
+    /// DML, DDL and transaction control). For tests that count round trips.
+    pub fn statement_count(&self) -> u64 {
+        self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    /// Call `listener` before every statement this engine sends (SQLAlchemy's
+    /// `before_cursor_execute` event).
+    pub fn on_statement(&self, listener: impl Fn(&StatementEvent<'_>) + Send + Sync + 'static) {
+        if let Ok(mut l) = self.inner.listeners.write() {
+            l.push(Arc::new(listener));
+            self.inner.has_listeners.store(true, Ordering::Release);
+        }
+    }
+
+    /// The pool's state: (open connections, idle connections).
+    pub fn pool_status(&self) -> (u32, u32) {
+        let s = self.inner.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
+    /// Take a connection from the pool, opening one if none is idle.
+    ///
+    /// Fails with [`Error::Connection`] when the database cannot be reached (reported as soon as
+    /// the attempt fails) and with [`Error::PoolTimeout`] when every connection stays in use for
+    /// the configured `pool_timeout`.
+    pub fn connect(&self) -> Result<Connection> {
+        let slot = self.checkout()?;
+        Ok(Connection { engine: self.clone(), slot: Some(slot), in_transaction: false, savepoints: 0 })
+    }
+
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let pool = &self.inner.pool;
+        let timeout = self.inner.config.pool_timeout;
+        let start = Instant::now();
+        let epoch = self.inner.errors.lock().map(|g| g.epoch).unwrap_or(0);
+        loop {
+            let elapsed = start.elapsed();
+            let slice = timeout.saturating_sub(elapsed).min(Duration::from_millis(50)).max(Duration::from_millis(1));
+            match pool.get_timeout(slice) {
+                Ok(c) => return Ok(c),
+                Err(_) => {
+                    if let Ok(g) = self.inner.errors.lock() {
+                        if let Some((n, e)) = &g.last {
+                            if *n > epoch {
+                                return Err(e.clone());
+                            }
+                        }
+                    }
+                    if start.elapsed() >= timeout {
+                        return Err(Error::PoolTimeout { waited: start.elapsed(), pool_size: pool.max_size() });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run one statement on a pooled connection in autocommit mode.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.connect()?.execute(sql, params)
+    }
+
+    /// Run `f` in a transaction: commit when it returns `Ok`, roll back when it returns `Err` or
+    /// panics (the panic then continues).
+    pub fn transaction<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        self.transaction_with(TxOptions::default(), f)
+    }
+
+    /// [`Engine::transaction`] with an isolation level or read-only mode.
+    pub fn transaction_with<T>(&self, opts: TxOptions, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.connect()?;
+        conn.begin_with(opts)?;
+        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))) {
+            Ok(Ok(v)) => {
+                conn.commit()?;
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                if let Err(re) = conn.rollback() {
+                    tracing::warn!(target: "athanor::engine", "rollback after error failed: {re}");
+                }
+                Err(e)
+            }
+            Err(payload) => {
+                if conn.rollback().is_err() {
+                    conn.invalidate();
+                }
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    fn before_statement(&self, sql: &str, params: &[ValueRef<'_>]) {
+        self.inner.statements.fetch_add(1, Ordering::Relaxed);
+        if self.inner.config.echo {
+            tracing::info!(target: "athanor::sql", "{sql} {params:?}");
+        }
+        if self.inner.has_listeners.load(Ordering::Acquire) {
+            if let Ok(ls) = self.inner.listeners.read() {
+                let ev = StatementEvent { sql, params };
+                for l in ls.iter() {
+                    l(&ev);
+                }
+            }
+        }
+    }
+}
+
+/// A row returned by [`Connection::query`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    values: Vec<Value>,
+}
+
+impl ResultRow {
+    /// Cell `idx` decoded as `T`.
+    pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
+        let v = self
+            .values
+            .get(idx)
+            .ok_or_else(|| Error::invalid(format!("column index {idx} out of range (row has {})", self.values.len())))?;
+        T::from_value(v.as_ref()).map_err(|e| match e {
+            Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch { column: format!("#{idx}"), expected, found },
+            other => other,
+        })
+    }
+    /// The cells.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+    /// Into the cells.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+}
+
+/// One pooled connection. Dropping it returns it to the pool, rolling back an open transaction
+/// first.
+pub struct Connection {
+    engine: Engine,
+    slot: Option<r2d2::PooledConnection<Manager>>,
+    in_transaction: bool,
+    savepoints: usize,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("in_transaction", &self.in_transaction).finish()
+    }
+}
+
+fn refs(params: &[Value]) -> Vec<ValueRef<'_>> {
+    params.iter().map(Value::as_ref).collect()
+}
+
+impl Connection {
+    /// The engine this connection came from.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> &dyn Dialect {
+        self.engine.dialect()
+    }
+
+    fn raw(&mut self) -> Result<&mut Box<dyn RawConnection>> {
+        match self.slot.as_mut() {
+            Some(s) if !s.invalidated => Ok(&mut s.raw),
+            _ => Err(Error::invalid("this connection was invalidated; take a new one from the engine")),
+        }
+    }
+
+    fn after<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if e.is_disconnect() {
+                if let Some(s) = self.slot.as_mut() {
+                    s.invalidated = true;
+                }
+                self.in_transaction = false;
+                self.savepoints = 0;
+            }
+        }
+        r
+    }
+
+    /// Run a statement with borrowed parameters; rows affected.
+    pub fn execute_refs(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
+        self.engine.before_statement(sql, params);
+        let r = self.raw()?.execute(sql, params);
+        self.after(r)
+    }
+
+    /// Run a query with borrowed parameters, calling `on_row` for each row.
+    pub fn query_refs(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        self.engine.before_statement(sql, params);
+        let r = self.raw()?.query(sql, params, on_row);
+        self.after(r)
+    }
+
+    /// Run a parameterless statement unprepared (DDL, transaction control).
+    pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.engine.before_statement(sql, &[]);
+        let r = self.raw()?.batch_execute(sql);
+        self.after(r)
+    }
+
+    /// The key generated by the last INSERT, where the database reports it that way.
+    pub fn last_insert_id(&mut self) -> Result<Option<i64>> {
+        let r = self.raw()?.last_insert_id();
+        self.after(r)
+    }
+
+    /// Run a statement; rows affected. `?`/`$n` placeholders follow the dialect.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.execute_refs(sql, &refs(params))
+    }
+
+    /// Run a query and collect its rows.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<ResultRow>> {
+        let mut rows = Vec::new();
+        self.query_refs(sql, &refs(params), &mut |row| {
+            let mut values = Vec::with_capacity(row.len());
+            for i in 0..row.len() {
+                values.push(row.get(i)?.to_owned());
+            }
+            rows.push(ResultRow { values });
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Run a query expected to return one value in one row (`SELECT count(*) …`).
+    pub fn query_scalar<T: FromValue>(&mut self, sql: &str, params: &[Value]) -> Result<T> {
+        let rows = self.query(sql, params)?;
+        match rows.as_slice() {
+            [one] => one.get(0),
+            [] => Err(Error::NotFound { what: sql.to_string() }),
+            _ => Err(Error::MultipleResults { what: sql.to_string() }),
+        }
+    }
+
+    /// `true` inside `begin()` … `commit()`/`rollback()`.
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    /// Begin a transaction with the engine's default isolation level.
+    pub fn begin(&mut self) -> Result<()> {
+        self.begin_with(TxOptions::default())
+    }
+
+    /// Begin a transaction with options.
+    pub fn begin_with(&mut self, mut opts: TxOptions) -> Result<()> {
+        if self.in_transaction {
+            return Err(Error::invalid("a transaction is already begun on this connection"));
+        }
+        if opts.isolation.is_none() {
+            opts.isolation = self.engine.inner.config.isolation_level;
+        }
+        let stmts = self.dialect().begin_statements(&opts)?;
+        for s in &stmts {
+            self.batch_execute(s)?;
+        }
+        self.in_transaction = true;
+        self.savepoints = 0;
+        Ok(())
+    }
+
+    /// Commit the transaction.
+    pub fn commit(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            return Err(Error::invalid("no transaction is begun on this connection"));
+        }
+        let sql = self.dialect().commit_statement();
+        let r = self.batch_execute(sql);
+        // Whatever happened, the transaction is over (a failed COMMIT is rolled back by the
+        // database); make sure of it.
+        self.in_transaction = false;
+        self.savepoints = 0;
+        if r.is_err() {
+            let rb = self.dialect().rollback_statement();
+            let _ = self.batch_execute(rb);
+        }
+        r
+    }
+
+    /// Roll the transaction back.
+    pub fn rollback(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            return Ok(());
+        }
+        self.in_transaction = false;
+        self.savepoints = 0;
+        let sql = self.dialect().rollback_statement();
+        self.batch_execute(sql)
+    }
+
+    /// `SAVEPOINT name` (inside a transaction).
+    pub fn savepoint(&mut self, name: &str) -> Result<()> {
+        self.require_savepoints()?;
+        let sql = self.dialect().savepoint_statement(name)?;
+        self.batch_execute(&sql)?;
+        self.savepoints += 1;
+        Ok(())
+    }
+
+    /// `RELEASE SAVEPOINT name`.
+    pub fn release_savepoint(&mut self, name: &str) -> Result<()> {
+        self.require_savepoints()?;
+        let sql = self.dialect().release_savepoint_statement(name)?;
+        self.batch_execute(&sql)?;
+        self.savepoints = self.savepoints.saturating_sub(1);
+        Ok(())
+    }
+
+    /// `ROLLBACK TO SAVEPOINT name`.
+    pub fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
+        self.require_savepoints()?;
+        let sql = self.dialect().rollback_to_savepoint_statement(name)?;
+        self.batch_execute(&sql)
+    }
+
+    fn require_savepoints(&self) -> Result<()> {
+        if !self.in_transaction {
+            return Err(Error::invalid("savepoints need a transaction: call begin() first"));
+        }
+        if !self.dialect().capabilities().savepoints {
+            return Err(Error::unsupported("savepoints", self.dialect().name()));
+        }
+        Ok(())
+    }
+
+    /// Discard the physical connection instead of returning it to the pool (after a fault, or
+    /// to be sure no session state survives). The pool opens a fresh one when needed.
+    pub fn invalidate(&mut self) {
+        if let Some(s) = self.slot.as_mut() {
+            s.invalidated = true;
+        }
+        self.in_transaction = false;
+        self.savepoints = 0;
+    }
+
+    /// `true` once invalidated.
+    pub fn is_invalidated(&self) -> bool {
+        self.slot.as_ref().is_none_or(|s| s.invalidated)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.in_transaction {
+            if let Err(e) = self.rollback() {
+                tracing::warn!(target: "athanor::engine", "rollback on drop failed, discarding the connection: {e}");
+                self.invalidate();
+            }
+        }
+    }
+}

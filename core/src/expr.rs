@@ -1,0 +1,316 @@
+//! Typed column handles and the filter expressions built from them.
+//!
+//! `#[derive(Model)]` writes one [`Column`] constant per field (`Customer::age`), typed by the
+//! model and the field's Rust type, so `Customer::age.ge("x")` and a filter on another model's
+//! column do not compile. Values always become bound parameters.
+
+use crate::schema::Model;
+use crate::value::{ColumnValue, Value};
+use std::marker::PhantomData;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The SQL operator.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "<>",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// An untyped boolean SQL expression over one table's columns (column names are quoted when
+/// rendered; values are bound).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `col op ?`; comparing with NULL renders `IS NULL` / `IS NOT NULL`.
+    Compare {
+        /// The column's name.
+        column: &'static str,
+        /// The operator.
+        op: CmpOp,
+        /// The value.
+        value: Value,
+    },
+    /// `col [NOT] IN (?, …)`; an empty list is always false (`IN`) or true (`NOT IN`).
+    InList {
+        /// The column's name.
+        column: &'static str,
+        /// The values.
+        values: Vec<Value>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `col [NOT] LIKE ?`.
+    Like {
+        /// The column's name.
+        column: &'static str,
+        /// The pattern.
+        pattern: Value,
+        /// `NOT LIKE`.
+        negated: bool,
+    },
+    /// `col IS [NOT] NULL`.
+    IsNull {
+        /// The column's name.
+        column: &'static str,
+        /// `IS NOT NULL`.
+        negated: bool,
+    },
+    /// `col BETWEEN ? AND ?`.
+    Between {
+        /// The column's name.
+        column: &'static str,
+        /// Lower bound (inclusive).
+        low: Value,
+        /// Upper bound (inclusive).
+        high: Value,
+    },
+    /// All of these (an empty list is true).
+    And(Vec<Expr>),
+    /// Any of these (an empty list is false).
+    Or(Vec<Expr>),
+    /// `NOT (…)`.
+    Not(Box<Expr>),
+}
+
+/// A filter condition on model `M`: a typed wrapper around [`Expr`].
+///
+/// Combine with `&`, `|`, `!` or [`Condition::and`], [`Condition::or`], [`Condition::not`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition<M> {
+    expr: Expr,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Condition<M> {
+    fn new(expr: Expr) -> Self {
+        Condition { expr, _model: PhantomData }
+    }
+
+    /// The untyped expression.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// Into the untyped expression.
+    pub fn into_expr(self) -> Expr {
+        self.expr
+    }
+
+    /// `self AND other`.
+    pub fn and(self, other: Condition<M>) -> Condition<M> {
+        match self.expr {
+            Expr::And(mut v) => {
+                v.push(other.expr);
+                Condition::new(Expr::And(v))
+            }
+            e => Condition::new(Expr::And(vec![e, other.expr])),
+        }
+    }
+
+    /// `self OR other`.
+    pub fn or(self, other: Condition<M>) -> Condition<M> {
+        match self.expr {
+            Expr::Or(mut v) => {
+                v.push(other.expr);
+                Condition::new(Expr::Or(v))
+            }
+            e => Condition::new(Expr::Or(vec![e, other.expr])),
+        }
+    }
+
+    /// `NOT self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Condition<M> {
+        Condition::new(Expr::Not(Box::new(self.expr)))
+    }
+}
+
+impl<M> std::ops::BitAnd for Condition<M> {
+    type Output = Condition<M>;
+    fn bitand(self, rhs: Self) -> Self {
+        self.and(rhs)
+    }
+}
+impl<M> std::ops::BitOr for Condition<M> {
+    type Output = Condition<M>;
+    fn bitor(self, rhs: Self) -> Self {
+        self.or(rhs)
+    }
+}
+impl<M> std::ops::Not for Condition<M> {
+    type Output = Condition<M>;
+    fn not(self) -> Self {
+        Condition::not(self)
+    }
+}
+
+/// All of the conditions (`and_(…)` in SQLAlchemy).
+pub fn and_<M>(conditions: impl IntoIterator<Item = Condition<M>>) -> Condition<M> {
+    Condition::new(Expr::And(conditions.into_iter().map(|c| c.expr).collect()))
+}
+
+/// Any of the conditions (`or_(…)` in SQLAlchemy).
+pub fn or_<M>(conditions: impl IntoIterator<Item = Condition<M>>) -> Condition<M> {
+    Condition::new(Expr::Or(conditions.into_iter().map(|c| c.expr).collect()))
+}
+
+/// `NOT condition` (`not_(…)` in SQLAlchemy).
+pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
+    condition.not()
+}
+
+/// A sort key: a column, ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ordering<M> {
+    /// The column's name.
+    pub column: &'static str,
+    /// `DESC`.
+    pub descending: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+/// A typed handle to column `name` of model `M`, whose field has Rust type `T`.
+pub struct Column<M, T> {
+    /// The column's position in the table.
+    pub index: usize,
+    /// The column's name in the database.
+    pub name: &'static str,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+impl<M, T> std::fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+impl<M: Model, T> Column<M, T> {
+    /// Used by `#[derive(Model)]`.
+    pub const fn new(index: usize, name: &'static str) -> Self {
+        Column { index, name, _marker: PhantomData }
+    }
+
+    fn cmp(self, op: CmpOp, value: Value) -> Condition<M> {
+        Condition::new(Expr::Compare { column: self.name, op, value })
+    }
+
+    /// `col = value` (`IS NULL` for a `None`).
+    pub fn eq(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Eq, value.into_value())
+    }
+    /// `col <> value` (`IS NOT NULL` for a `None`).
+    pub fn ne(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Ne, value.into_value())
+    }
+    /// `col < value`.
+    pub fn lt(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Lt, value.into_value())
+    }
+    /// `col <= value`.
+    pub fn le(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Le, value.into_value())
+    }
+    /// `col > value`.
+    pub fn gt(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Gt, value.into_value())
+    }
+    /// `col >= value`.
+    pub fn ge(self, value: impl ColumnValue<T>) -> Condition<M> {
+        self.cmp(CmpOp::Ge, value.into_value())
+    }
+    /// `col IN (…)`; an empty list matches nothing.
+    pub fn in_<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        Condition::new(Expr::InList {
+            column: self.name,
+            values: values.into_iter().map(ColumnValue::into_value).collect(),
+            negated: false,
+        })
+    }
+    /// `col NOT IN (…)`; an empty list matches everything.
+    pub fn not_in<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
+        Condition::new(Expr::InList {
+            column: self.name,
+            values: values.into_iter().map(ColumnValue::into_value).collect(),
+            negated: true,
+        })
+    }
+    /// `col BETWEEN low AND high` (inclusive).
+    pub fn between(self, low: impl ColumnValue<T>, high: impl ColumnValue<T>) -> Condition<M> {
+        Condition::new(Expr::Between { column: self.name, low: low.into_value(), high: high.into_value() })
+    }
+    /// `col IS NULL`.
+    pub fn is_null(self) -> Condition<M> {
+        Condition::new(Expr::IsNull { column: self.name, negated: false })
+    }
+    /// `col IS NOT NULL`.
+    pub fn is_not_null(self) -> Condition<M> {
+        Condition::new(Expr::IsNull { column: self.name, negated: true })
+    }
+    /// Ascending sort key.
+    pub fn asc(self) -> Ordering<M> {
+        Ordering { column: self.name, descending: false, _model: PhantomData }
+    }
+    /// Descending sort key.
+    pub fn desc(self) -> Ordering<M> {
+        Ordering { column: self.name, descending: true, _model: PhantomData }
+    }
+}
+
+/// Text columns: `LIKE`.
+pub trait TextColumn<M> {
+    /// `col LIKE pattern` (`%` and `_` are wildcards; case sensitivity follows the database:
+    /// SQLite and MySQL compare ASCII case-insensitively by default, PostgreSQL does not).
+    fn like(self, pattern: &str) -> Condition<M>;
+    /// `col NOT LIKE pattern`.
+    fn not_like(self, pattern: &str) -> Condition<M>;
+}
+
+macro_rules! text_column {
+    ($t:ty) => {
+        impl<M: Model> TextColumn<M> for Column<M, $t> {
+            fn like(self, pattern: &str) -> Condition<M> {
+                Condition::new(Expr::Like { column: self.name, pattern: pattern.into(), negated: false })
+            }
+            fn not_like(self, pattern: &str) -> Condition<M> {
+                Condition::new(Expr::Like { column: self.name, pattern: pattern.into(), negated: true })
+            }
+        }
+    };
+}
+text_column!(String);
+text_column!(Option<String>);
+
+impl<M> Condition<M> {
+    /// Build from an untyped expression (for `filter_by`, which checks names at run time).
+    pub(crate) fn from_expr(expr: Expr) -> Self {
+        Condition::new(expr)
+    }
+}

@@ -1,0 +1,32 @@
+//! Athanor core: the engine and its pool, the [`Dialect`] and [`Driver`] traits, table metadata,
+//! the [`Session`] unit of work and the generative [`Query`].
+//!
+//! This crate names no database. Backends implement [`Driver`] and [`RawConnection`]; dialects
+//! implement [`Dialect`]; the `athanor` facade crate installs the compiled-in backends and offers
+//! `create_engine(url)`. Users depend on `athanor`, not on this crate.
+#![warn(missing_docs)]
+
+mod dialect;
+mod driver;
+mod engine;
+mod error;
+mod expr;
+// mod metadata;
+// mod query;
+mod schema;
+// mod session;
+pub mod sql;
+mod url;
+mod value;
+
+pub use dialect::{
+    create_table_statements, drop_table_statement, quoted, write_ident_list, Capabilities, Dialect, IsolationLevel,
+    KeyRecovery, TxOptions,
+};
+pub use driver::{Backend, Driver, RawConnection, Row};
+pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
+pub use error::{DbError, Error, IntegrityKind, Result};
+pub use expr::{and_, not_, or_, CmpOp, Column, Condition, Expr, Ordering, TextColumn};
+pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, Model, TableDef};
+pub use url::ConnectOptions;
+pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

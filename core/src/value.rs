@@ -1,0 +1,457 @@
+//! Values crossing the boundary between Rust and the database.
+//!
+//! [`Value`] owns its data (parameters given by users, snapshots for dirty tracking);
+//! [`ValueRef`] borrows it (parameters taken from mapped objects without copying, cells of a row
+//! being decoded). [`FromValue`] turns a cell into a field; [`SqlType`] names the portable column
+//! types the dialects spell out in DDL.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// The portable column types. Each dialect spells them in DDL (see `Dialect::column_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SqlType {
+    /// `bool`
+    Bool,
+    /// `i16`
+    SmallInt,
+    /// `i32`
+    Integer,
+    /// `i64`
+    BigInt,
+    /// `f32`
+    Real,
+    /// `f64`
+    Double,
+    /// `String`; with a `length`, `VARCHAR(n)`.
+    Text,
+    /// `Vec<u8>`
+    Blob,
+}
+
+impl SqlType {
+    /// `true` for the integer types (which may be autoincrementing keys).
+    pub fn is_integer(self) -> bool {
+        matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
+    }
+}
+
+/// An owned SQL value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 16-bit integer.
+    I16(i16),
+    /// A 32-bit integer.
+    I32(i32),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A 32-bit float.
+    F32(f32),
+    /// A 64-bit float.
+    F64(f64),
+    /// Text (never contains NUL on PostgreSQL).
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// A borrowed SQL value: a parameter or a cell of a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// SQL NULL.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 16-bit integer.
+    I16(i16),
+    /// A 32-bit integer.
+    I32(i32),
+    /// A 64-bit integer.
+    I64(i64),
+    /// A 32-bit float.
+    F32(f32),
+    /// A 64-bit float.
+    F64(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl Value {
+    /// Borrow as a [`ValueRef`].
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Bool(v) => ValueRef::Bool(*v),
+            Value::I16(v) => ValueRef::I16(*v),
+            Value::I32(v) => ValueRef::I32(*v),
+            Value::I64(v) => ValueRef::I64(*v),
+            Value::F32(v) => ValueRef::F32(*v),
+            Value::F64(v) => ValueRef::F64(*v),
+            Value::Text(v) => ValueRef::Text(v),
+            Value::Blob(v) => ValueRef::Blob(v),
+        }
+    }
+
+    /// Decode into a Rust type.
+    pub fn get<T: FromValue>(&self) -> Result<T> {
+        T::from_value(self.as_ref())
+    }
+}
+
+impl<'a> ValueRef<'a> {
+    /// Copy into an owned [`Value`].
+    pub fn to_owned(self) -> Value {
+        match self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Bool(v) => Value::Bool(v),
+            ValueRef::I16(v) => Value::I16(v),
+            ValueRef::I32(v) => Value::I32(v),
+            ValueRef::I64(v) => Value::I64(v),
+            ValueRef::F32(v) => Value::F32(v),
+            ValueRef::F64(v) => Value::F64(v),
+            ValueRef::Text(v) => Value::Text(v.to_owned()),
+            ValueRef::Blob(v) => Value::Blob(v.to_owned()),
+        }
+    }
+
+    /// `true` for NULL.
+    pub fn is_null(self) -> bool {
+        matches!(self, ValueRef::Null)
+    }
+
+    /// The integer in this value, whatever its width (booleans count as 0/1).
+    pub fn as_i64(self) -> Option<i64> {
+        match self {
+            ValueRef::I16(v) => Some(v.into()),
+            ValueRef::I32(v) => Some(v.into()),
+            ValueRef::I64(v) => Some(v),
+            ValueRef::Bool(v) => Some(v.into()),
+            _ => None,
+        }
+    }
+
+    /// A short name of the value's kind, for error messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ValueRef::Null => "NULL",
+            ValueRef::Bool(_) => "bool",
+            ValueRef::I16(_) => "i16",
+            ValueRef::I32(_) => "i32",
+            ValueRef::I64(_) => "i64",
+            ValueRef::F32(_) => "f32",
+            ValueRef::F64(_) => "f64",
+            ValueRef::Text(_) => "text",
+            ValueRef::Blob(_) => "blob",
+        }
+    }
+
+    /// `true` when both are the same SQL value (integers compare by value whatever their width;
+    /// NaN equals NaN, so an unchanged NaN field is not reported dirty).
+    pub fn same_as(self, other: ValueRef<'_>) -> bool {
+        match (self, other) {
+            (ValueRef::F32(a), ValueRef::F32(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (ValueRef::F64(a), ValueRef::F64(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (ValueRef::Text(a), ValueRef::Text(b)) => a == b,
+            (ValueRef::Blob(a), ValueRef::Blob(b)) => a == b,
+            (ValueRef::Null, ValueRef::Null) => true,
+            (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
+            (ValueRef::Bool(_), _) | (_, ValueRef::Bool(_)) => false,
+            (a, b) => matches!((a.as_i64(), b.as_i64()), (Some(x), Some(y)) if x == y),
+        }
+    }
+}
+
+impl fmt::Display for ValueRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueRef::Null => f.write_str("NULL"),
+            ValueRef::Bool(v) => write!(f, "{v}"),
+            ValueRef::I16(v) => write!(f, "{v}"),
+            ValueRef::I32(v) => write!(f, "{v}"),
+            ValueRef::I64(v) => write!(f, "{v}"),
+            ValueRef::F32(v) => write!(f, "{v}"),
+            ValueRef::F64(v) => write!(f, "{v}"),
+            ValueRef::Text(v) => write!(f, "{v:?}"),
+            ValueRef::Blob(v) => write!(f, "<{} bytes>", v.len()),
+        }
+    }
+}
+
+/// Decode a cell into a Rust value. Implemented for every supported field type and `Option` of it.
+///
+/// Integers of any width are accepted when they fit (PostgreSQL returns `INT4` for `i32`, SQLite
+/// always `i64`); `bool` accepts 0 and 1 (SQLite and MySQL store booleans as integers); a value that
+/// does not fit is [`Error::TypeMismatch`], never a truncation.
+pub trait FromValue: Sized {
+    /// Decode, or fail with [`Error::TypeMismatch`] (the column is filled in by the caller).
+    fn from_value(v: ValueRef<'_>) -> Result<Self>;
+}
+
+fn mismatch<T>(expected: &'static str, v: ValueRef<'_>) -> Result<T> {
+    Err(Error::TypeMismatch { column: String::new(), expected, found: describe(v) })
+}
+
+fn describe(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Text(s) if s.len() > 40 => format!("text of {} bytes", s.len()),
+        ValueRef::Blob(_) | ValueRef::Null => v.kind().to_string(),
+        other => format!("{} {}", other.kind(), other),
+    }
+}
+
+macro_rules! int_from_value {
+    ($($t:ty => $name:literal),*) => {$(
+        impl FromValue for $t {
+            fn from_value(v: ValueRef<'_>) -> Result<Self> {
+                match v {
+                    ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => {
+                        let wide = v.as_i64().unwrap_or_default();
+                        <$t>::try_from(wide).or_else(|_| mismatch($name, v))
+                    }
+                    other => mismatch($name, other),
+                }
+            }
+        }
+    )*};
+}
+int_from_value!(i16 => "i16", i32 => "i32", i64 => "i64");
+
+impl FromValue for bool {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::Bool(b) => Ok(b),
+            ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => match v.as_i64() {
+                Some(0) => Ok(false),
+                Some(1) => Ok(true),
+                _ => mismatch("bool", v),
+            },
+            other => mismatch("bool", other),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::F64(x) => Ok(x),
+            ValueRef::F32(x) => Ok(x.into()),
+            other => mismatch("f64", other),
+        }
+    }
+}
+
+impl FromValue for f32 {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::F32(x) => Ok(x),
+            // A REAL column read back as double (SQLite stores every float as 8 bytes): accept it
+            // when it converts to f32 and back without loss.
+            ValueRef::F64(x) => {
+                let narrow = x as f32;
+                if f64::from(narrow) == x || x.is_nan() {
+                    Ok(narrow)
+                } else {
+                    mismatch("f32", v)
+                }
+            }
+            other => mismatch("f32", other),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::Text(s) => Ok(s.to_owned()),
+            other => mismatch("String", other),
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::Blob(b) => Ok(b.to_owned()),
+            other => mismatch("Vec<u8>", other),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        match v {
+            ValueRef::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        Ok(v.to_owned())
+    }
+}
+
+/// A Rust type that can be a mapped field: it knows its SQL type, whether it is nullable, and how
+/// to lend itself as a parameter. Implemented for `bool i16 i32 i64 f32 f64 String Vec<u8>` and
+/// `Option` of each.
+pub trait SqlField: FromValue {
+    /// The column type.
+    const SQL_TYPE: SqlType;
+    /// `true` for `Option<T>`.
+    const NULLABLE: bool;
+    /// Borrow as a parameter.
+    fn as_value_ref(&self) -> ValueRef<'_>;
+}
+
+macro_rules! sql_field {
+    ($($t:ty => $st:ident, $var:ident, |$s:ident| $conv:expr;)*) => {$(
+        impl SqlField for $t {
+            const SQL_TYPE: SqlType = SqlType::$st;
+            const NULLABLE: bool = false;
+            fn as_value_ref(&self) -> ValueRef<'_> { let $s = self; ValueRef::$var($conv) }
+        }
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value { Value::$var(v.into()) }
+        }
+    )*};
+}
+sql_field! {
+    bool => Bool, Bool, |s| *s;
+    i16 => SmallInt, I16, |s| *s;
+    i32 => Integer, I32, |s| *s;
+    i64 => BigInt, I64, |s| *s;
+    f32 => Real, F32, |s| *s;
+    f64 => Double, F64, |s| *s;
+    String => Text, Text, |s| s.as_str();
+    Vec<u8> => Blob, Blob, |s| s.as_slice();
+}
+
+impl<T: SqlField> SqlField for Option<T> {
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Some(v) => v.as_value_ref(),
+            None => ValueRef::Null,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Value {
+        Value::Blob(v.to_owned())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A value that may be compared with a column whose field type is `T`.
+///
+/// This is what makes `Customer::age.ge("x")` fail to compile: `&str` is a `ColumnValue<String>`,
+/// not a `ColumnValue<i32>`. Implemented for `T` itself, for `&str`/`&String` on text columns,
+/// `&[u8]` on blob columns, and for `T` and `Option<T>` on `Option<T>` columns.
+pub trait ColumnValue<T> {
+    /// The parameter value.
+    fn into_value(self) -> Value;
+}
+
+macro_rules! column_value {
+    ($($t:ty),*) => {$(
+        impl ColumnValue<$t> for $t { fn into_value(self) -> Value { self.into() } }
+        impl ColumnValue<Option<$t>> for $t { fn into_value(self) -> Value { self.into() } }
+        impl ColumnValue<Option<$t>> for Option<$t> { fn into_value(self) -> Value { self.into() } }
+    )*};
+}
+column_value!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
+
+impl ColumnValue<String> for &str {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+impl ColumnValue<String> for &String {
+    fn into_value(self) -> Value {
+        self.as_str().into()
+    }
+}
+impl ColumnValue<Option<String>> for &str {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+impl ColumnValue<Option<String>> for Option<&str> {
+    fn into_value(self) -> Value {
+        self.map_or(Value::Null, Into::into)
+    }
+}
+impl ColumnValue<Vec<u8>> for &[u8] {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+impl ColumnValue<Option<Vec<u8>>> for &[u8] {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+
+/// Build a `Vec<Value>` of parameters: `params![1, "brian", None::<i32>]`.
+#[macro_export]
+macro_rules! params {
+    () => { ::std::vec::Vec::<$crate::Value>::new() };
+    ($($v:expr),+ $(,)?) => { ::std::vec![$($crate::Value::from($v)),+] };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_narrow_only_when_they_fit() {
+        assert_eq!(i32::from_value(ValueRef::I64(7)).ok(), Some(7));
+        assert!(matches!(i32::from_value(ValueRef::I64(i64::MAX)), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(i16::from_value(ValueRef::Text("7")), Err(Error::TypeMismatch { .. })));
+    }
+
+    #[test]
+    fn bool_from_integer() {
+        assert_eq!(bool::from_value(ValueRef::I64(1)).ok(), Some(true));
+        assert!(bool::from_value(ValueRef::I64(2)).is_err());
+    }
+
+    #[test]
+    fn option_maps_null() {
+        assert_eq!(Option::<String>::from_value(ValueRef::Null).ok(), Some(None));
+        assert!(String::from_value(ValueRef::Null).is_err());
+    }
+
+    #[test]
+    fn f32_accepts_exact_doubles_only() {
+        assert_eq!(f32::from_value(ValueRef::F64(0.5)).ok(), Some(0.5));
+        assert!(f32::from_value(ValueRef::F64(0.1)).is_err());
+    }
+
+    #[test]
+    fn same_as_ignores_integer_width() {
+        assert!(ValueRef::I32(5).same_as(ValueRef::I64(5)));
+        assert!(ValueRef::F64(f64::NAN).same_as(ValueRef::F64(f64::NAN)));
+        assert!(!ValueRef::Text("a").same_as(ValueRef::Text("b")));
+        assert!(!ValueRef::Null.same_as(ValueRef::I64(0)));
+    }
+}
