@@ -1,1 +1,125 @@
+//! # Athanor
+//!
+//! A SQLAlchemy-style ORM for Rust: one codebase on SQLite, PostgreSQL and MySQL/MariaDB, chosen
+//! by the engine URL at run time and by cargo features at build time.
+//!
+//! ```
+//! use athanor::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[model(table = "customers")]
+//! pub struct Customer {
+//!     #[column(primary_key)]
+//!     pub id: Option<i64>,
+//!     pub name: String,
+//!     pub age: i32,
+//! }
+//!
+//! # fn main() -> athanor::Result<()> {
+//! let engine = create_engine("sqlite::memory:")?;      // connects on first use
+//! let base = Base::new().register::<Customer>();
+//! base.metadata().create_all(&engine)?;
+//!
+//! let session = sessionmaker(&engine).session();
+//! let ann = session.add(Customer { id: None, name: "ann".into(), age: 41 });
+//! session.commit()?;
+//! assert!(ann.get().id.is_some());                   // generated key written back
+//!
+//! let adults = session.query::<Customer>().filter(Customer::age.ge(18)).order_by(Customer::name.asc()).all()?;
+//! assert_eq!(adults.len(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Backends and features
+//!
+//! | feature | URL schemes | driver |
+//! |---|---|---|
+//! | `sqlite` (default) | `sqlite:` | rusqlite, bundled SQLite |
+//! | `postgres` | `postgres:`, `postgresql:` (also `postgresql+psycopg2:`) | postgres |
+//! | `mysql` | `mysql:`, `mariadb:` (also `mysql+pymysql:`) | mysql (pure Rust) |
+//!
+//! A URL whose backend is not compiled in fails with [`Error::Config`] naming the feature to enable.
+#![warn(missing_docs)]
 
+pub use athanor_core::*;
+pub use athanor_derive::Model;
+
+/// Everything a program using Athanor usually needs.
+pub mod prelude {
+    pub use crate::{
+        and_, create_engine, not_, or_, params, sessionmaker, Base, Connection, Engine, Error, Handle, IsolationLevel,
+        Model, Query, Result, Session, TextColumn, TxOptions, Value,
+    };
+}
+
+/// Which cargo feature provides each URL scheme (including backends not compiled in, so the error
+/// can name the feature).
+const SCHEME_FEATURES: &[(&str, &str)] = &[
+    ("sqlite", "sqlite"),
+    ("postgres", "postgres"),
+    ("postgresql", "postgres"),
+    ("mysql", "mysql"),
+    ("mariadb", "mysql"),
+];
+
+/// The backends compiled into this build.
+pub fn backends() -> Vec<Backend> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    #[cfg(feature = "sqlite")]
+    v.push(athanor_sqlite::BACKEND);
+    #[cfg(feature = "postgres")]
+    v.push(athanor_postgres::BACKEND);
+    #[cfg(feature = "mysql")]
+    v.push(athanor_mysql::BACKEND);
+    v
+}
+
+fn open_driver(options: &ConnectOptions) -> Result<std::sync::Arc<dyn Driver>> {
+    if let Some(b) = backends().into_iter().find(|b| b.schemes.contains(&options.scheme.as_str())) {
+        return (b.open)(options);
+    }
+    match SCHEME_FEATURES.iter().find(|(s, _)| *s == options.scheme) {
+        Some((_, feature)) => Err(Error::Config {
+            message: format!(
+                "the {feature} backend is not compiled in: enable the `{feature}` cargo feature of athanor to use {}:// URLs",
+                options.scheme
+            ),
+        }),
+        None => Err(Error::Config {
+            message: format!(
+                "unknown database URL scheme {:?}; known schemes: sqlite, postgres, postgresql, mysql, mariadb",
+                options.scheme
+            ),
+        }),
+    }
+}
+
+/// Create an engine from a URL. Never connects: the first `connect()`/`execute()` does.
+///
+/// URLs: `sqlite://relative.db`, `sqlite:///absolute.db`, `sqlite::memory:` (also `sqlite://`
+/// and `sqlite:///:memory:`), `postgres://user:pass@host:5432/db`, `mysql://user@host/db`,
+/// `mariadb://…`; the SQLAlchemy spellings `postgresql+psycopg2://…` and `mysql+pymysql://…`
+/// work too. Query options: `pool_size`, `pool_timeout` (seconds), `pool_pre_ping`, `echo`,
+/// `isolation_level`, and backend options documented by each backend.
+///
+/// # Errors
+/// [`Error::Config`] for a malformed URL, an unknown scheme, a backend not compiled in (naming
+/// the feature) or a bad option.
+pub fn create_engine(url: &str) -> Result<Engine> {
+    create_engine_with(url, |_| {})
+}
+
+/// [`create_engine`], then adjust the settings read from the URL in code.
+///
+/// ```
+/// let engine = athanor::create_engine_with("sqlite::memory:", |c| c.echo = true).unwrap();
+/// assert!(engine.config().echo);
+/// ```
+pub fn create_engine_with(url: &str, configure: impl FnOnce(&mut EngineConfig)) -> Result<Engine> {
+    let options = ConnectOptions::parse(url)?;
+    let mut config = EngineConfig::from_options(&options)?;
+    configure(&mut config);
+    let driver = open_driver(&options)?;
+    Engine::new(driver, &options, config)
+}

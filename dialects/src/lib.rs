@@ -1,1 +1,14 @@
+//! SQL dialects for Athanor: one unit struct per database, each overriding only the
+//! [`athanor_core::Dialect`] hooks where that database differs from ANSI SQL, and one
+//! [`athanor_core::Capabilities`] literal that reads like a spec sheet.
+//!
+//! Pure code: everything here is testable without a server, and the tests assert the exact SQL.
+#![warn(missing_docs)]
 
+mod mysql;
+mod postgres;
+mod sqlite;
+
+pub use mysql::{MySqlDialect, MYSQL_CAPABILITIES};
+pub use postgres::{PostgresDialect, POSTGRES_CAPABILITIES};
+pub use sqlite::{SqliteDialect, SQLITE_CAPABILITIES};
