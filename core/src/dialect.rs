@@ -55,7 +55,8 @@ impl IsolationLevel {
 
     /// Parse `read committed`, `READ_COMMITTED`, `read-committed` …
     pub fn parse(s: &str) -> Result<Self> {
-        let norm: String = s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_uppercase() }).collect();
+        let norm: String =
+            s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_uppercase() }).collect();
         IsolationLevel::ALL
             .into_iter()
             .find(|l| l.as_sql() == norm)
@@ -437,7 +438,11 @@ pub fn drop_table_statement(dialect: &dyn Dialect, table: &TableDef) -> Result<S
 }
 
 /// Write `"a", "b", "c"`.
-pub fn write_ident_list<'a>(dialect: &dyn Dialect, out: &mut String, idents: impl IntoIterator<Item = &'a str>) -> Result<()> {
+pub fn write_ident_list<'a>(
+    dialect: &dyn Dialect,
+    out: &mut String,
+    idents: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
     for (i, ident) in idents.into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");

@@ -36,7 +36,12 @@ pub trait RawConnection: Send {
 
     /// Run a query with parameters, calling `on_row` for each row in order. An error from
     /// `on_row` stops the iteration and is returned.
-    fn query(&mut self, sql: &str, params: &[ValueRef<'_>], on_row: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()>;
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()>;
 
     /// Run one statement without parameters and without preparing it (transaction control, DDL,
     /// `SET …`).

@@ -178,8 +178,7 @@ impl std::fmt::Debug for Engine {
 
 fn shared_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
     static POOL: OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::new(2)))
-        .clone()
+    POOL.get_or_init(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::new(2))).clone()
 }
 
 impl Engine {
@@ -350,12 +349,13 @@ pub struct ResultRow {
 impl ResultRow {
     /// Cell `idx` decoded as `T`.
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
-        let v = self
-            .values
-            .get(idx)
-            .ok_or_else(|| Error::invalid(format!("column index {idx} out of range (row has {})", self.values.len())))?;
+        let v = self.values.get(idx).ok_or_else(|| {
+            Error::invalid(format!("column index {idx} out of range (row has {})", self.values.len()))
+        })?;
         T::from_value(v.as_ref()).map_err(|e| match e {
-            Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch { column: format!("#{idx}"), expected, found },
+            Error::TypeMismatch { expected, found, .. } => {
+                Error::TypeMismatch { column: format!("#{idx}"), expected, found }
+            }
             other => other,
         })
     }

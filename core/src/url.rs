@@ -40,9 +40,9 @@ fn percent_decode(s: &str, what: &str) -> Result<String> {
         match bytes[i] {
             b'%' => {
                 let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
-                    Error::config(format!("malformed percent-escape in the {what} of the URL"))
-                })?;
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| Error::config(format!("malformed percent-escape in the {what} of the URL")))?;
                 out.push(byte);
                 i += 3;
             }
@@ -167,10 +167,9 @@ impl ConnectOptions {
     pub fn parsed_option<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         match self.option(key) {
             None => Ok(None),
-            Some(v) => v
-                .parse::<T>()
-                .map(Some)
-                .map_err(|_| Error::config(format!("invalid value {v:?} for URL option {key}"))),
+            Some(v) => {
+                v.parse::<T>().map(Some).map_err(|_| Error::config(format!("invalid value {v:?} for URL option {key}")))
+            }
         }
     }
 
