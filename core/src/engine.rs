@@ -5,6 +5,7 @@ use crate::driver::{Driver, RawConnection, Row};
 use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
 use crate::value::{FromValue, Value, ValueRef};
+use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -156,6 +157,7 @@ struct EngineInner {
     statements: AtomicU64,
     has_listeners: AtomicBool,
     listeners: RwLock<Vec<Listener>>,
+    sql_cache: Mutex<HashMap<(usize, u8), Arc<str>>>,
 }
 
 /// A source of pooled connections to one database: `Clone + Send + Sync`, cheap to clone (all
@@ -213,6 +215,7 @@ impl Engine {
                 statements: AtomicU64::new(0),
                 has_listeners: AtomicBool::new(false),
                 listeners: RwLock::new(Vec::new()),
+                sql_cache: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -220,6 +223,11 @@ impl Engine {
     /// The dialect of this engine's database.
     pub fn dialect(&self) -> &dyn Dialect {
         &*self.inner.dialect
+    }
+
+    /// The dialect, shared.
+    pub fn dialect_arc(&self) -> Arc<dyn Dialect> {
+        self.inner.dialect.clone()
     }
 
     /// The engine's settings.
@@ -322,6 +330,26 @@ impl Engine {
                 panic::resume_unwind(payload)
             }
         }
+    }
+
+    /// The SQL text of a per-table statement (`kind` picks which), rendered once per engine.
+    pub(crate) fn cached_sql(
+        &self,
+        table: &'static crate::schema::TableDef,
+        kind: u8,
+        build: impl FnOnce(&dyn Dialect) -> Result<String>,
+    ) -> Result<Arc<str>> {
+        let key = (table as *const _ as usize, kind);
+        if let Ok(cache) = self.inner.sql_cache.lock() {
+            if let Some(s) = cache.get(&key) {
+                return Ok(s.clone());
+            }
+        }
+        let sql: Arc<str> = build(self.dialect())?.into();
+        if let Ok(mut cache) = self.inner.sql_cache.lock() {
+            cache.insert(key, sql.clone());
+        }
+        Ok(sql)
     }
 
     fn before_statement(&self, sql: &str, params: &[ValueRef<'_>]) {

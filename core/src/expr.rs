@@ -307,10 +307,3 @@ macro_rules! text_column {
 }
 text_column!(String);
 text_column!(Option<String>);
-
-impl<M> Condition<M> {
-    /// Build from an untyped expression (for `filter_by`, which checks names at run time).
-    pub(crate) fn from_expr(expr: Expr) -> Self {
-        Condition::new(expr)
-    }
-}

@@ -11,10 +11,10 @@ mod driver;
 mod engine;
 mod error;
 mod expr;
-// mod metadata;
-// mod query;
+mod metadata;
+mod query;
 mod schema;
-// mod session;
+mod session;
 pub mod sql;
 mod url;
 mod value;
@@ -27,6 +27,11 @@ pub use driver::{Backend, Driver, RawConnection, Row};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
 pub use error::{DbError, Error, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, Condition, Expr, Ordering, TextColumn};
+pub use metadata::{Base, MetaData};
+pub use query::Query;
 pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, Model, TableDef};
+pub use session::{
+    sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
+};
 pub use url::ConnectOptions;
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

@@ -1,5 +1,43 @@
+//! `#[derive(Model)]` for Athanor: maps a struct with named fields to a table.
+//!
+//! Use it through the `athanor` crate (`use athanor::Model;`), which documents the attributes.
+//! This crate is a thin shim: [`model`] parses and checks the input, [`expand`] writes the code;
+//! both are plain functions over `proc_macro2` tokens, unit-tested here.
+#![warn(missing_docs)]
+
+mod expand;
+mod model;
+
 use proc_macro::TokenStream;
+
+/// Map a struct to a database table: implements `athanor::Model` and adds a typed column handle
+/// per field (`Customer::age`, an `athanor::Column<Customer, i32>`).
+///
+/// ```ignore
+/// #[derive(Model)]
+/// #[model(table = "customers")]            // required
+/// pub struct Customer {
+///     #[column(primary_key)]               // at least one; Option<i16|i32|i64> alone = generated key
+///     pub id: Option<i64>,
+///     pub name: String,                    // NOT NULL
+///     pub address: Option<String>,         // NULL allowed
+///     #[column(unique, length = 255)]      // uq_customers_email, VARCHAR(255)
+///     pub email: String,
+///     #[column(index, default = 18)]       // ix_customers_age, DEFAULT 18
+///     pub age: i32,
+///     #[column(foreign_key = "customers.id", name = "parent_id")]
+///     pub parent: Option<i64>,
+/// }
+/// ```
+///
+/// Column attributes: `primary_key`, `unique`, `index`, `length = N` (String columns only),
+/// `default = <integer | float | string | bool literal>` (checked against the field's type),
+/// `foreign_key = "table.column"`, `name = "db_name"` (default: the field's name), and
+/// `autoincrement = false` to supply a single integer key yourself (the field is then not an
+/// `Option`). Field types: `bool i16 i32 i64 f32 f64 String Vec<u8>` and `Option` of each; a
+/// primary key is never NULL. Composite keys: mark several fields `primary_key`.
 #[proc_macro_derive(Model, attributes(model, column))]
-pub fn derive_model(_i: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    expand::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -1,0 +1,260 @@
+//! The declarative [`Base`] (a catalog of mapped models) and its [`MetaData`] (their tables):
+//! `create_all` / `drop_all` in foreign-key order.
+
+use crate::dialect::{create_table_statements, drop_table_statement, Dialect};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::schema::{Model, TableDef};
+use crate::value::Value;
+
+/// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all
+/// readable from each [`TableDef`].
+#[derive(Debug, Clone, Default)]
+pub struct MetaData {
+    tables: Vec<&'static TableDef>,
+    conflicts: Vec<String>,
+}
+
+/// The declarative base: one catalog of mapped models and the [`MetaData`] of their tables
+/// (`declarative_base()` in SQLAlchemy). Usually built once and shared.
+///
+/// ```
+/// use athanor_core::{Base, TableDef, ColumnDef, SqlType};
+/// # use athanor_core::{Model, Row, ValueRef, Result};
+/// # struct T;
+/// # impl Model for T {
+/// #     const TABLE: &'static TableDef = &TableDef { name: "t", rust_name: "T", columns: &[ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) }] };
+/// #     fn column_value(&self, _: usize) -> ValueRef<'_> { ValueRef::Null }
+/// #     fn from_row(_: &dyn Row) -> Result<Self> { Ok(T) }
+/// #     fn set_generated_key(&mut self, _: i64) -> Result<()> { Ok(()) }
+/// # }
+/// let base = Base::new().register::<T>();
+/// assert_eq!(base.metadata().tables()[0].name, "t");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Base {
+    metadata: MetaData,
+}
+
+impl Base {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Base::default()
+    }
+
+    /// Add model `M` to the catalog (registering it twice is harmless).
+    pub fn register<M: Model>(mut self) -> Self {
+        self.metadata.add(M::TABLE);
+        self
+    }
+
+    /// The catalog's tables.
+    pub fn metadata(&self) -> &MetaData {
+        &self.metadata
+    }
+}
+
+impl MetaData {
+    /// An empty collection.
+    pub fn new() -> Self {
+        MetaData::default()
+    }
+
+    /// Add a table. Two different tables of the same name are reported by every later operation.
+    pub fn add(&mut self, table: &'static TableDef) {
+        match self.tables.iter().find(|t| t.name == table.name) {
+            Some(t) if **t == *table => {}
+            Some(t) => self
+                .conflicts
+                .push(format!("two models map table {:?}: {} and {}", table.name, t.rust_name, table.rust_name)),
+            None => self.tables.push(table),
+        }
+    }
+
+    /// The tables, in registration order.
+    pub fn tables(&self) -> &[&'static TableDef] {
+        &self.tables
+    }
+
+    /// A table by name.
+    pub fn table(&self, name: &str) -> Option<&'static TableDef> {
+        self.tables.iter().copied().find(|t| t.name == name)
+    }
+
+    fn check(&self) -> Result<()> {
+        match self.conflicts.first() {
+            Some(c) => Err(Error::invalid(c.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The tables ordered so that every table comes after the tables its foreign keys reference
+    /// (registration order otherwise). A foreign key to a table not in this collection, or to a
+    /// column that does not exist, and a cycle of foreign keys, are [`Error::InvalidRequest`].
+    pub fn sorted_tables(&self) -> Result<Vec<&'static TableDef>> {
+        self.check()?;
+        for t in &self.tables {
+            for (_, col, fk) in t.foreign_keys() {
+                let target = self.table(fk.table).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "foreign key {}.{} references table {:?}, which is not in this MetaData (register its model)",
+                        t.name, col.name, fk.table
+                    ))
+                })?;
+                if target.column_index(fk.column).is_none() {
+                    return Err(Error::invalid(format!(
+                        "foreign key {}.{} references column {}.{}, which does not exist",
+                        t.name, col.name, fk.table, fk.column
+                    )));
+                }
+            }
+        }
+        sort_by_dependencies(&self.tables)
+    }
+
+    /// The DDL `create_all` would run for every table, in order (for review or migrations).
+    pub fn create_statements(&self, dialect: &dyn Dialect) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for t in self.sorted_tables()? {
+            out.extend(create_table_statements(dialect, t)?);
+        }
+        Ok(out)
+    }
+
+    /// Create the tables that do not exist yet, parents before children (`checkfirst`).
+    /// Running it twice is a no-op.
+    pub fn create_all(&self, engine: &Engine) -> Result<()> {
+        let tables = self.sorted_tables()?;
+        let mut conn = engine.connect()?;
+        let dialect = engine.dialect();
+        for t in tables {
+            if table_exists(&mut conn, t.name)? {
+                continue;
+            }
+            for stmt in create_table_statements(dialect, t)? {
+                conn.batch_execute(&stmt)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop the tables that exist, children before parents.
+    pub fn drop_all(&self, engine: &Engine) -> Result<()> {
+        let tables = self.sorted_tables()?;
+        let mut conn = engine.connect()?;
+        let dialect = engine.dialect();
+        for t in tables.into_iter().rev() {
+            if table_exists(&mut conn, t.name)? {
+                conn.batch_execute(&drop_table_statement(dialect, t)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `true` when `name` exists in the connection's current schema/database.
+pub(crate) fn table_exists(conn: &mut crate::engine::Connection, name: &str) -> Result<bool> {
+    let sql = conn.dialect().table_exists_query();
+    Ok(!conn.query(sql, &[Value::Text(name.to_string())])?.is_empty())
+}
+
+/// Stable topological sort of tables by their foreign keys (self-references ignored).
+pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+    let n = tables.len();
+    let idx = |name: &str| tables.iter().position(|t| t.name == name);
+    // deps[i] = tables that i references (and that are in the set).
+    let deps: Vec<Vec<usize>> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut d: Vec<usize> = t
+                .columns
+                .iter()
+                .filter_map(|c| c.foreign_key)
+                .filter_map(|fk| idx(fk.table))
+                .filter(|&j| j != i)
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let next = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                out.push(tables[i]);
+            }
+            None => {
+                let cycle: Vec<&str> = (0..n).filter(|&i| !done[i]).map(|i| tables[i].name).collect();
+                return Err(Error::invalid(format!(
+                    "the foreign keys of tables {} form a cycle; they cannot be created or flushed in order",
+                    cycle.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ColumnDef, ForeignKeyDef};
+    use crate::value::SqlType;
+
+    const ID: ColumnDef = ColumnDef { primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) };
+    const fn fk(name: &'static str, table: &'static str) -> ColumnDef {
+        ColumnDef { foreign_key: Some(ForeignKeyDef { table, column: "id" }), ..ColumnDef::new(name, SqlType::BigInt) }
+    }
+    static A: TableDef = TableDef { name: "a", rust_name: "A", columns: &[ID, fk("b_id", "b")] };
+    static B: TableDef = TableDef { name: "b", rust_name: "B", columns: &[ID, fk("c_id", "c")] };
+    static C: TableDef = TableDef { name: "c", rust_name: "C", columns: &[ID, fk("parent", "c")] };
+    static X: TableDef = TableDef { name: "x", rust_name: "X", columns: &[ID, fk("y_id", "y")] };
+    static Y: TableDef = TableDef { name: "y", rust_name: "Y", columns: &[ID, fk("x_id", "x")] };
+    static Z: TableDef = TableDef { name: "z", rust_name: "Z", columns: &[ID, fk("q_id", "nowhere")] };
+
+    fn names(v: &[&TableDef]) -> Vec<&'static str> {
+        v.iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn parents_first_self_reference_ignored() {
+        let mut m = MetaData::new();
+        for t in [&A, &B, &C] {
+            m.add(t);
+        }
+        assert_eq!(names(&m.sorted_tables().unwrap()), ["c", "b", "a"]);
+    }
+
+    #[test]
+    fn cycle_is_an_error() {
+        let mut m = MetaData::new();
+        m.add(&X);
+        m.add(&Y);
+        let e = m.sorted_tables().unwrap_err();
+        assert!(e.to_string().contains("cycle"), "{e}");
+    }
+
+    #[test]
+    fn unknown_table_is_an_error() {
+        let mut m = MetaData::new();
+        m.add(&Z);
+        let e = m.sorted_tables().unwrap_err();
+        assert!(e.to_string().contains("\"nowhere\""), "{e}");
+    }
+
+    #[test]
+    fn same_name_twice_is_reported() {
+        static A2: TableDef = TableDef { name: "a", rust_name: "A2", columns: &[ID] };
+        let mut m = MetaData::new();
+        m.add(&A);
+        m.add(&A);
+        assert_eq!(m.tables().len(), 1);
+        m.add(&A2);
+        assert!(m.sorted_tables().is_err());
+    }
+}

@@ -1,0 +1,1602 @@
+//! The [`Session`]: a unit of work with an identity map, dirty tracking, autoflush and
+//! foreign-key-ordered flushes, over one pooled connection per transaction.
+//!
+//! # How objects are held
+//!
+//! `session.add(obj)` moves the object into the session and returns a [`Handle<M>`]: a cheap,
+//! clonable `Rc` to the one in-memory instance of that row (`Handle::get` borrows it,
+//! `Handle::edit` changes it and records the change). The session's identity map holds the same
+//! `Rc`s, keyed by model type and primary key, so a row loaded twice is the same instance. Handles
+//! point back to their session weakly: dropping the session detaches them, nothing leaks, and a
+//! handle can outlive its session as a plain value holder. A session is one-thread (`!Send`), as
+//! in SQLAlchemy; engines are shared across threads.
+
+use crate::dialect::{KeyRecovery, TxOptions};
+use crate::engine::{Connection, Engine, ResultRow};
+use crate::error::{Error, Result};
+use crate::metadata::sort_by_dependencies;
+use crate::query::Query;
+use crate::schema::{Model, TableDef};
+use crate::sql;
+use crate::value::{FromValue, Value, ValueRef};
+use std::any::{Any, TypeId};
+use std::cell::{Ref, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where an object stands with respect to its session (SQLAlchemy's object states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// In no session and not in the database (or its insert was rolled back).
+    Transient,
+    /// Added; inserted at the next flush.
+    Pending,
+    /// In the session's identity map, with a row in the database.
+    Persistent,
+    /// Marked for deletion (deleted at the next flush), or deleted by a flush not yet committed.
+    Deleted,
+    /// Was persistent; its session closed, expunged it, or committed its deletion.
+    Detached,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity keys
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum KeyPart {
+    Int(i64),
+    Bool(bool),
+    Text(Box<str>),
+    Bytes(Box<[u8]>),
+}
+
+impl KeyPart {
+    fn from_value(v: ValueRef<'_>, table: &TableDef, col: usize) -> Result<KeyPart> {
+        Ok(match v {
+            ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => KeyPart::Int(v.as_i64().unwrap_or_default()),
+            ValueRef::Bool(b) => KeyPart::Bool(b),
+            ValueRef::Text(s) => KeyPart::Text(s.into()),
+            ValueRef::Blob(b) => KeyPart::Bytes(b.into()),
+            ValueRef::Null => {
+                return Err(Error::invalid(format!(
+                    "primary key column {}.{} is NULL",
+                    table.name,
+                    table.columns.get(col).map_or("?", |c| c.name)
+                )))
+            }
+            ValueRef::F32(_) | ValueRef::F64(_) => {
+                return Err(Error::invalid(format!("floating-point primary keys are not supported ({})", table.name)))
+            }
+        })
+    }
+
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            KeyPart::Int(i) => ValueRef::I64(*i),
+            KeyPart::Bool(b) => ValueRef::Bool(*b),
+            KeyPart::Text(s) => ValueRef::Text(s),
+            KeyPart::Bytes(b) => ValueRef::Blob(b),
+        }
+    }
+}
+
+/// A primary-key value identifying one row of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    One(KeyPart),
+    Many(Box<[KeyPart]>),
+}
+
+impl Key {
+    fn parts(&self) -> &[KeyPart] {
+        match self {
+            Key::One(p) => std::slice::from_ref(p),
+            Key::Many(ps) => ps,
+        }
+    }
+
+    fn params(&self) -> impl Iterator<Item = ValueRef<'_>> {
+        self.parts().iter().map(KeyPart::as_value_ref)
+    }
+
+    fn build<'a>(table: &TableDef, mut cell: impl FnMut(usize) -> Result<ValueRef<'a>>) -> Result<Key> {
+        let mut pk = table.primary_key();
+        let first = pk.next().ok_or_else(|| Error::invalid(format!("table {} has no primary key", table.name)))?;
+        let p0 = KeyPart::from_value(cell(first)?, table, first)?;
+        match pk.next() {
+            None => Ok(Key::One(p0)),
+            Some(second) => {
+                let mut parts = vec![p0, KeyPart::from_value(cell(second)?, table, second)?];
+                for i in pk {
+                    parts.push(KeyPart::from_value(cell(i)?, table, i)?);
+                }
+                Ok(Key::Many(parts.into_boxed_slice()))
+            }
+        }
+    }
+
+    fn of_model<M: Model>(m: &M) -> Result<Key> {
+        Key::build(M::TABLE, |i| Ok(m.column_value(i)))
+    }
+
+    fn from_values(values: &[Value], table: &TableDef) -> Result<Key> {
+        let n = table.primary_key().count();
+        if values.len() != n {
+            return Err(Error::invalid(format!(
+                "table {} has a primary key of {n} column(s); {} value(s) given",
+                table.name,
+                values.len()
+            )));
+        }
+        let positions: Vec<usize> = table.primary_key().collect();
+        Key::build(table, |i| {
+            let at = positions.iter().position(|&p| p == i).unwrap_or(0);
+            Ok(values[at].as_ref())
+        })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(")?;
+        for (i, p) in self.parts().iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}", p.as_value_ref())?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// A primary-key value given to [`Session::get`]: a scalar for a one-column key, a tuple for a
+/// composite key, in the order of the key's columns.
+pub trait IntoPrimaryKey {
+    /// The key's values.
+    fn into_key_values(self) -> Vec<Value>;
+}
+
+macro_rules! scalar_key {
+    ($($t:ty),*) => {$(
+        impl IntoPrimaryKey for $t {
+            fn into_key_values(self) -> Vec<Value> { vec![Value::from(self)] }
+        }
+    )*};
+}
+scalar_key!(i16, i32, i64, bool, String, &str, Vec<u8>, Value);
+
+impl<A: Into<Value>, B: Into<Value>> IntoPrimaryKey for (A, B) {
+    fn into_key_values(self) -> Vec<Value> {
+        vec![self.0.into(), self.1.into()]
+    }
+}
+impl<A: Into<Value>, B: Into<Value>, C: Into<Value>> IntoPrimaryKey for (A, B, C) {
+    fn into_key_values(self) -> Vec<Value> {
+        vec![self.0.into(), self.1.into(), self.2.into()]
+    }
+}
+impl IntoPrimaryKey for Vec<Value> {
+    fn into_key_values(self) -> Vec<Value> {
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+struct Meta {
+    state: ObjectState,
+    key: Option<Key>,
+    /// Column values as of the last load or flush, taken at the first edit after it.
+    snapshot: Option<Vec<Value>>,
+    /// Edited while expired: the in-memory values are all written back.
+    full_update: bool,
+    expired: bool,
+    listed_modified: bool,
+    session: Weak<Shared>,
+}
+
+pub(crate) struct Instance<M> {
+    value: RefCell<M>,
+    meta: RefCell<Meta>,
+}
+
+trait ModelValues {
+    fn value_at(&self, idx: usize) -> ValueRef<'_>;
+}
+impl<M: Model> ModelValues for M {
+    fn value_at(&self, idx: usize) -> ValueRef<'_> {
+        self.column_value(idx)
+    }
+}
+
+/// What the unit of work needs of an instance, whatever its model type.
+trait Erased {
+    fn table(&self) -> &'static TableDef;
+    fn model_type(&self) -> TypeId;
+    fn meta(&self) -> &RefCell<Meta>;
+    fn values(&self) -> Result<Ref<'_, dyn ModelValues>>;
+    fn set_generated_key(&self, key: i64) -> Result<()>;
+    fn compute_key(&self) -> Result<Key>;
+    fn restore(&self, values: &[Value]) -> Result<()>;
+    fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key);
+}
+
+fn borrowed_error(table: &TableDef) -> Error {
+    Error::invalid(format!(
+        "an instance of {} is being edited (Handle::edit is running); finish that first",
+        table.rust_name
+    ))
+}
+
+impl<M: Model> Erased for Instance<M> {
+    fn table(&self) -> &'static TableDef {
+        M::TABLE
+    }
+    fn model_type(&self) -> TypeId {
+        TypeId::of::<M>()
+    }
+    fn meta(&self) -> &RefCell<Meta> {
+        &self.meta
+    }
+    fn values(&self) -> Result<Ref<'_, dyn ModelValues>> {
+        let r = self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+        Ok(Ref::map(r, |m| m as &dyn ModelValues))
+    }
+    fn set_generated_key(&self, key: i64) -> Result<()> {
+        self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?.set_generated_key(key)
+    }
+    fn compute_key(&self) -> Result<Key> {
+        Key::of_model(&*self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?)
+    }
+    fn restore(&self, values: &[Value]) -> Result<()> {
+        let m = M::from_row(&ValuesRow(values))?;
+        *self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
+        Ok(())
+    }
+    fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key) {
+        map.typed_mut::<M>().insert(key, self);
+    }
+}
+
+/// A row over owned values (restoring a snapshot goes through `Model::from_row`).
+struct ValuesRow<'a>(&'a [Value]);
+impl crate::driver::Row for ValuesRow<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
+        self.0.get(idx).map(Value::as_ref).ok_or_else(|| Error::invalid(format!("no column {idx}")))
+    }
+}
+
+/// A handle to one mapped object held by a session: the session's identity map and every query
+/// that returns the same row hand out the same instance.
+///
+/// Reading ([`Handle::get`]) and changing ([`Handle::edit`]) do no I/O. After `rollback()`,
+/// `expire()` or a commit (with `expire_on_commit`), the object is *expired*: its values may be
+/// stale, and the next query returning its row, `Session::get`, [`Handle::load`] or
+/// `Session::refresh` reloads it. Unlike SQLAlchemy, plain attribute access does not reload
+/// implicitly: I/O stays visible and fallible in Rust.
+pub struct Handle<M: Model> {
+    inner: Rc<Instance<M>>,
+}
+
+impl<M: Model> Clone for Handle<M> {
+    fn clone(&self) -> Self {
+        Handle { inner: self.inner.clone() }
+    }
+}
+
+impl<M: Model + fmt::Debug> fmt::Debug for Handle<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.value.try_borrow() {
+            Ok(v) => fmt::Debug::fmt(&*v, f),
+            Err(_) => write!(f, "Handle<{}>(<being edited>)", M::TABLE.rust_name),
+        }
+    }
+}
+
+impl<M: Model> Handle<M> {
+    fn new(value: M, meta: Meta) -> Self {
+        Handle { inner: Rc::new(Instance { value: RefCell::new(value), meta: RefCell::new(meta) }) }
+    }
+
+    /// Borrow the object. No I/O: an expired object shows its last known values.
+    ///
+    /// # Panics
+    /// If called inside this handle's own [`Handle::edit`] closure (the same rule as
+    /// `RefCell::borrow`).
+    pub fn get(&self) -> Ref<'_, M> {
+        self.inner.value.borrow()
+    }
+
+    /// Change the object; the change is written by the next flush, as an UPDATE of only the
+    /// columns whose values changed (nothing at all if none did). Returns the closure's result.
+    ///
+    /// Editing an expired object writes back every column at the next flush, since what the
+    /// database holds is not known; call [`Handle::load`] first to edit fresh values.
+    ///
+    /// # Panics
+    /// If the object is already borrowed through [`Handle::get`] or another `edit` (the same
+    /// rule as `RefCell::borrow_mut`).
+    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        let list = {
+            let mut meta = self.inner.meta.borrow_mut();
+            if meta.state == ObjectState::Persistent {
+                if meta.snapshot.is_none() && !meta.full_update {
+                    if meta.expired {
+                        meta.full_update = true;
+                    } else {
+                        let v = self.inner.value.borrow();
+                        meta.snapshot =
+                            Some((0..M::TABLE.columns.len()).map(|i| v.column_value(i).to_owned()).collect());
+                    }
+                }
+                let first = !meta.listed_modified;
+                meta.listed_modified = true;
+                if first {
+                    meta.session.upgrade()
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        };
+        let r = f(&mut self.inner.value.borrow_mut());
+        if let Some(shared) = list {
+            shared.modified.borrow_mut().push(self.inner.clone());
+        }
+        r
+    }
+
+    /// A copy of the object.
+    pub fn cloned(&self) -> M
+    where
+        M: Clone,
+    {
+        self.get().clone()
+    }
+
+    /// Reload the object first if it is expired, then borrow it.
+    ///
+    /// # Errors
+    /// Those of [`Session::refresh`]; [`Error::InvalidRequest`] if the object is expired but no
+    /// longer in a session.
+    pub fn load(&self) -> Result<Ref<'_, M>> {
+        let (expired, session) = {
+            let m = self.inner.meta.borrow();
+            (m.expired, m.session.upgrade())
+        };
+        if expired {
+            match session {
+                Some(shared) => Session { shared }.refresh(self)?,
+                None => {
+                    return Err(Error::invalid(format!("this {} is expired and in no session", M::TABLE.rust_name)))
+                }
+            }
+        }
+        Ok(self.get())
+    }
+
+    /// The object's state.
+    pub fn state(&self) -> ObjectState {
+        self.inner.meta.borrow().state
+    }
+
+    /// `true` when the values may be stale (after rollback, expire, or a commit).
+    pub fn is_expired(&self) -> bool {
+        self.inner.meta.borrow().expired
+    }
+
+    /// `true` when both handles are the same instance.
+    pub fn ptr_eq(a: &Handle<M>, b: &Handle<M>) -> bool {
+        Rc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    fn erased(&self) -> Rc<dyn Erased> {
+        self.inner.clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity map
+
+trait AnyMap {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn remove(&mut self, key: &Key);
+    fn instances(&self) -> Vec<Rc<dyn Erased>>;
+    fn len(&self) -> usize;
+}
+
+struct TypedMap<M: Model>(HashMap<Key, Rc<Instance<M>>>);
+
+impl<M: Model> AnyMap for TypedMap<M> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn remove(&mut self, key: &Key) {
+        self.0.remove(key);
+    }
+    fn instances(&self) -> Vec<Rc<dyn Erased>> {
+        self.0.values().map(|i| i.clone() as Rc<dyn Erased>).collect()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[derive(Default)]
+struct IdentityMap {
+    by_type: HashMap<TypeId, Box<dyn AnyMap>>,
+}
+
+impl IdentityMap {
+    fn typed<M: Model>(&self) -> Option<&HashMap<Key, Rc<Instance<M>>>> {
+        self.by_type.get(&TypeId::of::<M>()).and_then(|m| m.as_any().downcast_ref::<TypedMap<M>>()).map(|t| &t.0)
+    }
+
+    fn typed_mut<M: Model>(&mut self) -> &mut HashMap<Key, Rc<Instance<M>>> {
+        let entry = self.by_type.entry(TypeId::of::<M>()).or_insert_with(|| Box::new(TypedMap::<M>(HashMap::new())));
+        if !entry.as_any().is::<TypedMap<M>>() {
+            *entry = Box::new(TypedMap::<M>(HashMap::new()));
+        }
+        // Invariant: the map stored under TypeId::of::<M>() is a TypedMap<M> (checked just above).
+        &mut entry.as_any_mut().downcast_mut::<TypedMap<M>>().expect("identity map type invariant").0
+    }
+
+    fn remove(&mut self, ty: TypeId, key: &Key) {
+        if let Some(m) = self.by_type.get_mut(&ty) {
+            m.remove(key);
+        }
+    }
+
+    fn all(&self) -> Vec<Rc<dyn Erased>> {
+        self.by_type.values().flat_map(|m| m.instances()).collect()
+    }
+
+    fn len(&self) -> usize {
+        self.by_type.values().map(|m| m.len()).sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+/// Session settings (`sessionmaker(bind=engine, autoflush=…, expire_on_commit=…)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Flush pending changes before every query and `get` that goes to the database (default on).
+    pub autoflush: bool,
+    /// Expire every object after a commit, so the next query reloads it (default on).
+    pub expire_on_commit: bool,
+    /// Options of every transaction the session begins (isolation level, read only).
+    pub transaction: TxOptions,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { autoflush: true, expire_on_commit: true, transaction: TxOptions::default() }
+    }
+}
+
+/// A session factory bound to an engine (`sessionmaker(bind=engine)`).
+#[derive(Debug, Clone)]
+pub struct SessionMaker {
+    engine: Engine,
+    config: SessionConfig,
+}
+
+/// Make a session factory for an engine.
+pub fn sessionmaker(engine: &Engine) -> SessionMaker {
+    SessionMaker { engine: engine.clone(), config: SessionConfig::default() }
+}
+
+impl SessionMaker {
+    /// A new session (`Session()`). Takes no connection until first needed.
+    pub fn session(&self) -> Session {
+        Session::with_config(&self.engine, self.config)
+    }
+
+    /// Turn autoflush on or off.
+    pub fn autoflush(mut self, on: bool) -> Self {
+        self.config.autoflush = on;
+        self
+    }
+
+    /// Turn expire-on-commit on or off.
+    pub fn expire_on_commit(mut self, on: bool) -> Self {
+        self.config.expire_on_commit = on;
+        self
+    }
+
+    /// Begin every transaction at this isolation level.
+    pub fn isolation_level(mut self, level: crate::dialect::IsolationLevel) -> Self {
+        self.config.transaction.isolation = Some(level);
+        self
+    }
+
+    /// Begin every transaction read-only.
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.config.transaction.read_only = on;
+        self
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Run `f` in a fresh session and commit; when the database reports a serialization failure
+    /// or deadlock (from any statement or the commit), roll back and run `f` again, up to
+    /// `attempts` times in all, with a short growing pause between tries. Other errors are
+    /// returned at once (after rollback).
+    pub fn retry_on_serialization_failure<T>(
+        &self,
+        attempts: usize,
+        mut f: impl FnMut(&Session) -> Result<T>,
+    ) -> Result<T> {
+        let attempts = attempts.max(1);
+        let mut last = None;
+        for attempt in 0..attempts {
+            let session = self.session();
+            let outcome = f(&session).and_then(|v| session.commit().map(|_| v));
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let _ = session.rollback();
+                    if !e.is_serialization_failure() {
+                        return Err(e);
+                    }
+                    last = Some(e);
+                    let pause = 1u64 << attempt.min(6);
+                    std::thread::sleep(std::time::Duration::from_millis(pause));
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::invalid("no attempt was made")))
+    }
+}
+
+struct Frame {
+    name: String,
+    inserted_mark: usize,
+    deleted_mark: usize,
+}
+
+struct Inner {
+    engine: Engine,
+    config: SessionConfig,
+    conn: Option<Connection>,
+    next_tx: Option<TxOptions>,
+    identity: IdentityMap,
+    new: Vec<Rc<dyn Erased>>,
+    deleted: Vec<Rc<dyn Erased>>,
+    inserted_in_tx: Vec<Rc<dyn Erased>>,
+    deleted_in_tx: Vec<Rc<dyn Erased>>,
+    savepoints: Vec<Frame>,
+    savepoint_seq: u64,
+    /// Set when a flush (or a database error) failed: (message, savepoint depth at failure).
+    failed: Option<(String, usize)>,
+}
+
+struct Shared {
+    id: u64,
+    modified: RefCell<Vec<Rc<dyn Erased>>>,
+    inner: RefCell<Inner>,
+}
+
+/// A unit of work: the objects it holds, the changes it will flush, and the transaction it runs
+/// in. Made by [`SessionMaker::session`].
+///
+/// Dropping a session rolls back its uncommitted work and returns its connection to the pool.
+/// One session per thread (`!Send`), as in SQLAlchemy.
+///
+/// Any error the database reports inside the session's transaction (a failed flush, a failed
+/// query) rolls that transaction back and leaves the session needing [`Session::rollback`]:
+/// until then every call fails with [`Error::PendingRollback`]. PostgreSQL aborts a transaction
+/// on any error; Athanor makes that the rule on every database so programs behave the same.
+pub struct Session {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.shared.inner.try_borrow();
+        let mut d = f.debug_struct("Session");
+        d.field("id", &self.shared.id);
+        if let Ok(i) = inner {
+            d.field("in_transaction", &i.conn.is_some()).field("objects", &i.identity.len()).field("new", &i.new.len());
+        }
+        d.finish()
+    }
+}
+
+static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
+
+const SQL_SELECT_BY_PK: u8 = 1;
+
+fn is_database_error(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Database { .. }
+            | Error::Integrity { .. }
+            | Error::SerializationFailure { .. }
+            | Error::Connection { .. }
+    )
+}
+
+/// Fill in the constraint name of an integrity error from the table's metadata when the
+/// database named only columns (SQLite does).
+fn enrich(e: Error, table: &TableDef) -> Error {
+    match e {
+        Error::Integrity { kind, constraint: None, table: t, columns, message } => {
+            let same_table = t.as_deref().is_none_or(|t| t == table.name);
+            let constraint = if same_table { table.constraint_for_columns(&columns) } else { None };
+            Error::Integrity { kind, constraint, table: t.or_else(|| Some(table.name.to_string())), columns, message }
+        }
+        Error::Integrity { kind, constraint: Some(c), table: t, columns, message } if c == "PRIMARY" => {
+            Error::Integrity { kind, constraint: Some(table.primary_key_name()), table: t, columns, message }
+        }
+        other => other,
+    }
+}
+
+impl Session {
+    /// A session on an engine with the given settings (usually via [`sessionmaker`]).
+    pub fn with_config(engine: &Engine, config: SessionConfig) -> Session {
+        Session {
+            shared: Rc::new(Shared {
+                id: SESSION_IDS.fetch_add(1, Ordering::Relaxed),
+                modified: RefCell::new(Vec::new()),
+                inner: RefCell::new(Inner {
+                    engine: engine.clone(),
+                    config,
+                    conn: None,
+                    next_tx: None,
+                    identity: IdentityMap::default(),
+                    new: Vec::new(),
+                    deleted: Vec::new(),
+                    inserted_in_tx: Vec::new(),
+                    deleted_in_tx: Vec::new(),
+                    savepoints: Vec::new(),
+                    savepoint_seq: 0,
+                    failed: None,
+                }),
+            }),
+        }
+    }
+
+    fn inner(&self) -> std::cell::RefMut<'_, Inner> {
+        self.shared.inner.borrow_mut()
+    }
+
+    fn owns(&self, meta: &Meta) -> bool {
+        meta.session.upgrade().is_some_and(|s| Rc::ptr_eq(&s, &self.shared))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        self.inner().engine.clone()
+    }
+
+    /// `true` while a transaction is open (after autobegin or `begin()`).
+    pub fn in_transaction(&self) -> bool {
+        self.inner().conn.is_some()
+    }
+
+    /// `true` unless a failed flush is waiting for `rollback()`.
+    pub fn is_active(&self) -> bool {
+        self.inner().failed.is_none()
+    }
+
+    /// How many objects the identity map holds.
+    pub fn identity_count(&self) -> usize {
+        self.inner().identity.len()
+    }
+
+    /// `true` when there are changes a flush would write.
+    pub fn is_dirty(&self) -> bool {
+        let inner = self.inner();
+        !inner.new.is_empty() || !inner.deleted.is_empty() || !self.shared.modified.borrow().is_empty()
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match &self.inner().failed {
+            Some((cause, _)) => Err(Error::PendingRollback { cause: cause.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Begin a transaction now with the session's default options. Fails if one is open.
+    pub fn begin(&self) -> Result<()> {
+        let opts = self.inner().config.transaction;
+        self.begin_with(opts)
+    }
+
+    /// Begin a transaction now with these options (isolation level, read only).
+    pub fn begin_with(&self, opts: TxOptions) -> Result<()> {
+        self.check_failed()?;
+        let mut inner = self.inner();
+        if inner.conn.is_some() {
+            return Err(Error::invalid("a transaction is already begun on this session; commit or roll back first"));
+        }
+        inner.next_tx = Some(opts);
+        inner.ensure_conn()?;
+        Ok(())
+    }
+
+    /// Add a new object; it is inserted at the next flush. Returns its handle.
+    pub fn add<M: Model>(&self, obj: M) -> Handle<M> {
+        let h = Handle::new(
+            obj,
+            Meta {
+                state: ObjectState::Pending,
+                key: None,
+                snapshot: None,
+                full_update: false,
+                expired: false,
+                listed_modified: false,
+                session: Rc::downgrade(&self.shared),
+            },
+        );
+        self.inner().new.push(h.erased());
+        h
+    }
+
+    /// Add several new objects.
+    pub fn add_all<M: Model>(&self, objs: impl IntoIterator<Item = M>) -> Vec<Handle<M>> {
+        objs.into_iter().map(|o| self.add(o)).collect()
+    }
+
+    /// Put a handle back into this session: a transient one (e.g. whose insert was rolled back)
+    /// becomes pending again; a detached one becomes persistent again.
+    pub fn add_handle<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let mut meta = h.inner.meta.borrow_mut();
+        if meta.state != ObjectState::Transient && meta.state != ObjectState::Detached && !self.owns(&meta) {
+            return Err(Error::invalid(format!("this {} belongs to another session", M::TABLE.rust_name)));
+        }
+        match meta.state {
+            ObjectState::Transient => {
+                meta.state = ObjectState::Pending;
+                meta.key = None;
+                meta.session = Rc::downgrade(&self.shared);
+                drop(meta);
+                self.inner().new.push(h.erased());
+            }
+            ObjectState::Detached => {
+                let key = h.inner.compute_key()?;
+                let mut inner = self.inner();
+                if inner.identity.typed::<M>().is_some_and(|m| m.contains_key(&key)) {
+                    return Err(Error::invalid(format!(
+                        "another {} with key {key} is already in this session",
+                        M::TABLE.rust_name
+                    )));
+                }
+                meta.state = ObjectState::Persistent;
+                meta.key = Some(key.clone());
+                meta.expired = true;
+                meta.session = Rc::downgrade(&self.shared);
+                inner.identity.typed_mut::<M>().insert(key, h.inner.clone());
+            }
+            _ => {} // already here
+        }
+        Ok(())
+    }
+
+    /// Mark an object for deletion at the next flush (a pending one is simply removed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if the object is not in this session.
+    pub fn delete<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let mut meta = h.inner.meta.borrow_mut();
+        if !self.owns(&meta) {
+            return Err(Error::invalid(format!("this {} is not in this session", M::TABLE.rust_name)));
+        }
+        match meta.state {
+            ObjectState::Pending => {
+                meta.state = ObjectState::Transient;
+                meta.session = Weak::new();
+                drop(meta);
+                let target = h.erased();
+                self.inner().new.retain(|i| !Rc::ptr_eq(i, &target));
+                Ok(())
+            }
+            ObjectState::Persistent => {
+                meta.state = ObjectState::Deleted;
+                drop(meta);
+                self.inner().deleted.push(h.erased());
+                Ok(())
+            }
+            ObjectState::Deleted => Ok(()),
+            other => Err(Error::invalid(format!("cannot delete a {other:?} {}", M::TABLE.rust_name))),
+        }
+    }
+
+    /// Remove an object from the session without touching the database (its pending changes
+    /// are forgotten).
+    pub fn expunge<M: Model>(&self, h: &Handle<M>) {
+        let mut meta = h.inner.meta.borrow_mut();
+        if !self.owns(&meta) {
+            return;
+        }
+        let target = h.erased();
+        let mut inner = self.inner();
+        inner.new.retain(|i| !Rc::ptr_eq(i, &target));
+        inner.deleted.retain(|i| !Rc::ptr_eq(i, &target));
+        if let Some(k) = &meta.key {
+            inner.identity.remove(TypeId::of::<M>(), k);
+        }
+        meta.state = if meta.key.is_some() { ObjectState::Detached } else { ObjectState::Transient };
+        meta.session = Weak::new();
+        meta.snapshot = None;
+        meta.full_update = false;
+        meta.listed_modified = false;
+    }
+
+    /// Mark an object as out of date: the next query returning its row (or `get`, `load`,
+    /// `refresh`) reloads it.
+    pub fn expire<M: Model>(&self, h: &Handle<M>) {
+        let mut meta = h.inner.meta.borrow_mut();
+        if self.owns(&meta) && meta.state == ObjectState::Persistent {
+            meta.expired = true;
+        }
+    }
+
+    /// Expire every object in the session.
+    pub fn expire_all(&self) {
+        for i in self.inner().identity.all() {
+            i.meta().borrow_mut().expired = true;
+        }
+    }
+
+    /// Reload an object's values from the database now (discarding unflushed changes).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if its row is gone; [`Error::InvalidRequest`] if it is not persistent
+    /// in this session.
+    pub fn refresh<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let key = {
+            let meta = h.inner.meta.borrow();
+            if !self.owns(&meta) || meta.state != ObjectState::Persistent {
+                return Err(Error::invalid(format!("this {} is not persistent in this session", M::TABLE.rust_name)));
+            }
+            meta.key.clone().ok_or_else(|| Error::invalid("object has no identity key"))?
+        };
+        self.check_failed()?;
+        let engine = self.engine();
+        let sql = engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?;
+        let params: Vec<ValueRef<'_>> = key.params().collect();
+        let mut fresh: Option<M> = None;
+        self.with_conn(|conn| {
+            conn.query_refs(&sql, &params, &mut |row| {
+                fresh = Some(M::from_row(row)?);
+                Ok(())
+            })
+        })?;
+        let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
+        *h.inner.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
+        let mut meta = h.inner.meta.borrow_mut();
+        meta.expired = false;
+        meta.snapshot = None;
+        meta.full_update = false;
+        Ok(())
+    }
+
+    /// Run `f` on the session's connection (autobegin), recording a database error as a failed
+    /// transaction.
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut inner = self.inner();
+        inner.ensure_conn()?;
+        let r = match inner.conn.as_mut() {
+            Some(c) => f(c),
+            None => Err(Error::invalid("no connection")),
+        };
+        if let Err(e) = &r {
+            if is_database_error(e) {
+                inner.fail(e);
+            }
+        }
+        r
+    }
+
+    fn prepare_read(&self) -> Result<()> {
+        self.check_failed()?;
+        let autoflush = self.inner().config.autoflush;
+        if autoflush && self.is_dirty() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Load the objects of model `M` a SELECT of all its columns returns, through the identity
+    /// map (used by `Query`).
+    pub(crate) fn load<M: Model>(&self, sql: &str, params: &[Value]) -> Result<Vec<Handle<M>>> {
+        self.prepare_read()?;
+        let weak = Rc::downgrade(&self.shared);
+        let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
+        let mut inner_ref = self.inner();
+        inner_ref.ensure_conn()?;
+        let mut out = Vec::new();
+        let r = {
+            let Inner { conn, identity, .. } = &mut *inner_ref;
+            let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
+            let map = identity.typed_mut::<M>();
+            conn.query_refs(sql, &refs, &mut |row| {
+                let key = Key::build(M::TABLE, |i| row.get(i))?;
+                if let Some(existing) = map.get(&key) {
+                    let expired = existing.meta.borrow().expired;
+                    if expired {
+                        let fresh = M::from_row(row)?;
+                        if let Ok(mut v) = existing.value.try_borrow_mut() {
+                            *v = fresh;
+                            let mut meta = existing.meta.borrow_mut();
+                            meta.expired = false;
+                            meta.snapshot = None;
+                            meta.full_update = false;
+                        }
+                    }
+                    out.push(Handle { inner: existing.clone() });
+                } else {
+                    let m = M::from_row(row)?;
+                    let h = Handle::new(
+                        m,
+                        Meta {
+                            state: ObjectState::Persistent,
+                            key: Some(key.clone()),
+                            snapshot: None,
+                            full_update: false,
+                            expired: false,
+                            listed_modified: false,
+                            session: weak.clone(),
+                        },
+                    );
+                    map.insert(key, h.inner.clone());
+                    out.push(h);
+                }
+                Ok(())
+            })
+        };
+        if let Err(e) = &r {
+            if is_database_error(e) {
+                inner_ref.fail(e);
+            }
+        }
+        r.map(|_| out)
+    }
+
+    /// Run a query returning one value (used by `Query::count`/`exists`).
+    pub(crate) fn scalar<T: FromValue>(&self, sql: &str, params: &[Value]) -> Result<T> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.query_scalar(sql, params))
+    }
+
+    /// Run a SQL statement in the session's transaction (after autoflush); rows affected.
+    /// Placeholders follow the dialect (`?` or `$n`).
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.execute(sql, params))
+    }
+
+    /// Run a SQL query in the session's transaction (after autoflush) and return its rows.
+    pub fn query_sql(&self, sql: &str, params: &[Value]) -> Result<Vec<ResultRow>> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.query(sql, params))
+    }
+
+    /// A query for model `M` (`session.query(Customer)`).
+    pub fn query<M: Model>(&self) -> Query<'_, M> {
+        Query::new(self)
+    }
+
+    /// The object with this primary key: from the identity map without SQL when it is loaded
+    /// and not expired, else by a SELECT (after autoflush). `None` if there is no such row, or
+    /// the object is marked deleted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if the key has the wrong number of columns.
+    pub fn get<M: Model>(&self, pk: impl IntoPrimaryKey) -> Result<Option<Handle<M>>> {
+        self.check_failed()?;
+        let values = pk.into_key_values();
+        let key = Key::from_values(&values, M::TABLE)?;
+        {
+            let inner = self.inner();
+            if let Some(inst) = inner.identity.typed::<M>().and_then(|m| m.get(&key)) {
+                let meta = inst.meta.borrow();
+                if meta.state == ObjectState::Deleted {
+                    return Ok(None);
+                }
+                if !meta.expired {
+                    return Ok(Some(Handle { inner: inst.clone() }));
+                }
+            }
+        }
+        let engine = self.engine();
+        let sql = engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?;
+        let params: Vec<Value> = key.params().map(ValueRef::to_owned).collect();
+        Ok(self.load::<M>(&sql, &params)?.into_iter().next())
+    }
+
+    /// Write all pending changes (inserts, updates, deletes) to the database in foreign-key
+    /// order, inside the session's transaction. Nothing is committed.
+    ///
+    /// # Errors
+    /// The database's error (e.g. [`Error::Integrity`] naming the constraint). The transaction
+    /// is then rolled back and the session needs [`Session::rollback`] before new work.
+    pub fn flush(&self) -> Result<()> {
+        self.check_failed()?;
+        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
+        let mut inner = self.inner();
+        if inner.new.is_empty() && inner.deleted.is_empty() && modified.is_empty() {
+            return Ok(());
+        }
+        let r = inner.ensure_conn().and_then(|_| inner.flush(&modified));
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Keep the edited objects listed: rollback() restores them from their snapshots.
+                self.shared.modified.borrow_mut().extend(modified);
+                inner.fail(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Flush, then commit the transaction and return the connection to the pool. With
+    /// `expire_on_commit` (the default) every object is expired.
+    ///
+    /// # Errors
+    /// A failed flush (the session then needs `rollback()`), or a failed COMMIT (e.g. a
+    /// serialization failure): the transaction is then rolled back and the session is ready for
+    /// new work.
+    pub fn commit(&self) -> Result<()> {
+        self.flush()?;
+        let mut inner = self.inner();
+        let Some(mut conn) = inner.conn.take() else {
+            return Ok(());
+        };
+        inner.savepoints.clear();
+        if let Err(e) = conn.commit() {
+            drop(conn);
+            inner.restore_after_rollback();
+            return Err(e);
+        }
+        drop(conn);
+        for i in std::mem::take(&mut inner.deleted_in_tx) {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Detached;
+            m.session = Weak::new();
+        }
+        inner.inserted_in_tx.clear();
+        if inner.config.expire_on_commit {
+            for i in inner.identity.all() {
+                i.meta().borrow_mut().expired = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Roll back the transaction and return the connection to the pool. Objects inserted in it
+    /// become transient again, objects deleted in it are back, unflushed edits are undone, and
+    /// every object is expired. Clears a failed flush's pending-rollback state.
+    pub fn rollback(&self) -> Result<()> {
+        let mut inner = self.inner();
+        let r = match inner.conn.take() {
+            Some(mut conn) => {
+                let r = conn.rollback();
+                if r.is_err() {
+                    conn.invalidate();
+                }
+                r
+            }
+            None => Ok(()),
+        };
+        drop(inner);
+        self.restore_all();
+        // A failed ROLLBACK means the connection is gone; the transaction is over either way.
+        match r {
+            Err(e) if !e.is_disconnect() && !matches!(e, Error::InvalidRequest { .. }) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn restore_all(&self) {
+        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
+        let mut inner = self.inner();
+        for i in modified {
+            restore_edit(&*i);
+        }
+        inner.restore_after_rollback();
+    }
+
+    /// Discard the session's connection instead of returning it to the pool (after a fault, or
+    /// to be sure no server-side state survives), then behave as [`Session::rollback`].
+    pub fn invalidate(&self) {
+        if let Some(mut conn) = self.inner().conn.take() {
+            conn.invalidate();
+        }
+        self.restore_all();
+    }
+
+    /// Roll back and empty the session: every object is detached (or transient).
+    pub fn close(&self) {
+        let _ = self.rollback();
+        let mut inner = self.inner();
+        for i in inner.identity.all() {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Detached;
+            m.session = Weak::new();
+        }
+        inner.identity = IdentityMap::default();
+    }
+
+    /// Begin a nested transaction (a SAVEPOINT), flushing first. Commit or roll it back through
+    /// the returned guard; dropping the guard without either rolls it back.
+    ///
+    /// Rolling back to the savepoint undoes the database work since it, makes objects inserted
+    /// since it transient, restores objects deleted since it, and expires every object.
+    pub fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
+        self.flush()?;
+        let mut inner = self.inner();
+        inner.ensure_conn()?;
+        inner.savepoint_seq += 1;
+        let name = format!("sa_savepoint_{}", inner.savepoint_seq);
+        let r = match inner.conn.as_mut() {
+            Some(c) => c.savepoint(&name),
+            None => Err(Error::invalid("no connection")),
+        };
+        r?;
+        let frame = Frame {
+            name: name.clone(),
+            inserted_mark: inner.inserted_in_tx.len(),
+            deleted_mark: inner.deleted_in_tx.len(),
+        };
+        inner.savepoints.push(frame);
+        let depth = inner.savepoints.len();
+        Ok(NestedTransaction { session: self, name, depth, done: false })
+    }
+
+    fn end_nested(&self, name: &str, depth: usize, commit: bool) -> Result<()> {
+        if commit {
+            self.flush()?;
+        }
+        let mut inner = self.inner();
+        if inner.savepoints.len() < depth || inner.savepoints.get(depth - 1).is_none_or(|f| f.name != name) {
+            // The outer transaction ended (commit/rollback) and took the savepoint with it.
+            return Ok(());
+        }
+        let frame = inner.savepoints.split_off(depth - 1).into_iter().next();
+        let Some(frame) = frame else { return Ok(()) };
+        let conn = inner.conn.as_mut().ok_or_else(|| Error::invalid("no transaction"))?;
+        if commit {
+            let r = conn.release_savepoint(name);
+            if let Err(e) = &r {
+                inner.fail(e);
+            }
+            return r;
+        }
+        let r = conn.rollback_to_savepoint(name).and_then(|_| conn.release_savepoint(name));
+        if let Err(e) = r {
+            inner.fail(&e);
+            return Err(e);
+        }
+        if inner.failed.as_ref().is_some_and(|(_, d)| *d >= depth) {
+            inner.failed = None;
+        }
+        drop(inner);
+        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
+        let mut inner = self.inner();
+        for i in modified {
+            restore_edit(&*i);
+        }
+        for i in std::mem::take(&mut inner.new) {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Transient;
+            m.session = Weak::new();
+        }
+        for i in inner.inserted_in_tx.split_off(frame.inserted_mark) {
+            inner.make_transient(&*i);
+        }
+        for i in inner.deleted.drain(..).collect::<Vec<_>>() {
+            i.meta().borrow_mut().state = ObjectState::Persistent;
+        }
+        for i in inner.deleted_in_tx.split_off(frame.deleted_mark) {
+            inner.make_persistent_again(i);
+        }
+        for i in inner.identity.all() {
+            i.meta().borrow_mut().expired = true;
+        }
+        Ok(())
+    }
+}
+
+/// Undo an unflushed edit from the object's snapshot.
+fn restore_edit(i: &dyn Erased) {
+    let snapshot = {
+        let mut m = i.meta().borrow_mut();
+        m.listed_modified = false;
+        m.full_update = false;
+        m.snapshot.take()
+    };
+    if let Some(s) = snapshot {
+        if let Err(e) = i.restore(&s) {
+            tracing::warn!(target: "athanor::session", "could not restore an edited {}: {e}", i.table().rust_name);
+        }
+    }
+}
+
+/// A SAVEPOINT begun by [`Session::begin_nested`].
+#[must_use = "a nested transaction is rolled back when dropped; call commit() to keep its work"]
+pub struct NestedTransaction<'s> {
+    session: &'s Session,
+    name: String,
+    depth: usize,
+    done: bool,
+}
+
+impl NestedTransaction<'_> {
+    /// Flush and release the savepoint: its work joins the enclosing transaction.
+    pub fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.session.end_nested(&self.name, self.depth, true)
+    }
+
+    /// Roll back to the savepoint; the enclosing transaction's earlier work stays.
+    pub fn rollback(mut self) -> Result<()> {
+        self.done = true;
+        self.session.end_nested(&self.name, self.depth, false)
+    }
+}
+
+impl Drop for NestedTransaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = self.session.end_nested(&self.name, self.depth, false) {
+                tracing::warn!(target: "athanor::session", "rolling back savepoint {} on drop failed: {e}", self.name);
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn ensure_conn(&mut self) -> Result<()> {
+        if self.conn.is_none() {
+            let mut conn = self.engine.connect()?;
+            let opts = self.next_tx.take().unwrap_or(self.config.transaction);
+            conn.begin_with(opts)?;
+            self.conn = Some(conn);
+        }
+        Ok(())
+    }
+
+    fn conn(&mut self) -> Result<&mut Connection> {
+        self.conn.as_mut().ok_or_else(|| Error::invalid("no transaction"))
+    }
+
+    /// Record a failure: roll the database transaction back now (releasing its locks) and
+    /// require `rollback()`. Inside a savepoint, only roll back to the savepoint.
+    fn fail(&mut self, e: &Error) {
+        let depth = self.savepoints.len();
+        self.failed = Some((e.to_string(), depth));
+        if let Some(frame) = self.savepoints.last() {
+            let name = frame.name.clone();
+            if let Some(c) = self.conn.as_mut() {
+                if c.rollback_to_savepoint(&name).is_ok() {
+                    return;
+                }
+            }
+        }
+        self.abort_transaction();
+    }
+
+    fn abort_transaction(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            if c.rollback().is_err() {
+                c.invalidate();
+            }
+        }
+        self.savepoints.clear();
+        // Keep `failed`: the objects' states are restored by the user's rollback().
+        if self.failed.is_none() {
+            self.failed = Some(("the transaction was rolled back".into(), 0));
+        }
+        // The whole transaction is gone: failures are now at depth 0.
+        if let Some((_, d)) = self.failed.as_mut() {
+            *d = 0;
+        }
+    }
+
+    fn make_transient(&mut self, i: &dyn Erased) {
+        let mut m = i.meta().borrow_mut();
+        if let Some(k) = m.key.take() {
+            self.identity.remove(i.model_type(), &k);
+        }
+        m.state = ObjectState::Transient;
+        m.session = Weak::new();
+        m.snapshot = None;
+        m.full_update = false;
+    }
+
+    fn make_persistent_again(&mut self, i: Rc<dyn Erased>) {
+        let key = {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Persistent;
+            m.expired = true;
+            m.key.clone()
+        };
+        if let Some(k) = key {
+            i.identity_insert(&mut self.identity, k);
+        }
+    }
+
+    /// Put every object back as it was before the transaction (after the database rolled it back).
+    fn restore_after_rollback(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            if c.rollback().is_err() {
+                c.invalidate();
+            }
+        }
+        for i in std::mem::take(&mut self.new) {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Transient;
+            m.key = None;
+            m.session = Weak::new();
+        }
+        for i in std::mem::take(&mut self.inserted_in_tx) {
+            self.make_transient(&*i);
+        }
+        for i in std::mem::take(&mut self.deleted) {
+            i.meta().borrow_mut().state = ObjectState::Persistent;
+        }
+        for i in std::mem::take(&mut self.deleted_in_tx) {
+            self.make_persistent_again(i);
+        }
+        for i in self.identity.all() {
+            let mut m = i.meta().borrow_mut();
+            m.expired = true;
+            m.listed_modified = false;
+        }
+        self.savepoints.clear();
+        self.failed = None;
+    }
+
+    /// The unit of work: inserts and updates per table in foreign-key order, then deletes in
+    /// reverse order.
+    fn flush(&mut self, modified: &[Rc<dyn Erased>]) -> Result<()> {
+        let mut tables: Vec<&'static TableDef> = Vec::new();
+        let mut note = |t: &'static TableDef| {
+            if !tables.iter().any(|x| std::ptr::eq(*x, t)) {
+                tables.push(t);
+            }
+        };
+        self.new.iter().for_each(|i| note(i.table()));
+        modified.iter().for_each(|i| note(i.table()));
+        self.deleted.iter().for_each(|i| note(i.table()));
+        let order = sort_by_dependencies(&tables)?;
+
+        let new = std::mem::take(&mut self.new);
+        let r = self.flush_writes(&order, &new, modified);
+        match r {
+            Ok(()) => {}
+            Err(e) => {
+                // Objects not yet inserted stay pending; rollback() makes them all transient.
+                let flushed: Vec<Rc<dyn Erased>> =
+                    new.into_iter().filter(|i| i.meta().borrow().state == ObjectState::Pending).collect();
+                self.new = flushed;
+                return Err(e);
+            }
+        }
+        let deleted = std::mem::take(&mut self.deleted);
+        for table in order.iter().rev() {
+            let group: Vec<&Rc<dyn Erased>> = deleted.iter().filter(|i| std::ptr::eq(i.table(), *table)).collect();
+            if !group.is_empty() {
+                if let Err(e) = self.delete_group(table, &group) {
+                    self.deleted = deleted;
+                    return Err(enrich(e, table));
+                }
+            }
+        }
+        for i in deleted {
+            let key = i.meta().borrow().key.clone();
+            if let Some(k) = &key {
+                self.identity.remove(i.model_type(), k);
+            }
+            self.deleted_in_tx.push(i);
+        }
+        Ok(())
+    }
+
+    fn flush_writes(
+        &mut self,
+        order: &[&'static TableDef],
+        new: &[Rc<dyn Erased>],
+        modified: &[Rc<dyn Erased>],
+    ) -> Result<()> {
+        for table in order {
+            let inserts: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| std::ptr::eq(i.table(), *table)).collect();
+            if !inserts.is_empty() {
+                self.insert_group(table, &inserts).map_err(|e| enrich(e, table))?;
+            }
+            for i in modified.iter().filter(|i| std::ptr::eq(i.table(), *table)) {
+                self.update_one(table, &**i).map_err(|e| enrich(e, table))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        let engine = self.engine.clone();
+        let dialect = engine.dialect();
+        let caps = dialect.capabilities();
+        let recovery = caps.key_recovery;
+        let multi = caps.multi_row_insert;
+        let max_params = caps.max_bind_params;
+        let auto = table.autoincrement_column();
+        let ncols_all = table.columns.len();
+        let needs_key = |i: &Rc<dyn Erased>| -> Result<bool> {
+            Ok(match auto {
+                Some(a) => i.values()?.value_at(a).is_null(),
+                None => false,
+            })
+        };
+        let mut sql_cache: HashMap<(bool, usize), String> = HashMap::new();
+        let mut start = 0;
+        while start < items.len() {
+            let needs = needs_key(items[start])?;
+            let ncols = if needs { ncols_all - 1 } else { ncols_all };
+            let max_rows = if multi && ncols > 0 { (max_params / ncols).clamp(1, 500) } else { 1 };
+            let mut end = start + 1;
+            while end < items.len() && end - start < max_rows && needs_key(items[end])? == needs {
+                end += 1;
+            }
+            let batch = &items[start..end];
+            let returning =
+                (needs && recovery == KeyRecovery::Returning).then(|| table.columns[auto.unwrap_or(0)].name);
+            let key = (needs, batch.len());
+            if !sql_cache.contains_key(&key) {
+                let s = sql::insert(dialect, table, batch.len(), needs, returning)?;
+                sql_cache.insert(key, s);
+            }
+            let sql = &sql_cache[&key];
+            let mut keys: Vec<i64> = Vec::new();
+            {
+                let borrows = batch.iter().map(|i| i.values()).collect::<Result<Vec<_>>>()?;
+                let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(batch.len() * ncols);
+                for b in &borrows {
+                    for c in 0..ncols_all {
+                        if needs && Some(c) == auto {
+                            continue;
+                        }
+                        params.push(b.value_at(c));
+                    }
+                }
+                let conn = self.conn.as_mut().ok_or_else(|| Error::invalid("no transaction"))?;
+                if returning.is_some() {
+                    keys.reserve(batch.len());
+                    conn.query_refs(sql, &params, &mut |row| {
+                        keys.push(i64::from_value(row.get(0)?)?);
+                        Ok(())
+                    })?;
+                } else {
+                    conn.execute_refs(sql, &params)?;
+                    if needs {
+                        let first = conn.last_insert_id()?.ok_or_else(|| {
+                            Error::invalid(format!("the database reported no generated key for {}", table.name))
+                        })?;
+                        keys.extend((0..batch.len() as i64).map(|k| first + k));
+                    }
+                }
+            }
+            if needs {
+                if keys.len() != batch.len() {
+                    return Err(Error::invalid(format!(
+                        "INSERT into {} returned {} keys for {} rows",
+                        table.name,
+                        keys.len(),
+                        batch.len()
+                    )));
+                }
+                // Keys of one multi-row INSERT are assigned in VALUES order by an increasing
+                // sequence/rowid; RETURNING's row order is not guaranteed, so sort.
+                keys.sort_unstable();
+                for (i, k) in batch.iter().zip(&keys) {
+                    i.set_generated_key(*k)?;
+                }
+            }
+            for i in batch {
+                let key = i.compute_key()?;
+                {
+                    let mut m = i.meta().borrow_mut();
+                    m.state = ObjectState::Persistent;
+                    m.key = Some(key.clone());
+                    m.snapshot = None;
+                    m.full_update = false;
+                    m.expired = false;
+                }
+                Rc::clone(i).identity_insert(&mut self.identity, key);
+                self.inserted_in_tx.push(Rc::clone(i));
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn update_one(&mut self, table: &'static TableDef, i: &dyn Erased) -> Result<()> {
+        let (columns, key) = {
+            let mut meta = i.meta().borrow_mut();
+            if meta.state != ObjectState::Persistent || !meta.listed_modified {
+                meta.listed_modified = false;
+                return Ok(());
+            }
+            let v = i.values()?;
+            let key = meta.key.clone().ok_or_else(|| Error::invalid("persistent object without a key"))?;
+            let columns: Vec<usize> = if meta.full_update {
+                (0..table.columns.len()).filter(|&c| !table.columns[c].primary_key).collect()
+            } else if let Some(snap) = &meta.snapshot {
+                (0..table.columns.len()).filter(|&c| !v.value_at(c).same_as(snap[c].as_ref())).collect()
+            } else {
+                Vec::new()
+            };
+            if let Some(&c) = columns.iter().find(|&&c| table.columns[c].primary_key) {
+                return Err(Error::invalid(format!(
+                    "the primary key column {}.{} of a persistent object was changed; delete and add instead",
+                    table.name, table.columns[c].name
+                )));
+            }
+            if columns.is_empty() {
+                meta.snapshot = None;
+                meta.listed_modified = false;
+                return Ok(());
+            }
+            (columns, key)
+        };
+        let sql = sql::update(self.engine.dialect(), table, &columns)?;
+        let n = {
+            let v = i.values()?;
+            let mut params: Vec<ValueRef<'_>> = columns.iter().map(|&c| v.value_at(c)).collect();
+            params.extend(key.params());
+            self.conn()?.execute_refs(&sql, &params)?
+        };
+        if n != 1 {
+            return Err(Error::NotFound {
+                what: format!(
+                    "{} {key} to update (expected 1 row, matched {n}): it was deleted or changed by another transaction",
+                    table.name
+                ),
+            });
+        }
+        let mut meta = i.meta().borrow_mut();
+        meta.snapshot = None;
+        meta.full_update = false;
+        meta.listed_modified = false;
+        Ok(())
+    }
+
+    fn delete_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        let keys: Vec<Key> = items.iter().filter_map(|i| i.meta().borrow().key.clone()).collect();
+        let pk_cols = table.primary_key().count();
+        let caps = self.engine.dialect().capabilities();
+        let per_stmt = if pk_cols == 1 { caps.max_bind_params.clamp(1, 500) } else { 1 };
+        for chunk in keys.chunks(per_stmt) {
+            let sql = sql::delete(self.engine.dialect(), table, chunk.len())?;
+            let params: Vec<ValueRef<'_>> = chunk.iter().flat_map(|k| k.params()).collect();
+            let n = self.conn()?.execute_refs(&sql, &params)?;
+            if n as usize != chunk.len() {
+                tracing::warn!(
+                    target: "athanor::session",
+                    "DELETE from {} matched {n} of {} rows: some were already deleted by another transaction",
+                    table.name,
+                    chunk.len()
+                );
+            }
+        }
+        Ok(())
+    }
+}
