@@ -1,41 +1,219 @@
-//! PLACEHOLDER: replaced by the sqlite dialect implementation.
-use athanor_core::{Capabilities, DbError, Dialect, Error, IsolationLevel, KeyRecovery};
+//! The SQLite dialect.
+//!
+//! What SQLite does differently from ANSI SQL, as Athanor sees it:
+//!
+//! - **Types**: columns have type *affinity*, not types. Every integer type is spelled `INTEGER`,
+//!   so that a single-column integer primary key is an alias of the `rowid` and the database
+//!   numbers new rows itself (no `AUTOINCREMENT` keyword: that one only forbids reusing the keys
+//!   of deleted rows, at a cost). `f32` and `f64` are both `REAL` (8-byte floats); `VARCHAR(n)`
+//!   is accepted but its length is not enforced.
+//! - **Booleans** are integers: literals are `1` and `0`, and rows read back as integers (core
+//!   accepts 0/1 for `bool` fields).
+//! - **`OFFSET` needs a `LIMIT`**: an offset alone is written `LIMIT -1 OFFSET m`.
+//! - **Transactions** are always serializable (one writer at a time, database-wide lock), so only
+//!   [`IsolationLevel::Serializable`] is accepted and `BEGIN` carries no isolation clause; there are
+//!   no read-only transactions. A writer that cannot get the lock fails with `SQLITE_BUSY`, which
+//!   maps to [`Error::SerializationFailure`].
+//! - **Errors name columns, not constraints**: `UNIQUE constraint failed: customers.email`. The
+//!   table and columns are read from the message and the constraint name is left for core to
+//!   find from the table metadata (`TableDef::constraint_for_columns`).
+//! - **NaN** is stored as NULL by SQLite, so [`Capabilities::stores_nan`] is `false` (the backend
+//!   refuses NaN parameters); ±Infinity round-trips.
 
-/// The sqlite dialect.
+use athanor_core::{Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions};
+use athanor_core::{ColumnDef, SqlType};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// The SQLite dialect (SQLite 3.35 or later, for `RETURNING`; the backend bundles a newer one).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SqliteDialect;
 
-/// What sqlite can do.
+/// What SQLite can do.
 pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     key_recovery: KeyRecovery::Returning,
     multi_row_insert: true,
-    max_bind_params: 999,
+    // SQLITE_MAX_VARIABLE_NUMBER since 3.32.
+    max_bind_params: 32766,
     savepoints: true,
-    transactional_ddl: false,
+    transactional_ddl: true,
     isolation_levels: &[IsolationLevel::Serializable],
     default_isolation: IsolationLevel::Serializable,
     read_only_transactions: false,
     check_constraints: true,
+    // Enforced because the backend runs `PRAGMA foreign_keys = ON` on every connection.
     foreign_keys: true,
+    // SQLite turns a bound NaN into NULL.
     stores_nan: false,
-    stores_infinity: false,
-    text_allows_nul: false,
+    stores_infinity: true,
+    text_allows_nul: true,
     indexed_text_length: None,
     select_for_update: false,
     row_level_locking: false,
 };
 
+/// `SQLITE_CONSTRAINT` (the primary code of every constraint violation).
+const CONSTRAINT: i32 = 19;
+const CONSTRAINT_CHECK: i32 = 275;
+const CONSTRAINT_FOREIGNKEY: i32 = 787;
+const CONSTRAINT_NOTNULL: i32 = 1299;
+const CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const CONSTRAINT_UNIQUE: i32 = 2067;
+/// `SQLITE_BUSY`: another connection holds a conflicting lock.
+const BUSY: i32 = 5;
+/// `SQLITE_LOCKED`: a conflicting lock inside this connection or its shared cache.
+const LOCKED: i32 = 6;
+
 impl Dialect for SqliteDialect {
     fn name(&self) -> &'static str {
         "sqlite"
     }
+
     fn capabilities(&self) -> &Capabilities {
         &SQLITE_CAPABILITIES
     }
-    fn table_exists_query(&self) -> &'static str {
+
+    /// SQLite has no practical identifier limit; 1024 bytes keeps errors readable.
+    fn max_identifier_length(&self) -> usize {
+        1024
+    }
+
+    /// `INTEGER` for every integer type (so a single integer primary key is the rowid), `REAL`
+    /// for both float types, `TEXT` or `VARCHAR(n)` (not enforced), `BLOB`, `BOOLEAN` (integer
+    /// affinity).
+    fn column_type(&self, col: &ColumnDef) -> athanor_core::Result<Cow<'static, str>> {
+        Ok(match col.sql_type {
+            SqlType::Bool => "BOOLEAN".into(),
+            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER".into(),
+            SqlType::Real | SqlType::Double => "REAL".into(),
+            SqlType::Text => match col.length {
+                Some(n) => format!("VARCHAR({n})").into(),
+                None => "TEXT".into(),
+            },
+            SqlType::Blob => "BLOB".into(),
+            // `SqlType` is non-exhaustive: a type added later without a spelling here is refused.
+            other => return Err(Error::unsupported(format!("column type {other:?}"), "sqlite")),
+        })
+    }
+
+    /// Nothing: an `INTEGER` primary key is the rowid, which SQLite numbers itself.
+    fn autoincrement_clause(&self) -> &'static str {
         ""
     }
-    fn map_error(&self, err: DbError) -> Error {
-        Error::Database { code: err.code, message: err.message }
+
+    fn bool_literal(&self, value: bool) -> &'static str {
+        if value {
+            "1"
+        } else {
+            "0"
+        }
     }
+
+    /// `LIMIT n OFFSET m`; an offset alone is `LIMIT -1 OFFSET m` (SQLite's `OFFSET` needs a
+    /// `LIMIT`, and a negative limit means none). Values above `i64::MAX` are clamped to it.
+    fn write_limit_offset(
+        &self,
+        out: &mut String,
+        limit: Option<u64>,
+        offset: Option<u64>,
+    ) -> athanor_core::Result<()> {
+        let clamp = |v: u64| v.min(i64::MAX as u64);
+        match (limit, offset) {
+            (Some(l), Some(o)) => {
+                let _ = write!(out, " LIMIT {} OFFSET {}", clamp(l), clamp(o));
+            }
+            (Some(l), None) => {
+                let _ = write!(out, " LIMIT {}", clamp(l));
+            }
+            (None, Some(o)) => {
+                let _ = write!(out, " LIMIT -1 OFFSET {}", clamp(o));
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Plain `BEGIN` (deferred): every SQLite transaction is serializable, so only
+    /// [`IsolationLevel::Serializable`] is accepted; read-only transactions are
+    /// [`Error::Unsupported`].
+    fn begin_statements(&self, opts: &TxOptions) -> athanor_core::Result<Vec<String>> {
+        if let Some(level) = opts.isolation {
+            self.check_isolation(level)?;
+        }
+        if opts.read_only {
+            return Err(Error::unsupported("read-only transactions", self.name()));
+        }
+        Ok(vec!["BEGIN".to_string()])
+    }
+
+    fn table_exists_query(&self) -> &'static str {
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    }
+
+    /// `code` is SQLite's *extended* result code in decimal (`"2067"`). Unique and primary-key,
+    /// foreign-key, not-null and check violations are [`Error::Integrity`] (other constraint
+    /// codes, such as a trigger's `RAISE(ABORT, …)`, are `IntegrityKind::Other`); `SQLITE_BUSY`
+    /// and `SQLITE_LOCKED` with their extended codes are [`Error::SerializationFailure`];
+    /// everything else is [`Error::Database`].
+    fn map_error(&self, err: DbError) -> Error {
+        let Ok(code) = err.code.parse::<i32>() else {
+            return Error::Database { code: err.code, message: err.message };
+        };
+        let integrity =
+            |kind: IntegrityKind, constraint: Option<String>, table: Option<String>, columns| Error::Integrity {
+                kind,
+                constraint: constraint.or_else(|| err.constraint.clone()),
+                table: table.or_else(|| err.table.clone()),
+                columns,
+                message: err.message.clone(),
+            };
+        match code {
+            CONSTRAINT_UNIQUE | CONSTRAINT_PRIMARYKEY => {
+                let detail = detail(&err.message, "UNIQUE constraint failed: ");
+                // An index on expressions is named instead of its columns: `index 'ix_name'`.
+                if let Some(index) = detail.and_then(|d| d.strip_prefix("index '")).and_then(|d| d.strip_suffix('\'')) {
+                    return integrity(IntegrityKind::Unique, Some(index.to_string()), None, Vec::new());
+                }
+                let (table, columns) = detail.map(table_columns).unwrap_or_default();
+                integrity(IntegrityKind::Unique, None, table, columns)
+            }
+            CONSTRAINT_FOREIGNKEY => integrity(IntegrityKind::ForeignKey, None, None, Vec::new()),
+            CONSTRAINT_NOTNULL => {
+                let (table, columns) =
+                    detail(&err.message, "NOT NULL constraint failed: ").map(table_columns).unwrap_or_default();
+                integrity(IntegrityKind::NotNull, None, table, columns)
+            }
+            CONSTRAINT_CHECK => {
+                let name = detail(&err.message, "CHECK constraint failed: ").map(str::to_string);
+                integrity(IntegrityKind::Check, name, None, Vec::new())
+            }
+            c if c & 0xff == CONSTRAINT => integrity(IntegrityKind::Other, None, None, Vec::new()),
+            c if c & 0xff == BUSY || c & 0xff == LOCKED => {
+                Error::SerializationFailure { message: err.message, deadlock: false }
+            }
+            _ => Error::Database { code: err.code, message: err.message },
+        }
+    }
+}
+
+/// The part of `message` after `prefix` (SQLite's constraint messages may be prefixed by the
+/// driver's context, so the prefix is searched for, not only matched at the start).
+fn detail<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    message.find(prefix).map(|i| message[i + prefix.len()..].trim())
+}
+
+/// `"t.a, t.b"` → (`Some("t")`, `["a", "b"]`).
+fn table_columns(detail: &str) -> (Option<String>, Vec<String>) {
+    let mut table = None;
+    let mut columns = Vec::new();
+    for item in detail.split(", ") {
+        match item.split_once('.') {
+            Some((t, c)) => {
+                table.get_or_insert_with(|| t.to_string());
+                columns.push(c.to_string());
+            }
+            None => columns.push(item.to_string()),
+        }
+    }
+    (table, columns)
 }

@@ -1,10 +1,256 @@
-//! PLACEHOLDER: replaced by the sqlite backend implementation.
-use athanor_core::{Backend, ConnectOptions, Driver, Error, Result};
-use std::sync::Arc;
+//! The SQLite backend of Athanor, over rusqlite with a bundled SQLite (3.35 or later, so
+//! `INSERT … RETURNING` recovers generated keys).
+//!
+//! Users do not call this crate: the `athanor` facade installs [`BACKEND`] and `create_engine`
+//! picks it for `sqlite:` URLs.
+//!
+//! # URLs (SQLAlchemy's spellings)
+//!
+//! | URL | database |
+//! |---|---|
+//! | `sqlite://relative/path.db` | the file `relative/path.db`, relative to the working directory |
+//! | `sqlite:///abs/path.db` | the file `/abs/path.db` |
+//! | `sqlite://`, `sqlite:///:memory:`, `sqlite::memory:` | a new in-memory database |
+//!
+//! The path is percent-decoded (`%3F` for a `?` in a file name). A missing file is created; a
+//! file in a missing directory fails on first use with [`Error::Connection`] naming the path.
+//!
+//! **In-memory databases** are shared by all connections of one engine (its pool) and private to
+//! that engine: two engines never see each other's tables. The database lives as long as the
+//! engine (the driver keeps one connection open to it). Each connection opens it through SQLite's
+//! `memdb` VFS, whose locks are database-wide like a file's but coarser: while one connection has
+//! an uncommitted write, the others wait to *read* too (up to `busy_timeout`), where a file in
+//! the default journal mode would let them read the last committed state.
+//!
+//! # Options
+//!
+//! | option | meaning | default |
+//! |---|---|---|
+//! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::SerializationFailure`]) | 5000 |
+//! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | SQLite's (`delete`) |
+//! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`) |
+//! | `foreign_keys` | enforce foreign keys (`PRAGMA foreign_keys`) | on |
+//!
+//! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
+//! `isolation_level`) are read by core. Any other option is an [`Error::Config`] naming it.
+//!
+//! # What SQLite does differently
+//!
+//! One writer at a time for the whole database: a transaction that cannot get the write lock
+//! within `busy_timeout` (or at once, when waiting could deadlock) fails with
+//! [`Error::SerializationFailure`]; retry the whole transaction. Transactions are always
+//! serializable. NaN parameters are refused with [`Error::Unsupported`] (SQLite would store NULL).
+//! Integers read back as `i64`, floats as `f64`, booleans as 0/1.
+#![warn(missing_docs)]
 
-fn open(_o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
-    Err(Error::Config { message: "the sqlite backend is being written".into() })
+mod connection;
+mod error;
+mod value;
+
+use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_dialects::SqliteDialect;
+use connection::{Settings, SqliteConnection, Target};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The SQLite backend descriptor: name `"sqlite"`, scheme `sqlite`.
+pub const BACKEND: Backend = Backend { name: "sqlite", schemes: &["sqlite"], open };
+
+fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
+    Ok(Arc::new(SqliteDriver::from_options(options)?))
 }
 
-/// The sqlite backend descriptor.
-pub const BACKEND: Backend = Backend { name: "sqlite", schemes: &["sqlite"], open };
+/// The options core reads itself (see `EngineConfig`); the backend ignores them.
+const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+
+const JOURNAL_MODES: &[&str] = &["delete", "truncate", "persist", "memory", "wal", "off"];
+const SYNCHRONOUS: &[&str] = &["off", "normal", "full", "extra"];
+
+/// Opens connections to one SQLite database (a file, or an in-memory database private to it).
+///
+/// Building one never touches the disk; the first [`Driver::connect`] does.
+pub struct SqliteDriver {
+    target: Target,
+    settings: Settings,
+    dialect: Arc<dyn Dialect>,
+    /// For an in-memory database: one connection held for the driver's lifetime, so the
+    /// database survives the pool closing its idle connections.
+    keep_alive: Mutex<Option<rusqlite::Connection>>,
+}
+
+impl std::fmt::Debug for SqliteDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDriver").field("target", &self.target).field("settings", &self.settings).finish()
+    }
+}
+
+impl SqliteDriver {
+    /// A driver for a parsed `sqlite:` URL (see the crate docs for the URL forms and options).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a URL that names no database in a form SQLite understands, an
+    /// unknown option, or an option value out of range.
+    pub fn from_options(options: &ConnectOptions) -> Result<Self> {
+        let target = target(options)?;
+        let settings = settings(options)?;
+        Ok(SqliteDriver { target, settings, dialect: Arc::new(SqliteDialect), keep_alive: Mutex::new(None) })
+    }
+
+    /// `true` for an in-memory database.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.target, Target::Memory(_))
+    }
+}
+
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        self.dialect.clone()
+    }
+
+    fn connect(&self) -> Result<Box<dyn RawConnection>> {
+        if self.is_memory() {
+            let mut keep = self.keep_alive.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if keep.is_none() {
+                *keep = Some(connection::open(&self.target, &self.settings)?);
+            }
+        }
+        let conn = connection::open(&self.target, &self.settings)?;
+        Ok(Box::new(SqliteConnection::new(conn)))
+    }
+}
+
+/// A name for a new in-memory database, unique in this process.
+fn memory_uri() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("file:/athanor-mem-{}-{n}?vfs=memdb", std::process::id())
+}
+
+/// Where the database is, from what follows `sqlite:`.
+fn target(o: &ConnectOptions) -> Result<Target> {
+    let raw = o.raw_path.as_str();
+    let path = match raw.strip_prefix("//") {
+        // `sqlite://rel.db` → `rel.db`; `sqlite:///abs.db` → `/abs.db`; `sqlite://` → memory.
+        Some(rest) => rest,
+        None if raw.is_empty() || raw == ":memory:" => "",
+        None => {
+            return Err(Error::Config {
+                message: format!(
+                    "cannot tell which SQLite database {:?} names: write sqlite://relative.db, \
+                     sqlite:///absolute/path.db or sqlite::memory:",
+                    o.url
+                ),
+            })
+        }
+    };
+    if path.is_empty() || path == ":memory:" || path == "/:memory:" {
+        return Ok(Target::Memory(memory_uri()));
+    }
+    let decoded = percent_decode(path)?;
+    // SQLite reads a name starting with `file:` as a URI; keep a relative file name a file name.
+    let decoded = if decoded.starts_with("file:") { format!("./{decoded}") } else { decoded };
+    Ok(Target::File(PathBuf::from(decoded)))
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let bad = || Error::Config { message: format!("malformed percent-escape in the SQLite path {s:?}") };
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).ok_or_else(bad)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::Config { message: format!("the SQLite path {s:?} is not valid UTF-8") })
+}
+
+fn settings(o: &ConnectOptions) -> Result<Settings> {
+    let mut s = Settings::default();
+    let invalid = |key: &str, value: &str, expected: &str| Error::Config {
+        message: format!("invalid value {value:?} for the sqlite URL option {key} (expected {expected})"),
+    };
+    let one_of = |key: &str, value: &str, allowed: &'static [&'static str]| -> Result<&'static str> {
+        let lower = value.to_ascii_lowercase();
+        allowed.iter().copied().find(|a| *a == lower).ok_or_else(|| invalid(key, value, &allowed.join(", ")))
+    };
+    for (key, value) in &o.options {
+        match key.as_str() {
+            "busy_timeout" => {
+                let ms: u64 = value.parse().map_err(|_| invalid(key, value, "milliseconds"))?;
+                s.busy_timeout = Duration::from_millis(ms);
+            }
+            "journal_mode" => s.journal_mode = Some(one_of(key, value, JOURNAL_MODES)?),
+            "synchronous" => s.synchronous = Some(one_of(key, value, SYNCHRONOUS)?),
+            "foreign_keys" => {
+                s.foreign_keys = match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" | "" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(invalid(key, value, "true or false")),
+                }
+            }
+            k if ENGINE_OPTIONS.contains(&k) => {}
+            other => {
+                return Err(Error::Config {
+                    message: format!(
+                        "unknown sqlite URL option {other:?} (the sqlite backend knows busy_timeout, journal_mode, \
+                         synchronous, foreign_keys; the engine knows {})",
+                        ENGINE_OPTIONS.join(", ")
+                    ),
+                })
+            }
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target_of(url: &str) -> Target {
+        target(&ConnectOptions::parse(url).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn url_forms() {
+        assert_eq!(target_of("sqlite://relative.db"), Target::File("relative.db".into()));
+        assert_eq!(target_of("sqlite://relative/path.db"), Target::File("relative/path.db".into()));
+        assert_eq!(target_of("sqlite:///abs/path.db"), Target::File("/abs/path.db".into()));
+        assert_eq!(target_of("sqlite:///tmp/my%20db.db?busy_timeout=1"), Target::File("/tmp/my db.db".into()));
+        assert_eq!(target_of("sqlite://file:/x.db"), Target::File("./file:/x.db".into()));
+        for mem in ["sqlite://", "sqlite:///:memory:", "sqlite::memory:", "sqlite:", "sqlite://:memory:"] {
+            assert!(matches!(target_of(mem), Target::Memory(_)), "{mem}");
+        }
+        let (a, b) = (target_of("sqlite://"), target_of("sqlite://"));
+        assert_ne!(a, b, "each in-memory URL names a new database");
+        let bad = target(&ConnectOptions::parse("sqlite:relative.db").unwrap());
+        assert!(matches!(bad, Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn options() {
+        let s = settings(
+            &ConnectOptions::parse("sqlite://x.db?journal_mode=WAL&busy_timeout=250&synchronous=normal&pool_size=3")
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(s.journal_mode, Some("wal"));
+        assert_eq!(s.synchronous, Some("normal"));
+        assert_eq!(s.busy_timeout, Duration::from_millis(250));
+        assert!(s.foreign_keys);
+        let off = settings(&ConnectOptions::parse("sqlite://?foreign_keys=off").unwrap()).unwrap();
+        assert!(!off.foreign_keys);
+        for bad in ["journal_mode=wal;drop", "busy_timeout=-1", "synchronous=2x", "foreign_keys=maybe"] {
+            let o = ConnectOptions::parse(&format!("sqlite://x.db?{bad}")).unwrap();
+            assert!(matches!(settings(&o), Err(Error::Config { .. })), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! One SQLite connection: opening and configuring it, and the [`RawConnection`] implementation.
+//!
+//! Statements are prepared once per connection and kept in rusqlite's LRU cache, keyed by SQL
+//! text ([`STATEMENT_CACHE_CAPACITY`] entries). Parameters are bound straight from the borrowed
+//! [`ValueRef`]s; rows are handed to the caller borrowed from SQLite's buffers.
+
+use crate::error::{connect_error, map_error};
+use crate::value::{to_sqlite, SqliteRow};
+use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{CachedStatement, OpenFlags};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How many prepared statements each connection keeps.
+pub(crate) const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// Which database a driver opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A database file.
+    File(PathBuf),
+    /// A private in-memory database shared by the driver's connections: a `memdb` VFS URI
+    /// (`file:/athanor-mem-N?vfs=memdb`), alive as long as one connection to it is open.
+    Memory(String),
+}
+
+impl Target {
+    /// How the database is named in error messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Target::File(p) => p.display().to_string(),
+            Target::Memory(_) => ":memory:".to_string(),
+        }
+    }
+}
+
+/// What every new connection is set up with (from the URL options).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// `PRAGMA busy_timeout`: how long a statement waits for another connection's lock.
+    pub(crate) busy_timeout: Duration,
+    /// `PRAGMA journal_mode`, validated (`delete`, `truncate`, `persist`, `memory`, `wal`, `off`).
+    pub(crate) journal_mode: Option<&'static str>,
+    /// `PRAGMA synchronous`, validated (`off`, `normal`, `full`, `extra`).
+    pub(crate) synchronous: Option<&'static str>,
+    /// `PRAGMA foreign_keys`.
+    pub(crate) foreign_keys: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            busy_timeout: Duration::from_millis(5000),
+            journal_mode: None,
+            synchronous: None,
+            foreign_keys: true,
+        }
+    }
+}
+
+/// Open and configure a rusqlite connection. Failures are [`Error::Connection`] naming the database.
+pub(crate) fn open(target: &Target, settings: &Settings) -> Result<rusqlite::Connection> {
+    let fail = |e| connect_error(&target.describe(), e);
+    let conn = match target {
+        Target::File(path) => rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        Target::Memory(uri) => rusqlite::Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+    }
+    .map_err(fail)?;
+    conn.busy_timeout(settings.busy_timeout).map_err(fail)?;
+    let fk = if settings.foreign_keys { "ON" } else { "OFF" };
+    conn.execute_batch(&format!("PRAGMA foreign_keys = {fk}")).map_err(fail)?;
+    if let Some(mode) = settings.journal_mode {
+        // Answers with the mode in force, which differs when the database cannot use the one
+        // asked for (an in-memory database is always `memory`).
+        let got: String = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0)).map_err(fail)?;
+        if !got.eq_ignore_ascii_case(mode) {
+            tracing::warn!(
+                target: "athanor::sqlite",
+                "journal_mode={mode} was asked for {} but SQLite uses {got}",
+                target.describe()
+            );
+        }
+    }
+    if let Some(sync) = settings.synchronous {
+        conn.execute_batch(&format!("PRAGMA synchronous = {sync}")).map_err(fail)?;
+    }
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    Ok(conn)
+}
+
+/// A pooled SQLite connection.
+pub(crate) struct SqliteConnection {
+    conn: rusqlite::Connection,
+}
+
+impl SqliteConnection {
+    pub(crate) fn new(conn: rusqlite::Connection) -> Self {
+        SqliteConnection { conn }
+    }
+
+    /// The cached prepared statement for `sql`, with `params` bound.
+    fn prepare(&self, sql: &str, params: &[ValueRef<'_>]) -> Result<CachedStatement<'_>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(map_error)?;
+        let expected = stmt.parameter_count();
+        if expected != params.len() {
+            return Err(Error::invalid_request(format!(
+                "the statement has {expected} parameter placeholders but {} parameters were given",
+                params.len()
+            )));
+        }
+        for (i, p) in params.iter().enumerate() {
+            let v = to_sqlite(*p, i)?;
+            stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(v)).map_err(map_error)?;
+        }
+        Ok(stmt)
+    }
+}
+
+impl RawConnection for SqliteConnection {
+    /// Runs the statement to completion (rows it returns, as with `RETURNING`, are discarded).
+    /// The count is SQLite's `changes()` for INSERT, UPDATE and DELETE, and 0 for statements that
+    /// change no rows (DDL, SELECT).
+    fn execute(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
+        let before = self.conn.total_changes();
+        {
+            let mut stmt = self.prepare(sql, params)?;
+            let mut rows = stmt.raw_query();
+            while rows.next().map_err(map_error)?.is_some() {}
+        }
+        Ok(if self.conn.total_changes() == before { 0 } else { self.conn.changes() })
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.prepare(sql, params)?;
+        let len = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(map_error)? {
+            on_row(&SqliteRow { row, len })?;
+        }
+        Ok(())
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).map_err(map_error)
+    }
+
+    /// `last_insert_rowid()`: the rowid of the last row inserted on this connection (0 before any).
+    fn last_insert_id(&mut self) -> Result<Option<i64>> {
+        Ok(Some(self.conn.last_insert_rowid()))
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        self.query("SELECT 1", &[], &mut |_| Ok(()))
+    }
+
+    /// A SQLite connection has no server to lose.
+    fn is_broken(&self) -> bool {
+        false
+    }
+}

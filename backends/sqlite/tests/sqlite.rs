@@ -1,0 +1,458 @@
+//! The SQLite backend end to end: opened through its descriptor and a parsed URL, used directly
+//! and through core's pooled `Engine`.
+
+use athanor_core::{
+    ConnectOptions, Driver, Engine, EngineConfig, Error, IntegrityKind, IsolationLevel, RawConnection, Result,
+    TxOptions, Value, ValueRef,
+};
+use athanor_sqlite::BACKEND;
+use std::sync::Arc;
+
+fn driver(url: &str) -> Arc<dyn Driver> {
+    (BACKEND.open)(&ConnectOptions::parse(url).unwrap()).unwrap()
+}
+
+fn engine(url: &str) -> Engine {
+    let o = ConnectOptions::parse(url).unwrap();
+    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
+}
+
+/// Collect a query's rows as owned values.
+fn rows(conn: &mut dyn RawConnection, sql: &str, params: &[ValueRef<'_>]) -> Result<Vec<Vec<Value>>> {
+    let mut out = Vec::new();
+    conn.query(sql, params, &mut |row| {
+        out.push((0..row.len()).map(|i| row.get(i).map(ValueRef::to_owned)).collect::<Result<Vec<_>>>()?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+#[test]
+fn descriptor() {
+    assert_eq!(BACKEND.name, "sqlite");
+    assert_eq!(BACKEND.schemes, &["sqlite"]);
+    assert_eq!(driver("sqlite://").dialect().name(), "sqlite");
+}
+
+#[test]
+fn round_trips_every_type() -> Result<()> {
+    let d = driver("sqlite::memory:");
+    let mut c = d.connect()?;
+    c.batch_execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, s INTEGER, i INTEGER, b INTEGER, r REAL, f REAL, \
+         txt TEXT, blob BLOB, flag BOOLEAN)",
+    )?;
+    let unicode = "héllo wörld — 日本語 🎉";
+    let nul = "a\0b";
+    let cases: Vec<[ValueRef<'_>; 8]> = vec![
+        [
+            ValueRef::I16(i16::MIN),
+            ValueRef::I32(i32::MIN),
+            ValueRef::I64(i64::MIN),
+            ValueRef::F32(f32::MIN_POSITIVE),
+            ValueRef::F64(f64::INFINITY),
+            ValueRef::Text(""),
+            ValueRef::Blob(&[]),
+            ValueRef::Bool(false),
+        ],
+        [
+            ValueRef::I16(i16::MAX),
+            ValueRef::I32(i32::MAX),
+            ValueRef::I64(i64::MAX),
+            ValueRef::F32(0.1),
+            ValueRef::F64(f64::NEG_INFINITY),
+            ValueRef::Text(unicode),
+            ValueRef::Blob(&[0, 255, 1, 0]),
+            ValueRef::Bool(true),
+        ],
+        [
+            ValueRef::I16(0),
+            ValueRef::I32(-1),
+            ValueRef::I64(1),
+            ValueRef::F32(f32::MAX),
+            ValueRef::F64(0.1),
+            ValueRef::Text(nul),
+            ValueRef::Blob(&[7]),
+            ValueRef::Null,
+        ],
+        [ValueRef::Null; 8],
+    ];
+    let insert = "INSERT INTO t (s, i, b, r, f, txt, blob, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    for case in &cases {
+        assert_eq!(c.execute(insert, case)?, 1);
+    }
+    let got = rows(&mut *c, "SELECT s, i, b, r, f, txt, blob, flag FROM t ORDER BY id", &[])?;
+    assert_eq!(got.len(), cases.len());
+    for (row, case) in got.iter().zip(&cases) {
+        for (cell, want) in row.iter().zip(case) {
+            assert!(cell.as_ref().same_as(*want) || float_eq(cell, *want), "{cell:?} != {want:?}");
+        }
+    }
+    // Decoding into the fields' Rust types (core narrows integers and floats with checks).
+    assert_eq!(got[0][0].get::<i16>()?, i16::MIN);
+    assert_eq!(got[1][1].get::<i32>()?, i32::MAX);
+    assert_eq!(got[0][2].get::<i64>()?, i64::MIN);
+    assert_eq!(got[1][3].get::<f32>()?, 0.1f32);
+    assert_eq!(got[2][3].get::<f32>()?, f32::MAX);
+    assert_eq!(got[0][4].get::<f64>()?, f64::INFINITY);
+    assert_eq!(got[1][4].get::<f64>()?, f64::NEG_INFINITY);
+    assert_eq!(got[2][4].get::<f64>()?, 0.1);
+    assert_eq!(got[0][5].get::<String>()?, "");
+    assert_eq!(got[1][5].get::<String>()?, unicode);
+    assert_eq!(got[2][5].get::<String>()?, nul, "text with NUL reads back whole");
+    assert_eq!(got[0][6].get::<Vec<u8>>()?, Vec::<u8>::new(), "an empty blob is not NULL");
+    assert_eq!(got[1][6].get::<Vec<u8>>()?, vec![0, 255, 1, 0]);
+    assert!(!got[0][7].get::<bool>()?);
+    assert!(got[1][7].get::<bool>()?);
+    for cell in &got[3] {
+        assert_eq!(cell, &Value::Null);
+    }
+    // Integers and floats come back at SQLite's widths.
+    assert_eq!(got[0][0], Value::I64(i64::from(i16::MIN)));
+    assert_eq!(got[1][3], Value::F64(f64::from(0.1f32)));
+    Ok(())
+}
+
+fn float_eq(cell: &Value, want: ValueRef<'_>) -> bool {
+    match (cell, want) {
+        (Value::F64(a), ValueRef::F32(b)) => *a == f64::from(b),
+        (Value::I64(a), ValueRef::Bool(b)) => *a == i64::from(b),
+        _ => false,
+    }
+}
+
+#[test]
+fn nan_is_refused_and_nothing_is_stored() -> Result<()> {
+    let d = driver("sqlite://");
+    let mut c = d.connect()?;
+    c.batch_execute("CREATE TABLE t (x REAL)")?;
+    for nan in [ValueRef::F64(f64::NAN), ValueRef::F32(f32::NAN)] {
+        match c.execute("INSERT INTO t (x) VALUES (?)", &[nan]) {
+            Err(Error::Unsupported { dialect: "sqlite", feature }) => assert!(feature.contains("NaN"), "{feature}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(rows(&mut *c, "SELECT count(*) FROM t", &[])?, vec![vec![Value::I64(0)]]);
+    Ok(())
+}
+
+#[test]
+fn memory_database_is_shared_by_one_driver_only() -> Result<()> {
+    let d = driver("sqlite:///:memory:?busy_timeout=50");
+    let mut a = d.connect()?;
+    let mut b = d.connect()?;
+    a.batch_execute("CREATE TABLE shared (x INTEGER)")?;
+    a.execute("INSERT INTO shared (x) VALUES (?)", &[ValueRef::I64(1)])?;
+    assert_eq!(rows(&mut *b, "SELECT x FROM shared", &[])?, vec![vec![Value::I64(1)]]);
+
+    // Uncommitted rows are never seen: in memory, an open write transaction makes readers on
+    // other connections wait (here past their busy timeout); once committed, its rows are seen.
+    a.batch_execute("BEGIN")?;
+    a.execute("INSERT INTO shared (x) VALUES (?)", &[ValueRef::I64(2)])?;
+    assert!(matches!(rows(&mut *b, "SELECT count(*) FROM shared", &[]), Err(Error::SerializationFailure { .. })));
+    a.batch_execute("COMMIT")?;
+    assert_eq!(rows(&mut *b, "SELECT count(*) FROM shared", &[])?, vec![vec![Value::I64(2)]]);
+
+    // The database outlives every pooled connection: the driver keeps it alive.
+    drop(a);
+    drop(b);
+    let mut c = d.connect()?;
+    assert_eq!(rows(&mut *c, "SELECT count(*) FROM shared", &[])?, vec![vec![Value::I64(2)]]);
+
+    // Another driver (engine) has its own database.
+    let other = driver("sqlite:///:memory:");
+    let mut o = other.connect()?;
+    match rows(&mut *o, "SELECT count(*) FROM shared", &[]) {
+        Err(Error::Database { code, message }) => {
+            assert_eq!(code, "1");
+            assert!(message.contains("no such table"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn memory_database_has_one_writer_at_a_time() -> Result<()> {
+    let d = driver("sqlite::memory:?busy_timeout=50");
+    let mut a = d.connect()?;
+    let mut b = d.connect()?;
+    a.batch_execute("CREATE TABLE l (x INTEGER)")?;
+    a.batch_execute("BEGIN")?;
+    a.execute("INSERT INTO l (x) VALUES (1)", &[])?;
+    match b.execute("INSERT INTO l (x) VALUES (2)", &[]) {
+        Err(Error::SerializationFailure { deadlock: false, message }) => {
+            assert!(message.contains("locked"), "{message}")
+        }
+        other => panic!("expected SQLITE_BUSY, got {other:?}"),
+    }
+    a.batch_execute("COMMIT")?;
+    assert_eq!(b.execute("INSERT INTO l (x) VALUES (2)", &[])?, 1);
+    Ok(())
+}
+
+#[test]
+fn concurrent_writers_wait_for_the_lock() -> Result<()> {
+    let e = engine("sqlite://");
+    e.connect()?.batch_execute("CREATE TABLE w (t INTEGER, n INTEGER)")?;
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let e = e.clone();
+            std::thread::spawn(move || -> Result<()> {
+                for n in 0..25 {
+                    e.execute("INSERT INTO w (t, n) VALUES (?, ?)", &[Value::I64(t), Value::I64(n)])?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap()?;
+    }
+    assert_eq!(e.connect()?.query_scalar::<i64>("SELECT count(*) FROM w", &[])?, 100);
+    Ok(())
+}
+
+fn integrity_db() -> Result<Engine> {
+    let e = engine("sqlite://");
+    let mut c = e.connect()?;
+    c.batch_execute(
+        "CREATE TABLE customers (id INTEGER NOT NULL, email VARCHAR(255) NOT NULL, age INTEGER, \
+         CONSTRAINT pk_customers PRIMARY KEY (id), CONSTRAINT uq_customers_email UNIQUE (email), \
+         CONSTRAINT ck_age CHECK (age >= 0))",
+    )?;
+    c.batch_execute(
+        "CREATE TABLE orders (id INTEGER, customer_id INTEGER NOT NULL, CONSTRAINT pk_orders PRIMARY KEY (id), \
+         CONSTRAINT fk_orders_customer_id_customers FOREIGN KEY (customer_id) REFERENCES customers (id))",
+    )?;
+    c.execute("INSERT INTO customers (id, email, age) VALUES (?, ?, ?)", &[1i64.into(), "a@x".into(), 30i32.into()])?;
+    Ok(e)
+}
+
+#[test]
+fn integrity_errors_are_classified() -> Result<()> {
+    let e = integrity_db()?;
+    let mut c = e.connect()?;
+    let ins = "INSERT INTO customers (id, email, age) VALUES (?, ?, ?)";
+    match c.execute(ins, &[2i64.into(), "a@x".into(), 1i32.into()]) {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint: None, table, columns, message }) => {
+            assert_eq!(table.as_deref(), Some("customers"));
+            assert_eq!(columns, vec!["email".to_string()]);
+            assert_eq!(message, "UNIQUE constraint failed: customers.email");
+        }
+        other => panic!("{other:?}"),
+    }
+    match c.execute(ins, &[1i64.into(), "b@x".into(), 1i32.into()]) {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, table, columns, .. }) => {
+            assert_eq!(table.as_deref(), Some("customers"));
+            assert_eq!(columns, vec!["id".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match c.execute(ins, &[3i64.into(), Value::Null, 1i32.into()]) {
+        Err(Error::Integrity { kind: IntegrityKind::NotNull, table, columns, .. }) => {
+            assert_eq!(table.as_deref(), Some("customers"));
+            assert_eq!(columns, vec!["email".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    match c.execute(ins, &[3i64.into(), "c@x".into(), (-1i32).into()]) {
+        Err(Error::Integrity { kind: IntegrityKind::Check, constraint, .. }) => {
+            assert_eq!(constraint.as_deref(), Some("ck_age"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match c.execute("INSERT INTO orders (customer_id) VALUES (?)", &[99i64.into()]) {
+        Err(Error::Integrity { kind: IntegrityKind::ForeignKey, .. }) => {}
+        other => panic!("foreign keys are enforced by default: {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn foreign_keys_can_be_turned_off() -> Result<()> {
+    let e = engine("sqlite://?foreign_keys=off");
+    let mut c = e.connect()?;
+    c.batch_execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")?;
+    c.batch_execute("CREATE TABLE ch (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p (id))")?;
+    assert_eq!(c.execute("INSERT INTO ch (p) VALUES (?)", &[Value::I64(5)])?, 1);
+    Ok(())
+}
+
+#[test]
+fn engine_execute_query_and_transactions() -> Result<()> {
+    let e = engine("sqlite:///:memory:");
+    let mut c = e.connect()?;
+    assert_eq!(
+        c.execute("CREATE TABLE items (id INTEGER, name TEXT NOT NULL, CONSTRAINT pk PRIMARY KEY (id))", &[])?,
+        0
+    );
+    assert_eq!(c.execute("INSERT INTO items (name) VALUES (?), (?)", &["a".into(), "b".into()])?, 2);
+    assert_eq!(c.last_insert_id()?, Some(2));
+    let keys = c.query("INSERT INTO items (name) VALUES (?), (?) RETURNING id", &["c".into(), "d".into()])?;
+    assert_eq!(keys.iter().map(|r| r.get::<i64>(0)).collect::<Result<Vec<_>>>()?, vec![3, 4]);
+    assert_eq!(c.execute("UPDATE items SET name = ? WHERE id > ?", &["z".into(), 2i64.into()])?, 2);
+    assert_eq!(c.execute("UPDATE items SET name = ? WHERE id > ?", &["z".into(), 99i64.into()])?, 0);
+    assert_eq!(c.execute("SELECT * FROM items", &[])?, 0);
+    // RETURNING through execute runs to completion.
+    assert_eq!(c.execute("INSERT INTO items (name) VALUES (?) RETURNING id", &["e".into()])?, 1);
+
+    c.begin()?;
+    c.execute("DELETE FROM items", &[])?;
+    c.rollback()?;
+    assert_eq!(c.query_scalar::<i64>("SELECT count(*) FROM items", &[])?, 5);
+
+    c.begin_with(TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false })?;
+    c.execute("DELETE FROM items WHERE id = ?", &[1i64.into()])?;
+    c.savepoint("sp1")?;
+    c.execute("DELETE FROM items", &[])?;
+    c.rollback_to_savepoint("sp1")?;
+    c.release_savepoint("sp1")?;
+    c.commit()?;
+    assert_eq!(c.query_scalar::<i64>("SELECT count(*) FROM items", &[])?, 4);
+
+    // DDL is transactional.
+    c.begin()?;
+    c.batch_execute("CREATE TABLE gone (x INTEGER)")?;
+    c.rollback()?;
+    assert!(c.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", &["gone".into()])?.is_empty());
+    drop(c);
+
+    let r: Result<()> = e.transaction(|c| {
+        c.execute("DELETE FROM items", &[])?;
+        Err(Error::invalid_request("abort"))
+    });
+    assert!(r.is_err());
+    e.transaction(|c| c.execute("INSERT INTO items (name) VALUES (?)", &["f".into()]))?;
+    assert_eq!(e.connect()?.query_scalar::<i64>("SELECT count(*) FROM items", &[])?, 5);
+
+    let ro = TxOptions { isolation: None, read_only: true };
+    assert!(matches!(e.connect()?.begin_with(ro), Err(Error::Unsupported { .. })));
+    let rc = TxOptions { isolation: Some(IsolationLevel::ReadCommitted), read_only: false };
+    assert!(matches!(e.connect()?.begin_with(rc), Err(Error::Unsupported { .. })));
+    Ok(())
+}
+
+#[test]
+fn engine_with_other_isolation_level_is_refused() {
+    let o = ConnectOptions::parse("sqlite://?isolation_level=read_committed").unwrap();
+    let config = EngineConfig::from_options(&o).unwrap();
+    assert!(matches!(Engine::new((BACKEND.open)(&o).unwrap(), &o, config), Err(Error::Unsupported { .. })));
+}
+
+#[test]
+fn misuse_and_sql_errors() -> Result<()> {
+    let d = driver("sqlite://");
+    let mut c = d.connect()?;
+    assert!(matches!(c.execute("SELECT ?", &[]), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(c.execute("SELECT 1", &[ValueRef::I64(1)]), Err(Error::InvalidRequest { .. })));
+    match c.execute("SELEC 1", &[]) {
+        Err(Error::Database { code, message }) => {
+            assert_eq!(code, "1");
+            assert!(message.contains("syntax error"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(c.execute("SELECT 1; SELECT 2", &[]), Err(Error::InvalidRequest { .. })));
+    let mut seen = 0;
+    c.query("SELECT 1, CAST(x'ff' AS TEXT) AS bad", &[], &mut |row| {
+        seen += 1;
+        assert_eq!(row.len(), 2);
+        assert!(matches!(row.get(2), Err(Error::InvalidRequest { .. })));
+        match row.get(1) {
+            Err(Error::TypeMismatch { column, .. }) => assert_eq!(column, "bad"),
+            other => panic!("{other:?}"),
+        }
+        Ok(())
+    })?;
+    assert_eq!(seen, 1);
+    // An error from the callback stops the iteration and comes back as is.
+    let r = c.query("SELECT 1 UNION ALL SELECT 2", &[], &mut |_| Err(Error::invalid_request("stop")));
+    assert_eq!(r, Err(Error::invalid_request("stop")));
+    c.ping()?;
+    assert!(!c.is_broken());
+    Ok(())
+}
+
+#[test]
+fn file_database_with_options() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let url = format!("sqlite://{}?journal_mode=wal&synchronous=normal&busy_timeout=1000", path.display());
+    // `sqlite://` + an absolute path is `sqlite:///abs/...`.
+    assert!(url.starts_with("sqlite:///"));
+    let d = driver(&url);
+    assert!(!path.exists(), "opening a driver does not touch the disk");
+    let mut c = d.connect()?;
+    assert!(path.exists());
+    assert_eq!(rows(&mut *c, "PRAGMA journal_mode", &[])?, vec![vec![Value::Text("wal".into())]]);
+    assert_eq!(rows(&mut *c, "PRAGMA synchronous", &[])?, vec![vec![Value::I64(1)]]);
+    assert_eq!(rows(&mut *c, "PRAGMA busy_timeout", &[])?, vec![vec![Value::I64(1000)]]);
+    assert_eq!(rows(&mut *c, "PRAGMA foreign_keys", &[])?, vec![vec![Value::I64(1)]]);
+    c.batch_execute("CREATE TABLE f (x INTEGER)")?;
+    drop(c);
+    // Another engine on the same file sees the table.
+    let mut c2 = driver(&url).connect()?;
+    assert_eq!(rows(&mut *c2, "SELECT count(*) FROM f", &[])?, vec![vec![Value::I64(0)]]);
+    Ok(())
+}
+
+#[test]
+fn default_busy_timeout_is_five_seconds() -> Result<()> {
+    let mut c = driver("sqlite://").connect()?;
+    assert_eq!(rows(&mut *c, "PRAGMA busy_timeout", &[])?, vec![vec![Value::I64(5000)]]);
+    Ok(())
+}
+
+#[test]
+fn missing_directory_is_a_connection_error_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no/such/dir/app.db");
+    let url = format!("sqlite://{}", path.display());
+    let d = driver(&url);
+    match d.connect() {
+        Err(Error::Connection { message, disconnect: false }) => {
+            assert!(message.contains(&path.display().to_string()), "{message}")
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("opened a file in a missing directory"),
+    }
+    // Through the engine: the error surfaces at first use, not at creation.
+    let e = engine(&url);
+    assert!(matches!(e.connect(), Err(Error::Connection { .. })));
+}
+
+#[test]
+fn unknown_options_are_config_errors() {
+    for (url, name) in [("sqlite://?bogus=1", "bogus"), ("sqlite:///tmp/x.db?cache=shared", "cache")] {
+        match (BACKEND.open)(&ConnectOptions::parse(url).unwrap()) {
+            Err(Error::Config { message }) => assert!(message.contains(name), "{message}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("{url} accepted"),
+        }
+    }
+    let ok = "sqlite://?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=false&isolation_level=serializable";
+    assert!((BACKEND.open)(&ConnectOptions::parse(ok).unwrap()).is_ok());
+    assert!(matches!((BACKEND.open)(&ConnectOptions::parse("sqlite:x.db").unwrap()), Err(Error::Config { .. })));
+}
+
+#[test]
+fn pooled_memory_engine_shares_one_database() -> Result<()> {
+    let e = engine("sqlite::memory:?pool_size=3");
+    let mut a = e.connect()?;
+    let mut b = e.connect()?;
+    a.execute("CREATE TABLE p (x INTEGER)", &[])?;
+    a.execute("INSERT INTO p (x) VALUES (?)", &[Value::I64(7)])?;
+    assert_eq!(b.query_scalar::<i64>("SELECT x FROM p", &[])?, 7);
+    assert_eq!(e.pool_status().0, 2);
+    let other = engine("sqlite::memory:");
+    assert!(matches!(other.execute("SELECT x FROM p", &[]), Err(Error::Database { .. })));
+    Ok(())
+}
+
+#[test]
+fn wal_on_a_memory_database_is_accepted_and_stays_memory() -> Result<()> {
+    let mut c = driver("sqlite::memory:?journal_mode=wal").connect()?;
+    assert_eq!(rows(&mut *c, "PRAGMA journal_mode", &[])?, vec![vec![Value::Text("memory".into())]]);
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! Exact SQL the SQLite dialect renders, and how it classifies SQLite's error codes.
+
+use athanor_core::sql::{delete, insert, select_by_pk, update, write_expr, SqlWriter};
+use athanor_core::{
+    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, DbError, DefaultValue, Dialect, Error,
+    Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, SqlType, TableDef, TxOptions, Value,
+};
+use athanor_dialects::{SqliteDialect, SQLITE_CAPABILITIES};
+
+const CUSTOMERS: TableDef = TableDef {
+    name: "customers",
+    rust_name: "Customer",
+    columns: &[
+        ColumnDef { nullable: true, primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef::new("name", SqlType::Text),
+        ColumnDef { nullable: true, ..ColumnDef::new("address", SqlType::Text) },
+        ColumnDef { unique: true, length: Some(255), ..ColumnDef::new("email", SqlType::Text) },
+        ColumnDef { default: Some(DefaultValue::Int(18)), ..ColumnDef::new("age", SqlType::Integer) },
+        ColumnDef { default: Some(DefaultValue::Bool(true)), ..ColumnDef::new("active", SqlType::Bool) },
+    ],
+};
+
+const ORDERS: TableDef = TableDef {
+    name: "orders",
+    rust_name: "Order",
+    columns: &[
+        ColumnDef { nullable: true, primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef {
+            index: true,
+            foreign_key: Some(ForeignKeyDef { table: "customers", column: "id" }),
+            ..ColumnDef::new("customer_id", SqlType::BigInt)
+        },
+        ColumnDef { default: Some(DefaultValue::Text("it's new")), ..ColumnDef::new("status", SqlType::Text) },
+        ColumnDef::new("total", SqlType::Double),
+        ColumnDef { nullable: true, ..ColumnDef::new("weight", SqlType::Real) },
+        ColumnDef { nullable: true, ..ColumnDef::new("qty", SqlType::SmallInt) },
+        ColumnDef { nullable: true, ..ColumnDef::new("receipt", SqlType::Blob) },
+    ],
+};
+
+const LINES: TableDef = TableDef {
+    name: "order_lines",
+    rust_name: "OrderLine",
+    columns: &[
+        ColumnDef { primary_key: true, ..ColumnDef::new("order_id", SqlType::BigInt) },
+        ColumnDef { primary_key: true, ..ColumnDef::new("line", SqlType::Integer) },
+        ColumnDef::new("sku", SqlType::Text),
+    ],
+};
+
+const ONLY_KEY: TableDef = TableDef {
+    name: "tickets",
+    rust_name: "Ticket",
+    columns: &[ColumnDef {
+        nullable: true,
+        primary_key: true,
+        autoincrement: true,
+        ..ColumnDef::new("id", SqlType::BigInt)
+    }],
+};
+
+fn d() -> &'static dyn Dialect {
+    &SqliteDialect
+}
+
+fn db_err(code: &str, message: &str) -> DbError {
+    DbError { code: code.into(), message: message.into(), ..DbError::default() }
+}
+
+#[test]
+fn create_table_with_rowid_key_unique_default_and_bool() {
+    assert_eq!(
+        create_table_statements(d(), &CUSTOMERS).unwrap(),
+        vec!["CREATE TABLE \"customers\" (\"id\" INTEGER, \"name\" TEXT NOT NULL, \"address\" TEXT, \
+             \"email\" VARCHAR(255) NOT NULL, \"age\" INTEGER NOT NULL DEFAULT 18, \
+             \"active\" BOOLEAN NOT NULL DEFAULT 1, \
+             CONSTRAINT \"pk_customers\" PRIMARY KEY (\"id\"), \
+             CONSTRAINT \"uq_customers_email\" UNIQUE (\"email\"))"
+            .to_string()]
+    );
+}
+
+#[test]
+fn create_table_with_foreign_key_index_and_every_type() {
+    assert_eq!(
+        create_table_statements(d(), &ORDERS).unwrap(),
+        vec![
+            "CREATE TABLE \"orders\" (\"id\" INTEGER, \"customer_id\" INTEGER NOT NULL, \
+             \"status\" TEXT NOT NULL DEFAULT 'it''s new', \"total\" REAL NOT NULL, \"weight\" REAL, \
+             \"qty\" INTEGER, \"receipt\" BLOB, \
+             CONSTRAINT \"pk_orders\" PRIMARY KEY (\"id\"), \
+             CONSTRAINT \"fk_orders_customer_id_customers\" FOREIGN KEY (\"customer_id\") \
+             REFERENCES \"customers\" (\"id\"))"
+                .to_string(),
+            "CREATE INDEX \"ix_orders_customer_id\" ON \"orders\" (\"customer_id\")".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn create_table_with_composite_key() {
+    assert_eq!(
+        create_table_statements(d(), &LINES).unwrap(),
+        vec!["CREATE TABLE \"order_lines\" (\"order_id\" INTEGER NOT NULL, \"line\" INTEGER NOT NULL, \
+             \"sku\" TEXT NOT NULL, CONSTRAINT \"pk_order_lines\" PRIMARY KEY (\"order_id\", \"line\"))"
+            .to_string()]
+    );
+}
+
+#[test]
+fn drop_table() {
+    assert_eq!(drop_table_statement(d(), &ORDERS).unwrap(), "DROP TABLE \"orders\"");
+}
+
+#[test]
+fn insert_statements() {
+    assert_eq!(
+        insert(d(), &CUSTOMERS, 1, true, Some("id")).unwrap(),
+        "INSERT INTO \"customers\" (\"name\", \"address\", \"email\", \"age\", \"active\") \
+         VALUES (?, ?, ?, ?, ?) RETURNING \"id\""
+    );
+    assert_eq!(
+        insert(d(), &LINES, 2, true, None).unwrap(),
+        "INSERT INTO \"order_lines\" (\"order_id\", \"line\", \"sku\") VALUES (?, ?, ?), (?, ?, ?)"
+    );
+    assert_eq!(
+        insert(d(), &CUSTOMERS, 1, false, None).unwrap(),
+        "INSERT INTO \"customers\" (\"id\", \"name\", \"address\", \"email\", \"age\", \"active\") \
+         VALUES (?, ?, ?, ?, ?, ?)"
+    );
+    assert_eq!(
+        insert(d(), &ONLY_KEY, 1, true, Some("id")).unwrap(),
+        "INSERT INTO \"tickets\" DEFAULT VALUES RETURNING \"id\""
+    );
+}
+
+#[test]
+fn update_delete_select_statements() {
+    assert_eq!(
+        update(d(), &CUSTOMERS, &[2, 4]).unwrap(),
+        "UPDATE \"customers\" SET \"address\" = ?, \"age\" = ? WHERE \"id\" = ?"
+    );
+    assert_eq!(
+        update(d(), &LINES, &[2]).unwrap(),
+        "UPDATE \"order_lines\" SET \"sku\" = ? WHERE \"order_id\" = ? AND \"line\" = ?"
+    );
+    assert_eq!(delete(d(), &CUSTOMERS, 1).unwrap(), "DELETE FROM \"customers\" WHERE \"id\" = ?");
+    assert_eq!(delete(d(), &CUSTOMERS, 3).unwrap(), "DELETE FROM \"customers\" WHERE \"id\" IN (?, ?, ?)");
+    assert_eq!(delete(d(), &LINES, 2).unwrap(), "DELETE FROM \"order_lines\" WHERE \"order_id\" = ? AND \"line\" = ?");
+    assert_eq!(
+        select_by_pk(d(), &CUSTOMERS).unwrap(),
+        "SELECT \"id\", \"name\", \"address\", \"email\", \"age\", \"active\" FROM \"customers\" WHERE \"id\" = ?"
+    );
+}
+
+#[test]
+fn expressions_bind_every_value() {
+    let expr = Expr::And(vec![
+        Expr::Compare { column: "age", op: CmpOp::Ge, value: Value::I32(18) },
+        Expr::Or(vec![
+            Expr::Like { column: "name", pattern: Value::Text("b%".into()), negated: false },
+            Expr::IsNull { column: "address", negated: true },
+        ]),
+        Expr::InList { column: "id", values: vec![Value::I64(1), Value::I64(2)], negated: true },
+        Expr::Between { column: "age", low: Value::I32(1), high: Value::I32(9) },
+        Expr::Compare { column: "address", op: CmpOp::Eq, value: Value::Null },
+        Expr::Not(Box::new(Expr::Compare { column: "active", op: CmpOp::Eq, value: Value::Bool(true) })),
+    ]);
+    let mut w = SqlWriter::new(d());
+    let mut params = Vec::new();
+    write_expr(&mut w, &mut params, &expr).unwrap();
+    assert_eq!(
+        w.sql,
+        "\"age\" >= ? AND (\"name\" LIKE ? OR \"address\" IS NOT NULL) AND \"id\" NOT IN (?, ?) \
+         AND \"age\" BETWEEN ? AND ? AND \"address\" IS NULL AND NOT (\"active\" = ?)"
+    );
+    assert_eq!(
+        params,
+        vec![
+            Value::I32(18),
+            Value::Text("b%".into()),
+            Value::I64(1),
+            Value::I64(2),
+            Value::I32(1),
+            Value::I32(9),
+            Value::Bool(true)
+        ]
+    );
+    assert_eq!(w.placeholders, 7);
+}
+
+#[test]
+fn limit_and_offset() {
+    let render = |l, o| {
+        let mut s = String::from("SELECT 1");
+        d().write_limit_offset(&mut s, l, o).unwrap();
+        s
+    };
+    assert_eq!(render(None, None), "SELECT 1");
+    assert_eq!(render(Some(10), None), "SELECT 1 LIMIT 10");
+    assert_eq!(render(Some(10), Some(20)), "SELECT 1 LIMIT 10 OFFSET 20");
+    assert_eq!(render(None, Some(5)), "SELECT 1 LIMIT -1 OFFSET 5");
+    assert_eq!(render(Some(0), Some(0)), "SELECT 1 LIMIT 0 OFFSET 0");
+    assert_eq!(render(Some(u64::MAX), None), "SELECT 1 LIMIT 9223372036854775807");
+}
+
+#[test]
+fn begin_statements_accept_only_serializable() {
+    assert_eq!(d().begin_statements(&TxOptions::default()).unwrap(), vec!["BEGIN"]);
+    let ser = TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false };
+    assert_eq!(d().begin_statements(&ser).unwrap(), vec!["BEGIN"]);
+    for level in [IsolationLevel::ReadUncommitted, IsolationLevel::ReadCommitted, IsolationLevel::RepeatableRead] {
+        let opts = TxOptions { isolation: Some(level), read_only: false };
+        match d().begin_statements(&opts) {
+            Err(Error::Unsupported { feature, dialect: "sqlite" }) => assert!(feature.contains(level.as_sql())),
+            other => panic!("{level:?}: {other:?}"),
+        }
+    }
+    let ro = TxOptions { isolation: None, read_only: true };
+    assert!(matches!(d().begin_statements(&ro), Err(Error::Unsupported { dialect: "sqlite", .. })));
+    assert_eq!(d().commit_statement(), "COMMIT");
+    assert_eq!(d().rollback_statement(), "ROLLBACK");
+}
+
+#[test]
+fn savepoint_statements() {
+    assert_eq!(d().savepoint_statement("sp_1").unwrap(), "SAVEPOINT \"sp_1\"");
+    assert_eq!(d().release_savepoint_statement("sp_1").unwrap(), "RELEASE SAVEPOINT \"sp_1\"");
+    assert_eq!(d().rollback_to_savepoint_statement("sp_1").unwrap(), "ROLLBACK TO SAVEPOINT \"sp_1\"");
+}
+
+#[test]
+fn identifiers_are_quoted_with_embedded_quotes_doubled() {
+    assert_eq!(quoted(d(), "plain").unwrap(), "\"plain\"");
+    assert_eq!(quoted(d(), "we\"ird").unwrap(), "\"we\"\"ird\"");
+    assert_eq!(quoted(d(), "a`b'c").unwrap(), "\"a`b'c\"");
+    assert!(matches!(quoted(d(), ""), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(quoted(d(), "a\0b"), Err(Error::InvalidRequest { .. })));
+    assert!(quoted(d(), &"x".repeat(1024)).is_ok());
+    assert!(matches!(quoted(d(), &"x".repeat(1025)), Err(Error::InvalidRequest { .. })));
+    let mut s = String::new();
+    d().write_placeholder(&mut s, 3);
+    assert_eq!(s, "?");
+}
+
+#[test]
+fn literals() {
+    let lit = |v: DefaultValue| {
+        let mut s = String::new();
+        d().write_literal(&mut s, &v).map(|()| s)
+    };
+    assert_eq!(lit(DefaultValue::Bool(false)).unwrap(), "0");
+    assert_eq!(lit(DefaultValue::Float(1.5)).unwrap(), "1.5");
+    assert_eq!(lit(DefaultValue::Text("a\\b")).unwrap(), "'a\\b'");
+    assert!(matches!(lit(DefaultValue::Float(f64::NAN)), Err(Error::Unsupported { .. })));
+}
+
+#[test]
+fn capabilities_sheet() {
+    let c = d().capabilities();
+    assert_eq!(c, &SQLITE_CAPABILITIES);
+    assert_eq!(c.key_recovery, KeyRecovery::Returning);
+    assert_eq!(c.max_bind_params, 32766);
+    assert_eq!(c.isolation_levels, &[IsolationLevel::Serializable]);
+    assert!(!c.stores_nan && c.stores_infinity);
+    assert!(!c.select_for_update && !c.row_level_locking && !c.read_only_transactions);
+    assert_eq!(d().name(), "sqlite");
+    assert_eq!(d().table_exists_query(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    let mut s = String::from("SELECT 1");
+    assert!(matches!(d().write_for_update(&mut s), Err(Error::Unsupported { .. })));
+}
+
+fn integrity(e: Error) -> (IntegrityKind, Option<String>, Option<String>, Vec<String>, String) {
+    match e {
+        Error::Integrity { kind, constraint, table, columns, message } => (kind, constraint, table, columns, message),
+        other => panic!("not an integrity error: {other:?}"),
+    }
+}
+
+#[test]
+fn map_unique_and_primary_key() {
+    let msg = "UNIQUE constraint failed: customers.email";
+    assert_eq!(
+        integrity(d().map_error(db_err("2067", msg))),
+        (IntegrityKind::Unique, None, Some("customers".into()), vec!["email".into()], msg.into())
+    );
+    let (kind, constraint, table, columns, _) =
+        integrity(d().map_error(db_err("2067", "UNIQUE constraint failed: t.a, t.b")));
+    assert_eq!(
+        (kind, constraint, table, columns),
+        (IntegrityKind::Unique, None, Some("t".into()), vec!["a".into(), "b".into()])
+    );
+    let (kind, _, table, columns, _) =
+        integrity(d().map_error(db_err("1555", "UNIQUE constraint failed: customers.id")));
+    assert_eq!((kind, table, columns), (IntegrityKind::Unique, Some("customers".into()), vec!["id".into()]));
+    let (kind, constraint, table, columns, _) =
+        integrity(d().map_error(db_err("2067", "UNIQUE constraint failed: index 'ix_lower_name'")));
+    assert_eq!((kind, constraint, table, columns), (IntegrityKind::Unique, Some("ix_lower_name".into()), None, vec![]));
+}
+
+#[test]
+fn map_foreign_key_not_null_check() {
+    let (kind, constraint, table, columns, message) =
+        integrity(d().map_error(db_err("787", "FOREIGN KEY constraint failed")));
+    assert_eq!(
+        (kind, constraint, table, columns, message.as_str()),
+        (IntegrityKind::ForeignKey, None, None, vec![], "FOREIGN KEY constraint failed")
+    );
+    let (kind, constraint, table, columns, _) =
+        integrity(d().map_error(db_err("1299", "NOT NULL constraint failed: t.c")));
+    assert_eq!((kind, constraint, table, columns), (IntegrityKind::NotNull, None, Some("t".into()), vec!["c".into()]));
+    let (kind, constraint, table, columns, _) =
+        integrity(d().map_error(db_err("275", "CHECK constraint failed: ck_age_positive")));
+    assert_eq!(
+        (kind, constraint, table, columns),
+        (IntegrityKind::Check, Some("ck_age_positive".into()), None, vec![])
+    );
+    // Other constraint codes (a trigger's RAISE(ABORT), the bare primary code).
+    let (kind, ..) = integrity(d().map_error(db_err("1811", "no negative totals")));
+    assert_eq!(kind, IntegrityKind::Other);
+    let (kind, ..) = integrity(d().map_error(db_err("19", "constraint failed")));
+    assert_eq!(kind, IntegrityKind::Other);
+}
+
+#[test]
+fn map_busy_and_locked() {
+    for code in ["5", "261", "517", "773", "6", "262", "518"] {
+        match d().map_error(db_err(code, "database is locked")) {
+            Error::SerializationFailure { message, deadlock: false } => assert_eq!(message, "database is locked"),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn map_everything_else_to_database() {
+    for (code, msg) in [("1", "no such table: nope"), ("14", "unable to open database file"), ("8", "readonly")] {
+        assert_eq!(d().map_error(db_err(code, msg)), Error::Database { code: code.into(), message: msg.into() });
+    }
+    assert_eq!(
+        d().map_error(db_err("not-a-code", "odd")),
+        Error::Database { code: "not-a-code".into(), message: "odd".into() }
+    );
+}
