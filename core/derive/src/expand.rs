@@ -26,11 +26,13 @@ pub fn generate(m: &ModelDef) -> TokenStream {
     let columns = m.fields.iter().map(column_def);
     let values = m.fields.iter().enumerate().map(|(i, f)| {
         let (i, field) = (Literal::usize_unsuffixed(i), &f.ident);
-        quote!(#i => ::athanor::SqlField::as_value_ref(&self.#field),)
+        let lend = sql_field(f, "as_value_ref");
+        quote!(#i => #lend(&self.#field),)
     });
     let decoded = m.fields.iter().enumerate().map(|(i, f)| {
-        let (i, field) = (Literal::usize_unsuffixed(i), &f.ident);
-        quote!(#field: ::athanor::decode_cell(row, #i, <Self as ::athanor::Model>::TABLE)?,)
+        let (i, field, ty) = (Literal::usize_unsuffixed(i), &f.ident, &f.ty);
+        let cell = quote_spanned!(ty.span()=> cell::<#ty>);
+        quote!(#field: #cell(row, #i)?,)
     });
     let set_key = match m.autoincrement_field() {
         Some(f) => {
@@ -61,6 +63,10 @@ pub fn generate(m: &ModelDef) -> TokenStream {
             #vis const #field: ::athanor::Column<#ident, #ty> = ::athanor::Column::new(#i, #name);
         }
     });
+    let handles_doc = format!(
+        " Typed column handles of table `{table}`, for filters and ordering: `{rust_name}::{}.eq(…)`.",
+        m.fields.first().map_or("field", |f| f.field_name.as_str())
+    );
     let checks = m.fields.iter().flat_map(|f| checks(m, f));
 
     quote! {
@@ -80,6 +86,12 @@ pub fn generate(m: &ModelDef) -> TokenStream {
             }
 
             fn from_row(row: &dyn ::athanor::Row) -> ::athanor::Result<Self> {
+                // Bounded by `SqlField` (not only `FromValue`) so that an unsupported field type is
+                // reported as the same error everywhere.
+                #[inline]
+                fn cell<T: ::athanor::SqlField>(row: &dyn ::athanor::Row, idx: usize) -> ::athanor::Result<T> {
+                    ::athanor::decode_cell(row, idx, <#ident as ::athanor::Model>::TABLE)
+                }
                 ::core::result::Result::Ok(Self { #(#decoded)* })
             }
 
@@ -88,7 +100,7 @@ pub fn generate(m: &ModelDef) -> TokenStream {
             }
         }
 
-        /// Typed column handles, for filters and ordering: `Customer::age.ge(18)`.
+        #[doc = #handles_doc]
         #[allow(non_upper_case_globals)]
         impl #ident {
             #(#handles)*
@@ -155,9 +167,7 @@ fn checks(m: &ModelDef, f: &FieldDef) -> Vec<TokenStream> {
     let column = format!("{}.{}", m.table, f.column);
     let sql_type = sql_field(f, "SQL_TYPE");
     let mut out = Vec::new();
-    let assert = |span: Span, cond: TokenStream, message: String| {
-        quote_spanned!(span=> const _: () = ::core::assert!(#cond, #message);)
-    };
+    let assert = |span: Span, cond: TokenStream, message: String| quote_spanned!(span=> const _: () = ::core::assert!(#cond, #message););
 
     if f.primary_key && !f.autoincrement {
         let nullable = sql_field(f, "NULLABLE");
@@ -230,9 +240,11 @@ mod tests {
             "nullable : < String as :: athanor :: SqlField > :: NULLABLE",
             "length : :: core :: option :: Option :: Some (255u32)",
             "default : :: core :: option :: Option :: Some (:: athanor :: DefaultValue :: Int (- 3i64))",
-            "0 => :: athanor :: SqlField :: as_value_ref (& self . id) ,",
+            "0 => < Option < i64 > as :: athanor :: SqlField > :: as_value_ref (& self . id) ,",
             "_ => :: athanor :: ValueRef :: Null",
-            "age : :: athanor :: decode_cell (row , 3 , < Self as :: athanor :: Model > :: TABLE) ? ,",
+            "age : cell :: < i32 > (row , 3) ? ,",
+            "fn cell < T : :: athanor :: SqlField > (row : & dyn :: athanor :: Row , idx : usize) -> :: athanor :: \
+             Result < T > { :: athanor :: decode_cell (row , idx , < Customer as :: athanor :: Model > :: TABLE) }",
             "self . id = :: core :: option :: Option :: Some (:: athanor :: generated_key (key ,",
             "# [doc = \" Column `customers.id`.\"] pub const id : :: athanor :: Column < Customer , Option < i64 > > \
              = :: athanor :: Column :: new (0 , \"id\") ;",

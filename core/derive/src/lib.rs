@@ -13,7 +13,9 @@ use proc_macro::TokenStream;
 /// Map a struct to a database table: implements `athanor::Model` and adds a typed column handle
 /// per field (`Customer::age`, an `athanor::Column<Customer, i32>`).
 ///
-/// ```ignore
+/// ```
+/// use athanor::Model;
+///
 /// #[derive(Model)]
 /// #[model(table = "customers")]            // required
 /// pub struct Customer {
@@ -28,6 +30,10 @@ use proc_macro::TokenStream;
 ///     #[column(foreign_key = "customers.id", name = "parent_id")]
 ///     pub parent: Option<i64>,
 /// }
+///
+/// assert_eq!(Customer::TABLE.columns[5].name, "parent_id");
+/// let adults = Customer::age.ge(18); // a Condition<Customer>; `Customer::age.ge("x")` does not compile
+/// # let _ = adults;
 /// ```
 ///
 /// Column attributes: `primary_key`, `unique`, `index`, `length = N` (String columns only),

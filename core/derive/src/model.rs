@@ -155,10 +155,23 @@ impl ModelDef {
             }
         };
 
+        for attr in input.attrs.iter().filter(|a| a.path().is_ident("column")) {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                "#[column(…)] belongs on a field; the struct takes #[model(table = \"…\")]",
+            ));
+        }
+
         let mut fields = Vec::new();
         let mut autoinc_attrs = Vec::new();
         for field in &named.named {
             let Some(ident) = field.ident.clone() else { continue };
+            for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "#[model(…)] belongs on the struct; a field takes #[column(…)]",
+                ));
+            }
             let attrs = match parse_column_attrs(&field.attrs) {
                 Ok(a) => a,
                 Err(e) => {
@@ -209,10 +222,9 @@ impl ModelDef {
             let integer_key = option_inner(&f.ty).is_some_and(is_key_integer);
             let eligible = f.primary_key && key_count == 1 && integer_key;
             match autoinc_attr {
-                Some((_, span)) if !f.primary_key => errors.push(syn::Error::new(
-                    span,
-                    "`autoincrement` applies only to a #[column(primary_key)] field",
-                )),
+                Some((_, span)) if !f.primary_key => {
+                    errors.push(syn::Error::new(span, "`autoincrement` applies only to a #[column(primary_key)] field"))
+                }
                 Some((true, span)) if !eligible => errors.push(syn::Error::new(
                     span,
                     "`autoincrement = true` needs the table's only primary-key column, of type \
@@ -367,7 +379,9 @@ fn parse_column_attrs(attrs: &[Attribute]) -> syn::Result<ColumnAttrs> {
                     }
                 }
                 _ => {
-                    return Err(meta.error(format!("unknown #[column] attribute `{key}`; expected one of: {COLUMN_KEYS}")))
+                    return Err(
+                        meta.error(format!("unknown #[column] attribute `{key}`; expected one of: {COLUMN_KEYS}"))
+                    )
                 }
             }
             Ok(())
@@ -395,8 +409,8 @@ fn parse_default(meta: &ParseNestedMeta<'_>) -> syn::Result<DefaultLit> {
         Lit::Int(i) => {
             let magnitude: i128 = i.base10_parse()?;
             let v = if negative { -magnitude } else { magnitude };
-            let v = i64::try_from(v)
-                .map_err(|_| syn::Error::new(lit.span(), "integer default does not fit in 64 bits"))?;
+            let v =
+                i64::try_from(v).map_err(|_| syn::Error::new(lit.span(), "integer default does not fit in 64 bits"))?;
             DefaultLit::Int(v)
         }
         Lit::Float(f) => {
@@ -611,6 +625,14 @@ mod tests {
             .contains("unknown #[model] attribute `tabel`"));
         assert!(error(parse_quote! { #[model(table = "")] struct T { #[column(primary_key)] id: i64 } })
             .contains("table name cannot be empty"));
+        assert!(error(parse_quote! {
+            #[model(table = "t")] #[column(unique)] struct T { #[column(primary_key)] id: i64 }
+        })
+        .contains("#[column(…)] belongs on a field"));
+        assert!(error(parse_quote! {
+            #[model(table = "t")] struct T { #[model(table = "u")] #[column(primary_key)] id: i64 }
+        })
+        .contains("#[model(…)] belongs on the struct"));
     }
 
     #[test]
