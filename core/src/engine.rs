@@ -172,6 +172,10 @@ pub struct Engine {
     inner: Arc<EngineInner>,
 }
 
+// A panic inside `Engine::transaction` rolls back; the pool's state stays consistent.
+impl std::panic::UnwindSafe for Engine {}
+impl std::panic::RefUnwindSafe for Engine {}
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").field("url", &self.inner.url).field("dialect", &self.inner.dialect.name()).finish()

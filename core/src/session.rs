@@ -1544,10 +1544,10 @@ impl Inner {
             } else {
                 Vec::new()
             };
-            if let Some(&c) = columns.iter().find(|&&c| table.columns[c].primary_key) {
+            if i.compute_key()? != key {
                 return Err(Error::invalid(format!(
-                    "the primary key column {}.{} of a persistent object was changed; delete and add instead",
-                    table.name, table.columns[c].name
+                    "the primary key of a persistent {} was changed from {key}; delete and add instead",
+                    table.rust_name
                 )));
             }
             if columns.is_empty() {

@@ -1,0 +1,203 @@
+//! Running one scenario against one backend: the backend's URL from the environment, a fresh
+//! schema (PostgreSQL), database (MySQL) or file (SQLite) per test so tests run in parallel,
+//! and the skip rule: outside CI an unreachable server is skipped with one line, under
+//! `CI=true` it is a failure.
+
+use athanor::{create_engine, Capabilities, Engine, Session};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The database a scenario runs against.
+pub struct TestDb {
+    /// `sqlite`, `postgres` or `mysql`.
+    pub backend: &'static str,
+    /// The test's own URL (its own schema, database or file).
+    pub url: String,
+    /// An engine on that URL, with a statement log.
+    pub engine: Engine,
+    log: Arc<Mutex<Vec<String>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new session on the test's engine.
+    pub fn session(&self) -> Session {
+        athanor::sessionmaker(&self.engine).session()
+    }
+
+    /// The dialect's capabilities (what the scenario may expect).
+    pub fn caps(&self) -> &Capabilities {
+        self.engine.dialect().capabilities()
+    }
+
+    /// Another engine (its own pool) on the same database.
+    pub fn another_engine(&self) -> Engine {
+        create_engine(&self.url).unwrap_or_else(|e| panic!("second engine for {}: {e}", self.url))
+    }
+
+    /// Create every model's table.
+    pub fn create_all(&self) -> athanor::Result<()> {
+        crate::models::base().metadata().create_all(&self.engine)
+    }
+
+    /// The statements sent since the last call, normalized: identifier quotes removed and
+    /// `$n` placeholders written as `?`, so one expectation reads the same on every backend.
+    pub fn take_sql(&self) -> Vec<String> {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *log)
+    }
+
+    /// Forget the statements logged so far.
+    pub fn clear_sql(&self) {
+        self.take_sql();
+    }
+}
+
+/// Normalize SQL text for backend-neutral assertions.
+pub fn normalize(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '`' => {}
+            '$' if chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
+                while chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                    chars.next();
+                }
+                out.push('?');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The configured URL of a backend: `ATHANOR_TEST_<NAME>_URL`, else the local default.
+pub fn configured_url(backend: &str) -> String {
+    let var = format!("ATHANOR_TEST_{}_URL", backend.to_ascii_uppercase());
+    std::env::var(&var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| match backend {
+        "postgres" => "postgres://postgres@127.0.0.1:5432/test".to_string(),
+        "mysql" => "mysql://root@127.0.0.1:3306/test".to_string(),
+        _ => String::new(),
+    })
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn with_option(url: &str, key: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{key}={value}")
+}
+
+fn replace_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let prefix = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+/// A schema/database name for a test: lower case, at most 60 bytes.
+fn isolated_name(backend: &str, test: &str) -> String {
+    let mut name = format!("ath_{backend}_{test}").to_ascii_lowercase();
+    name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+    if name.len() > 60 {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in name.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+        name.truncate(48);
+        name.push_str(&format!("_{:x}", h & 0xffff_ffff));
+    }
+    name
+}
+
+fn reachability() -> &'static Mutex<HashMap<String, Result<(), String>>> {
+    static R: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// An admin engine on the configured URL, or why the server cannot be used (checked once).
+fn admin(backend: &str, url: &str) -> Result<Engine, String> {
+    let mut cache = reachability().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(Err(e)) = cache.get(url) {
+        return Err(e.clone());
+    }
+    let r = create_engine(&with_option(url, "pool_timeout", "10"))
+        .and_then(|e| e.connect().map(|_| e))
+        .map_err(|e| format!("{backend} at {url}: {e}"));
+    cache.insert(url.to_string(), r.as_ref().map(|_| ()).map_err(Clone::clone));
+    r
+}
+
+/// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
+pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
+    let configured = configured_url(backend);
+    let name = isolated_name(backend, test);
+    let (url, dir) = match backend {
+        "sqlite" => {
+            if configured.is_empty() {
+                let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+                let path = dir.path().join(format!("{name}.db"));
+                (format!("sqlite://{}", path.display()), Some(dir))
+            } else {
+                (configured.replace(".db", &format!("-{name}.db")), None)
+            }
+        }
+        "postgres" => {
+            let admin = match admin(backend, &configured) {
+                Ok(a) => a,
+                Err(e) => return skip(backend, &configured, &e),
+            };
+            let setup = format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\"");
+            for stmt in setup.split("; ") {
+                admin.execute(stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+            }
+            (with_option(&configured, "search_path", &name), None)
+        }
+        "mysql" => {
+            let admin = match admin(backend, &configured) {
+                Ok(a) => a,
+                Err(e) => return skip(backend, &configured, &e),
+            };
+            for stmt in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
+                admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+            }
+            (replace_database(&configured, &name), None)
+        }
+        other => panic!("unknown backend {other}"),
+    };
+    let engine = create_engine(&url).unwrap_or_else(|e| panic!("create_engine({url}): {e}"));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    engine.on_statement(move |ev| {
+        sink.lock().unwrap_or_else(|p| p.into_inner()).push(normalize(ev.sql));
+    });
+    Some(TestDb { backend, url, engine, log, _dir: dir })
+}
+
+fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
+    if in_ci() {
+        panic!("backend {backend} at {url} is configured but unreachable under CI=true: {why}");
+    }
+    eprintln!("SKIPPED backend {backend} at {url}: {why}");
+    None
+}
+
+/// Run one scenario on one backend (the body of every generated test).
+pub fn run(backend: &'static str, test: &str, scenario: fn(&TestDb) -> athanor::Result<()>) {
+    let Some(db) = open(backend, test) else { return };
+    if let Err(e) = scenario(&db) {
+        panic!("{backend}::{test} failed: {e}");
+    }
+}

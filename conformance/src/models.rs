@@ -1,0 +1,169 @@
+//! The mapped models every scenario uses (the seed's customers, plus shapes that exercise
+//! flush ordering, composite keys and every supported field type).
+
+use athanor::prelude::*;
+
+/// The seed's customer.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "customers")]
+pub struct Customer {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Nullable address.
+    pub address: Option<String>,
+    /// Unique email.
+    #[column(unique, length = 255)]
+    pub email: String,
+    /// Age.
+    pub age: i32,
+}
+
+impl Customer {
+    /// A new customer without a key.
+    pub fn new(name: &str, email: &str, age: i32) -> Self {
+        Customer { id: None, name: name.into(), address: None, email: email.into(), age }
+    }
+}
+
+/// An order of a customer (foreign key, index).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "orders")]
+pub struct Order {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The customer.
+    #[column(foreign_key = "customers.id", index)]
+    pub customer_id: i64,
+    /// Total.
+    pub total_cents: i64,
+}
+
+/// A parent with an explicit key (flush-order tests add children first).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "parents")]
+pub struct Parent {
+    /// Explicit key.
+    #[column(primary_key)]
+    pub id: i64,
+    /// Name.
+    pub name: String,
+}
+
+/// A child of a parent, explicit key.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "children")]
+pub struct Child {
+    /// Explicit key.
+    #[column(primary_key)]
+    pub id: i64,
+    /// The parent.
+    #[column(foreign_key = "parents.id")]
+    pub parent_id: i64,
+    /// Name.
+    pub name: String,
+}
+
+/// A composite primary key.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "memberships")]
+pub struct Membership {
+    /// Key part 1.
+    #[column(primary_key)]
+    pub group_id: i32,
+    /// Key part 2.
+    #[column(primary_key, length = 100)]
+    pub user_name: String,
+    /// Payload.
+    pub role: String,
+}
+
+/// Every supported field type, nullable and not.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "type_samples")]
+pub struct TypeSample {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// bool
+    pub b: bool,
+    /// i16
+    pub small: i16,
+    /// i32
+    pub int: i32,
+    /// i64
+    pub big: i64,
+    /// f32
+    pub real: f32,
+    /// f64
+    pub double: f64,
+    /// String
+    pub text: String,
+    /// `Vec<u8>`
+    pub blob: Vec<u8>,
+    /// `Option<bool>`
+    pub ob: Option<bool>,
+    /// `Option<i16>`
+    pub osmall: Option<i16>,
+    /// `Option<i32>`
+    pub oint: Option<i32>,
+    /// `Option<i64>`
+    pub obig: Option<i64>,
+    /// `Option<f32>`
+    pub oreal: Option<f32>,
+    /// `Option<f64>`
+    pub odouble: Option<f64>,
+    /// `Option<String>`
+    pub otext: Option<String>,
+    /// `Option<Vec<u8>>`
+    pub oblob: Option<Vec<u8>>,
+}
+
+/// A table written with 64-bit values …
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "wide_values")]
+pub struct Wide {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// A 64-bit value.
+    pub n: i64,
+}
+
+/// … read back through a model that expects 32 bits (a type mismatch when a value does not fit).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "wide_values")]
+pub struct Narrow {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Too narrow for some rows.
+    pub n: i32,
+}
+
+/// A bank account (ACID workloads).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "accounts")]
+pub struct Account {
+    /// Explicit key.
+    #[column(primary_key)]
+    pub id: i64,
+    /// Balance in cents.
+    pub balance: i64,
+}
+
+/// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
+pub fn base() -> Base {
+    Base::new()
+        .register::<Customer>()
+        .register::<Order>()
+        .register::<Parent>()
+        .register::<Child>()
+        .register::<Membership>()
+        .register::<TypeSample>()
+        .register::<Wide>()
+        .register::<Account>()
+}

@@ -1,0 +1,7 @@
+//! The scenarios, each `fn(&TestDb) -> Result<()>`, written once for every backend.
+
+pub mod mapping;
+pub mod query;
+pub mod session;
+pub mod transactions;
+pub mod types;

@@ -1,0 +1,171 @@
+//! The generative Query: operators, ordering, limits, and the terminal methods.
+
+use crate::harness::TestDb;
+use crate::models::*;
+use athanor::prelude::*;
+
+fn seed(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    for (name, age, addr) in [
+        ("brian", 34, Some("1 Main St")),
+        ("ann", 41, None),
+        ("zed", 12, Some("9 Elm")),
+        ("carl", 18, None),
+        ("dora", 65, Some("5 Oak")),
+    ] {
+        let mut c = Customer::new(name, &format!("{name}@example.com"), age);
+        c.address = addr.map(Into::into);
+        s.add(c);
+    }
+    s.commit()?;
+    Ok(())
+}
+
+fn names(hs: &[Handle<Customer>]) -> Vec<String> {
+    hs.iter().map(|h| h.get().name.clone()).collect()
+}
+
+/// The seed's query: filter(age >= 18).order_by(name).
+pub fn filter_and_order_by(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let q = s.query::<Customer>().filter(Customer::age.ge(18)).order_by(Customer::name.asc());
+    assert_eq!(names(&q.all()?), ["ann", "brian", "carl", "dora"]);
+    let desc = s.query::<Customer>().order_by(Customer::age.desc()).all()?;
+    assert_eq!(names(&desc), ["dora", "ann", "brian", "carl", "zed"]);
+    Ok(())
+}
+
+/// Each method returns a new query; the base query is unchanged and reusable.
+pub fn queries_are_generative(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let base = s.query::<Customer>().order_by(Customer::name.asc());
+    let adults = base.clone().filter(Customer::age.ge(18));
+    let minors = base.clone().filter(Customer::age.lt(18));
+    assert_eq!(base.count()?, 5);
+    assert_eq!(adults.count()?, 4);
+    assert_eq!(names(&minors.all()?), ["zed"]);
+    assert_eq!(base.count()?, 5);
+    Ok(())
+}
+
+/// Every comparison operator, and/or/not, IN, LIKE, NULL tests, BETWEEN.
+pub fn operators(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let run = |c: athanor::Condition<Customer>| -> Result<Vec<String>> {
+        Ok(names(&s.query::<Customer>().filter(c).order_by(Customer::name.asc()).all()?))
+    };
+    assert_eq!(run(Customer::name.eq("ann"))?, ["ann"]);
+    assert_eq!(run(Customer::name.ne("ann"))?, ["brian", "carl", "dora", "zed"]);
+    assert_eq!(run(Customer::age.lt(18))?, ["zed"]);
+    assert_eq!(run(Customer::age.le(18))?, ["carl", "zed"]);
+    assert_eq!(run(Customer::age.gt(41))?, ["dora"]);
+    assert_eq!(run(Customer::age.ge(41))?, ["ann", "dora"]);
+    assert_eq!(run(Customer::name.in_(["ann", "zed", "nobody"]))?, ["ann", "zed"]);
+    assert_eq!(run(Customer::name.in_(Vec::<&str>::new()))?, Vec::<String>::new());
+    assert_eq!(run(Customer::name.not_in(["ann", "zed"]))?, ["brian", "carl", "dora"]);
+    assert_eq!(run(Customer::name.not_in(Vec::<&str>::new()))?.len(), 5);
+    assert_eq!(run(Customer::email.like("%an%"))?, ["ann", "brian"]);
+    assert_eq!(run(Customer::email.not_like("%an%"))?, ["carl", "dora", "zed"]);
+    assert_eq!(run(Customer::address.is_null())?, ["ann", "carl"]);
+    assert_eq!(run(Customer::address.is_not_null())?, ["brian", "dora", "zed"]);
+    assert_eq!(run(Customer::address.eq(None::<String>))?, ["ann", "carl"], "== None is IS NULL");
+    assert_eq!(run(Customer::address.eq("9 Elm"))?, ["zed"]);
+    assert_eq!(run(Customer::age.between(18, 41))?, ["ann", "brian", "carl"]);
+    assert_eq!(run(Customer::age.ge(18) & Customer::address.is_null())?, ["ann", "carl"]);
+    assert_eq!(run(Customer::age.lt(18) | Customer::age.gt(60))?, ["dora", "zed"]);
+    assert_eq!(run(!Customer::age.ge(18))?, ["zed"]);
+    assert_eq!(
+        run(and_([Customer::age.ge(18), or_([Customer::name.eq("ann"), Customer::name.eq("dora")])]))?,
+        ["ann", "dora"]
+    );
+    assert_eq!(run(not_(Customer::name.like("%a%")))?, ["zed"]);
+    Ok(())
+}
+
+/// filter_by with a column name; an unknown name is an error when the query runs.
+pub fn filter_by_name(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    assert_eq!(names(&s.query::<Customer>().filter_by("name", "carl").all()?), ["carl"]);
+    let err = s.query::<Customer>().filter_by("nope", 1).all().expect_err("unknown column");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert!(s.is_active(), "a client-side error does not poison the session");
+    Ok(())
+}
+
+/// limit, offset (also without limit), distinct.
+pub fn limit_offset_distinct(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let q = s.query::<Customer>().order_by(Customer::name.asc());
+    assert_eq!(names(&q.clone().limit(2).all()?), ["ann", "brian"]);
+    assert_eq!(names(&q.clone().limit(2).offset(2).all()?), ["carl", "dora"]);
+    assert_eq!(names(&q.clone().offset(3).all()?), ["dora", "zed"], "OFFSET without LIMIT");
+    assert_eq!(q.clone().limit(2).count()?, 2);
+    assert_eq!(s.query::<Customer>().distinct().count()?, 5);
+    Ok(())
+}
+
+/// first, one, one_or_none, count, exists.
+pub fn terminal_methods(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let q = s.query::<Customer>().order_by(Customer::name.asc());
+    assert_eq!(q.first()?.map(|h| h.get().name.clone()).as_deref(), Some("ann"));
+    assert!(q.clone().filter(Customer::age.gt(100)).first()?.is_none());
+    assert_eq!(q.clone().filter(Customer::name.eq("zed")).one()?.get().age, 12);
+    assert!(matches!(q.clone().filter(Customer::age.gt(100)).one(), Err(Error::NotFound { .. })));
+    assert!(matches!(q.one(), Err(Error::MultipleResults { .. })));
+    assert!(matches!(q.one_or_none(), Err(Error::MultipleResults { .. })));
+    assert!(q.clone().filter(Customer::age.gt(100)).one_or_none()?.is_none());
+    assert_eq!(q.count()?, 5);
+    assert!(q.exists()?);
+    assert!(!q.clone().filter(Customer::age.gt(100)).exists()?);
+    Ok(())
+}
+
+/// The SQL a query will run can be seen, and values are bound, never inlined.
+pub fn query_sql_is_visible_and_bound(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let q =
+        s.query::<Customer>().filter(Customer::name.eq("x'; DROP TABLE customers; --")).order_by(Customer::age.desc());
+    let st = q.statement()?;
+    assert_eq!(
+        crate::harness::normalize(&st.sql),
+        "SELECT id, name, address, email, age FROM customers WHERE name = ? ORDER BY age DESC"
+    );
+    assert_eq!(st.params, vec![Value::Text("x'; DROP TABLE customers; --".into())]);
+    assert!(q.all()?.is_empty());
+    assert_eq!(s.query::<Customer>().count()?, 0, "the table is still there");
+    Ok(())
+}
+
+/// A query against a table that does not exist is a typed database error, and rollback()
+/// makes the session usable again.
+pub fn missing_table_is_a_database_error(db: &TestDb) -> Result<()> {
+    let s = db.session();
+    let err = s.query::<Customer>().all().expect_err("no table");
+    assert!(matches!(err, Error::Database { .. }), "{err:?}");
+    s.rollback()?;
+    db.create_all()?;
+    assert_eq!(s.query::<Customer>().count()?, 0);
+    Ok(())
+}
+
+/// SELECT … FOR UPDATE where the database has row locks; a typed error where it has not.
+pub fn for_update_follows_capability(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let q = s.query::<Customer>().filter(Customer::name.eq("ann")).with_for_update();
+    if db.caps().select_for_update {
+        assert_eq!(q.one()?.get().age, 41);
+    } else {
+        assert!(matches!(q.all(), Err(Error::Unsupported { .. })));
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! The conformance scenarios on sqlite.
+#![cfg(feature = "sqlite")]
+
+athanor_conformance::conformance_tests!(sqlite);
