@@ -1,10 +1,253 @@
-//! PLACEHOLDER: replaced by the postgres backend implementation.
-use athanor_core::{Backend, ConnectOptions, Driver, Error, Result};
-use std::sync::Arc;
+//! The PostgreSQL backend of Athanor, over the synchronous [`postgres`] crate (no TLS).
+//!
+//! URLs: `postgres://user:password@host:port/database?option=value` (`postgresql://` is the same).
+//! Defaults: host `localhost`, port 5432, user `postgres`; without a database the server uses
+//! the user's name.
+//!
+//! | URL option | meaning |
+//! |---|---|
+//! | `connect_timeout` | seconds (fractions allowed) to wait for the server; `0` waits forever (the default) |
+//! | `application_name` | shown in `pg_stat_activity` |
+//! | `sslmode` | `disable` or `prefer` only: this crate is built without TLS, so `require`, `verify-ca` and `verify-full` are configuration errors |
+//! | `host` | a host or a Unix-socket directory (`/var/run/postgresql`), overriding the URL's |
+//! | `search_path` | the schemas to use, comma-separated (`app,public`): sent as `-c search_path=…` at connect |
+//!
+//! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
+//! `isolation_level`) are read by `athanor-core`; any other option is an [`Error::Config`].
+//!
+//! What this backend does differently from the others:
+//! - Statements are prepared once per connection and cached by SQL text; parameters are encoded
+//!   for the type the server infers for each `$n` (an `i64` sent to an `INTEGER` column goes as
+//!   `INT4`, with a range check).
+//! - Generated keys come back by `RETURNING`; [`athanor_core::RawConnection::last_insert_id`] is
+//!   always `None`.
+//! - Rows are streamed from the server one at a time; text and bytes cells are borrowed from the
+//!   row's buffer.
+#![warn(missing_docs)]
 
-fn open(_o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
-    Err(Error::Config { message: "the postgres backend is being written".into() })
+mod connection;
+mod error;
+mod value;
+
+pub use connection::PostgresConnection;
+
+use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_dialects::PostgresDialect;
+use postgres::config::SslMode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The PostgreSQL backend descriptor: name `postgres`, schemes `postgres` and `postgresql`.
+pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", "postgresql"], open };
+
+/// Options read by the engine, not by this backend.
+const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+
+/// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server.
+const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
+    Ok(Arc::new(PostgresDriver::from_options(o)?))
 }
 
-/// The postgres backend descriptor.
-pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres"], open };
+/// Opens connections to one PostgreSQL database. Built from a URL; never connects by itself.
+#[derive(Debug, Clone)]
+pub struct PostgresDriver {
+    config: postgres::Config,
+    /// `host:port/database`, for error messages (never the password).
+    target: String,
+    ping_timeout: Duration,
+}
+
+impl PostgresDriver {
+    /// Read the connection settings from a parsed URL.
+    ///
+    /// Fails with [`Error::Config`] for an unknown option, a malformed `connect_timeout`, or an
+    /// `sslmode` that needs TLS.
+    pub fn from_options(o: &ConnectOptions) -> Result<Self> {
+        let mut config = postgres::Config::new();
+        let mut host = o.host.clone().unwrap_or_else(|| "localhost".to_string());
+        let port = o.port.unwrap_or(5432);
+        config.user(o.user.as_deref().unwrap_or("postgres"));
+        if let Some(p) = &o.password {
+            config.password(p);
+        }
+        if let Some(db) = &o.database {
+            config.dbname(db);
+        }
+        config.port(port);
+        config.ssl_mode(SslMode::Disable);
+        let mut ping_timeout = DEFAULT_PING_TIMEOUT;
+        for (key, value) in &o.options {
+            match key.as_str() {
+                "connect_timeout" => {
+                    let secs: f64 = value.trim().parse().map_err(|_| {
+                        config_error(format!("invalid value {value:?} for URL option connect_timeout (seconds)"))
+                    })?;
+                    if !(secs.is_finite() && secs >= 0.0) {
+                        return Err(config_error(format!(
+                            "invalid value {value:?} for URL option connect_timeout (seconds, 0 or more)"
+                        )));
+                    }
+                    if secs > 0.0 {
+                        let t = Duration::from_secs_f64(secs);
+                        config.connect_timeout(t);
+                        ping_timeout = t;
+                    }
+                }
+                "application_name" => {
+                    config.application_name(value);
+                }
+                "sslmode" => match value.as_str() {
+                    // Without TLS compiled in, `prefer` connects in plain text, as libpq does when
+                    // the server offers no TLS.
+                    "disable" | "prefer" => {}
+                    "allow" | "require" | "verify-ca" | "verify-full" => {
+                        return Err(config_error(format!(
+                            "sslmode={value} needs TLS, and athanor-postgres is built without TLS support \
+                             (use sslmode=disable or prefer)"
+                        )))
+                    }
+                    other => {
+                        return Err(config_error(format!(
+                            "invalid value {other:?} for URL option sslmode (disable or prefer)"
+                        )))
+                    }
+                },
+                "host" => host = value.clone(),
+                "search_path" => {
+                    let ok = !value.is_empty()
+                        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',' || c == '$');
+                    if !ok {
+                        return Err(config_error(format!(
+                            "invalid value {value:?} for URL option search_path (comma-separated schema names of \
+                             letters, digits, _ and $)"
+                        )));
+                    }
+                    config.options(&format!("-c search_path={value}"));
+                }
+                k if ENGINE_OPTIONS.contains(&k) => {}
+                other => {
+                    return Err(config_error(format!(
+                        "unknown URL option {other:?} for postgres (known: connect_timeout, application_name, \
+                         sslmode, host, search_path, and the engine's {})",
+                        ENGINE_OPTIONS.join(", ")
+                    )))
+                }
+            }
+        }
+        if host.is_empty() {
+            return Err(config_error("empty host in postgres URL".to_string()));
+        }
+        config.host(&host);
+        let target = format!("{host}:{port}/{}", o.database.as_deref().unwrap_or(""));
+        Ok(PostgresDriver { config, target, ping_timeout })
+    }
+
+    /// The driver-level configuration built from the URL.
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
+    /// Open a connection, typed (the [`Driver`] impl boxes it).
+    ///
+    /// Fails with [`Error::Connection`] (`disconnect: false`) when the server cannot be reached,
+    /// refuses the login, or has no such database; the message is the server's or the network's.
+    pub fn connect_typed(&self) -> Result<PostgresConnection> {
+        PostgresConnection::connect(&self.config, &self.target, self.ping_timeout)
+    }
+}
+
+fn config_error(message: String) -> Error {
+    Error::Config { message }
+}
+
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        Arc::new(PostgresDialect)
+    }
+
+    fn connect(&self) -> Result<Box<dyn RawConnection>> {
+        Ok(Box::new(self.connect_typed()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use postgres::config::Host;
+
+    fn driver(url: &str) -> Result<PostgresDriver> {
+        PostgresDriver::from_options(&ConnectOptions::parse(url)?)
+    }
+
+    #[test]
+    fn defaults() {
+        let d = driver("postgres://").unwrap();
+        let c = d.config();
+        assert_eq!(c.get_hosts(), &[Host::Tcp("localhost".into())]);
+        assert_eq!(c.get_ports(), &[5432]);
+        assert_eq!(c.get_user(), Some("postgres"));
+        assert_eq!(c.get_dbname(), None);
+        assert_eq!(c.get_password(), None);
+        assert_eq!(c.get_connect_timeout(), None);
+    }
+
+    #[test]
+    fn url_parts() {
+        let d = driver("postgresql://ann:s%40cret@db.example:6543/shop?connect_timeout=2.5&application_name=app&pool_size=3&sslmode=prefer")
+            .unwrap();
+        let c = d.config();
+        assert_eq!(c.get_hosts(), &[Host::Tcp("db.example".into())]);
+        assert_eq!(c.get_ports(), &[6543]);
+        assert_eq!(c.get_user(), Some("ann"));
+        assert_eq!(c.get_password(), Some(&b"s@cret"[..]));
+        assert_eq!(c.get_dbname(), Some("shop"));
+        assert_eq!(c.get_connect_timeout(), Some(&Duration::from_millis(2500)));
+        assert_eq!(c.get_application_name(), Some("app"));
+        assert_eq!(d.target, "db.example:6543/shop");
+    }
+
+    #[test]
+    fn host_option() {
+        let d = driver("postgres:///test?host=/var/run/postgresql").unwrap();
+        assert!(matches!(d.config().get_hosts(), [Host::Unix(_)]));
+    }
+
+    #[test]
+    fn engine_options_are_ignored() {
+        driver("postgres://h/db?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=1&isolation_level=serializable")
+            .unwrap();
+    }
+
+    #[test]
+    fn bad_options() {
+        for url in [
+            "postgres://h/db?sslmode=require",
+            "postgres://h/db?sslmode=verify-full",
+            "postgres://h/db?sslmode=bogus",
+            "postgres://h/db?connect_timeout=soon",
+            "postgres://h/db?connect_timeout=-1",
+            "postgres://h/db?frobnicate=1",
+            "postgres://h/db?host=",
+        ] {
+            match driver(url) {
+                Err(Error::Config { message }) => assert!(!message.is_empty()),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        let Err(Error::Config { message }) = driver("postgres://h/db?frobnicate=1") else { panic!() };
+        assert!(message.contains("frobnicate"), "{message}");
+        let Err(Error::Config { message }) = driver("postgres://h/db?sslmode=require") else { panic!() };
+        assert!(message.contains("TLS"), "{message}");
+    }
+
+    #[test]
+    fn descriptor() {
+        assert_eq!(BACKEND.name, "postgres");
+        assert_eq!(BACKEND.schemes, &["postgres", "postgresql"]);
+        // Opening does not connect: an unreachable host is fine until the first connection.
+        let d = (BACKEND.open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
+        assert_eq!(d.dialect().name(), "postgresql");
+    }
+}

@@ -1,0 +1,173 @@
+//! [`PostgresConnection`]: one session with the server, with its prepared-statement cache.
+
+use crate::error;
+use crate::value::{encode_params, PgRow};
+use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls, Statement};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How many prepared statements a connection keeps; the cache is emptied when it would grow past
+/// this (the server frees the dropped statements).
+const STATEMENT_CACHE_CAPACITY: usize = 512;
+
+/// A connection to PostgreSQL.
+///
+/// Every statement with parameters is prepared once per connection (the server then knows each
+/// parameter's type, which is what the values are encoded as) and cached by its SQL text.
+/// Transaction control and DDL go through [`RawConnection::batch_execute`], unprepared.
+pub struct PostgresConnection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    broken: bool,
+    ping_timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConnection")
+            .field("cached_statements", &self.statements.len())
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+/// What went wrong while a statement ran.
+enum Failure {
+    /// The driver or server failed.
+    Driver(postgres::Error),
+    /// A conversion or the row callback failed; the connection is fine.
+    Athanor(Error),
+}
+
+impl PostgresConnection {
+    pub(crate) fn connect(config: &postgres::Config, target: &str, ping_timeout: Duration) -> Result<Self> {
+        let client = config.connect(NoTls).map_err(|e| error::map_connect(&e, target))?;
+        Ok(PostgresConnection { client, statements: HashMap::new(), broken: false, ping_timeout })
+    }
+
+    /// How many prepared statements are cached.
+    pub fn cached_statements(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Map a driver error, marking the connection broken when it was lost.
+    fn fail(&mut self, e: &postgres::Error) -> Error {
+        let err = error::map(e, self.client.is_closed());
+        if err.is_disconnect() {
+            self.broken = true;
+            self.statements.clear();
+        }
+        err
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.broken {
+            return Err(Error::Connection {
+                message: "the connection to PostgreSQL was lost".into(),
+                disconnect: true,
+            });
+        }
+        Ok(())
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = match self.client.prepare(sql) {
+            Ok(s) => s,
+            Err(e) => return Err(self.fail(&e)),
+        };
+        if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Prepare (or reuse), bind and run `sql`, streaming its rows to `on_row`; rows affected.
+    fn run(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<u64> {
+        self.check_usable()?;
+        let stmt = self.statement(sql)?;
+        let encoded = encode_params(stmt.params(), params)?;
+        let outcome = (|| {
+            let mut rows = self.client.query_raw(&stmt, encoded.iter()).map_err(Failure::Driver)?;
+            while let Some(row) = rows.next().map_err(Failure::Driver)? {
+                on_row(&PgRow { row: &row }).map_err(Failure::Athanor)?;
+            }
+            Ok(rows.rows_affected().unwrap_or(0))
+        })();
+        match outcome {
+            Ok(n) => Ok(n),
+            Err(Failure::Athanor(e)) => Err(e),
+            Err(Failure::Driver(e)) => {
+                // The cached plan went stale (a column type changed under it) or the server forgot
+                // the statement (`DISCARD ALL`): prepare it afresh next time.
+                if matches!(e.code().map(|c| c.code()), Some("0A000" | "26000")) {
+                    self.statements.remove(sql);
+                }
+                Err(self.fail(&e))
+            }
+        }
+    }
+}
+
+impl RawConnection for PostgresConnection {
+    fn execute(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
+        self.run(sql, params, &mut |_| Ok(()))
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        self.run(sql, params, on_row).map(|_| ())
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.check_usable()?;
+        match self.client.batch_execute(sql) {
+            Ok(()) => {
+                // `DISCARD ALL` / `DEALLOCATE ALL` make the server forget prepared statements.
+                let first = sql.split_whitespace().next().unwrap_or("");
+                if first.eq_ignore_ascii_case("DISCARD") || first.eq_ignore_ascii_case("DEALLOCATE") {
+                    self.statements.clear();
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.fail(&e)),
+        }
+    }
+
+    /// Always `None`: PostgreSQL reports generated keys through `INSERT … RETURNING`.
+    fn last_insert_id(&mut self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+
+    /// An empty query, waiting at most the `connect_timeout` (10 s by default); any failure means
+    /// the connection is lost.
+    fn ping(&mut self) -> Result<()> {
+        self.check_usable()?;
+        match self.client.is_valid(self.ping_timeout) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.broken = true;
+                self.statements.clear();
+                Err(Error::Connection { message: error::describe(&e), disconnect: true })
+            }
+        }
+    }
+
+    fn is_broken(&self) -> bool {
+        self.broken || self.client.is_closed()
+    }
+}

@@ -1,0 +1,656 @@
+//! Tests against a live PostgreSQL server (`ATHANOR_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`). When the server is unreachable each test prints one
+//! `SKIPPED backend postgres at <url>: <reason>` line and passes, unless `CI=true`, where it fails.
+//! Every test uses its own tables (`pgb_<test>_…`), so they run in parallel.
+
+use athanor_core::{
+    create_table_statements, ColumnDef, ConnectOptions, Engine, EngineConfig, Error, ForeignKeyDef, IntegrityKind,
+    IsolationLevel, RawConnection, Result, SqlType, TableDef, TxOptions, Value, ValueRef,
+};
+use athanor_postgres::{PostgresConnection, PostgresDriver, BACKEND};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn url() -> String {
+    std::env::var("ATHANOR_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The driver for the test server, or `None` (after printing the skip line) when it cannot be
+/// reached outside CI.
+fn server() -> Option<(PostgresDriver, ConnectOptions)> {
+    let url = url();
+    let opts = ConnectOptions::parse(&url).expect("ATHANOR_TEST_POSTGRES_URL parses");
+    let driver = PostgresDriver::from_options(&opts).expect("valid postgres URL");
+    match driver.connect_typed() {
+        Ok(_) => Some((driver, opts)),
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("backend postgres at {} is unreachable in CI: {e}", opts.redacted());
+            }
+            // Straight to the process's stderr: the test harness captures `eprintln!`.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "SKIPPED backend postgres at {}: {e}", opts.redacted());
+            None
+        }
+    }
+}
+
+macro_rules! server_or_skip {
+    () => {
+        match server() {
+            Some(s) => s,
+            None => return Ok(()),
+        }
+    };
+}
+
+fn engine(driver: PostgresDriver, opts: &ConnectOptions) -> Engine {
+    Engine::new(Arc::new(driver), opts, EngineConfig::from_options(opts).unwrap()).unwrap()
+}
+
+fn recreate(conn: &mut athanor_core::Connection, table: &TableDef) -> Result<()> {
+    conn.batch_execute(&format!("DROP TABLE IF EXISTS \"{}\" CASCADE", table.name))?;
+    for s in create_table_statements(conn.dialect(), table)? {
+        conn.batch_execute(&s)?;
+    }
+    Ok(())
+}
+
+fn drop_table(conn: &mut athanor_core::Connection, name: &str) -> Result<()> {
+    conn.batch_execute(&format!("DROP TABLE IF EXISTS \"{name}\" CASCADE"))
+}
+
+const TYPES: TableDef = TableDef {
+    name: "pgb_round_trip",
+    rust_name: "Types",
+    columns: &[
+        ColumnDef { primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef { nullable: true, ..ColumnDef::new("b", SqlType::Bool) },
+        ColumnDef { nullable: true, ..ColumnDef::new("i16", SqlType::SmallInt) },
+        ColumnDef { nullable: true, ..ColumnDef::new("i32", SqlType::Integer) },
+        ColumnDef { nullable: true, ..ColumnDef::new("i64", SqlType::BigInt) },
+        ColumnDef { nullable: true, ..ColumnDef::new("f32", SqlType::Real) },
+        ColumnDef { nullable: true, ..ColumnDef::new("f64", SqlType::Double) },
+        ColumnDef { nullable: true, ..ColumnDef::new("txt", SqlType::Text) },
+        ColumnDef { nullable: true, length: Some(40), ..ColumnDef::new("vc", SqlType::Text) },
+        ColumnDef { nullable: true, ..ColumnDef::new("blob", SqlType::Blob) },
+    ],
+};
+
+fn same(a: &Value, b: &Value) -> bool {
+    a.as_ref().same_as(b.as_ref())
+        && std::mem::discriminant(a) == std::mem::discriminant(b)
+        && match (a, b) {
+            (Value::F32(x), Value::F32(y)) => x.is_sign_negative() == y.is_sign_negative() || x.is_nan(),
+            (Value::F64(x), Value::F64(y)) => x.is_sign_negative() == y.is_sign_negative() || x.is_nan(),
+            _ => true,
+        }
+}
+
+#[test]
+fn round_trip_every_type() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    recreate(&mut conn, &TYPES)?;
+    let rows: Vec<Vec<Value>> = vec![
+        vec![
+            Value::Bool(true),
+            Value::I16(i16::MIN),
+            Value::I32(i32::MIN),
+            Value::I64(i64::MIN),
+            Value::F32(f32::NAN),
+            Value::F64(f64::NAN),
+            Value::Text(String::new()),
+            Value::Text("héllo wörld ✓ 日本 🎉".into()),
+            Value::Blob(Vec::new()),
+        ],
+        vec![
+            Value::Bool(false),
+            Value::I16(i16::MAX),
+            Value::I32(i32::MAX),
+            Value::I64(i64::MAX),
+            Value::F32(f32::INFINITY),
+            Value::F64(f64::NEG_INFINITY),
+            Value::Text("quote ' double \" backslash \\ tab \t newline \n".into()),
+            Value::Text("x".repeat(40)),
+            Value::Blob((0..=255).collect()),
+        ],
+        vec![
+            Value::Bool(true),
+            Value::I16(0),
+            Value::I32(-1),
+            Value::I64(1),
+            Value::F32(f32::NEG_INFINITY),
+            Value::F64(f64::INFINITY),
+            Value::Text("a".repeat(100_000)),
+            Value::Text("v".into()),
+            Value::Blob(vec![0, 0, 0]),
+        ],
+        vec![
+            Value::Bool(false),
+            Value::I16(-1),
+            Value::I32(0),
+            Value::I64(0),
+            Value::F32(f32::MIN_POSITIVE),
+            Value::F64(-0.1),
+            Value::Text("0".into()),
+            Value::Text(" padded ".into()),
+            Value::Blob(vec![255]),
+        ],
+        vec![
+            Value::Null,
+            Value::I16(7),
+            Value::Null,
+            Value::Null,
+            Value::F32(-0.0),
+            Value::F64(f64::MAX),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ],
+        vec![Value::Null; 9],
+    ];
+
+    let insert = athanor_core::sql::insert(conn.dialect(), &TYPES, rows.len(), true, Some("id"))?;
+    let flat: Vec<Value> = rows.iter().flatten().cloned().collect();
+    let keys = conn.query(&insert, &flat)?;
+    assert_eq!(keys.len(), rows.len());
+    let ids: Vec<i64> = keys.iter().map(|r| r.get::<i64>(0)).collect::<Result<_>>()?;
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "RETURNING keys in insert order: {ids:?}");
+
+    let back = conn.query(
+        "SELECT \"b\", \"i16\", \"i32\", \"i64\", \"f32\", \"f64\", \"txt\", \"vc\", \"blob\" FROM \"pgb_round_trip\" ORDER BY \"id\"",
+        &[],
+    )?;
+    assert_eq!(back.len(), rows.len());
+    for (got, want) in back.iter().zip(&rows) {
+        for (g, w) in got.values().iter().zip(want) {
+            assert!(same(g, w), "got {g:?}, want {w:?}");
+        }
+    }
+    // Typed decoding through FromValue.
+    let one = &back[1];
+    assert_eq!(one.get::<i16>(1)?, i16::MAX);
+    assert_eq!(one.get::<i32>(2)?, i32::MAX);
+    assert_eq!(one.get::<i64>(3)?, i64::MAX);
+    assert_eq!(one.get::<f32>(4)?, f32::INFINITY);
+    assert_eq!(one.get::<Vec<u8>>(8)?, (0..=255).collect::<Vec<u8>>());
+    assert_eq!(back[5].get::<Option<String>>(6)?, None);
+    assert!(matches!(back[5].get::<String>(6), Err(Error::TypeMismatch { .. })));
+    // Wider integer fields read narrower columns.
+    assert_eq!(back[0].get::<i64>(1)?, i64::from(i16::MIN));
+
+    // Parameters of every kind in a WHERE clause.
+    let n: i64 = conn.query_scalar(
+        "SELECT count(*) FROM \"pgb_round_trip\" WHERE \"b\" = $1 AND \"i16\" = $2 AND \"txt\" = $3 AND \"blob\" = $4",
+        &[Value::Bool(true), Value::I64(i64::from(i16::MIN)), Value::Text(String::new()), Value::Blob(Vec::new())],
+    )?;
+    assert_eq!(n, 1);
+    drop_table(&mut conn, TYPES.name)
+}
+
+#[test]
+fn integer_width_conversion() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS pgb_widths; CREATE TABLE pgb_widths (s SMALLINT, i INTEGER, b BIGINT, r REAL, d DOUBLE PRECISION)",
+    )?;
+    let sql = "INSERT INTO pgb_widths (s, i, b, r, d) VALUES ($1, $2, $3, $4, $5)";
+    // Any integer width goes into any integer column when it fits.
+    assert_eq!(
+        conn.execute(
+            sql,
+            &[Value::I64(-5), Value::I64(i64::from(i32::MAX)), Value::I16(3), Value::I32(2), Value::F32(0.5)]
+        )?,
+        1
+    );
+    let row = &conn.query("SELECT s, i, b, r, d FROM pgb_widths", &[])?[0];
+    assert_eq!(row.values(), &[Value::I16(-5), Value::I32(i32::MAX), Value::I64(3), Value::F32(2.0), Value::F64(0.5)]);
+
+    for (bad, column) in [
+        (vec![Value::I64(40_000), Value::Null, Value::Null, Value::Null, Value::Null], "$1"),
+        (vec![Value::Null, Value::I64(i64::from(i32::MAX) + 1), Value::Null, Value::Null, Value::Null], "$2"),
+        (vec![Value::Null, Value::I64(i64::from(i32::MIN) - 1), Value::Null, Value::Null, Value::Null], "$2"),
+        (vec![Value::Null, Value::Text("7".into()), Value::Null, Value::F64(1e300), Value::Null], "$4"),
+        (vec![Value::Null, Value::Bool(true), Value::Null, Value::Null, Value::Null], "$2"),
+    ] {
+        match conn.execute(sql, &bad) {
+            Err(Error::TypeMismatch { column: c, .. }) => assert_eq!(c, column),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+    // Nothing was sent for the refused rows, and the connection is fine.
+    let n: i64 = conn.query_scalar("SELECT count(*) FROM pgb_widths WHERE i = $1", &[Value::I16(42)])?;
+    assert_eq!(n, 0);
+    // Text goes to other types for the server to parse.
+    conn.execute(sql, &[Value::Text("12".into()), Value::Null, Value::Null, Value::Null, Value::Null])?;
+    let n: i64 = conn.query_scalar("SELECT count(*) FROM pgb_widths WHERE s = 12", &[])?;
+    assert_eq!(n, 1);
+    match conn.execute(sql, &[Value::Text("twelve".into()), Value::Null, Value::Null, Value::Null, Value::Null]) {
+        Err(Error::Database { code, .. }) => assert_eq!(code, "22P02"),
+        other => panic!("{other:?}"),
+    }
+    drop_table(&mut conn, "pgb_widths")
+}
+
+const PARENTS: TableDef = TableDef {
+    name: "pgb_integrity_parent",
+    rust_name: "Parent",
+    columns: &[
+        ColumnDef { primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef { unique: true, ..ColumnDef::new("email", SqlType::Text) },
+    ],
+};
+
+const CHILDREN: TableDef = TableDef {
+    name: "pgb_integrity_child",
+    rust_name: "Child",
+    columns: &[
+        ColumnDef { primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef {
+            foreign_key: Some(ForeignKeyDef { table: "pgb_integrity_parent", column: "id" }),
+            index: true,
+            ..ColumnDef::new("parent_id", SqlType::BigInt)
+        },
+        ColumnDef::new("name", SqlType::Text),
+    ],
+};
+
+#[test]
+fn integrity_errors_name_their_constraint() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    drop_table(&mut conn, CHILDREN.name)?;
+    recreate(&mut conn, &PARENTS)?;
+    recreate(&mut conn, &CHILDREN)?;
+    let ins = "INSERT INTO pgb_integrity_parent (email) VALUES ($1) RETURNING id";
+    let id: i64 = conn.query_scalar(ins, &[Value::from("a@example.com")])?;
+    match conn.query(ins, &[Value::from("a@example.com")]) {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint, table, columns, message }) => {
+            assert_eq!(constraint.as_deref(), Some("uq_pgb_integrity_parent_email"));
+            assert_eq!(table.as_deref(), Some("pgb_integrity_parent"));
+            assert_eq!(columns, vec!["email".to_string()]);
+            assert!(message.contains("already exists"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match conn.query(
+        "INSERT INTO pgb_integrity_parent (id, email) VALUES ($1, $2) RETURNING id",
+        &[Value::I64(id), Value::from("b@example.com")],
+    ) {
+        Err(e @ Error::Integrity { kind: IntegrityKind::Unique, .. }) => {
+            assert_eq!(e.constraint(), Some("pk_pgb_integrity_parent"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let child = "INSERT INTO pgb_integrity_child (parent_id, name) VALUES ($1, $2)";
+    match conn.execute(child, &[Value::I64(id + 1000), Value::from("x")]) {
+        Err(e @ Error::Integrity { kind: IntegrityKind::ForeignKey, .. }) => {
+            assert_eq!(e.constraint(), Some("fk_pgb_integrity_child_parent_id_pgb_integrity_parent"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match conn.execute(child, &[Value::I64(id), Value::Null]) {
+        Err(Error::Integrity { kind: IntegrityKind::NotNull, columns, table, .. }) => {
+            assert_eq!(columns, vec!["name".to_string()]);
+            assert_eq!(table.as_deref(), Some("pgb_integrity_child"));
+        }
+        other => panic!("{other:?}"),
+    }
+    conn.batch_execute("ALTER TABLE pgb_integrity_child ADD CONSTRAINT ck_name CHECK (name <> '')")?;
+    match conn.execute(child, &[Value::I64(id), Value::from("")]) {
+        Err(e @ Error::Integrity { kind: IntegrityKind::Check, .. }) => assert_eq!(e.constraint(), Some("ck_name")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(conn.execute(child, &[Value::I64(id), Value::from("ok")])?, 1);
+    drop_table(&mut conn, CHILDREN.name)?;
+    drop_table(&mut conn, PARENTS.name)
+}
+
+#[test]
+fn statement_cache_is_reused() -> Result<()> {
+    let (driver, _) = server_or_skip!();
+    let mut conn: PostgresConnection = driver.connect_typed()?;
+    assert_eq!(conn.cached_statements(), 0);
+    let sql = "SELECT $1::int8 + 1";
+    for i in 0..5_i64 {
+        let mut got = None;
+        conn.query(sql, &[ValueRef::I64(i)], &mut |row| {
+            got = Some(row.get(0)?.to_owned());
+            Ok(())
+        })?;
+        assert_eq!(got, Some(Value::I64(i + 1)));
+    }
+    assert_eq!(conn.cached_statements(), 1);
+    // The server holds exactly the cached statements (plus the one counting them).
+    let mut on_server = 0;
+    conn.query("SELECT count(*) FROM pg_prepared_statements", &[], &mut |row| {
+        on_server = row.get(0)?.as_i64().unwrap_or(-1);
+        Ok(())
+    })?;
+    assert_eq!(on_server, 2);
+    assert_eq!(conn.cached_statements(), 2);
+    // A failed statement is not cached; an error from the row callback stops the rows.
+    assert!(conn.execute("SELEC nonsense", &[]).is_err());
+    assert_eq!(conn.cached_statements(), 2);
+    let mut seen = 0;
+    let r = conn.query("SELECT generate_series(1, 1000)", &[], &mut |_| {
+        seen += 1;
+        if seen == 3 {
+            Err(Error::invalid_request("stop"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(r, Err(Error::InvalidRequest { .. })));
+    assert_eq!(seen, 3);
+    // The connection is still in sync after abandoning the rows.
+    conn.query("SELECT 'still fine'", &[], &mut |row| {
+        assert_eq!(row.get(0)?, ValueRef::Text("still fine"));
+        Ok(())
+    })?;
+    // The server forgets its prepared statements: so does the cache.
+    conn.batch_execute("DISCARD ALL")?;
+    assert_eq!(conn.cached_statements(), 0);
+    conn.query(sql, &[ValueRef::I64(1)], &mut |_| Ok(()))?;
+    assert_eq!(conn.cached_statements(), 1);
+    assert_eq!(conn.last_insert_id()?, None);
+    conn.ping()?;
+    assert!(!conn.is_broken());
+    Ok(())
+}
+
+#[test]
+fn unusable_values_are_refused_before_sending() -> Result<()> {
+    let (driver, _) = server_or_skip!();
+    let mut conn = driver.connect_typed()?;
+    match conn.execute("SELECT $1::text", &[ValueRef::Text("nul\0inside")]) {
+        Err(Error::Unsupported { feature, dialect }) => {
+            assert_eq!(dialect, "postgresql");
+            assert!(feature.contains("NUL"), "{feature}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(conn.execute("SELECT $1::int4", &[]), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(conn.execute("SELECT $1::text", &[ValueRef::I64(1)]), Err(Error::TypeMismatch { .. })));
+    // Types without a portable value are a mismatch naming the type (NULL or not).
+    for sql in ["SELECT 1.5::numeric", "SELECT NULL::numeric", "SELECT now()", "SELECT ARRAY[1]"] {
+        let r = conn.query(sql, &[], &mut |row| row.get(0).map(|_| ()));
+        match r {
+            Err(Error::TypeMismatch { found, .. }) => assert!(found.contains("PostgreSQL type"), "{found}"),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+    // Parameters of such types take numbers (NUMERIC) or text (anything).
+    let mut out = Vec::new();
+    conn.query(
+        "SELECT ($1::numeric + $2::numeric)::text, $3::date::text, $4::numeric::text",
+        &[ValueRef::I64(2), ValueRef::F64(0.25), ValueRef::Text("2024-02-29"), ValueRef::F64(f64::NAN)],
+        &mut |row| {
+            for i in 0..row.len() {
+                out.push(row.get(i)?.to_owned());
+            }
+            Ok(())
+        },
+    )?;
+    assert_eq!(out, vec![Value::from("2.25"), Value::from("2024-02-29"), Value::from("NaN")]);
+    // Domains are sent and read as their base type.
+    conn.batch_execute(
+        "DROP TABLE IF EXISTS pgb_domain_t; DROP DOMAIN IF EXISTS pgb_domain_pos; \
+         CREATE DOMAIN pgb_domain_pos AS integer CHECK (VALUE > 0); CREATE TABLE pgb_domain_t (v pgb_domain_pos)",
+    )?;
+    conn.execute("INSERT INTO pgb_domain_t (v) VALUES ($1)", &[ValueRef::I64(5)])?;
+    let mut v = Value::Null;
+    conn.query("SELECT v FROM pgb_domain_t", &[], &mut |row| {
+        v = row.get(0)?.to_owned();
+        Ok(())
+    })?;
+    assert_eq!(v, Value::I32(5));
+    assert!(matches!(
+        conn.execute("INSERT INTO pgb_domain_t (v) VALUES ($1)", &[ValueRef::I64(-5)]),
+        Err(Error::Integrity { kind: IntegrityKind::Check, .. })
+    ));
+    conn.batch_execute("DROP TABLE pgb_domain_t; DROP DOMAIN pgb_domain_pos")?;
+    // Enum labels read as text; text parameters are parsed by the server.
+    conn.batch_execute("DROP TYPE IF EXISTS pgb_enum_mood; CREATE TYPE pgb_enum_mood AS ENUM ('sad', 'happy')")?;
+    let mut mood = Value::Null;
+    conn.query("SELECT $1::pgb_enum_mood", &[ValueRef::Text("happy")], &mut |row| {
+        mood = row.get(0)?.to_owned();
+        Ok(())
+    })?;
+    assert_eq!(mood, Value::from("happy"));
+    conn.batch_execute("DROP TYPE pgb_enum_mood")?;
+    // The out-of-range index is an InvalidRequest.
+    conn.query("SELECT 1", &[], &mut |row| {
+        assert!(matches!(row.get(1), Err(Error::InvalidRequest { .. })));
+        Ok(())
+    })?;
+    assert!(!conn.is_broken());
+    Ok(())
+}
+
+#[test]
+fn table_exists_query_runs() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    conn.batch_execute("DROP TABLE IF EXISTS pgb_exists; CREATE TABLE pgb_exists (id int)")?;
+    let q = conn.dialect().table_exists_query();
+    assert_eq!(conn.query(q, &[Value::from("pgb_exists")])?.len(), 1);
+    assert_eq!(conn.query(q, &[Value::from("pgb_exists_not")])?.len(), 0);
+    drop_table(&mut conn, "pgb_exists")
+}
+
+#[test]
+fn transactions_isolation_savepoints_and_ddl() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    for level in IsolationLevel::ALL {
+        conn.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+        let shown: String = conn.query_scalar("SHOW transaction_isolation", &[])?;
+        assert_eq!(shown, level.as_sql().to_ascii_lowercase());
+        conn.commit()?;
+    }
+    conn.batch_execute("DROP TABLE IF EXISTS pgb_tx; CREATE TABLE pgb_tx (v INTEGER)")?;
+    // Read-only transactions refuse writes (SQLSTATE 25006).
+    conn.begin_with(TxOptions { isolation: None, read_only: true })?;
+    match conn.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(1)]) {
+        Err(Error::Database { code, .. }) => assert_eq!(code, "25006"),
+        other => panic!("{other:?}"),
+    }
+    conn.rollback()?;
+    // Savepoints.
+    conn.begin()?;
+    conn.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(1)])?;
+    conn.savepoint("sp one")?;
+    conn.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(2)])?;
+    conn.rollback_to_savepoint("sp one")?;
+    conn.release_savepoint("sp one")?;
+    conn.commit()?;
+    let vs: Vec<i32> =
+        conn.query("SELECT v FROM pgb_tx ORDER BY v", &[])?.iter().map(|r| r.get(0)).collect::<Result<_>>()?;
+    assert_eq!(vs, vec![1]);
+    // DDL is transactional.
+    conn.begin()?;
+    conn.batch_execute("DROP TABLE pgb_tx")?;
+    conn.rollback()?;
+    assert_eq!(conn.query_scalar::<i64>("SELECT count(*) FROM pgb_tx", &[])?, 1);
+    // A failed statement aborts the transaction until rollback.
+    let r = engine.transaction(|c| {
+        c.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(3)])?;
+        c.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::from("not a number")])
+    });
+    assert!(matches!(r, Err(Error::Database { .. })), "{r:?}");
+    assert_eq!(conn.query_scalar::<i64>("SELECT count(*) FROM pgb_tx", &[])?, 1);
+    drop_table(&mut conn, "pgb_tx")
+}
+
+#[test]
+fn serialization_failure_is_classified() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut a = engine.connect()?;
+    let mut b = engine.connect()?;
+    a.batch_execute("DROP TABLE IF EXISTS pgb_serial; CREATE TABLE pgb_serial (id INT PRIMARY KEY, v INT)")?;
+    a.execute("INSERT INTO pgb_serial VALUES (1, 0)", &[])?;
+    let serializable = TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false };
+    a.begin_with(serializable)?;
+    b.begin_with(serializable)?;
+    a.query_scalar::<i32>("SELECT v FROM pgb_serial WHERE id = 1", &[])?;
+    b.query_scalar::<i32>("SELECT v FROM pgb_serial WHERE id = 1", &[])?;
+    a.execute("UPDATE pgb_serial SET v = v + 1 WHERE id = 1", &[])?;
+    a.commit()?;
+    let r = b.execute("UPDATE pgb_serial SET v = v + 1 WHERE id = 1", &[]);
+    assert!(matches!(r, Err(Error::SerializationFailure { deadlock: false, .. })), "{r:?}");
+    b.rollback()?;
+    drop_table(&mut a, "pgb_serial")
+}
+
+#[test]
+fn lock_errors_and_deadlocks_are_classified() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let engine = engine(driver, &opts);
+    let mut a = engine.connect()?;
+    a.batch_execute(
+        "DROP TABLE IF EXISTS pgb_locks; CREATE TABLE pgb_locks (id INT PRIMARY KEY, v INT); \
+         INSERT INTO pgb_locks VALUES (1, 0), (2, 0)",
+    )?;
+    let mut b = engine.connect()?;
+    a.begin()?;
+    a.execute("UPDATE pgb_locks SET v = 1 WHERE id = 1", &[])?;
+    b.begin()?;
+    let r = b.query("SELECT v FROM pgb_locks WHERE id = 1 FOR UPDATE NOWAIT", &[]);
+    assert!(matches!(r, Err(Error::SerializationFailure { deadlock: false, .. })), "{r:?}");
+    b.rollback()?;
+
+    // A deadlock: a holds 1 and waits for 2 (in a thread), b holds 2 and asks for 1.
+    b.begin()?;
+    b.execute("UPDATE pgb_locks SET v = 2 WHERE id = 2", &[])?;
+    let waiter = std::thread::spawn(move || {
+        let r = a.execute("UPDATE pgb_locks SET v = 1 WHERE id = 2", &[]);
+        let _ = a.rollback();
+        r
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let rb = b.execute("UPDATE pgb_locks SET v = 2 WHERE id = 1", &[]);
+    let _ = b.rollback();
+    let ra = waiter.join().expect("waiter thread");
+    let deadlocks =
+        [&ra, &rb].iter().filter(|r| matches!(r, Err(Error::SerializationFailure { deadlock: true, .. }))).count();
+    assert_eq!(deadlocks, 1, "{ra:?} / {rb:?}");
+    drop_table(&mut b, "pgb_locks")
+}
+
+#[test]
+fn connect_failures_are_connection_errors() -> Result<()> {
+    let (_, opts) = server_or_skip!();
+    let mut wrong_db = opts.clone();
+    wrong_db.database = Some("athanor_no_such_database".into());
+    let driver = PostgresDriver::from_options(&wrong_db)?;
+    match driver.connect_typed() {
+        Err(Error::Connection { message, disconnect: false }) => {
+            assert!(message.contains("athanor_no_such_database") && message.contains("does not exist"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Through an engine: reported by connect(), quickly.
+    let engine = Engine::new(Arc::new(driver), &wrong_db, EngineConfig::default())?;
+    let start = Instant::now();
+    assert!(matches!(engine.connect(), Err(Error::Connection { disconnect: false, .. })));
+    assert!(start.elapsed() < Duration::from_secs(10));
+
+    // Nothing listens on port 1.
+    let refused = ConnectOptions::parse("postgres://postgres@127.0.0.1:1/test?connect_timeout=5")?;
+    let driver = (BACKEND.open)(&refused)?;
+    match driver.connect() {
+        Err(Error::Connection { message, disconnect: false }) => assert!(message.contains("127.0.0.1:1"), "{message}"),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("connected to port 1"),
+    }
+    Ok(())
+}
+
+fn backend_pid(conn: &mut dyn RawConnection) -> Result<i32> {
+    let mut pid = None;
+    conn.query("SELECT pg_backend_pid()", &[], &mut |row| {
+        pid = Some(row.get(0)?.to_owned());
+        Ok(())
+    })?;
+    match pid {
+        Some(Value::I32(p)) => Ok(p),
+        other => panic!("pg_backend_pid() gave {other:?}"),
+    }
+}
+
+/// Terminate `pid` from another connection and wait until it is gone.
+fn terminate(killer: &mut dyn RawConnection, pid: i32) -> Result<()> {
+    let mut done = ValueRef::Null.to_owned();
+    killer.query("SELECT pg_terminate_backend($1)", &[ValueRef::I32(pid)], &mut |row| {
+        done = row.get(0)?.to_owned();
+        Ok(())
+    })?;
+    assert_eq!(done, Value::Bool(true));
+    let start = Instant::now();
+    loop {
+        let mut alive = 0;
+        killer.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+            &[ValueRef::I64(pid.into())],
+            &mut |row| {
+                alive = row.get(0)?.as_i64().unwrap_or(0);
+                Ok(())
+            },
+        )?;
+        if alive == 0 || start.elapsed() > Duration::from_secs(10) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn terminated_backend_is_a_disconnect() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let mut victim = driver.connect_typed()?;
+    let mut killer = driver.connect_typed()?;
+    let pid = backend_pid(&mut victim)?;
+    terminate(&mut killer, pid)?;
+    match victim.execute("SELECT 1", &[]) {
+        Err(Error::Connection { disconnect: true, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(victim.is_broken());
+    assert!(matches!(victim.execute("SELECT 1", &[]), Err(Error::Connection { disconnect: true, .. })));
+    assert!(matches!(victim.ping(), Err(Error::Connection { disconnect: true, .. })));
+
+    // Through an engine: the connection is discarded and the pool opens a fresh one.
+    let engine = engine(driver, &opts);
+    let mut conn = engine.connect()?;
+    let pid: i32 = conn.query_scalar("SELECT pg_backend_pid()", &[])?;
+    terminate(&mut killer, pid)?;
+    let r = conn.execute("SELECT 1", &[]);
+    assert!(r.as_ref().is_err_and(Error::is_disconnect), "{r:?}");
+    assert!(conn.is_invalidated());
+    drop(conn);
+    let mut fresh = engine.connect()?;
+    let new_pid: i32 = fresh.query_scalar("SELECT pg_backend_pid()", &[])?;
+    assert_ne!(new_pid, pid);
+    Ok(())
+}
+
+#[test]
+fn idle_terminated_connection_fails_ping() -> Result<()> {
+    let (driver, _) = server_or_skip!();
+    let mut victim = driver.connect_typed()?;
+    let mut killer = driver.connect_typed()?;
+    let pid = backend_pid(&mut victim)?;
+    terminate(&mut killer, pid)?;
+    assert!(matches!(victim.ping(), Err(Error::Connection { disconnect: true, .. })));
+    assert!(victim.is_broken());
+    Ok(())
+}
