@@ -1460,11 +1460,13 @@ impl Inner {
             let returning =
                 (needs && recovery == KeyRecovery::Returning).then(|| table.columns[auto.unwrap_or(0)].name);
             let key = (needs, batch.len());
-            if !sql_cache.contains_key(&key) {
-                let s = sql::insert(dialect, table, batch.len(), needs, returning)?;
-                sql_cache.insert(key, s);
-            }
-            let sql = &sql_cache[&key];
+            let sql = match sql_cache.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(sql::insert(dialect, table, batch.len(), needs, returning)?)
+                }
+            };
+            let sql = &*sql;
             let mut keys: Vec<i64> = Vec::new();
             {
                 let borrows = batch.iter().map(|i| i.values()).collect::<Result<Vec<_>>>()?;

@@ -1,41 +1,356 @@
-//! PLACEHOLDER: replaced by the mysql dialect implementation.
-use athanor_core::{Capabilities, DbError, Dialect, Error, IsolationLevel, KeyRecovery};
+//! MySQL and MariaDB.
+//!
+//! What differs from ANSI SQL, as overrides:
+//!
+//! - identifiers are quoted with backticks (`` `a``b` `` for ``a`b``), at most 64 bytes long;
+//! - placeholders are `?`;
+//! - types: `BOOL` (an alias of `TINYINT(1)`: booleans come back as 0/1), `FLOAT`, `DOUBLE`,
+//!   `LONGTEXT` for text without a length (so long strings work as on SQLite and PostgreSQL; `TEXT`
+//!   would stop at 64 KiB), `LONGBLOB` for bytes. MySQL cannot index a text column without a
+//!   length, so unique, indexed, primary-key and foreign-key text columns without one become
+//!   `VARCHAR(255)` ([`Capabilities::indexed_text_length`]); a unique or indexed blob is
+//!   [`Error::Unsupported`];
+//! - an autoincrementing key is `… AUTO_INCREMENT`, and there is no `RETURNING`: the key of the
+//!   first row of an INSERT is the connection's last-insert id and the others follow it
+//!   ([`KeyRecovery::LastInsertIdConsecutive`], which the backend checks at connect);
+//! - every table is created with ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`:
+//!   InnoDB for transactions and foreign keys, `utf8mb4` for all of Unicode (MySQL's `utf8` stops
+//!   at three bytes), and a **binary collation** so that `=`, `ORDER BY`, `LIKE` and UNIQUE compare
+//!   strings exactly, byte for byte, as SQLite and PostgreSQL do (the server's default `_ci`
+//!   collations would make `'a' = 'A'` true and refuse `Bob` next to `bob` in a unique column).
+//!   One difference remains: `utf8mb4_bin` is a `PAD SPACE` collation, so trailing spaces are
+//!   ignored when comparing (`'a' = 'a '` is true, and a unique column refuses both). The exact
+//!   `NO PAD` collations have different names on MariaDB (`utf8mb4_nopad_bin`) and MySQL 8
+//!   (`utf8mb4_0900_bin`), and no name exists on both;
+//! - a backslash inside a string literal is an escape character, so DDL defaults double it; a
+//!   text default is written as an expression, `DEFAULT ('x')`, which MySQL 8 accepts on `LONGTEXT`;
+//! - `OFFSET` needs a `LIMIT`: an offset alone is written `LIMIT 18446744073709551615 OFFSET m`
+//!   (the largest row count, as MySQL's manual advises);
+//! - an isolation level is set with `SET TRANSACTION ISOLATION LEVEL …` before
+//!   `START TRANSACTION [READ ONLY]`; all four levels exist (the default is `REPEATABLE READ`);
+//! - DDL is not transactional: `CREATE TABLE` commits the open transaction implicitly.
+//!
+//! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
-/// The mysql dialect.
+use athanor_core::{
+    Capabilities, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery,
+    SqlType, TxOptions,
+};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// The MySQL / MariaDB dialect (MariaDB ≥ 10.2, MySQL ≥ 8.0.16 for enforced CHECK constraints).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct MySqlDialect;
 
-/// What mysql can do.
+/// What MySQL and MariaDB (with InnoDB tables) can do.
 pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
-    key_recovery: KeyRecovery::Returning,
+    key_recovery: KeyRecovery::LastInsertIdConsecutive,
     multi_row_insert: true,
-    max_bind_params: 999,
+    // The protocol counts parameters in 16 bits.
+    max_bind_params: 65535,
     savepoints: true,
+    // DDL commits the current transaction implicitly.
     transactional_ddl: false,
-    isolation_levels: &[IsolationLevel::Serializable],
-    default_isolation: IsolationLevel::Serializable,
-    read_only_transactions: false,
+    isolation_levels: &IsolationLevel::ALL,
+    default_isolation: IsolationLevel::RepeatableRead,
+    read_only_transactions: true,
+    // Enforced by MariaDB >= 10.2 and MySQL >= 8.0.16 (older MySQL parsed and ignored them).
     check_constraints: true,
     foreign_keys: true,
     stores_nan: false,
     stores_infinity: false,
-    text_allows_nul: false,
-    indexed_text_length: None,
-    select_for_update: false,
-    row_level_locking: false,
+    text_allows_nul: true,
+    indexed_text_length: Some(255),
+    select_for_update: true,
+    row_level_locking: true,
 };
+
+/// The row count MySQL's manual gives for "no limit" (2^64 - 1).
+const NO_LIMIT: u64 = u64::MAX;
 
 impl Dialect for MySqlDialect {
     fn name(&self) -> &'static str {
         "mysql"
     }
+
     fn capabilities(&self) -> &Capabilities {
         &MYSQL_CAPABILITIES
     }
+
+    fn quote_char(&self) -> char {
+        '`'
+    }
+
+    fn max_identifier_length(&self) -> usize {
+        64
+    }
+
+    fn column_type(&self, col: &ColumnDef) -> athanor_core::Result<Cow<'static, str>> {
+        Ok(match col.sql_type {
+            SqlType::Bool => "BOOL".into(),
+            SqlType::SmallInt => "SMALLINT".into(),
+            SqlType::Integer => "INT".into(),
+            SqlType::BigInt => "BIGINT".into(),
+            SqlType::Real => "FLOAT".into(),
+            SqlType::Double => "DOUBLE".into(),
+            SqlType::Text => match col.length {
+                Some(n) => format!("VARCHAR({n})").into(),
+                None => "LONGTEXT".into(),
+            },
+            SqlType::Blob => {
+                if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
+                    return Err(Error::unsupported(
+                        format!("a unique, indexed or key blob column ({})", col.name),
+                        self.name(),
+                    ));
+                }
+                "LONGBLOB".into()
+            }
+            // SqlType is non-exhaustive: a type added to core must be spelled here first.
+            other => return Err(Error::unsupported(format!("column type {other:?}"), self.name())),
+        })
+    }
+
+    fn autoincrement_clause(&self) -> &'static str {
+        " AUTO_INCREMENT"
+    }
+
+    fn backslash_escapes(&self) -> bool {
+        true
+    }
+
+    /// As the default, except that a text default is written in parentheses, `DEFAULT ('x')`:
+    /// MySQL 8 refuses a literal default on a `TEXT`/`BLOB` column but accepts an expression
+    /// (since 8.0.13), and MariaDB (since 10.2) accepts both.
+    fn write_literal(&self, out: &mut String, value: &DefaultValue) -> athanor_core::Result<()> {
+        match value {
+            DefaultValue::Text(s) => {
+                if s.contains('\0') {
+                    return Err(Error::invalid_request("a text default may not contain NUL"));
+                }
+                out.reserve(s.len() + 4);
+                out.push_str("('");
+                for c in s.chars() {
+                    match c {
+                        '\'' => out.push_str("''"),
+                        '\\' => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push_str("')");
+            }
+            DefaultValue::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            DefaultValue::Float(f) if f.is_finite() => {
+                let _ = write!(out, "{f:?}");
+            }
+            DefaultValue::Float(f) => {
+                return Err(Error::unsupported(format!("non-finite default {f}"), self.name()));
+            }
+            DefaultValue::Bool(b) => out.push_str(self.bool_literal(*b)),
+        }
+        Ok(())
+    }
+
+    fn write_limit_offset(
+        &self,
+        out: &mut String,
+        limit: Option<u64>,
+        offset: Option<u64>,
+    ) -> athanor_core::Result<()> {
+        match (limit, offset) {
+            (Some(l), Some(o)) => {
+                let _ = write!(out, " LIMIT {l} OFFSET {o}");
+            }
+            (Some(l), None) => {
+                let _ = write!(out, " LIMIT {l}");
+            }
+            (None, Some(o)) => {
+                let _ = write!(out, " LIMIT {NO_LIMIT} OFFSET {o}");
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    fn begin_statements(&self, opts: &TxOptions) -> athanor_core::Result<Vec<String>> {
+        let mut out = Vec::with_capacity(2);
+        if let Some(level) = opts.isolation {
+            self.check_isolation(level)?;
+            // Applies to the next transaction only.
+            out.push(format!("SET TRANSACTION ISOLATION LEVEL {}", level.as_sql()));
+        }
+        out.push(if opts.read_only { "START TRANSACTION READ ONLY" } else { "START TRANSACTION" }.to_string());
+        Ok(out)
+    }
+
     fn table_exists_query(&self) -> &'static str {
-        ""
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
     }
+
+    fn create_table_suffix(&self) -> &'static str {
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    }
+
+    /// Classify by MySQL error number:
+    ///
+    /// | number | meaning | becomes |
+    /// |---|---|---|
+    /// | 1062, 1586, 1022, 1169 | duplicate key | `Integrity(Unique)`, constraint from `for key '…'` (`PRIMARY` for the primary key) |
+    /// | 1451, 1452, 1216, 1217 | foreign key | `Integrity(ForeignKey)`, constraint from ``CONSTRAINT `…` `` |
+    /// | 1048, 1364 | NULL into NOT NULL / no value for a column without default | `Integrity(NotNull)` with the column |
+    /// | 3819 (MySQL), 4025 (MariaDB) | CHECK failed | `Integrity(Check)` with the constraint |
+    /// | 1213 | deadlock | `SerializationFailure { deadlock: true }` |
+    /// | 1205, 3572, 1020 | lock wait timeout, `NOWAIT`, snapshot conflict | `SerializationFailure { deadlock: false }` |
+    /// | 2006, 2013, 1927, 1053, 4031, 3169 | connection lost, killed, server shutdown, idle timeout | `Connection { disconnect: true }` |
+    /// | 1040, 1044, 1045, 1049, 1129, 1130, 1251, 1862 | login refused, unknown database | `Connection { disconnect: false }` |
+    /// | anything else | | `Database` |
+    ///
+    /// MySQL 8 prefixes the key name with the table (`'customers.uq_customers_email'`); the prefix
+    /// is stripped and becomes `table`. A primary-key violation names the key `PRIMARY` (the
+    /// dialect cannot know the table there on MariaDB, so it does not invent `pk_<table>`).
     fn map_error(&self, err: DbError) -> Error {
-        Error::Database { code: err.code, message: err.message }
+        let DbError { code, message, constraint, table, column } = err;
+        let number: u32 = code.trim().parse().unwrap_or(0);
+        let integrity = |kind: IntegrityKind, c: Option<String>, t: Option<String>, cols: Vec<String>, m: String| {
+            Error::Integrity {
+                kind,
+                constraint: constraint.clone().or(c),
+                table: table.clone().or(t),
+                columns: cols,
+                message: m,
+            }
+        };
+        match number {
+            1062 | 1586 | 1022 | 1169 => {
+                let (t, c) = match quoted_after_last(&message, " for key '") {
+                    Some(key) => match key.split_once('.') {
+                        // MySQL 8: 'table.key'.
+                        Some((t, k)) => (Some(t.to_string()), Some(k.to_string())),
+                        None => (None, Some(key)),
+                    },
+                    None => (None, None),
+                };
+                integrity(IntegrityKind::Unique, c, t, column.into_iter().collect(), message)
+            }
+            1451 | 1452 | 1216 | 1217 => {
+                let name = backticked_after(&message, "CONSTRAINT `");
+                let child = fk_child_table(&message);
+                let cols = backticked_list_after(&message, "FOREIGN KEY (");
+                let cols = if cols.is_empty() { column.into_iter().collect() } else { cols };
+                integrity(IntegrityKind::ForeignKey, name, child, cols, message)
+            }
+            1048 => {
+                let col = quoted_after_first(&message, "Column '").or(column);
+                integrity(IntegrityKind::NotNull, None, None, col.into_iter().collect(), message)
+            }
+            1364 => {
+                let col = quoted_after_first(&message, "Field '").or(column);
+                integrity(IntegrityKind::NotNull, None, None, col.into_iter().collect(), message)
+            }
+            // MySQL: "Check constraint 'ck_t_age' is violated."
+            3819 => {
+                let name = quoted_after_first(&message, "Check constraint '");
+                integrity(IntegrityKind::Check, name, None, column.into_iter().collect(), message)
+            }
+            // MariaDB: "CONSTRAINT `ck_t_age` failed for `db`.`t`"
+            4025 => {
+                let name = backticked_after(&message, "CONSTRAINT `");
+                let t = message.find(" failed for `").and_then(|i| last_backticked_in(&message[i..]));
+                integrity(IntegrityKind::Check, name, t, column.into_iter().collect(), message)
+            }
+            1213 => Error::SerializationFailure { message, deadlock: true },
+            1205 | 3572 | 1020 => Error::SerializationFailure { message, deadlock: false },
+            2006 | 2013 | 1927 | 1053 | 4031 | 3169 => Error::Connection { message, disconnect: true },
+            1040 | 1044 | 1045 | 1049 | 1129 | 1130 | 1251 | 1862 => Error::Connection { message, disconnect: false },
+            _ => Error::Database { code, message },
+        }
     }
+}
+
+/// The text between `prefix` (the last occurrence) and the message's last `'`:
+/// `Duplicate entry 'x' for key 'uq_t_c'` gives `uq_t_c`. Using the last occurrence and the last
+/// quote keeps a duplicate value containing `' for key '` from confusing the parse.
+fn quoted_after_last(message: &str, prefix: &str) -> Option<String> {
+    let start = message.rfind(prefix)? + prefix.len();
+    let rest = &message[start..];
+    let end = rest.rfind('\'')?;
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+}
+
+/// The text between the first `prefix` and the next `'`: `Column 'email' cannot be null`.
+fn quoted_after_first(message: &str, prefix: &str) -> Option<String> {
+    let start = message.find(prefix)? + prefix.len();
+    let rest = &message[start..];
+    let end = rest.find('\'')?;
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+}
+
+/// Read one backtick-quoted identifier whose opening backtick has been consumed (doubled
+/// backticks inside stand for one); the identifier and the rest after its closing backtick.
+fn read_backticked(s: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '`' {
+            if matches!(chars.peek(), Some((_, '`'))) {
+                chars.next();
+                out.push('`');
+            } else {
+                return Some((out, &s[i + 1..]));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+/// The identifier after the first `prefix` (which ends with an opening backtick).
+fn backticked_after(message: &str, prefix: &str) -> Option<String> {
+    let start = message.find(prefix)? + prefix.len();
+    read_backticked(&message[start..]).map(|(id, _)| id).filter(|s| !s.is_empty())
+}
+
+/// The backticked identifiers of the parenthesized list after `prefix`: ``FOREIGN KEY (`a`, `b`)``.
+fn backticked_list_after(message: &str, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(start) = message.find(prefix) else { return out };
+    let mut rest = &message[start + prefix.len()..];
+    loop {
+        rest = rest.trim_start_matches([' ', ',']);
+        match rest.strip_prefix('`').and_then(read_backticked) {
+            Some((id, after)) => {
+                out.push(id);
+                rest = after;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The child table of a foreign-key message: ``(`db`.`orders`, CONSTRAINT …`` gives `orders`.
+fn fk_child_table(message: &str) -> Option<String> {
+    let open = message.find("fails (`")? + "fails (".len();
+    let end = message[open..].find(", CONSTRAINT").map(|e| open + e)?;
+    last_backticked_in(&message[open..end])
+}
+
+/// The last backtick-quoted identifier in `s`.
+fn last_backticked_in(s: &str) -> Option<String> {
+    let mut rest = s;
+    let mut last = None;
+    while let Some(i) = rest.find('`') {
+        match read_backticked(&rest[i + 1..]) {
+            Some((id, after)) => {
+                last = Some(id);
+                rest = after;
+            }
+            None => break,
+        }
+    }
+    last.filter(|s| !s.is_empty())
 }

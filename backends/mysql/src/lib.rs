@@ -1,10 +1,261 @@
-//! PLACEHOLDER: replaced by the mysql backend implementation.
-use athanor_core::{Backend, ConnectOptions, Driver, Error, Result};
-use std::sync::Arc;
+//! The MySQL / MariaDB backend of Athanor, over the [`mysql`] crate (pure Rust, synchronous).
+//!
+//! Install it with the `mysql` cargo feature of `athanor`; it then serves URLs of the form
+//!
+//! ```text
+//! mysql://[user[:password]@][host][:port][/database][?option=value&…]
+//! mariadb://…                      (the same)
+//! mysql+pymysql://…                (a +driver suffix is accepted and ignored)
+//! ```
+//!
+//! The host defaults to `127.0.0.1` and the port to `3306`; the connection always goes over TCP
+//! to the host the URL names (the driver's "prefer the Unix socket on localhost" switch is off, so
+//! the server sees the same user@host whatever machine the program runs on).
+//!
+//! | option | meaning |
+//! |---|---|
+//! | `connect_timeout` | seconds (fractions allowed) to wait for the TCP connection |
+//! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
+//!
+//! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
+//! `isolation_level`) are read by the engine; any other option is an [`Error::Config`] naming it.
+//!
+//! # What every connection does at connect
+//!
+//! - `SET NAMES utf8mb4`: all of Unicode, including 4-byte characters such as emoji.
+//! - `SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,
+//!   ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION'`: an explicit list, the same on every server
+//!   whatever its configuration, so that an out-of-range or over-long value is an error rather
+//!   than a silent truncation (as on PostgreSQL), a GROUP BY that PostgreSQL would refuse is
+//!   refused here too, and `NO_BACKSLASH_ESCAPES` is off (the dialect escapes backslashes in DDL
+//!   literals; values are always bound parameters).
+//! - The client asks for `CLIENT_FOUND_ROWS`, so an `UPDATE` reports the rows it *matched*, not
+//!   only those whose values changed: an `UPDATE` that writes unchanged values reports 1, as on
+//!   SQLite and PostgreSQL (the unit of work checks these counts).
+//! - It reads `@@auto_increment_increment` and `@@innodb_autoinc_lock_mode`. The dialect recovers
+//!   the keys of a multi-row `INSERT` as `LAST_INSERT_ID()` (the first key) and the keys that
+//!   consecutively follow it ([`athanor_core::KeyRecovery::LastInsertIdConsecutive`]). That holds
+//!   when the increment is 1 and the lock mode is 0 (traditional) or 1 (consecutive, MariaDB's
+//!   default). With an increment other than 1 (multi-primary replication such as Galera) or lock
+//!   mode 2 (interleaved, MySQL 8's default), MySQL does not promise consecutive keys under
+//!   concurrent inserts: the connection logs a warning (target `athanor::mysql`) and remembers it
+//!   ([`MySqlConnection::consecutive_insert_keys`]). Keys of single-row inserts are always exact.
+//!
+//! # Statements and values
+//!
+//! Statements with parameters, and every query, use the binary protocol: they are prepared once
+//! per connection and cached by SQL text (256 statements per connection, least recently used
+//! evicted). Statements without parameters that return no rows, and `batch_execute`, use the
+//! text protocol. Parameters: integers and booleans are sent as 64-bit integers (the server checks
+//! the column's range: an out-of-range value is an error in strict mode), floats as `FLOAT` /
+//! `DOUBLE`, text and bytes as strings. NaN and ±infinity cannot be stored by MySQL and are
+//! refused with [`Error::Unsupported`] before anything is sent.
+//!
+//! Rows are decoded by the column's type: integer columns as `I64` (an unsigned value above
+//! `i64::MAX` is a [`Error::TypeMismatch`]; `BOOL` columns are `TINYINT(1)` and come back as 0/1,
+//! which `bool` fields accept), `FLOAT` as `F32`, `DOUBLE` as `F64`, binary strings and blobs
+//! (charset `binary`) as `Blob`, other strings as `Text`, both borrowed from the driver's row
+//! buffer. Types without a portable form are converted: `DECIMAL` with scale 0 (what `SUM` of
+//! integers returns) to `I64` when it fits, otherwise to its exact text; `DECIMAL` with a scale
+//! (`AVG`) to `F64`; dates and times to their SQL text (`2024-01-31 12:00:00`).
+//!
+//! # Errors
+//!
+//! Server errors go through [`athanor_dialects::MySqlDialect`]'s `map_error` (by error number).
+//! A lost connection (an I/O error, a protocol error, `KILL`, server shutdown) is
+//! [`Error::Connection`] with `disconnect: true`, and the connection reports itself broken so the
+//! pool discards it. A failure to connect (refused, unknown host, bad login, unknown database) is
+//! [`Error::Connection`] with `disconnect: false` and the driver's message.
+#![warn(missing_docs)]
 
-fn open(_o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
-    Err(Error::Config { message: "the mysql backend is being written".into() })
+mod connection;
+mod error;
+mod value;
+
+pub use connection::MySqlConnection;
+
+use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_dialects::MySqlDialect;
+use mysql::consts::CapabilityFlags;
+use mysql::{Opts, OptsBuilder};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The MySQL / MariaDB backend descriptor: name `mysql`, schemes `mysql` and `mariadb`.
+pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql", "mariadb"], open };
+
+/// The options the engine reads itself; the backend ignores them.
+const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+
+/// The session setup every connection runs after the handshake.
+pub(crate) const INIT_STATEMENTS: &[&str] = &[
+    "SET NAMES utf8mb4",
+    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,\
+     ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION'",
+];
+
+/// Prepared statements kept per connection.
+const STMT_CACHE_SIZE: usize = 256;
+
+fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
+    Ok(Arc::new(MySqlDriver::new(o)?))
 }
 
-/// The mysql backend descriptor.
-pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql"], open };
+/// Opens connections to one MySQL or MariaDB database. Building it checks the URL's options and
+/// does not connect.
+#[derive(Debug, Clone)]
+pub struct MySqlDriver {
+    opts: Opts,
+    target: String,
+    dialect: Arc<MySqlDialect>,
+}
+
+impl MySqlDriver {
+    /// Read the connection settings from a parsed URL (see the crate docs for the options).
+    ///
+    /// Fails with [`Error::Config`] for an unknown option, a `connect_timeout` that is not a
+    /// positive number of seconds, or a `charset` other than `utf8mb4`.
+    pub fn new(o: &ConnectOptions) -> Result<Self> {
+        let mut connect_timeout = None;
+        for (key, value) in &o.options {
+            match key.as_str() {
+                "connect_timeout" => {
+                    let secs: f64 = value.trim().parse().map_err(|_| bad_timeout(value))?;
+                    if !(secs.is_finite() && secs > 0.0) {
+                        return Err(bad_timeout(value));
+                    }
+                    connect_timeout = Some(Duration::try_from_secs_f64(secs).map_err(|_| bad_timeout(value))?);
+                }
+                "charset" => {
+                    if !value.eq_ignore_ascii_case("utf8mb4") {
+                        return Err(Error::Config {
+                            message: format!(
+                                "unsupported value {value:?} for URL option charset: the mysql backend always \
+                                 uses utf8mb4"
+                            ),
+                        });
+                    }
+                }
+                k if ENGINE_OPTIONS.contains(&k) => {}
+                other => {
+                    return Err(Error::Config {
+                        message: format!(
+                            "unknown URL option {other:?} for the mysql backend (it understands connect_timeout \
+                             and charset)"
+                        ),
+                    })
+                }
+            }
+        }
+        let host = o.host.clone().unwrap_or_else(|| "127.0.0.1".to_string());
+        let opts = OptsBuilder::new()
+            .ip_or_hostname(Some(host))
+            .tcp_port(o.port.unwrap_or(3306))
+            .user(o.user.clone())
+            .pass(o.password.clone())
+            .db_name(o.database.clone())
+            .prefer_socket(false)
+            .tcp_connect_timeout(connect_timeout)
+            .stmt_cache_size(STMT_CACHE_SIZE)
+            .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
+            .init(INIT_STATEMENTS.to_vec());
+        Ok(MySqlDriver { opts: opts.into(), target: o.redacted(), dialect: Arc::new(MySqlDialect) })
+    }
+
+    /// Open a connection, typed (the [`Driver`] impl boxes it).
+    ///
+    /// Fails with [`Error::Connection`] (`disconnect: false`) when the server cannot be reached,
+    /// refuses the login or does not have the database.
+    pub fn connect_mysql(&self) -> Result<MySqlConnection> {
+        MySqlConnection::connect(self.opts.clone(), &self.target)
+    }
+}
+
+fn bad_timeout(value: &str) -> Error {
+    Error::Config {
+        message: format!(
+            "invalid value {value:?} for URL option connect_timeout (expected a positive number of seconds)"
+        ),
+    }
+}
+
+impl Driver for MySqlDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        self.dialect.clone()
+    }
+
+    fn connect(&self) -> Result<Box<dyn RawConnection>> {
+        Ok(Box::new(self.connect_mysql()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn driver(url: &str) -> Result<MySqlDriver> {
+        MySqlDriver::new(&ConnectOptions::parse(url)?)
+    }
+
+    #[test]
+    fn descriptor() {
+        assert_eq!(BACKEND.name, "mysql");
+        assert_eq!(BACKEND.schemes, &["mysql", "mariadb"]);
+    }
+
+    #[test]
+    fn defaults_and_url_parts() {
+        let d = driver("mysql://").unwrap();
+        assert_eq!(d.opts.get_ip_or_hostname(), "127.0.0.1");
+        assert_eq!(d.opts.get_tcp_port(), 3306);
+        assert_eq!(d.opts.get_user(), None);
+        assert_eq!(d.opts.get_db_name(), None);
+        assert!(!d.opts.get_prefer_socket());
+        assert_eq!(d.opts.get_stmt_cache_size(), STMT_CACHE_SIZE);
+        assert!(d.opts.get_additional_capabilities().contains(CapabilityFlags::CLIENT_FOUND_ROWS));
+        assert_eq!(d.opts.get_init(), INIT_STATEMENTS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+
+        let d = driver("mariadb://app:p%40ss@db.example:3307/shop?connect_timeout=2.5&charset=UTF8MB4&pool_size=3")
+            .unwrap();
+        assert_eq!(d.opts.get_ip_or_hostname(), "db.example");
+        assert_eq!(d.opts.get_tcp_port(), 3307);
+        assert_eq!(d.opts.get_user(), Some("app"));
+        assert_eq!(d.opts.get_pass(), Some("p@ss"));
+        assert_eq!(d.opts.get_db_name(), Some("shop"));
+        assert_eq!(d.opts.get_tcp_connect_timeout(), Some(Duration::from_millis(2500)));
+        assert_eq!(d.target, "mariadb://app:***@db.example:3307/shop?connect_timeout=2.5&charset=UTF8MB4&pool_size=3");
+        assert_eq!(d.dialect().name(), "mysql");
+    }
+
+    #[test]
+    fn engine_options_are_ignored() {
+        assert!(driver(
+            "mysql://h/db?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=1&isolation_level=SERIALIZABLE"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn bad_options_are_config_errors() {
+        for (url, needle) in [
+            ("mysql://h/db?sslmode=require", "sslmode"),
+            ("mysql://h/db?charset=latin1", "charset"),
+            ("mysql://h/db?connect_timeout=abc", "connect_timeout"),
+            ("mysql://h/db?connect_timeout=0", "connect_timeout"),
+            ("mysql://h/db?connect_timeout=-1", "connect_timeout"),
+            ("mysql://h/db?connect_timeout=inf", "connect_timeout"),
+        ] {
+            match driver(url) {
+                Err(Error::Config { message }) => assert!(message.contains(needle), "{url}: {message}"),
+                other => panic!("{url}: expected a Config error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn open_does_not_connect() {
+        // Nothing listens on port 1; open() must still succeed.
+        let o = ConnectOptions::parse("mysql://nobody@127.0.0.1:1/none").unwrap();
+        assert!((BACKEND.open)(&o).is_ok());
+    }
+}
