@@ -76,22 +76,32 @@ pub fn backends() -> Vec<Backend> {
 }
 
 fn open_driver(options: &ConnectOptions) -> Result<std::sync::Arc<dyn Driver>> {
-    if let Some(b) = backends().into_iter().find(|b| b.schemes.contains(&options.scheme.as_str())) {
-        return (b.open)(options);
+    let compiled = backends();
+    match compiled.iter().find(|b| b.schemes.contains(&options.scheme.as_str())) {
+        Some(b) => (b.open)(options),
+        None => Err(no_backend_error(&options.scheme, &compiled)),
     }
-    match SCHEME_FEATURES.iter().find(|(s, _)| *s == options.scheme) {
-        Some((_, feature)) => Err(Error::Config {
+}
+
+/// The error for a scheme no compiled-in backend accepts: names the cargo feature when the
+/// scheme is known, lists the compiled-in schemes otherwise.
+fn no_backend_error(scheme: &str, compiled: &[Backend]) -> Error {
+    match SCHEME_FEATURES.iter().find(|(s, _)| *s == scheme) {
+        Some((_, feature)) => Error::Config {
             message: format!(
-                "the {feature} backend is not compiled in: enable the `{feature}` cargo feature of athanor to use {}:// URLs",
-                options.scheme
+                "the {feature} backend is not compiled in: enable the `{feature}` cargo feature of athanor \
+                 (athanor = {{ version = \"…\", features = [\"{feature}\"] }}) to use {scheme}:// URLs"
             ),
-        }),
-        None => Err(Error::Config {
-            message: format!(
-                "unknown database URL scheme {:?}; known schemes: sqlite, postgres, postgresql, mysql, mariadb",
-                options.scheme
-            ),
-        }),
+        },
+        None => {
+            let known: Vec<&str> = compiled.iter().flat_map(|b| b.schemes.iter().copied()).collect();
+            Error::Config {
+                message: format!(
+                    "unknown database URL scheme {scheme:?}; this build knows: {}",
+                    if known.is_empty() { "none (enable a backend feature)".to_string() } else { known.join(", ") }
+                ),
+            }
+        }
     }
 }
 
@@ -122,4 +132,26 @@ pub fn create_engine_with(url: &str, configure: impl FnOnce(&mut EngineConfig)) 
     configure(&mut config);
     let driver = open_driver(&options)?;
     Engine::new(driver, &options, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_backend_names_the_feature() {
+        for (scheme, feature) in [("postgresql", "postgres"), ("mariadb", "mysql"), ("sqlite", "sqlite")] {
+            let e = no_backend_error(scheme, &[]);
+            let msg = e.to_string();
+            assert!(matches!(e, Error::Config { .. }));
+            assert!(msg.contains(&format!("`{feature}` cargo feature")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn unknown_scheme_lists_known_ones() {
+        let msg = no_backend_error("oracle", &backends()).to_string();
+        assert!(msg.contains("\"oracle\""), "{msg}");
+        assert!(msg.contains("sqlite"), "{msg}");
+    }
 }
