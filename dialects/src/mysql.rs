@@ -204,7 +204,7 @@ impl Dialect for MySqlDialect {
     /// | 3819 (MySQL), 4025 (MariaDB) | CHECK failed | `Integrity(Check)` with the constraint |
     /// | 1213 | deadlock | `SerializationFailure { deadlock: true }` |
     /// | 1205, 3572, 1020 | lock wait timeout, `NOWAIT`, snapshot conflict | `SerializationFailure { deadlock: false }` |
-    /// | 2006, 2013, 1927, 1053, 4031, 3169 | connection lost, killed, server shutdown, idle timeout | `Connection { disconnect: true }` |
+    /// | 2006, 2013, 1927, 1053, 1153, 4031, 3169 | connection lost, killed, server shutdown, packet over `max_allowed_packet` (the server then closes the connection), idle timeout | `Connection { disconnect: true }` |
     /// | 1040, 1044, 1045, 1049, 1129, 1130, 1251, 1862 | login refused, unknown database | `Connection { disconnect: false }` |
     /// | anything else | | `Database` |
     ///
@@ -263,7 +263,7 @@ impl Dialect for MySqlDialect {
             }
             1213 => Error::SerializationFailure { message, deadlock: true },
             1205 | 3572 | 1020 => Error::SerializationFailure { message, deadlock: false },
-            2006 | 2013 | 1927 | 1053 | 4031 | 3169 => Error::Connection { message, disconnect: true },
+            2006 | 2013 | 1927 | 1053 | 1153 | 4031 | 3169 => Error::Connection { message, disconnect: true },
             1040 | 1044 | 1045 | 1049 | 1129 | 1130 | 1251 | 1862 => Error::Connection { message, disconnect: false },
             _ => Error::Database { code, message },
         }

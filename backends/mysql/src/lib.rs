@@ -38,7 +38,8 @@
 //!   when the increment is 1 and the lock mode is 0 (traditional) or 1 (consecutive, MariaDB's
 //!   default). With an increment other than 1 (multi-primary replication such as Galera) or lock
 //!   mode 2 (interleaved, MySQL 8's default), MySQL does not promise consecutive keys under
-//!   concurrent inserts: the connection logs a warning (target `athanor::mysql`) and remembers it
+//!   concurrent inserts: the first such connection of a driver logs a warning (target
+//!   `athanor::mysql`), and every connection remembers it
 //!   ([`MySqlConnection::consecutive_insert_keys`]). Keys of single-row inserts are always exact.
 //!
 //! # Statements and values
@@ -49,7 +50,11 @@
 //! text protocol. Parameters: integers and booleans are sent as 64-bit integers (the server checks
 //! the column's range: an out-of-range value is an error in strict mode), floats as `FLOAT` /
 //! `DOUBLE`, text and bytes as strings. NaN and ±infinity cannot be stored by MySQL and are
-//! refused with [`Error::Unsupported`] before anything is sent.
+//! refused with [`Error::Unsupported`] before anything is sent. A text or blob value too large for
+//! the server's `max_allowed_packet` (read at connect; 16 MiB on MariaDB, 64 MiB on MySQL 8 by
+//! default) is refused with [`Error::Database`] code `1153` before it is sent, because the server
+//! would answer it by closing the connection. A query that the server cannot prepare (`EXECUTE`,
+//! error 1295) and has no parameters is run over the text protocol instead.
 //!
 //! Rows are decoded by the column's type: integer columns as `I64` (an unsigned value above
 //! `i64::MAX` is a [`Error::TypeMismatch`]; `BOOL` columns are `TINYINT(1)` and come back as 0/1,
@@ -78,6 +83,7 @@ use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnectio
 use athanor_dialects::MySqlDialect;
 use mysql::consts::CapabilityFlags;
 use mysql::{Opts, OptsBuilder};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,6 +114,7 @@ pub struct MySqlDriver {
     opts: Opts,
     target: String,
     dialect: Arc<MySqlDialect>,
+    warned_autoinc: Arc<AtomicBool>,
 }
 
 impl MySqlDriver {
@@ -159,7 +166,12 @@ impl MySqlDriver {
             .stmt_cache_size(STMT_CACHE_SIZE)
             .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
             .init(INIT_STATEMENTS.to_vec());
-        Ok(MySqlDriver { opts: opts.into(), target: o.redacted(), dialect: Arc::new(MySqlDialect) })
+        Ok(MySqlDriver {
+            opts: opts.into(),
+            target: o.redacted(),
+            dialect: Arc::new(MySqlDialect),
+            warned_autoinc: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// Open a connection, typed (the [`Driver`] impl boxes it).
@@ -167,7 +179,7 @@ impl MySqlDriver {
     /// Fails with [`Error::Connection`] (`disconnect: false`) when the server cannot be reached,
     /// refuses the login or does not have the database.
     pub fn connect_mysql(&self) -> Result<MySqlConnection> {
-        MySqlConnection::connect(self.opts.clone(), &self.target)
+        MySqlConnection::connect(self.opts.clone(), &self.target, &self.warned_autoinc)
     }
 }
 

@@ -1,0 +1,361 @@
+//! [`MySqlConnection`]: one physical connection, implementing [`RawConnection`].
+
+use crate::error::{connect_error, map_error, server_code, UNSUPPORTED_IN_PREPARED};
+use crate::value::{to_params, MySqlRow};
+use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, Params, QueryResult, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The bytes a long-data packet adds to a value, plus one (the server wants packets shorter than
+/// `max_allowed_packet`).
+const PACKET_OVERHEAD: u64 = 8;
+
+/// One connection to a MySQL or MariaDB server.
+///
+/// Prepared statements are cached by SQL text (by the driver, 256 per connection). Once an error
+/// shows that the connection was lost, every further call fails with [`Error::Connection`]
+/// (`disconnect: true`) without touching the network, and [`RawConnection::is_broken`] is `true`.
+pub struct MySqlConnection {
+    conn: Conn,
+    broken: bool,
+    last_insert_id: Option<u64>,
+    consecutive_insert_keys: bool,
+    /// `@@max_allowed_packet`: the largest value the server accepts in one parameter.
+    max_value_bytes: Option<u64>,
+}
+
+impl std::fmt::Debug for MySqlConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MySqlConnection")
+            .field("connection_id", &self.conn.connection_id())
+            .field("broken", &self.broken)
+            .field("consecutive_insert_keys", &self.consecutive_insert_keys)
+            .finish()
+    }
+}
+
+impl MySqlConnection {
+    /// Connect; `warned` is the driver's "already warned about non-consecutive keys" flag, so a
+    /// pool logs the warning once rather than once per connection.
+    pub(crate) fn connect(opts: Opts, target: &str, warned: &AtomicBool) -> Result<Self> {
+        let mut conn = Conn::new(opts).map_err(|e| connect_error(e, target))?;
+        let settings = read_server_settings(&mut conn).map_err(|e| connect_error(e, target))?;
+        let (increment, lock_mode) = (settings.autoinc_increment, settings.autoinc_lock_mode);
+        let consecutive_insert_keys = keys_are_consecutive(increment, lock_mode);
+        if !consecutive_insert_keys {
+            let (increment, lock_mode) = (describe(increment), describe(lock_mode));
+            if warned.swap(true, Ordering::Relaxed) {
+                tracing::debug!(
+                    target: "athanor::mysql",
+                    "{target}: auto_increment_increment = {increment}, innodb_autoinc_lock_mode = {lock_mode}"
+                );
+            } else {
+                tracing::warn!(
+                    target: "athanor::mysql",
+                    "{target}: auto_increment_increment = {increment}, innodb_autoinc_lock_mode = {lock_mode}: the \
+                     keys of a multi-row INSERT may not be consecutive under concurrent inserts (they are when the \
+                     increment is 1 and the lock mode 0 or 1)"
+                );
+            }
+        }
+        Ok(MySqlConnection {
+            conn,
+            broken: false,
+            last_insert_id: None,
+            consecutive_insert_keys,
+            max_value_bytes: settings.max_allowed_packet.and_then(|m| u64::try_from(m).ok()),
+        })
+    }
+
+    /// `true` when the server promises consecutive keys for the rows of one multi-row INSERT
+    /// (`auto_increment_increment = 1` and `innodb_autoinc_lock_mode` 0 or 1), as read at connect.
+    /// When `false`, a warning was logged at connect; the keys of single-row inserts are exact
+    /// either way.
+    pub fn consecutive_insert_keys(&self) -> bool {
+        self.consecutive_insert_keys
+    }
+
+    /// The server's id for this connection (`CONNECTION_ID()`, the argument of `KILL`).
+    pub fn connection_id(&self) -> u32 {
+        self.conn.connection_id()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.broken {
+            Err(Error::Connection {
+                message: "the connection to the server was lost earlier; take a new one".into(),
+                disconnect: true,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuse a text or blob parameter that does not fit in `@@max_allowed_packet` before sending
+    /// it: the server would answer by closing the connection (error 1153). A large value travels
+    /// in `COM_STMT_SEND_LONG_DATA` packets with a 7-byte header, so the largest value accepted is
+    /// `max_allowed_packet - 8` bytes.
+    fn check_sizes(&self, params: &[ValueRef<'_>]) -> Result<()> {
+        let Some(max) = self.max_value_bytes else { return Ok(()) };
+        for (i, p) in params.iter().enumerate() {
+            let len = match p {
+                ValueRef::Text(s) => s.len(),
+                ValueRef::Blob(b) => b.len(),
+                _ => continue,
+            };
+            if len as u64 + PACKET_OVERHEAD > max {
+                return Err(Error::Database {
+                    code: "1153".into(),
+                    message: format!(
+                        "parameter {} is {len} bytes, more than the server's max_allowed_packet ({max} bytes) \
+                         allows; nothing was sent",
+                        i + 1
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Map a driver error, remembering a disconnect.
+    fn fail(&mut self, err: mysql::Error) -> Error {
+        let e = map_error(err);
+        if e.is_disconnect() {
+            self.broken = true;
+        }
+        e
+    }
+
+    /// The outcome of [`read_rows`]: the callback's error if any, else the driver's; a disconnect
+    /// reported by the driver is remembered either way.
+    fn finish_rows(&mut self, callback: Option<Error>, driver: Option<mysql::Error>) -> Result<()> {
+        let driver = driver.map(|e| self.fail(e));
+        match (callback, driver) {
+            (Some(e), _) | (None, Some(e)) => Err(e),
+            (None, None) => Ok(()),
+        }
+    }
+
+    fn remember_insert_id(&mut self, id: Option<u64>) {
+        // Like LAST_INSERT_ID(): only a statement that generated a key changes it.
+        if let Some(id) = id.filter(|&id| id != 0) {
+            self.last_insert_id = Some(id);
+        }
+    }
+}
+
+/// MySQL promises consecutive keys for the rows of one INSERT when the increment is 1 and the
+/// lock mode is traditional (0) or consecutive (1); unknown settings count as "no".
+fn keys_are_consecutive(increment: Option<i64>, lock_mode: Option<i64>) -> bool {
+    increment == Some(1) && matches!(lock_mode, Some(0 | 1))
+}
+
+fn describe(v: Option<i64>) -> String {
+    v.map_or_else(|| "unknown".to_string(), |v| v.to_string())
+}
+
+/// What the backend reads from the server at connect (`None` where the server has no such
+/// variable or does not give a number).
+#[derive(Debug, Default)]
+struct ServerSettings {
+    autoinc_increment: Option<i64>,
+    autoinc_lock_mode: Option<i64>,
+    max_allowed_packet: Option<i64>,
+}
+
+fn read_server_settings(conn: &mut Conn) -> mysql::Result<ServerSettings> {
+    let mut out = ServerSettings::default();
+    let sql = "SELECT @@auto_increment_increment, @@max_allowed_packet, @@innodb_autoinc_lock_mode";
+    let mut result = match conn.query_iter(sql) {
+        Ok(r) => r,
+        // ER_UNKNOWN_SYSTEM_VARIABLE: a server without InnoDB's variable.
+        Err(e) if server_code(&e) == Some(1193) => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    if let Some(row) = result.next() {
+        let row = row?;
+        out.autoinc_increment = int_cell(row.as_ref(0));
+        out.max_allowed_packet = int_cell(row.as_ref(1));
+        out.autoinc_lock_mode = int_cell(row.as_ref(2));
+    }
+    drain(result)?;
+    Ok(out)
+}
+
+fn int_cell(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Int(i) => Some(*i),
+        Value::UInt(u) => i64::try_from(*u).ok(),
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Read every remaining result set, surfacing the first error (the driver's own drop would
+/// swallow an error of a later statement in a multi-statement batch).
+fn drain<P: mysql::prelude::Protocol>(mut result: QueryResult<'_, '_, '_, P>) -> mysql::Result<()> {
+    while let Some(set) = result.iter() {
+        for row in set {
+            row?;
+        }
+    }
+    Ok(())
+}
+
+fn params(values: Vec<Value>) -> Params {
+    if values.is_empty() {
+        Params::Empty
+    } else {
+        Params::Positional(values)
+    }
+}
+
+impl RawConnection for MySqlConnection {
+    fn execute(&mut self, sql: &str, params_in: &[ValueRef<'_>]) -> Result<u64> {
+        self.check_open()?;
+        self.check_sizes(params_in)?;
+        let values = to_params(params_in)?;
+        let outcome = if values.is_empty() {
+            // No parameters: the text protocol, one round trip, no statement to cache.
+            self.conn.query_iter(sql).and_then(|r| {
+                let counts = (r.affected_rows(), r.last_insert_id());
+                drain(r).map(|()| counts)
+            })
+        } else {
+            self.conn.exec_iter(sql, params(values)).and_then(|r| {
+                let counts = (r.affected_rows(), r.last_insert_id());
+                drain(r).map(|()| counts)
+            })
+        };
+        match outcome {
+            Ok((affected, id)) => {
+                self.remember_insert_id(id);
+                Ok(affected)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params_in: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        self.check_open()?;
+        self.check_sizes(params_in)?;
+        let values = to_params(params_in)?;
+        let no_params = values.is_empty();
+        // Queries use the binary protocol even without parameters: its values are exact (MariaDB
+        // prints FLOAT with 6 digits in the text protocol) and typed.
+        let outcome = match self.conn.exec_iter(sql, params(values)) {
+            Ok(result) => Ok(read_rows(result, on_row)),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((callback, driver)) => self.finish_rows(callback, driver),
+            // EXECUTE and a few other statements cannot be prepared: run them as text.
+            Err(e) if no_params && server_code(&e) == Some(UNSUPPORTED_IN_PREPARED) => query_text(self, sql, on_row),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.check_open()?;
+        match self.conn.query_iter(sql).and_then(drain) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// The key the last INSERT generated (`LAST_INSERT_ID()`: for a multi-row INSERT, the key of
+    /// the *first* row). `None` before any statement on this connection generated a key.
+    fn last_insert_id(&mut self) -> Result<Option<i64>> {
+        self.check_open()?;
+        match self.last_insert_id {
+            None => Ok(None),
+            Some(id) => i64::try_from(id).map(Some).map_err(|_| Error::TypeMismatch {
+                column: "LAST_INSERT_ID()".into(),
+                expected: "i64",
+                found: format!("unsigned integer {id}"),
+            }),
+        }
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        self.check_open()?;
+        self.conn.ping().map_err(|e| {
+            // A failed ping always means the connection is unusable.
+            self.broken = true;
+            match map_error(e) {
+                Error::Connection { message, .. } => Error::Connection { message, disconnect: true },
+                other => Error::Connection { message: other.to_string(), disconnect: true },
+            }
+        })
+    }
+
+    fn is_broken(&self) -> bool {
+        self.broken
+    }
+}
+
+/// Run a parameterless query over the text protocol (statements that cannot be prepared).
+fn query_text(this: &mut MySqlConnection, sql: &str, on_row: &mut dyn FnMut(&dyn Row) -> Result<()>) -> Result<()> {
+    let outcome = match this.conn.query_iter(sql) {
+        Ok(result) => Ok(read_rows(result, on_row)),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok((callback, driver)) => this.finish_rows(callback, driver),
+        Err(e) => Err(this.fail(e)),
+    }
+}
+
+/// Feed every row of the first result set to `on_row` until it fails, then read what is left
+/// (the remaining rows after an early stop, further result sets). The callback's error and the
+/// driver's error, each if any.
+fn read_rows<P: mysql::prelude::Protocol>(
+    mut result: QueryResult<'_, '_, '_, P>,
+    on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+) -> (Option<Error>, Option<mysql::Error>) {
+    for row in result.by_ref() {
+        match row {
+            Ok(row) => {
+                if let Err(e) = on_row(&MySqlRow::new(&row)) {
+                    return (Some(e), drain(result).err());
+                }
+            }
+            Err(e) => {
+                // The driver moves to the next result set after an error; still read it all.
+                let _ = drain(result);
+                return (None, Some(e));
+            }
+        }
+    }
+    (None, drain(result).err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_keys_need_increment_1_and_lock_mode_0_or_1() {
+        assert!(keys_are_consecutive(Some(1), Some(0)));
+        assert!(keys_are_consecutive(Some(1), Some(1)));
+        assert!(!keys_are_consecutive(Some(1), Some(2)));
+        assert!(!keys_are_consecutive(Some(2), Some(1)));
+        assert!(!keys_are_consecutive(None, Some(1)));
+        assert!(!keys_are_consecutive(Some(1), None));
+    }
+
+    #[test]
+    fn int_cells() {
+        assert_eq!(int_cell(Some(&Value::Bytes(b"2".to_vec()))), Some(2));
+        assert_eq!(int_cell(Some(&Value::Int(1))), Some(1));
+        assert_eq!(int_cell(Some(&Value::UInt(u64::MAX))), None);
+        assert_eq!(int_cell(Some(&Value::NULL)), None);
+        assert_eq!(int_cell(None), None);
+    }
+}
