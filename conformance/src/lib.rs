@@ -36,7 +36,7 @@ macro_rules! conformance_tests {
             rollback_undoes_delete_and_pending, rollback_undoes_unflushed_edit, expire_and_refresh_reload,
             expunge_and_close_detach, drop_rolls_back, nested_rollback_keeps_outer_work,
             nested_failure_keeps_outer_work, composite_primary_key, primary_key_change_is_refused,
-            session_execute_joins_transaction, delete_of_foreign_object_is_an_error,
+            session_execute_joins_transaction, delete_of_foreign_object_is_an_error, insert_key_only_rows,
         ]);
         $crate::conformance_tests!(@group $backend, query: [
             filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,

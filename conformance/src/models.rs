@@ -155,6 +155,15 @@ pub struct Account {
     pub balance: i64,
 }
 
+/// A table whose only column is its generated key.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "tickets")]
+pub struct Ticket {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+}
+
 /// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
 pub fn base() -> Base {
     Base::new()
@@ -166,4 +175,5 @@ pub fn base() -> Base {
         .register::<TypeSample>()
         .register::<Wide>()
         .register::<Account>()
+        .register::<Ticket>()
 }

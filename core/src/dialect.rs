@@ -241,6 +241,12 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         false
     }
 
+    /// The tail of an INSERT of a row whose only column is generated: ` DEFAULT VALUES` by
+    /// default, ` () VALUES ()` on MySQL.
+    fn insert_default_values(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
     /// The boolean literal: `TRUE`/`FALSE` by default, `1`/`0` on SQLite.
     fn bool_literal(&self, value: bool) -> &'static str {
         if value {

@@ -52,6 +52,14 @@ pub trait RawConnection: Send {
     /// reports keys through RETURNING instead.
     fn last_insert_id(&mut self) -> Result<Option<i64>>;
 
+    /// `true` when the keys one multi-row INSERT generates are consecutive, so that
+    /// `last_insert_id() + k` is the key of row `k` (MySQL checks `auto_increment_increment` and
+    /// `innodb_autoinc_lock_mode` at connect). Only read where the dialect's key recovery is
+    /// `LastInsertIdConsecutive`; when `false`, the unit of work inserts one row per statement.
+    fn consecutive_insert_keys(&self) -> bool {
+        true
+    }
+
     /// A cheap liveness check, run by the pool before handing out a connection that was idle.
     fn ping(&mut self) -> Result<()>;
 

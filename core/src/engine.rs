@@ -483,6 +483,11 @@ impl Connection {
         self.after(r)
     }
 
+    /// See [`RawConnection::consecutive_insert_keys`].
+    pub fn consecutive_insert_keys(&self) -> bool {
+        self.slot.as_ref().is_none_or(|s| s.raw.consecutive_insert_keys())
+    }
+
     /// Run a statement; rows affected. `?`/`$n` placeholders follow the dialect.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.execute_refs(sql, &refs(params))

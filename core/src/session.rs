@@ -1451,7 +1451,11 @@ impl Inner {
         while start < items.len() {
             let needs = needs_key(items[start])?;
             let ncols = if needs { ncols_all - 1 } else { ncols_all };
-            let max_rows = if multi && ncols > 0 { (max_params / ncols).clamp(1, 500) } else { 1 };
+            // Keys recovered from LAST_INSERT_ID need consecutive keys for a multi-row INSERT.
+            let per_row = needs
+                && recovery == KeyRecovery::LastInsertIdConsecutive
+                && !self.conn.as_ref().is_none_or(Connection::consecutive_insert_keys);
+            let max_rows = if multi && ncols > 0 && !per_row { (max_params / ncols).clamp(1, 500) } else { 1 };
             let mut end = start + 1;
             while end < items.len() && end - start < max_rows && needs_key(items[end])? == needs {
                 end += 1;

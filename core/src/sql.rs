@@ -192,7 +192,7 @@ pub fn insert(
         // A table with only a generated key: every database accepts DEFAULT VALUES but MySQL,
         // which accepts `() VALUES ()`. Keep one row per statement here.
         w.sql.truncate(w.sql.len() - " () VALUES ".len());
-        w.push(" DEFAULT VALUES");
+        w.push(dialect.insert_default_values());
     } else {
         w.sql.reserve(rows * (cols.len() * 4 + 4));
         for r in 0..rows {

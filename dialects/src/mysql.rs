@@ -70,6 +70,10 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
 const NO_LIMIT: u64 = u64::MAX;
 
 impl Dialect for MySqlDialect {
+    fn insert_default_values(&self) -> &'static str {
+        " () VALUES ()"
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

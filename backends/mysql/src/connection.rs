@@ -295,6 +295,10 @@ impl RawConnection for MySqlConnection {
         })
     }
 
+    fn consecutive_insert_keys(&self) -> bool {
+        self.consecutive_insert_keys
+    }
+
     fn is_broken(&self) -> bool {
         self.broken
     }

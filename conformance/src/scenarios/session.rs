@@ -330,3 +330,16 @@ pub fn delete_of_foreign_object_is_an_error(db: &TestDb) -> Result<()> {
     assert!(matches!(b.delete(&h), Err(Error::InvalidRequest { .. })));
     Ok(())
 }
+
+/// A row whose only column is generated (`DEFAULT VALUES`, or `() VALUES ()` on MySQL).
+pub fn insert_key_only_rows(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let hs = s.add_all(vec![Ticket { id: None }, Ticket { id: None }, Ticket { id: None }]);
+    s.commit()?;
+    let mut ids: Vec<i64> = hs.iter().map(|h| h.get().id.expect("generated")).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(db.session().query::<Ticket>().count()?, 3);
+    Ok(())
+}
