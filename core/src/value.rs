@@ -302,6 +302,10 @@ impl FromValue for Value {
 /// A Rust type that can be a mapped field: it knows its SQL type, whether it is nullable, and how
 /// to lend itself as a parameter. Implemented for `bool i16 i32 i64 f32 f64 String Vec<u8>` and
 /// `Option` of each.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a mapped field",
+    note = "supported field types: bool, i16, i32, i64, f32, f64, String, Vec<u8>, and Option of each"
+)]
 pub trait SqlField: FromValue {
     /// The column type.
     const SQL_TYPE: SqlType;
@@ -366,6 +370,11 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// This is what makes `Customer::age.ge("x")` fail to compile: `&str` is a `ColumnValue<String>`,
 /// not a `ColumnValue<i32>`. Implemented for `T` itself, for `&str`/`&String` on text columns,
 /// `&[u8]` on blob columns, and for `T` and `Option<T>` on `Option<T>` columns.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare a column of type `{T}` with a value of type `{Self}`",
+    label = "expected a value for a `{T}` column",
+    note = "a column accepts values of its field's type (and &str for String, T or Option<T> for Option<T>)"
+)]
 pub trait ColumnValue<T> {
     /// The parameter value.
     fn into_value(self) -> Value;
