@@ -20,8 +20,8 @@ mod url;
 mod value;
 
 pub use dialect::{
-    create_table_statements, drop_table_statement, quoted, write_ident_list, Capabilities, Dialect, IsolationLevel,
-    KeyRecovery, TxOptions,
+    ansi_column_type, create_table_statements, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
+    Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
 };
 pub use driver::{Backend, Driver, RawConnection, Row};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};

@@ -33,8 +33,8 @@
 //! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
 use athanor_core::{
-    Capabilities, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery,
-    SqlType, TxOptions,
+    write_ansi_literal, Capabilities, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind, IsolationLevel,
+    KeyRecovery, SqlType, TxOptions,
 };
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -144,16 +144,7 @@ impl Dialect for MySqlDialect {
                 }
                 out.push_str("')");
             }
-            DefaultValue::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            DefaultValue::Float(f) if f.is_finite() => {
-                let _ = write!(out, "{f:?}");
-            }
-            DefaultValue::Float(f) => {
-                return Err(Error::unsupported(format!("non-finite default {f}"), self.name()));
-            }
-            DefaultValue::Bool(b) => out.push_str(self.bool_literal(*b)),
+            other => return write_ansi_literal(self, out, other),
         }
         Ok(())
     }

@@ -18,8 +18,8 @@
 //! - String literals follow the standard (`standard_conforming_strings = on`, the default since
 //!   9.1): a backslash is an ordinary character.
 
+use athanor_core::{ansi_column_type, Result, SqlType};
 use athanor_core::{Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery};
-use athanor_core::{Result, SqlType};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -79,18 +79,8 @@ impl Dialect for PostgresDialect {
     /// `VARCHAR(n)`, `BYTEA`.
     fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
         Ok(match col.sql_type {
-            SqlType::Bool => "BOOLEAN".into(),
-            SqlType::SmallInt => "SMALLINT".into(),
-            SqlType::Integer => "INTEGER".into(),
-            SqlType::BigInt => "BIGINT".into(),
-            SqlType::Real => "REAL".into(),
-            SqlType::Double => "DOUBLE PRECISION".into(),
-            SqlType::Text => match col.length {
-                Some(n) => format!("VARCHAR({n})").into(),
-                None => "TEXT".into(),
-            },
             SqlType::Blob => "BYTEA".into(),
-            other => return Err(Error::unsupported(format!("column type {other:?}"), self.name())),
+            _ => ansi_column_type(col),
         })
     }
 
