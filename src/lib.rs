@@ -63,16 +63,18 @@ const SCHEME_FEATURES: &[(&str, &str)] = &[
 ];
 
 /// The backends compiled into this build.
-pub fn backends() -> Vec<Backend> {
-    #[allow(unused_mut)]
-    let mut v = Vec::new();
+pub const BACKENDS: &[Backend] = &[
     #[cfg(feature = "sqlite")]
-    v.push(athanor_sqlite::BACKEND);
+    athanor_sqlite::BACKEND,
     #[cfg(feature = "postgres")]
-    v.push(athanor_postgres::BACKEND);
+    athanor_postgres::BACKEND,
     #[cfg(feature = "mysql")]
-    v.push(athanor_mysql::BACKEND);
-    v
+    athanor_mysql::BACKEND,
+];
+
+/// The backends compiled into this build.
+pub fn backends() -> Vec<Backend> {
+    BACKENDS.to_vec()
 }
 
 fn open_driver(options: &ConnectOptions) -> Result<std::sync::Arc<dyn Driver>> {
