@@ -15,6 +15,7 @@
 //! with `CI=true` it fails the test.
 #![allow(missing_docs)]
 
+pub mod acid;
 pub mod harness;
 pub mod models;
 pub mod scenarios;
@@ -62,6 +63,61 @@ macro_rules! conformance_tests {
                         stringify!($backend),
                         concat!(stringify!($module), "_", stringify!($name)),
                         $crate::scenarios::$module::$name,
+                    );
+                }
+            )*
+        }
+    };
+}
+
+/// Generate the ACID suite's tests for a backend: `acid_tests!(postgres);`. Groups
+/// `acid_transactions`, `acid_atomicity`, `acid_consistency`, `acid_durability`, `acid_faults`,
+/// `acid_hostile`, and `acid_hermitage` with one test per cell of the isolation matrix, named
+/// `<target>_<level>_<anomaly>` (`postgres_repeatable_read_p4`).
+#[macro_export]
+macro_rules! acid_tests {
+    ($backend:ident) => {
+        $crate::acid_tests!(@group $backend, acid_transactions, transactions: [
+            savepoints_nest_several_deep, failure_inside_deep_savepoint_keeps_outer_work,
+            isolation_level_per_engine_maker_and_transaction, read_only_transactions_refuse_writes,
+            retry_on_serialization_failure_retries_only_those,
+        ]);
+        $crate::acid_tests!(@group $backend, acid_atomicity, atomicity: [
+            flush_fails_at_kth_statement, engine_transaction_error_or_panic_leaves_nothing,
+            session_error_or_panic_leaves_nothing,
+        ]);
+        $crate::acid_tests!(@group $backend, acid_consistency, consistency: [
+            constraints_are_enforced_and_named, foreign_key_violation_names_constraint, bank_transfers_keep_the_total,
+        ]);
+        $crate::acid_tests!(@group $backend, acid_faults, faults: [
+            server_kills_connection_mid_session, idle_pooled_connection_dies, pool_exhaustion_is_a_timeout,
+            database_lock_held_elsewhere,
+        ]);
+        $crate::acid_tests!(@group $backend, acid_hostile, hostile: [
+            strings_and_numbers_roundtrip, identifiers_are_quoted_or_refused, bad_urls_and_credentials_are_typed_errors,
+        ]);
+        mod acid_durability {
+            #[test]
+            fn child_killed_at_random_moments() {
+                $crate::acid::run(stringify!($backend), "durability", "child_killed_at_random_moments", |db| {
+                    $crate::acid::durability::child_killed_at_random_moments(db, env!("CARGO_BIN_EXE_acid_child"))
+                });
+            }
+        }
+        mod acid_hermitage {
+            $crate::__acid_hermitage_tests!($backend);
+        }
+    };
+    (@group $backend:ident, $mod:ident, $module:ident: [$($name:ident),* $(,)?]) => {
+        mod $mod {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::acid::run(
+                        stringify!($backend),
+                        stringify!($module),
+                        stringify!($name),
+                        $crate::acid::$module::$name,
                     );
                 }
             )*

@@ -2,3 +2,4 @@
 #![cfg(feature = "mysql")]
 
 athanor_conformance::conformance_tests!(mysql);
+athanor_conformance::acid_tests!(mysql);

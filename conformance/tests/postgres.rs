@@ -2,3 +2,4 @@
 #![cfg(feature = "postgres")]
 
 athanor_conformance::conformance_tests!(postgres);
+athanor_conformance::acid_tests!(postgres);

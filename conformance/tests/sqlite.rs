@@ -2,3 +2,4 @@
 #![cfg(feature = "sqlite")]
 
 athanor_conformance::conformance_tests!(sqlite);
+athanor_conformance::acid_tests!(sqlite);
