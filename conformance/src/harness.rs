@@ -109,7 +109,8 @@ fn replace_database(url: &str, db: &str) -> String {
 
 /// A schema/database name for a test: lower case, at most 60 bytes.
 fn isolated_name(backend: &str, test: &str) -> String {
-    let mut name = format!("ath_{backend}_{test}").to_ascii_lowercase();
+    // The process id keeps two concurrent runs against one server out of each other's way.
+    let mut name = format!("ath{}_{backend}_{test}", std::process::id() % 100_000).to_ascii_lowercase();
     name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
     if name.len() > 60 {
         let mut h: u64 = 0xcbf29ce484222325;

@@ -5,7 +5,9 @@ use crate::driver::{Driver, RawConnection, Row};
 use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
 use crate::value::{FromValue, Value, ValueRef};
+use std::collections::hash_map::{DefaultHasher, RandomState};
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -157,7 +159,118 @@ struct EngineInner {
     statements: AtomicU64,
     has_listeners: AtomicBool,
     listeners: RwLock<Vec<Listener>>,
-    sql_cache: Mutex<HashMap<(usize, u8), Arc<str>>>,
+    sql_cache: Mutex<SqlCache>,
+    /// The dialect's BEGIN statements per transaction options (see [`begin_slot`]).
+    begin_cache: [OnceLock<Arc<[String]>>; BEGIN_SLOTS],
+}
+
+/// Rendered statements by (table address, statement kind, variant).
+type SqlCache = HashMap<(usize, u8, u64), Arc<str>, FastState>;
+
+/// One cache slot per (isolation level or none) × read-only.
+const BEGIN_SLOTS: usize = (IsolationLevel::ALL.len() + 1) * 2;
+
+fn begin_slot(opts: &TxOptions) -> usize {
+    let level = opts.isolation.map_or(0, |l| 1 + l as usize);
+    level * 2 + usize::from(opts.read_only)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing for internal maps
+
+/// The hasher of Athanor's internal maps (the session's identity map, the engine's statement
+/// cache): one folded 64×64→128-bit multiply per integer written, so an integer primary key
+/// costs a few nanoseconds instead of a SipHash round; byte strings (text and binary primary
+/// keys, which come from data) still go through SipHash keyed with a per-process secret, so
+/// crafted keys cannot force collisions. Integers are mixed with the same per-process seed.
+#[derive(Clone, Copy)]
+pub(crate) struct FastState {
+    seed: u64,
+    secret: u64,
+}
+
+fn process_keys() -> (u64, u64) {
+    static KEYS: OnceLock<(u64, u64)> = OnceLock::new();
+    *KEYS.get_or_init(|| {
+        let rs = RandomState::new();
+        (rs.hash_one(0x5eed_u64) | 1, rs.hash_one(0x05ec_2e70_u64))
+    })
+}
+
+impl Default for FastState {
+    fn default() -> Self {
+        let (seed, secret) = process_keys();
+        FastState { seed, secret }
+    }
+}
+
+impl BuildHasher for FastState {
+    type Hasher = FastHasher;
+    #[inline]
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher { h: self.seed, secret: self.secret, bytes: None }
+    }
+}
+
+const FOLD_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+#[inline]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let r = u128::from(a).wrapping_mul(u128::from(b));
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+/// See [`FastState`].
+pub(crate) struct FastHasher {
+    h: u64,
+    secret: u64,
+    bytes: Option<DefaultHasher>,
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let secret = self.secret;
+        self.bytes
+            .get_or_insert_with(|| {
+                let mut sip = DefaultHasher::new();
+                sip.write_u64(secret);
+                sip
+            })
+            .write(bytes);
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.h = folded_multiply(self.h ^ i, FOLD_MUL);
+    }
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        match &self.bytes {
+            None => self.h,
+            Some(sip) => folded_multiply(self.h ^ sip.finish(), FOLD_MUL),
+        }
+    }
 }
 
 /// A source of pooled connections to one database: `Clone + Send + Sync`, cheap to clone (all
@@ -219,7 +332,8 @@ impl Engine {
                 statements: AtomicU64::new(0),
                 has_listeners: AtomicBool::new(false),
                 listeners: RwLock::new(Vec::new()),
-                sql_cache: Mutex::new(HashMap::new()),
+                sql_cache: Mutex::new(HashMap::default()),
+                begin_cache: Default::default(),
             }),
         })
     }
@@ -271,7 +385,11 @@ impl Engine {
     /// the attempt fails) and with [`Error::PoolTimeout`] when every connection stays in use for
     /// the configured `pool_timeout`.
     pub fn connect(&self) -> Result<Connection> {
-        let slot = self.checkout()?;
+        // An idle connection is handed out at once (after the pre-ping check when configured).
+        let slot = match self.inner.pool.try_get() {
+            Some(slot) => slot,
+            None => self.checkout()?,
+        };
         Ok(Connection { engine: self.clone(), slot: Some(slot), in_transaction: false, savepoints: 0 })
     }
 
@@ -343,7 +461,19 @@ impl Engine {
         kind: u8,
         build: impl FnOnce(&dyn Dialect) -> Result<String>,
     ) -> Result<Arc<str>> {
-        let key = (table as *const _ as usize, kind);
+        self.cached_sql_variant(table, kind, 0, build)
+    }
+
+    /// [`Engine::cached_sql`] for statements that also depend on `variant` (an UPDATE's column
+    /// set as a bit mask).
+    pub(crate) fn cached_sql_variant(
+        &self,
+        table: &'static crate::schema::TableDef,
+        kind: u8,
+        variant: u64,
+        build: impl FnOnce(&dyn Dialect) -> Result<String>,
+    ) -> Result<Arc<str>> {
+        let key = (table as *const _ as usize, kind, variant);
         if let Ok(cache) = self.inner.sql_cache.lock() {
             if let Some(s) = cache.get(&key) {
                 return Ok(s.clone());
@@ -354,6 +484,16 @@ impl Engine {
             cache.insert(key, sql.clone());
         }
         Ok(sql)
+    }
+
+    /// The statements that begin a transaction with `opts`, rendered once per engine.
+    fn begin_statements(&self, opts: &TxOptions) -> Result<Arc<[String]>> {
+        let slot = &self.inner.begin_cache[begin_slot(opts)];
+        if let Some(s) = slot.get() {
+            return Ok(s.clone());
+        }
+        let stmts: Arc<[String]> = self.dialect().begin_statements(opts)?.into();
+        Ok(slot.get_or_init(|| stmts).clone())
     }
 
     fn before_statement(&self, sql: &str, params: &[ValueRef<'_>]) {
@@ -535,8 +675,8 @@ impl Connection {
         if opts.isolation.is_none() {
             opts.isolation = self.engine.inner.config.isolation_level;
         }
-        let stmts = self.dialect().begin_statements(&opts)?;
-        for s in &stmts {
+        let stmts = self.engine.begin_statements(&opts)?;
+        for s in stmts.iter() {
             self.batch_execute(s)?;
         }
         self.in_transaction = true;

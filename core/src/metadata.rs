@@ -128,10 +128,12 @@ impl MetaData {
         let mut conn = engine.connect()?;
         let dialect = engine.dialect();
         for t in tables {
+            // Render first: a name the dialect refuses is refused before anything is sent.
+            let statements = create_table_statements(dialect, t)?;
             if table_exists(&mut conn, t.name)? {
                 continue;
             }
-            for stmt in create_table_statements(dialect, t)? {
+            for stmt in statements {
                 conn.batch_execute(&stmt)?;
             }
         }

@@ -12,7 +12,7 @@
 //! in SQLAlchemy; engines are shared across threads.
 
 use crate::dialect::{KeyRecovery, TxOptions};
-use crate::engine::{Connection, Engine, ResultRow};
+use crate::engine::{Connection, Engine, FastState, ResultRow};
 use crate::error::{Error, Result};
 use crate::metadata::sort_by_dependencies;
 use crate::query::Query;
@@ -21,8 +21,10 @@ use crate::sql;
 use crate::value::{FromValue, Value, ValueRef};
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,7 +46,7 @@ pub enum ObjectState {
 // ---------------------------------------------------------------------------------------------
 // Identity keys
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyPart {
     Int(i64),
     Bool(bool),
@@ -83,10 +85,34 @@ impl KeyPart {
 }
 
 /// A primary-key value identifying one row of one table.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {
     One(KeyPart),
     Many(Box<[KeyPart]>),
+}
+
+// By hand: an integer key is hashed as one integer write (no discriminants), which the identity
+// map's hasher turns into a single multiply. Equal keys still hash equally.
+impl Hash for KeyPart {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            KeyPart::Int(i) => state.write_i64(*i),
+            KeyPart::Bool(b) => state.write_u8(u8::from(*b)),
+            KeyPart::Text(s) => s.hash(state),
+            KeyPart::Bytes(b) => b.hash(state),
+        }
+    }
+}
+
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Key::One(p) => p.hash(state),
+            Key::Many(ps) => ps.iter().for_each(|p| p.hash(state)),
+        }
+    }
 }
 
 impl Key {
@@ -130,11 +156,9 @@ impl Key {
                 values.len()
             )));
         }
-        let positions: Vec<usize> = table.primary_key().collect();
-        Key::build(table, |i| {
-            let at = positions.iter().position(|&p| p == i).unwrap_or(0);
-            Ok(values[at].as_ref())
-        })
+        // `build` asks for the key's columns in order: the n-th call is the n-th value.
+        let mut next = values.iter();
+        Key::build(table, |_| Ok(next.next().map_or(ValueRef::Null, Value::as_ref)))
     }
 }
 
@@ -409,11 +433,84 @@ trait AnyMap {
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn remove(&mut self, key: &Key);
-    fn instances(&self) -> Vec<Rc<dyn Erased>>;
+    fn for_each_meta(&self, f: &mut dyn FnMut(&RefCell<Meta>));
     fn len(&self) -> usize;
+    fn table(&self) -> &'static TableDef;
 }
 
-struct TypedMap<M: Model>(HashMap<Key, Rc<Instance<M>>>);
+/// The objects of one model type by primary key.
+///
+/// The instances sit in a slab in the order they arrived and the hash map holds only their
+/// positions, so visiting every object (expiring them at commit) and dropping the session walk
+/// memory in allocation order rather than in hash order.
+struct TypedMap<M: Model> {
+    index: HashMap<Key, usize, FastState>,
+    slots: Vec<Option<Rc<Instance<M>>>>,
+    free: Vec<usize>,
+}
+
+fn identity_invariant() -> Error {
+    Error::invalid("identity map invariant broken: a key points to an empty slot")
+}
+
+impl<M: Model> TypedMap<M> {
+    fn new() -> Self {
+        TypedMap { index: HashMap::default(), slots: Vec::new(), free: Vec::new() }
+    }
+
+    fn get(&self, key: &Key) -> Option<&Rc<Instance<M>>> {
+        self.index.get(key).and_then(|&i| self.slots.get(i)).and_then(Option::as_ref)
+    }
+
+    fn contains_key(&self, key: &Key) -> bool {
+        self.index.contains_key(key)
+    }
+
+    fn place(slots: &mut Vec<Option<Rc<Instance<M>>>>, free: &mut Vec<usize>, inst: Rc<Instance<M>>) -> usize {
+        match free.pop() {
+            Some(i) => {
+                slots[i] = Some(inst);
+                i
+            }
+            None => {
+                slots.push(Some(inst));
+                slots.len() - 1
+            }
+        }
+    }
+
+    /// Put `inst` under `key`, replacing what was there.
+    fn insert(&mut self, key: Key, inst: Rc<Instance<M>>) {
+        let TypedMap { index, slots, free } = self;
+        match index.entry(key) {
+            Entry::Occupied(e) => slots[*e.get()] = Some(inst),
+            Entry::Vacant(e) => {
+                e.insert(Self::place(slots, free, inst));
+            }
+        }
+    }
+
+    /// The instance under `key`, or a new one made by `make` (which is given the key) and put
+    /// there; the flag says it is new. One hash probe either way.
+    fn get_or_try_insert(
+        &mut self,
+        key: Key,
+        make: impl FnOnce(&Key) -> Result<Rc<Instance<M>>>,
+    ) -> Result<(&Rc<Instance<M>>, bool)> {
+        let TypedMap { index, slots, free } = self;
+        let (at, new) = match index.entry(key) {
+            Entry::Occupied(e) => (*e.get(), false),
+            Entry::Vacant(e) => {
+                let inst = make(e.key())?;
+                (*e.insert(Self::place(slots, free, inst)), true)
+            }
+        };
+        match slots.get(at) {
+            Some(Some(inst)) => Ok((inst, new)),
+            _ => Err(identity_invariant()),
+        }
+    }
+}
 
 impl<M: Model> AnyMap for TypedMap<M> {
     fn as_any(&self) -> &dyn Any {
@@ -423,33 +520,39 @@ impl<M: Model> AnyMap for TypedMap<M> {
         self
     }
     fn remove(&mut self, key: &Key) {
-        self.0.remove(key);
+        if let Some(i) = self.index.remove(key) {
+            self.slots[i] = None;
+            self.free.push(i);
+        }
     }
-    fn instances(&self) -> Vec<Rc<dyn Erased>> {
-        self.0.values().map(|i| i.clone() as Rc<dyn Erased>).collect()
+    fn for_each_meta(&self, f: &mut dyn FnMut(&RefCell<Meta>)) {
+        self.slots.iter().flatten().for_each(|i| f(&i.meta));
     }
     fn len(&self) -> usize {
-        self.0.len()
+        self.index.len()
+    }
+    fn table(&self) -> &'static TableDef {
+        M::TABLE
     }
 }
 
 #[derive(Default)]
 struct IdentityMap {
-    by_type: HashMap<TypeId, Box<dyn AnyMap>>,
+    by_type: HashMap<TypeId, Box<dyn AnyMap>, FastState>,
 }
 
 impl IdentityMap {
-    fn typed<M: Model>(&self) -> Option<&HashMap<Key, Rc<Instance<M>>>> {
-        self.by_type.get(&TypeId::of::<M>()).and_then(|m| m.as_any().downcast_ref::<TypedMap<M>>()).map(|t| &t.0)
+    fn typed<M: Model>(&self) -> Option<&TypedMap<M>> {
+        self.by_type.get(&TypeId::of::<M>()).and_then(|m| m.as_any().downcast_ref::<TypedMap<M>>())
     }
 
-    fn typed_mut<M: Model>(&mut self) -> &mut HashMap<Key, Rc<Instance<M>>> {
-        let entry = self.by_type.entry(TypeId::of::<M>()).or_insert_with(|| Box::new(TypedMap::<M>(HashMap::new())));
+    fn typed_mut<M: Model>(&mut self) -> &mut TypedMap<M> {
+        let entry = self.by_type.entry(TypeId::of::<M>()).or_insert_with(|| Box::new(TypedMap::<M>::new()));
         if !entry.as_any().is::<TypedMap<M>>() {
-            *entry = Box::new(TypedMap::<M>(HashMap::new()));
+            *entry = Box::new(TypedMap::<M>::new());
         }
         // Invariant: the map stored under TypeId::of::<M>() is a TypedMap<M> (checked just above).
-        &mut entry.as_any_mut().downcast_mut::<TypedMap<M>>().expect("identity map type invariant").0
+        entry.as_any_mut().downcast_mut::<TypedMap<M>>().expect("identity map type invariant")
     }
 
     fn remove(&mut self, ty: TypeId, key: &Key) {
@@ -458,8 +561,9 @@ impl IdentityMap {
         }
     }
 
-    fn all(&self) -> Vec<Rc<dyn Erased>> {
-        self.by_type.values().flat_map(|m| m.instances()).collect()
+    /// Visit every object's bookkeeping without collecting the objects.
+    fn for_each_meta(&self, mut f: impl FnMut(&RefCell<Meta>)) {
+        self.by_type.values().for_each(|m| m.for_each_meta(&mut f));
     }
 
     fn len(&self) -> usize {
@@ -622,6 +726,7 @@ impl fmt::Debug for Session {
 static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
 
 const SQL_SELECT_BY_PK: u8 = 1;
+const SQL_UPDATE: u8 = 2;
 
 fn is_database_error(e: &Error) -> bool {
     matches!(
@@ -635,11 +740,21 @@ fn is_database_error(e: &Error) -> bool {
 
 /// Fill in the constraint name of an integrity error from the table's metadata when the
 /// database named only columns (SQLite does).
-fn enrich(e: Error, table: &TableDef) -> Error {
+fn enrich(e: Error, table: &TableDef, writing_rows: bool) -> Error {
     match e {
-        Error::Integrity { kind, constraint: None, table: t, columns, message } => {
+        Error::Integrity { kind, constraint: None, table: t, mut columns, message } => {
             let same_table = t.as_deref().is_none_or(|t| t == table.name);
-            let constraint = if same_table { table.constraint_for_columns(&columns) } else { None };
+            let mut constraint = if same_table { table.constraint_for_columns(&columns) } else { None };
+            // SQLite names no column for a foreign-key failure. Inserting or updating rows of a
+            // table with a single foreign key can only have broken that one.
+            if constraint.is_none() && kind == crate::error::IntegrityKind::ForeignKey && writing_rows {
+                if let [(name, col, _)] = table.foreign_keys().as_slice() {
+                    constraint = Some(name.clone());
+                    if columns.is_empty() {
+                        columns.push(col.name.to_string());
+                    }
+                }
+            }
             Error::Integrity { kind, constraint, table: t.or_else(|| Some(table.name.to_string())), columns, message }
         }
         Error::Integrity { kind, constraint: Some(c), table: t, columns, message } if c == "PRIMARY" => {
@@ -852,9 +967,7 @@ impl Session {
 
     /// Expire every object in the session.
     pub fn expire_all(&self) {
-        for i in self.inner().identity.all() {
-            i.meta().borrow_mut().expired = true;
-        }
+        self.inner().identity.for_each_meta(|m| m.borrow_mut().expired = true);
     }
 
     /// Reload an object's values from the database now (discarding unflushed changes).
@@ -919,48 +1032,49 @@ impl Session {
     /// Load the objects of model `M` a SELECT of all its columns returns, through the identity
     /// map (used by `Query`).
     pub(crate) fn load<M: Model>(&self, sql: &str, params: &[Value]) -> Result<Vec<Handle<M>>> {
+        let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
+        let mut out = Vec::new();
+        self.load_each::<M>(sql, &refs, |h| out.push(h))?;
+        Ok(out)
+    }
+
+    /// [`Session::load`], handing each object to `sink` in row order. One identity-map probe
+    /// per row; a new row costs one allocation (the instance) beyond its fields' own.
+    fn load_each<M: Model>(&self, sql: &str, params: &[ValueRef<'_>], mut sink: impl FnMut(Handle<M>)) -> Result<()> {
         self.prepare_read()?;
         let weak = Rc::downgrade(&self.shared);
-        let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
         let mut inner_ref = self.inner();
         inner_ref.ensure_conn()?;
-        let mut out = Vec::new();
         let r = {
             let Inner { conn, identity, .. } = &mut *inner_ref;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
             let map = identity.typed_mut::<M>();
-            conn.query_refs(sql, &refs, &mut |row| {
+            conn.query_refs(sql, params, &mut |row| {
                 let key = Key::build(M::TABLE, |i| row.get(i))?;
-                if let Some(existing) = map.get(&key) {
-                    let expired = existing.meta.borrow().expired;
-                    if expired {
-                        let fresh = M::from_row(row)?;
-                        if let Ok(mut v) = existing.value.try_borrow_mut() {
-                            *v = fresh;
-                            let mut meta = existing.meta.borrow_mut();
-                            meta.expired = false;
-                            meta.snapshot = None;
-                            meta.full_update = false;
-                        }
-                    }
-                    out.push(Handle { inner: existing.clone() });
-                } else {
+                let (inst, new) = map.get_or_try_insert(key, |key| {
                     let m = M::from_row(row)?;
-                    let h = Handle::new(
-                        m,
-                        Meta {
-                            state: ObjectState::Persistent,
-                            key: Some(key.clone()),
-                            snapshot: None,
-                            full_update: false,
-                            expired: false,
-                            listed_modified: false,
-                            session: weak.clone(),
-                        },
-                    );
-                    map.insert(key, h.inner.clone());
-                    out.push(h);
+                    let meta = Meta {
+                        state: ObjectState::Persistent,
+                        key: Some(key.clone()),
+                        snapshot: None,
+                        full_update: false,
+                        expired: false,
+                        listed_modified: false,
+                        session: weak.clone(),
+                    };
+                    Ok(Rc::new(Instance { value: RefCell::new(m), meta: RefCell::new(meta) }))
+                })?;
+                if !new && inst.meta.borrow().expired {
+                    let fresh = M::from_row(row)?;
+                    if let Ok(mut v) = inst.value.try_borrow_mut() {
+                        *v = fresh;
+                        let mut meta = inst.meta.borrow_mut();
+                        meta.expired = false;
+                        meta.snapshot = None;
+                        meta.full_update = false;
+                    }
                 }
+                sink(Handle { inner: inst.clone() });
                 Ok(())
             })
         };
@@ -969,7 +1083,7 @@ impl Session {
                 inner_ref.fail(e);
             }
         }
-        r.map(|_| out)
+        r
     }
 
     /// Run a query returning one value (used by `Query::count`/`exists`).
@@ -1006,7 +1120,7 @@ impl Session {
         self.check_failed()?;
         let values = pk.into_key_values();
         let key = Key::from_values(&values, M::TABLE)?;
-        {
+        let sql = {
             let inner = self.inner();
             if let Some(inst) = inner.identity.typed::<M>().and_then(|m| m.get(&key)) {
                 let meta = inst.meta.borrow();
@@ -1017,11 +1131,19 @@ impl Session {
                     return Ok(Some(Handle { inner: inst.clone() }));
                 }
             }
+            inner.engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?
+        };
+        let mut found = None;
+        let mut first = |h: Handle<M>| {
+            if found.is_none() {
+                found = Some(h);
+            }
+        };
+        match &key {
+            Key::One(part) => self.load_each::<M>(&sql, &[part.as_value_ref()], &mut first)?,
+            Key::Many(_) => self.load_each::<M>(&sql, &key.params().collect::<Vec<_>>(), &mut first)?,
         }
-        let engine = self.engine();
-        let sql = engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?;
-        let params: Vec<Value> = key.params().map(ValueRef::to_owned).collect();
-        Ok(self.load::<M>(&sql, &params)?.into_iter().next())
+        Ok(found)
     }
 
     /// Write all pending changes (inserts, updates, deletes) to the database in foreign-key
@@ -1076,9 +1198,7 @@ impl Session {
         }
         inner.inserted_in_tx.clear();
         if inner.config.expire_on_commit {
-            for i in inner.identity.all() {
-                i.meta().borrow_mut().expired = true;
-            }
+            inner.identity.for_each_meta(|m| m.borrow_mut().expired = true);
         }
         Ok(())
     }
@@ -1129,11 +1249,11 @@ impl Session {
     pub fn close(&self) {
         let _ = self.rollback();
         let mut inner = self.inner();
-        for i in inner.identity.all() {
-            let mut m = i.meta().borrow_mut();
+        inner.identity.for_each_meta(|m| {
+            let mut m = m.borrow_mut();
             m.state = ObjectState::Detached;
             m.session = Weak::new();
-        }
+        });
         inner.identity = IdentityMap::default();
     }
 
@@ -1210,9 +1330,7 @@ impl Session {
         for i in inner.deleted_in_tx.split_off(frame.deleted_mark) {
             inner.make_persistent_again(i);
         }
-        for i in inner.identity.all() {
-            i.meta().borrow_mut().expired = true;
-        }
+        inner.identity.for_each_meta(|m| m.borrow_mut().expired = true);
         Ok(())
     }
 }
@@ -1358,11 +1476,11 @@ impl Inner {
         for i in std::mem::take(&mut self.deleted_in_tx) {
             self.make_persistent_again(i);
         }
-        for i in self.identity.all() {
-            let mut m = i.meta().borrow_mut();
+        self.identity.for_each_meta(|m| {
+            let mut m = m.borrow_mut();
             m.expired = true;
             m.listed_modified = false;
-        }
+        });
         self.savepoints.clear();
         self.failed = None;
     }
@@ -1399,7 +1517,7 @@ impl Inner {
             if !group.is_empty() {
                 if let Err(e) = self.delete_group(table, &group) {
                     self.deleted = deleted;
-                    return Err(enrich(e, table));
+                    return Err(self.enrich_delete(enrich(e, table, false), table));
                 }
             }
         }
@@ -1413,6 +1531,48 @@ impl Inner {
         Ok(())
     }
 
+    /// A foreign-key failure on DELETE comes from a table referencing this one. Databases that
+    /// name no constraint (SQLite) get the name when exactly one table this session knows
+    /// references the deleted table.
+    fn enrich_delete(&self, e: Error, deleted_from: &TableDef) -> Error {
+        match e {
+            Error::Integrity {
+                kind: crate::error::IntegrityKind::ForeignKey,
+                constraint: None,
+                table,
+                columns,
+                message,
+            } => {
+                let referencing: Vec<(String, &'static TableDef, &'static str)> = self
+                    .identity
+                    .by_type
+                    .values()
+                    .map(|m| m.table())
+                    .flat_map(|t| t.foreign_keys().into_iter().map(move |(n, c, fk)| (n, t, c.name, fk)))
+                    .filter(|(_, _, _, fk)| fk.table == deleted_from.name)
+                    .map(|(n, t, c, _)| (n, t, c))
+                    .collect();
+                match referencing.as_slice() {
+                    [(name, t, col)] => Error::Integrity {
+                        kind: crate::error::IntegrityKind::ForeignKey,
+                        constraint: Some(name.clone()),
+                        table: Some(t.name.to_string()),
+                        columns: vec![col.to_string()],
+                        message,
+                    },
+                    _ => Error::Integrity {
+                        kind: crate::error::IntegrityKind::ForeignKey,
+                        constraint: None,
+                        table,
+                        columns,
+                        message,
+                    },
+                }
+            }
+            other => other,
+        }
+    }
+
     fn flush_writes(
         &mut self,
         order: &[&'static TableDef],
@@ -1422,10 +1582,10 @@ impl Inner {
         for table in order {
             let inserts: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| std::ptr::eq(i.table(), *table)).collect();
             if !inserts.is_empty() {
-                self.insert_group(table, &inserts).map_err(|e| enrich(e, table))?;
+                self.insert_group(table, &inserts).map_err(|e| enrich(e, table, true))?;
             }
             for i in modified.iter().filter(|i| std::ptr::eq(i.table(), *table)) {
-                self.update_one(table, &**i).map_err(|e| enrich(e, table))?;
+                self.update_one(table, &**i).map_err(|e| enrich(e, table, true))?;
             }
         }
         Ok(())
@@ -1440,6 +1600,10 @@ impl Inner {
         let max_params = caps.max_bind_params;
         let auto = table.autoincrement_column();
         let ncols_all = table.columns.len();
+        let key_is_generated = auto.is_some() && {
+            let mut pk = table.primary_key();
+            pk.next() == auto && pk.next().is_none()
+        };
         let needs_key = |i: &Rc<dyn Erased>| -> Result<bool> {
             Ok(match auto {
                 Some(a) => i.values()?.value_at(a).is_null(),
@@ -1516,8 +1680,12 @@ impl Inner {
                     i.set_generated_key(*k)?;
                 }
             }
-            for i in batch {
-                let key = i.compute_key()?;
+            for (n, i) in batch.iter().enumerate() {
+                // A generated single-column key is the key: no need to read it back.
+                let key = match keys.get(n) {
+                    Some(&k) if needs && key_is_generated => Key::One(KeyPart::Int(k)),
+                    _ => i.compute_key()?,
+                };
                 {
                     let mut m = i.meta().borrow_mut();
                     m.state = ObjectState::Persistent;
@@ -1563,7 +1731,13 @@ impl Inner {
             }
             (columns, key)
         };
-        let sql = sql::update(self.engine.dialect(), table, &columns)?;
+        // Rendered once per engine and column set (as a bit mask) for tables of up to 64 columns.
+        let sql: std::sync::Arc<str> = if table.columns.len() <= 64 {
+            let mask = columns.iter().fold(0u64, |m, &c| m | (1u64 << c));
+            self.engine.cached_sql_variant(table, SQL_UPDATE, mask, |d| sql::update(d, table, &columns))?
+        } else {
+            sql::update(self.engine.dialect(), table, &columns)?.into()
+        };
         let n = {
             let v = i.values()?;
             let mut params: Vec<ValueRef<'_>> = columns.iter().map(|&c| v.value_at(c)).collect();
@@ -1604,5 +1778,93 @@ impl Inner {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ColumnDef;
+    use crate::value::SqlType;
+    use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    struct Thing {
+        id: i64,
+    }
+
+    static COLUMNS: [ColumnDef; 1] = [ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) }];
+    static THINGS: TableDef = TableDef { name: "things", rust_name: "Thing", columns: &COLUMNS };
+
+    impl Model for Thing {
+        const TABLE: &'static TableDef = &THINGS;
+        fn column_value(&self, _idx: usize) -> ValueRef<'_> {
+            ValueRef::I64(self.id)
+        }
+        fn from_row(row: &dyn crate::driver::Row) -> Result<Self> {
+            Ok(Thing { id: i64::from_value(row.get(0)?)? })
+        }
+        fn set_generated_key(&mut self, key: i64) -> Result<()> {
+            self.id = key;
+            Ok(())
+        }
+    }
+
+    fn thing(id: i64) -> Rc<Instance<Thing>> {
+        let meta = Meta {
+            state: ObjectState::Persistent,
+            key: Some(int(id)),
+            snapshot: None,
+            full_update: false,
+            expired: false,
+            listed_modified: false,
+            session: Weak::new(),
+        };
+        Rc::new(Instance { value: RefCell::new(Thing { id }), meta: RefCell::new(meta) })
+    }
+
+    fn int(i: i64) -> Key {
+        Key::One(KeyPart::Int(i))
+    }
+
+    #[test]
+    fn identity_map_finds_replaces_removes_and_reuses_slots() {
+        let mut m = TypedMap::<Thing>::new();
+        for i in 0..100 {
+            m.insert(int(i), thing(i));
+        }
+        assert_eq!(AnyMap::len(&m), 100);
+        assert_eq!(m.get(&int(42)).map(|t| t.value.borrow().id), Some(42));
+        AnyMap::remove(&mut m, &int(7));
+        assert!(m.get(&int(7)).is_none() && !m.contains_key(&int(7)));
+        m.insert(int(1000), thing(1000));
+        assert_eq!(m.slots.len(), 100, "the freed slot is reused");
+        m.insert(int(1000), thing(1000));
+        assert_eq!(AnyMap::len(&m), 100, "inserting an existing key replaces it");
+        let (found, new) = m.get_or_try_insert(int(5), |_| Err(Error::invalid("not called"))).unwrap();
+        assert!(!new && found.value.borrow().id == 5);
+        let (made, new) =
+            m.get_or_try_insert(int(5000), |k| Ok(thing(if *k == int(5000) { 5000 } else { 0 }))).unwrap();
+        assert!(new && made.value.borrow().id == 5000);
+        assert!(m.get_or_try_insert(int(6000), |_| Err(Error::invalid("no row"))).is_err());
+        assert!(!m.contains_key(&int(6000)), "a failed insert leaves nothing behind");
+        let mut seen = 0;
+        AnyMap::for_each_meta(&m, &mut |_| seen += 1);
+        assert_eq!(seen, 101);
+    }
+
+    #[test]
+    fn equal_keys_hash_equally_and_integers_spread() {
+        let s = FastState::default();
+        let text = |t: &str| Key::One(KeyPart::Text(t.into()));
+        assert_eq!(s.hash_one(int(42)), s.hash_one(int(42)));
+        assert_eq!(s.hash_one(text("ann")), s.hash_one(text(&String::from("ann"))));
+        assert_ne!(s.hash_one(text("ann")), s.hash_one(text("bob")));
+        let pair = |a, b: &str| Key::Many(vec![KeyPart::Int(a), KeyPart::Text(b.into())].into_boxed_slice());
+        assert_eq!(s.hash_one(pair(1, "x")), s.hash_one(pair(1, "x")));
+        // hashbrown picks buckets with the low bits and tags entries with the top 7.
+        let low: HashSet<u64> = (0..1024i64).map(|i| s.hash_one(int(i)) & 1023).collect();
+        let top: HashSet<u64> = (0..1024i64).map(|i| s.hash_one(int(i)) >> 57).collect();
+        assert!(low.len() > 500 && top.len() > 100, "{} {}", low.len(), top.len());
     }
 }

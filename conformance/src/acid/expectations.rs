@@ -363,12 +363,7 @@ pub fn durability_variants(backend: &str) -> &'static [(&'static str, &'static [
 /// Known gaps: (backend, scenario, why). A scenario listed here still runs; its failure is
 /// reported as `KNOWN GAP …` on stderr instead of failing the test, and its success fails the
 /// test so the entry gets removed (SQLAlchemy's "expected failures").
-pub const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "sqlite",
-    "foreign_key_violation_names_constraint",
-    "SQLite reports only `FOREIGN KEY constraint failed` (no table, column or name); core's flush \
-     could name the constraint when the flushed table has exactly one foreign key, but does not",
-)];
+pub const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 /// The known gap of a scenario on a backend, if any.
 pub fn known_gap(backend: &str, scenario: &str) -> Option<&'static str> {
