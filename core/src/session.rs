@@ -1703,47 +1703,60 @@ impl Inner {
     }
 
     fn update_one(&mut self, table: &'static TableDef, i: &dyn Erased) -> Result<()> {
-        let (columns, key) = {
-            let mut meta = i.meta().borrow_mut();
-            if meta.state != ObjectState::Persistent || !meta.listed_modified {
-                meta.listed_modified = false;
-                return Ok(());
-            }
-            let v = i.values()?;
-            let key = meta.key.clone().ok_or_else(|| Error::invalid("persistent object without a key"))?;
-            let columns: Vec<usize> = if meta.full_update {
-                (0..table.columns.len()).filter(|&c| !table.columns[c].primary_key).collect()
+        let mut meta = i.meta().borrow_mut();
+        if meta.state != ObjectState::Persistent || !meta.listed_modified {
+            meta.listed_modified = false;
+            return Ok(());
+        }
+        let v = i.values()?;
+        let key = meta.key.clone().ok_or_else(|| Error::invalid("persistent object without a key"))?;
+        let ncols = table.columns.len();
+        // The changed columns: as a bit mask (the statement cache's key) for tables of up to 64
+        // columns, and their values as the first parameters.
+        let mut mask = 0u64;
+        let mut columns: Vec<usize> = Vec::new();
+        let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(ncols + 1);
+        for c in 0..ncols {
+            let changed = if meta.full_update {
+                !table.columns[c].primary_key
             } else if let Some(snap) = &meta.snapshot {
-                (0..table.columns.len()).filter(|&c| !v.value_at(c).same_as(snap[c].as_ref())).collect()
+                !v.value_at(c).same_as(snap[c].as_ref())
             } else {
-                Vec::new()
+                false
             };
-            if i.compute_key()? != key {
-                return Err(Error::invalid(format!(
-                    "the primary key of a persistent {} was changed from {key}; delete and add instead",
-                    table.rust_name
-                )));
+            if changed {
+                if ncols <= 64 {
+                    mask |= 1u64 << c;
+                } else {
+                    columns.push(c);
+                }
+                params.push(v.value_at(c));
             }
-            if columns.is_empty() {
-                meta.snapshot = None;
-                meta.listed_modified = false;
-                return Ok(());
-            }
-            (columns, key)
-        };
-        // Rendered once per engine and column set (as a bit mask) for tables of up to 64 columns.
-        let sql: std::sync::Arc<str> = if table.columns.len() <= 64 {
-            let mask = columns.iter().fold(0u64, |m, &c| m | (1u64 << c));
-            self.engine.cached_sql_variant(table, SQL_UPDATE, mask, |d| sql::update(d, table, &columns))?
+        }
+        if i.compute_key()? != key {
+            return Err(Error::invalid(format!(
+                "the primary key of a persistent {} was changed from {key}; delete and add instead",
+                table.rust_name
+            )));
+        }
+        if params.is_empty() {
+            meta.snapshot = None;
+            meta.listed_modified = false;
+            return Ok(());
+        }
+        // Rendered once per engine and column set for tables of up to 64 columns.
+        let sql: std::sync::Arc<str> = if ncols <= 64 {
+            self.engine.cached_sql_variant(table, SQL_UPDATE, mask, |d| {
+                let columns: Vec<usize> = (0..ncols).filter(|&c| mask & (1u64 << c) != 0).collect();
+                sql::update(d, table, &columns)
+            })?
         } else {
             sql::update(self.engine.dialect(), table, &columns)?.into()
         };
-        let n = {
-            let v = i.values()?;
-            let mut params: Vec<ValueRef<'_>> = columns.iter().map(|&c| v.value_at(c)).collect();
-            params.extend(key.params());
-            self.conn()?.execute_refs(&sql, &params)?
-        };
+        params.extend(key.params());
+        let n = self.conn()?.execute_refs(&sql, &params)?;
+        drop(params);
+        drop(v);
         if n != 1 {
             return Err(Error::NotFound {
                 what: format!(
@@ -1752,7 +1765,6 @@ impl Inner {
                 ),
             });
         }
-        let mut meta = i.meta().borrow_mut();
         meta.snapshot = None;
         meta.full_update = false;
         meta.listed_modified = false;
