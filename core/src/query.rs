@@ -11,12 +11,15 @@ use std::marker::PhantomData;
 
 /// A SELECT of model `M` being built (`session.query(Customer)`).
 ///
-/// ```ignore
+/// ```text
 /// let adults = session.query::<Customer>()
 ///     .filter(Customer::age.ge(18))
 ///     .order_by(Customer::name.asc())
 ///     .all()?;
 /// ```
+///
+/// (A runnable version is the `athanor` crate's front-page example, where `#[derive(Model)]` is
+/// available.)
 pub struct Query<'s, M: Model> {
     session: &'s Session,
     filters: Vec<Expr>,
