@@ -131,11 +131,7 @@ impl<'s, M: Model> Query<'s, M> {
     fn write_where(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
         if !self.filters.is_empty() {
             w.push(" WHERE ");
-            if let [one] = self.filters.as_slice() {
-                sql::write_expr(w, params, one)?;
-            } else {
-                sql::write_expr(w, params, &Expr::And(self.filters.clone()))?;
-            }
+            sql::write_junction(w, params, &self.filters, true)?;
         }
         Ok(())
     }

@@ -102,34 +102,39 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
             params.push(low.clone());
             params.push(high.clone());
         }
-        Expr::And(items) | Expr::Or(items) => {
-            let is_and = matches!(expr, Expr::And(_));
-            match items.as_slice() {
-                [] => {
-                    w.push(if is_and { "1 = 1" } else { "1 = 0" });
-                }
-                [one] => write_expr(w, params, one)?,
-                many => {
-                    for (i, e) in many.iter().enumerate() {
-                        if i > 0 {
-                            w.push(if is_and { " AND " } else { " OR " });
-                        }
-                        let paren = matches!(e, Expr::And(v) | Expr::Or(v) if v.len() > 1);
-                        if paren {
-                            w.push("(");
-                        }
-                        write_expr(w, params, e)?;
-                        if paren {
-                            w.push(")");
-                        }
-                    }
-                }
-            }
-        }
+        Expr::And(items) => write_junction(w, params, items, true)?,
+        Expr::Or(items) => write_junction(w, params, items, false)?,
         Expr::Not(inner) => {
             w.push("NOT (");
             write_expr(w, params, inner)?;
             w.push(")");
+        }
+    }
+    Ok(())
+}
+
+/// Write the conjunction (`AND`) or disjunction (`OR`) of `items`; an empty list is true for AND
+/// and false for OR, and nested junctions are parenthesized.
+pub fn write_junction(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, items: &[Expr], and: bool) -> Result<()> {
+    match items {
+        [] => {
+            w.push(if and { "1 = 1" } else { "1 = 0" });
+        }
+        [one] => write_expr(w, params, one)?,
+        many => {
+            for (i, e) in many.iter().enumerate() {
+                if i > 0 {
+                    w.push(if and { " AND " } else { " OR " });
+                }
+                let paren = matches!(e, Expr::And(v) | Expr::Or(v) if v.len() > 1);
+                if paren {
+                    w.push("(");
+                }
+                write_expr(w, params, e)?;
+                if paren {
+                    w.push(")");
+                }
+            }
         }
     }
     Ok(())
