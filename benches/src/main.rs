@@ -13,6 +13,7 @@
 
 mod athanor_impl;
 mod data;
+#[cfg(feature = "diesel")]
 mod diesel_impl;
 mod harness;
 mod raw_mysql;
@@ -21,6 +22,7 @@ mod raw_sqlite;
 mod report;
 
 use athanor::{Base, Engine};
+#[cfg(feature = "diesel")]
 use diesel::Connection as _;
 use harness::{median, Contender, Imp, Params, Res, Workload};
 use report::Entry;
@@ -178,12 +180,13 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
             let url = format!("sqlite://{}", path.display());
             let engine = athanor::create_engine(&url)?;
             fresh_table(&engine)?;
-            let diesel = diesel::SqliteConnection::establish(&path.display().to_string())?;
-            let contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
+            #[allow(unused_mut)]
+            let mut contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
                 (Imp::Athanor, Box::new(athanor_impl::AthanorContender::new(&engine))),
                 (Imp::Raw, Box::new(raw_sqlite::RawSqlite::open(&path)?)),
-                (Imp::Diesel, Box::new(diesel_impl::DieselSqlite(diesel))),
             ];
+            #[cfg(feature = "diesel")]
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?))));
             let admin = Box::new(raw_sqlite::RawSqlite::open(&path)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -192,12 +195,13 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
             let engine = athanor::create_engine(&url)?;
             engine.connect().map_err(|e| Skip(url.clone(), e.to_string()))?;
             fresh_table(&engine)?;
-            let diesel = diesel::PgConnection::establish(&url)?;
-            let contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
+            #[allow(unused_mut)]
+            let mut contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
                 (Imp::Athanor, Box::new(athanor_impl::AthanorContender::new(&engine))),
                 (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&url)?)),
-                (Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel))),
             ];
+            #[cfg(feature = "diesel")]
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
             let admin = Box::new(raw_postgres::RawPostgres::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -206,12 +210,13 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
             let engine = athanor::create_engine(&url)?;
             engine.connect().map_err(|e| Skip(url.clone(), e.to_string()))?;
             fresh_table(&engine)?;
-            let diesel = diesel::MysqlConnection::establish(&url)?;
-            let contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
+            #[allow(unused_mut)]
+            let mut contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
                 (Imp::Athanor, Box::new(athanor_impl::AthanorContender::new(&engine))),
                 (Imp::Raw, Box::new(raw_mysql::RawMysql::connect(&url)?)),
-                (Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel))),
             ];
+            #[cfg(feature = "diesel")]
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
             let admin = Box::new(raw_mysql::RawMysql::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
