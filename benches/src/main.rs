@@ -2,8 +2,8 @@
 //! API, the raw driver, Diesel) on SQLite, PostgreSQL and MySQL/MariaDB, timed in one run.
 //!
 //! ```text
-//! cargo run --release -p athanor-bench -- --quick      # N = 1,000 and 10,000, few repetitions
-//! cargo run --release -p athanor-bench                 # the same sizes, more repetitions
+//! cargo run --release -p athanor-bench --features diesel -- --quick   # N = 1,000 and 10,000, few repetitions
+//! cargo run --release -p athanor-bench --features diesel              # the same sizes, more repetitions
 //! ```
 //!
 //! Options: `--backends sqlite,postgres,mysql`, `--sizes 1000,10000`, `--reps K`,
@@ -186,7 +186,10 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_sqlite::RawSqlite::open(&path)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?))));
+            contenders.push((
+                Imp::Diesel,
+                Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?)),
+            ));
             let admin = Box::new(raw_sqlite::RawSqlite::open(&path)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -201,7 +204,8 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
+            contenders
+                .push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
             let admin = Box::new(raw_postgres::RawPostgres::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -216,7 +220,8 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_mysql::RawMysql::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
+            contenders
+                .push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
             let admin = Box::new(raw_mysql::RawMysql::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
