@@ -116,7 +116,7 @@ fn main() -> athanor::Result<()> {
     );
 
     // Update: a tracked change, written as an UPDATE of the changed column only.
-    brian.edit(|c| c.address = Some("1 Main St".into()));
+    brian.edit(|c| c.address = Some("1 Main St".into()))?;
     session.commit()?;
     let reloaded = sessions.session().get::<Customer>(brian_id)?;
     println!("9. updated brian's address -> {:?}", reloaded.map(|c| c.get().address.clone()).unwrap_or_default());

@@ -48,7 +48,7 @@ pub use athanor_derive::Model;
 pub mod prelude {
     pub use crate::{
         and_, create_engine, not_, or_, params, sessionmaker, Base, Connection, Engine, Error, Handle, IsolationLevel,
-        Model, Query, Result, Session, TextColumn, TxOptions, Value,
+        Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 

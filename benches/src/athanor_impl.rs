@@ -115,7 +115,7 @@ impl Contender for AthanorContender {
                     let s = maker.session();
                     let some = s.query::<Customer>().filter(Customer::id.between(lo, hi)).all()?;
                     for h in &some {
-                        h.edit(|c| c.age = flipped_age(c.age));
+                        h.edit(|c| c.age = flipped_age(c.age))?;
                     }
                     s.commit()?;
                     Ok(some.len())

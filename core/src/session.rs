@@ -213,18 +213,36 @@ impl IntoPrimaryKey for Vec<Value> {
 struct Meta {
     state: ObjectState,
     key: Option<Key>,
-    /// Column values as of the last load or flush, taken at the first edit after it.
-    snapshot: Option<Vec<Value>>,
-    /// Edited while expired: the in-memory values are all written back.
-    full_update: bool,
     expired: bool,
     listed_modified: bool,
+    /// A [`Handle::edit`] closure is running on a copy of the object.
+    editing: bool,
     session: Weak<Shared>,
+}
+
+/// Clears [`Meta::editing`] when an edit's closure returns or unwinds.
+struct EditGuard<'a>(&'a RefCell<Meta>);
+impl Drop for EditGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.0.try_borrow_mut() {
+            m.editing = false;
+        }
+    }
 }
 
 pub(crate) struct Instance<M> {
     value: RefCell<M>,
+    /// The object as it was before its first edit since the last load or flush (the old value
+    /// itself, moved aside by the edit: no copy). A flush writes the columns that differ from
+    /// it; a rollback puts it back.
+    snapshot: RefCell<Option<M>>,
     meta: RefCell<Meta>,
+}
+
+impl<M: Model> Instance<M> {
+    fn new(value: M, meta: Meta) -> Self {
+        Instance { value: RefCell::new(value), snapshot: RefCell::new(None), meta: RefCell::new(meta) }
+    }
 }
 
 trait ModelValues {
@@ -242,9 +260,14 @@ trait Erased {
     fn model_type(&self) -> TypeId;
     fn meta(&self) -> &RefCell<Meta>;
     fn values(&self) -> Result<Ref<'_, dyn ModelValues>>;
+    /// The values before the first unflushed edit, if the object was edited.
+    fn snapshot(&self) -> Result<Option<Ref<'_, dyn ModelValues>>>;
+    /// Forget the snapshot (after a flush wrote the edit, or a reload replaced it).
+    fn clear_snapshot(&self);
+    /// Undo unflushed edits: put the snapshot back.
+    fn restore_snapshot(&self) -> Result<()>;
     fn set_generated_key(&self, key: i64) -> Result<()>;
     fn compute_key(&self) -> Result<Key>;
-    fn restore(&self, values: &[Value]) -> Result<()>;
     fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key);
 }
 
@@ -269,30 +292,49 @@ impl<M: Model> Erased for Instance<M> {
         let r = self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
         Ok(Ref::map(r, |m| m as &dyn ModelValues))
     }
+    fn snapshot(&self) -> Result<Option<Ref<'_, dyn ModelValues>>> {
+        let r = self.snapshot.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+        Ok(Ref::filter_map(r, |s| s.as_ref().map(|m| m as &dyn ModelValues)).ok())
+    }
+    fn clear_snapshot(&self) {
+        if let Ok(mut s) = self.snapshot.try_borrow_mut() {
+            *s = None;
+        }
+    }
+    fn restore_snapshot(&self) -> Result<()> {
+        let mut snap = self.snapshot.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+        if snap.is_some() {
+            let mut v = self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+            if let Some(old) = snap.take() {
+                *v = old;
+            }
+        }
+        Ok(())
+    }
     fn set_generated_key(&self, key: i64) -> Result<()> {
         self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?.set_generated_key(key)
     }
     fn compute_key(&self) -> Result<Key> {
         Key::of_model(&*self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?)
     }
-    fn restore(&self, values: &[Value]) -> Result<()> {
-        let m = M::from_row(&ValuesRow(values))?;
-        *self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
-        Ok(())
-    }
     fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key) {
         map.typed_mut::<M>().insert(key, self);
     }
 }
 
-/// A row over owned values (restoring a snapshot goes through `Model::from_row`).
-struct ValuesRow<'a>(&'a [Value]);
-impl crate::driver::Row for ValuesRow<'_> {
+/// An object's own column values as a row: `Model::from_row` over it makes a copy of the
+/// object without requiring `Clone` (every field of a model is a column).
+struct ModelRow<'a, M>(&'a M);
+impl<M: Model> crate::driver::Row for ModelRow<'_, M> {
     fn len(&self) -> usize {
-        self.0.len()
+        M::TABLE.columns.len()
     }
     fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
-        self.0.get(idx).map(Value::as_ref).ok_or_else(|| Error::invalid(format!("no column {idx}")))
+        if idx < M::TABLE.columns.len() {
+            Ok(self.0.column_value(idx))
+        } else {
+            Err(Error::invalid(format!("no column {idx} in {}", M::TABLE.name)))
+        }
     }
 }
 
@@ -325,38 +367,69 @@ impl<M: Model + fmt::Debug> fmt::Debug for Handle<M> {
 
 impl<M: Model> Handle<M> {
     fn new(value: M, meta: Meta) -> Self {
-        Handle { inner: Rc::new(Instance { value: RefCell::new(value), meta: RefCell::new(meta) }) }
+        Handle { inner: Rc::new(Instance::new(value, meta)) }
     }
 
     /// Borrow the object. No I/O: an expired object shows its last known values.
     ///
-    /// # Panics
-    /// If called inside this handle's own [`Handle::edit`] closure (the same rule as
-    /// `RefCell::borrow`).
+    /// Never panics: the session holds an object mutably only for the moment it replaces its
+    /// values, never while user code runs (an [`Handle::edit`] closure works on a copy).
     pub fn get(&self) -> Ref<'_, M> {
         self.inner.value.borrow()
     }
 
     /// Change the object; the change is written by the next flush, as an UPDATE of only the
-    /// columns whose values changed (nothing at all if none did). Returns the closure's result.
+    /// columns whose values the edits changed (nothing at all if none did), whatever the object's
+    /// state: a column an edit did not change is never written, so editing an expired object
+    /// does not undo another transaction's committed change to its other columns. Returns the
+    /// closure's result.
     ///
-    /// Editing an expired object writes back every column at the next flush, since what the
-    /// database holds is not known; call [`Handle::load`] first to edit fresh values.
+    /// The closure works on a copy of the object that replaces it when the closure returns, so
+    /// reading the handle inside the closure sees the values from before this edit:
+    /// `h.edit(|c| c.age = h.get().age + 1)` works. An expired object keeps its last known
+    /// values; call [`Handle::load`] first to edit fresh ones.
     ///
-    /// # Panics
-    /// If the object is already borrowed through [`Handle::get`] or another `edit` (the same
-    /// rule as `RefCell::borrow_mut`).
-    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the object cannot take the change, which is then discarded
+    /// and the object left as it was: a [`Ref`] from [`Handle::get`] is still alive when the
+    /// closure returns, or this edit is nested in another edit of the same object.
+    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> Result<R> {
+        let mut copy = {
+            let mut meta = self.inner.meta.borrow_mut();
+            if meta.editing {
+                return Err(Error::invalid(format!(
+                    "this {} is already being edited (Handle::edit inside an edit of the same object)",
+                    M::TABLE.rust_name
+                )));
+            }
+            let current = self.inner.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+            let copy = M::from_row(&ModelRow(&*current))?;
+            meta.editing = true;
+            copy
+        };
+        let r = {
+            let _editing = EditGuard(&self.inner.meta);
+            f(&mut copy)
+        };
+        let Ok(mut slot) = self.inner.value.try_borrow_mut() else {
+            return Err(Error::invalid(format!(
+                "this {} is borrowed (a Ref from Handle::get is alive), so the edit was discarded",
+                M::TABLE.rust_name
+            )));
+        };
+        if (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c))) {
+            return Ok(r);
+        }
+        let old = std::mem::replace(&mut *slot, copy);
+        drop(slot);
         let list = {
             let mut meta = self.inner.meta.borrow_mut();
-            if meta.state == ObjectState::Persistent {
-                if meta.snapshot.is_none() && !meta.full_update {
-                    if meta.expired {
-                        meta.full_update = true;
-                    } else {
-                        let v = self.inner.value.borrow();
-                        meta.snapshot =
-                            Some((0..M::TABLE.columns.len()).map(|i| v.column_value(i).to_owned()).collect());
+            if meta.state != ObjectState::Persistent {
+                None
+            } else {
+                if let Ok(mut snap) = self.inner.snapshot.try_borrow_mut() {
+                    if snap.is_none() {
+                        *snap = Some(old);
                     }
                 }
                 let first = !meta.listed_modified;
@@ -366,15 +439,12 @@ impl<M: Model> Handle<M> {
                 } else {
                     None
                 }
-            } else {
-                None
             }
         };
-        let r = f(&mut self.inner.value.borrow_mut());
         if let Some(shared) = list {
             shared.modified.borrow_mut().push(self.inner.clone());
         }
-        r
+        Ok(r)
     }
 
     /// A copy of the object.
@@ -855,10 +925,9 @@ impl Session {
             Meta {
                 state: ObjectState::Pending,
                 key: None,
-                snapshot: None,
-                full_update: false,
                 expired: false,
                 listed_modified: false,
+                editing: false,
                 session: Rc::downgrade(&self.shared),
             },
         );
@@ -951,9 +1020,8 @@ impl Session {
         }
         meta.state = if meta.key.is_some() { ObjectState::Detached } else { ObjectState::Transient };
         meta.session = Weak::new();
-        meta.snapshot = None;
-        meta.full_update = false;
         meta.listed_modified = false;
+        h.inner.clear_snapshot();
     }
 
     /// Mark an object as out of date: the next query returning its row (or `get`, `load`,
@@ -996,10 +1064,8 @@ impl Session {
         })?;
         let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
         *h.inner.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
-        let mut meta = h.inner.meta.borrow_mut();
-        meta.expired = false;
-        meta.snapshot = None;
-        meta.full_update = false;
+        h.inner.clear_snapshot();
+        h.inner.meta.borrow_mut().expired = false;
         Ok(())
     }
 
@@ -1056,22 +1122,19 @@ impl Session {
                     let meta = Meta {
                         state: ObjectState::Persistent,
                         key: Some(key.clone()),
-                        snapshot: None,
-                        full_update: false,
                         expired: false,
                         listed_modified: false,
+                        editing: false,
                         session: weak.clone(),
                     };
-                    Ok(Rc::new(Instance { value: RefCell::new(m), meta: RefCell::new(meta) }))
+                    Ok(Rc::new(Instance::new(m, meta)))
                 })?;
                 if !new && inst.meta.borrow().expired {
                     let fresh = M::from_row(row)?;
                     if let Ok(mut v) = inst.value.try_borrow_mut() {
                         *v = fresh;
-                        let mut meta = inst.meta.borrow_mut();
-                        meta.expired = false;
-                        meta.snapshot = None;
-                        meta.full_update = false;
+                        inst.clear_snapshot();
+                        inst.meta.borrow_mut().expired = false;
                     }
                 }
                 sink(Handle { inner: inst.clone() });
@@ -1337,16 +1400,9 @@ impl Session {
 
 /// Undo an unflushed edit from the object's snapshot.
 fn restore_edit(i: &dyn Erased) {
-    let snapshot = {
-        let mut m = i.meta().borrow_mut();
-        m.listed_modified = false;
-        m.full_update = false;
-        m.snapshot.take()
-    };
-    if let Some(s) = snapshot {
-        if let Err(e) = i.restore(&s) {
-            tracing::warn!(target: "athanor::session", "could not restore an edited {}: {e}", i.table().rust_name);
-        }
+    i.meta().borrow_mut().listed_modified = false;
+    if let Err(e) = i.restore_snapshot() {
+        tracing::warn!(target: "athanor::session", "could not restore an edited {}: {e}", i.table().rust_name);
     }
 }
 
@@ -1438,8 +1494,8 @@ impl Inner {
         }
         m.state = ObjectState::Transient;
         m.session = Weak::new();
-        m.snapshot = None;
-        m.full_update = false;
+        drop(m);
+        i.clear_snapshot();
     }
 
     fn make_persistent_again(&mut self, i: Rc<dyn Erased>) {
@@ -1690,10 +1746,9 @@ impl Inner {
                     let mut m = i.meta().borrow_mut();
                     m.state = ObjectState::Persistent;
                     m.key = Some(key.clone());
-                    m.snapshot = None;
-                    m.full_update = false;
                     m.expired = false;
                 }
+                i.clear_snapshot();
                 Rc::clone(i).identity_insert(&mut self.identity, key);
                 self.inserted_in_tx.push(Rc::clone(i));
             }
@@ -1709,6 +1764,7 @@ impl Inner {
             return Ok(());
         }
         let v = i.values()?;
+        let snap = i.snapshot()?;
         let key = meta.key.clone().ok_or_else(|| Error::invalid("persistent object without a key"))?;
         let ncols = table.columns.len();
         // The changed columns: as a bit mask (the statement cache's key) for tables of up to 64
@@ -1717,13 +1773,9 @@ impl Inner {
         let mut columns: Vec<usize> = Vec::new();
         let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(ncols + 1);
         for c in 0..ncols {
-            let changed = if meta.full_update {
-                !table.columns[c].primary_key
-            } else if let Some(snap) = &meta.snapshot {
-                !v.value_at(c).same_as(snap[c].as_ref())
-            } else {
-                false
-            };
+            // Only what the edits changed, whatever the object's state: an untouched column is
+            // never written (it may hold another transaction's committed change).
+            let changed = snap.as_ref().is_some_and(|s| !v.value_at(c).same_as(s.value_at(c)));
             if changed {
                 if ncols <= 64 {
                     mask |= 1u64 << c;
@@ -1740,7 +1792,10 @@ impl Inner {
             )));
         }
         if params.is_empty() {
-            meta.snapshot = None;
+            drop(params);
+            drop(snap);
+            drop(v);
+            i.clear_snapshot();
             meta.listed_modified = false;
             return Ok(());
         }
@@ -1756,6 +1811,7 @@ impl Inner {
         params.extend(key.params());
         let n = self.conn()?.execute_refs(&sql, &params)?;
         drop(params);
+        drop(snap);
         drop(v);
         if n != 1 {
             return Err(Error::NotFound {
@@ -1765,8 +1821,7 @@ impl Inner {
                 ),
             });
         }
-        meta.snapshot = None;
-        meta.full_update = false;
+        i.clear_snapshot();
         meta.listed_modified = false;
         Ok(())
     }
@@ -1826,13 +1881,12 @@ mod tests {
         let meta = Meta {
             state: ObjectState::Persistent,
             key: Some(int(id)),
-            snapshot: None,
-            full_update: false,
             expired: false,
             listed_modified: false,
+            editing: false,
             session: Weak::new(),
         };
-        Rc::new(Instance { value: RefCell::new(Thing { id }), meta: RefCell::new(meta) })
+        Rc::new(Instance::new(Thing { id }, meta))
     }
 
     fn int(i: i64) -> Key {

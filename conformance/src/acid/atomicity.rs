@@ -47,7 +47,7 @@ fn failing_flush(db: &TestDb, kind: IntegrityKind, k: usize) -> Result<(Session,
             s.add(Customer::new("new", &email(1), 1));
             for (j, h) in all.iter().take(FLUSH_STATEMENTS - 1).enumerate() {
                 let e = email(j + 2);
-                h.edit(|c| c.email = e);
+                h.edit(|c| c.email = e)?;
             }
         }
         IntegrityKind::ForeignKey => {
@@ -56,7 +56,7 @@ fn failing_flush(db: &TestDb, kind: IntegrityKind, k: usize) -> Result<(Session,
             s.add(Child { id: 100, parent_id: parent(1), name: "new".into() });
             for (j, h) in all.iter().take(FLUSH_STATEMENTS - 1).enumerate() {
                 let p = parent(j + 2);
-                h.edit(|c| c.parent_id = p);
+                h.edit(|c| c.parent_id = p)?;
             }
         }
         _ => {
@@ -65,7 +65,7 @@ fn failing_flush(db: &TestDb, kind: IntegrityKind, k: usize) -> Result<(Session,
             s.add(LooseNote { id: 100, body: body(1) });
             for (j, h) in all.iter().take(FLUSH_STATEMENTS - 1).enumerate() {
                 let b = body(j + 2);
-                h.edit(|n| n.body = b);
+                h.edit(|n| n.body = b)?;
             }
         }
     }

@@ -53,7 +53,7 @@ pub fn constraints_are_enforced_and_named(db: &TestDb) -> Result<()> {
     s.add(Customer::new("bob", "bob@x", 40));
     s.commit()?;
     let bob = s.query::<Customer>().filter(Customer::name.eq("bob")).one()?;
-    bob.edit(|c| c.email = "ann@x".into());
+    bob.edit(|c| c.email = "ann@x".into())?;
     let err = s.commit().expect_err("update into a taken email");
     assert_eq!(expect_integrity(&err, IntegrityKind::Unique).0, Some("uq_customers_email"));
     s.rollback()?;
@@ -172,8 +172,8 @@ pub fn bank_transfers_keep_the_total(db: &TestDb) -> Result<()> {
                         if a.get().balance < amount {
                             return Ok(false);
                         }
-                        a.edit(|x| x.balance -= amount);
-                        b.edit(|x| x.balance += amount);
+                        a.edit(|x| x.balance -= amount)?;
+                        b.edit(|x| x.balance += amount)?;
                         Ok(true)
                     });
                     tally.retries.fetch_add(attempts.get().saturating_sub(1), Ordering::Relaxed);

@@ -36,7 +36,7 @@ pub fn savepoints_nest_several_deep(db: &TestDb) -> Result<()> {
     let c = s.add(parent(3, "c"));
     let n3 = s.begin_nested()?;
     let d = s.add(parent(4, "d"));
-    a.edit(|p| p.name = "a edited in n3".into());
+    a.edit(|p| p.name = "a edited in n3".into())?;
     let n4 = s.begin_nested()?;
     let e = s.add(parent(5, "e"));
     n4.commit()?;
@@ -100,7 +100,7 @@ fn sees_concurrent_commit(db: &TestDb, session: &Session) -> Result<bool> {
     let other = db.another_engine();
     let w = athanor::sessionmaker(&other).session();
     let acc = w.get::<Account>(1)?.ok_or_else(|| Error::NotFound { what: "account 1".into() })?;
-    acc.edit(|a| a.balance += 1);
+    acc.edit(|a| a.balance += 1)?;
     w.commit()?;
     session.expire_all();
     let after = session.get::<Account>(1)?.map(|h| h.get().balance);
@@ -192,7 +192,7 @@ pub fn read_only_transactions_refuse_writes(db: &TestDb) -> Result<()> {
     let s = db.session();
     s.begin_with(TxOptions { isolation: None, read_only: true })?;
     let acc = s.get::<Account>(1)?.ok_or_else(|| Error::NotFound { what: "account 1".into() })?;
-    acc.edit(|a| a.balance = 0);
+    acc.edit(|a| a.balance = 0)?;
     let err = s.flush().expect_err("update in a read-only transaction");
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     s.rollback()?;

@@ -51,7 +51,7 @@ fn run(url: &str, trial: i64) -> Result<()> {
         counter.edit(|c| {
             c.rows += ROWS_PER_TXN;
             c.txns += 1;
-        });
+        })?;
         s.flush()?;
         say(&format!("commit {txn}"))?;
         s.commit()?;

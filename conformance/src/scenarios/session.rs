@@ -72,10 +72,10 @@ pub fn dirty_tracking_updates_changed_columns_only(db: &TestDb) -> Result<()> {
     let brian = s.query::<Customer>().filter(Customer::name.eq("brian")).one()?;
     db.clear_sql();
     s.flush()?;
-    brian.edit(|c| c.age = 34); // same value: not a change
+    brian.edit(|c| c.age = 34)?; // same value: not a change
     s.flush()?;
     assert!(db.take_sql().iter().all(|q| !q.starts_with("UPDATE")), "no UPDATE when nothing changed");
-    brian.edit(|c| c.address = Some("1 Main St".into()));
+    brian.edit(|c| c.address = Some("1 Main St".into()))?;
     s.commit()?;
     let sql = db.take_sql();
     let updates: Vec<&String> = sql.iter().filter(|q| q.starts_with("UPDATE")).collect();
@@ -177,7 +177,7 @@ pub fn rollback_undoes_unflushed_edit(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let ann = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
-    ann.edit(|c| c.age = 99);
+    ann.edit(|c| c.age = 99)?;
     s.rollback()?;
     assert_eq!(ann.get().age, 41);
     assert!(!s.is_dirty());
@@ -192,12 +192,12 @@ pub fn expire_and_refresh_reload(db: &TestDb) -> Result<()> {
     let id = ann.get().id.expect("id");
     s.commit()?; // ends the read transaction; expire_on_commit expires ann
     let other = athanor::sessionmaker(&db.another_engine()).session();
-    other.get::<Customer>(id)?.expect("row").edit(|c| c.age = 50);
+    other.get::<Customer>(id)?.expect("row").edit(|c| c.age = 50)?;
     other.commit()?;
     assert_eq!(ann.get().age, 41, "no I/O on plain access");
     assert!(ann.is_expired());
     assert_eq!(ann.load()?.age, 50);
-    ann.edit(|c| c.age = 51);
+    ann.edit(|c| c.age = 51)?;
     s.expire(&ann);
     s.refresh(&ann)?;
     assert_eq!(ann.get().age, 50, "refresh discards the unflushed change");
@@ -281,7 +281,7 @@ pub fn composite_primary_key(db: &TestDb) -> Result<()> {
     let s2 = db.session();
     let m = s2.get::<Membership>((1, "bob"))?.expect("row");
     assert_eq!(m.get().role, "user");
-    m.edit(|m| m.role = "owner".into());
+    m.edit(|m| m.role = "owner".into())?;
     s2.commit()?;
     db.clear_sql();
     let m2 = db.session().get::<Membership>((1, "bob"))?.expect("row");
@@ -298,7 +298,7 @@ pub fn primary_key_change_is_refused(db: &TestDb) -> Result<()> {
     let s = db.session();
     let p = s.add(Parent { id: 1, name: "p".into() });
     s.commit()?;
-    p.edit(|p| p.id = 2);
+    p.edit(|p| p.id = 2)?;
     let err = s.flush().expect_err("pk change");
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
     s.rollback()?;
@@ -341,5 +341,77 @@ pub fn insert_key_only_rows(db: &TestDb) -> Result<()> {
     ids.dedup();
     assert_eq!(ids.len(), 3);
     assert_eq!(db.session().query::<Ticket>().count()?, 3);
+    Ok(())
+}
+
+/// Editing an expired object writes only the columns the edit changed: another session's
+/// committed change to an untouched column survives (no lost update).
+pub fn expired_edit_keeps_other_sessions_change(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let a = db.session();
+    let brian = a.add(Customer::new("brian", "brian@example.com", 30));
+    a.commit()?; // expire_on_commit: brian is expired
+    let id = brian.get().id.expect("id");
+    let b = athanor::sessionmaker(&db.another_engine()).session();
+    b.get::<Customer>(id)?.expect("row").edit(|c| c.age = 99)?;
+    b.commit()?;
+    assert!(brian.is_expired());
+    db.clear_sql();
+    brian.edit(|c| c.address = Some("1 Main St".into()))?;
+    a.commit()?;
+    let updates: Vec<String> = db.take_sql().into_iter().filter(|q| q.starts_with("UPDATE")).collect();
+    assert_eq!(updates, ["UPDATE customers SET address = ? WHERE id = ?"], "only the edited column is written");
+    let fresh = db.session().get::<Customer>(id)?.expect("row");
+    assert_eq!(fresh.get().age, 99, "the other session's committed change survives");
+    assert_eq!(fresh.get().address.as_deref(), Some("1 Main St"));
+    Ok(())
+}
+
+/// A loaded object expired by `expire()` and edited twice in a row writes exactly the two
+/// columns the edits changed (before the fix: every column).
+pub fn expire_then_two_edits_write_both_columns_only(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let ann = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    let id = ann.get().id.expect("id");
+    s.expire(&ann);
+    db.clear_sql();
+    ann.edit(|c| c.address = Some("2 Elm St".into()))?;
+    ann.edit(|c| c.age = 42)?;
+    s.commit()?;
+    let updates: Vec<String> = db.take_sql().into_iter().filter(|q| q.starts_with("UPDATE")).collect();
+    assert_eq!(
+        updates,
+        ["UPDATE customers SET address = ?, age = ? WHERE id = ?"],
+        "the untouched name is not written"
+    );
+    let fresh = db.session().get::<Customer>(id)?.expect("row");
+    assert_eq!((fresh.get().address.as_deref(), fresh.get().age), (Some("2 Elm St"), 42));
+    Ok(())
+}
+
+/// Reading the handle inside its own edit works (it sees the values from before the edit);
+/// an edit nested in an edit of the same object, or an edit while a `get()` guard is alive, is a
+/// typed error that changes nothing. Nothing panics.
+pub fn reentrant_edit_reads_and_conflicts_are_typed(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let h = s.query::<Customer>().filter(Customer::name.eq("brian")).one()?;
+    h.edit(|p| p.age = h.get().age + 1)?;
+    assert_eq!(h.get().age, 35);
+    let nested = h.edit(|p| {
+        p.age = 0;
+        h.edit(|q| q.age = 1)
+    })?;
+    assert!(matches!(nested, Err(Error::InvalidRequest { .. })), "{nested:?}");
+    assert_eq!(h.get().age, 0, "the outer edit applies; the nested one was refused");
+    let guard = h.get();
+    let held = h.edit(|p| p.age = 7);
+    assert!(matches!(held, Err(Error::InvalidRequest { .. })), "{held:?}");
+    assert_eq!(guard.age, 0, "the discarded edit changed nothing");
+    drop(guard);
+    s.commit()?;
+    let fresh = db.session().query::<Customer>().filter(Customer::name.eq("brian")).one()?;
+    assert_eq!(fresh.get().age, 0);
     Ok(())
 }

@@ -53,7 +53,7 @@ pub fn add(engine: &Engine, title: &str) -> Result<i64> {
 pub fn complete(engine: &Engine, id: i64) -> Result<bool> {
     let session = sessionmaker(engine).session();
     let Some(item) = session.get::<Todo>(id)? else { return Ok(false) };
-    item.edit(|t| t.done = true);
+    item.edit(|t| t.done = true)?;
     session.commit()?;
     Ok(true)
 }
