@@ -102,7 +102,8 @@ pub enum Error {
         /// `true` for a detected deadlock.
         deadlock: bool,
     },
-    /// `one()`, `get_or_error()` or a refresh found no row.
+    /// `one()` found no row, or a refresh ([`crate::Session::refresh`], `Handle::load`) found the
+    /// object's row gone.
     NotFound {
         /// What was looked for.
         what: String,

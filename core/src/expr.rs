@@ -286,8 +286,9 @@ impl<M: Model, T> Column<M, T> {
 
 /// Text columns: `LIKE`.
 pub trait TextColumn<M> {
-    /// `col LIKE pattern` (`%` and `_` are wildcards; case sensitivity follows the database:
-    /// SQLite and MySQL compare ASCII case-insensitively by default, PostgreSQL does not).
+    /// `col LIKE pattern` (`%` and `_` are wildcards). Case-sensitive on every database:
+    /// SQLite connections run with `PRAGMA case_sensitive_like = ON`, MySQL tables use the
+    /// `utf8mb4_bin` collation, and PostgreSQL's `LIKE` is case-sensitive.
     fn like(self, pattern: &str) -> Condition<M>;
     /// `col NOT LIKE pattern`.
     fn not_like(self, pattern: &str) -> Condition<M>;

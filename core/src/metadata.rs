@@ -125,11 +125,13 @@ impl MetaData {
     /// Running it twice is a no-op.
     pub fn create_all(&self, engine: &Engine) -> Result<()> {
         let tables = self.sorted_tables()?;
-        let mut conn = engine.connect()?;
         let dialect = engine.dialect();
-        for t in tables {
-            // Render first: a name the dialect refuses is refused before anything is sent.
-            let statements = create_table_statements(dialect, t)?;
+        // Render every table first: a name the dialect refuses is refused before anything is
+        // sent, so no earlier table is created either.
+        let rendered =
+            tables.into_iter().map(|t| Ok((t, create_table_statements(dialect, t)?))).collect::<Result<Vec<_>>>()?;
+        let mut conn = engine.connect()?;
+        for (t, statements) in rendered {
             if table_exists(&mut conn, t.name)? {
                 continue;
             }

@@ -21,8 +21,8 @@
 //!   `INT4`, with a range check).
 //! - Generated keys come back by `RETURNING`; [`athanor_core::RawConnection::last_insert_id`] is
 //!   always `None`.
-//! - Rows are streamed from the server one at a time; text and bytes cells are borrowed from the
-//!   row's buffer.
+//! - A statement's rows are fetched from the server in one call and then decoded row by row;
+//!   text and bytes cells are borrowed from the row's buffer.
 #![warn(missing_docs)]
 
 mod connection;

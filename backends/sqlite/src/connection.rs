@@ -79,6 +79,8 @@ pub(crate) fn open(target: &Target, settings: &Settings) -> Result<rusqlite::Con
     conn.busy_timeout(settings.busy_timeout).map_err(fail)?;
     let fk = if settings.foreign_keys { "ON" } else { "OFF" };
     conn.execute_batch(&format!("PRAGMA foreign_keys = {fk}")).map_err(fail)?;
+    // LIKE compares case-sensitively, as on PostgreSQL and on MySQL's utf8mb4_bin tables.
+    conn.execute_batch("PRAGMA case_sensitive_like = ON").map_err(fail)?;
     if let Some(mode) = settings.journal_mode {
         // Answers with the mode in force, which differs when the database cannot use the one
         // asked for (an in-memory database is always `memory`).

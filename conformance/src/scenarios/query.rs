@@ -70,6 +70,9 @@ pub fn operators(db: &TestDb) -> Result<()> {
     assert_eq!(run(Customer::name.not_in(Vec::<&str>::new()))?.len(), 5);
     assert_eq!(run(Customer::email.like("%an%"))?, ["ann", "brian"]);
     assert_eq!(run(Customer::email.not_like("%an%"))?, ["carl", "dora", "zed"]);
+    // LIKE is case-sensitive on every database (SQLite's default would match "ann" here).
+    assert_eq!(run(Customer::email.like("%AN%"))?, Vec::<String>::new());
+    assert_eq!(run(Customer::name.like("A%"))?, Vec::<String>::new());
     assert_eq!(run(Customer::address.is_null())?, ["ann", "carl"]);
     assert_eq!(run(Customer::address.is_not_null())?, ["brian", "dora", "zed"]);
     assert_eq!(run(Customer::address.eq(None::<String>))?, ["ann", "carl"], "== None is IS NULL");
