@@ -15,14 +15,20 @@
 //! longer than the threshold is recorded as blocked. At the end every session must finish within
 //! a deadline, or the test fails with the trace (nothing hangs).
 //!
-//! The observed outcome is: **allowed** when the anomaly's judge finds it in the reads or the
-//! final state; else **error** when a step failed with a serialization failure; else **blocks**
-//! when a step waited; else **snapshot**. Any other error fails the test. When the observed
-//! outcome differs from the expected one, the script is run again with longer timings (up to
-//! three runs: a loaded machine can make a slow step look blocked) and the last run decides.
-//! `ATHANOR_TRACE=1` prints every run's trace.
+//! The observed outcome is decided the same way for every anomaly, by [`serial::judge`]: the
+//! run is **allowed** when its committed transactions' history is not serializable, that is when
+//! no serial order of them, replayed from the seeded rows against a model of the table, gives
+//! every read the rows it returned, every write its affected-row count and the same final rows
+//! (aborted transactions are left out, so reading their writes cannot be explained). Otherwise it
+//! is **error** when a step failed with a serialization failure; else **blocks** when a step
+//! waited; else **snapshot**. Any other error fails the test. Each anomaly's own one-symptom
+//! detector ([`symptom`]) is only a label in the trace (printed with the judge's verdict). When
+//! the observed outcome differs from the expected one, the script is run again with longer
+//! timings (up to three runs: a loaded machine can make a slow step look blocked) and the last
+//! run decides. `ATHANOR_TRACE=1` prints every run's trace.
 
-use crate::acid::expectations::{expected, Anomaly, Outcome, Target};
+use crate::acid::expectations::{expected, symptom_expected, Anomaly, Outcome, Target};
+use crate::acid::serial;
 use crate::harness;
 use athanor::prelude::*;
 use athanor::sql::SqlWriter;
@@ -304,8 +310,11 @@ impl Timing {
     }
 }
 
-/// Does the trace show the anomaly?
-pub fn judge(anomaly: Anomaly, trace: &Trace) -> bool {
+/// Does the trace show the anomaly's named symptom (Hermitage's one-line check for it)?
+///
+/// A label for the trace, not the judge: a history can be non-serializable without it (see
+/// [`classify`]).
+pub fn symptom(anomaly: Anomaly, trace: &Trace) -> bool {
     let value = |rows: &[(i64, i64)], id: i64| rows.iter().find(|(i, _)| *i == id).map(|(_, v)| *v);
     let any_value = |tx: usize, v: i64| trace.reads(tx).iter().any(|rows| rows.iter().any(|(_, x)| *x == v));
     match anomaly {
@@ -361,9 +370,10 @@ pub fn judge(anomaly: Anomaly, trace: &Trace) -> bool {
     }
 }
 
-/// The outcome a trace shows (see the module docs).
-pub fn classify(anomaly: Anomaly, trace: &Trace) -> Outcome {
-    if judge(anomaly, trace) {
+/// The outcome a trace shows (see the module docs): **allowed** when its committed transactions'
+/// history is not serializable ([`serial::judge`]), else how the anomaly was prevented.
+pub fn classify(trace: &Trace) -> Outcome {
+    if !serial::judge(trace).serializable() {
         Outcome::Allowed
     } else if trace.failed().next().is_some() {
         Outcome::Aborted
@@ -594,17 +604,37 @@ pub fn run_case(target: Target, level: IsolationLevel, anomaly: Anomaly) {
                  {e:?}\n{trace}"
             );
         }
-        let got = classify(anomaly, &trace);
+        let got = classify(&trace);
+        let verdict = serial::judge(&trace);
+        let seen = symptom(anomaly, &trace);
+        // An allowed cell also says whether the named symptom shows (the docs mark it when not).
+        let want_seen = symptom_expected(target, level, anomaly);
+        let matched = got == want && (got != Outcome::Allowed || seen == want_seen);
+        let (want_s, got_s) = if got == Outcome::Allowed && want == Outcome::Allowed {
+            let with = |s: bool| format!("allowed (named symptom {})", if s { "seen" } else { "absent" });
+            (with(want_seen), with(seen))
+        } else {
+            (want.to_string(), got.to_string())
+        };
+        let seen = match (seen, verdict.serializable()) {
+            (true, true) => "seen, in a serializable history (the detector over-approximates)",
+            (true, false) => "seen",
+            (false, false) => "absent (the history is non-serializable another way)",
+            (false, true) => "absent",
+        };
+        let labels = format!("  judge: {verdict}\n  named symptom of {anomaly}: {seen}");
         if std::env::var_os("ATHANOR_TRACE").is_some() {
-            eprintln!("{target} {level} {anomaly}: observed {got}\n{trace}");
+            eprintln!("{target} {level} {anomaly}: observed {got_s}\n{trace}\n{labels}");
         }
-        if got == want {
+        if matched {
             return;
         }
-        eprintln!("{target} {level} {anomaly}: run {run} observed {got}, expected {want}; retrying slower\n{trace}");
-        last = Some((got, trace));
+        eprintln!(
+            "{target} {level} {anomaly}: run {run} observed {got_s}, expected {want_s}; retrying slower\n{trace}\n{labels}"
+        );
+        last = Some((want_s, got_s, trace, labels));
     }
-    if let Some((got, trace)) = last {
-        panic!("{target} {level} {anomaly}: expected {want}, observed {got}\n{trace}");
+    if let Some((want, got, trace, labels)) = last {
+        panic!("{target} {level} {anomaly}: expected {want}, observed {got}\n{trace}\n{labels}");
     }
 }
