@@ -39,23 +39,51 @@ impl CmpOp {
     }
 }
 
-/// An untyped boolean SQL expression over one table's columns (column names are quoted when
+/// A table-qualified column: rendered `"table"."column"`, each part quoted by the dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnRef {
+    /// The table's name.
+    pub table: &'static str,
+    /// The column's name.
+    pub column: &'static str,
+}
+
+impl ColumnRef {
+    /// Column `column` of table `table`.
+    pub const fn new(table: &'static str, column: &'static str) -> Self {
+        ColumnRef { table, column }
+    }
+}
+
+/// The right-hand side of a comparison: a bound value or another column.
+///
+/// (The expression-language work adds functions and subqueries here.)
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A value, always sent as a bound parameter.
+    Value(Value),
+    /// Another column (`"t"."a" < "t"."b"`).
+    Column(ColumnRef),
+}
+
+/// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
 /// rendered; values are bound).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// `col op ?`; comparing with NULL renders `IS NULL` / `IS NOT NULL`.
+    /// `col op ?` or `col op other_col`; comparing with a NULL value renders `IS NULL` /
+    /// `IS NOT NULL`.
     Compare {
-        /// The column's name.
-        column: &'static str,
+        /// The column on the left.
+        left: ColumnRef,
         /// The operator.
         op: CmpOp,
-        /// The value.
-        value: Value,
+        /// The value or column on the right.
+        right: Operand,
     },
     /// `col [NOT] IN (?, …)`; an empty list is always false (`IN`) or true (`NOT IN`).
     InList {
-        /// The column's name.
-        column: &'static str,
+        /// The column.
+        column: ColumnRef,
         /// The values.
         values: Vec<Value>,
         /// `NOT IN`.
@@ -63,8 +91,8 @@ pub enum Expr {
     },
     /// `col [NOT] LIKE ?`.
     Like {
-        /// The column's name.
-        column: &'static str,
+        /// The column.
+        column: ColumnRef,
         /// The pattern.
         pattern: Value,
         /// `NOT LIKE`.
@@ -72,15 +100,15 @@ pub enum Expr {
     },
     /// `col IS [NOT] NULL`.
     IsNull {
-        /// The column's name.
-        column: &'static str,
+        /// The column.
+        column: ColumnRef,
         /// `IS NOT NULL`.
         negated: bool,
     },
     /// `col BETWEEN ? AND ?`.
     Between {
-        /// The column's name.
-        column: &'static str,
+        /// The column.
+        column: ColumnRef,
         /// Lower bound (inclusive).
         low: Value,
         /// Upper bound (inclusive).
@@ -184,8 +212,8 @@ pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
 /// A sort key: a column, ascending or descending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ordering<M> {
-    /// The column's name.
-    pub column: &'static str,
+    /// The column.
+    pub column: ColumnRef,
     /// `DESC`.
     pub descending: bool,
     _model: PhantomData<fn() -> M>,
@@ -218,8 +246,19 @@ impl<M: Model, T> Column<M, T> {
         Column { index, name, _marker: PhantomData }
     }
 
+    /// The table-qualified reference to this column.
+    pub fn column_ref(self) -> ColumnRef {
+        ColumnRef { table: M::TABLE.name, column: self.name }
+    }
+
     fn cmp(self, op: CmpOp, value: Value) -> Condition<M> {
-        Condition::new(Expr::Compare { column: self.name, op, value })
+        Condition::new(Expr::Compare { left: self.column_ref(), op, right: Operand::Value(value) })
+    }
+
+    /// `col op other` for another column of the same model and type (`Item::sold.lt(…)`'s
+    /// column-to-column form: `Item::sold.cmp_column(CmpOp::Lt, Item::stock)`).
+    pub fn cmp_column(self, op: CmpOp, other: Column<M, T>) -> Condition<M> {
+        Condition::new(Expr::Compare { left: self.column_ref(), op, right: Operand::Column(other.column_ref()) })
     }
 
     /// `col = value` (`IS NULL` for a `None`).
@@ -249,7 +288,7 @@ impl<M: Model, T> Column<M, T> {
     /// `col IN (…)`; an empty list matches nothing.
     pub fn in_<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
         Condition::new(Expr::InList {
-            column: self.name,
+            column: self.column_ref(),
             values: values.into_iter().map(ColumnValue::into_value).collect(),
             negated: false,
         })
@@ -257,30 +296,30 @@ impl<M: Model, T> Column<M, T> {
     /// `col NOT IN (…)`; an empty list matches everything.
     pub fn not_in<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
         Condition::new(Expr::InList {
-            column: self.name,
+            column: self.column_ref(),
             values: values.into_iter().map(ColumnValue::into_value).collect(),
             negated: true,
         })
     }
     /// `col BETWEEN low AND high` (inclusive).
     pub fn between(self, low: impl ColumnValue<T>, high: impl ColumnValue<T>) -> Condition<M> {
-        Condition::new(Expr::Between { column: self.name, low: low.into_value(), high: high.into_value() })
+        Condition::new(Expr::Between { column: self.column_ref(), low: low.into_value(), high: high.into_value() })
     }
     /// `col IS NULL`.
     pub fn is_null(self) -> Condition<M> {
-        Condition::new(Expr::IsNull { column: self.name, negated: false })
+        Condition::new(Expr::IsNull { column: self.column_ref(), negated: false })
     }
     /// `col IS NOT NULL`.
     pub fn is_not_null(self) -> Condition<M> {
-        Condition::new(Expr::IsNull { column: self.name, negated: true })
+        Condition::new(Expr::IsNull { column: self.column_ref(), negated: true })
     }
     /// Ascending sort key.
     pub fn asc(self) -> Ordering<M> {
-        Ordering { column: self.name, descending: false, _model: PhantomData }
+        Ordering { column: self.column_ref(), descending: false, _model: PhantomData }
     }
     /// Descending sort key.
     pub fn desc(self) -> Ordering<M> {
-        Ordering { column: self.name, descending: true, _model: PhantomData }
+        Ordering { column: self.column_ref(), descending: true, _model: PhantomData }
     }
 }
 
@@ -298,10 +337,10 @@ macro_rules! text_column {
     ($t:ty) => {
         impl<M: Model> TextColumn<M> for Column<M, $t> {
             fn like(self, pattern: &str) -> Condition<M> {
-                Condition::new(Expr::Like { column: self.name, pattern: pattern.into(), negated: false })
+                Condition::new(Expr::Like { column: self.column_ref(), pattern: pattern.into(), negated: false })
             }
             fn not_like(self, pattern: &str) -> Condition<M> {
-                Condition::new(Expr::Like { column: self.name, pattern: pattern.into(), negated: true })
+                Condition::new(Expr::Like { column: self.column_ref(), pattern: pattern.into(), negated: true })
             }
         }
     };

@@ -26,12 +26,13 @@ pub use dialect::{
 pub use driver::{Backend, Driver, RawConnection, Row};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
 pub use error::{DbError, Error, IntegrityKind, Result};
-pub use expr::{and_, not_, or_, CmpOp, Column, Condition, Expr, Ordering, TextColumn};
+pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
 pub use query::Query;
 pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, Model, TableDef};
 pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
 };
+pub use sql::{select, Select, SelectStatement};
 pub use url::ConnectOptions;
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

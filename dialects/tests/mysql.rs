@@ -2,8 +2,8 @@
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{
-    create_table_statements, quoted, CmpOp, ColumnDef, DbError, DefaultValue, Dialect, Error, Expr, ForeignKeyDef,
-    IntegrityKind, IsolationLevel, KeyRecovery, SqlType, TableDef, TxOptions, Value,
+    create_table_statements, quoted, CmpOp, ColumnDef, ColumnRef, DbError, DefaultValue, Dialect, Error, Expr,
+    ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, Operand, SqlType, TableDef, TxOptions, Value,
 };
 use athanor_dialects::{MySqlDialect, MYSQL_CAPABILITIES};
 
@@ -168,22 +168,22 @@ fn dml() {
 #[test]
 fn expressions() {
     let expr = Expr::And(vec![
-        Expr::Compare { column: "age", op: CmpOp::Ge, value: Value::I32(18) },
+        Expr::Compare { left: c("age"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) },
         Expr::Or(vec![
-            Expr::Like { column: "name", pattern: Value::Text("b%".into()), negated: false },
-            Expr::IsNull { column: "address", negated: false },
+            Expr::Like { column: c("name"), pattern: Value::Text("b%".into()), negated: false },
+            Expr::IsNull { column: c("address"), negated: false },
         ]),
-        Expr::InList { column: "id", values: vec![Value::I64(1), Value::I64(2)], negated: false },
-        Expr::Not(Box::new(Expr::Between { column: "level", low: Value::I16(1), high: Value::I16(3) })),
-        Expr::Compare { column: "we`ird", op: CmpOp::Ne, value: Value::Null },
+        Expr::InList { column: c("id"), values: vec![Value::I64(1), Value::I64(2)], negated: false },
+        Expr::Not(Box::new(Expr::Between { column: c("level"), low: Value::I16(1), high: Value::I16(3) })),
+        Expr::Compare { left: c("we`ird"), op: CmpOp::Ne, right: Operand::Value(Value::Null) },
     ]);
     let mut w = SqlWriter::new(&D);
     let mut params = Vec::new();
     sql::write_expr(&mut w, &mut params, &expr).unwrap();
     assert_eq!(
         w.sql,
-        "`age` >= ? AND (`name` LIKE ? OR `address` IS NULL) AND `id` IN (?, ?) AND NOT (`level` BETWEEN ? AND ?) \
-         AND `we``ird` IS NOT NULL"
+        "`t`.`age` >= ? AND (`t`.`name` LIKE ? OR `t`.`address` IS NULL) AND `t`.`id` IN (?, ?) AND NOT (`t`.`level` BETWEEN ? AND ?) \
+         AND `t`.`we``ird` IS NOT NULL"
     );
     assert_eq!(w.placeholders, 6);
     assert_eq!(
@@ -432,4 +432,54 @@ fn other_errors() {
         ..DbError::default()
     });
     assert_eq!(integrity(e), (IntegrityKind::Unique, s("uq_x"), s("x"), vec![]));
+}
+
+/// Column `name` of a table `t`.
+fn c(name: &'static str) -> ColumnRef {
+    ColumnRef::new("t", name)
+}
+
+static ITEMS: TableDef = TableDef {
+    name: "items",
+    rust_name: "Item",
+    columns: &[
+        ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef::new("name", SqlType::Text),
+        ColumnDef::new("qty", SqlType::Integer),
+    ],
+};
+
+/// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
+/// exactly, with table-qualified columns and a column-to-column comparison.
+#[test]
+fn select_statements() {
+    use athanor_core::SelectStatement;
+    let col = |n| ColumnRef::new("items", n);
+    let mut s = SelectStatement::new(&ITEMS);
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) });
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Lt, right: Operand::Column(col("id")) });
+    s.order.push((col("name"), false));
+    s.order.push((col("qty"), true));
+    let st = s.to_sql(&D).unwrap();
+    assert_eq!(st.sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC");
+    assert_eq!(st.params, vec![Value::I32(18)]);
+    assert_eq!(
+        s.count_sql(&D).unwrap().sql,
+        "SELECT COUNT(*) FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id`"
+    );
+    assert_eq!(s.exists_sql(&D).unwrap().sql, "SELECT EXISTS (SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC)");
+    assert_eq!(s.to_sql_capped(&D, 1).unwrap().sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 1");
+    s.distinct = true;
+    s.limit = Some(10);
+    s.offset = Some(20);
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT DISTINCT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 10 OFFSET 20");
+    assert_eq!(s.to_sql_capped(&D, 2).unwrap().sql, "SELECT DISTINCT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 2 OFFSET 20");
+    let count = s.count_sql(&D).unwrap();
+    assert_eq!(count.sql, "SELECT COUNT(*) FROM (SELECT DISTINCT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 10 OFFSET 20) AS `anon_1`");
+    assert_eq!(count.params, vec![Value::I32(18)]);
+    s.distinct = false;
+    s.limit = None;
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 18446744073709551615 OFFSET 20");
+    s.for_update = true;
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 18446744073709551615 OFFSET 20 FOR UPDATE");
 }

@@ -2,8 +2,9 @@
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{
-    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, DbError, DefaultValue, Dialect, Error,
-    Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, SqlType, TableDef, TxOptions, Value,
+    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, ColumnRef, DbError, DefaultValue, Dialect,
+    Error, Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, Operand, SqlType, TableDef, TxOptions,
+    Value,
 };
 use athanor_dialects::{PostgresDialect, POSTGRES_CAPABILITIES};
 
@@ -207,32 +208,32 @@ fn update_delete_select_by_pk() {
 #[test]
 fn nested_expression_numbers_placeholders_in_order() {
     let expr = Expr::And(vec![
-        Expr::Compare { column: "age", op: CmpOp::Ge, value: Value::I32(18) },
+        Expr::Compare { left: c("age"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) },
         Expr::Or(vec![
             Expr::InList {
-                column: "name",
+                column: c("name"),
                 values: vec![Value::from("a"), Value::from("b"), Value::from("c")],
                 negated: false,
             },
-            Expr::Between { column: "score", low: Value::F32(1.0), high: Value::F32(2.0) },
+            Expr::Between { column: c("score"), low: Value::F32(1.0), high: Value::F32(2.0) },
             Expr::And(vec![
-                Expr::Compare { column: "ratio", op: CmpOp::Eq, value: Value::Null },
-                Expr::InList { column: "rank", values: vec![Value::I16(1), Value::I16(2)], negated: true },
+                Expr::Compare { left: c("ratio"), op: CmpOp::Eq, right: Operand::Value(Value::Null) },
+                Expr::InList { column: c("rank"), values: vec![Value::I16(1), Value::I16(2)], negated: true },
             ]),
         ]),
-        Expr::Not(Box::new(Expr::Like { column: "email", pattern: Value::from("%@x.org"), negated: false })),
-        Expr::IsNull { column: "avatar", negated: true },
-        Expr::InList { column: "id", values: vec![], negated: false },
-        Expr::Compare { column: "note", op: CmpOp::Ne, value: Value::from("n") },
+        Expr::Not(Box::new(Expr::Like { column: c("email"), pattern: Value::from("%@x.org"), negated: false })),
+        Expr::IsNull { column: c("avatar"), negated: true },
+        Expr::InList { column: c("id"), values: vec![], negated: false },
+        Expr::Compare { left: c("note"), op: CmpOp::Ne, right: Operand::Value(Value::from("n")) },
     ]);
     let mut w = SqlWriter::new(&D);
     let mut params = Vec::new();
     sql::write_expr(&mut w, &mut params, &expr).unwrap();
     assert_eq!(
         w.sql,
-        "\"age\" >= $1 AND (\"name\" IN ($2, $3, $4) OR \"score\" BETWEEN $5 AND $6 OR \
-         (\"ratio\" IS NULL AND \"rank\" NOT IN ($7, $8))) AND NOT (\"email\" LIKE $9) AND \
-         \"avatar\" IS NOT NULL AND 1 = 0 AND \"note\" <> $10"
+        "\"t\".\"age\" >= $1 AND (\"t\".\"name\" IN ($2, $3, $4) OR \"t\".\"score\" BETWEEN $5 AND $6 OR \
+         (\"t\".\"ratio\" IS NULL AND \"t\".\"rank\" NOT IN ($7, $8))) AND NOT (\"t\".\"email\" LIKE $9) AND \
+         \"t\".\"avatar\" IS NOT NULL AND 1 = 0 AND \"t\".\"note\" <> $10"
     );
     assert_eq!(w.placeholders, 10);
     assert_eq!(
@@ -442,4 +443,54 @@ fn map_other_errors() {
     );
     // 57014 (query canceled) is not a disconnect.
     assert!(matches!(D.map_error(db("57014", "canceling statement")), Error::Database { .. }));
+}
+
+/// Column `name` of a table `t`.
+fn c(name: &'static str) -> ColumnRef {
+    ColumnRef::new("t", name)
+}
+
+static ITEMS: TableDef = TableDef {
+    name: "items",
+    rust_name: "Item",
+    columns: &[
+        ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef::new("name", SqlType::Text),
+        ColumnDef::new("qty", SqlType::Integer),
+    ],
+};
+
+/// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
+/// exactly, with table-qualified columns and a column-to-column comparison.
+#[test]
+fn select_statements() {
+    use athanor_core::SelectStatement;
+    let col = |n| ColumnRef::new("items", n);
+    let mut s = SelectStatement::new(&ITEMS);
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) });
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Lt, right: Operand::Column(col("id")) });
+    s.order.push((col("name"), false));
+    s.order.push((col("qty"), true));
+    let st = s.to_sql(&D).unwrap();
+    assert_eq!(st.sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC");
+    assert_eq!(st.params, vec![Value::I32(18)]);
+    assert_eq!(
+        s.count_sql(&D).unwrap().sql,
+        "SELECT COUNT(*) FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\""
+    );
+    assert_eq!(s.exists_sql(&D).unwrap().sql, "SELECT EXISTS (SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC)");
+    assert_eq!(s.to_sql_capped(&D, 1).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 1");
+    s.distinct = true;
+    s.limit = Some(10);
+    s.offset = Some(20);
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 10 OFFSET 20");
+    assert_eq!(s.to_sql_capped(&D, 2).unwrap().sql, "SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 2 OFFSET 20");
+    let count = s.count_sql(&D).unwrap();
+    assert_eq!(count.sql, "SELECT COUNT(*) FROM (SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 10 OFFSET 20) AS \"anon_1\"");
+    assert_eq!(count.params, vec![Value::I32(18)]);
+    s.distinct = false;
+    s.limit = None;
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC OFFSET 20");
+    s.for_update = true;
+    assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC OFFSET 20 FOR UPDATE");
 }

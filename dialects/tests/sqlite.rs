@@ -2,8 +2,9 @@
 
 use athanor_core::sql::{delete, insert, select_by_pk, update, write_expr, SqlWriter};
 use athanor_core::{
-    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, DbError, DefaultValue, Dialect, Error,
-    Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, SqlType, TableDef, TxOptions, Value,
+    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, ColumnRef, DbError, DefaultValue, Dialect,
+    Error, Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, Operand, SqlType, TableDef, TxOptions,
+    Value,
 };
 use athanor_dialects::{SqliteDialect, SQLITE_CAPABILITIES};
 
@@ -156,23 +157,27 @@ fn update_delete_select_statements() {
 #[test]
 fn expressions_bind_every_value() {
     let expr = Expr::And(vec![
-        Expr::Compare { column: "age", op: CmpOp::Ge, value: Value::I32(18) },
+        Expr::Compare { left: c("age"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) },
         Expr::Or(vec![
-            Expr::Like { column: "name", pattern: Value::Text("b%".into()), negated: false },
-            Expr::IsNull { column: "address", negated: true },
+            Expr::Like { column: c("name"), pattern: Value::Text("b%".into()), negated: false },
+            Expr::IsNull { column: c("address"), negated: true },
         ]),
-        Expr::InList { column: "id", values: vec![Value::I64(1), Value::I64(2)], negated: true },
-        Expr::Between { column: "age", low: Value::I32(1), high: Value::I32(9) },
-        Expr::Compare { column: "address", op: CmpOp::Eq, value: Value::Null },
-        Expr::Not(Box::new(Expr::Compare { column: "active", op: CmpOp::Eq, value: Value::Bool(true) })),
+        Expr::InList { column: c("id"), values: vec![Value::I64(1), Value::I64(2)], negated: true },
+        Expr::Between { column: c("age"), low: Value::I32(1), high: Value::I32(9) },
+        Expr::Compare { left: c("address"), op: CmpOp::Eq, right: Operand::Value(Value::Null) },
+        Expr::Not(Box::new(Expr::Compare {
+            left: c("active"),
+            op: CmpOp::Eq,
+            right: Operand::Value(Value::Bool(true)),
+        })),
     ]);
     let mut w = SqlWriter::new(d());
     let mut params = Vec::new();
     write_expr(&mut w, &mut params, &expr).unwrap();
     assert_eq!(
         w.sql,
-        "\"age\" >= ? AND (\"name\" LIKE ? OR \"address\" IS NOT NULL) AND \"id\" NOT IN (?, ?) \
-         AND \"age\" BETWEEN ? AND ? AND \"address\" IS NULL AND NOT (\"active\" = ?)"
+        "\"t\".\"age\" >= ? AND (\"t\".\"name\" LIKE ? OR \"t\".\"address\" IS NOT NULL) AND \"t\".\"id\" NOT IN (?, ?) \
+         AND \"t\".\"age\" BETWEEN ? AND ? AND \"t\".\"address\" IS NULL AND NOT (\"t\".\"active\" = ?)"
     );
     assert_eq!(
         params,
@@ -341,4 +346,54 @@ fn map_everything_else_to_database() {
         d().map_error(db_err("not-a-code", "odd")),
         Error::Database { code: "not-a-code".into(), message: "odd".into() }
     );
+}
+
+/// Column `name` of a table `t`.
+fn c(name: &'static str) -> ColumnRef {
+    ColumnRef::new("t", name)
+}
+
+static ITEMS: TableDef = TableDef {
+    name: "items",
+    rust_name: "Item",
+    columns: &[
+        ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef::new("name", SqlType::Text),
+        ColumnDef::new("qty", SqlType::Integer),
+    ],
+};
+
+/// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
+/// exactly, with table-qualified columns and a column-to-column comparison.
+#[test]
+fn select_statements() {
+    use athanor_core::SelectStatement;
+    let col = |n| ColumnRef::new("items", n);
+    let mut s = SelectStatement::new(&ITEMS);
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) });
+    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Lt, right: Operand::Column(col("id")) });
+    s.order.push((col("name"), false));
+    s.order.push((col("qty"), true));
+    let st = s.to_sql(d()).unwrap();
+    assert_eq!(st.sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC");
+    assert_eq!(st.params, vec![Value::I32(18)]);
+    assert_eq!(
+        s.count_sql(d()).unwrap().sql,
+        "SELECT COUNT(*) FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\""
+    );
+    assert_eq!(s.exists_sql(d()).unwrap().sql, "SELECT EXISTS (SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC)");
+    assert_eq!(s.to_sql_capped(d(), 1).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 1");
+    s.distinct = true;
+    s.limit = Some(10);
+    s.offset = Some(20);
+    assert_eq!(s.to_sql(d()).unwrap().sql, "SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 10 OFFSET 20");
+    assert_eq!(s.to_sql_capped(d(), 2).unwrap().sql, "SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 2 OFFSET 20");
+    let count = s.count_sql(d()).unwrap();
+    assert_eq!(count.sql, "SELECT COUNT(*) FROM (SELECT DISTINCT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT 10 OFFSET 20) AS \"anon_1\"");
+    assert_eq!(count.params, vec![Value::I32(18)]);
+    s.distinct = false;
+    s.limit = None;
+    assert_eq!(s.to_sql(d()).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC LIMIT -1 OFFSET 20");
+    s.for_update = true;
+    assert!(matches!(s.to_sql(d()), Err(Error::Unsupported { .. })), "SQLite has no row locks");
 }

@@ -140,8 +140,15 @@ pub fn query_sql_is_visible_and_bound(db: &TestDb) -> Result<()> {
     let st = q.statement()?;
     assert_eq!(
         crate::harness::normalize(&st.sql),
-        "SELECT id, name, address, email, age FROM customers WHERE name = ? ORDER BY age DESC"
+        "SELECT customers.id, customers.name, customers.address, customers.email, customers.age FROM customers \
+         WHERE customers.name = ? ORDER BY customers.age DESC"
     );
+    // The same statement, built without a session, renders the same text.
+    let free = athanor::select::<Customer>()
+        .filter(Customer::name.eq("x'; DROP TABLE customers; --"))
+        .order_by(Customer::age.desc())
+        .to_sql(db.engine.dialect())?;
+    assert_eq!(free, st);
     assert_eq!(st.params, vec![Value::Text("x'; DROP TABLE customers; --".into())]);
     assert!(q.all()?.is_empty());
     assert_eq!(s.query::<Customer>().count()?, 0, "the table is still there");

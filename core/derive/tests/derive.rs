@@ -2,7 +2,8 @@
 //! generated keys and typed column handles. No database is needed: rows come from [`TestRow`].
 
 use athanor::{
-    CmpOp, ColumnDef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Result, Row, SqlType, TableDef, Value, ValueRef,
+    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, Row, SqlType,
+    TableDef, Value, ValueRef,
 };
 
 /// A row over owned values, standing in for a driver's row.
@@ -317,25 +318,48 @@ fn generated_key_out_of_range_is_an_error() {
 #[test]
 fn column_handles_build_typed_conditions() {
     let c = Customer::age.ge(18);
-    assert_eq!(c.expr(), &Expr::Compare { column: "age", op: CmpOp::Ge, value: Value::I32(18) });
+    assert_eq!(
+        c.expr(),
+        &Expr::Compare {
+            left: ColumnRef::new("customers", "age"),
+            op: CmpOp::Ge,
+            right: Operand::Value(Value::I32(18))
+        }
+    );
     // The handle carries the database name and position.
     assert_eq!((Customer::parent.name, Customer::parent.index), ("parent_id", 5));
     assert_eq!(
         Customer::parent.eq(None).into_expr(),
-        Expr::Compare { column: "parent_id", op: CmpOp::Eq, value: Value::Null }
+        Expr::Compare {
+            left: ColumnRef::new("customers", "parent_id"),
+            op: CmpOp::Eq,
+            right: Operand::Value(Value::Null)
+        }
     );
     assert_eq!(
         Customer::name.eq("ann").into_expr(),
-        Expr::Compare { column: "name", op: CmpOp::Eq, value: Value::Text("ann".into()) }
+        Expr::Compare {
+            left: ColumnRef::new("customers", "name"),
+            op: CmpOp::Eq,
+            right: Operand::Value(Value::Text("ann".into()))
+        }
     );
     use athanor::TextColumn;
     assert_eq!(
         Customer::address.like("%street%").into_expr(),
-        Expr::Like { column: "address", pattern: Value::Text("%street%".into()), negated: false }
+        Expr::Like {
+            column: ColumnRef::new("customers", "address"),
+            pattern: Value::Text("%street%".into()),
+            negated: false
+        }
     );
     assert_eq!(
         OrderLine::r#type.lt(0).into_expr(),
-        Expr::Compare { column: "type", op: CmpOp::Lt, value: Value::I64(0) }
+        Expr::Compare {
+            left: ColumnRef::new("order_lines", "type"),
+            op: CmpOp::Lt,
+            right: Operand::Value(Value::I64(0))
+        }
     );
     let both = Customer::age.ge(18) & Customer::id.ne(1);
     assert!(matches!(both.expr(), Expr::And(v) if v.len() == 2));

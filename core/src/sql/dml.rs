@@ -1,0 +1,111 @@
+//! The unit of work's statements: SELECT by primary key, INSERT, UPDATE and DELETE of one table,
+//! with unqualified column names (one table per statement).
+
+use super::{write_column_list, SqlWriter};
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::schema::TableDef;
+
+/// Write ` WHERE "pk1" = ? AND "pk2" = ?`.
+pub fn write_pk_where(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
+    w.push(" WHERE ");
+    for (n, i) in table.primary_key().enumerate() {
+        if n > 0 {
+            w.push(" AND ");
+        }
+        w.ident(table.columns[i].name)?.push(" = ").placeholder();
+    }
+    Ok(())
+}
+
+/// `SELECT <all columns> FROM t WHERE <pk> = ?` (the statement behind `Session::get`).
+pub fn select_by_pk(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ");
+    write_column_list(&mut w, table)?;
+    w.push(" FROM ").ident(table.name)?;
+    write_pk_where(&mut w, table)?;
+    Ok(w.sql)
+}
+
+/// `INSERT INTO t (cols) VALUES (…), (…)` for `rows` rows, leaving out the autoincrement column
+/// when `skip_autoincrement`, with `RETURNING key` when `returning` names it.
+pub fn insert(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    rows: usize,
+    skip_autoincrement: bool,
+    returning: Option<&str>,
+) -> Result<String> {
+    let mut w = SqlWriter::new(dialect);
+    w.push("INSERT INTO ").ident(table.name)?.push(" (");
+    let cols: Vec<&str> =
+        table.columns.iter().filter(|c| !(skip_autoincrement && c.autoincrement)).map(|c| c.name).collect();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(c)?;
+    }
+    w.push(") VALUES ");
+    if cols.is_empty() {
+        // A table with only a generated key: every database accepts DEFAULT VALUES but MySQL,
+        // which accepts `() VALUES ()`. Keep one row per statement here.
+        w.sql.truncate(w.sql.len() - " () VALUES ".len());
+        w.push(dialect.insert_default_values());
+    } else {
+        w.sql.reserve(rows * (cols.len() * 4 + 4));
+        for r in 0..rows {
+            if r > 0 {
+                w.push(", ");
+            }
+            w.push("(");
+            for i in 0..cols.len() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.placeholder();
+            }
+            w.push(")");
+        }
+    }
+    if let Some(key) = returning {
+        w.push(" RETURNING ").ident(key)?;
+    }
+    Ok(w.sql)
+}
+
+/// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions.
+pub fn update(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Result<String> {
+    let mut w = SqlWriter::new(dialect);
+    w.push("UPDATE ").ident(table.name)?.push(" SET ");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        w.ident(table.columns[i].name)?.push(" = ").placeholder();
+    }
+    write_pk_where(&mut w, table)?;
+    Ok(w.sql)
+}
+
+/// `DELETE FROM t WHERE <pk> = ?` (one row), or `WHERE "pk" IN (?, …)` for `rows` rows of a
+/// single-column key.
+pub fn delete(dialect: &dyn Dialect, table: &TableDef, rows: usize) -> Result<String> {
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ").ident(table.name)?;
+    let pk: Vec<usize> = table.primary_key().collect();
+    if rows > 1 && pk.len() == 1 {
+        w.push(" WHERE ").ident(table.columns[pk[0]].name)?.push(" IN (");
+        for r in 0..rows {
+            if r > 0 {
+                w.push(", ");
+            }
+            w.placeholder();
+        }
+        w.push(")");
+    } else {
+        write_pk_where(&mut w, table)?;
+    }
+    Ok(w.sql)
+}
