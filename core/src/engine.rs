@@ -295,9 +295,16 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-fn shared_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
-    static POOL: OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::new(2))).clone()
+/// The threads that open and reap one engine's connections. Each engine has its own: a server
+/// that stalls a handshake can hold up only the engine that connects to it (and the drivers
+/// bound every opening by their `connect_timeout`).
+fn engine_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    Arc::new(
+        scheduled_thread_pool::ScheduledThreadPool::builder()
+            .num_threads(2)
+            .thread_name_pattern("athanor-pool-{}")
+            .build(),
+    )
 }
 
 impl Engine {
@@ -320,7 +327,7 @@ impl Engine {
             .test_on_check_out(config.pre_ping)
             .idle_timeout(Some(Duration::from_secs(600)))
             .error_handler(Box::new(QuietErrors))
-            .thread_pool(shared_thread_pool())
+            .thread_pool(engine_thread_pool())
             .build_unchecked(manager);
         Ok(Engine {
             inner: Arc::new(EngineInner {

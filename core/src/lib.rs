@@ -23,7 +23,7 @@ pub use dialect::{
     ansi_column_type, create_table_statements, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
     Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
 };
-pub use driver::{Backend, Driver, RawConnection, Row};
+pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
 pub use error::{DbError, Error, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, Condition, Expr, Ordering, TextColumn};
