@@ -33,5 +33,5 @@ pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultVa
 pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
 };
-pub use url::ConnectOptions;
+pub use url::{percent_decode, ConnectOptions};
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

@@ -125,9 +125,12 @@ pub struct MySqlDriver {
 impl MySqlDriver {
     /// Read the connection settings from a parsed URL (see the crate docs for the options).
     ///
-    /// Fails with [`Error::Config`] for an unknown option, a `connect_timeout` that is not a
-    /// positive number of seconds, or a `charset` other than `utf8mb4`.
+    /// # Errors
+    /// [`Error::Config`] for a URL not of the form `mysql://[user[:password]@]host[:port]/database`,
+    /// an unknown option, a `connect_timeout` that is not a positive number of seconds, or a
+    /// `charset` other than `utf8mb4`.
     pub fn new(o: &ConnectOptions) -> Result<Self> {
+        o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
         for (key, value) in &o.options {
             match key.as_str() {
@@ -276,6 +279,9 @@ mod tests {
             ("mysql://h/db?connect_timeout=0", "connect_timeout"),
             ("mysql://h/db?connect_timeout=-1", "connect_timeout"),
             ("mysql://h/db?connect_timeout=inf", "connect_timeout"),
+            ("mysql:/root@127.0.0.1/test", "expected mysql://"),
+            ("mariadb:test", "expected mariadb://"),
+            ("mysql://h/a/b", "contains '/'"),
         ] {
             match driver(url) {
                 Err(Error::Config { message }) => assert!(message.contains(needle), "{url}: {message}"),

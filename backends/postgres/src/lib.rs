@@ -68,9 +68,11 @@ pub struct PostgresDriver {
 impl PostgresDriver {
     /// Read the connection settings from a parsed URL.
     ///
-    /// Fails with [`Error::Config`] for an unknown option, a malformed `connect_timeout`, or an
-    /// `sslmode` that needs TLS.
+    /// # Errors
+    /// [`Error::Config`] for a URL not of the form `postgres://[user[:password]@]host[:port]/database`,
+    /// an unknown option, a malformed `connect_timeout`, or an `sslmode` that needs TLS.
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
+        o.require_server_form()?;
         let mut config = postgres::Config::new();
         let mut host = o.host.clone().unwrap_or_else(|| "localhost".to_string());
         let port = o.port.unwrap_or(5432);
@@ -261,6 +263,9 @@ mod tests {
             "postgres://h/db?connect_timeout=-1",
             "postgres://h/db?frobnicate=1",
             "postgres://h/db?host=",
+            "postgres:/postgres@127.0.0.1/test",
+            "postgresql:test",
+            "postgres://h/a/b",
         ] {
             match driver(url) {
                 Err(Error::Config { message }) => assert!(!message.is_empty()),
