@@ -395,7 +395,10 @@ impl Engine {
     /// statement, fails on it with a disconnect error before any row came back, the connection
     /// is discarded and the statement runs once more on a live one (an idle connection is pinged
     /// first then), so the caller does not see the failure. Never inside a transaction: once
-    /// anything of the checkout reached the server, a disconnect is the caller's error.
+    /// anything of the checkout reached the server, a disconnect is the caller's error. (An
+    /// autocommit statement whose live connection is lost while that very statement runs looks
+    /// the same as one found dead and is run again; sessions and [`Engine::transaction`] always
+    /// begin a transaction first, so for them only the `BEGIN` is ever repeated.)
     ///
     /// # Errors
     /// [`Error::Connection`] when the database cannot be reached (reported as soon as the attempt

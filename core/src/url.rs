@@ -93,7 +93,7 @@ fn parse_authority(authority: &str) -> Result<Authority> {
     };
     let host = match parsed.host() {
         None => None,
-        Some(::url::Host::Domain(d)) if d.is_empty() => None,
+        Some(::url::Host::Domain("")) => None,
         Some(::url::Host::Domain(d)) => Some(percent_decode(d, "host")?),
         Some(::url::Host::Ipv4(a)) => Some(a.to_string()),
         Some(::url::Host::Ipv6(a)) => Some(a.to_string()),
