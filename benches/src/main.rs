@@ -186,10 +186,7 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_sqlite::RawSqlite::open(&path)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders.push((
-                Imp::Diesel,
-                Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?)),
-            ));
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?))));
             let admin = Box::new(raw_sqlite::RawSqlite::open(&path)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -204,8 +201,7 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders
-                .push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
             let admin = Box::new(raw_postgres::RawPostgres::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -220,8 +216,7 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_mysql::RawMysql::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders
-                .push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
+            contenders.push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
             let admin = Box::new(raw_mysql::RawMysql::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
