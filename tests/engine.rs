@@ -14,7 +14,19 @@ fn engine_is_clone_send_sync() {
 
 #[test]
 fn malformed_urls_and_unknown_schemes_are_config_errors() {
-    for url in ["", "not a url", "oracle://scott@db/orcl", "postgres://h:notaport/db", "sqlite:relative.db"] {
+    for url in [
+        "",
+        "not a url",
+        "oracle://scott@db/orcl",
+        "postgres://h:notaport/db",
+        "sqlite:relative.db",
+        "sqlite:",
+        "sqlite:/abs.db",
+        "mysql:/root@127.0.0.1/test",
+        "postgres:/postgres@127.0.0.1/test",
+        "postgres://u@/test",
+        "mysql://root@127.0.0.1:3306/test/extra",
+    ] {
         match create_engine(url) {
             Err(Error::Config { message }) => assert!(!message.is_empty()),
             other => panic!("{url:?}: expected a Config error, got {other:?}"),

@@ -6,10 +6,16 @@
 //! Core never names a database; the facade crate installs the compiled-in backends.
 
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
 use crate::value::ValueRef;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// How long a server backend waits for a new connection, handshake included, unless the URL's
+/// `connect_timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A row being read. Cells are borrowed from the driver's buffers: decoding copies only what the
 /// target field owns (a `String`, a `Vec<u8>`).
@@ -95,5 +101,143 @@ pub struct Backend {
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Backend").field("name", &self.name).field("schemes", &self.schemes).finish()
+    }
+}
+
+/// Opens connections under a deadline, for drivers whose client library cannot bound a whole
+/// handshake itself (a server that accepts the TCP connection and then never answers).
+///
+/// [`ConnectDeadline::run`] runs the blocking opening on a helper thread and waits at most the
+/// timeout for it. An attempt that overruns is abandoned: the caller gets
+/// [`Error::Connection`] ("timed out") at the deadline, and the helper thread finishes (and
+/// drops whatever it opened) whenever the server answers or closes. At most
+/// [`ConnectDeadline::MAX_STALLED`] abandoned attempts per driver may be waiting at once;
+/// further attempts fail at once instead of adding threads. Clones share the count.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectDeadline {
+    stalled: Arc<AtomicUsize>,
+}
+
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+impl ConnectDeadline {
+    /// The most abandoned attempts that may still be waiting for an unresponsive server.
+    pub const MAX_STALLED: usize = 4;
+
+    /// A deadline keeper with no abandoned attempts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many abandoned attempts are still waiting for their server.
+    pub fn stalled(&self) -> usize {
+        self.stalled.load(Ordering::SeqCst)
+    }
+
+    /// Run `open` and wait at most `timeout` for it (`None`: wait as long as it takes, on the
+    /// calling thread). `target` names the server in the error (never a password).
+    ///
+    /// # Errors
+    /// [`Error::Connection`] (`disconnect: false`) saying it timed out when `open` does not
+    /// finish within `timeout`, or when [`ConnectDeadline::MAX_STALLED`] earlier attempts are
+    /// still stalled; [`Error::Connection`] when no helper thread can be started; otherwise
+    /// whatever `open` returns.
+    pub fn run<T, F>(&self, timeout: Option<Duration>, target: &str, open: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T> + Send + 'static,
+    {
+        let Some(timeout) = timeout else { return open() };
+        let stalled = self.stalled();
+        if stalled >= Self::MAX_STALLED {
+            return Err(Error::Connection {
+                message: format!(
+                    "cannot connect to {target}: timed out ({stalled} earlier attempts are still waiting for the \
+                     server to answer)"
+                ),
+                disconnect: false,
+            });
+        }
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let helper_state = state.clone();
+        let helper_stalled = self.stalled.clone();
+        std::thread::Builder::new()
+            .name("athanor-connect".into())
+            .spawn(move || {
+                let r = open();
+                if helper_state.compare_exchange(RUNNING, FINISHED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                    let _ = tx.send(r);
+                } else {
+                    // The caller gave up on this attempt: drop what it opened.
+                    drop(r);
+                    helper_stalled.fetch_sub(1, Ordering::SeqCst);
+                }
+            })
+            .map_err(|e| Error::Connection {
+                message: format!("cannot connect to {target}: no thread to connect on: {e}"),
+                disconnect: false,
+            })?;
+        match rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(_) => {
+                // Count the attempt as stalled before marking it abandoned, so that the helper's
+                // decrement always follows this increment.
+                self.stalled.fetch_add(1, Ordering::SeqCst);
+                if state.compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                    Err(Error::Connection {
+                        message: format!("cannot connect to {target}: timed out after {timeout:?} (connect_timeout)"),
+                        disconnect: false,
+                    })
+                } else {
+                    // It finished just now.
+                    self.stalled.fetch_sub(1, Ordering::SeqCst);
+                    rx.recv().unwrap_or_else(|_| {
+                        Err(Error::Connection {
+                            message: format!("cannot connect to {target}: the connecting thread failed"),
+                            disconnect: false,
+                        })
+                    })
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn deadline_bounds_a_stuck_open_and_the_number_of_stalled_attempts() {
+        let d = ConnectDeadline::new();
+        assert_eq!(d.run(Some(Duration::from_secs(5)), "t", || Ok(7)).unwrap(), 7);
+        assert_eq!(d.run(None, "t", || Ok(8)).unwrap(), 8);
+        let (release, wait) = mpsc::channel::<()>();
+        let wait = Arc::new(std::sync::Mutex::new(wait));
+        for _ in 0..ConnectDeadline::MAX_STALLED {
+            let wait = wait.clone();
+            let start = Instant::now();
+            let r = d.run(Some(Duration::from_millis(50)), "t", move || {
+                let _ = wait.lock().map(|w| w.recv_timeout(Duration::from_secs(10)));
+                Ok(())
+            });
+            let Err(Error::Connection { message, disconnect: false }) = r else { panic!("{r:?}") };
+            assert!(message.contains("timed out"), "{message}");
+            assert!(start.elapsed() < Duration::from_secs(2));
+        }
+        assert_eq!(d.stalled(), ConnectDeadline::MAX_STALLED);
+        let r = d.run(Some(Duration::from_secs(5)), "t", || Ok(()));
+        assert!(matches!(r, Err(Error::Connection { ref message, .. }) if message.contains("still waiting")), "{r:?}");
+        drop(release); // the stalled attempts finish
+        let start = Instant::now();
+        while d.stalled() > 0 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(d.stalled(), 0);
+        assert_eq!(d.run(Some(Duration::from_secs(5)), "t", || Ok(9)).unwrap(), 9);
     }
 }

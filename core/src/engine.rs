@@ -28,9 +28,10 @@ pub struct EngineConfig {
     pub pool_size: u32,
     /// How long `connect()` waits for a free connection before [`Error::PoolTimeout`].
     pub pool_timeout: Duration,
-    /// Check a connection with a round trip before handing it out (off by default, as in
-    /// SQLAlchemy: a connection that died while idle fails its first statement with a disconnect
-    /// error and is discarded).
+    /// Check a connection with a round trip before handing it out (off by default). Without it,
+    /// a connection that died while idle in the pool (server restart, killed session) is still
+    /// replaced transparently when its first statement of a checkout fails with a disconnect
+    /// error; see [`Engine::connect`].
     pub pre_ping: bool,
     /// Log every statement and its parameters through `tracing` (target `athanor::sql`, level INFO).
     pub echo: bool,
@@ -98,10 +99,11 @@ pub struct StatementEvent<'a> {
 
 type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
 
-/// A pooled physical connection and whether it was invalidated.
+/// A pooled physical connection, whether it was invalidated, and how often it was checked out.
 pub struct PoolSlot {
     raw: Box<dyn RawConnection>,
     invalidated: bool,
+    checkouts: u64,
 }
 
 #[derive(Debug, Default)]
@@ -121,7 +123,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PoolSlot> {
         match self.driver.connect() {
-            Ok(raw) => Ok(PoolSlot { raw, invalidated: false }),
+            Ok(raw) => Ok(PoolSlot { raw, invalidated: false, checkouts: 0 }),
             Err(e) => {
                 if let Ok(mut g) = self.errors.lock() {
                     g.epoch += 1;
@@ -295,9 +297,16 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-fn shared_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
-    static POOL: OnceLock<Arc<scheduled_thread_pool::ScheduledThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| Arc::new(scheduled_thread_pool::ScheduledThreadPool::new(2))).clone()
+/// The threads that open and reap one engine's connections. Each engine has its own: a server
+/// that stalls a handshake can hold up only the engine that connects to it (and the drivers
+/// bound every opening by their `connect_timeout`).
+fn engine_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    Arc::new(
+        scheduled_thread_pool::ScheduledThreadPool::builder()
+            .num_threads(2)
+            .thread_name_pattern("athanor-pool-{}")
+            .build(),
+    )
 }
 
 impl Engine {
@@ -320,7 +329,7 @@ impl Engine {
             .test_on_check_out(config.pre_ping)
             .idle_timeout(Some(Duration::from_secs(600)))
             .error_handler(Box::new(QuietErrors))
-            .thread_pool(shared_thread_pool())
+            .thread_pool(engine_thread_pool())
             .build_unchecked(manager);
         Ok(Engine {
             inner: Arc::new(EngineInner {
@@ -381,16 +390,62 @@ impl Engine {
 
     /// Take a connection from the pool, opening one if none is idle.
     ///
-    /// Fails with [`Error::Connection`] when the database cannot be reached (reported as soon as
-    /// the attempt fails) and with [`Error::PoolTimeout`] when every connection stays in use for
-    /// the configured `pool_timeout`.
+    /// A connection that was idle in the pool may have died meanwhile (the server restarted or
+    /// killed the session). When the first statement of the checkout, a `BEGIN` or an autocommit
+    /// statement, fails on it with a disconnect error before any row came back, the connection
+    /// is discarded and the statement runs once more on a live one (an idle connection is pinged
+    /// first then), so the caller does not see the failure. Never inside a transaction: once
+    /// anything of the checkout reached the server, a disconnect is the caller's error. (An
+    /// autocommit statement whose live connection is lost while that very statement runs looks
+    /// the same as one found dead and is run again; sessions and [`Engine::transaction`] always
+    /// begin a transaction first, so for them only the `BEGIN` is ever repeated.)
+    ///
+    /// # Errors
+    /// [`Error::Connection`] when the database cannot be reached (reported as soon as the attempt
+    /// fails, within the backend's `connect_timeout`) and [`Error::PoolTimeout`] when every
+    /// connection stays in use for the configured `pool_timeout`.
     pub fn connect(&self) -> Result<Connection> {
+        let (slot, reused) = self.take_slot()?;
+        Ok(Connection {
+            engine: self.clone(),
+            slot: Some(slot),
+            in_transaction: false,
+            savepoints: 0,
+            replaceable: reused,
+        })
+    }
+
+    /// A pooled connection, and whether it had been checked out before (so may have died idle).
+    fn take_slot(&self) -> Result<(r2d2::PooledConnection<Manager>, bool)> {
         // An idle connection is handed out at once (after the pre-ping check when configured).
-        let slot = match self.inner.pool.try_get() {
+        let mut slot = match self.inner.pool.try_get() {
             Some(slot) => slot,
             None => self.checkout()?,
         };
-        Ok(Connection { engine: self.clone(), slot: Some(slot), in_transaction: false, savepoints: 0 })
+        let reused = slot.checkouts > 0;
+        slot.checkouts += 1;
+        Ok((slot, reused))
+    }
+
+    /// A live connection to replace one found dead: idle connections are pinged first (they
+    /// may have died with it), at most once per pooled connection.
+    fn live_slot(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let mut last = None;
+        for _ in 0..=self.inner.pool.max_size() {
+            let (mut slot, reused) = self.take_slot()?;
+            if reused && !self.inner.config.pre_ping {
+                if let Err(e) = slot.raw.ping() {
+                    slot.invalidated = true;
+                    last = Some(e);
+                    continue;
+                }
+            }
+            return Ok(slot);
+        }
+        Err(last.unwrap_or_else(|| Error::Connection {
+            message: "no live connection to replace a dead one".into(),
+            disconnect: true,
+        }))
     }
 
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
@@ -548,6 +603,9 @@ pub struct Connection {
     slot: Option<r2d2::PooledConnection<Manager>>,
     in_transaction: bool,
     savepoints: usize,
+    /// Nothing was sent on this checkout yet and the connection had been idle in the pool: a
+    /// disconnect now means it died there, and it may be replaced (see [`Engine::connect`]).
+    replaceable: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -578,6 +636,23 @@ impl Connection {
         }
     }
 
+    /// Whether the failure `r` of the checkout's first statement is a connection that died idle,
+    /// to be replaced; after it, nothing is replaceable any more.
+    fn died_idle<T>(&mut self, r: &Result<T>) -> bool {
+        let first = std::mem::take(&mut self.replaceable);
+        first && !self.in_transaction && matches!(r, Err(e) if e.is_disconnect())
+    }
+
+    /// Discard the dead connection and take a live one (see [`Engine::connect`]).
+    fn replace_dead(&mut self, dead: &Error) -> Result<()> {
+        tracing::debug!(target: "athanor::pool", "replacing a connection that died idle: {dead}");
+        if let Some(mut s) = self.slot.take() {
+            s.invalidated = true;
+        }
+        self.slot = Some(self.engine.live_slot()?);
+        Ok(())
+    }
+
     fn after<T>(&mut self, r: Result<T>) -> Result<T> {
         if let Err(e) = &r {
             if e.is_disconnect() {
@@ -594,7 +669,14 @@ impl Connection {
     /// Run a statement with borrowed parameters; rows affected.
     pub fn execute_refs(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
         self.engine.before_statement(sql, params);
-        let r = self.raw()?.execute(sql, params);
+        let mut r = self.raw()?.execute(sql, params);
+        if self.died_idle(&r) {
+            if let Err(dead) = &r {
+                self.replace_dead(dead)?;
+            }
+            self.engine.before_statement(sql, params);
+            r = self.raw()?.execute(sql, params);
+        }
         self.after(r)
     }
 
@@ -606,14 +688,37 @@ impl Connection {
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
         self.engine.before_statement(sql, params);
-        let r = self.raw()?.query(sql, params, on_row);
+        if !self.replaceable {
+            let r = self.raw()?.query(sql, params, on_row);
+            return self.after(r);
+        }
+        let mut delivered = false;
+        let mut r = self.raw()?.query(sql, params, &mut |row| {
+            delivered = true;
+            on_row(row)
+        });
+        // A row handed to the caller means the statement reached a live server.
+        if self.died_idle(&r) && !delivered {
+            if let Err(dead) = &r {
+                self.replace_dead(dead)?;
+            }
+            self.engine.before_statement(sql, params);
+            r = self.raw()?.query(sql, params, on_row);
+        }
         self.after(r)
     }
 
     /// Run a parameterless statement unprepared (DDL, transaction control).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.engine.before_statement(sql, &[]);
-        let r = self.raw()?.batch_execute(sql);
+        let mut r = self.raw()?.batch_execute(sql);
+        if self.died_idle(&r) {
+            if let Err(dead) = &r {
+                self.replace_dead(dead)?;
+            }
+            self.engine.before_statement(sql, &[]);
+            r = self.raw()?.batch_execute(sql);
+        }
         self.after(r)
     }
 
@@ -754,6 +859,7 @@ impl Connection {
         if let Some(s) = self.slot.as_mut() {
             s.invalidated = true;
         }
+        self.replaceable = false;
         self.in_transaction = false;
         self.savepoints = 0;
     }

@@ -23,7 +23,7 @@ pub use dialect::{
     ansi_column_type, create_table_statements, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
     Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
 };
-pub use driver::{Backend, Driver, RawConnection, Row};
+pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
 pub use error::{DbError, Error, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
@@ -34,5 +34,5 @@ pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
-pub use url::ConnectOptions;
+pub use url::{percent_decode, ConnectOptions};
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

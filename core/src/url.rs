@@ -32,7 +32,19 @@ pub struct ConnectOptions {
     pub options: Vec<(String, String)>,
 }
 
-fn percent_decode(s: &str, what: &str) -> Result<String> {
+/// Decode `%XX` escapes in one part of a URL (`what` names the part in the error).
+///
+/// Unlike the lenient decoding of web browsers, a `%` not followed by two hex digits is an error,
+/// so a typo in a password or a path is reported instead of passed on.
+///
+/// # Errors
+/// [`Error::Config`] for a malformed escape or a result that is not UTF-8.
+///
+/// ```
+/// assert_eq!(athanor_core::percent_decode("my%20db.db", "path").unwrap(), "my db.db");
+/// assert!(athanor_core::percent_decode("100%", "path").is_err());
+/// ```
+pub fn percent_decode(s: &str, what: &str) -> Result<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -41,6 +53,7 @@ fn percent_decode(s: &str, what: &str) -> Result<String> {
             b'%' => {
                 let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
                 let byte = hex
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| Error::config(format!("malformed percent-escape in the {what} of the URL")))?;
                 out.push(byte);
@@ -55,8 +68,49 @@ fn percent_decode(s: &str, what: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| Error::config(format!("the {what} of the URL is not valid UTF-8")))
 }
 
+/// The parts of an authority (`user:password@host:port`), read with the `url` crate.
+struct Authority {
+    user: Option<String>,
+    password: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+}
+
+fn parse_authority(authority: &str) -> Result<Authority> {
+    // A neutral scheme: the `url` crate then checks the authority by the generic rules (no
+    // scheme-specific default ports or host normalisation).
+    let parsed = ::url::Url::parse(&format!("athanor://{authority}/"))
+        .map_err(|e| Error::config(format!("malformed host part {authority:?} in the URL: {e}")))?;
+    let user = match parsed.username() {
+        "" => None,
+        u => Some(percent_decode(u, "user")?),
+    };
+    let password = match parsed.password() {
+        Some(p) => Some(percent_decode(p, "password")?),
+        // `user:@host`: an empty password, as written.
+        None if authority.rsplit_once('@').is_some_and(|(ui, _)| ui.contains(':')) => Some(String::new()),
+        None => None,
+    };
+    let host = match parsed.host() {
+        None => None,
+        Some(::url::Host::Domain("")) => None,
+        Some(::url::Host::Domain(d)) => Some(percent_decode(d, "host")?),
+        Some(::url::Host::Ipv4(a)) => Some(a.to_string()),
+        Some(::url::Host::Ipv6(a)) => Some(a.to_string()),
+    };
+    if host.is_none() && (user.is_some() || password.is_some() || parsed.port().is_some()) {
+        return Err(Error::config(format!("the URL names a user or port but no host: {authority:?}")));
+    }
+    Ok(Authority { user, password, host, port: parsed.port() })
+}
+
 impl ConnectOptions {
     /// Parse a URL. Fails with [`Error::Config`] when it has no scheme or a malformed authority.
+    ///
+    /// Two shapes are understood: `scheme://authority/path?options` (the authority checked with
+    /// the `url` crate) and `scheme:opaque?options` (SQLite's `sqlite::memory:`); which shapes a
+    /// backend accepts is the backend's business (servers call
+    /// [`ConnectOptions::require_server_form`]).
     ///
     /// ```
     /// let o = athanor_core::ConnectOptions::parse("postgresql+psycopg2://u:p%40ss@db:5433/app?pool_size=4").unwrap();
@@ -66,6 +120,10 @@ impl ConnectOptions {
     /// assert_eq!(o.database.as_deref(), Some("app"));
     /// assert_eq!(o.option("pool_size"), Some("4"));
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is wrong: no or a bad scheme, a malformed authority (bad
+    /// port, user without host, a character not allowed in a host), a malformed percent-escape.
     pub fn parse(url: &str) -> Result<Self> {
         let url = url.trim();
         let colon = url.find(':').ok_or_else(|| Error::config(format!("not a URL (no scheme): {url:?}")))?;
@@ -102,46 +160,8 @@ impl ConnectOptions {
                 Some(i) => (&after[..i], &after[i..]),
                 None => (after, ""),
             };
-            let (userinfo, hostport) = match authority.rfind('@') {
-                Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-                None => (None, authority),
-            };
-            if let Some(ui) = userinfo {
-                let (u, p) = match ui.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (ui, None),
-                };
-                if !u.is_empty() {
-                    o.user = Some(percent_decode(u, "user")?);
-                }
-                if let Some(p) = p {
-                    o.password = Some(percent_decode(p, "password")?);
-                }
-            }
-            if !hostport.is_empty() {
-                let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-                    let end = stripped.find(']').ok_or_else(|| Error::config("malformed IPv6 host in URL"))?;
-                    let port = stripped[end + 1..].strip_prefix(':');
-                    (&stripped[..end], port)
-                } else {
-                    match hostport.rsplit_once(':') {
-                        Some((h, p)) => (h, Some(p)),
-                        None => (hostport, None),
-                    }
-                };
-                if host.is_empty() {
-                    return Err(Error::config("the URL has a port but no host"));
-                }
-                o.host = Some(percent_decode(host, "host")?);
-                if let Some(p) = port {
-                    if !p.is_empty() {
-                        o.port = Some(
-                            p.parse::<u16>()
-                                .map_err(|_| Error::config(format!("invalid port {p:?} in URL (expected 0-65535)")))?,
-                        );
-                    }
-                }
-            }
+            let a = parse_authority(authority)?;
+            (o.user, o.password, o.host, o.port) = (a.user, a.password, a.host, a.port);
             let db = path.strip_prefix('/').unwrap_or(path);
             if !db.is_empty() {
                 o.database = Some(percent_decode(db, "database")?);
@@ -156,6 +176,38 @@ impl ConnectOptions {
             }
         }
         Ok(o)
+    }
+
+    /// Check that the URL has the shape of a database server's URL,
+    /// `scheme://[user[:password]@]host[:port]/database[?options]` (host and database may be
+    /// left out for the backend's defaults), as server backends require.
+    ///
+    /// ```
+    /// use athanor_core::ConnectOptions;
+    /// assert!(ConnectOptions::parse("mysql://root@127.0.0.1/test").unwrap().require_server_form().is_ok());
+    /// assert!(ConnectOptions::parse("mysql:/root@127.0.0.1/test").unwrap().require_server_form().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming what is wrong: no `//` after the scheme (`mysql:/root@h/db`,
+    /// `postgres:db`), or a database name with a `/` in it (`postgres://h/a/b`).
+    pub fn require_server_form(&self) -> Result<()> {
+        let Some(after) = self.raw_path.strip_prefix("//") else {
+            return Err(Error::config(format!(
+                "malformed {scheme} URL {url:?}: expected {scheme}://[user[:password]@]host[:port]/database",
+                scheme = self.scheme,
+                url = self.redacted()
+            )));
+        };
+        let path = after.find('/').map_or("", |i| &after[i + 1..]);
+        if path.contains('/') {
+            return Err(Error::config(format!(
+                "malformed {} URL {:?}: the database name {path:?} contains '/' (write %2F for a '/' in a name)",
+                self.scheme,
+                self.redacted()
+            )));
+        }
+        Ok(())
     }
 
     /// The last value of option `key`.
@@ -226,9 +278,65 @@ mod tests {
 
     #[test]
     fn malformed_urls_are_config_errors() {
-        for bad in ["", "no-scheme-here", "postgres://h:99999/db", "postgres://u:%zz@h/db", "://x", "post gres://h"] {
-            assert!(matches!(ConnectOptions::parse(bad), Err(Error::Config { .. })), "{bad:?} parsed");
+        for bad in [
+            "",
+            "no-scheme-here",
+            "postgres://h:99999/db",
+            "postgres://h:port/db",
+            "postgres://u:%zz@h/db",
+            "postgres://u@h/d%zzb",
+            "://x",
+            "post gres://h",
+            "postgres://:5432/db",
+            "postgres://u@/db",
+            "postgres://u:p@:1/db",
+            "mysql://h o/db",
+            "mysql://[::1/db",
+            "mysql://h/db?x=%g0",
+        ] {
+            match ConnectOptions::parse(bad) {
+                Err(Error::Config { message }) => assert!(!message.is_empty()),
+                other => panic!("{bad:?}: expected a Config error, got {other:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn server_form_is_required_by_servers() {
+        for (bad, needle) in [
+            ("mysql:/root@127.0.0.1/test", "expected mysql://"),
+            ("postgres:/postgres@127.0.0.1/test", "expected postgres://"),
+            ("postgres:test", "expected postgres://"),
+            ("mysql:", "expected mysql://"),
+            ("postgres://h/a/b", "contains '/'"),
+        ] {
+            let o = ConnectOptions::parse(bad).unwrap();
+            match o.require_server_form() {
+                Err(Error::Config { message }) => assert!(message.contains(needle), "{bad}: {message}"),
+                other => panic!("{bad:?}: expected a Config error, got {other:?}"),
+            }
+        }
+        for good in [
+            "postgres://",
+            "postgres://h",
+            "postgres://h/db",
+            "postgres://u:p@h:1/db?x=1",
+            "postgres:///db?host=/tmp",
+            "mysql://root@127.0.0.1:3306/test",
+            "mariadb://[::1]:3307/a%2Fb",
+            "mysql+pymysql://u:@h/db",
+        ] {
+            let o = ConnectOptions::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+            o.require_server_form().unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        let o = ConnectOptions::parse("mysql+pymysql://u:@h/a%2Fb").unwrap();
+        assert_eq!((o.user.as_deref(), o.password.as_deref()), (Some("u"), Some("")));
+        assert_eq!(o.database.as_deref(), Some("a/b"));
+        let o = ConnectOptions::parse("postgres://u:p@ss:w@h/db").unwrap();
+        assert_eq!(o.password.as_deref(), Some("p@ss:w"));
+        assert_eq!(o.host.as_deref(), Some("h"));
+        let o = ConnectOptions::parse("postgres://DB.Example:5/x").unwrap();
+        assert_eq!(o.host.as_deref(), Some("DB.Example"));
     }
 
     #[test]

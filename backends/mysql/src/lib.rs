@@ -14,7 +14,7 @@
 //!
 //! | option | meaning |
 //! |---|---|
-//! | `connect_timeout` | seconds (fractions allowed) to wait for the TCP connection |
+//! | `connect_timeout` | seconds (fractions allowed) to wait for a new connection, TCP connect, handshake and session setup included; default 10 |
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
@@ -79,7 +79,9 @@ mod value;
 
 pub use connection::MySqlConnection;
 
-use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_core::{
+    Backend, ConnectDeadline, ConnectOptions, Dialect, Driver, Error, RawConnection, Result, DEFAULT_CONNECT_TIMEOUT,
+};
 use athanor_dialects::MySqlDialect;
 use mysql::consts::CapabilityFlags;
 use mysql::{Opts, OptsBuilder};
@@ -115,15 +117,21 @@ pub struct MySqlDriver {
     target: String,
     dialect: Arc<MySqlDialect>,
     warned_autoinc: Arc<AtomicBool>,
+    /// The limit on opening a connection, handshake and session setup included.
+    connect_timeout: Duration,
+    deadline: ConnectDeadline,
 }
 
 impl MySqlDriver {
     /// Read the connection settings from a parsed URL (see the crate docs for the options).
     ///
-    /// Fails with [`Error::Config`] for an unknown option, a `connect_timeout` that is not a
-    /// positive number of seconds, or a `charset` other than `utf8mb4`.
+    /// # Errors
+    /// [`Error::Config`] for a URL not of the form `mysql://[user[:password]@]host[:port]/database`,
+    /// an unknown option, a `connect_timeout` that is not a positive number of seconds, or a
+    /// `charset` other than `utf8mb4`.
     pub fn new(o: &ConnectOptions) -> Result<Self> {
-        let mut connect_timeout = None;
+        o.require_server_form()?;
+        let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
         for (key, value) in &o.options {
             match key.as_str() {
                 "connect_timeout" => {
@@ -131,7 +139,7 @@ impl MySqlDriver {
                     if !(secs.is_finite() && secs > 0.0) {
                         return Err(bad_timeout(value));
                     }
-                    connect_timeout = Some(Duration::try_from_secs_f64(secs).map_err(|_| bad_timeout(value))?);
+                    connect_timeout = Duration::try_from_secs_f64(secs).map_err(|_| bad_timeout(value))?;
                 }
                 "charset" => {
                     if !value.eq_ignore_ascii_case("utf8mb4") {
@@ -162,7 +170,9 @@ impl MySqlDriver {
             .pass(o.password.clone())
             .db_name(o.database.clone())
             .prefer_socket(false)
-            .tcp_connect_timeout(connect_timeout)
+            // Bounds the TCP connect; the handshake after it is bounded by `ConnectDeadline`
+            // (the driver's read timeout would stay on the connection and cut long queries).
+            .tcp_connect_timeout(Some(connect_timeout))
             .stmt_cache_size(STMT_CACHE_SIZE)
             .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
             .init(INIT_STATEMENTS.to_vec());
@@ -171,15 +181,26 @@ impl MySqlDriver {
             target: o.redacted(),
             dialect: Arc::new(MySqlDialect),
             warned_autoinc: Arc::new(AtomicBool::new(false)),
+            connect_timeout,
+            deadline: ConnectDeadline::new(),
         })
     }
 
     /// Open a connection, typed (the [`Driver`] impl boxes it).
     ///
-    /// Fails with [`Error::Connection`] (`disconnect: false`) when the server cannot be reached,
-    /// refuses the login or does not have the database.
+    /// # Errors
+    /// [`Error::Connection`] (`disconnect: false`) when the server cannot be reached, refuses the
+    /// login, does not have the database, or does not finish the handshake within
+    /// `connect_timeout` (the message then says it timed out).
     pub fn connect_mysql(&self) -> Result<MySqlConnection> {
-        MySqlConnection::connect(self.opts.clone(), &self.target, &self.warned_autoinc)
+        let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
+        self.deadline
+            .run(Some(self.connect_timeout), &self.target, move || MySqlConnection::connect(opts, &target, &warned))
+    }
+
+    /// The limit on opening a connection (`connect_timeout`, 10 s by default).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 }
 
@@ -223,6 +244,8 @@ mod tests {
         assert_eq!(d.opts.get_user(), None);
         assert_eq!(d.opts.get_db_name(), None);
         assert!(!d.opts.get_prefer_socket());
+        assert_eq!(d.connect_timeout(), DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(d.opts.get_tcp_connect_timeout(), Some(DEFAULT_CONNECT_TIMEOUT));
         assert_eq!(d.opts.get_stmt_cache_size(), STMT_CACHE_SIZE);
         assert!(d.opts.get_additional_capabilities().contains(CapabilityFlags::CLIENT_FOUND_ROWS));
         assert_eq!(d.opts.get_init(), INIT_STATEMENTS.iter().map(|s| s.to_string()).collect::<Vec<_>>());
@@ -256,6 +279,9 @@ mod tests {
             ("mysql://h/db?connect_timeout=0", "connect_timeout"),
             ("mysql://h/db?connect_timeout=-1", "connect_timeout"),
             ("mysql://h/db?connect_timeout=inf", "connect_timeout"),
+            ("mysql:/root@127.0.0.1/test", "expected mysql://"),
+            ("mariadb:test", "expected mariadb://"),
+            ("mysql://h/a/b", "contains '/'"),
         ] {
             match driver(url) {
                 Err(Error::Config { message }) => assert!(message.contains(needle), "{url}: {message}"),

@@ -6,7 +6,7 @@
 //!
 //! | URL option | meaning |
 //! |---|---|
-//! | `connect_timeout` | seconds (fractions allowed) to wait for the server; `0` waits forever (the default) |
+//! | `connect_timeout` | seconds (fractions allowed) to wait for a new connection, TCP connect and startup handshake included, and for a liveness check; default 10; `0` waits forever |
 //! | `application_name` | shown in `pg_stat_activity` |
 //! | `sslmode` | `disable` or `prefer` only: this crate is built without TLS, so `require`, `verify-ca` and `verify-full` are configuration errors |
 //! | `host` | a host or a Unix-socket directory (`/var/run/postgresql`), overriding the URL's |
@@ -31,7 +31,9 @@ mod value;
 
 pub use connection::PostgresConnection;
 
-use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_core::{
+    Backend, ConnectDeadline, ConnectOptions, Dialect, Driver, Error, RawConnection, Result, DEFAULT_CONNECT_TIMEOUT,
+};
 use athanor_dialects::PostgresDialect;
 use postgres::config::SslMode;
 use std::sync::Arc;
@@ -43,7 +45,8 @@ pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", 
 /// Options read by the engine, not by this backend.
 const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
 
-/// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server.
+/// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when
+/// `connect_timeout=0` lifts the limit on connecting.
 const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
@@ -57,14 +60,19 @@ pub struct PostgresDriver {
     /// `host:port/database`, for error messages (never the password).
     target: String,
     ping_timeout: Duration,
+    /// The limit on opening a connection, handshake included; `None` waits forever.
+    connect_timeout: Option<Duration>,
+    deadline: ConnectDeadline,
 }
 
 impl PostgresDriver {
     /// Read the connection settings from a parsed URL.
     ///
-    /// Fails with [`Error::Config`] for an unknown option, a malformed `connect_timeout`, or an
-    /// `sslmode` that needs TLS.
+    /// # Errors
+    /// [`Error::Config`] for a URL not of the form `postgres://[user[:password]@]host[:port]/database`,
+    /// an unknown option, a malformed `connect_timeout`, or an `sslmode` that needs TLS.
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
+        o.require_server_form()?;
         let mut config = postgres::Config::new();
         let mut host = o.host.clone().unwrap_or_else(|| "localhost".to_string());
         let port = o.port.unwrap_or(5432);
@@ -77,7 +85,8 @@ impl PostgresDriver {
         }
         config.port(port);
         config.ssl_mode(SslMode::Disable);
-        let mut ping_timeout = DEFAULT_PING_TIMEOUT;
+        let mut ping_timeout = DEFAULT_CONNECT_TIMEOUT;
+        let mut connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
         for (key, value) in &o.options {
             match key.as_str() {
                 "connect_timeout" => {
@@ -90,9 +99,14 @@ impl PostgresDriver {
                         )));
                     }
                     if secs > 0.0 {
-                        let t = Duration::from_secs_f64(secs);
-                        config.connect_timeout(t);
+                        let t = Duration::try_from_secs_f64(secs).map_err(|_| {
+                            config_error(format!("invalid value {value:?} for URL option connect_timeout (seconds)"))
+                        })?;
+                        connect_timeout = Some(t);
                         ping_timeout = t;
+                    } else {
+                        connect_timeout = None;
+                        ping_timeout = DEFAULT_PING_TIMEOUT;
                     }
                 }
                 "application_name" => {
@@ -140,8 +154,13 @@ impl PostgresDriver {
             return Err(config_error("empty host in postgres URL".to_string()));
         }
         config.host(&host);
+        if let Some(t) = connect_timeout {
+            // Bounds each TCP connect; the whole opening is bounded by `ConnectDeadline`, since the
+            // driver's own timeout does not cover the startup handshake.
+            config.connect_timeout(t);
+        }
         let target = format!("{host}:{port}/{}", o.database.as_deref().unwrap_or(""));
-        Ok(PostgresDriver { config, target, ping_timeout })
+        Ok(PostgresDriver { config, target, ping_timeout, connect_timeout, deadline: ConnectDeadline::new() })
     }
 
     /// The driver-level configuration built from the URL.
@@ -151,10 +170,20 @@ impl PostgresDriver {
 
     /// Open a connection, typed (the [`Driver`] impl boxes it).
     ///
-    /// Fails with [`Error::Connection`] (`disconnect: false`) when the server cannot be reached,
-    /// refuses the login, or has no such database; the message is the server's or the network's.
+    /// # Errors
+    /// [`Error::Connection`] (`disconnect: false`) when the server cannot be reached, refuses the
+    /// login, has no such database, or does not finish the handshake within `connect_timeout`
+    /// (the message then says it timed out); the message is the server's or the network's.
     pub fn connect_typed(&self) -> Result<PostgresConnection> {
-        PostgresConnection::connect(&self.config, &self.target, self.ping_timeout)
+        let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
+        self.deadline.run(self.connect_timeout, &format!("PostgreSQL at {}", self.target), move || {
+            PostgresConnection::connect(&config, &target, ping_timeout)
+        })
+    }
+
+    /// The limit on opening a connection (`connect_timeout`; `None` when `0` lifted it).
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.connect_timeout
     }
 }
 
@@ -190,7 +219,11 @@ mod tests {
         assert_eq!(c.get_user(), Some("postgres"));
         assert_eq!(c.get_dbname(), None);
         assert_eq!(c.get_password(), None);
-        assert_eq!(c.get_connect_timeout(), None);
+        assert_eq!(c.get_connect_timeout(), Some(&DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(d.connect_timeout(), Some(Duration::from_secs(10)));
+        let forever = driver("postgres://h/db?connect_timeout=0").unwrap();
+        assert_eq!(forever.connect_timeout(), None);
+        assert_eq!(forever.config().get_connect_timeout(), None);
     }
 
     #[test]
@@ -230,6 +263,9 @@ mod tests {
             "postgres://h/db?connect_timeout=-1",
             "postgres://h/db?frobnicate=1",
             "postgres://h/db?host=",
+            "postgres:/postgres@127.0.0.1/test",
+            "postgresql:test",
+            "postgres://h/a/b",
         ] {
             match driver(url) {
                 Err(Error::Config { message }) => assert!(!message.is_empty()),

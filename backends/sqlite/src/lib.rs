@@ -134,7 +134,7 @@ fn target(o: &ConnectOptions) -> Result<Target> {
     let path = match raw.strip_prefix("//") {
         // `sqlite://rel.db` → `rel.db`; `sqlite:///abs.db` → `/abs.db`; `sqlite://` → memory.
         Some(rest) => rest,
-        None if raw.is_empty() || raw == ":memory:" => "",
+        None if raw == ":memory:" => "",
         None => {
             return Err(Error::Config {
                 message: format!(
@@ -148,28 +148,10 @@ fn target(o: &ConnectOptions) -> Result<Target> {
     if path.is_empty() || path == ":memory:" || path == "/:memory:" {
         return Ok(Target::Memory(memory_uri()));
     }
-    let decoded = percent_decode(path)?;
+    let decoded = athanor_core::percent_decode(path, "SQLite path")?;
     // SQLite reads a name starting with `file:` as a URI; keep a relative file name a file name.
     let decoded = if decoded.starts_with("file:") { format!("./{decoded}") } else { decoded };
     Ok(Target::File(PathBuf::from(decoded)))
-}
-
-fn percent_decode(s: &str) -> Result<String> {
-    let bad = || Error::Config { message: format!("malformed percent-escape in the SQLite path {s:?}") };
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| Error::Config { message: format!("the SQLite path {s:?} is not valid UTF-8") })
 }
 
 fn settings(o: &ConnectOptions) -> Result<Settings> {
@@ -226,13 +208,15 @@ mod tests {
         assert_eq!(target_of("sqlite:///abs/path.db"), Target::File("/abs/path.db".into()));
         assert_eq!(target_of("sqlite:///tmp/my%20db.db?busy_timeout=1"), Target::File("/tmp/my db.db".into()));
         assert_eq!(target_of("sqlite://file:/x.db"), Target::File("./file:/x.db".into()));
-        for mem in ["sqlite://", "sqlite:///:memory:", "sqlite::memory:", "sqlite:", "sqlite://:memory:"] {
+        for mem in ["sqlite://", "sqlite:///:memory:", "sqlite::memory:"] {
             assert!(matches!(target_of(mem), Target::Memory(_)), "{mem}");
         }
         let (a, b) = (target_of("sqlite://"), target_of("sqlite://"));
         assert_ne!(a, b, "each in-memory URL names a new database");
-        let bad = target(&ConnectOptions::parse("sqlite:relative.db").unwrap());
-        assert!(matches!(bad, Err(Error::Config { .. })));
+        for bad in ["sqlite:relative.db", "sqlite:", "sqlite:/abs.db", "sqlite:///tmp/100%.db"] {
+            let r = ConnectOptions::parse(bad).and_then(|o| target(&o));
+            assert!(matches!(r, Err(Error::Config { .. })), "{bad}: {r:?}");
+        }
     }
 
     #[test]

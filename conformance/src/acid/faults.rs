@@ -76,30 +76,64 @@ pub fn server_kills_connection_mid_session(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
-/// An idle pooled connection dies (the server restarted or killed it): without pre-ping the next
-/// statement on it fails with a disconnect error and the connection is dropped, and the next
-/// checkout works; with `pool_pre_ping` the dead connection is replaced before use and nothing
-/// fails.
+/// Open `n` connections at once and return their server ids; they are idle in the pool after.
+fn idle_connections(engine: &Engine, hooks: &KillHooks, n: usize) -> Result<Vec<i64>> {
+    let mut held = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut c = engine.connect()?;
+        ids.push(c.query_scalar::<i64>(hooks.own_id, &[])?);
+        held.push(c);
+    }
+    Ok(ids)
+}
+
+/// Every idle pooled connection dies (what a server restart, or killing the pool's sessions,
+/// does to an idle pool). With or without `pool_pre_ping`, the next autocommit statement, session
+/// and engine transaction each work: the dead connection is found dead at the checkout's first
+/// statement, before any of the caller's work reached the server, and replaced transparently;
+/// the dead connections are discarded and the pool holds only healthy ones afterwards. (A
+/// connection that dies inside a transaction is not replaced: see
+/// [`server_kills_connection_mid_session`].)
 pub fn idle_pooled_connection_dies(db: &TestDb) -> Result<()> {
     let Some(hooks) = kill_hooks(db.backend) else { return Ok(()) };
+    db.create_all()?;
+    const POOL: usize = 3;
     for pre_ping in [false, true] {
-        let url = url_with(&db.url, &[("pool_size", "1"), ("pool_pre_ping", if pre_ping { "true" } else { "false" })]);
+        let url = url_with(
+            &db.url,
+            &[("pool_size", &POOL.to_string()), ("pool_pre_ping", if pre_ping { "true" } else { "false" })],
+        );
         let engine = create_engine(&url)?;
-        let id: i64 = engine.connect()?.query_scalar(hooks.own_id, &[])?;
-        kill(db, &hooks, id)?; // the connection is idle in the pool now
-        let first = engine.connect().and_then(|mut c| c.query_scalar::<i64>(hooks.own_id, &[]));
-        if pre_ping {
-            let new_id = first?;
-            assert_ne!(new_id, id, "pre-ping replaced the dead connection");
-        } else {
-            let err = first.expect_err("the dead idle connection is handed out without pre-ping");
-            assert!(err.is_disconnect(), "{err:?}");
-            let new_id: i64 = engine.connect()?.query_scalar(hooks.own_id, &[])?;
-            assert_ne!(new_id, id, "the dead connection was discarded");
+        for round in ["statement", "session", "transaction"] {
+            let ids = idle_connections(&engine, &hooks, POOL)?;
+            for &id in &ids {
+                kill(db, &hooks, id)?; // idle in the pool now
+            }
+            let name = format!("{round} pre_ping={pre_ping}");
+            let new_id: i64 = match round {
+                "statement" => engine.connect()?.query_scalar(hooks.own_id, &[])?,
+                "session" => {
+                    let s = athanor::sessionmaker(&engine).session();
+                    s.add(Customer::new(&name, &format!("{round}{pre_ping}@x"), 1));
+                    s.flush()?;
+                    let id: i64 = s.query_sql(hooks.own_id, &[])?[0].get(0)?;
+                    s.commit()?;
+                    id
+                }
+                _ => engine.transaction(|c| c.query_scalar::<i64>(hooks.own_id, &[]))?,
+            };
+            assert!(!ids.contains(&new_id), "{name}: ran on a new connection ({new_id} not in {ids:?})");
         }
-        let (open, idle) = engine.pool_status();
-        assert_eq!((open, idle), (1, 1), "one healthy connection in the pool");
+        // Every pooled connection works.
+        let conns: Vec<_> = (0..POOL).map(|_| engine.connect()).collect::<Result<_>>()?;
+        for mut c in conns {
+            c.query("SELECT 1", &[])?;
+        }
+        let (open, _) = engine.pool_status();
+        assert!(open as usize <= POOL, "{open} connections open");
     }
+    assert_eq!(names(db)?, ["session pre_ping=false", "session pre_ping=true"]);
     Ok(())
 }
 
