@@ -106,7 +106,7 @@ fn verify(url: &str, trial_no: i64, committed: &BTreeSet<i64>, last: &str, stats
         strongest_level(caps)
     };
     let s = athanor::sessionmaker(&engine).session();
-    s.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+    s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
     let rows = s.query::<DurableRow>().filter(DurableRow::trial.eq(trial_no)).all()?;
     let mut per_txn: BTreeMap<i64, i64> = BTreeMap::new();
     for r in &rows {

@@ -139,7 +139,7 @@ pub fn isolation_level_per_engine_maker_and_transaction(db: &TestDb) -> Result<(
             let other = caps_other_level(db, level);
             let e = athanor::create_engine_with(&db.url, |c| c.isolation_level = other)?;
             let s = athanor::sessionmaker(&e).session();
-            s.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+            s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
             Ok(s)
         }),
     ];
@@ -176,7 +176,7 @@ fn caps_other_level(db: &TestDb, level: IsolationLevel) -> Option<IsolationLevel
 pub fn read_only_transactions_refuse_writes(db: &TestDb) -> Result<()> {
     seed_accounts(db)?;
     if !db.caps().read_only_transactions {
-        let r = db.session().begin_with(TxOptions { isolation: None, read_only: true });
+        let r = db.session().begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() });
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
         let r = athanor::sessionmaker(&db.engine).read_only(true).session().query::<Account>().count();
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
@@ -190,7 +190,7 @@ pub fn read_only_transactions_refuse_writes(db: &TestDb) -> Result<()> {
     assert!(matches!(err, Error::Database { .. }), "a typed database error: {err:?}");
     s.rollback()?;
     let s = db.session();
-    s.begin_with(TxOptions { isolation: None, read_only: true })?;
+    s.begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() })?;
     let acc = s.get::<Account>(1)?.ok_or_else(|| Error::NotFound { what: "account 1".into() })?;
     acc.edit(|a| a.balance = 0);
     let err = s.flush().expect_err("update in a read-only transaction");
