@@ -19,16 +19,26 @@
 //! that engine: two engines never see each other's tables. The database lives as long as the
 //! engine (the driver keeps one connection open to it). Each connection opens it through SQLite's
 //! `memdb` VFS, whose locks are database-wide like a file's but coarser: while one connection has
-//! an uncommitted write, the others wait to *read* too (up to `busy_timeout`), where a file in
-//! the default journal mode would let them read the last committed state.
+//! an uncommitted write, the others wait to *read* too (up to `busy_timeout`), where a file
+//! database lets them read the last committed state.
+//!
+//! **File databases are put in WAL mode** (`PRAGMA journal_mode = wal`, which the file keeps):
+//! readers never block the writer and the writer never blocks readers, so a session that has
+//! only read (its transaction still open) does not hold up another connection's commit. WAL
+//! needs the database's directory writable (for the `-wal` and `-shm` files) and every
+//! connection on the same machine (not a network file system); `?journal_mode=delete` gives
+//! SQLite's rollback journal instead, where an open read transaction makes a writer's commit
+//! wait. When the file cannot be switched to WAL at connect (another process holds it locked
+//! past `busy_timeout`), the connection goes on in the file's mode with a warning; an explicit
+//! `journal_mode` that fails is an [`Error::Connection`].
 //!
 //! # Options
 //!
 //! | option | meaning | default |
 //! |---|---|---|
 //! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::SerializationFailure`]) | 5000 |
-//! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | SQLite's (`delete`) |
-//! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`) |
+//! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | `wal` for a file; `memory` in memory |
+//! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`: a commit survives a power loss, in WAL mode too) |
 //! | `foreign_keys` | enforce foreign keys (`PRAGMA foreign_keys`) | on |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,

@@ -406,6 +406,54 @@ fn engine_with_options(url: &str) -> Engine {
     Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
 }
 
+fn journal_mode(c: &mut dyn RawConnection) -> Result<Vec<Vec<Value>>> {
+    rows(c, "PRAGMA journal_mode", &[])
+}
+
+#[test]
+fn file_databases_default_to_wal_and_journal_mode_still_selects() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("modes.db");
+    let mut c = driver(&format!("sqlite://{}", path.display())).connect()?;
+    assert_eq!(journal_mode(&mut *c)?, vec![vec![Value::Text("wal".into())]]);
+    c.batch_execute("CREATE TABLE m (x INTEGER)")?;
+    drop(c);
+    // The old behaviour on request: the file goes back to a rollback journal.
+    let mut c = driver(&format!("sqlite://{}?journal_mode=delete", path.display())).connect()?;
+    assert_eq!(journal_mode(&mut *c)?, vec![vec![Value::Text("delete".into())]]);
+    assert_eq!(rows(&mut *c, "SELECT count(*) FROM m", &[])?, vec![vec![Value::I64(0)]]);
+    drop(c);
+    // In-memory databases are unchanged.
+    let mut m = driver("sqlite://").connect()?;
+    assert_eq!(journal_mode(&mut *m)?, vec![vec![Value::Text("memory".into())]]);
+    Ok(())
+}
+
+/// On a file database with the default settings, a transaction that has only read (and is
+/// still open) does not make another connection's write wait.
+#[test]
+fn open_read_transaction_does_not_block_a_writer() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rw.db").display());
+    let reader = engine(&url);
+    reader.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, n INTEGER)", &[])?;
+    reader.execute("INSERT INTO r (id, n) VALUES (1, 0)", &[])?;
+    let mut tx = reader.connect()?;
+    tx.begin()?;
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 0);
+    let writer = engine(&url);
+    writer.connect()?.query_scalar::<i64>("SELECT 1", &[])?;
+    let started = std::time::Instant::now();
+    assert_eq!(writer.execute("UPDATE r SET n = 1 WHERE id = 1", &[])?, 1);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_millis(100), "the write waited {took:?}");
+    // The reader still sees its snapshot, then the new value after it ends.
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 0);
+    tx.commit()?;
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 1);
+    Ok(())
+}
+
 /// A deferred transaction that has read cannot wait for the write lock: it fails at once while
 /// another transaction holds it. One begun with write intent (`BEGIN IMMEDIATE`) waits at
 /// BEGIN for the holder to commit, then writes.
