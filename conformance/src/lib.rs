@@ -82,7 +82,8 @@ macro_rules! acid_tests {
         $crate::acid_tests!(@group $backend, acid_transactions, transactions: [
             savepoints_nest_several_deep, failure_inside_deep_savepoint_keeps_outer_work,
             isolation_level_per_engine_maker_and_transaction, read_only_transactions_refuse_writes,
-            retry_on_serialization_failure_retries_only_those,
+            retry_on_serialization_failure_retries_only_those, open_read_session_does_not_block_a_writer,
+            writers_with_write_intent_need_no_retry,
         ]);
         $crate::acid_tests!(@group $backend, acid_atomicity, atomicity: [
             flush_fails_at_kth_statement, engine_transaction_error_or_panic_leaves_nothing,

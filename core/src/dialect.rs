@@ -77,6 +77,17 @@ pub struct TxOptions {
     pub isolation: Option<IsolationLevel>,
     /// `READ ONLY`.
     pub read_only: bool,
+    /// The transaction is going to write: take the database's write lock when it begins rather
+    /// than at its first write, where the database locks whole databases (SQLite renders
+    /// `BEGIN IMMEDIATE`, see [`Dialect::begin_statements`]). A transaction that reads and then
+    /// writes then waits for other writers (up to SQLite's `busy_timeout`) at `BEGIN` instead
+    /// of failing with [`Error::SerializationFailure`] when its read lock cannot be upgraded.
+    /// Concurrent transactions that declare it run one after another.
+    ///
+    /// A hint only on databases with row locks (PostgreSQL, MySQL/MariaDB): they lock rows as
+    /// they are written, so their `BEGIN` is the same with or without it. Core never upgrades a
+    /// transaction that began without it (see `docs/guarantees.md`).
+    pub write_intent: bool,
 }
 
 /// How the keys a database generates for an INSERT come back.
@@ -231,6 +242,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// The statements that begin a transaction with these options. An isolation level or
     /// read-only mode the database lacks is [`Error::Unsupported`].
+    ///
+    /// [`TxOptions::write_intent`] changes nothing by default (databases with row locks need no
+    /// different `BEGIN` to write); a dialect whose locks are database-wide overrides this to take
+    /// the write lock at once (SQLite: `BEGIN IMMEDIATE`).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] as above.
     fn begin_statements(&self, opts: &TxOptions) -> Result<Vec<String>> {
         let mut sql = String::from("BEGIN");
         if let Some(level) = opts.isolation {

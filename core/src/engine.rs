@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 /// | `pool_pre_ping` | `pre_ping` | false |
 /// | `echo` | `echo` | false |
 /// | `isolation_level` | `isolation_level` | the database's default |
+/// | `write_intent` | `write_intent` | false |
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
     /// The most connections the pool opens.
@@ -37,6 +38,11 @@ pub struct EngineConfig {
     pub echo: bool,
     /// The isolation level of every transaction this engine begins, unless one asks for another.
     pub isolation_level: Option<IsolationLevel>,
+    /// Begin every transaction that is not read-only with [`TxOptions::write_intent`] (SQLite:
+    /// `BEGIN IMMEDIATE`, so transactions that read and then write wait for each other instead
+    /// of failing; concurrent transactions of such an engine run one at a time, even those that
+    /// end up only reading). A hint without effect on PostgreSQL and MySQL/MariaDB.
+    pub write_intent: bool,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +53,7 @@ impl Default for EngineConfig {
             pre_ping: false,
             echo: false,
             isolation_level: None,
+            write_intent: false,
         }
     }
 }
@@ -75,6 +82,9 @@ impl EngineConfig {
         }
         if let Some(l) = o.option("isolation_level") {
             c.isolation_level = Some(IsolationLevel::parse(l)?);
+        }
+        if let Some(b) = o.option("write_intent") {
+            c.write_intent = parse_bool(b, "write_intent")?;
         }
         Ok(c)
     }
@@ -169,12 +179,12 @@ struct EngineInner {
 /// Rendered statements by (table address, statement kind, variant).
 type SqlCache = HashMap<(usize, u8, u64), Arc<str>, FastState>;
 
-/// One cache slot per (isolation level or none) × read-only.
-const BEGIN_SLOTS: usize = (IsolationLevel::ALL.len() + 1) * 2;
+/// One cache slot per (isolation level or none) × read-only × write intent.
+const BEGIN_SLOTS: usize = (IsolationLevel::ALL.len() + 1) * 4;
 
 fn begin_slot(opts: &TxOptions) -> usize {
     let level = opts.isolation.map_or(0, |l| 1 + l as usize);
-    level * 2 + usize::from(opts.read_only)
+    level * 4 + usize::from(opts.read_only) * 2 + usize::from(opts.write_intent)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -772,13 +782,17 @@ impl Connection {
         self.begin_with(TxOptions::default())
     }
 
-    /// Begin a transaction with options.
+    /// Begin a transaction with options. The engine's `isolation_level` fills in a missing
+    /// level, and its `write_intent` sets [`TxOptions::write_intent`] unless `read_only`.
     pub fn begin_with(&mut self, mut opts: TxOptions) -> Result<()> {
         if self.in_transaction {
             return Err(Error::invalid("a transaction is already begun on this connection"));
         }
         if opts.isolation.is_none() {
             opts.isolation = self.engine.inner.config.isolation_level;
+        }
+        if self.engine.inner.config.write_intent && !opts.read_only {
+            opts.write_intent = true;
         }
         let stmts = self.engine.begin_statements(&opts)?;
         for s in stmts.iter() {

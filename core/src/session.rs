@@ -651,7 +651,7 @@ pub struct SessionConfig {
     pub autoflush: bool,
     /// Expire every object after a commit, so the next query reloads it (default on).
     pub expire_on_commit: bool,
-    /// Options of every transaction the session begins (isolation level, read only).
+    /// Options of every transaction the session begins (isolation level, read only, write intent).
     pub transaction: TxOptions,
 }
 
@@ -700,6 +700,14 @@ impl SessionMaker {
     /// Begin every transaction read-only.
     pub fn read_only(mut self, on: bool) -> Self {
         self.config.transaction.read_only = on;
+        self
+    }
+
+    /// Begin every transaction with [`TxOptions::write_intent`]: for sessions that are going to
+    /// write (on SQLite, `BEGIN IMMEDIATE`: a session that reads and then flushes waits for other
+    /// writers at its first statement instead of failing at its flush).
+    pub fn write_intent(mut self, on: bool) -> Self {
+        self.config.transaction.write_intent = on;
         self
     }
 
@@ -906,7 +914,7 @@ impl Session {
         self.begin_with(opts)
     }
 
-    /// Begin a transaction now with these options (isolation level, read only).
+    /// Begin a transaction now with these options (isolation level, read only, write intent).
     pub fn begin_with(&self, opts: TxOptions) -> Result<()> {
         self.check_failed()?;
         let mut inner = self.inner();

@@ -13,7 +13,9 @@
 //! - **Transactions** are always serializable (one writer at a time, database-wide lock), so only
 //!   [`IsolationLevel::Serializable`] is accepted and `BEGIN` carries no isolation clause; there are
 //!   no read-only transactions. A writer that cannot get the lock fails with `SQLITE_BUSY`, which
-//!   maps to [`Error::SerializationFailure`].
+//!   maps to [`Error::SerializationFailure`]. A transaction with [`TxOptions::write_intent`]
+//!   begins `BEGIN IMMEDIATE`, taking the write lock at once (waiting for it up to the busy
+//!   timeout), so it never has to upgrade a read lock later.
 //! - **Errors name columns, not constraints**: `UNIQUE constraint failed: customers.email`. The
 //!   table and columns are read from the message and the constraint name is left for core to
 //!   find from the table metadata (`TableDef::constraint_for_columns`).
@@ -133,9 +135,11 @@ impl Dialect for SqliteDialect {
         Ok(())
     }
 
-    /// Plain `BEGIN` (deferred): every SQLite transaction is serializable, so only
-    /// [`IsolationLevel::Serializable`] is accepted; read-only transactions are
-    /// [`Error::Unsupported`].
+    /// Plain `BEGIN` (deferred: the first read takes a read snapshot, the first write the write
+    /// lock), or `BEGIN IMMEDIATE` with [`TxOptions::write_intent`] (the write lock at once,
+    /// waiting up to `busy_timeout` for another writer). Every SQLite transaction is
+    /// serializable, so only [`IsolationLevel::Serializable`] is accepted; read-only
+    /// transactions are [`Error::Unsupported`].
     fn begin_statements(&self, opts: &TxOptions) -> athanor_core::Result<Vec<String>> {
         if let Some(level) = opts.isolation {
             self.check_isolation(level)?;
@@ -143,7 +147,8 @@ impl Dialect for SqliteDialect {
         if opts.read_only {
             return Err(Error::unsupported("read-only transactions", self.name()));
         }
-        Ok(vec!["BEGIN".to_string()])
+        let begin = if opts.write_intent { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        Ok(vec![begin.to_string()])
     }
 
     fn table_exists_query(&self) -> &'static str {

@@ -209,7 +209,8 @@ fn limit_and_offset() {
 
 #[test]
 fn begin_statements() {
-    let begin = |isolation, read_only| D.begin_statements(&TxOptions { isolation, read_only }).unwrap();
+    let begin =
+        |isolation, read_only| D.begin_statements(&TxOptions { isolation, read_only, ..TxOptions::default() }).unwrap();
     assert_eq!(begin(None, false), vec!["START TRANSACTION"]);
     assert_eq!(begin(None, true), vec!["START TRANSACTION READ ONLY"]);
     assert_eq!(
@@ -223,6 +224,13 @@ fn begin_statements() {
     for level in IsolationLevel::ALL {
         assert!(D.check_isolation(level).is_ok());
         assert_eq!(begin(Some(level), false)[0], format!("SET TRANSACTION ISOLATION LEVEL {}", level.as_sql()));
+    }
+    // Write intent is a hint: InnoDB locks rows as it writes them, so the statements are unchanged.
+    for isolation in [None, Some(IsolationLevel::ReadCommitted), Some(IsolationLevel::Serializable)] {
+        for read_only in [false, true] {
+            let write = TxOptions { isolation, read_only, write_intent: true };
+            assert_eq!(D.begin_statements(&write).unwrap(), begin(isolation, read_only));
+        }
     }
     assert_eq!(D.commit_statement(), "COMMIT");
     assert_eq!(D.rollback_statement(), "ROLLBACK");

@@ -280,14 +280,34 @@ fn begin_statements_for_every_level() {
         (IsolationLevel::Serializable, "BEGIN ISOLATION LEVEL SERIALIZABLE"),
     ];
     for (level, sql) in expected {
-        assert_eq!(D.begin_statements(&TxOptions { isolation: Some(level), read_only: false }).unwrap(), vec![sql]);
+        assert_eq!(
+            D.begin_statements(&TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })
+                .unwrap(),
+            vec![sql]
+        );
         D.check_isolation(level).unwrap();
     }
-    assert_eq!(D.begin_statements(&TxOptions { isolation: None, read_only: true }).unwrap(), vec!["BEGIN READ ONLY"]);
     assert_eq!(
-        D.begin_statements(&TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: true }).unwrap(),
+        D.begin_statements(&TxOptions { isolation: None, read_only: true, ..TxOptions::default() }).unwrap(),
+        vec!["BEGIN READ ONLY"]
+    );
+    assert_eq!(
+        D.begin_statements(&TxOptions {
+            isolation: Some(IsolationLevel::Serializable),
+            read_only: true,
+            ..TxOptions::default()
+        })
+        .unwrap(),
         vec!["BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"]
     );
+    // Write intent is a hint: PostgreSQL locks rows as it writes them, so BEGIN is unchanged.
+    for isolation in [None, Some(IsolationLevel::ReadCommitted), Some(IsolationLevel::Serializable)] {
+        for read_only in [false, true] {
+            let plain = TxOptions { isolation, read_only, write_intent: false };
+            let write = TxOptions { write_intent: true, ..plain };
+            assert_eq!(D.begin_statements(&write).unwrap(), D.begin_statements(&plain).unwrap());
+        }
+    }
     assert_eq!(D.commit_statement(), "COMMIT");
     assert_eq!(D.rollback_statement(), "ROLLBACK");
 }

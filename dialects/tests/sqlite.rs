@@ -212,19 +212,31 @@ fn limit_and_offset() {
 #[test]
 fn begin_statements_accept_only_serializable() {
     assert_eq!(d().begin_statements(&TxOptions::default()).unwrap(), vec!["BEGIN"]);
-    let ser = TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false };
+    let ser = TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false, ..TxOptions::default() };
     assert_eq!(d().begin_statements(&ser).unwrap(), vec!["BEGIN"]);
     for level in [IsolationLevel::ReadUncommitted, IsolationLevel::ReadCommitted, IsolationLevel::RepeatableRead] {
-        let opts = TxOptions { isolation: Some(level), read_only: false };
+        let opts = TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() };
         match d().begin_statements(&opts) {
             Err(Error::Unsupported { feature, dialect: "sqlite" }) => assert!(feature.contains(level.as_sql())),
             other => panic!("{level:?}: {other:?}"),
         }
     }
-    let ro = TxOptions { isolation: None, read_only: true };
+    let ro = TxOptions { isolation: None, read_only: true, ..TxOptions::default() };
     assert!(matches!(d().begin_statements(&ro), Err(Error::Unsupported { dialect: "sqlite", .. })));
     assert_eq!(d().commit_statement(), "COMMIT");
     assert_eq!(d().rollback_statement(), "ROLLBACK");
+}
+
+#[test]
+fn write_intent_begins_immediate() {
+    let write = TxOptions { write_intent: true, ..TxOptions::default() };
+    assert_eq!(d().begin_statements(&write).unwrap(), vec!["BEGIN IMMEDIATE"]);
+    let ser = TxOptions { isolation: Some(IsolationLevel::Serializable), write_intent: true, ..TxOptions::default() };
+    assert_eq!(d().begin_statements(&ser).unwrap(), vec!["BEGIN IMMEDIATE"]);
+    let rc = TxOptions { isolation: Some(IsolationLevel::ReadCommitted), write_intent: true, ..TxOptions::default() };
+    assert!(matches!(d().begin_statements(&rc), Err(Error::Unsupported { dialect: "sqlite", .. })));
+    let ro = TxOptions { read_only: true, write_intent: true, ..TxOptions::default() };
+    assert!(matches!(d().begin_statements(&ro), Err(Error::Unsupported { dialect: "sqlite", .. })));
 }
 
 #[test]

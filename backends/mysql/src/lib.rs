@@ -18,7 +18,7 @@
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`) are read by the engine; any other option is an [`Error::Config`] naming it.
+//! `isolation_level`, `write_intent`) are read by the engine; any other option is an [`Error::Config`] naming it.
 //!
 //! # What every connection does at connect
 //!
@@ -93,7 +93,8 @@ use std::time::Duration;
 pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql", "mariadb"], open };
 
 /// The options the engine reads itself; the backend ignores them.
-const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+const ENGINE_OPTIONS: &[&str] =
+    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
 
 /// The session setup every connection runs after the handshake.
 pub(crate) const INIT_STATEMENTS: &[&str] = &[

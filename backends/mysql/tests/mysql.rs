@@ -518,7 +518,7 @@ fn transactions_savepoints_and_isolation() -> Result<()> {
     conn.batch_execute("DROP TABLE IF EXISTS `mysql_be_tx`")?;
     conn.batch_execute("CREATE TABLE `mysql_be_tx` (`id` INT PRIMARY KEY) ENGINE=InnoDB")?;
     for level in IsolationLevel::ALL {
-        conn.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+        conn.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
         conn.execute("INSERT INTO `mysql_be_tx` (`id`) VALUES (?)", &[Value::I32(1)])?;
         conn.rollback()?;
     }
@@ -536,7 +536,11 @@ fn transactions_savepoints_and_isolation() -> Result<()> {
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].get::<i32>(0)?, 1);
 
-    conn.begin_with(TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: true })?;
+    conn.begin_with(TxOptions {
+        isolation: Some(IsolationLevel::Serializable),
+        read_only: true,
+        ..TxOptions::default()
+    })?;
     let e = conn.execute("INSERT INTO `mysql_be_tx` (`id`) VALUES (?)", &[Value::I32(3)]).unwrap_err();
     assert!(matches!(&e, Error::Database { code, .. } if code == "1792"), "{e:?}");
     conn.rollback()?;

@@ -13,7 +13,7 @@
 //! | `search_path` | the schemas to use, comma-separated (`app,public`): sent as `-c search_path=…` at connect |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`) are read by `athanor-core`; any other option is an [`Error::Config`].
+//! `isolation_level`, `write_intent`) are read by `athanor-core`; any other option is an [`Error::Config`].
 //!
 //! What this backend does differently from the others:
 //! - Statements are prepared once per connection and cached by SQL text; parameters are encoded
@@ -43,7 +43,8 @@ use std::time::Duration;
 pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", "postgresql"], open };
 
 /// Options read by the engine, not by this backend.
-const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+const ENGINE_OPTIONS: &[&str] =
+    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
 
 /// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when
 /// `connect_timeout=0` lifts the limit on connecting.

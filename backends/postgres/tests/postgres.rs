@@ -451,14 +451,14 @@ fn transactions_isolation_savepoints_and_ddl() -> Result<()> {
     let engine = engine(driver, &opts);
     let mut conn = engine.connect()?;
     for level in IsolationLevel::ALL {
-        conn.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+        conn.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
         let shown: String = conn.query_scalar("SHOW transaction_isolation", &[])?;
         assert_eq!(shown, level.as_sql().to_ascii_lowercase());
         conn.commit()?;
     }
     conn.batch_execute("DROP TABLE IF EXISTS pgb_tx; CREATE TABLE pgb_tx (v INTEGER)")?;
     // Read-only transactions refuse writes (SQLSTATE 25006).
-    conn.begin_with(TxOptions { isolation: None, read_only: true })?;
+    conn.begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() })?;
     match conn.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(1)]) {
         Err(Error::Database { code, .. }) => assert_eq!(code, "25006"),
         other => panic!("{other:?}"),
@@ -498,7 +498,8 @@ fn serialization_failure_is_classified() -> Result<()> {
     let mut b = engine.connect()?;
     a.batch_execute("DROP TABLE IF EXISTS pgb_serial; CREATE TABLE pgb_serial (id INT PRIMARY KEY, v INT)")?;
     a.execute("INSERT INTO pgb_serial VALUES (1, 0)", &[])?;
-    let serializable = TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false };
+    let serializable =
+        TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false, ..TxOptions::default() };
     a.begin_with(serializable)?;
     b.begin_with(serializable)?;
     a.query_scalar::<i32>("SELECT v FROM pgb_serial WHERE id = 1", &[])?;

@@ -12,6 +12,10 @@ use rusqlite::{CachedStatement, OpenFlags};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The journal mode of a file database whose URL names none: readers never block the writer
+/// and the writer never blocks readers.
+pub(crate) const DEFAULT_FILE_JOURNAL_MODE: &str = "wal";
+
 /// How many prepared statements each connection keeps.
 pub(crate) const STATEMENT_CACHE_CAPACITY: usize = 256;
 
@@ -40,7 +44,8 @@ impl Target {
 pub(crate) struct Settings {
     /// `PRAGMA busy_timeout`: how long a statement waits for another connection's lock.
     pub(crate) busy_timeout: Duration,
-    /// `PRAGMA journal_mode`, validated (`delete`, `truncate`, `persist`, `memory`, `wal`, `off`).
+    /// `PRAGMA journal_mode`, validated (`delete`, `truncate`, `persist`, `memory`, `wal`, `off`);
+    /// `None` for the default ([`DEFAULT_FILE_JOURNAL_MODE`] for a file, SQLite's for memory).
     pub(crate) journal_mode: Option<&'static str>,
     /// `PRAGMA synchronous`, validated (`off`, `normal`, `full`, `extra`).
     pub(crate) synchronous: Option<&'static str>,
@@ -81,16 +86,34 @@ pub(crate) fn open(target: &Target, settings: &Settings) -> Result<rusqlite::Con
     conn.execute_batch(&format!("PRAGMA foreign_keys = {fk}")).map_err(fail)?;
     // LIKE compares case-sensitively, as on PostgreSQL and on MySQL's utf8mb4_bin tables.
     conn.execute_batch("PRAGMA case_sensitive_like = ON").map_err(fail)?;
-    if let Some(mode) = settings.journal_mode {
+    // A file database is put in WAL mode unless the URL asks for another one; an in-memory
+    // database keeps SQLite's (`memory`: the memdb VFS has no WAL).
+    let journal_mode = match (settings.journal_mode, target) {
+        (Some(mode), _) => Some((mode, true)),
+        (None, Target::File(_)) => Some((DEFAULT_FILE_JOURNAL_MODE, false)),
+        (None, Target::Memory(_)) => None,
+    };
+    if let Some((mode, asked)) = journal_mode {
         // Answers with the mode in force, which differs when the database cannot use the one
         // asked for (an in-memory database is always `memory`).
-        let got: String = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0)).map_err(fail)?;
-        if !got.eq_ignore_ascii_case(mode) {
-            tracing::warn!(
+        match conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0)) {
+            Ok(got) if !got.eq_ignore_ascii_case(mode) => {
+                let how = if asked { "was asked for" } else { "is the default for" };
+                tracing::warn!(
+                    target: "athanor::sqlite",
+                    "journal_mode={mode} {how} {} but SQLite uses {got}",
+                    target.describe()
+                );
+            }
+            Ok(_) => {}
+            // Switching a file to WAL needs a moment without other connections' locks: when the
+            // default cannot be applied, carry on in the file's mode rather than refuse to connect.
+            Err(e) if !asked => tracing::warn!(
                 target: "athanor::sqlite",
-                "journal_mode={mode} was asked for {} but SQLite uses {got}",
+                "cannot switch {} to the default journal_mode={mode} ({e}); using the file's journal mode",
                 target.describe()
-            );
+            ),
+            Err(e) => return Err(fail(e)),
         }
     }
     if let Some(sync) = settings.synchronous {

@@ -19,27 +19,49 @@
 //! that engine: two engines never see each other's tables. The database lives as long as the
 //! engine (the driver keeps one connection open to it). Each connection opens it through SQLite's
 //! `memdb` VFS, whose locks are database-wide like a file's but coarser: while one connection has
-//! an uncommitted write, the others wait to *read* too (up to `busy_timeout`), where a file in
-//! the default journal mode would let them read the last committed state.
+//! an uncommitted write, the others wait to *read* too (up to `busy_timeout`), where a file
+//! database lets them read the last committed state.
+//!
+//! **File databases are put in WAL mode** (`PRAGMA journal_mode = wal`, which the file keeps):
+//! readers never block the writer and the writer never blocks readers, so a session that has
+//! only read (its transaction still open) does not hold up another connection's commit. WAL
+//! needs the database's directory writable (for the `-wal` and `-shm` files) and every
+//! connection on the same machine (not a network file system); `?journal_mode=delete` gives
+//! SQLite's rollback journal instead, where an open read transaction makes a writer's commit
+//! wait. When the file cannot be switched to WAL at connect (another process holds it locked
+//! past `busy_timeout`), the connection goes on in the file's mode with a warning; an explicit
+//! `journal_mode` that fails is an [`Error::Connection`].
 //!
 //! # Options
 //!
 //! | option | meaning | default |
 //! |---|---|---|
 //! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::SerializationFailure`]) | 5000 |
-//! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | SQLite's (`delete`) |
-//! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`) |
+//! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | `wal` for a file; `memory` in memory |
+//! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`: a commit survives a power loss, in WAL mode too) |
 //! | `foreign_keys` | enforce foreign keys (`PRAGMA foreign_keys`) | on |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`) are read by core. Any other option is an [`Error::Config`] naming it.
+//! `isolation_level`, `write_intent`) are read by core. Any other option is an [`Error::Config`]
+//! naming it.
 //!
 //! # What SQLite does differently
 //!
 //! One writer at a time for the whole database: a transaction that cannot get the write lock
 //! within `busy_timeout` (or at once, when waiting could deadlock) fails with
 //! [`Error::SerializationFailure`]; retry the whole transaction. Transactions are always
-//! serializable. NaN parameters are refused with [`Error::Unsupported`] (SQLite would store NULL).
+//! serializable.
+//!
+//! A transaction begins deferred (`BEGIN`): its first read takes a snapshot, its first write the
+//! write lock. One that has read and then writes cannot wait for the lock (waiting could
+//! deadlock, and in WAL mode its snapshot may be stale): it fails at once while another
+//! transaction writes, or has committed since its snapshot. A transaction that is going to
+//! write declares it with `TxOptions::write_intent` (or `SessionMaker::write_intent`, or the
+//! engine URL option `write_intent=true` for every transaction): it begins `BEGIN IMMEDIATE`,
+//! waiting up to `busy_timeout` for the write lock there, and then never fails for want of it.
+//! Such transactions run one at a time. Athanor does not restart a deferred transaction as an
+//! immediate one at its first flush: what the session read would come from an older snapshot
+//! than what it writes. NaN parameters are refused with [`Error::Unsupported`] (SQLite would store NULL).
 //! Integers read back as `i64`, floats as `f64`, booleans as 0/1.
 #![warn(missing_docs)]
 
@@ -63,7 +85,8 @@ fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
 }
 
 /// The options core reads itself (see `EngineConfig`); the backend ignores them.
-const ENGINE_OPTIONS: &[&str] = &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level"];
+const ENGINE_OPTIONS: &[&str] =
+    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
 
 const JOURNAL_MODES: &[&str] = &["delete", "truncate", "persist", "memory", "wal", "off"];
 const SYNCHRONOUS: &[&str] = &["off", "normal", "full", "extra"];

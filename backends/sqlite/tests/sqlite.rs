@@ -302,7 +302,11 @@ fn engine_execute_query_and_transactions() -> Result<()> {
     c.rollback()?;
     assert_eq!(c.query_scalar::<i64>("SELECT count(*) FROM items", &[])?, 5);
 
-    c.begin_with(TxOptions { isolation: Some(IsolationLevel::Serializable), read_only: false })?;
+    c.begin_with(TxOptions {
+        isolation: Some(IsolationLevel::Serializable),
+        read_only: false,
+        ..TxOptions::default()
+    })?;
     c.execute("DELETE FROM items WHERE id = ?", &[1i64.into()])?;
     c.savepoint("sp1")?;
     c.execute("DELETE FROM items", &[])?;
@@ -326,9 +330,9 @@ fn engine_execute_query_and_transactions() -> Result<()> {
     e.transaction(|c| c.execute("INSERT INTO items (name) VALUES (?)", &["f".into()]))?;
     assert_eq!(e.connect()?.query_scalar::<i64>("SELECT count(*) FROM items", &[])?, 5);
 
-    let ro = TxOptions { isolation: None, read_only: true };
+    let ro = TxOptions { isolation: None, read_only: true, ..TxOptions::default() };
     assert!(matches!(e.connect()?.begin_with(ro), Err(Error::Unsupported { .. })));
-    let rc = TxOptions { isolation: Some(IsolationLevel::ReadCommitted), read_only: false };
+    let rc = TxOptions { isolation: Some(IsolationLevel::ReadCommitted), read_only: false, ..TxOptions::default() };
     assert!(matches!(e.connect()?.begin_with(rc), Err(Error::Unsupported { .. })));
     Ok(())
 }
@@ -394,6 +398,135 @@ fn file_database_with_options() -> Result<()> {
     // Another engine on the same file sees the table.
     let mut c2 = driver(&url).connect()?;
     assert_eq!(rows(&mut *c2, "SELECT count(*) FROM f", &[])?, vec![vec![Value::I64(0)]]);
+    Ok(())
+}
+
+fn engine_with_options(url: &str) -> Engine {
+    let o = ConnectOptions::parse(url).unwrap();
+    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
+}
+
+fn journal_mode(c: &mut dyn RawConnection) -> Result<Vec<Vec<Value>>> {
+    rows(c, "PRAGMA journal_mode", &[])
+}
+
+#[test]
+fn file_databases_default_to_wal_and_journal_mode_still_selects() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("modes.db");
+    let mut c = driver(&format!("sqlite://{}", path.display())).connect()?;
+    assert_eq!(journal_mode(&mut *c)?, vec![vec![Value::Text("wal".into())]]);
+    c.batch_execute("CREATE TABLE m (x INTEGER)")?;
+    drop(c);
+    // The old behaviour on request: the file goes back to a rollback journal.
+    let mut c = driver(&format!("sqlite://{}?journal_mode=delete", path.display())).connect()?;
+    assert_eq!(journal_mode(&mut *c)?, vec![vec![Value::Text("delete".into())]]);
+    assert_eq!(rows(&mut *c, "SELECT count(*) FROM m", &[])?, vec![vec![Value::I64(0)]]);
+    drop(c);
+    // In-memory databases are unchanged.
+    let mut m = driver("sqlite://").connect()?;
+    assert_eq!(journal_mode(&mut *m)?, vec![vec![Value::Text("memory".into())]]);
+    Ok(())
+}
+
+/// On a file database with the default settings, a transaction that has only read (and is
+/// still open) does not make another connection's write wait.
+#[test]
+fn open_read_transaction_does_not_block_a_writer() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rw.db").display());
+    let reader = engine(&url);
+    reader.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, n INTEGER)", &[])?;
+    reader.execute("INSERT INTO r (id, n) VALUES (1, 0)", &[])?;
+    let mut tx = reader.connect()?;
+    tx.begin()?;
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 0);
+    let writer = engine(&url);
+    writer.connect()?.query_scalar::<i64>("SELECT 1", &[])?;
+    let started = std::time::Instant::now();
+    assert_eq!(writer.execute("UPDATE r SET n = 1 WHERE id = 1", &[])?, 1);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_millis(100), "the write waited {took:?}");
+    // The reader still sees its snapshot, then the new value after it ends.
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 0);
+    tx.commit()?;
+    assert_eq!(tx.query_scalar::<i64>("SELECT n FROM r WHERE id = 1", &[])?, 1);
+    Ok(())
+}
+
+/// A deferred transaction that has read cannot wait for the write lock: it fails at once while
+/// another transaction holds it. One begun with write intent (`BEGIN IMMEDIATE`) waits at
+/// BEGIN for the holder to commit, then writes.
+#[test]
+fn write_intent_waits_for_the_lock_where_a_deferred_upgrade_fails() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(&format!("sqlite://{}?busy_timeout=5000", dir.path().join("wi.db").display()));
+    e.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[])?;
+    e.execute("INSERT INTO c (id, n) VALUES (1, 0)", &[])?;
+    let write = TxOptions { write_intent: true, ..TxOptions::default() };
+    let mut holder = e.connect()?;
+    holder.begin_with(write)?;
+    holder.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[])?;
+
+    let mut deferred = e.connect()?;
+    deferred.begin()?;
+    deferred.query_scalar::<i64>("SELECT n FROM c WHERE id = 1", &[])?;
+    let started = std::time::Instant::now();
+    let r = deferred.execute("UPDATE c SET n = n + 1 WHERE id = 1", &[]);
+    assert!(matches!(&r, Err(e) if e.is_serialization_failure()), "{r:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the failed upgrade did not wait");
+    deferred.rollback()?;
+
+    let waiter = {
+        let e = e.clone();
+        std::thread::spawn(move || -> Result<i64> {
+            let mut c = e.connect()?;
+            c.begin_with(write)?;
+            let n: i64 = c.query_scalar("SELECT n FROM c WHERE id = 1", &[])?;
+            c.execute("UPDATE c SET n = ? WHERE id = 1", &[Value::I64(n + 1)])?;
+            c.commit()?;
+            Ok(n)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!waiter.is_finished(), "BEGIN IMMEDIATE waits while another transaction holds the write lock");
+    holder.commit()?;
+    assert_eq!(waiter.join().unwrap()?, 1, "the waiter read the holder's committed write");
+    assert_eq!(e.connect()?.query_scalar::<i64>("SELECT n FROM c WHERE id = 1", &[])?, 2);
+    Ok(())
+}
+
+/// `write_intent=true` on the URL: every transaction of the engine begins IMMEDIATE, so
+/// read-modify-write transactions from several threads all succeed without a retry, and none
+/// loses another's update.
+#[test]
+fn write_intent_engine_option_serializes_read_modify_write() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine_with_options(&format!("sqlite://{}?write_intent=true", dir.path().join("rmw.db").display()));
+    assert!(e.config().write_intent);
+    e.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", &[])?;
+    e.execute("INSERT INTO c (id, n) VALUES (1, 0)", &[])?;
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let e = e.clone();
+            std::thread::spawn(move || -> Result<()> {
+                for _ in 0..20 {
+                    e.transaction(|c| {
+                        let n: i64 = c.query_scalar("SELECT n FROM c WHERE id = 1", &[])?;
+                        c.execute("UPDATE c SET n = ? WHERE id = 1", &[Value::I64(n + 1)])?;
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap()?;
+    }
+    assert_eq!(e.connect()?.query_scalar::<i64>("SELECT n FROM c WHERE id = 1", &[])?, 80);
+    let bad = ConnectOptions::parse("sqlite://?write_intent=maybe").unwrap();
+    assert!(matches!(EngineConfig::from_options(&bad), Err(Error::Config { .. })));
     Ok(())
 }
 

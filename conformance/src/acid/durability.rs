@@ -106,7 +106,7 @@ fn verify(url: &str, trial_no: i64, committed: &BTreeSet<i64>, last: &str, stats
         strongest_level(caps)
     };
     let s = athanor::sessionmaker(&engine).session();
-    s.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+    s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
     let rows = s.query::<DurableRow>().filter(DurableRow::trial.eq(trial_no)).all()?;
     let mut per_txn: BTreeMap<i64, i64> = BTreeMap::new();
     for r in &rows {
@@ -142,8 +142,8 @@ fn verify(url: &str, trial_no: i64, committed: &BTreeSet<i64>, last: &str, stats
 }
 
 /// ≥ 50 kill trials per configuration in CI (200 under `ATHANOR_FULL=1`), for every
-/// configuration the backend has (SQLite: rollback journal and WAL): nothing half-done, nothing
-/// reported lost.
+/// configuration the backend has (SQLite: WAL, its default, and the rollback journal): nothing
+/// half-done, nothing reported lost.
 pub fn child_killed_at_random_moments(db: &TestDb, child: &str) -> Result<()> {
     let trials = scaled(50, 200);
     let seed = Rng::seed_from_clock();

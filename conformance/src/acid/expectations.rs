@@ -192,10 +192,10 @@ impl fmt::Display for Anomaly {
 /// A database configuration the matrix covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
-    /// SQLite, a file database in the default rollback-journal mode.
+    /// SQLite, a file database with the default settings (WAL mode).
     Sqlite,
-    /// SQLite, a file database with `journal_mode=wal`.
-    SqliteWal,
+    /// SQLite, a file database with `journal_mode=delete` (the rollback journal).
+    SqliteRollbackJournal,
     /// PostgreSQL.
     Postgres,
     /// MySQL / MariaDB with InnoDB.
@@ -204,13 +204,13 @@ pub enum Target {
 
 impl Target {
     /// Every target, in the docs' order.
-    pub const ALL: [Target; 4] = [Target::Sqlite, Target::SqliteWal, Target::Postgres, Target::Mysql];
+    pub const ALL: [Target; 4] = [Target::Sqlite, Target::SqliteRollbackJournal, Target::Postgres, Target::Mysql];
 
-    /// The prefix of its test names: `sqlite`, `sqlite_wal`, `postgres`, `mysql`.
+    /// The prefix of its test names: `sqlite`, `sqlite_rollback_journal`, `postgres`, `mysql`.
     pub fn name(self) -> &'static str {
         match self {
             Target::Sqlite => "sqlite",
-            Target::SqliteWal => "sqlite_wal",
+            Target::SqliteRollbackJournal => "sqlite_rollback_journal",
             Target::Postgres => "postgres",
             Target::Mysql => "mysql",
         }
@@ -220,7 +220,7 @@ impl Target {
     pub fn variant(self) -> &'static str {
         match self {
             Target::Sqlite => "Sqlite",
-            Target::SqliteWal => "SqliteWal",
+            Target::SqliteRollbackJournal => "SqliteRollbackJournal",
             Target::Postgres => "Postgres",
             Target::Mysql => "Mysql",
         }
@@ -229,7 +229,7 @@ impl Target {
     /// The harness backend it runs on.
     pub fn backend(self) -> &'static str {
         match self {
-            Target::Sqlite | Target::SqliteWal => "sqlite",
+            Target::Sqlite | Target::SqliteRollbackJournal => "sqlite",
             Target::Postgres => "postgres",
             Target::Mysql => "mysql",
         }
@@ -238,8 +238,8 @@ impl Target {
     /// How the docs name it.
     pub fn title(self) -> &'static str {
         match self {
-            Target::Sqlite => "SQLite (file, rollback journal)",
-            Target::SqliteWal => "SQLite (file, `journal_mode=wal`)",
+            Target::Sqlite => "SQLite (file, default settings: WAL)",
+            Target::SqliteRollbackJournal => "SQLite (file, `journal_mode=delete`: rollback journal)",
             Target::Postgres => "PostgreSQL",
             Target::Mysql => "MySQL / MariaDB (InnoDB)",
         }
@@ -251,7 +251,7 @@ impl Target {
     pub fn hermitage_options(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Target::Sqlite => &[("busy_timeout", "10000")],
-            Target::SqliteWal => &[("busy_timeout", "10000"), ("journal_mode", "wal")],
+            Target::SqliteRollbackJournal => &[("busy_timeout", "10000"), ("journal_mode", "delete")],
             Target::Postgres | Target::Mysql => &[],
         }
     }
@@ -298,11 +298,11 @@ pub const MATRIX: &[Row] = &[
     Row { target: Target::Sqlite,    level: RU,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
     Row { target: Target::Sqlite,    level: RC,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
     Row { target: Target::Sqlite,    level: RR,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
-    Row { target: Target::Sqlite,    level: SER, outcomes: [B, S, B, B, B, B, E, E, B, E, E, E], actual: "serializable (database lock)" },
-    Row { target: Target::SqliteWal, level: RU,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
-    Row { target: Target::SqliteWal, level: RC,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
-    Row { target: Target::SqliteWal, level: RR,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
-    Row { target: Target::SqliteWal, level: SER, outcomes: [B, S, S, B, B, S, E, E, S, E, E, E], actual: "serializable (snapshot + one writer)" },
+    Row { target: Target::Sqlite,    level: SER, outcomes: [B, S, S, B, B, S, E, E, S, E, E, E], actual: "serializable (snapshot + one writer)" },
+    Row { target: Target::SqliteRollbackJournal, level: RU,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
+    Row { target: Target::SqliteRollbackJournal, level: RC,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
+    Row { target: Target::SqliteRollbackJournal, level: RR,  outcomes: [U, U, U, U, U, U, U, U, U, U, U, U], actual: "refused" },
+    Row { target: Target::SqliteRollbackJournal, level: SER, outcomes: [B, S, B, B, B, B, E, E, B, E, E, E], actual: "serializable (database lock)" },
     // Postgres RU and RC, G1b / G1c / OTV (were snapshot / snapshot / blocks): judged by
     // serializability, not by Hermitage's one symptom. G1b: T2's two reads see row 1 as 10, then
     // T1's committed 11 (a non-repeatable read). G1c: each transaction reads the other's row as it
@@ -391,11 +391,12 @@ pub fn kill_hooks(backend: &str) -> Option<KillHooks> {
     }
 }
 
-/// Extra URL options under which the durability kill loop runs on a backend, besides its
-/// default configuration: SQLite also runs in WAL mode.
+/// The configurations (a label and the URL options added) under which the durability kill loop
+/// runs on a backend: its default one, and for SQLite (whose default is WAL) the rollback
+/// journal too.
 pub fn durability_variants(backend: &str) -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
     match backend {
-        "sqlite" => &[("rollback journal", &[]), ("wal", &[("journal_mode", "wal")])],
+        "sqlite" => &[("wal (default)", &[]), ("rollback journal", &[("journal_mode", "delete")])],
         _ => &[("default", &[])],
     }
 }

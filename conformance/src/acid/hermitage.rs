@@ -407,7 +407,7 @@ impl Statements {
 fn run_op(session: &Session, sql: &Statements, level: IsolationLevel, op: Op) -> Result<Reply> {
     Ok(match op {
         Op::Begin => {
-            session.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+            session.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
             Reply::Done
         }
         Op::Read(pred) => {
@@ -584,7 +584,7 @@ pub fn run_case(target: Target, level: IsolationLevel, anomaly: Anomaly) {
     if !engine.dialect().capabilities().isolation_levels.contains(&level) {
         assert_eq!(want, Outcome::Unsupported, "{target} {level} {anomaly}: the dialect refuses this level");
         let s = athanor::sessionmaker(&engine).session();
-        let r = s.begin_with(TxOptions { isolation: Some(level), read_only: false });
+        let r = s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() });
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{target} {level}: {r:?}");
         return;
     }

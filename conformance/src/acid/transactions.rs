@@ -1,5 +1,6 @@
 //! The transactions API: savepoints several deep, isolation levels per engine, per session
-//! maker and per transaction, read-only transactions, and the retry helper.
+//! maker and per transaction, read-only transactions, the retry helper, readers that do not
+//! hold up writers, and writers that declare write intent.
 
 use crate::acid::url_with;
 use crate::harness::TestDb;
@@ -7,6 +8,7 @@ use crate::models::*;
 use athanor::prelude::*;
 use athanor::ObjectState;
 use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 fn names(db: &TestDb) -> Result<Vec<String>> {
     let s = db.session();
@@ -139,7 +141,7 @@ pub fn isolation_level_per_engine_maker_and_transaction(db: &TestDb) -> Result<(
             let other = caps_other_level(db, level);
             let e = athanor::create_engine_with(&db.url, |c| c.isolation_level = other)?;
             let s = athanor::sessionmaker(&e).session();
-            s.begin_with(TxOptions { isolation: Some(level), read_only: false })?;
+            s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() })?;
             Ok(s)
         }),
     ];
@@ -176,7 +178,7 @@ fn caps_other_level(db: &TestDb, level: IsolationLevel) -> Option<IsolationLevel
 pub fn read_only_transactions_refuse_writes(db: &TestDb) -> Result<()> {
     seed_accounts(db)?;
     if !db.caps().read_only_transactions {
-        let r = db.session().begin_with(TxOptions { isolation: None, read_only: true });
+        let r = db.session().begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() });
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
         let r = athanor::sessionmaker(&db.engine).read_only(true).session().query::<Account>().count();
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
@@ -190,7 +192,7 @@ pub fn read_only_transactions_refuse_writes(db: &TestDb) -> Result<()> {
     assert!(matches!(err, Error::Database { .. }), "a typed database error: {err:?}");
     s.rollback()?;
     let s = db.session();
-    s.begin_with(TxOptions { isolation: None, read_only: true })?;
+    s.begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() })?;
     let acc = s.get::<Account>(1)?.ok_or_else(|| Error::NotFound { what: "account 1".into() })?;
     acc.edit(|a| a.balance = 0)?;
     let err = s.flush().expect_err("update in a read-only transaction");
@@ -246,5 +248,59 @@ pub fn retry_on_serialization_failure_retries_only_those(db: &TestDb) -> Result<
     assert!(matches!(r, Err(Error::SerializationFailure { .. })), "{r:?}");
     assert_eq!(attempts.get(), 4);
     assert_eq!(names(db)?, ["attempt 3"]);
+    Ok(())
+}
+
+/// A session that has only read (`query().all()`, its transaction left open) does not hold up
+/// another engine's write, which commits within 100 ms (SQLite: file databases are in WAL mode
+/// by default, where readers never block the writer). The reader's transaction then goes on.
+pub fn open_read_session_does_not_block_a_writer(db: &TestDb) -> Result<()> {
+    seed_accounts(db)?;
+    let reader = db.session();
+    assert_eq!(reader.query::<Account>().all()?.len(), 2);
+    assert!(reader.in_transaction(), "the read left its transaction open");
+    let other = db.another_engine();
+    drop(other.connect()?); // a pooled connection, so the clock times only the write
+    let writer = athanor::sessionmaker(&other).session();
+    let started = Instant::now();
+    let acc = writer.get::<Account>(1)?.ok_or_else(|| Error::NotFound { what: "account 1".into() })?;
+    acc.edit(|a| a.balance = 150)?;
+    writer.commit()?;
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(100), "the write waited {took:?} for the open read session");
+    assert_eq!(reader.query::<Account>().count()?, 2, "the reader's transaction is still usable");
+    reader.commit()?;
+    let check = db.session().get::<Account>(1)?.map(|h| h.get().balance);
+    assert_eq!(check, Some(150));
+    Ok(())
+}
+
+/// 8 threads, each running sessions that declare write intent (`SessionMaker::write_intent`),
+/// read and then write, and commit with no retry helper: every one succeeds (SQLite: `BEGIN
+/// IMMEDIATE` makes them wait for the write lock at BEGIN instead of failing to upgrade a read
+/// lock at the flush).
+pub fn writers_with_write_intent_need_no_retry(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    const THREADS: i64 = 8;
+    let per_thread = crate::acid::scaled(10, 50) as i64;
+    let maker = athanor::sessionmaker(&db.engine).write_intent(true);
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let maker = maker.clone();
+            std::thread::spawn(move || -> Result<()> {
+                for i in 0..per_thread {
+                    let s = maker.session();
+                    let seen = s.query::<Parent>().count()?;
+                    s.add(parent(t * 1_000 + i, &format!("thread {t} saw {seen}")));
+                    s.commit()?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+    }
+    assert_eq!(db.session().query::<Parent>().count()?, (THREADS * per_thread) as u64);
     Ok(())
 }
