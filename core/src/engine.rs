@@ -169,6 +169,9 @@ struct EngineInner {
     config: EngineConfig,
     url: String,
     statements: AtomicU64,
+    /// A connection of this pool was found dead: the idle ones may have died with it (a server
+    /// restart), so the next checkout pings them first (see [`Engine::connect`]).
+    suspect_idle: AtomicBool,
     has_listeners: AtomicBool,
     listeners: RwLock<Vec<Listener>>,
     sql_cache: Mutex<SqlCache>,
@@ -349,6 +352,7 @@ impl Engine {
                 config,
                 url: options.redacted(),
                 statements: AtomicU64::new(0),
+                suspect_idle: AtomicBool::new(false),
                 has_listeners: AtomicBool::new(false),
                 listeners: RwLock::new(Vec::new()),
                 sql_cache: Mutex::new(HashMap::default()),
@@ -401,21 +405,26 @@ impl Engine {
     /// Take a connection from the pool, opening one if none is idle.
     ///
     /// A connection that was idle in the pool may have died meanwhile (the server restarted or
-    /// killed the session). When the first statement of the checkout, a `BEGIN` or an autocommit
-    /// statement, fails on it with a disconnect error before any row came back, the connection
-    /// is discarded and the statement runs once more on a live one (an idle connection is pinged
-    /// first then), so the caller does not see the failure. Never inside a transaction: once
-    /// anything of the checkout reached the server, a disconnect is the caller's error. (An
-    /// autocommit statement whose live connection is lost while that very statement runs looks
-    /// the same as one found dead and is run again; sessions and [`Engine::transaction`] always
-    /// begin a transaction first, so for them only the `BEGIN` is ever repeated.)
+    /// killed the session). When the checkout's first statement is the `BEGIN` of a transaction
+    /// (every session and [`Engine::transaction`] begins one) and fails with a disconnect error,
+    /// the connection is discarded and the `BEGIN` runs once more on a live one (other idle
+    /// connections are pinged first then), so the caller does not see the failure. Nothing else
+    /// is replayed: an autocommit statement (`execute`, `query`, `batch_execute` outside a
+    /// transaction) whose connection is lost may have been applied, so its disconnect error is
+    /// the caller's. After any disconnect the next checkout pings the idle connections and
+    /// discards the dead ones, so it gets a live connection; `pool_pre_ping` avoids even that one
+    /// failure, at the cost of a round trip per checkout.
     ///
     /// # Errors
     /// [`Error::Connection`] when the database cannot be reached (reported as soon as the attempt
     /// fails, within the backend's `connect_timeout`) and [`Error::PoolTimeout`] when every
     /// connection stays in use for the configured `pool_timeout`.
     pub fn connect(&self) -> Result<Connection> {
-        let (slot, reused) = self.take_slot()?;
+        let (slot, reused) = if self.inner.suspect_idle.swap(false, Ordering::Relaxed) {
+            (self.live_slot()?, false)
+        } else {
+            self.take_slot()?
+        };
         Ok(Connection {
             engine: self.clone(),
             slot: Some(slot),
@@ -669,6 +678,7 @@ impl Connection {
                 if let Some(s) = self.slot.as_mut() {
                     s.invalidated = true;
                 }
+                self.engine.inner.suspect_idle.store(true, Ordering::Relaxed);
                 self.in_transaction = false;
                 self.savepoints = 0;
             }
@@ -679,14 +689,10 @@ impl Connection {
     /// Run a statement with borrowed parameters; rows affected.
     pub fn execute_refs(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
         self.engine.before_statement(sql, params);
-        let mut r = self.raw()?.execute(sql, params);
-        if self.died_idle(&r) {
-            if let Err(dead) = &r {
-                self.replace_dead(dead)?;
-            }
-            self.engine.before_statement(sql, params);
-            r = self.raw()?.execute(sql, params);
-        }
+        // Never replayed: an autocommit write whose connection was lost while it ran may have
+        // been applied, and running it again could apply it twice.
+        self.replaceable = false;
+        let r = self.raw()?.execute(sql, params);
         self.after(r)
     }
 
@@ -698,28 +704,24 @@ impl Connection {
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
         self.engine.before_statement(sql, params);
-        if !self.replaceable {
-            let r = self.raw()?.query(sql, params, on_row);
-            return self.after(r);
-        }
-        let mut delivered = false;
-        let mut r = self.raw()?.query(sql, params, &mut |row| {
-            delivered = true;
-            on_row(row)
-        });
-        // A row handed to the caller means the statement reached a live server.
-        if self.died_idle(&r) && !delivered {
-            if let Err(dead) = &r {
-                self.replace_dead(dead)?;
-            }
-            self.engine.before_statement(sql, params);
-            r = self.raw()?.query(sql, params, on_row);
-        }
+        // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.
+        self.replaceable = false;
+        let r = self.raw()?.query(sql, params, on_row);
         self.after(r)
     }
 
     /// Run a parameterless statement unprepared (DDL, transaction control).
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.engine.before_statement(sql, &[]);
+        // Never replayed (it may write), see `execute_refs`.
+        self.replaceable = false;
+        let r = self.raw()?.batch_execute(sql);
+        self.after(r)
+    }
+
+    /// A statement that begins a transaction: the one statement that is replayed on a live
+    /// connection when it finds the checkout's connection dead (it changes no data).
+    fn begin_statement(&mut self, sql: &str) -> Result<()> {
         self.engine.before_statement(sql, &[]);
         let mut r = self.raw()?.batch_execute(sql);
         if self.died_idle(&r) {
@@ -796,7 +798,7 @@ impl Connection {
         }
         let stmts = self.engine.begin_statements(&opts)?;
         for s in stmts.iter() {
-            self.batch_execute(s)?;
+            self.begin_statement(s)?;
         }
         self.in_transaction = true;
         self.savepoints = 0;
