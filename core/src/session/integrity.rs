@@ -1,0 +1,86 @@
+//! Integrity errors made complete: the constraint name a database did not give (SQLite names
+//! columns only; MySQL says `PRIMARY`), found from the table metadata.
+
+use super::*;
+use crate::error::Error;
+use crate::schema::TableDef;
+
+pub(super) fn is_database_error(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Database { .. }
+            | Error::Integrity { .. }
+            | Error::SerializationFailure { .. }
+            | Error::Connection { .. }
+    )
+}
+
+/// Fill in the constraint name of an integrity error from the table's metadata when the
+/// database named only columns (SQLite does).
+pub(super) fn enrich(e: Error, table: &TableDef, writing_rows: bool) -> Error {
+    match e {
+        Error::Integrity { kind, constraint: None, table: t, mut columns, message } => {
+            let same_table = t.as_deref().is_none_or(|t| t == table.name);
+            let mut constraint = if same_table { table.constraint_for_columns(&columns) } else { None };
+            // SQLite names no column for a foreign-key failure. Inserting or updating rows of a
+            // table with a single foreign key can only have broken that one.
+            if constraint.is_none() && kind == crate::error::IntegrityKind::ForeignKey && writing_rows {
+                if let [(name, col, _)] = table.foreign_keys().as_slice() {
+                    constraint = Some(name.clone());
+                    if columns.is_empty() {
+                        columns.push(col.name.to_string());
+                    }
+                }
+            }
+            Error::Integrity { kind, constraint, table: t.or_else(|| Some(table.name.to_string())), columns, message }
+        }
+        Error::Integrity { kind, constraint: Some(c), table: t, columns, message } if c == "PRIMARY" => {
+            Error::Integrity { kind, constraint: Some(table.primary_key_name()), table: t, columns, message }
+        }
+        other => other,
+    }
+}
+
+impl Inner {
+    /// A foreign-key failure on DELETE comes from a table referencing this one. Databases that
+    /// name no constraint (SQLite) get the name when exactly one table this session knows
+    /// references the deleted table.
+    pub(super) fn enrich_delete(&self, e: Error, deleted_from: &TableDef) -> Error {
+        match e {
+            Error::Integrity {
+                kind: crate::error::IntegrityKind::ForeignKey,
+                constraint: None,
+                table,
+                columns,
+                message,
+            } => {
+                let referencing: Vec<(String, &'static TableDef, &'static str)> = self
+                    .identity
+                    .by_type
+                    .values()
+                    .map(|m| m.table())
+                    .flat_map(|t| t.foreign_keys().into_iter().map(move |(n, c, fk)| (n, t, c.name, fk)))
+                    .filter(|(_, _, _, fk)| fk.table == deleted_from.name)
+                    .map(|(n, t, c, _)| (n, t, c))
+                    .collect();
+                match referencing.as_slice() {
+                    [(name, t, col)] => Error::Integrity {
+                        kind: crate::error::IntegrityKind::ForeignKey,
+                        constraint: Some(name.clone()),
+                        table: Some(t.name.to_string()),
+                        columns: vec![col.to_string()],
+                        message,
+                    },
+                    _ => Error::Integrity {
+                        kind: crate::error::IntegrityKind::ForeignKey,
+                        constraint: None,
+                        table,
+                        columns,
+                        message,
+                    },
+                }
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! The [`Session`]: a unit of work with an identity map, dirty tracking, autoflush and
+//! foreign-key-ordered flushes, over one pooled connection per transaction.
+//!
+//! # How objects are held
+//!
+//! `session.add(obj)` moves the object into the session and returns a [`Handle<M>`]: a cheap,
+//! clonable `Rc` to the one in-memory instance of that row (`Handle::get` borrows it,
+//! `Handle::edit` changes it and records the change). The session's identity map holds the same
+//! `Rc`s, keyed by model type and primary key, so a row loaded twice is the same instance. Handles
+//! point back to their session weakly: dropping the session detaches them, nothing leaks, and a
+//! handle can outlive its session as a plain value holder. A session is one-thread (`!Send`), as
+//! in SQLAlchemy; engines are shared across threads.
+//!
+//! The session is split the way SQLAlchemy's `orm/` is: this module is the session API;
+//! `state` the object states and [`Handle`]; `identity` keys and the identity map; `transaction`
+//! transactions, savepoints and rollback bookkeeping; `unit_of_work` flush ordering;
+//! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `config`
+//! the factory.
+
+mod config;
+mod identity;
+mod integrity;
+mod persistence;
+mod state;
+mod transaction;
+mod unit_of_work;
+
+pub use config::{sessionmaker, SessionConfig, SessionMaker};
+pub use identity::IntoPrimaryKey;
+pub use state::{Handle, ObjectState};
+pub use transaction::NestedTransaction;
+
+use identity::*;
+use integrity::*;
+use state::*;
+use transaction::*;
+
+use crate::dialect::TxOptions;
+use crate::engine::{Connection, Engine, ResultRow};
+use crate::error::{Error, Result};
+use crate::query::Query;
+use crate::schema::Model;
+use crate::sql;
+use crate::value::{FromValue, Value, ValueRef};
+use std::any::TypeId;
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Inner {
+    engine: Engine,
+    config: SessionConfig,
+    conn: Option<Connection>,
+    next_tx: Option<TxOptions>,
+    identity: IdentityMap,
+    new: Vec<Rc<dyn Erased>>,
+    deleted: Vec<Rc<dyn Erased>>,
+    inserted_in_tx: Vec<Rc<dyn Erased>>,
+    deleted_in_tx: Vec<Rc<dyn Erased>>,
+    savepoints: Vec<Frame>,
+    savepoint_seq: u64,
+    /// Set when a flush (or a database error) failed: (message, savepoint depth at failure).
+    failed: Option<(String, usize)>,
+}
+
+struct Shared {
+    id: u64,
+    modified: RefCell<Vec<Rc<dyn Erased>>>,
+    inner: RefCell<Inner>,
+}
+
+/// A unit of work: the objects it holds, the changes it will flush, and the transaction it runs
+/// in. Made by [`SessionMaker::session`].
+///
+/// Dropping a session rolls back its uncommitted work and returns its connection to the pool.
+/// One session per thread (`!Send`), as in SQLAlchemy.
+///
+/// Any error the database reports inside the session's transaction (a failed flush, a failed
+/// query) rolls that transaction back and leaves the session needing [`Session::rollback`]:
+/// until then every call fails with [`Error::PendingRollback`]. PostgreSQL aborts a transaction
+/// on any error; Athanor makes that the rule on every database so programs behave the same.
+pub struct Session {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.shared.inner.try_borrow();
+        let mut d = f.debug_struct("Session");
+        d.field("id", &self.shared.id);
+        if let Ok(i) = inner {
+            d.field("in_transaction", &i.conn.is_some()).field("objects", &i.identity.len()).field("new", &i.new.len());
+        }
+        d.finish()
+    }
+}
+
+static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
+
+const SQL_SELECT_BY_PK: u8 = 1;
+const SQL_UPDATE: u8 = 2;
+
+impl Session {
+    /// A session on an engine with the given settings (usually via [`sessionmaker`]).
+    pub fn with_config(engine: &Engine, config: SessionConfig) -> Session {
+        Session {
+            shared: Rc::new(Shared {
+                id: SESSION_IDS.fetch_add(1, Ordering::Relaxed),
+                modified: RefCell::new(Vec::new()),
+                inner: RefCell::new(Inner {
+                    engine: engine.clone(),
+                    config,
+                    conn: None,
+                    next_tx: None,
+                    identity: IdentityMap::default(),
+                    new: Vec::new(),
+                    deleted: Vec::new(),
+                    inserted_in_tx: Vec::new(),
+                    deleted_in_tx: Vec::new(),
+                    savepoints: Vec::new(),
+                    savepoint_seq: 0,
+                    failed: None,
+                }),
+            }),
+        }
+    }
+
+    fn inner(&self) -> std::cell::RefMut<'_, Inner> {
+        self.shared.inner.borrow_mut()
+    }
+
+    fn owns(&self, meta: &Meta) -> bool {
+        meta.session.upgrade().is_some_and(|s| Rc::ptr_eq(&s, &self.shared))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> Engine {
+        self.inner().engine.clone()
+    }
+
+    /// `true` while a transaction is open (after autobegin or `begin()`).
+    pub fn in_transaction(&self) -> bool {
+        self.inner().conn.is_some()
+    }
+
+    /// `true` unless a failed flush is waiting for `rollback()`.
+    pub fn is_active(&self) -> bool {
+        self.inner().failed.is_none()
+    }
+
+    /// How many objects the identity map holds.
+    pub fn identity_count(&self) -> usize {
+        self.inner().identity.len()
+    }
+
+    /// `true` when there are changes a flush would write.
+    pub fn is_dirty(&self) -> bool {
+        let inner = self.inner();
+        !inner.new.is_empty() || !inner.deleted.is_empty() || !self.shared.modified.borrow().is_empty()
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match &self.inner().failed {
+            Some((cause, _)) => Err(Error::PendingRollback { cause: cause.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Begin a transaction now with the session's default options. Fails if one is open.
+    pub fn begin(&self) -> Result<()> {
+        let opts = self.inner().config.transaction;
+        self.begin_with(opts)
+    }
+
+    /// Begin a transaction now with these options (isolation level, read only, write intent).
+    pub fn begin_with(&self, opts: TxOptions) -> Result<()> {
+        self.check_failed()?;
+        let mut inner = self.inner();
+        if inner.conn.is_some() {
+            return Err(Error::invalid("a transaction is already begun on this session; commit or roll back first"));
+        }
+        inner.next_tx = Some(opts);
+        inner.ensure_conn()?;
+        Ok(())
+    }
+
+    /// Add a new object; it is inserted at the next flush. Returns its handle.
+    pub fn add<M: Model>(&self, obj: M) -> Handle<M> {
+        let h = Handle::new(
+            obj,
+            Meta {
+                state: ObjectState::Pending,
+                key: None,
+                expired: false,
+                listed_modified: false,
+                editing: false,
+                session: Rc::downgrade(&self.shared),
+            },
+        );
+        self.inner().new.push(h.erased());
+        h
+    }
+
+    /// Add several new objects.
+    pub fn add_all<M: Model>(&self, objs: impl IntoIterator<Item = M>) -> Vec<Handle<M>> {
+        objs.into_iter().map(|o| self.add(o)).collect()
+    }
+
+    /// Put a handle back into this session: a transient one (e.g. whose insert was rolled back)
+    /// becomes pending again; a detached one becomes persistent again.
+    pub fn add_handle<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let mut meta = h.inner.meta.borrow_mut();
+        if meta.state != ObjectState::Transient && meta.state != ObjectState::Detached && !self.owns(&meta) {
+            return Err(Error::invalid(format!("this {} belongs to another session", M::TABLE.rust_name)));
+        }
+        match meta.state {
+            ObjectState::Transient => {
+                meta.state = ObjectState::Pending;
+                meta.key = None;
+                meta.session = Rc::downgrade(&self.shared);
+                drop(meta);
+                self.inner().new.push(h.erased());
+            }
+            ObjectState::Detached => {
+                let key = h.inner.compute_key()?;
+                let mut inner = self.inner();
+                if inner.identity.typed::<M>().is_some_and(|m| m.contains_key(&key)) {
+                    return Err(Error::invalid(format!(
+                        "another {} with key {key} is already in this session",
+                        M::TABLE.rust_name
+                    )));
+                }
+                meta.state = ObjectState::Persistent;
+                meta.key = Some(key.clone());
+                meta.expired = true;
+                meta.session = Rc::downgrade(&self.shared);
+                inner.identity.typed_mut::<M>().insert(key, h.inner.clone());
+            }
+            _ => {} // already here
+        }
+        Ok(())
+    }
+
+    /// Mark an object for deletion at the next flush (a pending one is simply removed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if the object is not in this session.
+    pub fn delete<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let mut meta = h.inner.meta.borrow_mut();
+        if !self.owns(&meta) {
+            return Err(Error::invalid(format!("this {} is not in this session", M::TABLE.rust_name)));
+        }
+        match meta.state {
+            ObjectState::Pending => {
+                meta.state = ObjectState::Transient;
+                meta.session = Weak::new();
+                drop(meta);
+                let target = h.erased();
+                self.inner().new.retain(|i| !Rc::ptr_eq(i, &target));
+                Ok(())
+            }
+            ObjectState::Persistent => {
+                meta.state = ObjectState::Deleted;
+                drop(meta);
+                self.inner().deleted.push(h.erased());
+                Ok(())
+            }
+            ObjectState::Deleted => Ok(()),
+            other => Err(Error::invalid(format!("cannot delete a {other:?} {}", M::TABLE.rust_name))),
+        }
+    }
+
+    /// Remove an object from the session without touching the database (its pending changes
+    /// are forgotten).
+    pub fn expunge<M: Model>(&self, h: &Handle<M>) {
+        let mut meta = h.inner.meta.borrow_mut();
+        if !self.owns(&meta) {
+            return;
+        }
+        let target = h.erased();
+        let mut inner = self.inner();
+        inner.new.retain(|i| !Rc::ptr_eq(i, &target));
+        inner.deleted.retain(|i| !Rc::ptr_eq(i, &target));
+        if let Some(k) = &meta.key {
+            inner.identity.remove(TypeId::of::<M>(), k);
+        }
+        meta.state = if meta.key.is_some() { ObjectState::Detached } else { ObjectState::Transient };
+        meta.session = Weak::new();
+        meta.listed_modified = false;
+        h.inner.clear_snapshot();
+    }
+
+    /// Mark an object as out of date: the next query returning its row (or `get`, `load`,
+    /// `refresh`) reloads it.
+    pub fn expire<M: Model>(&self, h: &Handle<M>) {
+        let mut meta = h.inner.meta.borrow_mut();
+        if self.owns(&meta) && meta.state == ObjectState::Persistent {
+            meta.expired = true;
+        }
+    }
+
+    /// Expire every object in the session.
+    pub fn expire_all(&self) {
+        self.inner().identity.for_each_meta(|m| m.borrow_mut().expired = true);
+    }
+
+    /// Reload an object's values from the database now (discarding unflushed changes).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if its row is gone; [`Error::InvalidRequest`] if it is not persistent
+    /// in this session.
+    pub fn refresh<M: Model>(&self, h: &Handle<M>) -> Result<()> {
+        let key = {
+            let meta = h.inner.meta.borrow();
+            if !self.owns(&meta) || meta.state != ObjectState::Persistent {
+                return Err(Error::invalid(format!("this {} is not persistent in this session", M::TABLE.rust_name)));
+            }
+            meta.key.clone().ok_or_else(|| Error::invalid("object has no identity key"))?
+        };
+        self.check_failed()?;
+        let engine = self.engine();
+        let sql = engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?;
+        let params: Vec<ValueRef<'_>> = key.params().collect();
+        let mut fresh: Option<M> = None;
+        self.with_conn(|conn| {
+            conn.query_refs(&sql, &params, &mut |row| {
+                fresh = Some(M::from_row(row)?);
+                Ok(())
+            })
+        })?;
+        let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
+        *h.inner.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
+        h.inner.clear_snapshot();
+        h.inner.meta.borrow_mut().expired = false;
+        Ok(())
+    }
+
+    /// Run `f` on the session's connection (autobegin), recording a database error as a failed
+    /// transaction.
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut inner = self.inner();
+        inner.ensure_conn()?;
+        let r = match inner.conn.as_mut() {
+            Some(c) => f(c),
+            None => Err(Error::invalid("no connection")),
+        };
+        if let Err(e) = &r {
+            if is_database_error(e) {
+                inner.fail(e);
+            }
+        }
+        r
+    }
+
+    fn prepare_read(&self) -> Result<()> {
+        self.check_failed()?;
+        let autoflush = self.inner().config.autoflush;
+        if autoflush && self.is_dirty() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Load the objects of model `M` a SELECT of all its columns returns, through the identity
+    /// map (used by `Query`).
+    pub(crate) fn load<M: Model>(&self, sql: &str, params: &[Value]) -> Result<Vec<Handle<M>>> {
+        let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
+        let mut out = Vec::new();
+        self.load_each::<M>(sql, &refs, |h| out.push(h))?;
+        Ok(out)
+    }
+
+    /// [`Session::load`], handing each object to `sink` in row order. One identity-map probe
+    /// per row; a new row costs one allocation (the instance) beyond its fields' own.
+    fn load_each<M: Model>(&self, sql: &str, params: &[ValueRef<'_>], mut sink: impl FnMut(Handle<M>)) -> Result<()> {
+        self.prepare_read()?;
+        let weak = Rc::downgrade(&self.shared);
+        let mut inner_ref = self.inner();
+        inner_ref.ensure_conn()?;
+        let r = {
+            let Inner { conn, identity, .. } = &mut *inner_ref;
+            let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
+            let map = identity.typed_mut::<M>();
+            conn.query_refs(sql, params, &mut |row| {
+                let key = Key::build(M::TABLE, |i| row.get(i))?;
+                let (inst, new) = map.get_or_try_insert(key, |key| {
+                    let m = M::from_row(row)?;
+                    let meta = Meta {
+                        state: ObjectState::Persistent,
+                        key: Some(key.clone()),
+                        expired: false,
+                        listed_modified: false,
+                        editing: false,
+                        session: weak.clone(),
+                    };
+                    Ok(Rc::new(Instance::new(m, meta)))
+                })?;
+                if !new && inst.meta.borrow().expired {
+                    let fresh = M::from_row(row)?;
+                    if let Ok(mut v) = inst.value.try_borrow_mut() {
+                        *v = fresh;
+                        inst.clear_snapshot();
+                        inst.meta.borrow_mut().expired = false;
+                    }
+                }
+                sink(Handle { inner: inst.clone() });
+                Ok(())
+            })
+        };
+        if let Err(e) = &r {
+            if is_database_error(e) {
+                inner_ref.fail(e);
+            }
+        }
+        r
+    }
+
+    /// Run a query returning one value (used by `Query::count`/`exists`).
+    pub(crate) fn scalar<T: FromValue>(&self, sql: &str, params: &[Value]) -> Result<T> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.query_scalar(sql, params))
+    }
+
+    /// Run a SQL statement in the session's transaction (after autoflush); rows affected.
+    /// Placeholders follow the dialect (`?` or `$n`).
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.execute(sql, params))
+    }
+
+    /// Run a SQL query in the session's transaction (after autoflush) and return its rows.
+    pub fn query_sql(&self, sql: &str, params: &[Value]) -> Result<Vec<ResultRow>> {
+        self.prepare_read()?;
+        self.with_conn(|c| c.query(sql, params))
+    }
+
+    /// A query for model `M` (`session.query(Customer)`).
+    pub fn query<M: Model>(&self) -> Query<'_, M> {
+        Query::new(self)
+    }
+
+    /// The object with this primary key: from the identity map without SQL when it is loaded
+    /// and not expired, else by a SELECT (after autoflush). `None` if there is no such row, or
+    /// the object is marked deleted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if the key has the wrong number of columns.
+    pub fn get<M: Model>(&self, pk: impl IntoPrimaryKey) -> Result<Option<Handle<M>>> {
+        self.check_failed()?;
+        let values = pk.into_key_values();
+        let key = Key::from_values(&values, M::TABLE)?;
+        let sql = {
+            let inner = self.inner();
+            if let Some(inst) = inner.identity.typed::<M>().and_then(|m| m.get(&key)) {
+                let meta = inst.meta.borrow();
+                if meta.state == ObjectState::Deleted {
+                    return Ok(None);
+                }
+                if !meta.expired {
+                    return Ok(Some(Handle { inner: inst.clone() }));
+                }
+            }
+            inner.engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?
+        };
+        let mut found = None;
+        let mut first = |h: Handle<M>| {
+            if found.is_none() {
+                found = Some(h);
+            }
+        };
+        match &key {
+            Key::One(part) => self.load_each::<M>(&sql, &[part.as_value_ref()], &mut first)?,
+            Key::Many(_) => self.load_each::<M>(&sql, &key.params().collect::<Vec<_>>(), &mut first)?,
+        }
+        Ok(found)
+    }
+
+    /// Write all pending changes (inserts, updates, deletes) to the database in foreign-key
+    /// order, inside the session's transaction. Nothing is committed.
+    ///
+    /// # Errors
+    /// The database's error (e.g. [`Error::Integrity`] naming the constraint). The transaction
+    /// is then rolled back and the session needs [`Session::rollback`] before new work.
+    pub fn flush(&self) -> Result<()> {
+        self.check_failed()?;
+        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
+        let mut inner = self.inner();
+        if inner.new.is_empty() && inner.deleted.is_empty() && modified.is_empty() {
+            return Ok(());
+        }
+        let r = inner.ensure_conn().and_then(|_| inner.flush(&modified));
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Keep the edited objects listed: rollback() restores them from their snapshots.
+                self.shared.modified.borrow_mut().extend(modified);
+                inner.fail(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Flush, then commit the transaction and return the connection to the pool. With
+    /// `expire_on_commit` (the default) every object is expired.
+    ///
+    /// # Errors
+    /// A failed flush (the session then needs `rollback()`), or a failed COMMIT (e.g. a
+    /// serialization failure): the transaction is then rolled back and the session is ready for
+    /// new work.
+    pub fn commit(&self) -> Result<()> {
+        self.flush()?;
+        let mut inner = self.inner();
+        let Some(mut conn) = inner.conn.take() else {
+            return Ok(());
+        };
+        inner.savepoints.clear();
+        if let Err(e) = conn.commit() {
+            drop(conn);
+            inner.restore_after_rollback();
+            return Err(e);
+        }
+        drop(conn);
+        for i in std::mem::take(&mut inner.deleted_in_tx) {
+            let mut m = i.meta().borrow_mut();
+            m.state = ObjectState::Detached;
+            m.session = Weak::new();
+        }
+        inner.inserted_in_tx.clear();
+        if inner.config.expire_on_commit {
+            inner.identity.for_each_meta(|m| m.borrow_mut().expired = true);
+        }
+        Ok(())
+    }
+
+    /// Roll back and empty the session: every object is detached (or transient).
+    pub fn close(&self) {
+        let _ = self.rollback();
+        let mut inner = self.inner();
+        inner.identity.for_each_meta(|m| {
+            let mut m = m.borrow_mut();
+            m.state = ObjectState::Detached;
+            m.session = Weak::new();
+        });
+        inner.identity = IdentityMap::default();
+    }
+}

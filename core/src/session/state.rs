@@ -1,0 +1,312 @@
+//! Object state: what the session knows of each instance ([`ObjectState`], the bookkeeping
+//! `Meta`, the snapshot) and the user's [`Handle`] to it (SQLAlchemy's `orm/state.py`).
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::schema::{Model, TableDef};
+use crate::value::ValueRef;
+use std::any::TypeId;
+use std::cell::{Ref, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+/// Where an object stands with respect to its session (SQLAlchemy's object states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// In no session and not in the database (or its insert was rolled back).
+    Transient,
+    /// Added; inserted at the next flush.
+    Pending,
+    /// In the session's identity map, with a row in the database.
+    Persistent,
+    /// Marked for deletion (deleted at the next flush), or deleted by a flush not yet committed.
+    Deleted,
+    /// Was persistent; its session closed, expunged it, or committed its deletion.
+    Detached,
+}
+
+pub(super) struct Meta {
+    pub(super) state: ObjectState,
+    pub(super) key: Option<Key>,
+    pub(super) expired: bool,
+    pub(super) listed_modified: bool,
+    /// A [`Handle::edit`] closure is running on a copy of the object.
+    pub(super) editing: bool,
+    pub(super) session: Weak<Shared>,
+}
+
+/// Clears [`Meta::editing`] when an edit's closure returns or unwinds.
+pub(super) struct EditGuard<'a>(&'a RefCell<Meta>);
+impl Drop for EditGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.0.try_borrow_mut() {
+            m.editing = false;
+        }
+    }
+}
+
+pub(crate) struct Instance<M> {
+    pub(super) value: RefCell<M>,
+    /// The object as it was before its first edit since the last load or flush (the old value
+    /// itself, moved aside by the edit: no copy). A flush writes the columns that differ from
+    /// it; a rollback puts it back.
+    pub(super) snapshot: RefCell<Option<M>>,
+    pub(super) meta: RefCell<Meta>,
+}
+
+impl<M: Model> Instance<M> {
+    pub(super) fn new(value: M, meta: Meta) -> Self {
+        Instance { value: RefCell::new(value), snapshot: RefCell::new(None), meta: RefCell::new(meta) }
+    }
+}
+
+pub(super) trait ModelValues {
+    fn value_at(&self, idx: usize) -> ValueRef<'_>;
+}
+impl<M: Model> ModelValues for M {
+    fn value_at(&self, idx: usize) -> ValueRef<'_> {
+        self.column_value(idx)
+    }
+}
+
+/// What the unit of work needs of an instance, whatever its model type.
+pub(super) trait Erased {
+    fn table(&self) -> &'static TableDef;
+    fn model_type(&self) -> TypeId;
+    fn meta(&self) -> &RefCell<Meta>;
+    fn values(&self) -> Result<Ref<'_, dyn ModelValues>>;
+    /// The values before the first unflushed edit, if the object was edited.
+    fn snapshot(&self) -> Result<Option<Ref<'_, dyn ModelValues>>>;
+    /// Forget the snapshot (after a flush wrote the edit, or a reload replaced it).
+    fn clear_snapshot(&self);
+    /// Undo unflushed edits: put the snapshot back.
+    fn restore_snapshot(&self) -> Result<()>;
+    fn set_generated_key(&self, key: i64) -> Result<()>;
+    fn compute_key(&self) -> Result<Key>;
+    fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key);
+}
+
+pub(super) fn borrowed_error(table: &TableDef) -> Error {
+    Error::invalid(format!(
+        "an instance of {} is being edited (Handle::edit is running); finish that first",
+        table.rust_name
+    ))
+}
+
+impl<M: Model> Erased for Instance<M> {
+    fn table(&self) -> &'static TableDef {
+        M::TABLE
+    }
+    fn model_type(&self) -> TypeId {
+        TypeId::of::<M>()
+    }
+    fn meta(&self) -> &RefCell<Meta> {
+        &self.meta
+    }
+    fn values(&self) -> Result<Ref<'_, dyn ModelValues>> {
+        let r = self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+        Ok(Ref::map(r, |m| m as &dyn ModelValues))
+    }
+    fn snapshot(&self) -> Result<Option<Ref<'_, dyn ModelValues>>> {
+        let r = self.snapshot.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+        Ok(Ref::filter_map(r, |s| s.as_ref().map(|m| m as &dyn ModelValues)).ok())
+    }
+    fn clear_snapshot(&self) {
+        if let Ok(mut s) = self.snapshot.try_borrow_mut() {
+            *s = None;
+        }
+    }
+    fn restore_snapshot(&self) -> Result<()> {
+        let mut snap = self.snapshot.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+        if snap.is_some() {
+            let mut v = self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+            if let Some(old) = snap.take() {
+                *v = old;
+            }
+        }
+        Ok(())
+    }
+    fn set_generated_key(&self, key: i64) -> Result<()> {
+        self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?.set_generated_key(key)
+    }
+    fn compute_key(&self) -> Result<Key> {
+        Key::of_model(&*self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?)
+    }
+    fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key) {
+        map.typed_mut::<M>().insert(key, self);
+    }
+}
+
+/// An object's own column values as a row: `Model::from_row` over it makes a copy of the
+/// object without requiring `Clone` (every field of a model is a column).
+pub(super) struct ModelRow<'a, M>(&'a M);
+impl<M: Model> crate::driver::Row for ModelRow<'_, M> {
+    fn len(&self) -> usize {
+        M::TABLE.columns.len()
+    }
+    fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
+        if idx < M::TABLE.columns.len() {
+            Ok(self.0.column_value(idx))
+        } else {
+            Err(Error::invalid(format!("no column {idx} in {}", M::TABLE.name)))
+        }
+    }
+}
+
+/// A handle to one mapped object held by a session: the session's identity map and every query
+/// that returns the same row hand out the same instance.
+///
+/// Reading ([`Handle::get`]) and changing ([`Handle::edit`]) do no I/O. After `rollback()`,
+/// `expire()` or a commit (with `expire_on_commit`), the object is *expired*: its values may be
+/// stale, and the next query returning its row, `Session::get`, [`Handle::load`] or
+/// `Session::refresh` reloads it. Unlike SQLAlchemy, plain attribute access does not reload
+/// implicitly: I/O stays visible and fallible in Rust.
+pub struct Handle<M: Model> {
+    pub(super) inner: Rc<Instance<M>>,
+}
+
+impl<M: Model> Clone for Handle<M> {
+    fn clone(&self) -> Self {
+        Handle { inner: self.inner.clone() }
+    }
+}
+
+impl<M: Model + fmt::Debug> fmt::Debug for Handle<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.value.try_borrow() {
+            Ok(v) => fmt::Debug::fmt(&*v, f),
+            Err(_) => write!(f, "Handle<{}>(<being edited>)", M::TABLE.rust_name),
+        }
+    }
+}
+
+impl<M: Model> Handle<M> {
+    pub(super) fn new(value: M, meta: Meta) -> Self {
+        Handle { inner: Rc::new(Instance::new(value, meta)) }
+    }
+
+    /// Borrow the object. No I/O: an expired object shows its last known values.
+    ///
+    /// Never panics: the session holds an object mutably only for the moment it replaces its
+    /// values, never while user code runs (an [`Handle::edit`] closure works on a copy).
+    pub fn get(&self) -> Ref<'_, M> {
+        self.inner.value.borrow()
+    }
+
+    /// Change the object; the change is written by the next flush, as an UPDATE of only the
+    /// columns whose values the edits changed (nothing at all if none did), whatever the object's
+    /// state: a column an edit did not change is never written, so editing an expired object
+    /// does not undo another transaction's committed change to its other columns. Returns the
+    /// closure's result.
+    ///
+    /// The closure works on a copy of the object that replaces it when the closure returns, so
+    /// reading the handle inside the closure sees the values from before this edit:
+    /// `h.edit(|c| c.age = h.get().age + 1)` works. An expired object keeps its last known
+    /// values; call [`Handle::load`] first to edit fresh ones.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the object cannot take the change, which is then discarded
+    /// and the object left as it was: a [`Ref`] from [`Handle::get`] is still alive when the
+    /// closure returns, or this edit is nested in another edit of the same object.
+    pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> Result<R> {
+        let mut copy = {
+            let mut meta = self.inner.meta.borrow_mut();
+            if meta.editing {
+                return Err(Error::invalid(format!(
+                    "this {} is already being edited (Handle::edit inside an edit of the same object)",
+                    M::TABLE.rust_name
+                )));
+            }
+            let current = self.inner.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+            let copy = M::from_row(&ModelRow(&*current))?;
+            meta.editing = true;
+            copy
+        };
+        let r = {
+            let _editing = EditGuard(&self.inner.meta);
+            f(&mut copy)
+        };
+        let Ok(mut slot) = self.inner.value.try_borrow_mut() else {
+            return Err(Error::invalid(format!(
+                "this {} is borrowed (a Ref from Handle::get is alive), so the edit was discarded",
+                M::TABLE.rust_name
+            )));
+        };
+        if (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c))) {
+            return Ok(r);
+        }
+        let old = std::mem::replace(&mut *slot, copy);
+        drop(slot);
+        let list = {
+            let mut meta = self.inner.meta.borrow_mut();
+            if meta.state != ObjectState::Persistent {
+                None
+            } else {
+                if let Ok(mut snap) = self.inner.snapshot.try_borrow_mut() {
+                    if snap.is_none() {
+                        *snap = Some(old);
+                    }
+                }
+                let first = !meta.listed_modified;
+                meta.listed_modified = true;
+                if first {
+                    meta.session.upgrade()
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(shared) = list {
+            shared.modified.borrow_mut().push(self.inner.clone());
+        }
+        Ok(r)
+    }
+
+    /// A copy of the object.
+    pub fn cloned(&self) -> M
+    where
+        M: Clone,
+    {
+        self.get().clone()
+    }
+
+    /// Reload the object first if it is expired, then borrow it.
+    ///
+    /// # Errors
+    /// Those of [`Session::refresh`]; [`Error::InvalidRequest`] if the object is expired but no
+    /// longer in a session.
+    pub fn load(&self) -> Result<Ref<'_, M>> {
+        let (expired, session) = {
+            let m = self.inner.meta.borrow();
+            (m.expired, m.session.upgrade())
+        };
+        if expired {
+            match session {
+                Some(shared) => Session { shared }.refresh(self)?,
+                None => {
+                    return Err(Error::invalid(format!("this {} is expired and in no session", M::TABLE.rust_name)))
+                }
+            }
+        }
+        Ok(self.get())
+    }
+
+    /// The object's state.
+    pub fn state(&self) -> ObjectState {
+        self.inner.meta.borrow().state
+    }
+
+    /// `true` when the values may be stale (after rollback, expire, or a commit).
+    pub fn is_expired(&self) -> bool {
+        self.inner.meta.borrow().expired
+    }
+
+    /// `true` when both handles are the same instance.
+    pub fn ptr_eq(a: &Handle<M>, b: &Handle<M>) -> bool {
+        Rc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    pub(super) fn erased(&self) -> Rc<dyn Erased> {
+        self.inner.clone()
+    }
+}
