@@ -415,3 +415,38 @@ pub fn reentrant_edit_reads_and_conflicts_are_typed(db: &TestDb) -> Result<()> {
     assert_eq!(fresh.get().age, 0);
     Ok(())
 }
+
+/// A mixed flush over two related tables sends exactly this sequence, on every database:
+/// per table in foreign-key order (parents first) its INSERTs then its UPDATEs, then the
+/// DELETEs in reverse order (children first). New objects were added child first.
+pub fn mixed_flush_statement_sequence(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    s.add_all([Parent { id: 1, name: "mum".into() }, Parent { id: 2, name: "dad".into() }]);
+    s.add_all([Child { id: 10, parent_id: 1, name: "ann".into() }, Child { id: 11, parent_id: 2, name: "bob".into() }]);
+    s.commit()?;
+    let parents = s.query::<Parent>().order_by(Parent::id.asc()).all()?;
+    let children = s.query::<Child>().order_by(Child::id.asc()).all()?;
+    s.add(Child { id: 12, parent_id: 3, name: "cy".into() });
+    s.add(Parent { id: 3, name: "gran".into() });
+    parents[0].edit(|p| p.name = "mother".into())?;
+    children[0].edit(|c| c.name = "annie".into())?;
+    s.delete(&children[1])?;
+    db.clear_sql();
+    s.flush()?;
+    assert_eq!(
+        db.take_sql(),
+        [
+            "INSERT INTO parents (id, name) VALUES (?, ?)",
+            "UPDATE parents SET name = ? WHERE id = ?",
+            "INSERT INTO children (id, parent_id, name) VALUES (?, ?, ?)",
+            "UPDATE children SET name = ? WHERE id = ?",
+            "DELETE FROM children WHERE id = ?",
+        ]
+    );
+    s.commit()?;
+    let names: Vec<String> =
+        db.session().query::<Child>().order_by(Child::id.asc()).all()?.iter().map(|c| c.get().name.clone()).collect();
+    assert_eq!(names, ["annie", "cy"]);
+    Ok(())
+}

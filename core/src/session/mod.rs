@@ -517,7 +517,7 @@ impl Session {
         inner.savepoints.clear();
         if let Err(e) = conn.commit() {
             drop(conn);
-            inner.restore_after_rollback();
+            inner.restore_after_rollback(Vec::new());
             return Err(e);
         }
         drop(conn);

@@ -7,10 +7,18 @@ use crate::engine::Connection;
 use crate::error::{Error, Result};
 use std::rc::{Rc, Weak};
 
+/// Where a transaction or savepoint began: how many objects the transaction had inserted and
+/// deleted by then. The whole transaction begins at the default mark (0, 0).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Mark {
+    pub(super) inserted: usize,
+    pub(super) deleted: usize,
+}
+
+/// An open savepoint.
 pub(super) struct Frame {
     pub(super) name: String,
-    pub(super) inserted_mark: usize,
-    pub(super) deleted_mark: usize,
+    pub(super) mark: Mark,
 }
 
 /// Undo an unflushed edit from the object's snapshot.
@@ -81,11 +89,7 @@ impl Session {
 
     pub(super) fn restore_all(&self) {
         let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
-        let mut inner = self.inner();
-        for i in modified {
-            restore_edit(&*i);
-        }
-        inner.restore_after_rollback();
+        self.inner().restore_after_rollback(modified);
     }
 
     /// Discard the session's connection instead of returning it to the pool (after a fault, or
@@ -115,8 +119,7 @@ impl Session {
         r?;
         let frame = Frame {
             name: name.clone(),
-            inserted_mark: inner.inserted_in_tx.len(),
-            deleted_mark: inner.deleted_in_tx.len(),
+            mark: Mark { inserted: inner.inserted_in_tx.len(), deleted: inner.deleted_in_tx.len() },
         };
         inner.savepoints.push(frame);
         let depth = inner.savepoints.len();
@@ -152,25 +155,7 @@ impl Session {
         }
         drop(inner);
         let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
-        let mut inner = self.inner();
-        for i in modified {
-            restore_edit(&*i);
-        }
-        for i in std::mem::take(&mut inner.new) {
-            let mut m = i.meta().borrow_mut();
-            m.state = ObjectState::Transient;
-            m.session = Weak::new();
-        }
-        for i in inner.inserted_in_tx.split_off(frame.inserted_mark) {
-            inner.make_transient(&*i);
-        }
-        for i in inner.deleted.drain(..).collect::<Vec<_>>() {
-            i.meta().borrow_mut().state = ObjectState::Persistent;
-        }
-        for i in inner.deleted_in_tx.split_off(frame.deleted_mark) {
-            inner.make_persistent_again(i);
-        }
-        inner.identity.for_each_meta(|m| m.borrow_mut().expired = true);
+        self.inner().restore_to(frame.mark, modified);
         Ok(())
     }
 }
@@ -246,12 +231,26 @@ impl Inner {
         }
     }
 
-    /// Put every object back as it was before the transaction (after the database rolled it back).
-    pub(super) fn restore_after_rollback(&mut self) {
+    /// Put every object back as it was before the transaction, after the database rolled it
+    /// back (or is told to now): `modified` are the objects with unflushed edits.
+    pub(super) fn restore_after_rollback(&mut self, modified: Vec<Rc<dyn Erased>>) {
         if let Some(mut c) = self.conn.take() {
             if c.rollback().is_err() {
                 c.invalidate();
             }
+        }
+        self.restore_to(Mark::default(), modified);
+        self.savepoints.clear();
+        self.failed = None;
+    }
+
+    /// The one routine that puts objects back after the database rolled back to `mark` (the
+    /// transaction's start or a savepoint): unflushed edits undone from their snapshots, pending
+    /// objects and those inserted since `mark` transient, those deleted since `mark` persistent
+    /// again, every object expired.
+    pub(super) fn restore_to(&mut self, mark: Mark, modified: Vec<Rc<dyn Erased>>) {
+        for i in modified {
+            restore_edit(&*i);
         }
         for i in std::mem::take(&mut self.new) {
             let mut m = i.meta().borrow_mut();
@@ -259,13 +258,13 @@ impl Inner {
             m.key = None;
             m.session = Weak::new();
         }
-        for i in std::mem::take(&mut self.inserted_in_tx) {
+        for i in self.inserted_in_tx.split_off(mark.inserted.min(self.inserted_in_tx.len())) {
             self.make_transient(&*i);
         }
         for i in std::mem::take(&mut self.deleted) {
             i.meta().borrow_mut().state = ObjectState::Persistent;
         }
-        for i in std::mem::take(&mut self.deleted_in_tx) {
+        for i in self.deleted_in_tx.split_off(mark.deleted.min(self.deleted_in_tx.len())) {
             self.make_persistent_again(i);
         }
         self.identity.for_each_meta(|m| {
@@ -273,7 +272,5 @@ impl Inner {
             m.expired = true;
             m.listed_modified = false;
         });
-        self.savepoints.clear();
-        self.failed = None;
     }
 }

@@ -14,7 +14,7 @@ impl Inner {
     pub(super) fn flush(&mut self, modified: &[Rc<dyn Erased>]) -> Result<()> {
         let mut tables: Vec<&'static TableDef> = Vec::new();
         let mut note = |t: &'static TableDef| {
-            if !tables.iter().any(|x| std::ptr::eq(*x, t)) {
+            if !tables.iter().any(|x| x.name == t.name) {
                 tables.push(t);
             }
         };
@@ -37,7 +37,7 @@ impl Inner {
         }
         let deleted = std::mem::take(&mut self.deleted);
         for table in order.iter().rev() {
-            let group: Vec<&Rc<dyn Erased>> = deleted.iter().filter(|i| std::ptr::eq(i.table(), *table)).collect();
+            let group: Vec<&Rc<dyn Erased>> = deleted.iter().filter(|i| i.table().name == table.name).collect();
             if !group.is_empty() {
                 if let Err(e) = self.delete_group(table, &group) {
                     self.deleted = deleted;
@@ -62,11 +62,11 @@ impl Inner {
         modified: &[Rc<dyn Erased>],
     ) -> Result<()> {
         for table in order {
-            let inserts: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| std::ptr::eq(i.table(), *table)).collect();
+            let inserts: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| i.table().name == table.name).collect();
             if !inserts.is_empty() {
                 self.insert_group(table, &inserts).map_err(|e| enrich(e, table, true))?;
             }
-            for i in modified.iter().filter(|i| std::ptr::eq(i.table(), *table)) {
+            for i in modified.iter().filter(|i| i.table().name == table.name) {
                 self.update_one(table, &**i).map_err(|e| enrich(e, table, true))?;
             }
         }
