@@ -372,8 +372,8 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// The name the database gives every primary-key constraint in its errors, whatever the
-    /// constraint was called in `CREATE TABLE` (MySQL and MariaDB say `PRIMARY`); `None` by
-    /// default, where errors carry the declared name. The unit of work replaces this alias with
+    /// constraint was called in `CREATE TABLE` (a dialect whose database does so returns that
+    /// fixed word); `None` by default, where errors carry the declared name. The unit of work replaces this alias with
     /// the table's own name (`pk_<table>`, see
     /// [`TableDef::primary_key_name`](crate::TableDef::primary_key_name)) when it knows the
     /// table.
