@@ -2,6 +2,12 @@
 //! schema (PostgreSQL), database (MySQL) or file (SQLite) per test so tests run in parallel,
 //! and the skip rule: outside CI an unreachable server is skipped with one line, under
 //! `CI=true` it is a failure.
+//!
+//! A scenario that needs something not every database has declares it in the generated list,
+//! `name requires(savepoints)` (see [`req`]); the harness then skips it where the engine's
+//! [`Capabilities`] lack it, printing `SKIPPED scenario <name> on <backend>: requires <what>`,
+//! and each suite's `requirements_summary` test prints how many of its scenarios ran and how
+//! many were skipped on the backend.
 
 use athanor::{create_engine, Capabilities, Engine, Session};
 use std::collections::HashMap;
@@ -25,9 +31,10 @@ impl TestDb {
         athanor::sessionmaker(&self.engine).session()
     }
 
-    /// The dialect's capabilities (what the scenario may expect).
+    /// The engine's capabilities (what the scenario may expect): the dialect's sheet as the
+    /// backend adjusted it for the URL and, once the engine has connected, at connect.
     pub fn caps(&self) -> &Capabilities {
-        self.engine.dialect().capabilities()
+        self.engine.capabilities()
     }
 
     /// Another engine (its own pool) on the same database.
@@ -204,10 +211,129 @@ fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
     None
 }
 
-/// Run one scenario on one backend (the body of every generated test).
-pub fn run(backend: &'static str, test: &str, scenario: fn(&TestDb) -> athanor::Result<()>) {
+/// Run one scenario on one backend (the body of every generated test), unless the engine's
+/// capabilities miss one of `reqs` (then [`requires`] prints the skip).
+pub fn run(backend: &'static str, test: &str, reqs: &[Requirement], scenario: fn(&TestDb) -> athanor::Result<()>) {
     let Some(db) = open(backend, test) else { return };
+    if !requires(&db, test, reqs) {
+        return;
+    }
     if let Err(e) = scenario(&db) {
         panic!("{backend}::{test} failed: {e}");
     }
+}
+
+/// Something a scenario needs from the database, read from its [`Capabilities`] only: a
+/// scenario gated by it runs where it holds and is skipped (one printed line) where it does
+/// not. Named in `conformance_tests!`/`acid_tests!` lists as `requires(<name>)`, from [`req`].
+#[derive(Clone, Copy)]
+pub struct Requirement {
+    /// The name written in `requires(…)` and printed in the skip line.
+    pub name: &'static str,
+    holds: fn(&Capabilities) -> bool,
+}
+
+impl Requirement {
+    /// `true` when `caps` meet the requirement.
+    pub fn holds(&self, caps: &Capabilities) -> bool {
+        (self.holds)(caps)
+    }
+}
+
+impl std::fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// The requirements a scenario may declare, named as written in `requires(…)`.
+#[allow(non_upper_case_globals)]
+pub mod req {
+    use super::Requirement;
+
+    /// `SAVEPOINT` and nested transactions ([`athanor::Capabilities::savepoints`]).
+    pub const savepoints: Requirement = Requirement { name: "savepoints", holds: |c| c.savepoints };
+    /// Enforced foreign keys ([`athanor::Capabilities::foreign_keys`]).
+    pub const foreign_keys: Requirement = Requirement { name: "foreign_keys", holds: |c| c.foreign_keys };
+    /// Row-level write locks ([`athanor::Capabilities::row_level_locking`]).
+    pub const row_locks: Requirement = Requirement { name: "row_locks", holds: |c| c.row_level_locking };
+    /// A database-wide write lock: the opposite of [`row_locks`].
+    pub const database_lock: Requirement = Requirement { name: "database_lock", holds: |c| !c.row_level_locking };
+    /// `SELECT … FOR UPDATE` ([`athanor::Capabilities::select_for_update`]).
+    pub const for_update: Requirement = Requirement { name: "for_update", holds: |c| c.select_for_update };
+    /// `READ ONLY` transactions ([`athanor::Capabilities::read_only_transactions`]).
+    pub const read_only: Requirement = Requirement { name: "read_only", holds: |c| c.read_only_transactions };
+    /// DDL that rolls back ([`athanor::Capabilities::transactional_ddl`]).
+    pub const transactional_ddl: Requirement =
+        Requirement { name: "transactional_ddl", holds: |c| c.transactional_ddl };
+    /// Enforced CHECK constraints ([`athanor::Capabilities::check_constraints`]).
+    pub const check_constraints: Requirement =
+        Requirement { name: "check_constraints", holds: |c| c.check_constraints };
+}
+
+/// The requirements in `reqs` that `caps` do not meet.
+pub fn unmet(caps: &Capabilities, reqs: &[Requirement]) -> Vec<&'static str> {
+    reqs.iter().filter(|r| !r.holds(caps)).map(|r| r.name).collect()
+}
+
+/// `true` when the database meets every requirement; otherwise prints
+/// `SKIPPED scenario <test> on <backend>: requires <names>` (past libtest's capture) and
+/// returns `false`.
+pub fn requires(db: &TestDb, test: &str, reqs: &[Requirement]) -> bool {
+    let missing = unmet(db.caps(), reqs);
+    if missing.is_empty() {
+        return true;
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED scenario {test} on {}: requires {}", db.backend, missing.join(", "));
+    false
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_read_the_engines_adjusted_capabilities() {
+        let on = create_engine("sqlite://").unwrap_or_else(|e| panic!("{e}"));
+        let off = create_engine("sqlite://?foreign_keys=off").unwrap_or_else(|e| panic!("{e}"));
+        let gate = [req::foreign_keys, req::savepoints];
+        assert!(unmet(on.capabilities(), &gate).is_empty());
+        assert_eq!(unmet(off.capabilities(), &gate), ["foreign_keys"]);
+        assert_eq!(unmet(on.capabilities(), &[req::row_locks, req::database_lock]), ["row_locks"]);
+    }
+}
+
+/// Print `SKIPPED scenario <test> on <backend>: <why>` for a scenario that found nothing to do
+/// for a reason other than a capability (a fault-injection hook the backend lacks). Not counted
+/// by [`summary`], which counts `requires(…)` gates only.
+pub fn skipped(db: &TestDb, test: &str, why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED scenario {test} on {}: {why}", db.backend);
+}
+
+/// Print one suite's count on one backend: how many of its `scenarios` (name, requirements)
+/// run on the engine's capabilities and how many its gates skip. The body of the generated
+/// `requirements_summary` tests; the skipped ones are the same the `SKIPPED scenario` lines
+/// name, since both read the same capabilities.
+pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requirement])]]) {
+    let Some(db) = open(backend, &format!("{suite}_requirements_summary")) else { return };
+    let all: Vec<&(&str, &[Requirement])> = scenarios.iter().flat_map(|g| g.iter()).collect();
+    let skipped: Vec<String> = all
+        .iter()
+        .filter_map(|(name, reqs)| {
+            let missing = unmet(db.caps(), reqs);
+            (!missing.is_empty()).then(|| format!("{name} (requires {})", missing.join(", ")))
+        })
+        .collect();
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SUMMARY {suite} on {backend}: {} scenarios, {} ran, {} skipped by requires{}{}",
+        all.len(),
+        all.len() - skipped.len(),
+        skipped.len(),
+        if skipped.is_empty() { "" } else { ": " },
+        skipped.join(", ")
+    );
 }

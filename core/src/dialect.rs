@@ -99,12 +99,29 @@ pub enum KeyRecovery {
     /// others follow consecutively (MySQL/MariaDB with `innodb_autoinc_lock_mode` 0 or 1 and
     /// `auto_increment_increment = 1`, which the backend checks at connect).
     LastInsertIdConsecutive,
+    /// The connection's last-insert id is exact only for a single-row INSERT: the keys of one
+    /// multi-row INSERT may have gaps. The unit of work then inserts rows that need a generated
+    /// key one per statement. A backend reports this at connect in place of
+    /// [`KeyRecovery::LastInsertIdConsecutive`] when the server does not promise consecutive
+    /// keys (see [`RawConnection::adjust_capabilities`](crate::RawConnection::adjust_capabilities)).
+    LastInsertIdPerRow,
 }
 
-/// What a database can do. One literal per dialect (a field set twice does not compile).
+/// What a database can do. One literal per dialect (a field set twice does not compile): the
+/// dialect's static sheet, [`Dialect::capabilities`].
+///
+/// What an [`Engine`](crate::Engine) reports ([`Engine::capabilities`](crate::Engine::capabilities),
+/// [`Connection::capabilities`](crate::Connection::capabilities)) is that sheet *adjusted* by the
+/// backend: first for the URL ([`Driver::capabilities`](crate::Driver::capabilities): SQLite with
+/// `?foreign_keys=off` says `foreign_keys: false`), then by each connection for what it found
+/// at connect ([`RawConnection::adjust_capabilities`](crate::RawConnection::adjust_capabilities):
+/// MySQL's key consecutiveness, the server version). Core reads the adjusted value wherever it
+/// decides by a connect-time fact (the unit of work's key recovery).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
-    /// How generated keys are recovered after an INSERT.
+    /// How generated keys are recovered after an INSERT. The dialect's sheet gives what the
+    /// database does by default; a connection may downgrade
+    /// [`KeyRecovery::LastInsertIdConsecutive`] to [`KeyRecovery::LastInsertIdPerRow`] at connect.
     pub key_recovery: KeyRecovery,
     /// `INSERT … VALUES (…), (…)` in one statement.
     pub multi_row_insert: bool,
@@ -122,7 +139,11 @@ pub struct Capabilities {
     pub read_only_transactions: bool,
     /// CHECK constraints are enforced.
     pub check_constraints: bool,
-    /// Foreign keys are enforced (SQLite: the backend turns `PRAGMA foreign_keys` on).
+    /// The database enforces foreign keys on this engine's connections: a row referencing a
+    /// missing parent is refused with an integrity error. `false` when the database would accept
+    /// it, as SQLite does under `?foreign_keys=off` (the backend then runs
+    /// `PRAGMA foreign_keys = OFF`; by default it turns them on). Foreign keys are declared in
+    /// `CREATE TABLE` either way.
     pub foreign_keys: bool,
     /// Floating-point NaN can be stored and read back.
     pub stores_nan: bool,
@@ -137,6 +158,32 @@ pub struct Capabilities {
     pub select_for_update: bool,
     /// Writers block writers on the same rows (row-level locks); `false` for database-level locks.
     pub row_level_locking: bool,
+    /// The version of the database the connection talks to, as the database spells it
+    /// (`"16.4"` for PostgreSQL's `server_version`, `"10.11.6-MariaDB-0+deb12u1"` for MySQL's
+    /// `@@version`, `"3.46.0"` for the SQLite library). `None` in a dialect's static sheet and in
+    /// an engine's capabilities until its first connection reported it;
+    /// [`Capabilities::server_version_number`] reads the leading `major.minor`.
+    pub server_version: Option<String>,
+}
+
+impl Capabilities {
+    /// The leading `(major, minor)` of [`Capabilities::server_version`] (`"10.11.6-MariaDB"` →
+    /// `(10, 11)`, `"16.4 (Debian 16.4-1)"` → `(16, 4)`, `"17devel"` → `(17, 0)`); `None` when no
+    /// version was reported or it does not start with a number.
+    pub fn server_version_number(&self) -> Option<(u32, u32)> {
+        let v = self.server_version.as_deref()?.trim_start();
+        let digits = |s: &str| -> (Option<u32>, usize) {
+            let n = s.bytes().take_while(u8::is_ascii_digit).count();
+            (s[..n].parse().ok(), n)
+        };
+        let (major, n) = digits(v);
+        let major = major?;
+        let minor = match v[n..].strip_prefix('.') {
+            Some(rest) => digits(rest).0.unwrap_or(0),
+            None => 0,
+        };
+        Some((major, minor))
+    }
 }
 
 /// SQL generation for one database. Every method has the ANSI behaviour by default; a dialect
@@ -324,6 +371,16 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         ""
     }
 
+    /// The name the database gives every primary-key constraint in its errors, whatever the
+    /// constraint was called in `CREATE TABLE` (a dialect whose database does so returns that
+    /// fixed word); `None` by default, where errors carry the declared name. The unit of work replaces this alias with
+    /// the table's own name (`pk_<table>`, see
+    /// [`TableDef::primary_key_name`](crate::TableDef::primary_key_name)) when it knows the
+    /// table.
+    fn primary_key_constraint_alias(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Classify a database error into an [`Error`] kind: integrity (with the constraint's name where
     /// the message carries it), serialization failure or deadlock, lost connection, or other.
     fn map_error(&self, err: DbError) -> Error;
@@ -488,4 +545,44 @@ pub fn write_ident_list<'a>(
         dialect.write_identifier(out, ident)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_version(v: Option<&str>) -> Capabilities {
+        Capabilities {
+            key_recovery: KeyRecovery::Returning,
+            multi_row_insert: true,
+            max_bind_params: 1,
+            savepoints: true,
+            transactional_ddl: true,
+            isolation_levels: &[],
+            default_isolation: IsolationLevel::Serializable,
+            read_only_transactions: false,
+            check_constraints: true,
+            foreign_keys: true,
+            stores_nan: true,
+            stores_infinity: true,
+            text_allows_nul: true,
+            indexed_text_length: None,
+            select_for_update: false,
+            row_level_locking: false,
+            server_version: v.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn server_version_number_reads_the_leading_major_minor() {
+        let n = |v| with_version(v).server_version_number();
+        assert_eq!(n(Some("10.11.6-MariaDB-0+deb12u1")), Some((10, 11)));
+        assert_eq!(n(Some("16.4 (Debian 16.4-1.pgdg120+1)")), Some((16, 4)));
+        assert_eq!(n(Some("3.46.0")), Some((3, 46)));
+        assert_eq!(n(Some("17devel")), Some((17, 0)));
+        assert_eq!(n(Some("8")), Some((8, 0)));
+        assert_eq!(n(Some("unknown")), None);
+        assert_eq!(n(Some("")), None);
+        assert_eq!(n(None), None);
+    }
 }

@@ -5,7 +5,7 @@
 //! [`ConnectOptions`]. The driver opens [`RawConnection`]s, which the engine pools with r2d2.
 //! Core never names a database; the facade crate installs the compiled-in backends.
 
-use crate::dialect::Dialect;
+use crate::dialect::{Capabilities, Dialect};
 use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
 use crate::value::ValueRef;
@@ -58,12 +58,17 @@ pub trait RawConnection: Send {
     /// reports keys through RETURNING instead.
     fn last_insert_id(&mut self) -> Result<Option<i64>>;
 
-    /// `true` when the keys one multi-row INSERT generates are consecutive, so that
-    /// `last_insert_id() + k` is the key of row `k` (MySQL checks `auto_increment_increment` and
-    /// `innodb_autoinc_lock_mode` at connect). Only read where the dialect's key recovery is
-    /// `LastInsertIdConsecutive`; when `false`, the unit of work inserts one row per statement.
-    fn consecutive_insert_keys(&self) -> bool {
-        true
+    /// Adjust `caps` (the driver's [`Driver::capabilities`]) for what this connection found out
+    /// when it was opened, and report the server's version in
+    /// [`Capabilities::server_version`]. The engine calls it once per new connection and keeps
+    /// the result with the connection ([`crate::Connection::capabilities`]); the first
+    /// connection's also becomes the engine's ([`crate::Engine::capabilities`]).
+    ///
+    /// MySQL, for one, reads `auto_increment_increment` and `innodb_autoinc_lock_mode` at
+    /// connect and reports [`KeyRecovery::LastInsertIdPerRow`](crate::KeyRecovery::LastInsertIdPerRow)
+    /// when the keys of one multi-row INSERT may not be consecutive. Changes nothing by default.
+    fn adjust_capabilities(&self, caps: &mut Capabilities) {
+        let _ = caps;
     }
 
     /// A cheap liveness check, run by the pool before handing out a connection that was idle.
@@ -78,6 +83,13 @@ pub trait RawConnection: Send {
 pub trait Driver: Send + Sync + 'static {
     /// The dialect that renders SQL for this database.
     fn dialect(&self) -> Arc<dyn Dialect>;
+    /// What this database can do as configured, known without connecting: the dialect's sheet
+    /// adjusted for the URL's options (SQLite's `?foreign_keys=off` says `foreign_keys: false`).
+    /// Connections refine it at connect ([`RawConnection::adjust_capabilities`]). The dialect's
+    /// sheet by default.
+    fn capabilities(&self) -> Capabilities {
+        self.dialect().capabilities().clone()
+    }
     /// Open a new physical connection.
     fn connect(&self) -> Result<Box<dyn RawConnection>>;
     /// The largest pool this database can usefully have (1 for an in-memory database that cannot

@@ -1,6 +1,6 @@
 //! [`Engine`]: a lazily connecting, r2d2-pooled source of [`Connection`]s for one database.
 
-use crate::dialect::{Dialect, IsolationLevel, TxOptions};
+use crate::dialect::{Capabilities, Dialect, IsolationLevel, TxOptions};
 use crate::driver::{Driver, RawConnection, Row};
 use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
@@ -109,9 +109,11 @@ pub struct StatementEvent<'a> {
 
 type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
 
-/// A pooled physical connection, whether it was invalidated, and how often it was checked out.
+/// A pooled physical connection, what it reported at connect, whether it was invalidated, and
+/// how often it was checked out.
 pub struct PoolSlot {
     raw: Box<dyn RawConnection>,
+    caps: Arc<Capabilities>,
     invalidated: bool,
     checkouts: u64,
 }
@@ -125,6 +127,10 @@ struct ConnectErrors {
 struct Manager {
     driver: Arc<dyn Driver>,
     errors: Arc<Mutex<ConnectErrors>>,
+    /// The driver's capabilities (before any connection adjusted them).
+    configured: Arc<Capabilities>,
+    /// The first connection's adjusted capabilities: the engine's from then on.
+    connected: Arc<OnceLock<Arc<Capabilities>>>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -133,7 +139,13 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PoolSlot> {
         match self.driver.connect() {
-            Ok(raw) => Ok(PoolSlot { raw, invalidated: false, checkouts: 0 }),
+            Ok(raw) => {
+                let mut caps = Capabilities::clone(&self.configured);
+                raw.adjust_capabilities(&mut caps);
+                let caps = Arc::new(caps);
+                let _ = self.connected.set(caps.clone());
+                Ok(PoolSlot { raw, caps, invalidated: false, checkouts: 0 })
+            }
             Err(e) => {
                 if let Ok(mut g) = self.errors.lock() {
                     g.epoch += 1;
@@ -164,6 +176,9 @@ impl r2d2::HandleError<Error> for QuietErrors {
 
 struct EngineInner {
     dialect: Arc<dyn Dialect>,
+    /// See [`Engine::capabilities`].
+    configured: Arc<Capabilities>,
+    connected: Arc<OnceLock<Arc<Capabilities>>>,
     pool: r2d2::Pool<Manager>,
     errors: Arc<Mutex<ConnectErrors>>,
     config: EngineConfig,
@@ -334,7 +349,10 @@ impl Engine {
             config.pool_size = config.pool_size.min(max);
         }
         let errors = Arc::new(Mutex::new(ConnectErrors::default()));
-        let manager = Manager { driver, errors: errors.clone() };
+        let configured = Arc::new(driver.capabilities());
+        let connected = Arc::new(OnceLock::new());
+        let manager =
+            Manager { driver, errors: errors.clone(), configured: configured.clone(), connected: connected.clone() };
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size)
             .min_idle(Some(0))
@@ -347,6 +365,8 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 dialect,
+                configured,
+                connected,
                 pool,
                 errors,
                 config,
@@ -369,6 +389,26 @@ impl Engine {
     /// The dialect, shared.
     pub fn dialect_arc(&self) -> Arc<dyn Dialect> {
         self.inner.dialect.clone()
+    }
+
+    /// What this engine's database can do: the dialect's sheet ([`Dialect::capabilities`])
+    /// adjusted by the backend, for the URL ([`Driver::capabilities`]: SQLite's
+    /// `?foreign_keys=off` reports `foreign_keys: false`) and, once the engine has connected,
+    /// for what its first connection found at connect ([`RawConnection::adjust_capabilities`]:
+    /// MySQL's key consecutiveness, [`Capabilities::server_version`]).
+    ///
+    /// Before the first connection only the URL's adjustments are in (`server_version` is
+    /// `None`); creating an engine never connects. Each connection keeps its own report
+    /// ([`Connection::capabilities`]), which is what the unit of work reads.
+    pub fn capabilities(&self) -> &Capabilities {
+        self.inner.connected.get().map_or(&*self.inner.configured, |c| c)
+    }
+
+    /// The database's version as the engine's first connection reported it
+    /// ([`Capabilities::server_version`]); `None` before the engine has connected or where the
+    /// backend reports none.
+    pub fn server_version(&self) -> Option<&str> {
+        self.capabilities().server_version.as_deref()
     }
 
     /// The engine's settings.
@@ -648,6 +688,16 @@ impl Connection {
         self.engine.dialect()
     }
 
+    /// What the database can do on this connection: the engine's capabilities as this physical
+    /// connection adjusted them when it was opened (see [`Engine::capabilities`]). After the
+    /// connection was invalidated, the engine's.
+    pub fn capabilities(&self) -> &Capabilities {
+        match self.slot.as_ref() {
+            Some(s) if !s.invalidated => &s.caps,
+            _ => self.engine.capabilities(),
+        }
+    }
+
     fn raw(&mut self) -> Result<&mut Box<dyn RawConnection>> {
         match self.slot.as_mut() {
             Some(s) if !s.invalidated => Ok(&mut s.raw),
@@ -738,11 +788,6 @@ impl Connection {
     pub fn last_insert_id(&mut self) -> Result<Option<i64>> {
         let r = self.raw()?.last_insert_id();
         self.after(r)
-    }
-
-    /// See [`RawConnection::consecutive_insert_keys`].
-    pub fn consecutive_insert_keys(&self) -> bool {
-        self.slot.as_ref().is_none_or(|s| s.raw.consecutive_insert_keys())
     }
 
     /// Run a statement; rows affected. `?`/`$n` placeholders follow the dialect.

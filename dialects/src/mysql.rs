@@ -63,7 +63,8 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     text_allows_nul: true,
     indexed_text_length: Some(255),
     select_for_update: true,
-    row_level_locking: true,
+    row_level_locking: true, // Reported by each connection at connect.
+    server_version: None,
 };
 
 /// The row count MySQL's manual gives for "no limit" (2^64 - 1).
@@ -189,6 +190,12 @@ impl Dialect for MySqlDialect {
         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     }
 
+    /// Every primary key is called `PRIMARY` in MySQL's and MariaDB's errors, whatever the
+    /// `CONSTRAINT` clause named it.
+    fn primary_key_constraint_alias(&self) -> Option<&'static str> {
+        Some("PRIMARY")
+    }
+
     /// Classify by MySQL error number:
     ///
     /// | number | meaning | becomes |
@@ -205,7 +212,9 @@ impl Dialect for MySqlDialect {
     ///
     /// MySQL 8 prefixes the key name with the table (`'customers.uq_customers_email'`); the prefix
     /// is stripped and becomes `table`. A primary-key violation names the key `PRIMARY` (the
-    /// dialect cannot know the table there on MariaDB, so it does not invent `pk_<table>`).
+    /// dialect cannot know the table there on MariaDB, so it does not invent `pk_<table>`; the
+    /// unit of work, which knows the table, replaces it through
+    /// [`Dialect::primary_key_constraint_alias`]).
     fn map_error(&self, err: DbError) -> Error {
         let DbError { code, message, constraint, table, column } = err;
         let number: u32 = code.trim().parse().unwrap_or(0);

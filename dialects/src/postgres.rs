@@ -52,7 +52,8 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     // TEXT can be unique or indexed without a length.
     indexed_text_length: None,
     select_for_update: true,
-    row_level_locking: true,
+    row_level_locking: true, // Reported by each connection at connect.
+    server_version: None,
 };
 
 impl Dialect for PostgresDialect {

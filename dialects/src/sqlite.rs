@@ -43,7 +43,8 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     default_isolation: IsolationLevel::Serializable,
     read_only_transactions: false,
     check_constraints: true,
-    // Enforced because the backend runs `PRAGMA foreign_keys = ON` on every connection.
+    // Enforced because the backend runs `PRAGMA foreign_keys = ON` on every connection; under
+    // `?foreign_keys=off` it runs `OFF` and its driver reports `false`.
     foreign_keys: true,
     // SQLite turns a bound NaN into NULL.
     stores_nan: false,
@@ -51,7 +52,8 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     text_allows_nul: true,
     indexed_text_length: None,
     select_for_update: false,
-    row_level_locking: false,
+    row_level_locking: false, // Reported by each connection at connect.
+    server_version: None,
 };
 
 /// `SQLITE_CONSTRAINT` (the primary code of every constraint violation).

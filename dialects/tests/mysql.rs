@@ -80,6 +80,7 @@ fn capabilities() {
     assert!(!c.stores_nan && !c.stores_infinity && c.text_allows_nul);
     assert_eq!(c.indexed_text_length, Some(255));
     assert!(c.select_for_update && c.row_level_locking);
+    assert_eq!(c.server_version, None, "reported by a connection, not by the sheet");
     assert_eq!(
         D.table_exists_query(),
         "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
@@ -314,6 +315,9 @@ fn duplicate_key() {
         integrity(db("1062", "Duplicate entry '1' for key 'customers.PRIMARY'")),
         (IntegrityKind::Unique, s("PRIMARY"), s("customers"), vec![])
     );
+    // That spelling is the dialect's primary-key alias, which the unit of work replaces with
+    // the table's `pk_<table>`.
+    assert_eq!(D.primary_key_constraint_alias(), Some("PRIMARY"));
     // A duplicate value that looks like the message itself.
     assert_eq!(integrity(db("1062", "Duplicate entry 'x' for key 'y' for key 'uq_t_c'")).1, s("uq_t_c"));
     // Older spellings without a key name.

@@ -75,6 +75,9 @@ fn name_and_capabilities() {
     assert_eq!(c.indexed_text_length, None);
     assert!(c.select_for_update && c.row_level_locking);
     assert_eq!(D.max_identifier_length(), 63);
+    assert_eq!(c.server_version, None, "reported by a connection, not by the sheet");
+    // Errors carry the primary key's declared name: no alias to replace.
+    assert_eq!(D.primary_key_constraint_alias(), None);
 }
 
 #[test]

@@ -281,6 +281,9 @@ fn capabilities_sheet() {
     assert_eq!(c.isolation_levels, &[IsolationLevel::Serializable]);
     assert!(!c.stores_nan && c.stores_infinity);
     assert!(!c.select_for_update && !c.row_level_locking && !c.read_only_transactions);
+    assert_eq!(c.server_version, None, "reported by a connection, not by the sheet");
+    // SQLite names columns, not constraints; there is no primary-key alias to replace.
+    assert_eq!(d().primary_key_constraint_alias(), None);
     assert_eq!(d().name(), "sqlite");
     assert_eq!(d().table_exists_query(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     let mut s = String::from("SELECT 1");

@@ -2,7 +2,7 @@
 
 use crate::error::{connect_error, map_error, server_code, UNSUPPORTED_IN_PREPARED};
 use crate::value::{to_params, MySqlRow};
-use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use athanor_core::{Capabilities, Error, KeyRecovery, RawConnection, Result, Row, ValueRef};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, Params, QueryResult, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +20,11 @@ pub struct MySqlConnection {
     conn: Conn,
     broken: bool,
     last_insert_id: Option<u64>,
+    /// Whether the server promises consecutive keys for one multi-row INSERT, as read at connect
+    /// (reported through [`RawConnection::adjust_capabilities`]).
     consecutive_insert_keys: bool,
+    /// `@@version`, read at connect.
+    server_version: Option<String>,
     /// `@@max_allowed_packet`: the largest value the server accepts in one parameter.
     max_value_bytes: Option<u64>,
 }
@@ -43,6 +47,10 @@ impl MySqlConnection {
         let settings = read_server_settings(&mut conn).map_err(|e| connect_error(e, target))?;
         let (increment, lock_mode) = (settings.autoinc_increment, settings.autoinc_lock_mode);
         let consecutive_insert_keys = keys_are_consecutive(increment, lock_mode);
+        let server_version = settings.version.clone().or_else(|| {
+            let (major, minor, patch) = conn.server_version();
+            Some(format!("{major}.{minor}.{patch}"))
+        });
         if !consecutive_insert_keys {
             let (increment, lock_mode) = (describe(increment), describe(lock_mode));
             if warned.swap(true, Ordering::Relaxed) {
@@ -64,16 +72,15 @@ impl MySqlConnection {
             broken: false,
             last_insert_id: None,
             consecutive_insert_keys,
+            server_version,
             max_value_bytes: settings.max_allowed_packet.and_then(|m| u64::try_from(m).ok()),
         })
     }
 
-    /// `true` when the server promises consecutive keys for the rows of one multi-row INSERT
-    /// (`auto_increment_increment = 1` and `innodb_autoinc_lock_mode` 0 or 1), as read at connect.
-    /// When `false`, a warning was logged at connect; the keys of single-row inserts are exact
-    /// either way.
-    pub fn consecutive_insert_keys(&self) -> bool {
-        self.consecutive_insert_keys
+    /// The server's version (`@@version`, e.g. `10.11.6-MariaDB-0+deb12u1` or `8.0.36`), as
+    /// read at connect.
+    pub fn server_version(&self) -> Option<&str> {
+        self.server_version.as_deref()
     }
 
     /// The server's id for this connection (`CONNECTION_ID()`, the argument of `KILL`).
@@ -162,11 +169,12 @@ struct ServerSettings {
     autoinc_increment: Option<i64>,
     autoinc_lock_mode: Option<i64>,
     max_allowed_packet: Option<i64>,
+    version: Option<String>,
 }
 
 fn read_server_settings(conn: &mut Conn) -> mysql::Result<ServerSettings> {
     let mut out = ServerSettings::default();
-    let sql = "SELECT @@auto_increment_increment, @@max_allowed_packet, @@innodb_autoinc_lock_mode";
+    let sql = "SELECT @@auto_increment_increment, @@max_allowed_packet, @@version, @@innodb_autoinc_lock_mode";
     let mut result = match conn.query_iter(sql) {
         Ok(r) => r,
         // ER_UNKNOWN_SYSTEM_VARIABLE: a server without InnoDB's variable.
@@ -177,10 +185,18 @@ fn read_server_settings(conn: &mut Conn) -> mysql::Result<ServerSettings> {
         let row = row?;
         out.autoinc_increment = int_cell(row.as_ref(0));
         out.max_allowed_packet = int_cell(row.as_ref(1));
-        out.autoinc_lock_mode = int_cell(row.as_ref(2));
+        out.version = text_cell(row.as_ref(2));
+        out.autoinc_lock_mode = int_cell(row.as_ref(3));
     }
     drain(result)?;
     Ok(out)
+}
+
+fn text_cell(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Bytes(b) => std::str::from_utf8(b).ok().map(str::to_string).filter(|s| !s.is_empty()),
+        _ => None,
+    }
 }
 
 fn int_cell(v: Option<&Value>) -> Option<i64> {
@@ -211,7 +227,25 @@ fn params(values: Vec<Value>) -> Params {
     }
 }
 
+/// `caps` as a connection that read these settings reports them: keys recovered from
+/// `LAST_INSERT_ID()` one row per statement unless they are consecutive, and the version.
+fn adjusted(caps: &mut Capabilities, consecutive_insert_keys: bool, server_version: Option<&str>) {
+    if !consecutive_insert_keys && caps.key_recovery == KeyRecovery::LastInsertIdConsecutive {
+        caps.key_recovery = KeyRecovery::LastInsertIdPerRow;
+    }
+    caps.server_version = server_version.map(str::to_string);
+}
+
 impl RawConnection for MySqlConnection {
+    /// Reports what was read at connect: [`KeyRecovery::LastInsertIdPerRow`] in place of the
+    /// dialect's [`KeyRecovery::LastInsertIdConsecutive`] when the server does not promise
+    /// consecutive keys for one multi-row INSERT (`auto_increment_increment` other than 1, or
+    /// `innodb_autoinc_lock_mode` 2, or either unknown), so that the unit of work inserts rows
+    /// needing a generated key one per statement; and the server's `@@version`.
+    fn adjust_capabilities(&self, caps: &mut Capabilities) {
+        adjusted(caps, self.consecutive_insert_keys, self.server_version.as_deref());
+    }
+
     fn execute(&mut self, sql: &str, params_in: &[ValueRef<'_>]) -> Result<u64> {
         self.check_open()?;
         self.check_sizes(params_in)?;
@@ -295,10 +329,6 @@ impl RawConnection for MySqlConnection {
         })
     }
 
-    fn consecutive_insert_keys(&self) -> bool {
-        self.consecutive_insert_keys
-    }
-
     fn is_broken(&self) -> bool {
         self.broken
     }
@@ -352,6 +382,21 @@ mod tests {
         assert!(!keys_are_consecutive(Some(2), Some(1)));
         assert!(!keys_are_consecutive(None, Some(1)));
         assert!(!keys_are_consecutive(Some(1), None));
+    }
+
+    #[test]
+    fn capabilities_report_non_consecutive_keys_and_the_version() {
+        use athanor_core::Dialect as _;
+        let sheet = athanor_dialects::MySqlDialect.capabilities().clone();
+        let mut caps = sheet.clone();
+        adjusted(&mut caps, true, Some("10.11.6-MariaDB"));
+        assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdConsecutive);
+        assert_eq!(caps.server_version.as_deref(), Some("10.11.6-MariaDB"));
+        assert_eq!(Capabilities { server_version: None, ..caps }, sheet, "nothing else changes");
+        let mut caps = sheet.clone();
+        adjusted(&mut caps, false, None);
+        assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdPerRow);
+        assert_eq!(caps.server_version, None);
     }
 
     #[test]

@@ -39,8 +39,11 @@
 //!   default). With an increment other than 1 (multi-primary replication such as Galera) or lock
 //!   mode 2 (interleaved, MySQL 8's default), MySQL does not promise consecutive keys under
 //!   concurrent inserts: the first such connection of a driver logs a warning (target
-//!   `athanor::mysql`), and every connection remembers it
-//!   ([`MySqlConnection::consecutive_insert_keys`]). Keys of single-row inserts are always exact.
+//!   `athanor::mysql`), and every such connection reports
+//!   [`athanor_core::KeyRecovery::LastInsertIdPerRow`] in its capabilities
+//!   (`Connection::capabilities`), so the unit of work inserts rows that need a generated key one
+//!   per statement. Keys of single-row inserts are always exact.
+//! - It reads `@@version`, reported as [`athanor_core::Capabilities::server_version`].
 //!
 //! # Statements and values
 //!

@@ -7,8 +7,9 @@
 
 use athanor_core::sql;
 use athanor_core::{
-    create_table_statements, ColumnDef, ConnectOptions, DefaultValue, Engine, EngineConfig, Error, ForeignKeyDef,
-    IntegrityKind, IsolationLevel, RawConnection, Result, SqlType, TableDef, TxOptions, Value, ValueRef,
+    create_table_statements, ColumnDef, ConnectOptions, DefaultValue, Dialect, Engine, EngineConfig, Error,
+    ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, RawConnection, Result, SqlType, TableDef, TxOptions,
+    Value, ValueRef,
 };
 use athanor_mysql::{MySqlConnection, MySqlDriver, BACKEND};
 use std::sync::Arc;
@@ -223,7 +224,9 @@ fn multi_row_insert_gives_the_first_key_and_consecutive_keys() -> Result<()> {
     assert_eq!(c.last_insert_id()?, None);
     create(&mut c, &KEYS)?;
     // The local server runs MariaDB's defaults (increment 1, lock mode 1).
-    assert!(c.consecutive_insert_keys());
+    let mut caps = athanor_dialects::MySqlDialect.capabilities().clone();
+    c.adjust_capabilities(&mut caps);
+    assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdConsecutive);
     let one = sql::insert(&athanor_dialects::MySqlDialect, &KEYS, 1, true, None)?;
     assert_eq!(c.execute(&one, &[ValueRef::Text("first")])?, 1);
     let first_single = c.last_insert_id()?.unwrap();
@@ -276,6 +279,41 @@ const CHILDREN: TableDef = TableDef {
         },
     ],
 };
+
+/// The engine reports what its connections found at connect: key consecutiveness as the
+/// server's own settings say, and the server's version.
+#[test]
+fn engine_reports_key_consecutiveness_and_server_version_from_connect() -> Result<()> {
+    if server().is_none() {
+        return Ok(());
+    }
+    let e = engine_for(&url());
+    assert_eq!(e.capabilities().server_version, None, "nothing reported before the first connection");
+    let mut conn = e.connect()?;
+    let row = conn.query("SELECT @@auto_increment_increment, @@innodb_autoinc_lock_mode, @@version", &[])?;
+    let (increment, lock_mode, version) = (row[0].get::<i64>(0)?, row[0].get::<i64>(1)?, row[0].get::<String>(2)?);
+    let want = if increment == 1 && matches!(lock_mode, 0 | 1) {
+        KeyRecovery::LastInsertIdConsecutive
+    } else {
+        KeyRecovery::LastInsertIdPerRow
+    };
+    assert_eq!(conn.capabilities().key_recovery, want, "increment {increment}, lock mode {lock_mode}");
+    assert_eq!(e.capabilities().key_recovery, want);
+    assert_eq!(e.server_version(), Some(version.as_str()));
+    assert!(!version.is_empty());
+    assert!(e.capabilities().server_version_number().is_some_and(|(major, _)| major >= 5), "{version}");
+    // Everything else is the dialect's sheet.
+    let sheet = athanor_dialects::MySqlDialect.capabilities();
+    assert_eq!(
+        &athanor_core::Capabilities {
+            key_recovery: sheet.key_recovery,
+            server_version: None,
+            ..e.capabilities().clone()
+        },
+        sheet
+    );
+    Ok(())
+}
 
 #[test]
 fn integrity_errors_name_their_constraint() -> Result<()> {

@@ -2,7 +2,7 @@
 
 use crate::error;
 use crate::value::{encode_params, PgRow};
-use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,6 +21,8 @@ pub struct PostgresConnection {
     statements: HashMap<String, Statement>,
     broken: bool,
     ping_timeout: Duration,
+    /// `SHOW server_version`, read at connect.
+    server_version: Option<String>,
 }
 
 impl std::fmt::Debug for PostgresConnection {
@@ -42,8 +44,15 @@ enum Failure {
 
 impl PostgresConnection {
     pub(crate) fn connect(config: &postgres::Config, target: &str, ping_timeout: Duration) -> Result<Self> {
-        let client = config.connect(NoTls).map_err(|e| error::map_connect(&e, target))?;
-        Ok(PostgresConnection { client, statements: HashMap::new(), broken: false, ping_timeout })
+        let mut client = config.connect(NoTls).map_err(|e| error::map_connect(&e, target))?;
+        let server_version = read_server_version(&mut client, target);
+        Ok(PostgresConnection { client, statements: HashMap::new(), broken: false, ping_timeout, server_version })
+    }
+
+    /// The server's version (`SHOW server_version`, e.g. `16.4 (Debian 16.4-1.pgdg120+1)`), as
+    /// read at connect; `None` when the server did not say.
+    pub fn server_version(&self) -> Option<&str> {
+        self.server_version.as_deref()
     }
 
     /// How many prepared statements are cached.
@@ -126,7 +135,28 @@ impl PostgresConnection {
     }
 }
 
+/// `SHOW server_version` (one round trip per new connection; the startup message's
+/// `server_version` parameter is not exposed by the client library). A server that does not
+/// answer it leaves the version unknown rather than failing the connection.
+fn read_server_version(client: &mut Client, target: &str) -> Option<String> {
+    match client.simple_query("SHOW server_version") {
+        Ok(messages) => messages.iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        }),
+        Err(e) => {
+            tracing::debug!(target: "athanor::postgres", "{target}: SHOW server_version failed: {e}");
+            None
+        }
+    }
+}
+
 impl RawConnection for PostgresConnection {
+    /// Reports the server's version ([`PostgresConnection::server_version`]).
+    fn adjust_capabilities(&self, caps: &mut Capabilities) {
+        caps.server_version.clone_from(&self.server_version);
+    }
+
     fn execute(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
         self.run(sql, params, &mut |_| Ok(()))
     }

@@ -259,6 +259,24 @@ const CHILDREN: TableDef = TableDef {
     ],
 };
 
+/// The engine reports the server's version once it has connected; nothing else changes from
+/// the dialect's sheet.
+#[test]
+fn engine_reports_the_server_version() -> Result<()> {
+    let (driver, opts) = server_or_skip!();
+    let e = engine(driver, &opts);
+    assert_eq!(e.server_version(), None, "nothing reported before the first connection");
+    let mut c = e.connect()?;
+    let want = c.query_scalar::<String>("SHOW server_version", &[])?;
+    assert!(!want.is_empty());
+    assert_eq!(e.server_version(), Some(want.as_str()));
+    assert_eq!(c.capabilities().server_version.as_deref(), Some(want.as_str()));
+    assert!(e.capabilities().server_version_number().is_some_and(|(major, _)| major >= 10), "{want}");
+    let sheet = e.dialect().capabilities();
+    assert_eq!(&athanor_core::Capabilities { server_version: None, ..e.capabilities().clone() }, sheet);
+    Ok(())
+}
+
 #[test]
 fn integrity_errors_name_their_constraint() -> Result<()> {
     let (driver, opts) = server_or_skip!();

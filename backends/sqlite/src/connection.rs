@@ -6,7 +6,7 @@
 
 use crate::error::{connect_error, map_error};
 use crate::value::{to_sqlite, SqliteRow};
-use athanor_core::{Error, RawConnection, Result, Row, ValueRef};
+use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{CachedStatement, OpenFlags};
 use std::path::PathBuf;
@@ -152,6 +152,13 @@ impl SqliteConnection {
 }
 
 impl RawConnection for SqliteConnection {
+    /// Reports the SQLite library's version (`sqlite_version()`, the bundled library) as the
+    /// server version. Foreign-key enforcement was already set from the URL by
+    /// [`Driver::capabilities`](athanor_core::Driver::capabilities).
+    fn adjust_capabilities(&self, caps: &mut Capabilities) {
+        caps.server_version = Some(rusqlite::version().to_string());
+    }
+
     /// Runs the statement to completion (rows it returns, as with `RETURNING`, are discarded).
     /// The count is SQLite's `changes()` for INSERT, UPDATE and DELETE, and 0 for statements that
     /// change no rows (DDL, SELECT).

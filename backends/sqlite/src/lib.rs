@@ -69,7 +69,7 @@ mod connection;
 mod error;
 mod value;
 
-use athanor_core::{Backend, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
+use athanor_core::{Backend, Capabilities, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
 use athanor_dialects::SqliteDialect;
 use connection::{Settings, SqliteConnection, Target};
 use std::path::PathBuf;
@@ -130,6 +130,11 @@ impl SqliteDriver {
 impl Driver for SqliteDriver {
     fn dialect(&self) -> Arc<dyn Dialect> {
         self.dialect.clone()
+    }
+
+    /// The dialect's sheet with `foreign_keys` as the URL set it (`?foreign_keys=off`: `false`).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { foreign_keys: self.settings.foreign_keys, ..self.dialect.capabilities().clone() }
     }
 
     fn connect(&self) -> Result<Box<dyn RawConnection>> {

@@ -272,11 +272,35 @@ fn integrity_errors_are_classified() -> Result<()> {
 #[test]
 fn foreign_keys_can_be_turned_off() -> Result<()> {
     let e = engine("sqlite://?foreign_keys=off");
+    // Known from the URL, before any connection; the dialect's sheet still says `true`.
+    assert!(!e.capabilities().foreign_keys);
+    assert!(e.dialect().capabilities().foreign_keys);
     let mut c = e.connect()?;
+    assert!(!c.capabilities().foreign_keys && !e.capabilities().foreign_keys);
     c.batch_execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")?;
     c.batch_execute("CREATE TABLE ch (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p (id))")?;
     assert_eq!(c.execute("INSERT INTO ch (p) VALUES (?)", &[Value::I64(5)])?, 1);
     Ok(())
+}
+
+#[test]
+fn engine_capabilities_are_the_sheet_adjusted_at_connect() -> Result<()> {
+    let e = engine("sqlite://");
+    assert!(e.capabilities().foreign_keys);
+    assert_eq!(e.server_version(), None, "nothing reported before the first connection");
+    let c = e.connect()?;
+    let version = e.server_version().expect("the first connection reports the SQLite version");
+    assert_eq!(version, rusqlite_version(&e)?);
+    assert!(e.capabilities().server_version_number().is_some_and(|v| v >= (3, 35)), "{version}");
+    assert_eq!(c.capabilities(), e.capabilities());
+    // Nothing else differs from the dialect's sheet.
+    let sheet = e.dialect().capabilities();
+    assert_eq!(&athanor_core::Capabilities { server_version: None, ..e.capabilities().clone() }, sheet);
+    Ok(())
+}
+
+fn rusqlite_version(e: &Engine) -> Result<String> {
+    e.connect()?.query_scalar::<String>("SELECT sqlite_version()", &[])
 }
 
 #[test]

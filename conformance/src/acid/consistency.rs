@@ -67,11 +67,9 @@ pub fn constraints_are_enforced_and_named(db: &TestDb) -> Result<()> {
 
 /// Foreign keys are enforced (a child of a missing parent, deleting a parent that has children)
 /// and reported as `Error::Integrity { kind: ForeignKey }` naming `fk_children_parent_id_parents`.
+/// Listed as `requires(foreign_keys)`.
 pub fn foreign_key_violation_names_constraint(db: &TestDb) -> Result<()> {
     db.create_all()?;
-    if !db.caps().foreign_keys {
-        return Ok(());
-    }
     let s = db.session();
     let p = s.add(Parent { id: 1, name: "p".into() });
     s.add(Child { id: 1, parent_id: 1, name: "c".into() });

@@ -188,7 +188,7 @@ mod tests {
             };
             // Engines are lazy: this connects nowhere. A backend not compiled in is skipped.
             let Ok(engine) = athanor::create_engine(&url) else { continue };
-            let caps = engine.dialect().capabilities();
+            let caps = engine.capabilities();
             for level in IsolationLevel::ALL {
                 let rows: Vec<_> = MATRIX.iter().filter(|r| r.target == target && r.level == level).collect();
                 assert_eq!(rows.len(), 1, "{target} {level}");

@@ -99,7 +99,7 @@ fn verify(url: &str, trial_no: i64, committed: &BTreeSet<i64>, last: &str, stats
     let engine = create_engine(url)?;
     // One snapshot for the rows and the counter: a server may still be committing the killed
     // child's last COMMIT while we read.
-    let caps = engine.dialect().capabilities();
+    let caps = engine.capabilities();
     let level = if caps.isolation_levels.contains(&IsolationLevel::RepeatableRead) {
         IsolationLevel::RepeatableRead
     } else {

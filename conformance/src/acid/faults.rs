@@ -5,10 +5,14 @@
 
 use crate::acid::expectations::{kill_hooks, KillHooks};
 use crate::acid::url_with;
-use crate::harness::TestDb;
+use crate::harness::{self, TestDb};
 use crate::models::*;
 use athanor::prelude::*;
 use std::time::{Duration, Instant};
+
+/// Why the kill scenarios do nothing on a database without server connections.
+const NO_KILL_HOOK: &str =
+    "a server connection to kill (no kill hook in expectations::kill_hooks; not a capability gate)";
 
 fn names(db: &TestDb) -> Result<Vec<String>> {
     let s = athanor::sessionmaker(&db.another_engine()).session();
@@ -41,7 +45,10 @@ fn kill(db: &TestDb, hooks: &KillHooks, id: i64) -> Result<()> {
 /// committed data is intact and the killed transaction's work is gone. SQLite has no server
 /// connection to kill: nothing to do there.
 pub fn server_kills_connection_mid_session(db: &TestDb) -> Result<()> {
-    let Some(hooks) = kill_hooks(db.backend) else { return Ok(()) };
+    let Some(hooks) = kill_hooks(db.backend) else {
+        harness::skipped(db, "acid_faults::server_kills_connection_mid_session", NO_KILL_HOOK);
+        return Ok(());
+    };
     db.create_all()?;
     let s = db.session();
     s.add(Customer::new("committed before", "kept@x", 1));
@@ -98,7 +105,10 @@ fn idle_connections(engine: &Engine, hooks: &KillHooks, n: usize) -> Result<Vec<
 /// connection that dies inside a transaction is not replaced: see
 /// [`server_kills_connection_mid_session`].)
 pub fn idle_pooled_connection_dies(db: &TestDb) -> Result<()> {
-    let Some(hooks) = kill_hooks(db.backend) else { return Ok(()) };
+    let Some(hooks) = kill_hooks(db.backend) else {
+        harness::skipped(db, "acid_faults::idle_pooled_connection_dies", NO_KILL_HOOK);
+        return Ok(());
+    };
     db.create_all()?;
     const POOL: usize = 3;
     for pre_ping in [false, true] {
@@ -179,11 +189,8 @@ pub fn pool_exhaustion_is_a_timeout(db: &TestDb) -> Result<()> {
 /// Where locks are database-wide (SQLite), a writer that cannot get the lock within `busy_timeout`
 /// fails with `Error::SerializationFailure` (retryable, no hang) and succeeds once the other
 /// writer commits; the other writer's work is intact. Row-locking databases wait for the row
-/// instead (shown by the Hermitage tests).
+/// instead (shown by the Hermitage tests): listed as `requires(database_lock)`.
 pub fn database_lock_held_elsewhere(db: &TestDb) -> Result<()> {
-    if db.caps().row_level_locking {
-        return Ok(());
-    }
     db.create_all()?;
     let blocker = athanor::sessionmaker(&db.engine).session();
     blocker.add(Customer::new("blocker", "blocker@x", 1));

@@ -581,7 +581,7 @@ pub fn run_case(target: Target, level: IsolationLevel, anomaly: Anomaly) {
     let want = expected(target, level, anomaly);
     let url = url_with(&db.url, target.hermitage_options());
     let engine = create_engine(&url).unwrap_or_else(|e| panic!("create_engine({url}): {e}"));
-    if !engine.dialect().capabilities().isolation_levels.contains(&level) {
+    if !engine.capabilities().isolation_levels.contains(&level) {
         assert_eq!(want, Outcome::Unsupported, "{target} {level} {anomaly}: the dialect refuses this level");
         let s = athanor::sessionmaker(&engine).session();
         let r = s.begin_with(TxOptions { isolation: Some(level), read_only: false, ..TxOptions::default() });

@@ -88,8 +88,18 @@ pub fn url_with(url: &str, options: &[(&str, &str)]) -> String {
 /// Run one ACID scenario through the harness (its own schema/database/file, the skip rule),
 /// honouring [`expectations::KNOWN_GAPS`]: a listed scenario that fails prints `KNOWN GAP …`,
 /// one that passes fails the test so the entry is removed.
-pub fn run(backend: &'static str, group: &str, name: &str, scenario: fn(&TestDb) -> athanor::Result<()>) {
+/// A scenario whose `reqs` the engine's capabilities miss is skipped (see [`harness::requires`]).
+pub fn run(
+    backend: &'static str,
+    group: &str,
+    name: &str,
+    reqs: &[harness::Requirement],
+    scenario: fn(&TestDb) -> athanor::Result<()>,
+) {
     let Some(db) = harness::open(backend, &format!("acid_{group}_{name}")) else { return };
+    if !harness::requires(&db, &format!("acid_{group}::{name}"), reqs) {
+        return;
+    }
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| scenario(&db)));
     match (expectations::known_gap(backend, name), outcome) {
         (None, Ok(Ok(()))) => {}

@@ -1,7 +1,9 @@
 //! Integrity errors made complete: the constraint name a database did not give (SQLite names
-//! columns only; MySQL says `PRIMARY`), found from the table metadata.
+//! columns only; some databases call every primary key by one alias, see
+//! [`Dialect::primary_key_constraint_alias`]), found from the table metadata.
 
 use super::*;
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::schema::TableDef;
 
@@ -16,8 +18,9 @@ pub(super) fn is_database_error(e: &Error) -> bool {
 }
 
 /// Fill in the constraint name of an integrity error from the table's metadata when the
-/// database named only columns (SQLite does).
-pub(super) fn enrich(e: Error, table: &TableDef, writing_rows: bool) -> Error {
+/// database named only columns (SQLite does) or gave its primary-key alias
+/// ([`Dialect::primary_key_constraint_alias`]).
+pub(super) fn enrich(e: Error, dialect: &dyn Dialect, table: &TableDef, writing_rows: bool) -> Error {
     match e {
         Error::Integrity { kind, constraint: None, table: t, mut columns, message } => {
             let same_table = t.as_deref().is_none_or(|t| t == table.name);
@@ -34,7 +37,10 @@ pub(super) fn enrich(e: Error, table: &TableDef, writing_rows: bool) -> Error {
             }
             Error::Integrity { kind, constraint, table: t.or_else(|| Some(table.name.to_string())), columns, message }
         }
-        Error::Integrity { kind, constraint: Some(c), table: t, columns, message } if c == "PRIMARY" => {
+        Error::Integrity { kind, constraint: Some(c), table: t, columns, message }
+            if dialect.primary_key_constraint_alias() == Some(c.as_str())
+                && t.as_deref().is_none_or(|t| t == table.name) =>
+        {
             Error::Integrity { kind, constraint: Some(table.primary_key_name()), table: t, columns, message }
         }
         other => other,

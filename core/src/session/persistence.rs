@@ -16,7 +16,9 @@ impl Inner {
         let engine = self.engine.clone();
         let dialect = engine.dialect();
         let caps = dialect.capabilities();
-        let recovery = caps.key_recovery;
+        // Key recovery is a connect-time fact (MySQL's key consecutiveness): read it from the
+        // capabilities the connection reported, not from the dialect's static sheet.
+        let recovery = self.conn.as_ref().map_or(engine.capabilities(), Connection::capabilities).key_recovery;
         let multi = caps.multi_row_insert;
         let max_params = caps.max_bind_params;
         let auto = table.autoincrement_column();
@@ -37,9 +39,7 @@ impl Inner {
             let needs = needs_key(items[start])?;
             let ncols = if needs { ncols_all - 1 } else { ncols_all };
             // Keys recovered from LAST_INSERT_ID need consecutive keys for a multi-row INSERT.
-            let per_row = needs
-                && recovery == KeyRecovery::LastInsertIdConsecutive
-                && !self.conn.as_ref().is_none_or(Connection::consecutive_insert_keys);
+            let per_row = needs && recovery == KeyRecovery::LastInsertIdPerRow;
             let max_rows = if multi && ncols > 0 && !per_row { (max_params / ncols).clamp(1, 500) } else { 1 };
             let mut end = start + 1;
             while end < items.len() && end - start < max_rows && needs_key(items[end])? == needs {

@@ -41,7 +41,8 @@ impl Inner {
             if !group.is_empty() {
                 if let Err(e) = self.delete_group(table, &group) {
                     self.deleted = deleted;
-                    return Err(self.enrich_delete(enrich(e, table, false), table));
+                    let e = enrich(e, self.engine.dialect(), table, false);
+                    return Err(self.enrich_delete(e, table));
                 }
             }
         }
@@ -64,10 +65,10 @@ impl Inner {
         for table in order {
             let inserts: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| i.table().name == table.name).collect();
             if !inserts.is_empty() {
-                self.insert_group(table, &inserts).map_err(|e| enrich(e, table, true))?;
+                self.insert_group(table, &inserts).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
             }
             for i in modified.iter().filter(|i| i.table().name == table.name) {
-                self.update_one(table, &**i).map_err(|e| enrich(e, table, true))?;
+                self.update_one(table, &**i).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
             }
         }
         Ok(())
