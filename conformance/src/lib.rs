@@ -54,7 +54,7 @@ macro_rules! conformance_tests {
         ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,
-            result_type_mismatch_is_typed,
+            result_type_mismatch_is_typed, raw_decimal_date_and_avg_agree, result_row_get_by_name,
         ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,

@@ -7,7 +7,7 @@
 
 use crate::error::{DbError, Error, Result};
 use crate::schema::{ColumnDef, DefaultValue, TableDef};
-use crate::value::SqlType;
+use crate::value::{SqlType, ValueRef};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
@@ -183,6 +183,43 @@ impl Capabilities {
             None => 0,
         };
         Some((major, minor))
+    }
+}
+
+impl Capabilities {
+    /// Refuse the parameters this database cannot store: NaN unless [`Capabilities::stores_nan`],
+    /// ±infinity unless [`Capabilities::stores_infinity`], text containing NUL unless
+    /// [`Capabilities::text_allows_nul`]. This is the one place these refusals are made: the
+    /// engine's [`crate::Connection`] calls it before any statement is handed to the driver, so
+    /// nothing is sent (or stored as something else, as SQLite stores NaN as NULL). `dialect` is
+    /// the dialect's name, for the error. A sheet that refuses nothing costs no scan.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] naming the parameter (1-based) and the value.
+    pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
+        if self.stores_nan && self.stores_infinity && self.text_allows_nul {
+            return Ok(());
+        }
+        for (i, p) in params.iter().enumerate() {
+            let float = match *p {
+                ValueRef::F32(f) => f64::from(f),
+                ValueRef::F64(f) => f,
+                ValueRef::Text(s) if !self.text_allows_nul && s.contains('\0') => {
+                    return Err(Error::unsupported(
+                        format!("text containing the NUL character (parameter {})", i + 1),
+                        dialect,
+                    ));
+                }
+                _ => continue,
+            };
+            if (float.is_nan() && !self.stores_nan) || (float.is_infinite() && !self.stores_infinity) {
+                return Err(Error::unsupported(
+                    format!("storing the float {float} as parameter {} (NaN and infinities)", i + 1),
+                    dialect,
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -9,6 +9,9 @@ use crate::dialect::{Capabilities, Dialect};
 use crate::error::{Error, Result};
 use crate::url::ConnectOptions;
 use crate::value::ValueRef;
+// Rows cross the driver boundary as `&dyn Row`; the trait lives in `row.rs` (the Row/Value
+// contract), re-exported here for the code that names it by this path.
+pub(crate) use crate::row::Row;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -16,20 +19,6 @@ use std::time::Duration;
 /// How long a server backend waits for a new connection, handshake included, unless the URL's
 /// `connect_timeout` says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A row being read. Cells are borrowed from the driver's buffers: decoding copies only what the
-/// target field owns (a `String`, a `Vec<u8>`).
-pub trait Row {
-    /// The number of cells.
-    fn len(&self) -> usize;
-    /// `true` when the row has no cells.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Cell `idx`; [`crate::Error::TypeMismatch`] if the driver's value has no portable form,
-    /// [`crate::Error::InvalidRequest`] if `idx` is out of range.
-    fn get(&self, idx: usize) -> Result<ValueRef<'_>>;
-}
 
 /// A single physical connection. Not shared between threads at once (the pool hands it out).
 ///

@@ -1,8 +1,9 @@
 //! [`Engine`]: a lazily connecting, r2d2-pooled source of [`Connection`]s for one database.
 
 use crate::dialect::{Capabilities, Dialect, IsolationLevel, TxOptions};
-use crate::driver::{Driver, RawConnection, Row};
+use crate::driver::{Driver, RawConnection};
 use crate::error::{Error, Result};
+use crate::row::{Row, RowIndex};
 use crate::url::ConnectOptions;
 use crate::value::{FromValue, Value, ValueRef};
 use std::collections::hash_map::{DefaultHasher, RandomState};
@@ -626,22 +627,58 @@ impl Engine {
     }
 }
 
-/// A row returned by [`Connection::query`].
+/// The columns of a query's result: each one's name and the database's name for its type,
+/// copied once per query and shared by all its [`ResultRow`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResultColumns {
+    names: Vec<String>,
+    types: Vec<Option<String>>,
+}
+
+impl ResultColumns {
+    fn of(row: &dyn Row) -> Self {
+        let n = row.len();
+        ResultColumns {
+            names: (0..n).map(|i| row.column_name(i).map_or_else(|| format!("#{i}"), str::to_owned)).collect(),
+            types: (0..n).map(|i| row.column_type(i).map(str::to_owned)).collect(),
+        }
+    }
+
+    /// The column names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+}
+
+/// A row returned by [`Connection::query`] (and `Session::query_sql`): its cells, owned, and its
+/// columns' names and type names.
+///
+/// ```ignore
+/// let rows = conn.query("SELECT id, SUM(amount) AS total FROM orders GROUP BY id", &[])?;
+/// let id: i64 = rows[0].get(0)?;
+/// let total: i64 = rows[0].get("total")?;
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRow {
     values: Vec<Value>,
+    columns: Arc<ResultColumns>,
 }
 
 impl ResultRow {
-    /// Cell `idx` decoded as `T`.
-    pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
-        let v = self.values.get(idx).ok_or_else(|| {
-            Error::invalid(format!("column index {idx} out of range (row has {})", self.values.len()))
-        })?;
-        T::from_value(v.as_ref()).map_err(|e| match e {
-            Error::TypeMismatch { expected, found, .. } => {
-                Error::TypeMismatch { column: format!("#{idx}"), expected, found }
-            }
+    /// Cell `idx` (a position or a column name) decoded as `T` (see [`FromValue`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a position out of range or a name no column has;
+    /// [`Error::TypeMismatch`] naming the column when the cell does not convert to `T`.
+    pub fn get<T: FromValue>(&self, idx: impl RowIndex) -> Result<T> {
+        let idx = idx.position(self)?;
+        let v = self.values.get(idx).map_or(ValueRef::Null, Value::as_ref);
+        T::from_value(v).map_err(|e| match e {
+            Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
+                column: self.columns.names.get(idx).cloned().unwrap_or_else(|| format!("#{idx}")),
+                expected,
+                found,
+            },
             other => other,
         })
     }
@@ -652,6 +689,28 @@ impl ResultRow {
     /// Into the cells.
     pub fn into_values(self) -> Vec<Value> {
         self.values
+    }
+    /// The columns' names and types (shared by every row of the query).
+    pub fn columns(&self) -> &ResultColumns {
+        &self.columns
+    }
+}
+
+impl Row for ResultRow {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+    fn get(&self, idx: usize) -> Result<ValueRef<'_>> {
+        self.values
+            .get(idx)
+            .map(Value::as_ref)
+            .ok_or_else(|| Error::invalid(format!("column index {idx} out of range (row has {})", self.values.len())))
+    }
+    fn column_name(&self, idx: usize) -> Option<&str> {
+        self.columns.names.get(idx).map(String::as_str)
+    }
+    fn column_type(&self, idx: usize) -> Option<&str> {
+        self.columns.types.get(idx).and_then(Option::as_deref)
     }
 }
 
@@ -737,7 +796,12 @@ impl Connection {
     }
 
     /// Run a statement with borrowed parameters; rows affected.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] before anything is sent for a parameter the database cannot store
+    /// (see [`crate::Capabilities::check_params`]); otherwise the driver's errors.
     pub fn execute_refs(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
+        self.check_params(params)?;
         self.engine.before_statement(sql, params);
         // Never replayed: an autocommit write whose connection was lost while it ran may have
         // been applied, and running it again could apply it twice.
@@ -746,13 +810,23 @@ impl Connection {
         self.after(r)
     }
 
+    /// The capabilities' refusals, checked once here for every backend.
+    fn check_params(&self, params: &[ValueRef<'_>]) -> Result<()> {
+        let d = self.dialect();
+        d.capabilities().check_params(d.name(), params)
+    }
+
     /// Run a query with borrowed parameters, calling `on_row` for each row.
+    ///
+    /// # Errors
+    /// As [`Connection::execute_refs`], and whatever `on_row` returns.
     pub fn query_refs(
         &mut self,
         sql: &str,
         params: &[ValueRef<'_>],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
+        self.check_params(params)?;
         self.engine.before_statement(sql, params);
         // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.
         self.replaceable = false;
@@ -798,12 +872,14 @@ impl Connection {
     /// Run a query and collect its rows.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<ResultRow>> {
         let mut rows = Vec::new();
+        let mut columns: Option<Arc<ResultColumns>> = None;
         self.query_refs(sql, &refs(params), &mut |row| {
             let mut values = Vec::with_capacity(row.len());
             for i in 0..row.len() {
                 values.push(row.get(i)?.to_owned());
             }
-            rows.push(ResultRow { values });
+            let columns = columns.get_or_insert_with(|| Arc::new(ResultColumns::of(row))).clone();
+            rows.push(ResultRow { values, columns });
             Ok(())
         })?;
         Ok(rows)

@@ -13,6 +13,7 @@ mod error;
 mod expr;
 mod metadata;
 mod query;
+mod row;
 mod schema;
 mod session;
 pub mod sql;
@@ -23,12 +24,13 @@ pub use dialect::{
     ansi_column_type, create_table_statements, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
     Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
 };
-pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT};
-pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
+pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
+pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
 pub use query::Query;
+pub use row::{Row, RowIndex};
 pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, Model, TableDef};
 pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,

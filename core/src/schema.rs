@@ -3,8 +3,8 @@
 //! A [`TableDef`] is plain data (`&'static`), so reading the catalog costs nothing at run time and
 //! dialects can render DDL from it without knowing any Rust type.
 
-use crate::driver::Row;
 use crate::error::{Error, Result};
+use crate::row::Row;
 use crate::value::{SqlType, ValueRef};
 
 /// A column's DDL default (a literal rendered by the dialect; see `Dialect::write_literal`).

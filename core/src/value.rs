@@ -9,8 +9,11 @@ use crate::error::{Error, Result};
 use std::fmt;
 
 /// The portable column types. Each dialect spells them in DDL (see `Dialect::column_type`).
+///
+/// Deliberately exhaustive: the dialects' DDL spellings and the backends' codecs `match` on it
+/// without a catch-all arm, so a type added here does not compile until every dialect and every
+/// backend says how it stores and reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum SqlType {
     /// `bool`
     Bool,
@@ -189,6 +192,17 @@ impl fmt::Display for ValueRef<'_> {
 /// Integers of any width are accepted when they fit (PostgreSQL returns `INT4` for `i32`, SQLite
 /// always `i64`); `bool` accepts 0 and 1 (SQLite and MySQL store booleans as integers); a value that
 /// does not fit is [`Error::TypeMismatch`], never a truncation.
+///
+/// Decimal text — what `DECIMAL`/`NUMERIC` cells are until a decimal value type exists (see
+/// [`crate::Row`]), spelled `-?digits[.digits]` — reads into numbers only when nothing is lost:
+/// - into an integer when it is a whole number that fits (`"12.00"` → `12`; `"12.5"` is a
+///   mismatch), so `SUM(int_column)` reads as `i64` on every database;
+/// - into `f64`/`f32` when the float's shortest decimal form is the same number (`"2.5000"` →
+///   `2.5`, `"0.1"` → `0.1`; `"0.12345678901234567890"` is a mismatch), and `"NaN"`,
+///   `"Infinity"`, `"-Infinity"` into the float's NaN and infinities. So `AVG(x)` — `NUMERIC` on
+///   PostgreSQL, `DECIMAL` on MySQL, `REAL` on SQLite — reads as the same `f64` everywhere when
+///   the average has a short decimal form; one that does not (`1.6666…`) is a mismatch where it
+///   is a decimal (cast it in SQL to read it as a float).
 pub trait FromValue: Sized {
     /// Decode, or fail with [`Error::TypeMismatch`] (the column is filled in by the caller).
     fn from_value(v: ValueRef<'_>) -> Result<Self>;
@@ -206,6 +220,65 @@ fn describe(v: ValueRef<'_>) -> String {
     }
 }
 
+/// Decimal text split into (negative, integer digits, fraction digits): `-?[0-9]+(\.[0-9]+)?`.
+fn decimal_parts(s: &str) -> Option<(bool, &str, &str)> {
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (int, frac) = match rest.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (rest, ""),
+    };
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    (!int.is_empty() && digits(int) && digits(frac)).then_some((neg, int, frac))
+}
+
+/// The whole number decimal text spells, if it is one (any fraction digits are zeros).
+fn decimal_integer(s: &str) -> Option<i128> {
+    let (neg, int, frac) = decimal_parts(s)?;
+    if !frac.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 38 {
+        return None;
+    }
+    let n: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    Some(if neg { -n } else { n })
+}
+
+/// Decimal text in a canonical form: no leading zeros, no trailing fraction zeros, no `-0`.
+fn canonical_decimal(s: &str) -> Option<String> {
+    let (neg, int, frac) = decimal_parts(s)?;
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let mut out = String::with_capacity(s.len() + 1);
+    if neg && !(int.is_empty() && frac.is_empty()) {
+        out.push('-');
+    }
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+/// Decimal text as a float when the float's shortest decimal form is the same number.
+fn decimal_float<F: std::str::FromStr + fmt::Display>(s: &str, nan: F, inf: F, neg_inf: F) -> Option<F> {
+    match s {
+        "NaN" => return Some(nan),
+        "Infinity" => return Some(inf),
+        "-Infinity" => return Some(neg_inf),
+        _ => {}
+    }
+    let want = canonical_decimal(s)?;
+    let f: F = s.parse().ok()?;
+    (canonical_decimal(&f.to_string())? == want).then_some(f)
+}
+
 macro_rules! int_from_value {
     ($($t:ty => $name:literal),*) => {$(
         impl FromValue for $t {
@@ -215,6 +288,10 @@ macro_rules! int_from_value {
                         let wide = v.as_i64().unwrap_or_default();
                         <$t>::try_from(wide).or_else(|_| mismatch($name, v))
                     }
+                    ValueRef::Text(s) => match decimal_integer(s).and_then(|n| <$t>::try_from(n).ok()) {
+                        Some(n) => Ok(n),
+                        None => mismatch($name, v),
+                    },
                     other => mismatch($name, other),
                 }
             }
@@ -242,6 +319,10 @@ impl FromValue for f64 {
         match v {
             ValueRef::F64(x) => Ok(x),
             ValueRef::F32(x) => Ok(x.into()),
+            ValueRef::Text(s) => match decimal_float(s, f64::NAN, f64::INFINITY, f64::NEG_INFINITY) {
+                Some(f) => Ok(f),
+                None => mismatch("f64", v),
+            },
             other => mismatch("f64", other),
         }
     }
@@ -261,6 +342,10 @@ impl FromValue for f32 {
                     mismatch("f32", v)
                 }
             }
+            ValueRef::Text(s) => match decimal_float(s, f32::NAN, f32::INFINITY, f32::NEG_INFINITY) {
+                Some(f) => Ok(f),
+                None => mismatch("f32", v),
+            },
             other => mismatch("f32", other),
         }
     }
@@ -435,7 +520,29 @@ mod tests {
     fn integers_narrow_only_when_they_fit() {
         assert_eq!(i32::from_value(ValueRef::I64(7)).ok(), Some(7));
         assert!(matches!(i32::from_value(ValueRef::I64(i64::MAX)), Err(Error::TypeMismatch { .. })));
-        assert!(matches!(i16::from_value(ValueRef::Text("7")), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(i16::from_value(ValueRef::Text("seven")), Err(Error::TypeMismatch { .. })));
+    }
+
+    #[test]
+    fn decimal_text_reads_into_numbers_only_when_exact() {
+        assert_eq!(i64::from_value(ValueRef::Text("-12.000")).ok(), Some(-12));
+        assert_eq!(i16::from_value(ValueRef::Text("007")).ok(), Some(7));
+        for bad in ["12.5", "40000", "1e3", " 1", "+1", "1.", ".5", "", "-", "1.-2", "0x10"] {
+            assert!(i16::from_value(ValueRef::Text(bad)).is_err(), "{bad:?}");
+        }
+        assert_eq!(i64::from_value(ValueRef::Text("99999999999999999999")).ok(), None);
+        assert_eq!(f64::from_value(ValueRef::Text("2.5000000000000000")).ok(), Some(2.5));
+        assert_eq!(f64::from_value(ValueRef::Text("0.10")).ok(), Some(0.1));
+        assert_eq!(f64::from_value(ValueRef::Text("-0")).ok(), Some(0.0));
+        assert_eq!(f64::from_value(ValueRef::Text("100000000000000000000000")).ok(), Some(1e23));
+        assert!(f64::from_value(ValueRef::Text("0.12345678901234567890")).is_err());
+        assert!(f64::from_value(ValueRef::Text("9007199254740993")).is_err(), "2^53 + 1 is not a double");
+        assert!(f64::from_value(ValueRef::Text("1e5")).is_err());
+        assert!(f64::from_value(ValueRef::Text("NaN")).is_ok_and(f64::is_nan));
+        assert_eq!(f64::from_value(ValueRef::Text("-Infinity")).ok(), Some(f64::NEG_INFINITY));
+        assert_eq!(f32::from_value(ValueRef::Text("0.1")).ok(), Some(0.1));
+        assert!(f32::from_value(ValueRef::Text("16777217")).is_err());
+        assert!(bool::from_value(ValueRef::Text("1")).is_err());
     }
 
     #[test]

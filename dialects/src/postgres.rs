@@ -81,7 +81,13 @@ impl Dialect for PostgresDialect {
     fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
         Ok(match col.sql_type {
             SqlType::Blob => "BYTEA".into(),
-            _ => ansi_column_type(col),
+            SqlType::Bool
+            | SqlType::SmallInt
+            | SqlType::Integer
+            | SqlType::BigInt
+            | SqlType::Real
+            | SqlType::Double
+            | SqlType::Text => ansi_column_type(col),
         })
     }
 

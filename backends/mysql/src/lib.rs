@@ -63,9 +63,10 @@
 //! `i64::MAX` is a [`Error::TypeMismatch`]; `BOOL` columns are `TINYINT(1)` and come back as 0/1,
 //! which `bool` fields accept), `FLOAT` as `F32`, `DOUBLE` as `F64`, binary strings and blobs
 //! (charset `binary`) as `Blob`, other strings as `Text`, both borrowed from the driver's row
-//! buffer. Types without a portable form are converted: `DECIMAL` with scale 0 (what `SUM` of
-//! integers returns) to `I64` when it fits, otherwise to its exact text; `DECIMAL` with a scale
-//! (`AVG`) to `F64`; dates and times to their SQL text (`2024-01-31 12:00:00`).
+//! buffer. Types without a portable form follow the contract of `athanor_core::Row`: `DECIMAL`
+//! of any scale (what `SUM` and `AVG` return) is its exact digits as `Text` (`"1.5000"`, which
+//! `i64`/`f64` fields read when exact), dates and times are ISO-8601 text (`2024-01-31`,
+//! `2024-01-31 12:00:00.5`, `-838:59:59`) whichever protocol carried the row; `JSON` is `Text`.
 //!
 //! # Errors
 //!
@@ -81,6 +82,7 @@ mod error;
 mod value;
 
 pub use connection::MySqlConnection;
+pub use value::native_type;
 
 use athanor_core::{
     Backend, ConnectDeadline, ConnectOptions, Dialect, Driver, Error, RawConnection, Result, DEFAULT_CONNECT_TIMEOUT,

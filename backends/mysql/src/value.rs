@@ -1,6 +1,14 @@
-//! [`ValueRef`] parameters -> `mysql::Value`, and rows of `mysql::Value` -> [`ValueRef`] cells.
+//! [`ValueRef`] parameters -> `mysql::Value`, and rows of `mysql::Value` -> [`ValueRef`] cells:
+//! this backend's codec (the contract is `athanor_core::Row`'s).
+//!
+//! Cells are read by column type ([`Codec`]): integers → `I64` (an unsigned value above
+//! `i64::MAX` is a `TypeMismatch`), `FLOAT`/`DOUBLE` → `F32`/`F64`, text → borrowed `Text`,
+//! binary strings → borrowed `Blob`; `DECIMAL` of any scale → its exact digits as borrowed `Text`;
+//! `DATE` → `YYYY-MM-DD`, `DATETIME`/`TIMESTAMP` → `YYYY-MM-DD HH:MM:SS[.ffffff]`, `TIME` →
+//! `[-]HH:MM:SS[.ffffff]` (fraction without trailing zeros, whichever protocol carried the row);
+//! `JSON` → `Text`; `BIT` → `Blob`.
 
-use athanor_core::{Error, Result, Row, ValueRef};
+use athanor_core::{Error, Result, Row, SqlType, ValueRef};
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::{Column, Value};
 use std::fmt::Write as _;
@@ -8,29 +16,118 @@ use std::fmt::Write as _;
 /// The `binary` character set: the column holds bytes, not text.
 const BINARY_CHARSET: u16 = 63;
 
-/// Convert parameters. NaN and ±infinity are [`Error::Unsupported`]: MySQL has no way to store them.
-pub(crate) fn to_params(params: &[ValueRef<'_>]) -> Result<Vec<Value>> {
+/// Convert parameters. (NaN and ±infinity, which MySQL cannot store, are refused before this by
+/// core's `Capabilities::check_params`.)
+pub(crate) fn to_params(params: &[ValueRef<'_>]) -> Vec<Value> {
     params.iter().map(|p| to_value(*p)).collect()
 }
 
-fn to_value(v: ValueRef<'_>) -> Result<Value> {
-    Ok(match v {
+fn to_value(v: ValueRef<'_>) -> Value {
+    match v {
         ValueRef::Null => Value::NULL,
         ValueRef::Bool(b) => Value::Int(b.into()),
         ValueRef::I16(i) => Value::Int(i.into()),
         ValueRef::I32(i) => Value::Int(i.into()),
         ValueRef::I64(i) => Value::Int(i),
-        ValueRef::F32(f) if f.is_finite() => Value::Float(f),
-        ValueRef::F64(f) if f.is_finite() => Value::Double(f),
-        ValueRef::F32(f) => return Err(non_finite(f.into())),
-        ValueRef::F64(f) => return Err(non_finite(f)),
+        ValueRef::F32(f) => Value::Float(f),
+        ValueRef::F64(f) => Value::Double(f),
         ValueRef::Text(s) => Value::Bytes(s.as_bytes().to_vec()),
         ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-    })
+    }
 }
 
-fn non_finite(f: f64) -> Error {
-    Error::Unsupported { feature: format!("storing the float {f} (NaN and infinities)"), dialect: "mysql" }
+/// How a column's cells are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Codec {
+    /// A portable type, read by [`decode_portable`].
+    Portable(SqlType),
+    /// `DECIMAL`/`NUMERIC`: the exact digits.
+    Decimal,
+    /// `DATE`.
+    Date,
+    /// `DATETIME`, `TIMESTAMP`.
+    DateTime,
+    /// `TIME`.
+    Time,
+    /// `JSON` (reports the binary charset on MySQL 8 but holds UTF-8 text).
+    Json,
+    /// `BIT(n)`: the bits as bytes.
+    Bit,
+}
+
+impl Codec {
+    pub(crate) fn of(col: &Column) -> Codec {
+        use ColumnType::*;
+        match col.column_type() {
+            MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONG | MYSQL_TYPE_LONGLONG
+            | MYSQL_TYPE_YEAR => Codec::Portable(SqlType::BigInt),
+            MYSQL_TYPE_FLOAT => Codec::Portable(SqlType::Real),
+            MYSQL_TYPE_DOUBLE => Codec::Portable(SqlType::Double),
+            MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => Codec::Decimal,
+            MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => Codec::Date,
+            MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 | MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => {
+                Codec::DateTime
+            }
+            MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => Codec::Time,
+            MYSQL_TYPE_JSON => Codec::Json,
+            MYSQL_TYPE_BIT => Codec::Bit,
+            _ if col.character_set() == BINARY_CHARSET && !col.flags().contains(ColumnFlags::ENUM_FLAG) => {
+                Codec::Portable(SqlType::Blob)
+            }
+            _ => Codec::Portable(SqlType::Text),
+        }
+    }
+}
+
+/// The type name a column of each portable type, as the MySQL dialect creates it, reports
+/// through [`athanor_core::Row::column_type`] (`Text` with a length is `VARCHAR`). Exhaustive: a
+/// new [`SqlType`] does not compile until this backend says what it is stored as;
+/// [`decode_portable`] then says how it is read.
+pub fn native_type(t: SqlType) -> &'static str {
+    match t {
+        SqlType::Bool => "TINYINT",
+        SqlType::SmallInt => "SMALLINT",
+        SqlType::Integer => "INT",
+        SqlType::BigInt => "BIGINT",
+        SqlType::Real => "FLOAT",
+        SqlType::Double => "DOUBLE",
+        SqlType::Text => "TEXT",
+        SqlType::Blob => "BLOB",
+    }
+}
+
+/// The database's name for a column's type.
+fn type_name(col: &Column) -> &'static str {
+    use ColumnType::*;
+    let binary = col.character_set() == BINARY_CHARSET;
+    match col.column_type() {
+        MYSQL_TYPE_TINY => "TINYINT",
+        MYSQL_TYPE_SHORT => "SMALLINT",
+        MYSQL_TYPE_INT24 => "MEDIUMINT",
+        MYSQL_TYPE_LONG => "INT",
+        MYSQL_TYPE_LONGLONG => "BIGINT",
+        MYSQL_TYPE_YEAR => "YEAR",
+        MYSQL_TYPE_FLOAT => "FLOAT",
+        MYSQL_TYPE_DOUBLE => "DOUBLE",
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => "DECIMAL",
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => "DATE",
+        MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 => "DATETIME",
+        MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => "TIMESTAMP",
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => "TIME",
+        MYSQL_TYPE_JSON => "JSON",
+        MYSQL_TYPE_BIT => "BIT",
+        MYSQL_TYPE_NULL => "NULL",
+        _ if col.flags().contains(ColumnFlags::ENUM_FLAG) => "ENUM",
+        _ if col.flags().contains(ColumnFlags::SET_FLAG) => "SET",
+        MYSQL_TYPE_VARCHAR | MYSQL_TYPE_VAR_STRING if binary => "VARBINARY",
+        MYSQL_TYPE_VARCHAR | MYSQL_TYPE_VAR_STRING => "VARCHAR",
+        MYSQL_TYPE_STRING if binary => "BINARY",
+        MYSQL_TYPE_STRING => "CHAR",
+        MYSQL_TYPE_TINY_BLOB | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB | MYSQL_TYPE_BLOB if binary => "BLOB",
+        MYSQL_TYPE_TINY_BLOB | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB | MYSQL_TYPE_BLOB => "TEXT",
+        MYSQL_TYPE_GEOMETRY => "GEOMETRY",
+        _ => "UNKNOWN",
+    }
 }
 
 /// One row as the driver returned it, decoded on demand by column type.
@@ -44,37 +141,54 @@ pub(crate) struct MySqlRow<'a> {
 impl<'a> MySqlRow<'a> {
     pub(crate) fn new(row: &'a mysql::Row) -> Self {
         let mut rendered = Vec::new();
-        for i in 0..row.len() {
+        for (i, col) in row.columns_ref().iter().enumerate() {
             if let Some(v @ (Value::Date(..) | Value::Time(..))) = row.as_ref(i) {
-                rendered.push((i, render_temporal(v)));
+                rendered.push((i, render_temporal(v, Codec::of(col))));
             }
         }
         MySqlRow { row, rendered }
     }
 }
 
-fn render_temporal(v: &Value) -> String {
+/// `.ffffff` without trailing zeros; nothing for zero.
+fn write_fraction(s: &mut String, us: u32) {
+    if us != 0 {
+        let start = s.len();
+        let _ = write!(s, ".{us:06}");
+        let kept = s[start..].trim_end_matches('0').len();
+        s.truncate(start + kept);
+    }
+}
+
+/// A binary-protocol date or time as text: a `DATE` column without its (zero) time of day.
+fn render_temporal(v: &Value, codec: Codec) -> String {
     let mut s = String::with_capacity(26);
     match *v {
         Value::Date(y, mo, d, h, mi, sec, us) => {
             let _ = write!(s, "{y:04}-{mo:02}-{d:02}");
-            if h != 0 || mi != 0 || sec != 0 || us != 0 {
+            if codec != Codec::Date || h != 0 || mi != 0 || sec != 0 || us != 0 {
                 let _ = write!(s, " {h:02}:{mi:02}:{sec:02}");
-                if us != 0 {
-                    let _ = write!(s, ".{us:06}");
-                }
+                write_fraction(&mut s, us);
             }
         }
         Value::Time(neg, days, h, mi, sec, us) => {
             let hours = u64::from(days) * 24 + u64::from(h);
             let _ = write!(s, "{}{hours:02}:{mi:02}:{sec:02}", if neg { "-" } else { "" });
-            if us != 0 {
-                let _ = write!(s, ".{us:06}");
-            }
+            write_fraction(&mut s, us);
         }
         _ => {}
     }
     s
+}
+
+/// Text-protocol temporal text with the fraction's trailing zeros (and a bare `.`) removed, as
+/// the binary protocol's values are rendered: `12:00:00.500000` → `12:00:00.5`.
+fn trim_fraction(s: &str) -> &str {
+    if !s.contains('.') {
+        return s;
+    }
+    let t = s.trim_end_matches('0');
+    t.strip_suffix('.').unwrap_or(t)
 }
 
 impl Row for MySqlRow<'_> {
@@ -101,6 +215,14 @@ impl Row for MySqlRow<'_> {
             },
         }
     }
+
+    fn column_name(&self, idx: usize) -> Option<&str> {
+        self.row.columns_ref().get(idx).and_then(|c| std::str::from_utf8(c.name_ref()).ok())
+    }
+
+    fn column_type(&self, idx: usize) -> Option<&str> {
+        self.row.columns_ref().get(idx).map(type_name)
+    }
 }
 
 fn mismatch(col: &Column, expected: &'static str, found: impl Into<String>) -> Error {
@@ -111,74 +233,46 @@ fn unsigned(u: u64, col: &Column) -> Result<ValueRef<'static>> {
     i64::try_from(u).map(ValueRef::I64).map_err(|_| mismatch(col, "i64", format!("unsigned integer {u}")))
 }
 
-fn is_integer(t: ColumnType) -> bool {
-    use ColumnType::*;
-    matches!(
-        t,
-        MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_INT24 | MYSQL_TYPE_LONG | MYSQL_TYPE_LONGLONG | MYSQL_TYPE_YEAR
-    )
-}
-
-fn is_temporal(t: ColumnType) -> bool {
-    use ColumnType::*;
-    matches!(
-        t,
-        MYSQL_TYPE_DATE
-            | MYSQL_TYPE_NEWDATE
-            | MYSQL_TYPE_TIME
-            | MYSQL_TYPE_TIME2
-            | MYSQL_TYPE_DATETIME
-            | MYSQL_TYPE_DATETIME2
-            | MYSQL_TYPE_TIMESTAMP
-            | MYSQL_TYPE_TIMESTAMP2
-    )
-}
-
 fn text<'a>(b: &'a [u8], col: &Column) -> Result<&'a str> {
     std::str::from_utf8(b).map_err(|_| mismatch(col, "text", "bytes that are not UTF-8"))
 }
 
-/// Decode a cell the driver gave as bytes: every cell of a text-protocol row, and strings,
-/// blobs and decimals in the binary protocol.
-fn decode_bytes<'a>(b: &'a [u8], col: &Column) -> Result<ValueRef<'a>> {
-    use ColumnType::*;
-    let t = col.column_type();
-    if is_integer(t) {
-        let s = text(b, col)?;
-        return match s.parse::<i64>() {
-            Ok(i) => Ok(ValueRef::I64(i)),
-            Err(_) => match s.parse::<u64>() {
-                Ok(u) => unsigned(u, col),
-                Err(_) => Err(mismatch(col, "i64", format!("{s:?}"))),
-            },
-        };
-    }
+/// Read a cell of a portable type that the driver gave as bytes (every cell of a text-protocol
+/// row; strings and blobs in the binary protocol).
+fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef<'a>> {
     match t {
-        MYSQL_TYPE_FLOAT => {
+        // MySQL's booleans and integers of every width are read as i64.
+        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
+            let s = text(b, col)?;
+            match s.parse::<i64>() {
+                Ok(i) => Ok(ValueRef::I64(i)),
+                Err(_) => match s.parse::<u64>() {
+                    Ok(u) => unsigned(u, col),
+                    Err(_) => Err(mismatch(col, "i64", format!("{s:?}"))),
+                },
+            }
+        }
+        SqlType::Real => {
             let s = text(b, col)?;
             s.parse::<f32>().map(ValueRef::F32).map_err(|_| mismatch(col, "f32", format!("{s:?}")))
         }
-        MYSQL_TYPE_DOUBLE => {
+        SqlType::Double => {
             let s = text(b, col)?;
             s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
         }
-        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
-            let s = text(b, col)?;
-            if col.decimals() == 0 {
-                // SUM() of integers is DECIMAL(n, 0): an integer when it fits, else its exact text.
-                Ok(s.parse::<i64>().map(ValueRef::I64).unwrap_or(ValueRef::Text(s)))
-            } else {
-                s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
-            }
-        }
-        MYSQL_TYPE_BIT => Ok(ValueRef::Blob(b)),
-        // JSON reports the binary charset on MySQL 8 but holds UTF-8 text.
-        MYSQL_TYPE_JSON => text(b, col).map(ValueRef::Text),
-        _ if is_temporal(t) => text(b, col).map(ValueRef::Text),
-        _ if col.character_set() == BINARY_CHARSET && !col.flags().contains(ColumnFlags::ENUM_FLAG) => {
-            Ok(ValueRef::Blob(b))
-        }
-        _ => text(b, col).map(ValueRef::Text),
+        SqlType::Text => text(b, col).map(ValueRef::Text),
+        SqlType::Blob => Ok(ValueRef::Blob(b)),
+    }
+}
+
+/// Decode a cell the driver gave as bytes.
+fn decode_bytes<'a>(b: &'a [u8], col: &Column) -> Result<ValueRef<'a>> {
+    match Codec::of(col) {
+        Codec::Portable(t) => decode_portable(t, b, col),
+        // Exact digits, whatever the scale (`SUM()` of integers is `DECIMAL(n, 0)`).
+        Codec::Decimal | Codec::Json => text(b, col).map(ValueRef::Text),
+        Codec::Date | Codec::DateTime | Codec::Time => text(b, col).map(|s| ValueRef::Text(trim_fraction(s))),
+        Codec::Bit => Ok(ValueRef::Blob(b)),
     }
 }
 
@@ -206,8 +300,7 @@ mod tests {
             ValueRef::F64(-0.25),
             ValueRef::Text("é"),
             ValueRef::Blob(&[0, 255]),
-        ])
-        .unwrap();
+        ]);
         assert_eq!(
             p,
             vec![
@@ -222,9 +315,6 @@ mod tests {
                 Value::Bytes(vec![0, 255]),
             ]
         );
-        for bad in [ValueRef::F64(f64::NAN), ValueRef::F64(f64::INFINITY), ValueRef::F32(f32::NEG_INFINITY)] {
-            assert!(matches!(to_params(&[bad]), Err(Error::Unsupported { dialect: "mysql", .. })), "{bad:?}");
-        }
     }
 
     #[test]
@@ -242,6 +332,9 @@ mod tests {
             col(MYSQL_TYPE_BLOB, 63),
             col(MYSQL_TYPE_DATETIME, 63),
             col(MYSQL_TYPE_NEWDECIMAL, 63),
+            col(MYSQL_TYPE_DATETIME, 63).with_decimals(6),
+            col(MYSQL_TYPE_TIME, 63).with_decimals(6),
+            col(MYSQL_TYPE_DATE, 63),
         ];
         let vals = [
             "-42",
@@ -255,6 +348,9 @@ mod tests {
             "\u{0}\u{7f}",
             "2024-01-31 12:00:00",
             "99999999999999999999999",
+            "2024-01-31 12:00:00.500000",
+            "-838:59:59.000000",
+            "2024-02-29",
         ];
         let expected = [
             Ok(ValueRef::I64(-42)),
@@ -262,12 +358,15 @@ mod tests {
             Ok(ValueRef::I64(7)),
             Ok(ValueRef::F32(1.5)),
             Ok(ValueRef::F64(0.1)),
-            Ok(ValueRef::I64(123)),
-            Ok(ValueRef::F64(34.5)),
+            Ok(ValueRef::Text("123")),
+            Ok(ValueRef::Text("34.5000")),
             Ok(ValueRef::Text("héllo")),
             Ok(ValueRef::Blob(&[0, 0x7f])),
             Ok(ValueRef::Text("2024-01-31 12:00:00")),
             Ok(ValueRef::Text("99999999999999999999999")),
+            Ok(ValueRef::Text("2024-01-31 12:00:00.5")),
+            Ok(ValueRef::Text("-838:59:59")),
+            Ok(ValueRef::Text("2024-02-29")),
         ];
         for ((c, v), want) in cols.iter().zip(vals).zip(expected) {
             let got = decode_bytes(v.as_bytes(), c);
@@ -291,6 +390,8 @@ mod tests {
             col(MYSQL_TYPE_TIME, 63),
             col(MYSQL_TYPE_LONG_BLOB, 63),
             col(MYSQL_TYPE_NULL, 63),
+            col(MYSQL_TYPE_DATE, 63),
+            col(MYSQL_TYPE_DATETIME, 63),
         ];
         let r = row(
             vec![
@@ -302,11 +403,13 @@ mod tests {
                 Value::Time(true, 1, 2, 3, 4, 0),
                 Value::Bytes(vec![1, 2]),
                 Value::NULL,
+                Value::Date(2024, 2, 29, 0, 0, 0, 0),
+                Value::Date(2024, 2, 29, 0, 0, 0, 500_000),
             ],
             cols,
         );
         let r = MySqlRow::new(&r);
-        assert_eq!(r.len(), 8);
+        assert_eq!(r.len(), 10);
         assert_eq!(r.get(0).unwrap(), ValueRef::I64(5));
         assert!(matches!(r.get(1), Err(Error::TypeMismatch { .. })));
         assert_eq!(r.get(2).unwrap(), ValueRef::F32(0.5));
@@ -315,6 +418,11 @@ mod tests {
         assert_eq!(r.get(5).unwrap(), ValueRef::Text("-26:03:04"));
         assert_eq!(r.get(6).unwrap(), ValueRef::Blob(&[1, 2]));
         assert_eq!(r.get(7).unwrap(), ValueRef::Null);
-        assert!(matches!(r.get(8), Err(Error::InvalidRequest { .. })));
+        assert_eq!(r.get(8).unwrap(), ValueRef::Text("2024-02-29"));
+        assert_eq!(r.get(9).unwrap(), ValueRef::Text("2024-02-29 00:00:00.5"));
+        assert!(matches!(r.get(10), Err(Error::InvalidRequest { .. })));
+        assert_eq!(r.column_name(0), Some("c"));
+        assert_eq!(r.column_type(8), Some("DATE"));
+        assert_eq!(r.index_of("c"), Some(0));
     }
 }

@@ -191,10 +191,13 @@ fn non_finite_floats_and_out_of_range_integers_are_refused() -> Result<()> {
     let mut c = driver.connect_mysql()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_ranges`")?;
     c.batch_execute("CREATE TABLE `mysql_be_ranges` (`s` SMALLINT, `d` DOUBLE) ENGINE=InnoDB")?;
+    // NaN and infinities are refused by core's capability check, before the driver sees them.
+    let engine = engine_for(&url());
     for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        let e = c.execute("INSERT INTO `mysql_be_ranges` (`d`) VALUES (?)", &[ValueRef::F64(v)]).unwrap_err();
+        let e = engine.execute("INSERT INTO `mysql_be_ranges` (`d`) VALUES (?)", &[Value::F64(v)]).unwrap_err();
         assert!(matches!(e, Error::Unsupported { dialect: "mysql", .. }), "{e:?}");
     }
+    assert_eq!(rows(&mut c, "SELECT COUNT(*) FROM `mysql_be_ranges`", &[])?, vec![vec![Value::I64(0)]]);
     // Strict mode: an out-of-range value is an error, not a clamp.
     let e = c.execute("INSERT INTO `mysql_be_ranges` (`s`) VALUES (?)", &[ValueRef::I64(70_000)]).unwrap_err();
     assert!(matches!(&e, Error::Database { code, .. } if code == "1264"), "{e:?}");
@@ -503,19 +506,38 @@ fn session_settings() -> Result<()> {
     let got = rows(
         &mut c,
         "SELECT SUM(x), AVG(x), CAST('2024-01-31 12:05:06' AS DATETIME), CAST('2024-02-01' AS DATE), \
-         CAST(18446744073709551615 AS UNSIGNED) > 0, x'00ff' FROM (SELECT 1 AS x UNION ALL SELECT 2) AS t",
+         CAST(18446744073709551615 AS UNSIGNED) > 0, x'00ff', CAST('2024-02-01' AS DATETIME), \
+         CAST('2024-02-01 10:20:30.500' AS DATETIME(6)), CAST('-10:20:30.25' AS TIME(3)), \
+         CAST(123.450 AS DECIMAL(10,3)) FROM (SELECT 1 AS x UNION ALL SELECT 2) AS t",
         &[],
     )?;
     assert_eq!(
         got[0],
         vec![
-            Value::I64(3),
-            Value::F64(1.5),
+            Value::Text("3".into()),
+            Value::Text("1.5000".into()),
             Value::Text("2024-01-31 12:05:06".into()),
             Value::Text("2024-02-01".into()),
             Value::I64(1),
             Value::Blob(vec![0, 0xff]),
+            Value::Text("2024-02-01 00:00:00".into()),
+            Value::Text("2024-02-01 10:20:30.5".into()),
+            Value::Text("-10:20:30.25".into()),
+            Value::Text("123.450".into()),
         ]
+    );
+    assert_eq!(got[0][0].get::<i64>()?, 3, "SUM reads as i64");
+    assert_eq!(got[0][1].get::<f64>()?, 1.5, "AVG reads as f64 when exact");
+    // The same through the text protocol (a statement without parameters that cannot be
+    // prepared goes there): the same text.
+    c.batch_execute(
+        "PREPARE mysql_be_tstmt FROM 'SELECT CAST(''2024-02-01 10:20:30.500'' AS DATETIME(6)), \
+         CAST(''2024-02-01'' AS DATETIME), CAST(1.50 AS DECIMAL(10,2)), CAST(''2024-02-01'' AS DATE)'",
+    )?;
+    let got = rows(&mut c, "EXECUTE mysql_be_tstmt", &[])?;
+    assert_eq!(
+        got[0],
+        ["2024-02-01 10:20:30.5", "2024-02-01 00:00:00", "1.50", "2024-02-01"].map(|s| Value::Text(s.into())).to_vec()
     );
     let e = rows(&mut c, "SELECT CAST(18446744073709551615 AS UNSIGNED)", &[]).unwrap_err();
     assert!(matches!(e, Error::TypeMismatch { .. }), "{e:?}");
@@ -534,7 +556,7 @@ fn session_settings() -> Result<()> {
             Value::Text("t".into()),
             Value::Blob(vec![1]),
             Value::Null,
-            Value::F64(7.5)
+            Value::Text("7.50".into())
         ]]
     );
     // With parameters there is no fallback: the server's error is returned.

@@ -1,7 +1,7 @@
 //! [`PostgresConnection`]: one session with the server, with its prepared-statement cache.
 
 use crate::error;
-use crate::value::{encode_params, PgRow};
+use crate::value::{encode_params, Codec, PgRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
@@ -115,8 +115,16 @@ impl PostgresConnection {
             // One trip into the client's runtime per statement (streaming with `query_raw`
             // enters it once per row, which cost ~40% on large results).
             let rows = self.client.query(&stmt, &refs).map_err(Failure::Driver)?;
+            // The columns' codecs, once per statement, when some cells are rendered as text.
+            let columns = stmt.columns();
+            let codecs: Vec<Option<Codec>> = if columns.iter().any(|c| Codec::of(c.type_()).is_some_and(Codec::renders))
+            {
+                columns.iter().map(|c| Codec::of(c.type_())).collect()
+            } else {
+                Vec::new()
+            };
             for row in &rows {
-                on_row(&PgRow { row }).map_err(Failure::Athanor)?;
+                on_row(&PgRow::new(row, &codecs)).map_err(Failure::Athanor)?;
             }
             Ok(rows.len() as u64)
         })();

@@ -5,7 +5,7 @@
 //! [`ValueRef`]s; rows are handed to the caller borrowed from SQLite's buffers.
 
 use crate::error::{connect_error, map_error};
-use crate::value::{to_sqlite, SqliteRow};
+use crate::value::{to_sqlite, DeclTypes, SqliteRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{CachedStatement, OpenFlags};
@@ -144,7 +144,7 @@ impl SqliteConnection {
             )));
         }
         for (i, p) in params.iter().enumerate() {
-            let v = to_sqlite(*p, i)?;
+            let v = to_sqlite(*p);
             stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(v)).map_err(map_error)?;
         }
         Ok(stmt)
@@ -180,9 +180,10 @@ impl RawConnection for SqliteConnection {
     ) -> Result<()> {
         let mut stmt = self.prepare(sql, params)?;
         let len = stmt.column_count();
+        let decl_types = DeclTypes::new();
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next().map_err(map_error)? {
-            on_row(&SqliteRow { row, len })?;
+            on_row(&SqliteRow { row, len, decl_types: &decl_types })?;
         }
         Ok(())
     }

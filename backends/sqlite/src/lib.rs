@@ -69,6 +69,8 @@ mod connection;
 mod error;
 mod value;
 
+pub use value::native_type;
+
 use athanor_core::{Backend, Capabilities, ConnectOptions, Dialect, Driver, Error, RawConnection, Result};
 use athanor_dialects::SqliteDialect;
 use connection::{Settings, SqliteConnection, Target};

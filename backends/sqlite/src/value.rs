@@ -1,47 +1,58 @@
-//! Values between Athanor and SQLite.
+//! Values between Athanor and SQLite: this backend's codec (the contract is `athanor_core::Row`'s).
 //!
 //! SQLite has five storage classes: INTEGER (64-bit), REAL (8-byte float), TEXT, BLOB and NULL.
 //! Parameters: every integer width and `bool` (as 0/1) bind as INTEGER, `f32` widens exactly to
 //! REAL, text and bytes are bound from the borrowed slices (SQLite copies them; no Rust-side
-//! allocation). NaN is refused: SQLite would silently store NULL.
+//! allocation). (NaN, which SQLite would silently store as NULL, is refused before this by core's
+//! `Capabilities::check_params`.)
 //! Cells: INTEGER → [`ValueRef::I64`], REAL → [`ValueRef::F64`], TEXT → [`ValueRef::Text`]
 //! borrowed from SQLite's buffer (invalid UTF-8 is [`Error::TypeMismatch`]), BLOB →
-//! [`ValueRef::Blob`], NULL → [`ValueRef::Null`]. Booleans come back as integers.
+//! [`ValueRef::Blob`], NULL → [`ValueRef::Null`]. Booleans come back as integers. SQLite has no
+//! decimal or date types: a `DECIMAL` or `DATE` column holds whatever was stored (an integer, a
+//! real or text), and that is what is read.
 
-use athanor_core::{Error, Result, Row, ValueRef};
+use athanor_core::{Error, Result, Row, SqlType, ValueRef};
 use rusqlite::types::ValueRef as SqliteValue;
+use std::cell::OnceCell;
 
-/// Convert parameter `idx` (0-based) for binding.
-pub(crate) fn to_sqlite(v: ValueRef<'_>, idx: usize) -> Result<SqliteValue<'_>> {
-    Ok(match v {
+/// Convert a parameter for binding.
+pub(crate) fn to_sqlite(v: ValueRef<'_>) -> SqliteValue<'_> {
+    match v {
         ValueRef::Null => SqliteValue::Null,
         ValueRef::Bool(b) => SqliteValue::Integer(i64::from(b)),
         ValueRef::I16(i) => SqliteValue::Integer(i64::from(i)),
         ValueRef::I32(i) => SqliteValue::Integer(i64::from(i)),
         ValueRef::I64(i) => SqliteValue::Integer(i),
-        ValueRef::F32(f) if f.is_nan() => return Err(nan(idx)),
-        ValueRef::F64(f) if f.is_nan() => return Err(nan(idx)),
         ValueRef::F32(f) => SqliteValue::Real(f64::from(f)),
         ValueRef::F64(f) => SqliteValue::Real(f),
         ValueRef::Text(s) => SqliteValue::Text(s.as_bytes()),
         ValueRef::Blob(b) => SqliteValue::Blob(b),
-    })
+    }
 }
 
-fn nan(idx: usize) -> Error {
-    Error::unsupported(format!("NaN as parameter {} (SQLite stores NaN as NULL)", idx + 1), "sqlite")
+/// The declared type a column of each portable type gets from the SQLite dialect (and reports
+/// through [`athanor_core::Row::column_type`]; `Text` with a length is `VARCHAR(n)`), and so its
+/// affinity. Exhaustive: a new [`SqlType`] does not compile until this backend says what it is
+/// stored as. SQLite reads cells by storage class, whatever the declared type.
+pub fn native_type(t: SqlType) -> &'static str {
+    match t {
+        SqlType::Bool => "BOOLEAN",
+        SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER",
+        SqlType::Real | SqlType::Double => "REAL",
+        SqlType::Text => "TEXT",
+        SqlType::Blob => "BLOB",
+    }
 }
 
-/// A row being read: a borrowed rusqlite row and its column count.
+/// The declared types of a statement's columns, read once per query on first use.
+pub(crate) type DeclTypes = OnceCell<Vec<Option<String>>>;
+
+/// A row being read: a borrowed rusqlite row, its column count and its statement's declared
+/// column types (filled only when asked for).
 pub(crate) struct SqliteRow<'r, 's> {
     pub(crate) row: &'r rusqlite::Row<'s>,
     pub(crate) len: usize,
-}
-
-impl SqliteRow<'_, '_> {
-    fn column_name(&self, idx: usize) -> String {
-        self.row.as_ref().column_name(idx).map_or_else(|_| format!("#{idx}"), str::to_string)
-    }
+    pub(crate) decl_types: &'r DeclTypes,
 }
 
 impl Row for SqliteRow<'_, '_> {
@@ -62,7 +73,7 @@ impl Row for SqliteRow<'_, '_> {
                 Ok(s) => ValueRef::Text(s),
                 Err(e) => {
                     return Err(Error::type_mismatch(
-                        self.column_name(idx),
+                        self.column_name(idx).map_or_else(|| format!("#{idx}"), str::to_string),
                         "UTF-8 text",
                         format!("text that is not valid UTF-8 ({e})"),
                     ))
@@ -70,6 +81,17 @@ impl Row for SqliteRow<'_, '_> {
             },
             SqliteValue::Blob(b) => ValueRef::Blob(b),
         })
+    }
+
+    fn column_name(&self, idx: usize) -> Option<&str> {
+        self.row.as_ref().column_name(idx).ok()
+    }
+
+    fn column_type(&self, idx: usize) -> Option<&str> {
+        let types = self
+            .decl_types
+            .get_or_init(|| self.row.as_ref().columns().iter().map(|c| c.decl_type().map(str::to_owned)).collect());
+        types.get(idx)?.as_deref()
     }
 }
 
@@ -79,24 +101,21 @@ mod tests {
 
     #[test]
     fn parameters_convert_without_copies() {
-        assert_eq!(to_sqlite(ValueRef::Bool(true), 0).unwrap(), SqliteValue::Integer(1));
-        assert_eq!(to_sqlite(ValueRef::I16(i16::MIN), 0).unwrap(), SqliteValue::Integer(-32768));
-        assert_eq!(to_sqlite(ValueRef::F32(0.1), 0).unwrap(), SqliteValue::Real(f64::from(0.1f32)));
+        assert_eq!(to_sqlite(ValueRef::Bool(true)), SqliteValue::Integer(1));
+        assert_eq!(to_sqlite(ValueRef::I16(i16::MIN)), SqliteValue::Integer(-32768));
+        assert_eq!(to_sqlite(ValueRef::F32(0.1)), SqliteValue::Real(f64::from(0.1f32)));
         let s = String::from("héllo");
-        match to_sqlite(ValueRef::Text(&s), 0).unwrap() {
+        match to_sqlite(ValueRef::Text(&s)) {
             SqliteValue::Text(b) => assert!(std::ptr::eq(b.as_ptr(), s.as_ptr())),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn nan_is_refused() {
-        for v in [ValueRef::F64(f64::NAN), ValueRef::F32(f32::NAN)] {
-            match to_sqlite(v, 2) {
-                Err(Error::Unsupported { feature, dialect: "sqlite" }) => assert!(feature.contains("parameter 3")),
-                other => panic!("{other:?}"),
-            }
+    fn every_portable_type_has_a_declared_type() {
+        use SqlType::*;
+        for t in [Bool, SmallInt, Integer, BigInt, Real, Double, Text, Blob] {
+            assert!(!native_type(t).is_empty());
         }
-        assert_eq!(to_sqlite(ValueRef::F64(f64::INFINITY), 0).unwrap(), SqliteValue::Real(f64::INFINITY));
     }
 }

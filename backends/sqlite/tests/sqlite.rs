@@ -123,16 +123,36 @@ fn float_eq(cell: &Value, want: ValueRef<'_>) -> bool {
 
 #[test]
 fn nan_is_refused_and_nothing_is_stored() -> Result<()> {
-    let d = driver("sqlite://");
-    let mut c = d.connect()?;
+    // Refused by core's capability check, before the driver sees it.
+    let e = engine("sqlite::memory:");
+    let mut c = e.connect()?;
     c.batch_execute("CREATE TABLE t (x REAL)")?;
-    for nan in [ValueRef::F64(f64::NAN), ValueRef::F32(f32::NAN)] {
+    for nan in [Value::F64(f64::NAN), Value::F32(f32::NAN)] {
         match c.execute("INSERT INTO t (x) VALUES (?)", &[nan]) {
             Err(Error::Unsupported { dialect: "sqlite", feature }) => assert!(feature.contains("NaN"), "{feature}"),
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(rows(&mut *c, "SELECT count(*) FROM t", &[])?, vec![vec![Value::I64(0)]]);
+    assert_eq!(c.query_scalar::<i64>("SELECT count(*) FROM t", &[])?, 0);
+    Ok(())
+}
+
+#[test]
+fn rows_report_column_names_and_declared_types() -> Result<()> {
+    let e = engine("sqlite::memory:");
+    let mut c = e.connect()?;
+    c.batch_execute("CREATE TABLE t (id INTEGER, price DECIMAL(10,2), day DATE, name VARCHAR(20))")?;
+    c.execute("INSERT INTO t VALUES (1, 12.5, '2024-02-29', 'x')", &[])?;
+    let rows = c.query("SELECT id, price, day, name, id + 1 AS next FROM t", &[])?;
+    use athanor_core::Row as _;
+    let r = &rows[0];
+    let types: Vec<_> = (0..r.len()).map(|i| r.column_type(i)).collect();
+    assert_eq!(types, [Some("INTEGER"), Some("DECIMAL(10,2)"), Some("DATE"), Some("VARCHAR(20)"), None]);
+    assert_eq!(r.get::<i64>("next")?, 2);
+    assert_eq!(r.get::<String>("day")?, "2024-02-29");
+    assert_eq!(r.get::<f64>("price")?, 12.5);
+    assert!(matches!(r.get::<i64>("nope"), Err(Error::InvalidRequest { .. })));
+    assert_eq!(athanor_sqlite::native_type(athanor_core::SqlType::BigInt), "INTEGER");
     Ok(())
 }
 

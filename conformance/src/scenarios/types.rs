@@ -156,3 +156,96 @@ pub fn result_type_mismatch_is_typed(db: &TestDb) -> Result<()> {
     assert_eq!(r.query::<Wide>().count()?, 2, "the session is still usable");
     Ok(())
 }
+
+/// `sql` with `{1}`, `{2}` … replaced by the dialect's placeholders and `{t}` by the quoted table.
+fn raw_sql(db: &TestDb, table: &str, sql: &str) -> Result<String> {
+    let d = db.engine.dialect();
+    let mut out = sql.replace("{t}", &athanor::quoted(d, table)?);
+    for n in (1..=9).rev() {
+        let mut p = String::new();
+        d.write_placeholder(&mut p, n);
+        out = out.replace(&format!("{{{n}}}"), &p);
+    }
+    Ok(out)
+}
+
+/// Raw SELECTs of a DECIMAL(10,2), a DATE, AVG and SUM read the same Rust values everywhere
+/// (the Row/Value contract: decimals are exact text — SQLite stores a decimal column's values as
+/// numbers — dates ISO-8601 text, and numbers read from decimal text when exact).
+pub fn raw_decimal_date_and_avg_agree(db: &TestDb) -> Result<()> {
+    let create = raw_sql(
+        db,
+        "raw_values",
+        "CREATE TABLE {t} (id INTEGER PRIMARY KEY, price DECIMAL(10,2), day DATE, n INTEGER)",
+    )?;
+    db.engine.execute(&create, &[])?;
+    let insert = raw_sql(db, "raw_values", "INSERT INTO {t} (id, price, day, n) VALUES ({1}, {2}, {3}, {4})")?;
+    let mut c = db.engine.connect()?;
+    for (id, price, day, n) in [
+        (1, "12.50", "2024-02-29", 1),
+        (2, "7.25", "1999-12-31", 2),
+        (3, "0.25", "2000-01-01", 3),
+        (4, "-1.00", "2038-01-19", 4),
+    ] {
+        c.execute(&insert, &params![id, price, day, n])?;
+    }
+    let select = raw_sql(db, "raw_values", "SELECT price, day FROM {t} WHERE id = {1}")?;
+    let rows = c.query(&select, &params![1])?;
+    assert_eq!(rows[0].get::<f64>("price")?, 12.5, "a DECIMAL(10,2) reads as f64 when exact");
+    assert_eq!(rows[0].get::<String>("day")?, "2024-02-29", "a DATE is ISO-8601 text");
+    let rows = c.query(&select, &params![4])?;
+    assert_eq!(rows[0].get::<i64>("price")?, -1, "a whole DECIMAL reads as an integer");
+    assert_eq!(rows[0].get::<String>(1)?, "2038-01-19");
+    let days: Vec<String> = c
+        .query(&raw_sql(db, "raw_values", "SELECT day FROM {t} ORDER BY day")?, &[])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<Result<_>>()?;
+    assert_eq!(days, ["1999-12-31", "2000-01-01", "2024-02-29", "2038-01-19"], "dates order as dates");
+    let aggregates =
+        raw_sql(db, "raw_values", "SELECT AVG(n) AS avg_n, SUM(n) AS sum_n, SUM(price) AS total FROM {t}")?;
+    let rows = c.query(&aggregates, &[])?;
+    let row = &rows[0];
+    assert_eq!(row.get::<f64>("avg_n")?, 2.5, "AVG of integers reads as the same f64 everywhere");
+    assert_eq!(row.get::<i64>("sum_n")?, 10, "SUM of integers reads as i64 everywhere");
+    assert_eq!(row.get::<f64>("total")?, 19.0);
+    // An average without a short decimal form: a float where the database computes in floats,
+    // a mismatch (never a rounded float) where it computes a decimal.
+    let odd = raw_sql(db, "raw_values", "SELECT AVG(n) FROM {t} WHERE n < 4")?;
+    assert_eq!(c.query_scalar::<f64>(&odd, &[])?, 2.0);
+    let third = raw_sql(db, "raw_values", "SELECT AVG(n) FROM {t} WHERE n IN (1, 2, 4)")?;
+    match c.query_scalar::<f64>(&third, &[]) {
+        // SQLite's float, or a decimal the database itself rounded (MySQL: to 4 places).
+        Ok(f) => assert!((f - 7.0 / 3.0).abs() < 1e-3, "{f}"),
+        Err(Error::TypeMismatch { expected, .. }) => assert_eq!(expected, "f64"),
+        Err(other) => return Err(other),
+    }
+    Ok(())
+}
+
+/// `row.get::<T>("name")` reads by column name (the alias of `AS`); an unknown name is a typed
+/// error naming it.
+pub fn result_row_get_by_name(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let mut a = sample(41);
+    a.text = "by name".into();
+    s.add(a);
+    s.commit()?;
+    let sql = raw_sql(db, "type_samples", "SELECT big AS total, text FROM {t}")?;
+    let rows = s.query_sql(&sql, &[])?;
+    assert_eq!(rows[0].get::<i64>("total")?, 41);
+    assert_eq!(rows[0].get::<String>("text")?, "by name");
+    assert_eq!(rows[0].get::<i64>(0)?, 41);
+    assert_eq!(rows[0].columns().names().collect::<Vec<_>>(), ["total", "text"]);
+    match rows[0].get::<i64>("no_such_column") {
+        Err(Error::InvalidRequest { message }) => assert!(message.contains("no_such_column"), "{message}"),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+    match rows[0].get::<i64>("text") {
+        Err(Error::TypeMismatch { column, .. }) => assert_eq!(column, "text"),
+        other => panic!("expected TypeMismatch, got {other:?}"),
+    }
+    assert!(matches!(rows[0].get::<i64>(2), Err(Error::InvalidRequest { .. })));
+    Ok(())
+}

@@ -341,7 +341,7 @@ mod tests {
         fn column_value(&self, _idx: usize) -> ValueRef<'_> {
             ValueRef::I64(self.id)
         }
-        fn from_row(row: &dyn crate::driver::Row) -> Result<Self> {
+        fn from_row(row: &dyn crate::row::Row) -> Result<Self> {
             Ok(Thing { id: i64::from_value(row.get(0)?)? })
         }
         fn set_generated_key(&mut self, key: i64) -> Result<()> {

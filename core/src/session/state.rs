@@ -140,7 +140,7 @@ impl<M: Model> Erased for Instance<M> {
 /// An object's own column values as a row: `Model::from_row` over it makes a copy of the
 /// object without requiring `Clone` (every field of a model is a column).
 pub(super) struct ModelRow<'a, M>(&'a M);
-impl<M: Model> crate::driver::Row for ModelRow<'_, M> {
+impl<M: Model> crate::row::Row for ModelRow<'_, M> {
     fn len(&self) -> usize {
         M::TABLE.columns.len()
     }
