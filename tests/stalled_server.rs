@@ -55,7 +55,7 @@ fn stalled_engine_times_out(scheme: &str) {
     for _ in 0..workers.len() {
         let (r, took) = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_else(|_| panic!("{scheme}: connect hung"));
         match r {
-            Err(Error::Connection { message, disconnect: false }) => {
+            Err(Error::Connection { message, disconnect: false, .. }) => {
                 assert!(message.contains("timed out"), "{scheme}: {message}")
             }
             other => panic!("{scheme}: expected a timed-out connection error, got {other:?}"),

@@ -39,7 +39,7 @@ macro_rules! conformance_tests {
             nested_failure_keeps_outer_work, composite_primary_key, primary_key_change_is_refused,
             session_execute_joins_transaction, delete_of_foreign_object_is_an_error, insert_key_only_rows,
             expired_edit_keeps_other_sessions_change, expire_then_two_edits_write_both_columns_only,
-            reentrant_edit_reads_and_conflicts_are_typed,
+            reentrant_edit_reads_and_conflicts_are_typed, update_of_a_deleted_row_is_stale_data,
         ]);
         $crate::conformance_tests!(@group $backend, query: [
             filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,

@@ -464,6 +464,7 @@ impl Engine {
         Err(last.unwrap_or_else(|| Error::Connection {
             message: "no live connection to replace a dead one".into(),
             disconnect: true,
+            source: None,
         }))
     }
 

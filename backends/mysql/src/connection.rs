@@ -86,6 +86,7 @@ impl MySqlConnection {
             Err(Error::Connection {
                 message: "the connection to the server was lost earlier; take a new one".into(),
                 disconnect: true,
+                source: None,
             })
         } else {
             Ok(())
@@ -112,6 +113,7 @@ impl MySqlConnection {
                          allows; nothing was sent",
                         i + 1
                     ),
+                    source: None,
                 });
             }
         }
@@ -289,8 +291,8 @@ impl RawConnection for MySqlConnection {
             // A failed ping always means the connection is unusable.
             self.broken = true;
             match map_error(e) {
-                Error::Connection { message, .. } => Error::Connection { message, disconnect: true },
-                other => Error::Connection { message: other.to_string(), disconnect: true },
+                Error::Connection { message, source, .. } => Error::Connection { message, disconnect: true, source },
+                other => Error::connection(other.to_string(), true).with_source(other),
             }
         })
     }

@@ -433,7 +433,10 @@ fn engine_discards_a_killed_connection() -> Result<()> {
 fn connect_failures_are_connection_errors() -> Result<()> {
     // Nothing listens on port 1: refused, whatever the server.
     let e = engine_for("mysql://root@127.0.0.1:1/test?connect_timeout=2&pool_timeout=5").connect().unwrap_err();
-    assert!(matches!(&e, Error::Connection { disconnect: false, message } if message.contains("127.0.0.1:1")), "{e:?}");
+    assert!(
+        matches!(&e, Error::Connection { disconnect: false, message, .. } if message.contains("127.0.0.1:1")),
+        "{e:?}"
+    );
 
     let Some(_) = server() else { return Ok(()) };
     let mut o = ConnectOptions::parse(&url())?;
@@ -441,7 +444,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
     let engine = Engine::new((BACKEND.open)(&o)?, &o, EngineConfig::default())?;
     let e = engine.connect().unwrap_err();
     match &e {
-        Error::Connection { disconnect: false, message } => {
+        Error::Connection { disconnect: false, message, .. } => {
             assert!(message.contains("1049") && message.contains("athanor_no_such_database"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -569,7 +572,8 @@ fn deadlocks_are_serialization_failures() -> Result<()> {
         e,
         Error::SerializationFailure {
             message: "Lock wait timeout exceeded; try restarting transaction".into(),
-            deadlock: false
+            deadlock: false,
+            source: None,
         }
     );
     b.batch_execute("ROLLBACK")?;
@@ -604,4 +608,18 @@ fn oversized_parameter_is_an_error_not_a_hang() -> Result<()> {
     assert!(matches!(&e, Error::Database { code, .. } if code == "1153"), "{e:?}");
     assert!(!c.is_broken());
     c.batch_execute("DROP TABLE `mysql_be_big`")
+}
+
+#[test]
+fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
+    use std::error::Error as _;
+    let Some(driver) = server() else { return Ok(()) };
+    let mut c = driver.connect_mysql()?;
+    let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
+    assert!(matches!(&e, Error::Database { code, .. } if code == "1064"), "{e:?}");
+    match e.source().and_then(|s| s.downcast_ref::<mysql::Error>()) {
+        Some(mysql::Error::MySqlError(m)) => assert_eq!(m.code, 1064),
+        other => panic!("expected mysql::Error as source, got {other:?}"),
+    }
+    Ok(())
 }

@@ -163,7 +163,7 @@ fn memory_database_is_shared_by_one_driver_only() -> Result<()> {
     let other = driver("sqlite:///:memory:");
     let mut o = other.connect()?;
     match rows(&mut *o, "SELECT count(*) FROM shared", &[]) {
-        Err(Error::Database { code, message }) => {
+        Err(Error::Database { code, message, .. }) => {
             assert_eq!(code, "1");
             assert!(message.contains("no such table"), "{message}");
         }
@@ -181,7 +181,7 @@ fn memory_database_has_one_writer_at_a_time() -> Result<()> {
     a.batch_execute("BEGIN")?;
     a.execute("INSERT INTO l (x) VALUES (1)", &[])?;
     match b.execute("INSERT INTO l (x) VALUES (2)", &[]) {
-        Err(Error::SerializationFailure { deadlock: false, message }) => {
+        Err(Error::SerializationFailure { deadlock: false, message, .. }) => {
             assert!(message.contains("locked"), "{message}")
         }
         other => panic!("expected SQLITE_BUSY, got {other:?}"),
@@ -235,7 +235,7 @@ fn integrity_errors_are_classified() -> Result<()> {
     let mut c = e.connect()?;
     let ins = "INSERT INTO customers (id, email, age) VALUES (?, ?, ?)";
     match c.execute(ins, &[2i64.into(), "a@x".into(), 1i32.into()]) {
-        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint: None, table, columns, message }) => {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint: None, table, columns, message, .. }) => {
             assert_eq!(table.as_deref(), Some("customers"));
             assert_eq!(columns, vec!["email".to_string()]);
             assert_eq!(message, "UNIQUE constraint failed: customers.email");
@@ -351,7 +351,7 @@ fn misuse_and_sql_errors() -> Result<()> {
     assert!(matches!(c.execute("SELECT ?", &[]), Err(Error::InvalidRequest { .. })));
     assert!(matches!(c.execute("SELECT 1", &[ValueRef::I64(1)]), Err(Error::InvalidRequest { .. })));
     match c.execute("SELEC 1", &[]) {
-        Err(Error::Database { code, message }) => {
+        Err(Error::Database { code, message, .. }) => {
             assert_eq!(code, "1");
             assert!(message.contains("syntax error"), "{message}");
         }
@@ -544,7 +544,7 @@ fn missing_directory_is_a_connection_error_naming_the_path() {
     let url = format!("sqlite://{}", path.display());
     let d = driver(&url);
     match d.connect() {
-        Err(Error::Connection { message, disconnect: false }) => {
+        Err(Error::Connection { message, disconnect: false, .. }) => {
             assert!(message.contains(&path.display().to_string()), "{message}")
         }
         Err(other) => panic!("{other:?}"),
@@ -587,5 +587,16 @@ fn pooled_memory_engine_shares_one_database() -> Result<()> {
 fn wal_on_a_memory_database_is_accepted_and_stays_memory() -> Result<()> {
     let mut c = driver("sqlite::memory:?journal_mode=wal").connect()?;
     assert_eq!(rows(&mut *c, "PRAGMA journal_mode", &[])?, vec![vec![Value::Text("memory".into())]]);
+    Ok(())
+}
+
+#[test]
+fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
+    use std::error::Error as _;
+    let mut c = driver("sqlite::memory:").connect()?;
+    let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
+    assert!(matches!(&e, Error::Database { .. }), "{e:?}");
+    let source = e.source().and_then(|s| s.downcast_ref::<rusqlite::Error>()).expect("rusqlite::Error as source");
+    assert!(source.to_string().contains("SELEC"), "{source}");
     Ok(())
 }

@@ -60,8 +60,8 @@ struct Inner {
     deleted_in_tx: Vec<Rc<dyn Erased>>,
     savepoints: Vec<Frame>,
     savepoint_seq: u64,
-    /// Set when a flush (or a database error) failed: (message, savepoint depth at failure).
-    failed: Option<(String, usize)>,
+    /// Set when a flush (or a database error) failed: (the error, savepoint depth at failure).
+    failed: Option<(Error, usize)>,
 }
 
 struct Shared {
@@ -162,7 +162,7 @@ impl Session {
 
     fn check_failed(&self) -> Result<()> {
         match &self.inner().failed {
-            Some((cause, _)) => Err(Error::PendingRollback { cause: cause.clone() }),
+            Some((cause, _)) => Err(Error::PendingRollback { cause: Box::new(cause.clone()) }),
             None => Ok(()),
         }
     }

@@ -194,7 +194,7 @@ impl Inner {
     /// require `rollback()`. Inside a savepoint, only roll back to the savepoint.
     pub(super) fn fail(&mut self, e: &Error) {
         let depth = self.savepoints.len();
-        self.failed = Some((e.to_string(), depth));
+        self.failed = Some((e.root_cause().clone(), depth));
         if let Some(frame) = self.savepoints.last() {
             let name = frame.name.clone();
             if let Some(c) = self.conn.as_mut() {
@@ -215,7 +215,7 @@ impl Inner {
         self.savepoints.clear();
         // Keep `failed`: the objects' states are restored by the user's rollback().
         if self.failed.is_none() {
-            self.failed = Some(("the transaction was rolled back".into(), 0));
+            self.failed = Some((Error::invalid("the transaction was rolled back"), 0));
         }
         // The whole transaction is gone: failures are now at depth 0.
         if let Some((_, d)) = self.failed.as_mut() {
