@@ -59,7 +59,13 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// Read the engine's options from a parsed URL (unknown options are left to the backend).
+    /// Read the engine's options ([`crate::ENGINE_OPTIONS`]) from a parsed URL; the others are
+    /// left to the backend.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a value that does not parse: a `pool_size` of 0 or not a number, a
+    /// negative or non-numeric `pool_timeout`, a boolean option that is not
+    /// `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, an unknown `isolation_level`.
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         let mut c = EngineConfig::default();
         if let Some(n) = o.parsed_option::<u32>("pool_size")? {

@@ -34,5 +34,5 @@ pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
-pub use url::{percent_decode, ConnectOptions};
+pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

@@ -92,10 +92,6 @@ use std::time::Duration;
 /// The MySQL / MariaDB backend descriptor: name `mysql`, schemes `mysql` and `mariadb`.
 pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql", "mariadb"], open };
 
-/// The options the engine reads itself; the backend ignores them.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
-
 /// The session setup every connection runs after the handshake.
 pub(crate) const INIT_STATEMENTS: &[&str] = &[
     "SET NAMES utf8mb4",
@@ -133,8 +129,8 @@ impl MySqlDriver {
     pub fn new(o: &ConnectOptions) -> Result<Self> {
         o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-        for (key, value) in &o.options {
-            match key.as_str() {
+        for (key, value) in o.backend_options() {
+            match key {
                 "connect_timeout" => {
                     let secs: f64 = value.trim().parse().map_err(|_| bad_timeout(value))?;
                     if !(secs.is_finite() && secs > 0.0) {
@@ -152,7 +148,6 @@ impl MySqlDriver {
                         });
                     }
                 }
-                k if ENGINE_OPTIONS.contains(&k) => {}
                 other => {
                     return Err(Error::Config {
                         message: format!(

@@ -42,10 +42,6 @@ use std::time::Duration;
 /// The PostgreSQL backend descriptor: name `postgres`, schemes `postgres` and `postgresql`.
 pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", "postgresql"], open };
 
-/// Options read by the engine, not by this backend.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
-
 /// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when
 /// `connect_timeout=0` lifts the limit on connecting.
 const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -88,8 +84,8 @@ impl PostgresDriver {
         config.ssl_mode(SslMode::Disable);
         let mut ping_timeout = DEFAULT_CONNECT_TIMEOUT;
         let mut connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
-        for (key, value) in &o.options {
-            match key.as_str() {
+        for (key, value) in o.backend_options() {
+            match key {
                 "connect_timeout" => {
                     let secs: f64 = value.trim().parse().map_err(|_| {
                         config_error(format!("invalid value {value:?} for URL option connect_timeout (seconds)"))
@@ -113,7 +109,7 @@ impl PostgresDriver {
                 "application_name" => {
                     config.application_name(value);
                 }
-                "sslmode" => match value.as_str() {
+                "sslmode" => match value {
                     // Without TLS compiled in, `prefer` connects in plain text, as libpq does when
                     // the server offers no TLS.
                     "disable" | "prefer" => {}
@@ -129,7 +125,7 @@ impl PostgresDriver {
                         )))
                     }
                 },
-                "host" => host = value.clone(),
+                "host" => host = value.to_string(),
                 "search_path" => {
                     let ok = !value.is_empty()
                         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',' || c == '$');
@@ -141,12 +137,11 @@ impl PostgresDriver {
                     }
                     config.options(&format!("-c search_path={value}"));
                 }
-                k if ENGINE_OPTIONS.contains(&k) => {}
                 other => {
                     return Err(config_error(format!(
                         "unknown URL option {other:?} for postgres (known: connect_timeout, application_name, \
                          sslmode, host, search_path, and the engine's {})",
-                        ENGINE_OPTIONS.join(", ")
+                        athanor_core::ENGINE_OPTIONS.join(", ")
                     )))
                 }
             }

@@ -84,10 +84,6 @@ fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
     Ok(Arc::new(SqliteDriver::from_options(options)?))
 }
 
-/// The options core reads itself (see `EngineConfig`); the backend ignores them.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
-
 const JOURNAL_MODES: &[&str] = &["delete", "truncate", "persist", "memory", "wal", "off"];
 const SYNCHRONOUS: &[&str] = &["off", "normal", "full", "extra"];
 
@@ -186,8 +182,8 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
         let lower = value.to_ascii_lowercase();
         allowed.iter().copied().find(|a| *a == lower).ok_or_else(|| invalid(key, value, &allowed.join(", ")))
     };
-    for (key, value) in &o.options {
-        match key.as_str() {
+    for (key, value) in o.backend_options() {
+        match key {
             "busy_timeout" => {
                 let ms: u64 = value.parse().map_err(|_| invalid(key, value, "milliseconds"))?;
                 s.busy_timeout = Duration::from_millis(ms);
@@ -201,13 +197,12 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
                     _ => return Err(invalid(key, value, "true or false")),
                 }
             }
-            k if ENGINE_OPTIONS.contains(&k) => {}
             other => {
                 return Err(Error::Config {
                     message: format!(
                         "unknown sqlite URL option {other:?} (the sqlite backend knows busy_timeout, journal_mode, \
                          synchronous, foreign_keys; the engine knows {})",
-                        ENGINE_OPTIONS.join(", ")
+                        athanor_core::ENGINE_OPTIONS.join(", ")
                     ),
                 })
             }
