@@ -65,11 +65,11 @@ const SCHEME_FEATURES: &[(&str, &str)] = &[
 /// The backends compiled into this build.
 pub const BACKENDS: &[Backend] = &[
     #[cfg(feature = "sqlite")]
-    athanor_sqlite::BACKEND,
+    athanor_sqlite::backend(),
     #[cfg(feature = "postgres")]
-    athanor_postgres::BACKEND,
+    athanor_postgres::backend(),
     #[cfg(feature = "mysql")]
-    athanor_mysql::BACKEND,
+    athanor_mysql::backend(),
 ];
 
 /// The backends compiled into this build.

@@ -90,7 +90,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The MySQL / MariaDB backend descriptor: name `mysql`, schemes `mysql` and `mariadb`.
-pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql", "mariadb"], open };
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "mysql", schemes: &["mysql", "mariadb"], open }
+}
 
 /// The session setup every connection runs after the handshake.
 pub(crate) const INIT_STATEMENTS: &[&str] = &[
@@ -103,7 +108,7 @@ pub(crate) const INIT_STATEMENTS: &[&str] = &[
 const STMT_CACHE_SIZE: usize = 256;
 
 fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
-    Ok(Arc::new(MySqlDriver::new(o)?))
+    Ok(Arc::new(MySqlDriver::from_options(o)?))
 }
 
 /// Opens connections to one MySQL or MariaDB database. Building it checks the URL's options and
@@ -126,7 +131,7 @@ impl MySqlDriver {
     /// [`Error::Config`] for a URL not of the form `mysql://[user[:password]@]host[:port]/database`,
     /// an unknown option, a `connect_timeout` that is not a positive number of seconds, or a
     /// `charset` other than `utf8mb4`.
-    pub fn new(o: &ConnectOptions) -> Result<Self> {
+    pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
         for (key, value) in o.backend_options() {
@@ -188,7 +193,7 @@ impl MySqlDriver {
     /// [`Error::Connection`] (`disconnect: false`) when the server cannot be reached, refuses the
     /// login, does not have the database, or does not finish the handshake within
     /// `connect_timeout` (the message then says it timed out).
-    pub fn connect_mysql(&self) -> Result<MySqlConnection> {
+    pub fn connect_typed(&self) -> Result<MySqlConnection> {
         let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
         self.deadline
             .run(Some(self.connect_timeout), &self.target, move || MySqlConnection::connect(opts, &target, &warned))
@@ -214,7 +219,7 @@ impl Driver for MySqlDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn RawConnection>> {
-        Ok(Box::new(self.connect_mysql()?))
+        Ok(Box::new(self.connect_typed()?))
     }
 }
 
@@ -223,13 +228,13 @@ mod tests {
     use super::*;
 
     fn driver(url: &str) -> Result<MySqlDriver> {
-        MySqlDriver::new(&ConnectOptions::parse(url)?)
+        MySqlDriver::from_options(&ConnectOptions::parse(url)?)
     }
 
     #[test]
     fn descriptor() {
-        assert_eq!(BACKEND.name, "mysql");
-        assert_eq!(BACKEND.schemes, &["mysql", "mariadb"]);
+        assert_eq!(backend().name, "mysql");
+        assert_eq!(backend().schemes, &["mysql", "mariadb"]);
     }
 
     #[test]
@@ -290,6 +295,6 @@ mod tests {
     fn open_does_not_connect() {
         // Nothing listens on port 1; open() must still succeed.
         let o = ConnectOptions::parse("mysql://nobody@127.0.0.1:1/none").unwrap();
-        assert!((BACKEND.open)(&o).is_ok());
+        assert!((backend().open)(&o).is_ok());
     }
 }

@@ -10,7 +10,7 @@ use athanor_core::{
     create_table_statements, ColumnDef, ConnectOptions, DefaultValue, Engine, EngineConfig, Error, ForeignKeyDef,
     IntegrityKind, IsolationLevel, RawConnection, Result, SqlType, TableDef, TxOptions, Value, ValueRef,
 };
-use athanor_mysql::{MySqlConnection, MySqlDriver, BACKEND};
+use athanor_mysql::{backend, MySqlConnection, MySqlDriver};
 use std::sync::Arc;
 
 fn url() -> String {
@@ -21,8 +21,8 @@ fn url() -> String {
 /// unreachable outside CI.
 fn server() -> Option<MySqlDriver> {
     let url = url();
-    let driver = MySqlDriver::new(&ConnectOptions::parse(&url).unwrap()).unwrap();
-    match driver.connect_mysql() {
+    let driver = MySqlDriver::from_options(&ConnectOptions::parse(&url).unwrap()).unwrap();
+    match driver.connect_typed() {
         Ok(_) => Some(driver),
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -38,7 +38,7 @@ fn server() -> Option<MySqlDriver> {
 
 fn engine_for(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
 }
 
 /// Collect a query's rows as owned values.
@@ -82,7 +82,7 @@ const TYPES: TableDef = TableDef {
 #[test]
 fn round_trips_every_type() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     create(&mut c, &TYPES)?;
     let insert = sql::insert(&athanor_dialects::MySqlDialect, &TYPES, 1, true, None)?;
     let unicode = "héllo wörld — 日本語 😀🎉";
@@ -187,7 +187,7 @@ fn round_trips_every_type() -> Result<()> {
 #[test]
 fn non_finite_floats_and_out_of_range_integers_are_refused() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_ranges`")?;
     c.batch_execute("CREATE TABLE `mysql_be_ranges` (`s` SMALLINT, `d` DOUBLE) ENGINE=InnoDB")?;
     for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
@@ -219,7 +219,7 @@ const KEYS: TableDef = TableDef {
 #[test]
 fn multi_row_insert_gives_the_first_key_and_consecutive_keys() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c: MySqlConnection = driver.connect_mysql()?;
+    let mut c: MySqlConnection = driver.connect_typed()?;
     assert_eq!(c.last_insert_id()?, None);
     create(&mut c, &KEYS)?;
     // The local server runs MariaDB's defaults (increment 1, lock mode 1).
@@ -363,7 +363,7 @@ fn integrity_errors_name_their_constraint() -> Result<()> {
 #[test]
 fn update_counts_matched_rows() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_found`")?;
     c.batch_execute("CREATE TABLE `mysql_be_found` (`id` INT PRIMARY KEY, `v` INT NOT NULL) ENGINE=InnoDB")?;
     c.execute(
@@ -391,8 +391,8 @@ fn update_counts_matched_rows() -> Result<()> {
 #[test]
 fn killed_connection_is_a_disconnect_and_broken() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut victim = driver.connect_mysql()?;
-    let mut killer = driver.connect_mysql()?;
+    let mut victim = driver.connect_typed()?;
+    let mut killer = driver.connect_typed()?;
     let id = victim.connection_id();
     let got = rows(&mut victim, "SELECT CONNECTION_ID()", &[])?;
     assert_eq!(got, vec![vec![Value::I64(id.into())]]);
@@ -412,7 +412,7 @@ fn killed_connection_is_a_disconnect_and_broken() -> Result<()> {
 #[test]
 fn engine_discards_a_killed_connection() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut killer = driver.connect_mysql()?;
+    let mut killer = driver.connect_typed()?;
     let engine = Engine::new(Arc::new(driver), &ConnectOptions::parse(&url())?, EngineConfig::default())?;
     let mut conn = engine.connect()?;
     let id: i64 = conn.query_scalar("SELECT CONNECTION_ID()", &[])?;
@@ -441,7 +441,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
     let Some(_) = server() else { return Ok(()) };
     let mut o = ConnectOptions::parse(&url())?;
     o.database = Some("athanor_no_such_database".into());
-    let engine = Engine::new((BACKEND.open)(&o)?, &o, EngineConfig::default())?;
+    let engine = Engine::new((backend().open)(&o)?, &o, EngineConfig::default())?;
     let e = engine.connect().unwrap_err();
     match &e {
         Error::Connection { disconnect: false, message, .. } => {
@@ -455,7 +455,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
 #[test]
 fn session_settings() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     let got = rows(&mut c, "SELECT @@character_set_client, @@character_set_results, @@sql_mode", &[])?;
     assert_eq!(got[0][0], Value::Text("utf8mb4".into()));
     assert_eq!(got[0][1], Value::Text("utf8mb4".into()));
@@ -557,8 +557,8 @@ fn transactions_savepoints_and_isolation() -> Result<()> {
 #[test]
 fn deadlocks_are_serialization_failures() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut a = driver.connect_mysql()?;
-    let mut b = driver.connect_mysql()?;
+    let mut a = driver.connect_typed()?;
+    let mut b = driver.connect_typed()?;
     a.batch_execute("DROP TABLE IF EXISTS `mysql_be_locks`")?;
     a.batch_execute("CREATE TABLE `mysql_be_locks` (`id` INT PRIMARY KEY, `v` INT NOT NULL) ENGINE=InnoDB")?;
     a.execute("INSERT INTO `mysql_be_locks` VALUES (1, 0), (2, 0)", &[])?;
@@ -585,7 +585,7 @@ fn deadlocks_are_serialization_failures() -> Result<()> {
 #[test]
 fn dialect_is_mysql() {
     let o = ConnectOptions::parse("mariadb://u@h/db").unwrap();
-    let d = (BACKEND.open)(&o).unwrap();
+    let d = (backend().open)(&o).unwrap();
     assert_eq!(d.dialect().name(), "mysql");
     assert_eq!(d.max_pool_size(), None);
 }
@@ -593,7 +593,7 @@ fn dialect_is_mysql() {
 #[test]
 fn oversized_parameter_is_an_error_not_a_hang() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     let max: i64 = rows(&mut c, "SELECT @@max_allowed_packet", &[])?[0][0].get()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_big`")?;
     c.batch_execute("CREATE TABLE `mysql_be_big` (`b` LONGBLOB) ENGINE=InnoDB")?;
@@ -614,7 +614,7 @@ fn oversized_parameter_is_an_error_not_a_hang() -> Result<()> {
 fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
     use std::error::Error as _;
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
     assert!(matches!(&e, Error::Database { code, .. } if code == "1064"), "{e:?}");
     match e.source().and_then(|s| s.downcast_ref::<mysql::Error>()) {

@@ -40,7 +40,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The PostgreSQL backend descriptor: name `postgres`, schemes `postgres` and `postgresql`.
-pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", "postgresql"], open };
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "postgres", schemes: &["postgres", "postgresql"], open }
+}
 
 /// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when
 /// `connect_timeout=0` lifts the limit on connecting.
@@ -276,10 +281,10 @@ mod tests {
 
     #[test]
     fn descriptor() {
-        assert_eq!(BACKEND.name, "postgres");
-        assert_eq!(BACKEND.schemes, &["postgres", "postgresql"]);
+        assert_eq!(backend().name, "postgres");
+        assert_eq!(backend().schemes, &["postgres", "postgresql"]);
         // Opening does not connect: an unreachable host is fine until the first connection.
-        let d = (BACKEND.open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
+        let d = (backend().open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
         assert_eq!(d.dialect().name(), "postgresql");
     }
 }

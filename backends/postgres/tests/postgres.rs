@@ -7,7 +7,7 @@ use athanor_core::{
     create_table_statements, ColumnDef, ConnectOptions, Engine, EngineConfig, Error, ForeignKeyDef, IntegrityKind,
     IsolationLevel, RawConnection, Result, SqlType, TableDef, TxOptions, Value, ValueRef,
 };
-use athanor_postgres::{PostgresConnection, PostgresDriver, BACKEND};
+use athanor_postgres::{backend, PostgresConnection, PostgresDriver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -567,7 +567,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
 
     // Nothing listens on port 1.
     let refused = ConnectOptions::parse("postgres://postgres@127.0.0.1:1/test?connect_timeout=5")?;
-    let driver = (BACKEND.open)(&refused)?;
+    let driver = (backend().open)(&refused)?;
     match driver.connect() {
         Err(Error::Connection { message, disconnect: false, .. }) => {
             assert!(message.contains("127.0.0.1:1"), "{message}")

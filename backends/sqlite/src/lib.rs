@@ -1,7 +1,7 @@
 //! The SQLite backend of Athanor, over rusqlite with a bundled SQLite (3.35 or later, so
 //! `INSERT … RETURNING` recovers generated keys).
 //!
-//! Users do not call this crate: the `athanor` facade installs [`BACKEND`] and `create_engine`
+//! Users do not call this crate: the `athanor` facade installs [`backend()`] and `create_engine`
 //! picks it for `sqlite:` URLs.
 //!
 //! # URLs (SQLAlchemy's spellings)
@@ -78,7 +78,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The SQLite backend descriptor: name `"sqlite"`, scheme `sqlite`.
-pub const BACKEND: Backend = Backend { name: "sqlite", schemes: &["sqlite"], open };
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "sqlite", schemes: &["sqlite"], open }
+}
 
 fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
     Ok(Arc::new(SqliteDriver::from_options(options)?))

@@ -5,16 +5,16 @@ use athanor_core::{
     ConnectOptions, Driver, Engine, EngineConfig, Error, IntegrityKind, IsolationLevel, RawConnection, Result,
     TxOptions, Value, ValueRef,
 };
-use athanor_sqlite::BACKEND;
+use athanor_sqlite::backend;
 use std::sync::Arc;
 
 fn driver(url: &str) -> Arc<dyn Driver> {
-    (BACKEND.open)(&ConnectOptions::parse(url).unwrap()).unwrap()
+    (backend().open)(&ConnectOptions::parse(url).unwrap()).unwrap()
 }
 
 fn engine(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
 }
 
 /// Collect a query's rows as owned values.
@@ -29,8 +29,8 @@ fn rows(conn: &mut dyn RawConnection, sql: &str, params: &[ValueRef<'_>]) -> Res
 
 #[test]
 fn descriptor() {
-    assert_eq!(BACKEND.name, "sqlite");
-    assert_eq!(BACKEND.schemes, &["sqlite"]);
+    assert_eq!(backend().name, "sqlite");
+    assert_eq!(backend().schemes, &["sqlite"]);
     assert_eq!(driver("sqlite://").dialect().name(), "sqlite");
 }
 
@@ -341,7 +341,7 @@ fn engine_execute_query_and_transactions() -> Result<()> {
 fn engine_with_other_isolation_level_is_refused() {
     let o = ConnectOptions::parse("sqlite://?isolation_level=read_committed").unwrap();
     let config = EngineConfig::from_options(&o).unwrap();
-    assert!(matches!(Engine::new((BACKEND.open)(&o).unwrap(), &o, config), Err(Error::Unsupported { .. })));
+    assert!(matches!(Engine::new((backend().open)(&o).unwrap(), &o, config), Err(Error::Unsupported { .. })));
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn file_database_with_options() -> Result<()> {
 
 fn engine_with_options(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
 }
 
 fn journal_mode(c: &mut dyn RawConnection) -> Result<Vec<Vec<Value>>> {
@@ -558,15 +558,15 @@ fn missing_directory_is_a_connection_error_naming_the_path() {
 #[test]
 fn unknown_options_are_config_errors() {
     for (url, name) in [("sqlite://?bogus=1", "bogus"), ("sqlite:///tmp/x.db?cache=shared", "cache")] {
-        match (BACKEND.open)(&ConnectOptions::parse(url).unwrap()) {
+        match (backend().open)(&ConnectOptions::parse(url).unwrap()) {
             Err(Error::Config { message }) => assert!(message.contains(name), "{message}"),
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("{url} accepted"),
         }
     }
     let ok = "sqlite://?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=false&isolation_level=serializable";
-    assert!((BACKEND.open)(&ConnectOptions::parse(ok).unwrap()).is_ok());
-    assert!(matches!((BACKEND.open)(&ConnectOptions::parse("sqlite:x.db").unwrap()), Err(Error::Config { .. })));
+    assert!((backend().open)(&ConnectOptions::parse(ok).unwrap()).is_ok());
+    assert!(matches!((backend().open)(&ConnectOptions::parse("sqlite:x.db").unwrap()), Err(Error::Config { .. })));
 }
 
 #[test]
