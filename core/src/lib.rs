@@ -25,7 +25,7 @@ pub use dialect::{
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultRow, StatementEvent};
-pub use error::{DbError, Error, IntegrityKind, Result};
+pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
 pub use query::Query;

@@ -343,7 +343,7 @@ pub fn primary_key_change_is_refused(db: &TestDb) -> Result<()> {
 pub fn session_execute_joins_transaction(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
-    let table = athanor::quoted(db.engine.dialect(), "customers")?;
+    let table = athanor::backend::quoted(db.engine.dialect(), "customers")?;
     let n = s.execute(&format!("DELETE FROM {table}"), &[])?;
     assert_eq!(n, 3);
     assert_eq!(s.query::<Customer>().count()?, 0);

@@ -1,9 +1,10 @@
 //! What `#[derive(Model)]` generates: the table description, parameter values, row decoding,
 //! generated keys and typed column handles. No database is needed: rows come from [`TestRow`].
 
+use athanor::backend::Row;
 use athanor::{
-    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, Row, SqlType,
-    TableDef, Value, ValueRef,
+    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, SqlType, TableDef,
+    Value, ValueRef,
 };
 
 /// A row over owned values, standing in for a driver's row.
