@@ -39,7 +39,7 @@
 //! | `mysql` | `mysql:`, `mariadb:` (also `mysql+pymysql:`) | mysql (pure Rust) |
 //!
 //! A URL whose backend is not compiled in fails with [`Error::Config`] naming the feature to enable.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //!
 //! ## What is where
 //!

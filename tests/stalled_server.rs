@@ -1,6 +1,7 @@
 //! A server that accepts TCP connections and never answers must not stall the process: the
 //! engine pointed at it fails with a "timed out" connection error within its `connect_timeout`,
 //! and every other engine keeps connecting at once, during the stall and after it.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor::prelude::*;
 use std::net::{TcpListener, TcpStream};

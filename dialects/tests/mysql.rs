@@ -1,4 +1,5 @@
 //! Exact SQL and error classification of the MySQL / MariaDB dialect.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{

@@ -1,4 +1,5 @@
 //! Exact-SQL tests for the PostgreSQL dialect.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{

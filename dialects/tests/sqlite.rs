@@ -1,4 +1,5 @@
 //! Exact SQL the SQLite dialect renders, and how it classifies SQLite's error codes.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{delete, insert, select_by_pk, update, write_expr, SqlWriter};
 use athanor_core::{

@@ -4,6 +4,7 @@
 //! When it cannot be reached, each test prints one `SKIPPED backend mysql at <url>: <reason>`
 //! line and passes, unless `CI=true`, where it fails. Every test works on its own tables
 //! (prefixed `mysql_be_<test>`), so the tests run in parallel.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql;
 use athanor_core::{

@@ -23,7 +23,7 @@
 //!   always `None`.
 //! - A statement's rows are fetched from the server in one call and then decoded row by row;
 //!   text and bytes cells are borrowed from the row's buffer.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod error;

@@ -2,6 +2,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`). When the server is unreachable each test prints one
 //! `SKIPPED backend postgres at <url>: <reason>` line and passes, unless `CI=true`, where it fails.
 //! Every test uses its own tables (`pgb_<test>_…`), so they run in parallel.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::{
     create_table_statements, ColumnDef, ConnectOptions, Engine, EngineConfig, Error, ForeignKeyDef, IntegrityKind,

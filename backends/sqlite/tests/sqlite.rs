@@ -1,5 +1,6 @@
 //! The SQLite backend end to end: opened through its descriptor and a parsed URL, used directly
 //! and through core's pooled `Engine`.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::{
     ConnectOptions, Driver, Engine, EngineConfig, Error, IntegrityKind, IsolationLevel, RawConnection, Result,

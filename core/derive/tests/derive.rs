@@ -1,5 +1,6 @@
 //! What `#[derive(Model)]` generates: the table description, parameter values, row decoding,
 //! generated keys and typed column handles. No database is needed: rows come from [`TestRow`].
+#![allow(clippy::unwrap_used, missing_docs)] // a test: a failed unwrap is a failed test
 
 use athanor::backend::Row;
 use athanor::{
