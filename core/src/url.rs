@@ -235,6 +235,9 @@ impl ConnectOptions {
     }
 
     /// Parse option `key` as a `T`, with a [`Error::Config`] naming the option when it does not parse.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the option and its value when it does not parse as `T`.
     pub fn parsed_option<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         match self.option(key) {
             None => Ok(None),
