@@ -7,6 +7,7 @@
 //! ```
 //! The program is the same on every database: only the URL changes. Set `RUST_LOG`-style
 //! logging with `?echo=true` on the URL to see every statement.
+#![allow(missing_docs)] // a program, not a library: its mapped structs are its documentation
 
 use athanor::prelude::*;
 

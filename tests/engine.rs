@@ -1,5 +1,6 @@
 //! Engine behaviour through the facade: URLs, laziness, typed errors, the shared in-memory
 //! database, transactions and the statement hook.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor::prelude::*;
 use athanor::EngineConfig;

@@ -12,11 +12,14 @@ use athanor_core::{
 };
 use std::sync::{Arc, Mutex};
 
+/// A row with a generated key.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = "keyed")]
 pub struct Keyed {
+    /// Generated key.
     #[column(primary_key)]
     pub id: Option<i64>,
+    /// Name.
     pub name: String,
 }
 
@@ -78,7 +81,7 @@ fn insert_three(reported: KeyRecovery) -> athanor::Result<(Vec<String>, Vec<i64>
     let dir = tempfile::tempdir().map_err(|e| Error::invalid_request(e.to_string()))?;
     let url = format!("sqlite://{}", dir.path().join("keys.db").display());
     let o = ConnectOptions::parse(&url)?;
-    let inner = (athanor_sqlite::BACKEND.open)(&o)?;
+    let inner = (athanor_sqlite::backend().open)(&o)?;
     let engine = Engine::new(Arc::new(Reporting { inner, reported }), &o, EngineConfig::default())?;
     Base::new().register::<Keyed>().metadata().create_all(&engine)?;
     assert_eq!(engine.capabilities().key_recovery, reported, "the connection's report is the engine's");

@@ -1,6 +1,7 @@
 //! A server that accepts TCP connections and never answers must not stall the process: the
 //! engine pointed at it fails with a "timed out" connection error within its `connect_timeout`,
 //! and every other engine keeps connecting at once, during the stall and after it.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor::prelude::*;
 use std::net::{TcpListener, TcpStream};
@@ -55,7 +56,7 @@ fn stalled_engine_times_out(scheme: &str) {
     for _ in 0..workers.len() {
         let (r, took) = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_else(|_| panic!("{scheme}: connect hung"));
         match r {
-            Err(Error::Connection { message, disconnect: false }) => {
+            Err(Error::Connection { message, disconnect: false, .. }) => {
                 assert!(message.contains("timed out"), "{scheme}: {message}")
             }
             other => panic!("{scheme}: expected a timed-out connection error, got {other:?}"),

@@ -159,6 +159,7 @@ impl ConnectDeadline {
                      server to answer)"
                 ),
                 disconnect: false,
+                source: None,
             });
         }
         let state = Arc::new(AtomicU8::new(RUNNING));
@@ -180,6 +181,7 @@ impl ConnectDeadline {
             .map_err(|e| Error::Connection {
                 message: format!("cannot connect to {target}: no thread to connect on: {e}"),
                 disconnect: false,
+                source: None,
             })?;
         match rx.recv_timeout(timeout) {
             Ok(r) => r,
@@ -191,6 +193,7 @@ impl ConnectDeadline {
                     Err(Error::Connection {
                         message: format!("cannot connect to {target}: timed out after {timeout:?} (connect_timeout)"),
                         disconnect: false,
+                        source: None,
                     })
                 } else {
                     // It finished just now.
@@ -199,6 +202,7 @@ impl ConnectDeadline {
                         Err(Error::Connection {
                             message: format!("cannot connect to {target}: the connecting thread failed"),
                             disconnect: false,
+                            source: None,
                         })
                     })
                 }
@@ -226,7 +230,7 @@ mod tests {
                 let _ = wait.lock().map(|w| w.recv_timeout(Duration::from_secs(10)));
                 Ok(())
             });
-            let Err(Error::Connection { message, disconnect: false }) = r else { panic!("{r:?}") };
+            let Err(Error::Connection { message, disconnect: false, .. }) = r else { panic!("{r:?}") };
             assert!(message.contains("timed out"), "{message}");
             assert!(start.elapsed() < Duration::from_secs(2));
         }

@@ -5,7 +5,13 @@
 //! variant, so `Integrity`, `SerializationFailure` and `Connection` mean the same on every database.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The driver's own error behind an [`Error`], shared so that `Error` stays `Clone`; reach it
+/// through [`std::error::Error::source`] (and downcast it to `rusqlite::Error`,
+/// `postgres::Error` or `mysql::Error`).
+pub type ErrorSource = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// `Result<T, athanor::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,7 +65,12 @@ pub struct DbError {
 /// Everything that can go wrong in Athanor.
 ///
 /// The enum is `#[non_exhaustive]`: match the variants you handle and keep a `_` arm.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The variants a database or its driver produce (`Connection`, `Integrity`,
+/// `SerializationFailure`, `Database`) keep the driver's error as their `source` (returned by
+/// [`std::error::Error::source`]); equality (`==`) ignores it, so two errors are equal when they
+/// say the same thing.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// A malformed URL, an unknown scheme, a backend that is not compiled in, a bad option.
@@ -73,6 +84,8 @@ pub enum Error {
         message: String,
         /// `true` when an established connection was lost (it is discarded from the pool).
         disconnect: bool,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
     },
     /// No pooled connection became free within the configured wait.
     PoolTimeout {
@@ -93,6 +106,8 @@ pub enum Error {
         columns: Vec<String>,
         /// The database's message.
         message: String,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
     },
     /// The transaction could not be serialized (SQLSTATE 40001), a deadlock was detected, or a lock
     /// could not be had; retrying the whole transaction may succeed.
@@ -101,12 +116,27 @@ pub enum Error {
         message: String,
         /// `true` for a detected deadlock.
         deadlock: bool,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
     },
     /// `one()` found no row, or a refresh ([`crate::Session::refresh`], `Handle::load`) found the
     /// object's row gone.
     NotFound {
         /// What was looked for.
         what: String,
+    },
+    /// A flush's UPDATE by primary key matched no row: another transaction deleted the row (or
+    /// changed its key) since this session loaded it. SQLAlchemy's `StaleDataError`. The flush
+    /// failed, so the session needs [`crate::Session::rollback`].
+    StaleData {
+        /// The table.
+        table: String,
+        /// The primary key, as the session knows it.
+        key: String,
+        /// How many rows the statement was expected to match.
+        expected: u64,
+        /// How many it matched.
+        matched: u64,
     },
     /// `one()` or `one_or_none()` found more than one row.
     MultipleResults {
@@ -130,8 +160,8 @@ pub enum Error {
     },
     /// An earlier flush failed; the session must be rolled back before it can do new work.
     PendingRollback {
-        /// The error that failed the flush.
-        cause: String,
+        /// The error that failed the flush (also [`std::error::Error::source`]).
+        cause: Box<Error>,
     },
     /// The database does not offer this feature; nothing was sent.
     Unsupported {
@@ -146,6 +176,8 @@ pub enum Error {
         code: String,
         /// The database's message.
         message: String,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
     },
 }
 
@@ -170,6 +202,44 @@ impl Error {
     /// Build an [`Error::TypeMismatch`] (for value decoding).
     pub fn type_mismatch(column: impl Into<String>, expected: &'static str, found: impl Into<String>) -> Self {
         Error::TypeMismatch { column: column.into(), expected, found: found.into() }
+    }
+
+    /// Attach the driver's error as the [`std::error::Error::source`] of a `Connection`,
+    /// `Integrity`, `SerializationFailure` or `Database` error (for backends, after the dialect
+    /// classified the error); other variants are returned unchanged.
+    #[must_use]
+    pub fn with_source(mut self, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if let Error::Connection { source, .. }
+        | Error::Integrity { source, .. }
+        | Error::SerializationFailure { source, .. }
+        | Error::Database { source, .. } = &mut self
+        {
+            *source = Some(Arc::new(err));
+        }
+        self
+    }
+
+    /// Build an [`Error::Connection`] without a driver error (for backends).
+    pub fn connection(message: impl Into<String>, disconnect: bool) -> Self {
+        Error::Connection { message: message.into(), disconnect, source: None }
+    }
+
+    /// Build an [`Error::Database`] without a driver error (for backends and dialects).
+    pub fn database(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Database { code: code.into(), message: message.into(), source: None }
+    }
+
+    /// Build an [`Error::SerializationFailure`] without a driver error (for dialects and tests).
+    pub fn serialization_failure(message: impl Into<String>, deadlock: bool) -> Self {
+        Error::SerializationFailure { message: message.into(), deadlock, source: None }
+    }
+
+    /// The error that put a session in [`Error::PendingRollback`]; `self` for any other error.
+    pub fn root_cause(&self) -> &Error {
+        match self {
+            Error::PendingRollback { cause } => cause.root_cause(),
+            other => other,
+        }
     }
 
     /// `true` for [`Error::Integrity`].
@@ -200,7 +270,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config { message } => write!(f, "configuration error: {message}"),
-            Error::Connection { message, disconnect: true } => write!(f, "connection lost: {message}"),
+            Error::Connection { message, disconnect: true, .. } => write!(f, "connection lost: {message}"),
             Error::Connection { message, .. } => write!(f, "connection error: {message}"),
             Error::PoolTimeout { waited, pool_size } => write!(
                 f,
@@ -210,7 +280,7 @@ impl fmt::Display for Error {
                 Some(c) => write!(f, "integrity error ({kind} constraint {c}): {message}"),
                 None => write!(f, "integrity error ({kind}): {message}"),
             },
-            Error::SerializationFailure { message, deadlock } => {
+            Error::SerializationFailure { message, deadlock, .. } => {
                 if *deadlock {
                     write!(f, "deadlock detected, retry the transaction: {message}")
                 } else {
@@ -218,6 +288,11 @@ impl fmt::Display for Error {
                 }
             }
             Error::NotFound { what } => write!(f, "no row found for {what}"),
+            Error::StaleData { table, key, expected, matched } => write!(
+                f,
+                "stale data: the UPDATE of {table} {key} matched {matched} rows, expected {expected}; the row was \
+                 deleted or its key changed by another transaction"
+            ),
             Error::MultipleResults { what } => write!(f, "more than one row found for {what}"),
             Error::TypeMismatch { column, expected, found } => {
                 write!(f, "type mismatch in column {column}: expected {expected}, found {found}")
@@ -229,9 +304,86 @@ impl fmt::Display for Error {
                  call rollback() before doing new work (original error: {cause})"
             ),
             Error::Unsupported { feature, dialect } => write!(f, "{feature} is not supported by {dialect}"),
-            Error::Database { code, message } => write!(f, "database error {code}: {message}"),
+            Error::Database { code, message, .. } => write!(f, "database error {code}: {message}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Connection { source, .. }
+            | Error::Integrity { source, .. }
+            | Error::SerializationFailure { source, .. }
+            | Error::Database { source, .. } => source.as_deref().map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::PendingRollback { cause } => Some(&**cause),
+            _ => None,
+        }
+    }
+}
+
+/// Equality of what an error says: the variant and its fields, except the driver's `source`.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        use Error as E;
+        match (self, other) {
+            (E::Config { message: a }, E::Config { message: b }) => a == b,
+            (E::Connection { message: a, disconnect: x, .. }, E::Connection { message: b, disconnect: y, .. }) => {
+                a == b && x == y
+            }
+            (E::PoolTimeout { waited: a, pool_size: x }, E::PoolTimeout { waited: b, pool_size: y }) => {
+                a == b && x == y
+            }
+            (
+                E::Integrity { kind: k1, constraint: c1, table: t1, columns: l1, message: m1, .. },
+                E::Integrity { kind: k2, constraint: c2, table: t2, columns: l2, message: m2, .. },
+            ) => k1 == k2 && c1 == c2 && t1 == t2 && l1 == l2 && m1 == m2,
+            (
+                E::SerializationFailure { message: a, deadlock: x, .. },
+                E::SerializationFailure { message: b, deadlock: y, .. },
+            ) => a == b && x == y,
+            (E::NotFound { what: a }, E::NotFound { what: b }) => a == b,
+            (
+                E::StaleData { table: t1, key: k1, expected: e1, matched: m1 },
+                E::StaleData { table: t2, key: k2, expected: e2, matched: m2 },
+            ) => t1 == t2 && k1 == k2 && e1 == e2 && m1 == m2,
+            (E::MultipleResults { what: a }, E::MultipleResults { what: b }) => a == b,
+            (
+                E::TypeMismatch { column: c1, expected: e1, found: f1 },
+                E::TypeMismatch { column: c2, expected: e2, found: f2 },
+            ) => c1 == c2 && e1 == e2 && f1 == f2,
+            (E::InvalidRequest { message: a }, E::InvalidRequest { message: b }) => a == b,
+            (E::PendingRollback { cause: a }, E::PendingRollback { cause: b }) => a == b,
+            (E::Unsupported { feature: a, dialect: x }, E::Unsupported { feature: b, dialect: y }) => a == b && x == y,
+            (E::Database { code: a, message: x, .. }, E::Database { code: b, message: y, .. }) => a == b && x == y,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn source_is_kept_and_ignored_by_equality() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "pipe");
+        let e = Error::connection("gone", true).with_source(io);
+        let src = e.source().expect("a source");
+        assert!(src.downcast_ref::<std::io::Error>().is_some());
+        assert_eq!(e, Error::connection("gone", true));
+        assert_eq!(e.clone().source().map(ToString::to_string), Some("pipe".to_string()));
+        // Variants that carry no driver error stay as they are.
+        assert!(Error::invalid_request("x").with_source(std::fmt::Error).source().is_none());
+    }
+
+    #[test]
+    fn pending_rollback_keeps_its_cause() {
+        let cause = Error::database("42P01", "no table");
+        let e = Error::PendingRollback { cause: Box::new(cause.clone()) };
+        assert_eq!(e.root_cause(), &cause);
+        assert_eq!(e.source().map(ToString::to_string), Some(cause.to_string()));
+        assert!(e.to_string().contains("no table"), "{e}");
+    }
+}

@@ -4,7 +4,7 @@
 //! This crate names no database. Backends implement [`Driver`] and [`RawConnection`]; dialects
 //! implement [`Dialect`]; the `athanor` facade crate installs the compiled-in backends and offers
 //! `create_engine(url)`. Users depend on `athanor`, not on this crate.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod dialect;
 mod driver;
@@ -26,7 +26,7 @@ pub use dialect::{
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
-pub use error::{DbError, Error, IntegrityKind, Result};
+pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
 pub use query::Query;
@@ -36,5 +36,5 @@ pub use session::{
     sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
-pub use url::{percent_decode, ConnectOptions};
+pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

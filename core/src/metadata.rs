@@ -91,6 +91,9 @@ impl MetaData {
     /// The tables ordered so that every table comes after the tables its foreign keys reference
     /// (registration order otherwise). A foreign key to a table not in this collection, or to a
     /// column that does not exist, and a cycle of foreign keys, are [`Error::InvalidRequest`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] as said above.
     pub fn sorted_tables(&self) -> Result<Vec<&'static TableDef>> {
         self.check()?;
         for t in &self.tables {
@@ -113,6 +116,10 @@ impl MetaData {
     }
 
     /// The DDL `create_all` would run for every table, in order (for review or migrations).
+    ///
+    /// # Errors
+    /// Those of [`MetaData::sorted_tables`]; [`Error::InvalidRequest`] for a name the dialect
+    /// refuses (empty, NUL, too long); [`Error::Unsupported`] for a column the dialect cannot store.
     pub fn create_statements(&self, dialect: &dyn Dialect) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for t in self.sorted_tables()? {
@@ -123,6 +130,10 @@ impl MetaData {
 
     /// Create the tables that do not exist yet, parents before children (`checkfirst`).
     /// Running it twice is a no-op.
+    ///
+    /// # Errors
+    /// Those of [`MetaData::create_statements`] (checked for every table before any DDL is sent),
+    /// of connecting, and the database's error for a failing CREATE.
     pub fn create_all(&self, engine: &Engine) -> Result<()> {
         let tables = self.sorted_tables()?;
         let dialect = engine.dialect();
@@ -143,6 +154,10 @@ impl MetaData {
     }
 
     /// Drop the tables that exist, children before parents.
+    ///
+    /// # Errors
+    /// Those of [`MetaData::sorted_tables`], of connecting, and the database's error for a failing
+    /// DROP (a table of another collection still referencing one of these).
     pub fn drop_all(&self, engine: &Engine) -> Result<()> {
         let tables = self.sorted_tables()?;
         let mut conn = engine.connect()?;

@@ -6,6 +6,11 @@
 
 use crate::error::{Error, Result};
 
+/// The URL options the engine reads itself ([`crate::EngineConfig::from_options`]); every other
+/// option belongs to the backend, which sees them through [`ConnectOptions::backend_options`].
+pub const ENGINE_OPTIONS: &[&str] =
+    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
+
 /// A parsed engine URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
@@ -210,12 +215,29 @@ impl ConnectOptions {
         Ok(())
     }
 
+    /// The query options left to the backend: every option except the engine's own
+    /// ([`ENGINE_OPTIONS`]), in order.
+    ///
+    /// ```
+    /// let o = athanor_core::ConnectOptions::parse("sqlite://x.db?pool_size=3&journal_mode=wal").unwrap();
+    /// assert_eq!(o.backend_options().collect::<Vec<_>>(), [("journal_mode", "wal")]);
+    /// ```
+    pub fn backend_options(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.options
+            .iter()
+            .filter(|(k, _)| !ENGINE_OPTIONS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The last value of option `key`.
     pub fn option(&self, key: &str) -> Option<&str> {
         self.options.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Parse option `key` as a `T`, with a [`Error::Config`] naming the option when it does not parse.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the option and its value when it does not parse as `T`.
     pub fn parsed_option<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
         match self.option(key) {
             None => Ok(None),
@@ -337,6 +359,18 @@ mod tests {
         assert_eq!(o.host.as_deref(), Some("h"));
         let o = ConnectOptions::parse("postgres://DB.Example:5/x").unwrap();
         assert_eq!(o.host.as_deref(), Some("DB.Example"));
+    }
+
+    #[test]
+    fn engine_options_are_the_engines_and_only_those() {
+        // Every name in the list is read (and checked) by EngineConfig …
+        for key in ENGINE_OPTIONS {
+            let o = ConnectOptions::parse(&format!("sqlite://x.db?{key}=not-a-value")).unwrap();
+            assert!(crate::EngineConfig::from_options(&o).is_err(), "{key} is not read by EngineConfig");
+        }
+        // … and hidden from the backend.
+        let o = ConnectOptions::parse("postgres://h/db?pool_size=2&sslmode=disable&echo=1&application_name=a").unwrap();
+        assert_eq!(o.backend_options().collect::<Vec<_>>(), [("sslmode", "disable"), ("application_name", "a")]);
     }
 
     #[test]

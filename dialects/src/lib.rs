@@ -3,7 +3,7 @@
 //! [`athanor_core::Capabilities`] literal that reads like a spec sheet.
 //!
 //! Pure code: everything here is testable without a server, and the tests assert the exact SQL.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod mysql;
 mod postgres;

@@ -223,6 +223,7 @@ impl Dialect for MySqlDialect {
                 table: table.clone().or(t),
                 columns: cols,
                 message: m,
+                source: None,
             }
         };
         match number {
@@ -263,11 +264,15 @@ impl Dialect for MySqlDialect {
                 let t = message.find(" failed for `").and_then(|i| last_backticked_in(&message[i..]));
                 integrity(IntegrityKind::Check, name, t, column.into_iter().collect(), message)
             }
-            1213 => Error::SerializationFailure { message, deadlock: true },
-            1205 | 3572 | 1020 => Error::SerializationFailure { message, deadlock: false },
-            2006 | 2013 | 1927 | 1053 | 1153 | 4031 | 3169 => Error::Connection { message, disconnect: true },
-            1040 | 1044 | 1045 | 1049 | 1129 | 1130 | 1251 | 1862 => Error::Connection { message, disconnect: false },
-            _ => Error::Database { code, message },
+            1213 => Error::SerializationFailure { message, deadlock: true, source: None },
+            1205 | 3572 | 1020 => Error::SerializationFailure { message, deadlock: false, source: None },
+            2006 | 2013 | 1927 | 1053 | 1153 | 4031 | 3169 => {
+                Error::Connection { message, disconnect: true, source: None }
+            }
+            1040 | 1044 | 1045 | 1049 | 1129 | 1130 | 1251 | 1862 => {
+                Error::Connection { message, disconnect: false, source: None }
+            }
+            _ => Error::Database { code, message, source: None },
         }
     }
 }

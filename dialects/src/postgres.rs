@@ -125,7 +125,14 @@ impl Dialect for PostgresDialect {
                 Some(c) => vec![c],
                 None => key_columns(&err.message),
             };
-            Error::Integrity { kind, constraint: err.constraint, table: err.table, columns, message: err.message }
+            Error::Integrity {
+                kind,
+                constraint: err.constraint,
+                table: err.table,
+                columns,
+                message: err.message,
+                source: None,
+            }
         };
         match code {
             "23505" => integrity(IntegrityKind::Unique, err),
@@ -133,13 +140,13 @@ impl Dialect for PostgresDialect {
             "23502" => integrity(IntegrityKind::NotNull, err),
             "23514" => integrity(IntegrityKind::Check, err),
             c if c.starts_with("23") => integrity(IntegrityKind::Other, err),
-            "40001" | "55P03" => Error::SerializationFailure { message: err.message, deadlock: false },
-            "40P01" => Error::SerializationFailure { message: err.message, deadlock: true },
+            "40001" | "55P03" => Error::SerializationFailure { message: err.message, deadlock: false, source: None },
+            "40P01" => Error::SerializationFailure { message: err.message, deadlock: true, source: None },
             c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {
-                Error::Connection { message: err.message, disconnect: true }
+                Error::Connection { message: err.message, disconnect: true, source: None }
             }
-            "28000" | "28P01" | "3D000" => Error::Connection { message: err.message, disconnect: false },
-            _ => Error::Database { code: err.code, message: err.message },
+            "28000" | "28P01" | "3D000" => Error::Connection { message: err.message, disconnect: false, source: None },
+            _ => Error::Database { code: err.code, message: err.message, source: None },
         }
     }
 }

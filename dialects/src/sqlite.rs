@@ -162,7 +162,7 @@ impl Dialect for SqliteDialect {
     /// everything else is [`Error::Database`].
     fn map_error(&self, err: DbError) -> Error {
         let Ok(code) = err.code.parse::<i32>() else {
-            return Error::Database { code: err.code, message: err.message };
+            return Error::Database { code: err.code, message: err.message, source: None };
         };
         let integrity =
             |kind: IntegrityKind, constraint: Option<String>, table: Option<String>, columns| Error::Integrity {
@@ -171,6 +171,7 @@ impl Dialect for SqliteDialect {
                 table: table.or_else(|| err.table.clone()),
                 columns,
                 message: err.message.clone(),
+                source: None,
             };
         match code {
             CONSTRAINT_UNIQUE | CONSTRAINT_PRIMARYKEY => {
@@ -194,9 +195,9 @@ impl Dialect for SqliteDialect {
             }
             c if c & 0xff == CONSTRAINT => integrity(IntegrityKind::Other, None, None, Vec::new()),
             c if c & 0xff == BUSY || c & 0xff == LOCKED => {
-                Error::SerializationFailure { message: err.message, deadlock: false }
+                Error::SerializationFailure { message: err.message, deadlock: false, source: None }
             }
-            _ => Error::Database { code: err.code, message: err.message },
+            _ => Error::Database { code: err.code, message: err.message, source: None },
         }
     }
 }

@@ -1,4 +1,5 @@
 //! Exact SQL and error classification of the MySQL / MariaDB dialect.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{
@@ -389,7 +390,8 @@ fn serialization_failures() {
         db("1213", "Deadlock found when trying to get lock; try restarting transaction"),
         Error::SerializationFailure {
             message: "Deadlock found when trying to get lock; try restarting transaction".into(),
-            deadlock: true
+            deadlock: true,
+            source: None,
         }
     );
     for (code, msg) in [
@@ -397,7 +399,11 @@ fn serialization_failures() {
         ("3572", "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set."),
         ("1020", "Record has changed since last read in table 'customers'"),
     ] {
-        assert_eq!(db(code, msg), Error::SerializationFailure { message: msg.into(), deadlock: false }, "{code}");
+        assert_eq!(
+            db(code, msg),
+            Error::SerializationFailure { message: msg.into(), deadlock: false, source: None },
+            "{code}"
+        );
     }
 }
 
@@ -415,13 +421,13 @@ fn connection_errors() {
              interactive_timeout for configuring this behavior.",
         ),
     ] {
-        assert_eq!(db(code, msg), Error::Connection { message: msg.into(), disconnect: true }, "{code}");
+        assert_eq!(db(code, msg), Error::Connection { message: msg.into(), disconnect: true, source: None }, "{code}");
     }
     for (code, msg) in [
         ("1045", "Access denied for user 'root'@'127.0.0.1' (using password: YES)"),
         ("1049", "Unknown database 'nodb'"),
     ] {
-        assert_eq!(db(code, msg), Error::Connection { message: msg.into(), disconnect: false }, "{code}");
+        assert_eq!(db(code, msg), Error::Connection { message: msg.into(), disconnect: false, source: None }, "{code}");
     }
 }
 
@@ -429,11 +435,15 @@ fn connection_errors() {
 fn other_errors() {
     assert_eq!(
         db("1146", "Table 'test.nope' doesn't exist"),
-        Error::Database { code: "1146".into(), message: "Table 'test.nope' doesn't exist".into() }
+        Error::Database { code: "1146".into(), message: "Table 'test.nope' doesn't exist".into(), source: None }
     );
     assert_eq!(
         db("1264", "Out of range value for column 'age' at row 1"),
-        Error::Database { code: "1264".into(), message: "Out of range value for column 'age' at row 1".into() }
+        Error::Database {
+            code: "1264".into(),
+            message: "Out of range value for column 'age' at row 1".into(),
+            source: None
+        }
     );
     // A constraint name given by the driver wins.
     let e = D.map_error(DbError {

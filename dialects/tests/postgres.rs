@@ -1,4 +1,5 @@
 //! Exact-SQL tests for the PostgreSQL dialect.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{
@@ -367,7 +368,7 @@ fn map_integrity_errors() {
         )
     };
     match D.map_error(unique) {
-        Error::Integrity { kind: IntegrityKind::Unique, constraint, table, columns, message } => {
+        Error::Integrity { kind: IntegrityKind::Unique, constraint, table, columns, message, .. } => {
             assert_eq!(constraint.as_deref(), Some("uq_customers_email"));
             assert_eq!(table.as_deref(), Some("customers"));
             assert_eq!(columns, vec!["email".to_string()]);
@@ -424,15 +425,15 @@ fn map_integrity_errors() {
 fn map_concurrency_errors() {
     assert_eq!(
         D.map_error(db("40001", "could not serialize access")),
-        Error::SerializationFailure { message: "could not serialize access".into(), deadlock: false }
+        Error::SerializationFailure { message: "could not serialize access".into(), deadlock: false, source: None }
     );
     assert_eq!(
         D.map_error(db("40P01", "deadlock detected")),
-        Error::SerializationFailure { message: "deadlock detected".into(), deadlock: true }
+        Error::SerializationFailure { message: "deadlock detected".into(), deadlock: true, source: None }
     );
     assert_eq!(
         D.map_error(db("55P03", "could not obtain lock")),
-        Error::SerializationFailure { message: "could not obtain lock".into(), deadlock: false }
+        Error::SerializationFailure { message: "could not obtain lock".into(), deadlock: false, source: None }
     );
 }
 
@@ -441,14 +442,14 @@ fn map_connection_errors() {
     for code in ["08000", "08003", "08006", "08P01", "57P01", "57P02", "57P03"] {
         assert_eq!(
             D.map_error(db(code, "gone")),
-            Error::Connection { message: "gone".into(), disconnect: true },
+            Error::Connection { message: "gone".into(), disconnect: true, source: None },
             "{code}"
         );
     }
     for code in ["28P01", "28000", "3D000"] {
         assert_eq!(
             D.map_error(db(code, "no entry")),
-            Error::Connection { message: "no entry".into(), disconnect: false },
+            Error::Connection { message: "no entry".into(), disconnect: false, source: None },
             "{code}"
         );
     }
@@ -458,11 +459,11 @@ fn map_connection_errors() {
 fn map_other_errors() {
     assert_eq!(
         D.map_error(db("42P01", "relation \"nope\" does not exist")),
-        Error::Database { code: "42P01".into(), message: "relation \"nope\" does not exist".into() }
+        Error::Database { code: "42P01".into(), message: "relation \"nope\" does not exist".into(), source: None }
     );
     assert_eq!(
         D.map_error(db("22003", "integer out of range")),
-        Error::Database { code: "22003".into(), message: "integer out of range".into() }
+        Error::Database { code: "22003".into(), message: "integer out of range".into(), source: None }
     );
     // 57014 (query canceled) is not a disconnect.
     assert!(matches!(D.map_error(db("57014", "canceling statement")), Error::Database { .. }));

@@ -1,4 +1,5 @@
 //! Exact SQL the SQLite dialect renders, and how it classifies SQLite's error codes.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql::{delete, insert, select_by_pk, update, write_expr, SqlWriter};
 use athanor_core::{
@@ -292,7 +293,9 @@ fn capabilities_sheet() {
 
 fn integrity(e: Error) -> (IntegrityKind, Option<String>, Option<String>, Vec<String>, String) {
     match e {
-        Error::Integrity { kind, constraint, table, columns, message } => (kind, constraint, table, columns, message),
+        Error::Integrity { kind, constraint, table, columns, message, .. } => {
+            (kind, constraint, table, columns, message)
+        }
         other => panic!("not an integrity error: {other:?}"),
     }
 }
@@ -346,7 +349,7 @@ fn map_foreign_key_not_null_check() {
 fn map_busy_and_locked() {
     for code in ["5", "261", "517", "773", "6", "262", "518"] {
         match d().map_error(db_err(code, "database is locked")) {
-            Error::SerializationFailure { message, deadlock: false } => assert_eq!(message, "database is locked"),
+            Error::SerializationFailure { message, deadlock: false, .. } => assert_eq!(message, "database is locked"),
             other => panic!("{code}: {other:?}"),
         }
     }
@@ -355,11 +358,14 @@ fn map_busy_and_locked() {
 #[test]
 fn map_everything_else_to_database() {
     for (code, msg) in [("1", "no such table: nope"), ("14", "unable to open database file"), ("8", "readonly")] {
-        assert_eq!(d().map_error(db_err(code, msg)), Error::Database { code: code.into(), message: msg.into() });
+        assert_eq!(
+            d().map_error(db_err(code, msg)),
+            Error::Database { code: code.into(), message: msg.into(), source: None }
+        );
     }
     assert_eq!(
         d().map_error(db_err("not-a-code", "odd")),
-        Error::Database { code: "not-a-code".into(), message: "odd".into() }
+        Error::Database { code: "not-a-code".into(), message: "odd".into(), source: None }
     );
 }
 

@@ -93,6 +93,7 @@ impl MySqlConnection {
             Err(Error::Connection {
                 message: "the connection to the server was lost earlier; take a new one".into(),
                 disconnect: true,
+                source: None,
             })
         } else {
             Ok(())
@@ -119,6 +120,7 @@ impl MySqlConnection {
                          allows; nothing was sent",
                         i + 1
                     ),
+                    source: None,
                 });
             }
         }
@@ -323,8 +325,8 @@ impl RawConnection for MySqlConnection {
             // A failed ping always means the connection is unusable.
             self.broken = true;
             match map_error(e) {
-                Error::Connection { message, .. } => Error::Connection { message, disconnect: true },
-                other => Error::Connection { message: other.to_string(), disconnect: true },
+                Error::Connection { message, source, .. } => Error::Connection { message, disconnect: true, source },
+                other => Error::connection(other.to_string(), true).with_source(other),
             }
         })
     }

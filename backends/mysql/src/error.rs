@@ -13,17 +13,21 @@ pub(crate) const UNSUPPORTED_IN_PREPARED: u16 = 1295;
 /// driver's protocol errors mean the connection's state is lost: [`Error::Connection`] with
 /// `disconnect: true`. Parameter mistakes the driver catches before sending are
 /// [`Error::InvalidRequest`].
+///
+/// The driver's error stays reachable as the result's [`std::error::Error::source`].
 pub(crate) fn map_error(err: mysql::Error) -> Error {
+    classify(&err).with_source(err)
+}
+
+fn classify(err: &mysql::Error) -> Error {
     match err {
-        mysql::Error::MySqlError(e) => {
-            MySqlDialect.map_error(DbError { code: e.code.to_string(), message: e.message, ..DbError::default() })
-        }
-        mysql::Error::IoError(e) => {
-            Error::Connection { message: format!("lost the connection to the server: {e}"), disconnect: true }
-        }
-        mysql::Error::CodecError(e) => {
-            Error::Connection { message: format!("malformed packet from the server: {e}"), disconnect: true }
-        }
+        mysql::Error::MySqlError(e) => MySqlDialect.map_error(DbError {
+            code: e.code.to_string(),
+            message: e.message.clone(),
+            ..DbError::default()
+        }),
+        mysql::Error::IoError(e) => Error::connection(format!("lost the connection to the server: {e}"), true),
+        mysql::Error::CodecError(e) => Error::connection(format!("malformed packet from the server: {e}"), true),
         mysql::Error::DriverError(d) => map_driver_error(d),
         mysql::Error::UrlError(e) => Error::Config { message: e.to_string() },
         mysql::Error::FromValueError(v) => {
@@ -34,11 +38,11 @@ pub(crate) fn map_error(err: mysql::Error) -> Error {
         }
         // TLS errors exist only when another crate enables a TLS feature of `mysql`.
         #[allow(unreachable_patterns)]
-        other => Error::Connection { message: other.to_string(), disconnect: true },
+        other => Error::connection(other.to_string(), true),
     }
 }
 
-fn map_driver_error(d: DriverError) -> Error {
+fn map_driver_error(d: &DriverError) -> Error {
     match d {
         DriverError::MismatchedStmtParams(expected, given) => Error::InvalidRequest {
             message: format!("the statement has {expected} placeholders but {given} parameters were given"),
@@ -51,7 +55,7 @@ fn map_driver_error(d: DriverError) -> Error {
             dialect: "mysql",
         },
         // Out-of-sync or unexpected packets, a closed socket, a timeout: the connection is gone.
-        other => Error::Connection { message: format!("lost the connection to the server: {other}"), disconnect: true },
+        other => Error::connection(format!("lost the connection to the server: {other}"), true),
     }
 }
 
@@ -65,7 +69,7 @@ pub(crate) fn connect_error(err: mysql::Error, target: &str) -> Error {
         mysql::Error::IoError(e) => e.to_string(),
         other => other.to_string(),
     };
-    Error::Connection { message: format!("cannot connect to {target}: {detail}"), disconnect: false }
+    Error::connection(format!("cannot connect to {target}: {detail}"), false).with_source(err)
 }
 
 /// The server's error number, for errors the backend handles itself.
@@ -114,7 +118,8 @@ mod tests {
             e,
             Error::Connection {
                 message: "cannot connect to mysql://h/x: ERROR 1049 (23000): Unknown database 'x'".into(),
-                disconnect: false
+                disconnect: false,
+                source: None,
             }
         );
     }

@@ -75,7 +75,7 @@
 //! [`Error::Connection`] with `disconnect: true`, and the connection reports itself broken so the
 //! pool discards it. A failure to connect (refused, unknown host, bad login, unknown database) is
 //! [`Error::Connection`] with `disconnect: false` and the driver's message.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod error;
@@ -95,11 +95,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The MySQL / MariaDB backend descriptor: name `mysql`, schemes `mysql` and `mariadb`.
-pub const BACKEND: Backend = Backend { name: "mysql", schemes: &["mysql", "mariadb"], open };
-
-/// The options the engine reads itself; the backend ignores them.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "mysql", schemes: &["mysql", "mariadb"], open }
+}
 
 /// The session setup every connection runs after the handshake.
 pub(crate) const INIT_STATEMENTS: &[&str] = &[
@@ -112,7 +113,7 @@ pub(crate) const INIT_STATEMENTS: &[&str] = &[
 const STMT_CACHE_SIZE: usize = 256;
 
 fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
-    Ok(Arc::new(MySqlDriver::new(o)?))
+    Ok(Arc::new(MySqlDriver::from_options(o)?))
 }
 
 /// Opens connections to one MySQL or MariaDB database. Building it checks the URL's options and
@@ -135,11 +136,11 @@ impl MySqlDriver {
     /// [`Error::Config`] for a URL not of the form `mysql://[user[:password]@]host[:port]/database`,
     /// an unknown option, a `connect_timeout` that is not a positive number of seconds, or a
     /// `charset` other than `utf8mb4`.
-    pub fn new(o: &ConnectOptions) -> Result<Self> {
+    pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-        for (key, value) in &o.options {
-            match key.as_str() {
+        for (key, value) in o.backend_options() {
+            match key {
                 "connect_timeout" => {
                     let secs: f64 = value.trim().parse().map_err(|_| bad_timeout(value))?;
                     if !(secs.is_finite() && secs > 0.0) {
@@ -157,7 +158,6 @@ impl MySqlDriver {
                         });
                     }
                 }
-                k if ENGINE_OPTIONS.contains(&k) => {}
                 other => {
                     return Err(Error::Config {
                         message: format!(
@@ -198,7 +198,7 @@ impl MySqlDriver {
     /// [`Error::Connection`] (`disconnect: false`) when the server cannot be reached, refuses the
     /// login, does not have the database, or does not finish the handshake within
     /// `connect_timeout` (the message then says it timed out).
-    pub fn connect_mysql(&self) -> Result<MySqlConnection> {
+    pub fn connect_typed(&self) -> Result<MySqlConnection> {
         let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
         self.deadline
             .run(Some(self.connect_timeout), &self.target, move || MySqlConnection::connect(opts, &target, &warned))
@@ -224,7 +224,7 @@ impl Driver for MySqlDriver {
     }
 
     fn connect(&self) -> Result<Box<dyn RawConnection>> {
-        Ok(Box::new(self.connect_mysql()?))
+        Ok(Box::new(self.connect_typed()?))
     }
 }
 
@@ -233,13 +233,13 @@ mod tests {
     use super::*;
 
     fn driver(url: &str) -> Result<MySqlDriver> {
-        MySqlDriver::new(&ConnectOptions::parse(url)?)
+        MySqlDriver::from_options(&ConnectOptions::parse(url)?)
     }
 
     #[test]
     fn descriptor() {
-        assert_eq!(BACKEND.name, "mysql");
-        assert_eq!(BACKEND.schemes, &["mysql", "mariadb"]);
+        assert_eq!(backend().name, "mysql");
+        assert_eq!(backend().schemes, &["mysql", "mariadb"]);
     }
 
     #[test]
@@ -300,6 +300,6 @@ mod tests {
     fn open_does_not_connect() {
         // Nothing listens on port 1; open() must still succeed.
         let o = ConnectOptions::parse("mysql://nobody@127.0.0.1:1/none").unwrap();
-        assert!((BACKEND.open)(&o).is_ok());
+        assert!((backend().open)(&o).is_ok());
     }
 }

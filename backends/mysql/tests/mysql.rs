@@ -4,6 +4,7 @@
 //! When it cannot be reached, each test prints one `SKIPPED backend mysql at <url>: <reason>`
 //! line and passes, unless `CI=true`, where it fails. Every test works on its own tables
 //! (prefixed `mysql_be_<test>`), so the tests run in parallel.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::sql;
 use athanor_core::{
@@ -11,7 +12,7 @@ use athanor_core::{
     ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, RawConnection, Result, SqlType, TableDef, TxOptions,
     Value, ValueRef,
 };
-use athanor_mysql::{MySqlConnection, MySqlDriver, BACKEND};
+use athanor_mysql::{backend, MySqlConnection, MySqlDriver};
 use std::sync::Arc;
 
 fn url() -> String {
@@ -22,8 +23,8 @@ fn url() -> String {
 /// unreachable outside CI.
 fn server() -> Option<MySqlDriver> {
     let url = url();
-    let driver = MySqlDriver::new(&ConnectOptions::parse(&url).unwrap()).unwrap();
-    match driver.connect_mysql() {
+    let driver = MySqlDriver::from_options(&ConnectOptions::parse(&url).unwrap()).unwrap();
+    match driver.connect_typed() {
         Ok(_) => Some(driver),
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -39,7 +40,7 @@ fn server() -> Option<MySqlDriver> {
 
 fn engine_for(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
 }
 
 /// Collect a query's rows as owned values.
@@ -83,7 +84,7 @@ const TYPES: TableDef = TableDef {
 #[test]
 fn round_trips_every_type() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     create(&mut c, &TYPES)?;
     let insert = sql::insert(&athanor_dialects::MySqlDialect, &TYPES, 1, true, None)?;
     let unicode = "héllo wörld — 日本語 😀🎉";
@@ -188,7 +189,7 @@ fn round_trips_every_type() -> Result<()> {
 #[test]
 fn non_finite_floats_and_out_of_range_integers_are_refused() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_ranges`")?;
     c.batch_execute("CREATE TABLE `mysql_be_ranges` (`s` SMALLINT, `d` DOUBLE) ENGINE=InnoDB")?;
     // NaN and infinities are refused by core's capability check, before the driver sees them.
@@ -223,7 +224,7 @@ const KEYS: TableDef = TableDef {
 #[test]
 fn multi_row_insert_gives_the_first_key_and_consecutive_keys() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c: MySqlConnection = driver.connect_mysql()?;
+    let mut c: MySqlConnection = driver.connect_typed()?;
     assert_eq!(c.last_insert_id()?, None);
     create(&mut c, &KEYS)?;
     // The local server runs MariaDB's defaults (increment 1, lock mode 1).
@@ -404,7 +405,7 @@ fn integrity_errors_name_their_constraint() -> Result<()> {
 #[test]
 fn update_counts_matched_rows() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_found`")?;
     c.batch_execute("CREATE TABLE `mysql_be_found` (`id` INT PRIMARY KEY, `v` INT NOT NULL) ENGINE=InnoDB")?;
     c.execute(
@@ -432,8 +433,8 @@ fn update_counts_matched_rows() -> Result<()> {
 #[test]
 fn killed_connection_is_a_disconnect_and_broken() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut victim = driver.connect_mysql()?;
-    let mut killer = driver.connect_mysql()?;
+    let mut victim = driver.connect_typed()?;
+    let mut killer = driver.connect_typed()?;
     let id = victim.connection_id();
     let got = rows(&mut victim, "SELECT CONNECTION_ID()", &[])?;
     assert_eq!(got, vec![vec![Value::I64(id.into())]]);
@@ -453,7 +454,7 @@ fn killed_connection_is_a_disconnect_and_broken() -> Result<()> {
 #[test]
 fn engine_discards_a_killed_connection() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut killer = driver.connect_mysql()?;
+    let mut killer = driver.connect_typed()?;
     let engine = Engine::new(Arc::new(driver), &ConnectOptions::parse(&url())?, EngineConfig::default())?;
     let mut conn = engine.connect()?;
     let id: i64 = conn.query_scalar("SELECT CONNECTION_ID()", &[])?;
@@ -474,15 +475,18 @@ fn engine_discards_a_killed_connection() -> Result<()> {
 fn connect_failures_are_connection_errors() -> Result<()> {
     // Nothing listens on port 1: refused, whatever the server.
     let e = engine_for("mysql://root@127.0.0.1:1/test?connect_timeout=2&pool_timeout=5").connect().unwrap_err();
-    assert!(matches!(&e, Error::Connection { disconnect: false, message } if message.contains("127.0.0.1:1")), "{e:?}");
+    assert!(
+        matches!(&e, Error::Connection { disconnect: false, message, .. } if message.contains("127.0.0.1:1")),
+        "{e:?}"
+    );
 
     let Some(_) = server() else { return Ok(()) };
     let mut o = ConnectOptions::parse(&url())?;
     o.database = Some("athanor_no_such_database".into());
-    let engine = Engine::new((BACKEND.open)(&o)?, &o, EngineConfig::default())?;
+    let engine = Engine::new((backend().open)(&o)?, &o, EngineConfig::default())?;
     let e = engine.connect().unwrap_err();
     match &e {
-        Error::Connection { disconnect: false, message } => {
+        Error::Connection { disconnect: false, message, .. } => {
             assert!(message.contains("1049") && message.contains("athanor_no_such_database"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -493,7 +497,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
 #[test]
 fn session_settings() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     let got = rows(&mut c, "SELECT @@character_set_client, @@character_set_results, @@sql_mode", &[])?;
     assert_eq!(got[0][0], Value::Text("utf8mb4".into()));
     assert_eq!(got[0][1], Value::Text("utf8mb4".into()));
@@ -614,8 +618,8 @@ fn transactions_savepoints_and_isolation() -> Result<()> {
 #[test]
 fn deadlocks_are_serialization_failures() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut a = driver.connect_mysql()?;
-    let mut b = driver.connect_mysql()?;
+    let mut a = driver.connect_typed()?;
+    let mut b = driver.connect_typed()?;
     a.batch_execute("DROP TABLE IF EXISTS `mysql_be_locks`")?;
     a.batch_execute("CREATE TABLE `mysql_be_locks` (`id` INT PRIMARY KEY, `v` INT NOT NULL) ENGINE=InnoDB")?;
     a.execute("INSERT INTO `mysql_be_locks` VALUES (1, 0), (2, 0)", &[])?;
@@ -629,7 +633,8 @@ fn deadlocks_are_serialization_failures() -> Result<()> {
         e,
         Error::SerializationFailure {
             message: "Lock wait timeout exceeded; try restarting transaction".into(),
-            deadlock: false
+            deadlock: false,
+            source: None,
         }
     );
     b.batch_execute("ROLLBACK")?;
@@ -641,7 +646,7 @@ fn deadlocks_are_serialization_failures() -> Result<()> {
 #[test]
 fn dialect_is_mysql() {
     let o = ConnectOptions::parse("mariadb://u@h/db").unwrap();
-    let d = (BACKEND.open)(&o).unwrap();
+    let d = (backend().open)(&o).unwrap();
     assert_eq!(d.dialect().name(), "mysql");
     assert_eq!(d.max_pool_size(), None);
 }
@@ -649,7 +654,7 @@ fn dialect_is_mysql() {
 #[test]
 fn oversized_parameter_is_an_error_not_a_hang() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
-    let mut c = driver.connect_mysql()?;
+    let mut c = driver.connect_typed()?;
     let max: i64 = rows(&mut c, "SELECT @@max_allowed_packet", &[])?[0][0].get()?;
     c.batch_execute("DROP TABLE IF EXISTS `mysql_be_big`")?;
     c.batch_execute("CREATE TABLE `mysql_be_big` (`b` LONGBLOB) ENGINE=InnoDB")?;
@@ -664,4 +669,18 @@ fn oversized_parameter_is_an_error_not_a_hang() -> Result<()> {
     assert!(matches!(&e, Error::Database { code, .. } if code == "1153"), "{e:?}");
     assert!(!c.is_broken());
     c.batch_execute("DROP TABLE `mysql_be_big`")
+}
+
+#[test]
+fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
+    use std::error::Error as _;
+    let Some(driver) = server() else { return Ok(()) };
+    let mut c = driver.connect_typed()?;
+    let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
+    assert!(matches!(&e, Error::Database { code, .. } if code == "1064"), "{e:?}");
+    match e.source().and_then(|s| s.downcast_ref::<mysql::Error>()) {
+        Some(mysql::Error::MySqlError(m)) => assert_eq!(m.code, 1064),
+        other => panic!("expected mysql::Error as source, got {other:?}"),
+    }
+    Ok(())
 }

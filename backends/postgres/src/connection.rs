@@ -44,7 +44,7 @@ enum Failure {
 
 impl PostgresConnection {
     pub(crate) fn connect(config: &postgres::Config, target: &str, ping_timeout: Duration) -> Result<Self> {
-        let mut client = config.connect(NoTls).map_err(|e| error::map_connect(&e, target))?;
+        let mut client = config.connect(NoTls).map_err(|e| error::map_connect(e, target))?;
         let server_version = read_server_version(&mut client, target);
         Ok(PostgresConnection { client, statements: HashMap::new(), broken: false, ping_timeout, server_version })
     }
@@ -61,7 +61,7 @@ impl PostgresConnection {
     }
 
     /// Map a driver error, marking the connection broken when it was lost.
-    fn fail(&mut self, e: &postgres::Error) -> Error {
+    fn fail(&mut self, e: postgres::Error) -> Error {
         let err = error::map(e, self.client.is_closed());
         if err.is_disconnect() {
             self.broken = true;
@@ -75,6 +75,7 @@ impl PostgresConnection {
             return Err(Error::Connection {
                 message: "the connection to PostgreSQL was lost".into(),
                 disconnect: true,
+                source: None,
             });
         }
         Ok(())
@@ -86,7 +87,7 @@ impl PostgresConnection {
         }
         let stmt = match self.client.prepare(sql) {
             Ok(s) => s,
-            Err(e) => return Err(self.fail(&e)),
+            Err(e) => return Err(self.fail(e)),
         };
         if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
             self.statements.clear();
@@ -137,7 +138,7 @@ impl PostgresConnection {
                 if matches!(e.code().map(|c| c.code()), Some("0A000" | "26000")) {
                     self.statements.remove(sql);
                 }
-                Err(self.fail(&e))
+                Err(self.fail(e))
             }
         }
     }
@@ -189,7 +190,7 @@ impl RawConnection for PostgresConnection {
                 }
                 Ok(())
             }
-            Err(e) => Err(self.fail(&e)),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
@@ -207,7 +208,7 @@ impl RawConnection for PostgresConnection {
             Err(e) => {
                 self.broken = true;
                 self.statements.clear();
-                Err(Error::Connection { message: error::describe(&e), disconnect: true })
+                Err(Error::connection(error::describe(&e), true).with_source(e))
             }
         }
     }

@@ -47,28 +47,32 @@ pub(crate) fn db_error(db: &postgres::error::DbError) -> DbError {
 }
 
 /// Classify an error on an established connection. `closed` is whether the client is closed
-/// after the error.
-pub(crate) fn map(e: &postgres::Error, closed: bool) -> Error {
+/// after the error. The driver's error stays reachable as [`std::error::Error::source`].
+pub(crate) fn map(e: postgres::Error, closed: bool) -> Error {
+    classify(&e, closed).with_source(e)
+}
+
+fn classify(e: &postgres::Error, closed: bool) -> Error {
     if let Some(db) = e.as_db_error() {
         let fatal = matches!(db.parsed_severity(), Some(Severity::Fatal | Severity::Panic));
         let mapped = PostgresDialect.map_error(db_error(db));
         if (fatal || closed) && !mapped.is_disconnect() {
-            return Error::Connection { message: with_detail(db), disconnect: true };
+            return Error::connection(with_detail(db), true);
         }
         return mapped;
     }
     // Without a server error the socket closed, I/O failed, or the driver met something it did not
     // expect (a protocol surprise, a timeout): the connection is in an unknown state, discard it.
     // (Parameter and value conversions are checked before anything is sent.)
-    Error::Connection { message: describe(e), disconnect: true }
+    Error::connection(describe(e), true)
 }
 
 /// Classify an error while connecting: always `Connection { disconnect: false }`, with the server's
 /// message (wrong password, unknown database) or the network's (refused, timed out).
-pub(crate) fn map_connect(e: &postgres::Error, target: &str) -> Error {
+pub(crate) fn map_connect(e: postgres::Error, target: &str) -> Error {
     let detail = match e.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => describe(e),
+        None => describe(&e),
     };
-    Error::Connection { message: format!("cannot connect to PostgreSQL at {target}: {detail}"), disconnect: false }
+    Error::connection(format!("cannot connect to PostgreSQL at {target}: {detail}"), false).with_source(e)
 }

@@ -27,7 +27,7 @@
 //!   exact decimal text, `DATE`/`TIME`/`TIMESTAMP`/`TIMESTAMPTZ` ISO-8601 text, `UUID` canonical
 //!   text, `JSON`/`JSONB` the document (the contract is `athanor_core::Row`'s); arrays,
 //!   `INTERVAL` and other types without a portable value are a `TypeMismatch` naming the type.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod error;
@@ -45,11 +45,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The PostgreSQL backend descriptor: name `postgres`, schemes `postgres` and `postgresql`.
-pub const BACKEND: Backend = Backend { name: "postgres", schemes: &["postgres", "postgresql"], open };
-
-/// Options read by the engine, not by this backend.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "postgres", schemes: &["postgres", "postgresql"], open }
+}
 
 /// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when
 /// `connect_timeout=0` lifts the limit on connecting.
@@ -93,8 +94,8 @@ impl PostgresDriver {
         config.ssl_mode(SslMode::Disable);
         let mut ping_timeout = DEFAULT_CONNECT_TIMEOUT;
         let mut connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
-        for (key, value) in &o.options {
-            match key.as_str() {
+        for (key, value) in o.backend_options() {
+            match key {
                 "connect_timeout" => {
                     let secs: f64 = value.trim().parse().map_err(|_| {
                         config_error(format!("invalid value {value:?} for URL option connect_timeout (seconds)"))
@@ -118,7 +119,7 @@ impl PostgresDriver {
                 "application_name" => {
                     config.application_name(value);
                 }
-                "sslmode" => match value.as_str() {
+                "sslmode" => match value {
                     // Without TLS compiled in, `prefer` connects in plain text, as libpq does when
                     // the server offers no TLS.
                     "disable" | "prefer" => {}
@@ -134,7 +135,7 @@ impl PostgresDriver {
                         )))
                     }
                 },
-                "host" => host = value.clone(),
+                "host" => host = value.to_string(),
                 "search_path" => {
                     let ok = !value.is_empty()
                         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',' || c == '$');
@@ -146,12 +147,11 @@ impl PostgresDriver {
                     }
                     config.options(&format!("-c search_path={value}"));
                 }
-                k if ENGINE_OPTIONS.contains(&k) => {}
                 other => {
                     return Err(config_error(format!(
                         "unknown URL option {other:?} for postgres (known: connect_timeout, application_name, \
                          sslmode, host, search_path, and the engine's {})",
-                        ENGINE_OPTIONS.join(", ")
+                        athanor_core::ENGINE_OPTIONS.join(", ")
                     )))
                 }
             }
@@ -286,10 +286,10 @@ mod tests {
 
     #[test]
     fn descriptor() {
-        assert_eq!(BACKEND.name, "postgres");
-        assert_eq!(BACKEND.schemes, &["postgres", "postgresql"]);
+        assert_eq!(backend().name, "postgres");
+        assert_eq!(backend().schemes, &["postgres", "postgresql"]);
         // Opening does not connect: an unreachable host is fine until the first connection.
-        let d = (BACKEND.open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
+        let d = (backend().open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
         assert_eq!(d.dialect().name(), "postgresql");
     }
 }

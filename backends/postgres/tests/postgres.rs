@@ -2,12 +2,13 @@
 //! `postgres://postgres@127.0.0.1:5432/test`). When the server is unreachable each test prints one
 //! `SKIPPED backend postgres at <url>: <reason>` line and passes, unless `CI=true`, where it fails.
 //! Every test uses its own tables (`pgb_<test>_…`), so they run in parallel.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::{
     create_table_statements, ColumnDef, ConnectOptions, Engine, EngineConfig, Error, ForeignKeyDef, IntegrityKind,
     IsolationLevel, RawConnection, Result, SqlType, TableDef, TxOptions, Value, ValueRef,
 };
-use athanor_postgres::{PostgresConnection, PostgresDriver, BACKEND};
+use athanor_postgres::{backend, PostgresConnection, PostgresDriver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -288,7 +289,7 @@ fn integrity_errors_name_their_constraint() -> Result<()> {
     let ins = "INSERT INTO pgb_integrity_parent (email) VALUES ($1) RETURNING id";
     let id: i64 = conn.query_scalar(ins, &[Value::from("a@example.com")])?;
     match conn.query(ins, &[Value::from("a@example.com")]) {
-        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint, table, columns, message }) => {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint, table, columns, message, .. }) => {
             assert_eq!(constraint.as_deref(), Some("uq_pgb_integrity_parent_email"));
             assert_eq!(table.as_deref(), Some("pgb_integrity_parent"));
             assert_eq!(columns, vec!["email".to_string()]);
@@ -653,7 +654,7 @@ fn connect_failures_are_connection_errors() -> Result<()> {
     wrong_db.database = Some("athanor_no_such_database".into());
     let driver = PostgresDriver::from_options(&wrong_db)?;
     match driver.connect_typed() {
-        Err(Error::Connection { message, disconnect: false }) => {
+        Err(Error::Connection { message, disconnect: false, .. }) => {
             assert!(message.contains("athanor_no_such_database") && message.contains("does not exist"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -666,9 +667,11 @@ fn connect_failures_are_connection_errors() -> Result<()> {
 
     // Nothing listens on port 1.
     let refused = ConnectOptions::parse("postgres://postgres@127.0.0.1:1/test?connect_timeout=5")?;
-    let driver = (BACKEND.open)(&refused)?;
+    let driver = (backend().open)(&refused)?;
     match driver.connect() {
-        Err(Error::Connection { message, disconnect: false }) => assert!(message.contains("127.0.0.1:1"), "{message}"),
+        Err(Error::Connection { message, disconnect: false, .. }) => {
+            assert!(message.contains("127.0.0.1:1"), "{message}")
+        }
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("connected to port 1"),
     }
@@ -752,5 +755,17 @@ fn idle_terminated_connection_fails_ping() -> Result<()> {
     terminate(&mut killer, pid)?;
     assert!(matches!(victim.ping(), Err(Error::Connection { disconnect: true, .. })));
     assert!(victim.is_broken());
+    Ok(())
+}
+
+#[test]
+fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
+    use std::error::Error as _;
+    let (driver, _) = server_or_skip!();
+    let mut conn = driver.connect_typed()?;
+    let e = conn.execute("SELEC 1", &[]).expect_err("a syntax error");
+    assert!(matches!(&e, Error::Database { code, .. } if code == "42601"), "{e:?}");
+    let source = e.source().and_then(|s| s.downcast_ref::<postgres::Error>()).expect("postgres::Error as source");
+    assert_eq!(source.code().map(|c| c.code()), Some("42601"));
     Ok(())
 }

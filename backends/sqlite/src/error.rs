@@ -8,11 +8,16 @@
 use athanor_core::{DbError, Dialect, Error};
 use athanor_dialects::SqliteDialect;
 
-/// Classify a rusqlite error.
+/// Classify a rusqlite error; the rusqlite error stays reachable as the result's
+/// [`std::error::Error::source`] (for the variants that carry one).
 pub(crate) fn map_error(err: rusqlite::Error) -> Error {
+    classify(&err).with_source(err)
+}
+
+fn classify(err: &rusqlite::Error) -> Error {
     match err {
         rusqlite::Error::SqliteFailure(e, message) => {
-            let message = message.unwrap_or_else(|| e.to_string());
+            let message = message.clone().unwrap_or_else(|| e.to_string());
             SqliteDialect.map_error(DbError { code: e.extended_code.to_string(), message, ..DbError::default() })
         }
         rusqlite::Error::SqlInputError { error, msg, offset, .. } => SqliteDialect.map_error(DbError {
@@ -29,11 +34,10 @@ pub(crate) fn map_error(err: rusqlite::Error) -> Error {
         }
         rusqlite::Error::NulError(_) => Error::invalid_request("the SQL text contains a NUL character"),
         rusqlite::Error::Utf8Error(idx, e) => Error::type_mismatch(format!("#{idx}"), "UTF-8 text", e.to_string()),
-        rusqlite::Error::SqliteSingleThreadedMode => Error::Connection {
-            message: "SQLite was built single-threaded and cannot be used by Athanor".into(),
-            disconnect: false,
-        },
-        other => Error::Database { code: "rusqlite".into(), message: other.to_string() },
+        rusqlite::Error::SqliteSingleThreadedMode => {
+            Error::connection("SQLite was built single-threaded and cannot be used by Athanor", false)
+        }
+        other => Error::database("rusqlite", other.to_string()),
     }
 }
 
@@ -43,7 +47,7 @@ pub(crate) fn connect_error(target: &str, err: rusqlite::Error) -> Error {
         rusqlite::Error::SqliteFailure(e, Some(m)) => format!("{m} (code {})", e.extended_code),
         other => other.to_string(),
     };
-    Error::Connection { message: format!("cannot open SQLite database {target}: {detail}"), disconnect: false }
+    Error::connection(format!("cannot open SQLite database {target}: {detail}"), false).with_source(err)
 }
 
 #[cfg(test)]
@@ -68,6 +72,16 @@ mod tests {
     }
 
     #[test]
+    fn the_rusqlite_error_is_the_source() {
+        use std::error::Error as _;
+        let e = map_error(failure(2067, "UNIQUE constraint failed: customers.email"));
+        let source = e.source().expect("a source");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some(), "{source:?}");
+        let c = connect_error("/nope/x.db", failure(14, "unable to open database file"));
+        assert!(c.source().and_then(|s| s.downcast_ref::<rusqlite::Error>()).is_some());
+    }
+
+    #[test]
     fn api_misuse_is_an_invalid_request() {
         assert!(matches!(map_error(rusqlite::Error::InvalidParameterCount(1, 2)), Error::InvalidRequest { .. }));
         assert!(matches!(map_error(rusqlite::Error::MultipleStatement), Error::InvalidRequest { .. }));
@@ -77,7 +91,7 @@ mod tests {
     fn connect_errors_name_the_database() {
         let e = connect_error("/nope/x.db", failure(14, "unable to open database file"));
         match e {
-            Error::Connection { message, disconnect: false } => {
+            Error::Connection { message, disconnect: false, .. } => {
                 assert_eq!(message, "cannot open SQLite database /nope/x.db: unable to open database file (code 14)")
             }
             other => panic!("{other:?}"),

@@ -1,7 +1,7 @@
 //! The SQLite backend of Athanor, over rusqlite with a bundled SQLite (3.35 or later, so
 //! `INSERT … RETURNING` recovers generated keys).
 //!
-//! Users do not call this crate: the `athanor` facade installs [`BACKEND`] and `create_engine`
+//! Users do not call this crate: the `athanor` facade installs [`backend()`] and `create_engine`
 //! picks it for `sqlite:` URLs.
 //!
 //! # URLs (SQLAlchemy's spellings)
@@ -63,7 +63,7 @@
 //! immediate one at its first flush: what the session read would come from an older snapshot
 //! than what it writes. NaN parameters are refused with [`Error::Unsupported`] (SQLite would store NULL).
 //! Integers read back as `i64`, floats as `f64`, booleans as 0/1.
-#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod error;
@@ -80,15 +80,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The SQLite backend descriptor: name `"sqlite"`, scheme `sqlite`.
-pub const BACKEND: Backend = Backend { name: "sqlite", schemes: &["sqlite"], open };
+///
+/// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
+/// scheme.
+pub const fn backend() -> Backend {
+    Backend { name: "sqlite", schemes: &["sqlite"], open }
+}
 
 fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
     Ok(Arc::new(SqliteDriver::from_options(options)?))
 }
-
-/// The options core reads itself (see `EngineConfig`); the backend ignores them.
-const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
 
 const JOURNAL_MODES: &[&str] = &["delete", "truncate", "persist", "memory", "wal", "off"];
 const SYNCHRONOUS: &[&str] = &["off", "normal", "full", "extra"];
@@ -193,8 +194,8 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
         let lower = value.to_ascii_lowercase();
         allowed.iter().copied().find(|a| *a == lower).ok_or_else(|| invalid(key, value, &allowed.join(", ")))
     };
-    for (key, value) in &o.options {
-        match key.as_str() {
+    for (key, value) in o.backend_options() {
+        match key {
             "busy_timeout" => {
                 let ms: u64 = value.parse().map_err(|_| invalid(key, value, "milliseconds"))?;
                 s.busy_timeout = Duration::from_millis(ms);
@@ -208,13 +209,12 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
                     _ => return Err(invalid(key, value, "true or false")),
                 }
             }
-            k if ENGINE_OPTIONS.contains(&k) => {}
             other => {
                 return Err(Error::Config {
                     message: format!(
                         "unknown sqlite URL option {other:?} (the sqlite backend knows busy_timeout, journal_mode, \
                          synchronous, foreign_keys; the engine knows {})",
-                        ENGINE_OPTIONS.join(", ")
+                        athanor_core::ENGINE_OPTIONS.join(", ")
                     ),
                 })
             }

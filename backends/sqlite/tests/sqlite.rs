@@ -1,20 +1,21 @@
 //! The SQLite backend end to end: opened through its descriptor and a parsed URL, used directly
 //! and through core's pooled `Engine`.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor_core::{
     ConnectOptions, Driver, Engine, EngineConfig, Error, IntegrityKind, IsolationLevel, RawConnection, Result,
     TxOptions, Value, ValueRef,
 };
-use athanor_sqlite::BACKEND;
+use athanor_sqlite::backend;
 use std::sync::Arc;
 
 fn driver(url: &str) -> Arc<dyn Driver> {
-    (BACKEND.open)(&ConnectOptions::parse(url).unwrap()).unwrap()
+    (backend().open)(&ConnectOptions::parse(url).unwrap()).unwrap()
 }
 
 fn engine(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::default()).unwrap()
 }
 
 /// Collect a query's rows as owned values.
@@ -29,8 +30,8 @@ fn rows(conn: &mut dyn RawConnection, sql: &str, params: &[ValueRef<'_>]) -> Res
 
 #[test]
 fn descriptor() {
-    assert_eq!(BACKEND.name, "sqlite");
-    assert_eq!(BACKEND.schemes, &["sqlite"]);
+    assert_eq!(backend().name, "sqlite");
+    assert_eq!(backend().schemes, &["sqlite"]);
     assert_eq!(driver("sqlite://").dialect().name(), "sqlite");
 }
 
@@ -183,7 +184,7 @@ fn memory_database_is_shared_by_one_driver_only() -> Result<()> {
     let other = driver("sqlite:///:memory:");
     let mut o = other.connect()?;
     match rows(&mut *o, "SELECT count(*) FROM shared", &[]) {
-        Err(Error::Database { code, message }) => {
+        Err(Error::Database { code, message, .. }) => {
             assert_eq!(code, "1");
             assert!(message.contains("no such table"), "{message}");
         }
@@ -201,7 +202,7 @@ fn memory_database_has_one_writer_at_a_time() -> Result<()> {
     a.batch_execute("BEGIN")?;
     a.execute("INSERT INTO l (x) VALUES (1)", &[])?;
     match b.execute("INSERT INTO l (x) VALUES (2)", &[]) {
-        Err(Error::SerializationFailure { deadlock: false, message }) => {
+        Err(Error::SerializationFailure { deadlock: false, message, .. }) => {
             assert!(message.contains("locked"), "{message}")
         }
         other => panic!("expected SQLITE_BUSY, got {other:?}"),
@@ -255,7 +256,7 @@ fn integrity_errors_are_classified() -> Result<()> {
     let mut c = e.connect()?;
     let ins = "INSERT INTO customers (id, email, age) VALUES (?, ?, ?)";
     match c.execute(ins, &[2i64.into(), "a@x".into(), 1i32.into()]) {
-        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint: None, table, columns, message }) => {
+        Err(Error::Integrity { kind: IntegrityKind::Unique, constraint: None, table, columns, message, .. }) => {
             assert_eq!(table.as_deref(), Some("customers"));
             assert_eq!(columns, vec!["email".to_string()]);
             assert_eq!(message, "UNIQUE constraint failed: customers.email");
@@ -385,7 +386,7 @@ fn engine_execute_query_and_transactions() -> Result<()> {
 fn engine_with_other_isolation_level_is_refused() {
     let o = ConnectOptions::parse("sqlite://?isolation_level=read_committed").unwrap();
     let config = EngineConfig::from_options(&o).unwrap();
-    assert!(matches!(Engine::new((BACKEND.open)(&o).unwrap(), &o, config), Err(Error::Unsupported { .. })));
+    assert!(matches!(Engine::new((backend().open)(&o).unwrap(), &o, config), Err(Error::Unsupported { .. })));
 }
 
 #[test]
@@ -395,7 +396,7 @@ fn misuse_and_sql_errors() -> Result<()> {
     assert!(matches!(c.execute("SELECT ?", &[]), Err(Error::InvalidRequest { .. })));
     assert!(matches!(c.execute("SELECT 1", &[ValueRef::I64(1)]), Err(Error::InvalidRequest { .. })));
     match c.execute("SELEC 1", &[]) {
-        Err(Error::Database { code, message }) => {
+        Err(Error::Database { code, message, .. }) => {
             assert_eq!(code, "1");
             assert!(message.contains("syntax error"), "{message}");
         }
@@ -447,7 +448,7 @@ fn file_database_with_options() -> Result<()> {
 
 fn engine_with_options(url: &str) -> Engine {
     let o = ConnectOptions::parse(url).unwrap();
-    Engine::new((BACKEND.open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
+    Engine::new((backend().open)(&o).unwrap(), &o, EngineConfig::from_options(&o).unwrap()).unwrap()
 }
 
 fn journal_mode(c: &mut dyn RawConnection) -> Result<Vec<Vec<Value>>> {
@@ -588,7 +589,7 @@ fn missing_directory_is_a_connection_error_naming_the_path() {
     let url = format!("sqlite://{}", path.display());
     let d = driver(&url);
     match d.connect() {
-        Err(Error::Connection { message, disconnect: false }) => {
+        Err(Error::Connection { message, disconnect: false, .. }) => {
             assert!(message.contains(&path.display().to_string()), "{message}")
         }
         Err(other) => panic!("{other:?}"),
@@ -602,15 +603,15 @@ fn missing_directory_is_a_connection_error_naming_the_path() {
 #[test]
 fn unknown_options_are_config_errors() {
     for (url, name) in [("sqlite://?bogus=1", "bogus"), ("sqlite:///tmp/x.db?cache=shared", "cache")] {
-        match (BACKEND.open)(&ConnectOptions::parse(url).unwrap()) {
+        match (backend().open)(&ConnectOptions::parse(url).unwrap()) {
             Err(Error::Config { message }) => assert!(message.contains(name), "{message}"),
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("{url} accepted"),
         }
     }
     let ok = "sqlite://?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=false&isolation_level=serializable";
-    assert!((BACKEND.open)(&ConnectOptions::parse(ok).unwrap()).is_ok());
-    assert!(matches!((BACKEND.open)(&ConnectOptions::parse("sqlite:x.db").unwrap()), Err(Error::Config { .. })));
+    assert!((backend().open)(&ConnectOptions::parse(ok).unwrap()).is_ok());
+    assert!(matches!((backend().open)(&ConnectOptions::parse("sqlite:x.db").unwrap()), Err(Error::Config { .. })));
 }
 
 #[test]
@@ -631,5 +632,16 @@ fn pooled_memory_engine_shares_one_database() -> Result<()> {
 fn wal_on_a_memory_database_is_accepted_and_stays_memory() -> Result<()> {
     let mut c = driver("sqlite::memory:?journal_mode=wal").connect()?;
     assert_eq!(rows(&mut *c, "PRAGMA journal_mode", &[])?, vec![vec![Value::Text("memory".into())]]);
+    Ok(())
+}
+
+#[test]
+fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
+    use std::error::Error as _;
+    let mut c = driver("sqlite::memory:").connect()?;
+    let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
+    assert!(matches!(&e, Error::Database { .. }), "{e:?}");
+    let source = e.source().and_then(|s| s.downcast_ref::<rusqlite::Error>()).expect("rusqlite::Error as source");
+    assert!(source.to_string().contains("SELEC"), "{source}");
     Ok(())
 }

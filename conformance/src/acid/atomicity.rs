@@ -124,7 +124,7 @@ fn count_customers(db: &TestDb) -> Result<u64> {
 /// the pool is intact (every connection back, none leaked) and serves new transactions.
 pub fn engine_transaction_error_or_panic_leaves_nothing(db: &TestDb) -> Result<()> {
     db.create_all()?;
-    let sql = athanor::sql::insert(db.engine.dialect(), Customer::TABLE, 1, true, None)?;
+    let sql = athanor::backend::sql::insert(db.engine.dialect(), Customer::TABLE, 1, true, None)?;
     let r: Result<()> = db.engine.transaction(|c| {
         for i in 0..5 {
             c.execute(&sql, &params![format!("e{i}"), None::<String>, format!("e{i}@x"), i])?;

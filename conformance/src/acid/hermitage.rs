@@ -30,8 +30,8 @@
 use crate::acid::expectations::{expected, symptom_expected, Anomaly, Outcome, Target};
 use crate::acid::serial;
 use crate::harness;
+use athanor::backend::sql::SqlWriter;
 use athanor::prelude::*;
-use athanor::sql::SqlWriter;
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::sync::mpsc;
@@ -557,7 +557,7 @@ fn reset(engine: &Engine) -> Result<()> {
     let base = Base::new().register::<Item>();
     base.metadata().create_all(engine)?;
     let mut sql = String::from("DELETE FROM ");
-    sql.push_str(&athanor::quoted(engine.dialect(), "hermitage")?);
+    sql.push_str(&athanor::backend::quoted(engine.dialect(), "hermitage")?);
     engine.execute(&sql, &[])?;
     let s = athanor::sessionmaker(engine).session();
     s.add_all([Item { id: 1, value: 10 }, Item { id: 2, value: 20 }]);

@@ -123,7 +123,7 @@ fn roundtrip_case(db: &TestDb, case: Case, tried: &AtomicUsize) -> Result<(), Te
     tried.fetch_add(1, Ordering::Relaxed);
     let nul_ok = db.caps().text_allows_nul;
     let e = |e: Error| fail(format!("{e}"));
-    let table = athanor::quoted(db.engine.dialect(), "hostile_values").map_err(e)?;
+    let table = athanor::backend::quoted(db.engine.dialect(), "hostile_values").map_err(e)?;
     db.engine.execute(&format!("DELETE FROM {table}"), &[]).map_err(e)?;
     let s = db.session();
     let row = HostileRow { id: None, s: s1.clone(), n, i, h, f, r, b: b.clone() };
@@ -244,7 +244,7 @@ fn weird_roundtrip<const N: usize>(db: &TestDb) -> Result<()> {
     assert_eq!(rows.len(), 1);
     assert_eq!(check.query::<Weird<N>>().count()?, 2);
     drop(check); // ends its read transaction (SQLite: a reader blocks DDL)
-    let ddl = athanor::drop_table_statement(db.engine.dialect(), table)?;
+    let ddl = athanor::backend::drop_table_statement(db.engine.dialect(), table)?;
     db.engine.execute(&ddl, &[])?;
     Ok(())
 }
@@ -261,13 +261,13 @@ pub fn identifiers_are_quoted_or_refused(db: &TestDb) -> Result<()> {
     let dialect = db.engine.dialect();
     let too_long: &'static str = Box::leak("x".repeat(dialect.max_identifier_length() + 1).into_boxed_str());
     for bad in ["", "a\0b", too_long] {
-        let r = athanor::quoted(dialect, bad);
+        let r = athanor::backend::quoted(dialect, bad);
         assert!(matches!(r, Err(Error::InvalidRequest { .. })), "{bad:?}: {r:?}");
         let cols: &'static [ColumnDef] = Box::leak(
             vec![ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) }].into_boxed_slice(),
         );
         let t: &'static TableDef = Box::leak(Box::new(TableDef { name: bad, rust_name: "Bad", columns: cols }));
-        let r = athanor::create_table_statements(dialect, t);
+        let r = athanor::backend::create_table_statements(dialect, t);
         assert!(matches!(r, Err(Error::InvalidRequest { .. })), "{bad:?}: {r:?}");
         let before = db.engine.statement_count();
         // A good table next to the bad one: create_all renders every table's DDL before it sends

@@ -128,12 +128,12 @@ impl<const N: usize> Model for Weird<N> {
         }
     }
 
-    fn from_row(row: &dyn athanor::Row) -> Result<Self> {
+    fn from_row(row: &dyn athanor::backend::Row) -> Result<Self> {
         Ok(Weird {
-            key: athanor::decode_cell(row, 0, Self::TABLE)?,
-            quoted: athanor::decode_cell(row, 1, Self::TABLE)?,
-            tick: athanor::decode_cell(row, 2, Self::TABLE)?,
-            group: athanor::decode_cell(row, 3, Self::TABLE)?,
+            key: athanor::backend::decode_cell(row, 0, Self::TABLE)?,
+            quoted: athanor::backend::decode_cell(row, 1, Self::TABLE)?,
+            tick: athanor::backend::decode_cell(row, 2, Self::TABLE)?,
+            group: athanor::backend::decode_cell(row, 3, Self::TABLE)?,
         })
     }
 

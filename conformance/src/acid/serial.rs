@@ -253,7 +253,11 @@ mod tests {
     }
 
     fn serialization_failure() -> Reply {
-        Reply::Failed(Error::SerializationFailure { message: "could not serialize access".into(), deadlock: false })
+        Reply::Failed(Error::SerializationFailure {
+            message: "could not serialize access".into(),
+            deadlock: false,
+            source: None,
+        })
     }
 
     /// A run: `(tx, op, reply, blocked)` in script order (each transaction's `begin` first), and

@@ -220,7 +220,7 @@ pub fn retry_on_serialization_failure_retries_only_those(db: &TestDb) -> Result<
         s.add(parent(n, &format!("attempt {n}")));
         s.flush()?;
         if n < 3 {
-            return Err(Error::SerializationFailure { message: "synthetic".into(), deadlock: n == 2 });
+            return Err(Error::SerializationFailure { message: "synthetic".into(), deadlock: n == 2, source: None });
         }
         Ok(n)
     })?;
@@ -241,7 +241,7 @@ pub fn retry_on_serialization_failure_retries_only_those(db: &TestDb) -> Result<
     attempts.set(0);
     let r: Result<()> = maker.retry_on_serialization_failure(4, |_| {
         attempts.set(attempts.get() + 1);
-        Err(Error::SerializationFailure { message: "always".into(), deadlock: false })
+        Err(Error::SerializationFailure { message: "always".into(), deadlock: false, source: None })
     });
     assert!(matches!(r, Err(Error::SerializationFailure { .. })), "{r:?}");
     assert_eq!(attempts.get(), 4);

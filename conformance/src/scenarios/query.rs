@@ -161,6 +161,9 @@ pub fn missing_table_is_a_database_error(db: &TestDb) -> Result<()> {
     let s = db.session();
     let err = s.query::<Customer>().all().expect_err("no table");
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
+    // The driver's own error stays reachable for whoever needs more than Athanor's reading of it.
+    let source = std::error::Error::source(&err).expect("the driver's error as source()");
+    assert!(!source.to_string().is_empty());
     s.rollback()?;
     db.create_all()?;
     assert_eq!(s.query::<Customer>().count()?, 0);

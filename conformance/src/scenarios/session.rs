@@ -116,8 +116,13 @@ pub fn unique_violation_then_rollback_recovers(db: &TestDb) -> Result<()> {
         other => panic!("expected an integrity error, got {other:?}"),
     }
     assert!(!s.is_active());
+    assert!(std::error::Error::source(&err).is_some(), "the driver's error is kept: {err:?}");
     let pending = s.query::<Customer>().count().expect_err("needs rollback");
-    assert!(matches!(pending, Error::PendingRollback { .. }), "{pending:?}");
+    match &pending {
+        Error::PendingRollback { cause } => assert!(cause.is_integrity(), "the cause keeps its kind: {cause:?}"),
+        other => panic!("expected PendingRollback, got {other:?}"),
+    }
+    assert_eq!(pending.root_cause(), &err);
     s.rollback()?;
     assert_eq!(ok.state(), ObjectState::Transient);
     assert_eq!(dup.state(), ObjectState::Transient);
@@ -126,6 +131,33 @@ pub fn unique_violation_then_rollback_recovers(db: &TestDb) -> Result<()> {
     let names: Vec<String> =
         s.query::<Customer>().order_by(Customer::name.asc()).all()?.iter().map(|h| h.get().name.clone()).collect();
     assert_eq!(names, ["after", "ann", "brian", "zed"], "nothing of the failed flush was written");
+    Ok(())
+}
+
+/// Another session deletes a row this session holds; this session's edit then flushes an UPDATE
+/// that matches no row: [`Error::StaleData`] (not `NotFound`), and the session needs rollback()
+/// with the stale-data error as the pending rollback's cause.
+pub fn update_of_a_deleted_row_is_stale_data(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let a = athanor::sessionmaker(&db.engine).expire_on_commit(false).session();
+    let brian = a.query::<Customer>().filter(Customer::name.eq("brian")).one()?;
+    let id = brian.get().id.expect("id");
+    a.commit()?; // no transaction of `a` holds a lock or a snapshot while `b` deletes
+    let b = athanor::sessionmaker(&db.another_engine()).session();
+    let gone = b.get::<Customer>(id)?.expect("row");
+    b.delete(&gone)?;
+    b.commit()?;
+    brian.edit(|c| c.age = 35)?;
+    let err = a.flush().expect_err("the row is gone");
+    match &err {
+        Error::StaleData { table, expected: 1, matched: 0, .. } => assert_eq!(table, "customers"),
+        other => panic!("expected StaleData, got {other:?}"),
+    }
+    assert!(!a.is_active());
+    let pending = a.query::<Customer>().count().expect_err("needs rollback");
+    assert!(matches!(&pending, Error::PendingRollback { cause } if **cause == err), "{pending:?}");
+    a.rollback()?;
+    assert_eq!(a.query::<Customer>().count()?, 2);
     Ok(())
 }
 
@@ -311,7 +343,7 @@ pub fn primary_key_change_is_refused(db: &TestDb) -> Result<()> {
 pub fn session_execute_joins_transaction(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
-    let table = athanor::quoted(db.engine.dialect(), "customers")?;
+    let table = athanor::backend::quoted(db.engine.dialect(), "customers")?;
     let n = s.execute(&format!("DELETE FROM {table}"), &[])?;
     assert_eq!(n, 3);
     assert_eq!(s.query::<Customer>().count()?, 0);

@@ -5,12 +5,12 @@ use crate::models::*;
 use athanor::prelude::*;
 
 fn count(db: &TestDb) -> Result<i64> {
-    let table = athanor::quoted(db.engine.dialect(), "customers")?;
+    let table = athanor::backend::quoted(db.engine.dialect(), "customers")?;
     db.engine.connect()?.query_scalar(&format!("SELECT COUNT(*) FROM {table}"), &[])
 }
 
 fn insert_sql(db: &TestDb) -> Result<String> {
-    athanor::sql::insert(db.engine.dialect(), Customer::TABLE, 1, true, None)
+    athanor::backend::sql::insert(db.engine.dialect(), Customer::TABLE, 1, true, None)
 }
 
 /// engine.transaction commits on Ok and rolls back on Err.
@@ -66,8 +66,8 @@ pub fn connection_explicit_transactions(db: &TestDb) -> Result<()> {
     let rows = db.engine.connect()?.query(
         &format!(
             "SELECT {} FROM {}",
-            athanor::quoted(db.engine.dialect(), "name")?,
-            athanor::quoted(db.engine.dialect(), "customers")?
+            athanor::backend::quoted(db.engine.dialect(), "name")?,
+            athanor::backend::quoted(db.engine.dialect(), "customers")?
         ),
         &[],
     )?;

@@ -160,7 +160,7 @@ pub fn result_type_mismatch_is_typed(db: &TestDb) -> Result<()> {
 /// `sql` with `{1}`, `{2}` … replaced by the dialect's placeholders and `{t}` by the quoted table.
 fn raw_sql(db: &TestDb, table: &str, sql: &str) -> Result<String> {
     let d = db.engine.dialect();
-    let mut out = sql.replace("{t}", &athanor::quoted(d, table)?);
+    let mut out = sql.replace("{t}", &athanor::backend::quoted(d, table)?);
     for n in (1..=9).rev() {
         let mut p = String::new();
         d.write_placeholder(&mut p, n);

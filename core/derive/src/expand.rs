@@ -1,6 +1,7 @@
 //! Generate the `Model` impl, the column handles and the compile-time checks from a [`ModelDef`].
 //!
-//! Every path is absolute through the facade (`::athanor::…`), so the generated code works
+//! Every path is absolute through the facade (`::athanor::…`, and `::athanor::__private::…`
+//! for the row-decoding helpers that are not part of a user's API), so the generated code works
 //! whatever the user has imported. Checks that need resolved types are written as constants the
 //! compiler evaluates: `<T as SqlField>::SQL_TYPE` fails for an unsupported field type, and
 //! `const _: () = assert!(…)` rejects a default or a length that does not suit the column's type.
@@ -39,7 +40,7 @@ pub fn generate(m: &ModelDef) -> TokenStream {
             let field = &f.ident;
             quote! {
                 self.#field = ::core::option::Option::Some(
-                    ::athanor::generated_key(key, <Self as ::athanor::Model>::TABLE)?,
+                    ::athanor::__private::generated_key(key, <Self as ::athanor::Model>::TABLE)?,
                 );
                 ::core::result::Result::Ok(())
             }
@@ -85,12 +86,12 @@ pub fn generate(m: &ModelDef) -> TokenStream {
                 }
             }
 
-            fn from_row(row: &dyn ::athanor::Row) -> ::athanor::Result<Self> {
+            fn from_row(row: &dyn ::athanor::__private::Row) -> ::athanor::Result<Self> {
                 // Bounded by `SqlField` (not only `FromValue`) so that an unsupported field type is
                 // reported as the same error everywhere.
                 #[inline]
-                fn cell<T: ::athanor::SqlField>(row: &dyn ::athanor::Row, idx: usize) -> ::athanor::Result<T> {
-                    ::athanor::decode_cell(row, idx, <#ident as ::athanor::Model>::TABLE)
+                fn cell<T: ::athanor::SqlField>(row: &dyn ::athanor::__private::Row, idx: usize) -> ::athanor::Result<T> {
+                    ::athanor::__private::decode_cell(row, idx, <#ident as ::athanor::Model>::TABLE)
                 }
                 ::core::result::Result::Ok(Self { #(#decoded)* })
             }
@@ -243,9 +244,9 @@ mod tests {
             "0 => < Option < i64 > as :: athanor :: SqlField > :: as_value_ref (& self . id) ,",
             "_ => :: athanor :: ValueRef :: Null",
             "age : cell :: < i32 > (row , 3) ? ,",
-            "fn cell < T : :: athanor :: SqlField > (row : & dyn :: athanor :: Row , idx : usize) -> :: athanor :: \
-             Result < T > { :: athanor :: decode_cell (row , idx , < Customer as :: athanor :: Model > :: TABLE) }",
-            "self . id = :: core :: option :: Option :: Some (:: athanor :: generated_key (key ,",
+            "fn cell < T : :: athanor :: SqlField > (row : & dyn :: athanor :: __private :: Row , idx : usize) -> :: athanor :: \
+             Result < T > { :: athanor :: __private :: decode_cell (row , idx , < Customer as :: athanor :: Model > :: TABLE) }",
+            "self . id = :: core :: option :: Option :: Some (:: athanor :: __private :: generated_key (key ,",
             "# [doc = \" Column `customers.id`.\"] pub const id : :: athanor :: Column < Customer , Option < i64 > > \
              = :: athanor :: Column :: new (0 , \"id\") ;",
             "pub (crate) const name :",

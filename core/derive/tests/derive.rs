@@ -1,9 +1,11 @@
 //! What `#[derive(Model)]` generates: the table description, parameter values, row decoding,
 //! generated keys and typed column handles. No database is needed: rows come from [`TestRow`].
+#![allow(clippy::unwrap_used, missing_docs)] // a test: a failed unwrap is a failed test
 
+use athanor::backend::Row;
 use athanor::{
-    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, Row, SqlType,
-    TableDef, Value, ValueRef,
+    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, SqlType, TableDef,
+    Value, ValueRef,
 };
 
 /// A row over owned values, standing in for a driver's row.

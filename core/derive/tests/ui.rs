@@ -2,6 +2,7 @@
 //!
 //! Regenerate the expected messages with `TRYBUILD=overwrite cargo test -p athanor-derive --test ui`
 //! and read every changed `.stderr` before keeping it.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 #[test]
 fn ui() {

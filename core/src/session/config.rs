@@ -82,6 +82,10 @@ impl SessionMaker {
     /// or deadlock (from any statement or the commit), roll back and run `f` again, up to
     /// `attempts` times in all, with a short growing pause between tries. Other errors are
     /// returned at once (after rollback).
+    ///
+    /// # Errors
+    /// The last [`Error::SerializationFailure`] when every attempt failed with one; any other
+    /// error of `f` or of the commit at once.
     pub fn retry_on_serialization_failure<T>(
         &self,
         attempts: usize,

@@ -22,7 +22,7 @@ pub(super) fn is_database_error(e: &Error) -> bool {
 /// ([`Dialect::primary_key_constraint_alias`]).
 pub(super) fn enrich(e: Error, dialect: &dyn Dialect, table: &TableDef, writing_rows: bool) -> Error {
     match e {
-        Error::Integrity { kind, constraint: None, table: t, mut columns, message } => {
+        Error::Integrity { kind, constraint: None, table: t, mut columns, message, source } => {
             let same_table = t.as_deref().is_none_or(|t| t == table.name);
             let mut constraint = if same_table { table.constraint_for_columns(&columns) } else { None };
             // SQLite names no column for a foreign-key failure. Inserting or updating rows of a
@@ -35,13 +35,20 @@ pub(super) fn enrich(e: Error, dialect: &dyn Dialect, table: &TableDef, writing_
                     }
                 }
             }
-            Error::Integrity { kind, constraint, table: t.or_else(|| Some(table.name.to_string())), columns, message }
+            Error::Integrity {
+                kind,
+                constraint,
+                table: t.or_else(|| Some(table.name.to_string())),
+                columns,
+                message,
+                source,
+            }
         }
-        Error::Integrity { kind, constraint: Some(c), table: t, columns, message }
+        Error::Integrity { kind, constraint: Some(c), table: t, columns, message, source }
             if dialect.primary_key_constraint_alias() == Some(c.as_str())
                 && t.as_deref().is_none_or(|t| t == table.name) =>
         {
-            Error::Integrity { kind, constraint: Some(table.primary_key_name()), table: t, columns, message }
+            Error::Integrity { kind, constraint: Some(table.primary_key_name()), table: t, columns, message, source }
         }
         other => other,
     }
@@ -59,6 +66,7 @@ impl Inner {
                 table,
                 columns,
                 message,
+                source,
             } => {
                 let referencing: Vec<(String, &'static TableDef, &'static str)> = self
                     .identity
@@ -76,6 +84,7 @@ impl Inner {
                         table: Some(t.name.to_string()),
                         columns: vec![col.to_string()],
                         message,
+                        source,
                     },
                     _ => Error::Integrity {
                         kind: crate::error::IntegrityKind::ForeignKey,
@@ -83,6 +92,7 @@ impl Inner {
                         table,
                         columns,
                         message,
+                        source,
                     },
                 }
             }

@@ -60,8 +60,8 @@ struct Inner {
     deleted_in_tx: Vec<Rc<dyn Erased>>,
     savepoints: Vec<Frame>,
     savepoint_seq: u64,
-    /// Set when a flush (or a database error) failed: (message, savepoint depth at failure).
-    failed: Option<(String, usize)>,
+    /// Set when a flush (or a database error) failed: (the error, savepoint depth at failure).
+    failed: Option<(Error, usize)>,
 }
 
 struct Shared {
@@ -162,18 +162,25 @@ impl Session {
 
     fn check_failed(&self) -> Result<()> {
         match &self.inner().failed {
-            Some((cause, _)) => Err(Error::PendingRollback { cause: cause.clone() }),
+            Some((cause, _)) => Err(Error::PendingRollback { cause: Box::new(cause.clone()) }),
             None => Ok(()),
         }
     }
 
     /// Begin a transaction now with the session's default options. Fails if one is open.
+    ///
+    /// # Errors
+    /// Those of [`Session::begin_with`].
     pub fn begin(&self) -> Result<()> {
         let opts = self.inner().config.transaction;
         self.begin_with(opts)
     }
 
     /// Begin a transaction now with these options (isolation level, read only, write intent).
+    ///
+    /// # Errors
+    /// [`Error::PendingRollback`] after a failed flush; [`Error::InvalidRequest`] when a
+    /// transaction is already open; connecting's and BEGIN's errors.
     pub fn begin_with(&self, opts: TxOptions) -> Result<()> {
         self.check_failed()?;
         let mut inner = self.inner();
@@ -209,6 +216,10 @@ impl Session {
 
     /// Put a handle back into this session: a transient one (e.g. whose insert was rolled back)
     /// becomes pending again; a detached one becomes persistent again.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an object of another session, or a detached one whose key
+    /// another object of this session already has.
     pub fn add_handle<M: Model>(&self, h: &Handle<M>) -> Result<()> {
         let mut meta = h.inner.meta.borrow_mut();
         if meta.state != ObjectState::Transient && meta.state != ObjectState::Detached && !self.owns(&meta) {
@@ -424,12 +435,19 @@ impl Session {
 
     /// Run a SQL statement in the session's transaction (after autoflush); rows affected.
     /// Placeholders follow the dialect (`?` or `$n`).
+    ///
+    /// # Errors
+    /// [`Error::PendingRollback`] after a failed flush; the autoflush's errors; the statement's
+    /// (a database error also fails the session's transaction: it then needs `rollback()`).
     pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.prepare_read()?;
         self.with_conn(|c| c.execute(sql, params))
     }
 
     /// Run a SQL query in the session's transaction (after autoflush) and return its rows.
+    ///
+    /// # Errors
+    /// Those of [`Session::execute`].
     pub fn query_sql(&self, sql: &str, params: &[Value]) -> Result<Vec<ResultRow>> {
         self.prepare_read()?;
         self.with_conn(|c| c.query(sql, params))

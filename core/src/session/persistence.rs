@@ -179,11 +179,11 @@ impl Inner {
         drop(snap);
         drop(v);
         if n != 1 {
-            return Err(Error::NotFound {
-                what: format!(
-                    "{} {key} to update (expected 1 row, matched {n}): it was deleted or changed by another transaction",
-                    table.name
-                ),
+            return Err(Error::StaleData {
+                table: table.name.to_string(),
+                key: key.to_string(),
+                expected: 1,
+                matched: n,
             });
         }
         i.clear_snapshot();

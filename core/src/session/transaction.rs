@@ -40,12 +40,19 @@ pub struct NestedTransaction<'s> {
 
 impl NestedTransaction<'_> {
     /// Flush and release the savepoint: its work joins the enclosing transaction.
+    ///
+    /// # Errors
+    /// The flush's errors ([`Error::Integrity`], [`Error::StaleData`] …) and RELEASE's; the
+    /// session then needs `rollback()` to the enclosing level.
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
         self.session.end_nested(&self.name, self.depth, true)
     }
 
     /// Roll back to the savepoint; the enclosing transaction's earlier work stays.
+    ///
+    /// # Errors
+    /// A database error of ROLLBACK TO / RELEASE (the session then needs `rollback()`).
     pub fn rollback(mut self) -> Result<()> {
         self.done = true;
         self.session.end_nested(&self.name, self.depth, false)
@@ -66,6 +73,11 @@ impl Session {
     /// Roll back the transaction and return the connection to the pool. Objects inserted in it
     /// become transient again, objects deleted in it are back, unflushed edits are undone, and
     /// every object is expired. Clears a failed flush's pending-rollback state.
+    ///
+    /// # Errors
+    /// A database error of ROLLBACK other than a lost connection (a lost connection is not an
+    /// error here: it ends the transaction too). The objects are restored and the connection is
+    /// discarded either way, so the session is ready for new work.
     pub fn rollback(&self) -> Result<()> {
         let mut inner = self.inner();
         let r = match inner.conn.take() {
@@ -106,6 +118,10 @@ impl Session {
     ///
     /// Rolling back to the savepoint undoes the database work since it, makes objects inserted
     /// since it transient, restores objects deleted since it, and expires every object.
+    ///
+    /// # Errors
+    /// Those of [`Session::flush`]; [`Error::Unsupported`] where the database has no savepoints;
+    /// connecting's and SAVEPOINT's errors.
     pub fn begin_nested(&self) -> Result<NestedTransaction<'_>> {
         self.flush()?;
         let mut inner = self.inner();
@@ -179,7 +195,7 @@ impl Inner {
     /// require `rollback()`. Inside a savepoint, only roll back to the savepoint.
     pub(super) fn fail(&mut self, e: &Error) {
         let depth = self.savepoints.len();
-        self.failed = Some((e.to_string(), depth));
+        self.failed = Some((e.root_cause().clone(), depth));
         if let Some(frame) = self.savepoints.last() {
             let name = frame.name.clone();
             if let Some(c) = self.conn.as_mut() {
@@ -200,7 +216,7 @@ impl Inner {
         self.savepoints.clear();
         // Keep `failed`: the objects' states are restored by the user's rollback().
         if self.failed.is_none() {
-            self.failed = Some(("the transaction was rolled back".into(), 0));
+            self.failed = Some((Error::invalid("the transaction was rolled back"), 0));
         }
         // The whole transaction is gone: failures are now at depth 0.
         if let Some((_, d)) = self.failed.as_mut() {

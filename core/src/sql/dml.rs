@@ -7,6 +7,9 @@ use crate::error::Result;
 use crate::schema::TableDef;
 
 /// Write ` WHERE "pk1" = ? AND "pk2" = ?`.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a column name the dialect refuses (empty, NUL, too long).
 pub fn write_pk_where(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
     w.push(" WHERE ");
     for (n, i) in table.primary_key().enumerate() {
@@ -19,6 +22,9 @@ pub fn write_pk_where(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
 }
 
 /// `SELECT <all columns> FROM t WHERE <pk> = ?` (the statement behind `Session::get`).
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
 pub fn select_by_pk(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
     let mut w = SqlWriter::new(dialect);
     w.push("SELECT ");
@@ -30,6 +36,9 @@ pub fn select_by_pk(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
 
 /// `INSERT INTO t (cols) VALUES (…), (…)` for `rows` rows, leaving out the autoincrement column
 /// when `skip_autoincrement`, with `RETURNING key` when `returning` names it.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
 pub fn insert(
     dialect: &dyn Dialect,
     table: &TableDef,
@@ -76,6 +85,12 @@ pub fn insert(
 }
 
 /// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
+///
+/// # Panics
+/// For a column position past the table's columns.
 pub fn update(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Result<String> {
     let mut w = SqlWriter::new(dialect);
     w.push("UPDATE ").ident(table.name)?.push(" SET ");
@@ -91,6 +106,9 @@ pub fn update(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Res
 
 /// `DELETE FROM t WHERE <pk> = ?` (one row), or `WHERE "pk" IN (?, …)` for `rows` rows of a
 /// single-column key.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
 pub fn delete(dialect: &dyn Dialect, table: &TableDef, rows: usize) -> Result<String> {
     let mut w = SqlWriter::new(dialect);
     w.push("DELETE FROM ").ident(table.name)?;

@@ -48,11 +48,17 @@ impl<'d> SqlWriter<'d> {
         self
     }
     /// Append a quoted identifier.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for an identifier the dialect refuses (empty, NUL, too long).
     pub fn ident(&mut self, ident: &str) -> Result<&mut Self> {
         self.dialect.write_identifier(&mut self.sql, ident)?;
         Ok(self)
     }
     /// Append a table-qualified column: `"customers"."age"`.
+    ///
+    /// # Errors
+    /// Those of [`SqlWriter::ident`].
     pub fn column(&mut self, column: &ColumnRef) -> Result<&mut Self> {
         self.dialect.write_identifier(&mut self.sql, column.table)?;
         self.sql.push('.');
@@ -72,6 +78,9 @@ impl<'d> SqlWriter<'d> {
 }
 
 /// Render a boolean expression, appending its values to `params`.
+///
+/// # Errors
+/// Those of [`SqlWriter::ident`] (for the column names).
 pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -> Result<()> {
     match expr {
         Expr::Compare { left, op, right } => {
@@ -137,6 +146,9 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
 
 /// Write the conjunction (`AND`) or disjunction (`OR`) of `items`; an empty list is true for AND
 /// and false for OR, and nested junctions are parenthesized.
+///
+/// # Errors
+/// Those of [`write_expr`].
 pub fn write_junction(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, items: &[Expr], and: bool) -> Result<()> {
     match items {
         [] => {
@@ -163,6 +175,9 @@ pub fn write_junction(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, items: &[E
 }
 
 /// Write `"t"."a", "t"."b"` for all columns of a table.
+///
+/// # Errors
+/// Those of [`SqlWriter::ident`].
 pub fn write_qualified_column_list(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
         if i > 0 {
@@ -174,6 +189,9 @@ pub fn write_qualified_column_list(w: &mut SqlWriter<'_>, table: &TableDef) -> R
 }
 
 /// Write `"a", "b"` for all columns of a table.
+///
+/// # Errors
+/// Those of [`SqlWriter::ident`].
 pub fn write_column_list(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
         if i > 0 {
