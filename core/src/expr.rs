@@ -4,7 +4,7 @@
 //! model and the field's Rust type, so `Customer::age.ge("x")` and a filter on another model's
 //! column do not compile. Values always become bound parameters.
 
-use crate::schema::Model;
+use crate::model::Model;
 use crate::value::{ColumnValue, Value};
 use std::marker::PhantomData;
 

@@ -12,7 +12,8 @@ mod engine;
 mod error;
 mod expr;
 mod metadata;
-mod query;
+mod model;
+
 mod row;
 mod schema;
 mod session;
@@ -29,11 +30,12 @@ pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, Sta
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
-pub use query::Query;
+pub use model::{decode_cell, generated_key, Model};
+
 pub use row::{Row, RowIndex};
-pub use schema::{decode_cell, generated_key, ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, Model, TableDef};
+pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
-    sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Session, SessionConfig, SessionMaker,
+    sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Query, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

@@ -4,7 +4,8 @@
 use crate::dialect::{create_table_statements, drop_table_statement, Dialect};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::schema::{Model, TableDef};
+use crate::model::Model;
+use crate::schema::TableDef;
 use crate::value::Value;
 
 /// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all

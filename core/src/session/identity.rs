@@ -4,7 +4,8 @@
 use super::*;
 use crate::engine::FastState;
 use crate::error::{Error, Result};
-use crate::schema::{Model, TableDef};
+use crate::model::Model;
+use crate::schema::TableDef;
 use crate::value::{Value, ValueRef};
 use std::any::{Any, TypeId};
 use std::cell::RefCell;

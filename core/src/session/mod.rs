@@ -21,12 +21,14 @@ mod config;
 mod identity;
 mod integrity;
 mod persistence;
+mod query;
 mod state;
 mod transaction;
 mod unit_of_work;
 
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use identity::IntoPrimaryKey;
+pub use query::Query;
 pub use state::{Handle, ObjectState};
 pub use transaction::NestedTransaction;
 
@@ -38,8 +40,8 @@ use transaction::*;
 use crate::dialect::TxOptions;
 use crate::engine::{Connection, Engine, ResultRow};
 use crate::error::{Error, Result};
-use crate::query::Query;
-use crate::schema::Model;
+use crate::model::Model;
+
 use crate::sql;
 use crate::value::{FromValue, Value, ValueRef};
 use std::any::TypeId;

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::schema::{Model, TableDef};
+use crate::model::Model;
+use crate::schema::TableDef;
 use crate::value::ValueRef;
 use std::any::TypeId;
 use std::cell::{Ref, RefCell};

@@ -9,7 +9,8 @@ use super::{write_junction, write_qualified_column_list, SqlWriter, Statement};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::expr::{CmpOp, ColumnRef, Condition, Expr, Operand, Ordering};
-use crate::schema::{Model, TableDef};
+use crate::model::Model;
+use crate::schema::TableDef;
 use crate::value::Value;
 use std::marker::PhantomData;
 

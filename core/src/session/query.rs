@@ -3,10 +3,10 @@
 //! `exists()`, which render the statement through the session's dialect and hand it to the
 //! session to execute.
 
+use super::{Handle, Session};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Ordering};
-use crate::schema::Model;
-use crate::session::{Handle, Session};
+use crate::model::Model;
 use crate::sql::{Select, Statement};
 use crate::value::Value;
 

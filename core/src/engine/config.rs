@@ -1,0 +1,97 @@
+//! [`EngineConfig`]: the engine's settings and the URL options that set them.
+
+use crate::dialect::IsolationLevel;
+use crate::error::{Error, Result};
+use crate::url::ConnectOptions;
+use std::time::Duration;
+
+/// Engine settings, read from the URL's query options or set in code.
+///
+/// | URL option | field | default |
+/// |---|---|---|
+/// | `pool_size` | `pool_size` | 10 |
+/// | `pool_timeout` (seconds, fractions allowed) | `pool_timeout` | 30 s |
+/// | `pool_pre_ping` | `pre_ping` | false |
+/// | `echo` | `echo` | false |
+/// | `isolation_level` | `isolation_level` | the database's default |
+/// | `write_intent` | `write_intent` | false |
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// The most connections the pool opens.
+    pub pool_size: u32,
+    /// How long `connect()` waits for a free connection before [`Error::PoolTimeout`].
+    pub pool_timeout: Duration,
+    /// Check a connection with a round trip before handing it out (off by default). Without it,
+    /// a connection that died while idle in the pool (server restart, killed session) is still
+    /// replaced transparently when its first statement of a checkout fails with a disconnect
+    /// error; see [`Engine::connect`].
+    pub pre_ping: bool,
+    /// Log every statement and its parameters through `tracing` (target `athanor::sql`, level INFO).
+    pub echo: bool,
+    /// The isolation level of every transaction this engine begins, unless one asks for another.
+    pub isolation_level: Option<IsolationLevel>,
+    /// Begin every transaction that is not read-only with [`TxOptions::write_intent`] (SQLite:
+    /// `BEGIN IMMEDIATE`, so transactions that read and then write wait for each other instead
+    /// of failing; concurrent transactions of such an engine run one at a time, even those that
+    /// end up only reading). A hint without effect on PostgreSQL and MySQL/MariaDB.
+    pub write_intent: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            pool_size: 10,
+            pool_timeout: Duration::from_secs(30),
+            pre_ping: false,
+            echo: false,
+            isolation_level: None,
+            write_intent: false,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Read the engine's options ([`crate::ENGINE_OPTIONS`]) from a parsed URL; the others are
+    /// left to the backend.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a value that does not parse: a `pool_size` of 0 or not a number, a
+    /// negative or non-numeric `pool_timeout`, a boolean option that is not
+    /// `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, an unknown `isolation_level`.
+    pub fn from_options(o: &ConnectOptions) -> Result<Self> {
+        let mut c = EngineConfig::default();
+        if let Some(n) = o.parsed_option::<u32>("pool_size")? {
+            if n == 0 {
+                return Err(Error::config("pool_size must be at least 1"));
+            }
+            c.pool_size = n;
+        }
+        if let Some(t) = o.parsed_option::<f64>("pool_timeout")? {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(Error::config("pool_timeout must be a non-negative number of seconds"));
+            }
+            c.pool_timeout = Duration::from_secs_f64(t);
+        }
+        if let Some(b) = o.option("pool_pre_ping") {
+            c.pre_ping = parse_bool(b, "pool_pre_ping")?;
+        }
+        if let Some(b) = o.option("echo") {
+            c.echo = parse_bool(b, "echo")?;
+        }
+        if let Some(l) = o.option("isolation_level") {
+            c.isolation_level = Some(IsolationLevel::parse(l)?);
+        }
+        if let Some(b) = o.option("write_intent") {
+            c.write_intent = parse_bool(b, "write_intent")?;
+        }
+        Ok(c)
+    }
+}
+
+pub(super) fn parse_bool(v: &str, key: &str) -> Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::config(format!("invalid boolean {v:?} for URL option {key}"))),
+    }
+}

@@ -1,0 +1,410 @@
+//! [`Engine`]: a lazily connecting, r2d2-pooled source of [`Connection`]s for one database.
+//!
+//! `mod.rs` is the [`Engine`] itself (its shared state, the statement and BEGIN caches, events);
+//! `config` its settings, `pool` the r2d2 manager and threads, `connection` the [`Connection`]
+//! and its rows, `hash` the internal maps' hasher.
+
+mod config;
+mod connection;
+mod hash;
+mod pool;
+
+pub use config::EngineConfig;
+pub use connection::{Connection, ResultColumns, ResultRow};
+pub(crate) use hash::FastState;
+
+use pool::*;
+
+use crate::dialect::{Capabilities, Dialect, IsolationLevel, TxOptions};
+use crate::driver::Driver;
+use crate::error::{Error, Result};
+use crate::url::ConnectOptions;
+use crate::value::{Value, ValueRef};
+use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// What an engine event hook is told about each statement sent to the database.
+#[derive(Debug)]
+pub struct StatementEvent<'a> {
+    /// The SQL text.
+    pub sql: &'a str,
+    /// The parameters.
+    pub params: &'a [ValueRef<'a>],
+}
+
+type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
+
+struct EngineInner {
+    dialect: Arc<dyn Dialect>,
+    /// See [`Engine::capabilities`].
+    configured: Arc<Capabilities>,
+    connected: Arc<OnceLock<Arc<Capabilities>>>,
+    pool: r2d2::Pool<Manager>,
+    errors: Arc<Mutex<ConnectErrors>>,
+    config: EngineConfig,
+    url: String,
+    statements: AtomicU64,
+    /// A connection of this pool was found dead: the idle ones may have died with it (a server
+    /// restart), so the next checkout pings them first (see [`Engine::connect`]).
+    suspect_idle: AtomicBool,
+    has_listeners: AtomicBool,
+    listeners: RwLock<Vec<Listener>>,
+    sql_cache: Mutex<SqlCache>,
+    /// The dialect's BEGIN statements per transaction options (see [`begin_slot`]).
+    begin_cache: [OnceLock<Arc<[String]>>; BEGIN_SLOTS],
+}
+
+/// Rendered statements by (table address, statement kind, variant).
+type SqlCache = HashMap<(usize, u8, u64), Arc<str>, FastState>;
+
+/// One cache slot per (isolation level or none) × read-only × write intent.
+const BEGIN_SLOTS: usize = (IsolationLevel::ALL.len() + 1) * 4;
+
+fn begin_slot(opts: &TxOptions) -> usize {
+    let level = opts.isolation.map_or(0, |l| 1 + l as usize);
+    level * 4 + usize::from(opts.read_only) * 2 + usize::from(opts.write_intent)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashing for internal maps
+
+/// A source of pooled connections to one database: `Clone + Send + Sync`, cheap to clone (all
+/// clones share one pool). Creating it never touches the network; the first `connect()` does.
+///
+/// ```
+/// # #[cfg(feature = "doc-only")] {}
+/// // Built by `athanor::create_engine(url)`, which picks the backend from the URL's scheme.
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+// A panic inside `Engine::transaction` rolls back; the pool's state stays consistent.
+impl std::panic::UnwindSafe for Engine {}
+impl std::panic::RefUnwindSafe for Engine {}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("url", &self.inner.url).field("dialect", &self.inner.dialect.name()).finish()
+    }
+}
+
+/// The threads that open and reap one engine's connections. Each engine has its own: a server
+/// that stalls a handshake can hold up only the engine that connects to it (and the drivers
+/// bound every opening by their `connect_timeout`).
+fn engine_thread_pool() -> Arc<scheduled_thread_pool::ScheduledThreadPool> {
+    Arc::new(
+        scheduled_thread_pool::ScheduledThreadPool::builder()
+            .num_threads(2)
+            .thread_name_pattern("athanor-pool-{}")
+            .build(),
+    )
+}
+
+impl Engine {
+    /// Build an engine over a driver (the facade's `create_engine` does this after choosing the
+    /// backend from the URL). Does not connect.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `config.isolation_level` is a level the dialect does not offer.
+    pub fn new(driver: Arc<dyn Driver>, options: &ConnectOptions, mut config: EngineConfig) -> Result<Engine> {
+        let dialect = driver.dialect();
+        if let Some(level) = config.isolation_level {
+            dialect.check_isolation(level)?;
+        }
+        if let Some(max) = driver.max_pool_size() {
+            config.pool_size = config.pool_size.min(max);
+        }
+        let errors = Arc::new(Mutex::new(ConnectErrors::default()));
+        let configured = Arc::new(driver.capabilities());
+        let connected = Arc::new(OnceLock::new());
+        let manager =
+            Manager { driver, errors: errors.clone(), configured: configured.clone(), connected: connected.clone() };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(config.pool_timeout.max(Duration::from_millis(1)))
+            .test_on_check_out(config.pre_ping)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .error_handler(Box::new(QuietErrors))
+            .thread_pool(engine_thread_pool())
+            .build_unchecked(manager);
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                dialect,
+                configured,
+                connected,
+                pool,
+                errors,
+                config,
+                url: options.redacted(),
+                statements: AtomicU64::new(0),
+                suspect_idle: AtomicBool::new(false),
+                has_listeners: AtomicBool::new(false),
+                listeners: RwLock::new(Vec::new()),
+                sql_cache: Mutex::new(HashMap::default()),
+                begin_cache: Default::default(),
+            }),
+        })
+    }
+
+    /// The dialect of this engine's database.
+    pub fn dialect(&self) -> &dyn Dialect {
+        &*self.inner.dialect
+    }
+
+    /// The dialect, shared.
+    pub fn dialect_arc(&self) -> Arc<dyn Dialect> {
+        self.inner.dialect.clone()
+    }
+
+    /// What this engine's database can do: the dialect's sheet ([`Dialect::capabilities`])
+    /// adjusted by the backend, for the URL ([`Driver::capabilities`]: SQLite's
+    /// `?foreign_keys=off` reports `foreign_keys: false`) and, once the engine has connected,
+    /// for what its first connection found at connect ([`RawConnection::adjust_capabilities`]:
+    /// MySQL's key consecutiveness, [`Capabilities::server_version`]).
+    ///
+    /// Before the first connection only the URL's adjustments are in (`server_version` is
+    /// `None`); creating an engine never connects. Each connection keeps its own report
+    /// ([`Connection::capabilities`]), which is what the unit of work reads.
+    pub fn capabilities(&self) -> &Capabilities {
+        self.inner.connected.get().map_or(&*self.inner.configured, |c| c)
+    }
+
+    /// The database's version as the engine's first connection reported it
+    /// ([`Capabilities::server_version`]); `None` before the engine has connected or where the
+    /// backend reports none.
+    pub fn server_version(&self) -> Option<&str> {
+        self.capabilities().server_version.as_deref()
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The URL, with any password masked.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// How many statements this engine has sent to the database (every round trip: queries,
+    /// DML, DDL and transaction control). For tests that count round trips.
+    pub fn statement_count(&self) -> u64 {
+        self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    /// Call `listener` before every statement this engine sends (SQLAlchemy's
+    /// `before_cursor_execute` event).
+    pub fn on_statement(&self, listener: impl Fn(&StatementEvent<'_>) + Send + Sync + 'static) {
+        if let Ok(mut l) = self.inner.listeners.write() {
+            l.push(Arc::new(listener));
+            self.inner.has_listeners.store(true, Ordering::Release);
+        }
+    }
+
+    /// The pool's state: (open connections, idle connections).
+    pub fn pool_status(&self) -> (u32, u32) {
+        let s = self.inner.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
+    /// Take a connection from the pool, opening one if none is idle.
+    ///
+    /// A connection that was idle in the pool may have died meanwhile (the server restarted or
+    /// killed the session). When the checkout's first statement is the `BEGIN` of a transaction
+    /// (every session and [`Engine::transaction`] begins one) and fails with a disconnect error,
+    /// the connection is discarded and the `BEGIN` runs once more on a live one (other idle
+    /// connections are pinged first then), so the caller does not see the failure. Nothing else
+    /// is replayed: an autocommit statement (`execute`, `query`, `batch_execute` outside a
+    /// transaction) whose connection is lost may have been applied, so its disconnect error is
+    /// the caller's. After any disconnect the next checkout pings the idle connections and
+    /// discards the dead ones, so it gets a live connection; `pool_pre_ping` avoids even that one
+    /// failure, at the cost of a round trip per checkout.
+    ///
+    /// # Errors
+    /// [`Error::Connection`] when the database cannot be reached (reported as soon as the attempt
+    /// fails, within the backend's `connect_timeout`) and [`Error::PoolTimeout`] when every
+    /// connection stays in use for the configured `pool_timeout`.
+    pub fn connect(&self) -> Result<Connection> {
+        let (slot, reused) = if self.inner.suspect_idle.swap(false, Ordering::Relaxed) {
+            (self.live_slot()?, false)
+        } else {
+            self.take_slot()?
+        };
+        Ok(Connection {
+            engine: self.clone(),
+            slot: Some(slot),
+            in_transaction: false,
+            savepoints: 0,
+            replaceable: reused,
+        })
+    }
+
+    /// A pooled connection, and whether it had been checked out before (so may have died idle).
+    fn take_slot(&self) -> Result<(r2d2::PooledConnection<Manager>, bool)> {
+        // An idle connection is handed out at once (after the pre-ping check when configured).
+        let mut slot = match self.inner.pool.try_get() {
+            Some(slot) => slot,
+            None => self.checkout()?,
+        };
+        let reused = slot.checkouts > 0;
+        slot.checkouts += 1;
+        Ok((slot, reused))
+    }
+
+    /// A live connection to replace one found dead: idle connections are pinged first (they
+    /// may have died with it), at most once per pooled connection.
+    fn live_slot(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let mut last = None;
+        for _ in 0..=self.inner.pool.max_size() {
+            let (mut slot, reused) = self.take_slot()?;
+            if reused && !self.inner.config.pre_ping {
+                if let Err(e) = slot.raw.ping() {
+                    slot.invalidated = true;
+                    last = Some(e);
+                    continue;
+                }
+            }
+            return Ok(slot);
+        }
+        Err(last.unwrap_or_else(|| Error::Connection {
+            message: "no live connection to replace a dead one".into(),
+            disconnect: true,
+            source: None,
+        }))
+    }
+
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let pool = &self.inner.pool;
+        let timeout = self.inner.config.pool_timeout;
+        let start = Instant::now();
+        let epoch = self.inner.errors.lock().map(|g| g.epoch).unwrap_or(0);
+        loop {
+            let elapsed = start.elapsed();
+            let slice = timeout.saturating_sub(elapsed).min(Duration::from_millis(50)).max(Duration::from_millis(1));
+            match pool.get_timeout(slice) {
+                Ok(c) => return Ok(c),
+                Err(_) => {
+                    if let Ok(g) = self.inner.errors.lock() {
+                        if let Some((n, e)) = &g.last {
+                            if *n > epoch {
+                                return Err(e.clone());
+                            }
+                        }
+                    }
+                    if start.elapsed() >= timeout {
+                        return Err(Error::PoolTimeout { waited: start.elapsed(), pool_size: pool.max_size() });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run one statement on a pooled connection in autocommit mode.
+    ///
+    /// # Errors
+    /// Those of [`Engine::connect`] ([`Error::PoolTimeout`], [`Error::Connection`]) and of
+    /// [`Connection::execute`].
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.connect()?.execute(sql, params)
+    }
+
+    /// Run `f` in a transaction: commit when it returns `Ok`, roll back when it returns `Err` or
+    /// panics (the panic then continues).
+    ///
+    /// # Errors
+    /// `f`'s error (after the rollback); those of connecting, BEGIN and COMMIT (an
+    /// [`Error::SerializationFailure`] at COMMIT means the transaction may be retried).
+    pub fn transaction<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        self.transaction_with(TxOptions::default(), f)
+    }
+
+    /// [`Engine::transaction`] with an isolation level or read-only mode.
+    ///
+    /// # Errors
+    /// Those of [`Engine::transaction`], and [`Error::Unsupported`] for options the database lacks.
+    pub fn transaction_with<T>(&self, opts: TxOptions, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.connect()?;
+        conn.begin_with(opts)?;
+        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))) {
+            Ok(Ok(v)) => {
+                conn.commit()?;
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                if let Err(re) = conn.rollback() {
+                    tracing::warn!(target: "athanor::engine", "rollback after error failed: {re}");
+                }
+                Err(e)
+            }
+            Err(payload) => {
+                if conn.rollback().is_err() {
+                    conn.invalidate();
+                }
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// The SQL text of a per-table statement (`kind` picks which), rendered once per engine.
+    pub(crate) fn cached_sql(
+        &self,
+        table: &'static crate::schema::TableDef,
+        kind: u8,
+        build: impl FnOnce(&dyn Dialect) -> Result<String>,
+    ) -> Result<Arc<str>> {
+        self.cached_sql_variant(table, kind, 0, build)
+    }
+
+    /// [`Engine::cached_sql`] for statements that also depend on `variant` (an UPDATE's column
+    /// set as a bit mask).
+    pub(crate) fn cached_sql_variant(
+        &self,
+        table: &'static crate::schema::TableDef,
+        kind: u8,
+        variant: u64,
+        build: impl FnOnce(&dyn Dialect) -> Result<String>,
+    ) -> Result<Arc<str>> {
+        let key = (table as *const _ as usize, kind, variant);
+        if let Ok(cache) = self.inner.sql_cache.lock() {
+            if let Some(s) = cache.get(&key) {
+                return Ok(s.clone());
+            }
+        }
+        let sql: Arc<str> = build(self.dialect())?.into();
+        if let Ok(mut cache) = self.inner.sql_cache.lock() {
+            cache.insert(key, sql.clone());
+        }
+        Ok(sql)
+    }
+
+    /// The statements that begin a transaction with `opts`, rendered once per engine.
+    fn begin_statements(&self, opts: &TxOptions) -> Result<Arc<[String]>> {
+        let slot = &self.inner.begin_cache[begin_slot(opts)];
+        if let Some(s) = slot.get() {
+            return Ok(s.clone());
+        }
+        let stmts: Arc<[String]> = self.dialect().begin_statements(opts)?.into();
+        Ok(slot.get_or_init(|| stmts).clone())
+    }
+
+    fn before_statement(&self, sql: &str, params: &[ValueRef<'_>]) {
+        self.inner.statements.fetch_add(1, Ordering::Relaxed);
+        if self.inner.config.echo {
+            tracing::info!(target: "athanor::sql", "{sql} {params:?}");
+        }
+        if self.inner.has_listeners.load(Ordering::Acquire) {
+            if let Ok(ls) = self.inner.listeners.read() {
+                let ev = StatementEvent { sql, params };
+                for l in ls.iter() {
+                    l(&ev);
+                }
+            }
+        }
+    }
+}
