@@ -54,6 +54,9 @@ impl IsolationLevel {
     }
 
     /// Parse `read committed`, `READ_COMMITTED`, `read-committed` …
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a name that is not one of the four levels.
     pub fn parse(s: &str) -> Result<Self> {
         let norm: String =
             s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_uppercase() }).collect();
@@ -244,6 +247,10 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// Write `ident` quoted, doubling the quote character inside it. Empty identifiers, identifiers
     /// containing NUL and over-long ones are refused with [`Error::InvalidRequest`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an empty identifier, one containing NUL, or one longer than
+    /// the database allows.
     fn write_identifier(&self, out: &mut String, ident: &str) -> Result<()> {
         if ident.is_empty() || ident.contains('\0') {
             return Err(Error::invalid_request(format!("invalid identifier {ident:?}: empty or contains NUL")));
@@ -275,6 +282,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// The DDL type of a column (without NULL/NOT NULL); the ANSI spelling by default
     /// ([`ansi_column_type`]).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a column type or length the database cannot declare.
     fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
         Ok(ansi_column_type(col))
     }
@@ -287,6 +297,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Write a literal for a DDL default ([`write_ansi_literal`] by default).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a default value the database cannot write as a literal.
     fn write_literal(&self, out: &mut String, value: &DefaultValue) -> Result<()> {
         write_ansi_literal(self, out, value)
     }
@@ -314,6 +327,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// Append the row-limiting clause. `LIMIT n OFFSET m` by default; dialects whose `OFFSET`
     /// needs a `LIMIT` write their "no limit" spelling.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a limit or offset the database cannot express.
     fn write_limit_offset(&self, out: &mut String, limit: Option<u64>, offset: Option<u64>) -> Result<()> {
         if let Some(l) = limit {
             let _ = write!(out, " LIMIT {l}");
@@ -350,6 +366,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Fail with [`Error::Unsupported`] when the database has no such isolation level.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for an isolation level the database does not offer.
     fn check_isolation(&self, level: IsolationLevel) -> Result<()> {
         if self.capabilities().isolation_levels.contains(&level) {
             Ok(())
@@ -369,6 +388,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// `SAVEPOINT name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a savepoint name the dialect refuses as an identifier.
     fn savepoint_statement(&self, name: &str) -> Result<String> {
         let mut s = String::from("SAVEPOINT ");
         self.write_identifier(&mut s, name)?;
@@ -376,6 +398,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// `RELEASE SAVEPOINT name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a savepoint name the dialect refuses as an identifier.
     fn release_savepoint_statement(&self, name: &str) -> Result<String> {
         let mut s = String::from("RELEASE SAVEPOINT ");
         self.write_identifier(&mut s, name)?;
@@ -383,6 +408,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// `ROLLBACK TO SAVEPOINT name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a savepoint name the dialect refuses as an identifier.
     fn rollback_to_savepoint_statement(&self, name: &str) -> Result<String> {
         let mut s = String::from("ROLLBACK TO SAVEPOINT ");
         self.write_identifier(&mut s, name)?;
@@ -394,6 +422,10 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     fn table_exists_query(&self) -> &'static str;
 
     /// Append ` FOR UPDATE`, or fail where the database has no row locks.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] on a database without row locks (`Capabilities::select_for_update`
+    /// false).
     fn write_for_update(&self, out: &mut String) -> Result<()> {
         if self.capabilities().select_for_update {
             out.push_str(" FOR UPDATE");
@@ -444,6 +476,9 @@ pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
 /// Write a DDL default literal the ANSI way: numbers as written, booleans by
 /// [`Dialect::bool_literal`], strings in `'…'` with `'` doubled (and `\` doubled where
 /// [`Dialect::backslash_escapes`]); non-finite floats and NUL are refused.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a value the dialect has no literal for (a non-finite float).
 pub fn write_ansi_literal<D: Dialect + ?Sized>(dialect: &D, out: &mut String, value: &DefaultValue) -> Result<()> {
     match value {
         DefaultValue::Int(i) => {
@@ -477,6 +512,9 @@ pub fn write_ansi_literal<D: Dialect + ?Sized>(dialect: &D, out: &mut String, va
 }
 
 /// Quote an identifier into a new string (a convenience over [`Dialect::write_identifier`]).
+///
+/// # Errors
+/// Those of [`Dialect::write_identifier`].
 pub fn quoted(dialect: &dyn Dialect, ident: &str) -> Result<String> {
     let mut s = String::with_capacity(ident.len() + 2);
     dialect.write_identifier(&mut s, ident)?;
@@ -487,6 +525,10 @@ pub fn quoted(dialect: &dyn Dialect, ident: &str) -> Result<String> {
 ///
 /// Constraints are named (`pk_t`, `uq_t_c`, `fk_t_c_r`, `ix_t_c`) so that integrity errors can
 /// name them on every database.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] for a table, column or constraint name the dialect refuses;
+/// [`Error::Unsupported`] for a type or default the database cannot declare.
 pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Result<Vec<String>> {
     let caps = dialect.capabilities();
     let mut sql = String::from("CREATE TABLE ");
@@ -563,6 +605,9 @@ pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Resul
 }
 
 /// Render `DROP TABLE`.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] for a table name the dialect refuses.
 pub fn drop_table_statement(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
     let mut s = String::from("DROP TABLE ");
     dialect.write_identifier(&mut s, table.name)?;
@@ -570,6 +615,9 @@ pub fn drop_table_statement(dialect: &dyn Dialect, table: &TableDef) -> Result<S
 }
 
 /// Write `"a", "b", "c"`.
+///
+/// # Errors
+/// Those of [`Dialect::write_identifier`], for the first name it refuses.
 pub fn write_ident_list<'a>(
     dialect: &dyn Dialect,
     out: &mut String,

@@ -14,7 +14,7 @@ mod expr;
 mod metadata;
 mod model;
 
-mod row;
+pub mod row;
 mod schema;
 mod session;
 pub mod sql;

@@ -42,7 +42,7 @@ use crate::error::{Error, Result};
 use crate::value::ValueRef;
 
 /// A row being read. Cells are borrowed from the driver's buffers: decoding copies only what the
-/// target field owns (a `String`, a `Vec<u8>`). See the [module documentation](self) for what
+/// target field owns (a `String`, a `Vec<u8>`). See the [`row`](crate::row) module for what
 /// each database type decodes to.
 pub trait Row {
     /// The number of cells.

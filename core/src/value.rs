@@ -103,6 +103,9 @@ impl Value {
     }
 
     /// Decode into a Rust type.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] when the value does not convert to `T` exactly.
     pub fn get<T: FromValue>(&self) -> Result<T> {
         T::from_value(self.as_ref())
     }
@@ -205,6 +208,10 @@ impl fmt::Display for ValueRef<'_> {
 ///   is a decimal (cast it in SQL to read it as a float).
 pub trait FromValue: Sized {
     /// Decode, or fail with [`Error::TypeMismatch`] (the column is filled in by the caller).
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] when the value has another type or does not fit (no conversion loses
+    /// precision).
     fn from_value(v: ValueRef<'_>) -> Result<Self>;
 }
 

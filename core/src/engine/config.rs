@@ -24,13 +24,13 @@ pub struct EngineConfig {
     /// Check a connection with a round trip before handing it out (off by default). Without it,
     /// a connection that died while idle in the pool (server restart, killed session) is still
     /// replaced transparently when its first statement of a checkout fails with a disconnect
-    /// error; see [`Engine::connect`].
+    /// error; see [`Engine::connect`](crate::Engine::connect).
     pub pre_ping: bool,
     /// Log every statement and its parameters through `tracing` (target `athanor::sql`, level INFO).
     pub echo: bool,
     /// The isolation level of every transaction this engine begins, unless one asks for another.
     pub isolation_level: Option<IsolationLevel>,
-    /// Begin every transaction that is not read-only with [`TxOptions::write_intent`] (SQLite:
+    /// Begin every transaction that is not read-only with [`TxOptions::write_intent`](crate::TxOptions::write_intent) (SQLite:
     /// `BEGIN IMMEDIATE`, so transactions that read and then write wait for each other instead
     /// of failing; concurrent transactions of such an engine run one at a time, even those that
     /// end up only reading). A hint without effect on PostgreSQL and MySQL/MariaDB.

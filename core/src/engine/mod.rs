@@ -165,7 +165,7 @@ impl Engine {
     /// What this engine's database can do: the dialect's sheet ([`Dialect::capabilities`])
     /// adjusted by the backend, for the URL ([`Driver::capabilities`]: SQLite's
     /// `?foreign_keys=off` reports `foreign_keys: false`) and, once the engine has connected,
-    /// for what its first connection found at connect ([`RawConnection::adjust_capabilities`]:
+    /// for what its first connection found at connect ([`RawConnection::adjust_capabilities`](crate::RawConnection::adjust_capabilities):
     /// MySQL's key consecutiveness, [`Capabilities::server_version`]).
     ///
     /// Before the first connection only the URL's adjustments are in (`server_version` is

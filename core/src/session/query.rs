@@ -19,7 +19,7 @@ use crate::value::Value;
 ///     .all()?;
 /// ```
 ///
-/// The statement itself is plain data ([`Query::select`], [`crate::sql::select`]) and renders
+/// The statement itself is plain data ([`Query::select`], [`crate::sql::select()`]) and renders
 /// without a session. (A runnable version is the `athanor` crate's front-page example, where
 /// `#[derive(Model)]` is available.)
 pub struct Query<'s, M: Model> {

@@ -3,7 +3,7 @@
 //! exactly.
 //!
 //! - this module: the [`SqlWriter`] and the rendering of expressions ([`write_expr`]);
-//! - [`select`](self::select): the session-free SELECT ([`Select`], [`SelectStatement`]) behind
+//! - `select`: the session-free SELECT ([`Select`], [`SelectStatement`]) behind
 //!   `Query`, with its COUNT and EXISTS forms;
 //! - `dml`: the unit of work's per-table INSERT, UPDATE, DELETE and SELECT by key.
 
