@@ -4,6 +4,9 @@
 //!
 //! Implementations live in the `athanor-dialects` crate, one unit struct per database, overriding
 //! only what differs. Core calls the hooks; it never asks which database it is talking to.
+//!
+//! (Over 600 lines on purpose: the trait, its ANSI defaults and the `Capabilities` sheet are one
+//! contract a dialect author reads top to bottom; the DDL helpers at the end render through it.)
 
 use crate::error::{DbError, Error, Result};
 use crate::schema::{ColumnDef, DefaultValue, TableDef};

@@ -1,13 +1,15 @@
 //! Exact-SQL tests for the PostgreSQL dialect.
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
+mod common;
+
 use athanor_core::sql::{self, SqlWriter};
 use athanor_core::{
-    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, ColumnRef, DbError, DefaultValue, Dialect,
-    Error, Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, Operand, SqlType, TableDef, TxOptions,
-    Value,
+    create_table_statements, drop_table_statement, quoted, CmpOp, ColumnDef, DbError, DefaultValue, Dialect, Error,
+    Expr, ForeignKeyDef, IntegrityKind, IsolationLevel, KeyRecovery, Operand, SqlType, TableDef, TxOptions, Value,
 };
 use athanor_dialects::{PostgresDialect, POSTGRES_CAPABILITIES};
+use common::c;
 
 const D: PostgresDialect = PostgresDialect;
 
@@ -469,32 +471,11 @@ fn map_other_errors() {
     assert!(matches!(D.map_error(db("57014", "canceling statement")), Error::Database { .. }));
 }
 
-/// Column `name` of a table `t`.
-fn c(name: &'static str) -> ColumnRef {
-    ColumnRef::new("t", name)
-}
-
-static ITEMS: TableDef = TableDef {
-    name: "items",
-    rust_name: "Item",
-    columns: &[
-        ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
-        ColumnDef::new("name", SqlType::Text),
-        ColumnDef::new("qty", SqlType::Integer),
-    ],
-};
-
 /// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
 /// exactly, with table-qualified columns and a column-to-column comparison.
 #[test]
 fn select_statements() {
-    use athanor_core::SelectStatement;
-    let col = |n| ColumnRef::new("items", n);
-    let mut s = SelectStatement::new(&ITEMS);
-    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) });
-    s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Lt, right: Operand::Column(col("id")) });
-    s.order.push((col("name"), false));
-    s.order.push((col("qty"), true));
+    let mut s = common::items_select();
     let st = s.to_sql(&D).unwrap();
     assert_eq!(st.sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC");
     assert_eq!(st.params, vec![Value::I32(18)]);

@@ -61,7 +61,7 @@ impl Inner {
     pub(super) fn enrich_delete(&self, e: Error, deleted_from: &TableDef) -> Error {
         match e {
             Error::Integrity {
-                kind: crate::error::IntegrityKind::ForeignKey,
+                kind: kind @ crate::error::IntegrityKind::ForeignKey,
                 constraint: None,
                 table,
                 columns,
@@ -77,24 +77,13 @@ impl Inner {
                     .filter(|(_, _, _, fk)| fk.table == deleted_from.name)
                     .map(|(n, t, c, _)| (n, t, c))
                     .collect();
-                match referencing.as_slice() {
-                    [(name, t, col)] => Error::Integrity {
-                        kind: crate::error::IntegrityKind::ForeignKey,
-                        constraint: Some(name.clone()),
-                        table: Some(t.name.to_string()),
-                        columns: vec![col.to_string()],
-                        message,
-                        source,
-                    },
-                    _ => Error::Integrity {
-                        kind: crate::error::IntegrityKind::ForeignKey,
-                        constraint: None,
-                        table,
-                        columns,
-                        message,
-                        source,
-                    },
-                }
+                // Exactly one referencing table: that is the key; otherwise keep what the
+                // database said.
+                let (constraint, table, columns) = match referencing.as_slice() {
+                    [(name, t, col)] => (Some(name.clone()), Some(t.name.to_string()), vec![col.to_string()]),
+                    _ => (None, table, columns),
+                };
+                Error::Integrity { kind, constraint, table, columns, message, source }
             }
             other => other,
         }
