@@ -59,6 +59,20 @@ pub enum Value {
     F64(f64),
     /// Text (never contains NUL on PostgreSQL).
     Text(String),
+    /// Exact decimal text, as `DECIMAL`/`NUMERIC` cells are read (PostgreSQL `NUMERIC`, MySQL
+    /// `DECIMAL`; SQLite has no decimal type, so it never produces one). The canonical form is an
+    /// optional `-`, digits, and an optional `.` followed by digits, exactly as the database
+    /// rendered it (scale kept: `"12.50"`); PostgreSQL's `NaN`, `Infinity` and `-Infinity` as it
+    /// spells them. [`FromValue`] reads it into integers and floats only when exact, and into
+    /// `String` as the digits.
+    ///
+    /// As a parameter: MySQL receives the digits as a string (the server converts); PostgreSQL
+    /// receives the digits in the text format for a `NUMERIC` parameter (the server parses them
+    /// exactly), the number for an integer or float parameter when the decimal converts exactly,
+    /// and [`Error::TypeMismatch`] otherwise (text parameters included); SQLite refuses it with
+    /// [`Error::Unsupported`] (binding it as TEXT would change what is stored): decimal
+    /// parameters there come with the column-types work.
+    Decimal(String),
     /// Bytes.
     Blob(Vec<u8>),
 }
@@ -82,6 +96,8 @@ pub enum ValueRef<'a> {
     F64(f64),
     /// Text.
     Text(&'a str),
+    /// Exact decimal text: see [`Value::Decimal`].
+    Decimal(&'a str),
     /// Bytes.
     Blob(&'a [u8]),
 }
@@ -98,6 +114,7 @@ impl Value {
             Value::F32(v) => ValueRef::F32(*v),
             Value::F64(v) => ValueRef::F64(*v),
             Value::Text(v) => ValueRef::Text(v),
+            Value::Decimal(v) => ValueRef::Decimal(v),
             Value::Blob(v) => ValueRef::Blob(v),
         }
     }
@@ -123,6 +140,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::F32(v) => Value::F32(v),
             ValueRef::F64(v) => Value::F64(v),
             ValueRef::Text(v) => Value::Text(v.to_owned()),
+            ValueRef::Decimal(v) => Value::Decimal(v.to_owned()),
             ValueRef::Blob(v) => Value::Blob(v.to_owned()),
         }
     }
@@ -154,6 +172,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::F32(_) => "f32",
             ValueRef::F64(_) => "f64",
             ValueRef::Text(_) => "text",
+            ValueRef::Decimal(_) => "decimal",
             ValueRef::Blob(_) => "blob",
         }
     }
@@ -165,6 +184,8 @@ impl<'a> ValueRef<'a> {
             (ValueRef::F32(a), ValueRef::F32(b)) => a == b || (a.is_nan() && b.is_nan()),
             (ValueRef::F64(a), ValueRef::F64(b)) => a == b || (a.is_nan() && b.is_nan()),
             (ValueRef::Text(a), ValueRef::Text(b)) => a == b,
+            (ValueRef::Decimal(a), ValueRef::Decimal(b)) => a == b,
+            (ValueRef::Decimal(_), _) | (_, ValueRef::Decimal(_)) => false,
             (ValueRef::Blob(a), ValueRef::Blob(b)) => a == b,
             (ValueRef::Null, ValueRef::Null) => true,
             (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
@@ -185,6 +206,7 @@ impl fmt::Display for ValueRef<'_> {
             ValueRef::F32(v) => write!(f, "{v}"),
             ValueRef::F64(v) => write!(f, "{v}"),
             ValueRef::Text(v) => write!(f, "{v:?}"),
+            ValueRef::Decimal(v) => f.write_str(v),
             ValueRef::Blob(v) => write!(f, "<{} bytes>", v.len()),
         }
     }
@@ -196,8 +218,9 @@ impl fmt::Display for ValueRef<'_> {
 /// always `i64`); `bool` accepts 0 and 1 (SQLite and MySQL store booleans as integers); a value that
 /// does not fit is [`Error::TypeMismatch`], never a truncation.
 ///
-/// Decimal text — what `DECIMAL`/`NUMERIC` cells are until a decimal value type exists (see
-/// [`crate::Row`]), spelled `-?digits[.digits]` — reads into numbers only when nothing is lost:
+/// [`ValueRef::Decimal`] — what `DECIMAL`/`NUMERIC` cells are (see [`crate::Row`]), spelled
+/// `-?digits[.digits]` — reads into numbers only when nothing is lost (text never does: a TEXT
+/// cell holding `"7"` into an `i64` is [`Error::TypeMismatch`]):
 /// - into an integer when it is a whole number that fits (`"12.00"` → `12`; `"12.5"` is a
 ///   mismatch), so `SUM(int_column)` reads as `i64` on every database;
 /// - into `f64`/`f32` when the float's shortest decimal form is the same number (`"2.5000"` →
@@ -222,6 +245,7 @@ fn mismatch<T>(expected: &'static str, v: ValueRef<'_>) -> Result<T> {
 fn describe(v: ValueRef<'_>) -> String {
     match v {
         ValueRef::Text(s) if s.len() > 40 => format!("text of {} bytes", s.len()),
+        ValueRef::Decimal(s) if s.len() > 40 => format!("decimal of {} digits", s.len()),
         ValueRef::Blob(_) | ValueRef::Null => v.kind().to_string(),
         other => format!("{} {}", other.kind(), other),
     }
@@ -295,7 +319,7 @@ macro_rules! int_from_value {
                         let wide = v.as_i64().unwrap_or_default();
                         <$t>::try_from(wide).or_else(|_| mismatch($name, v))
                     }
-                    ValueRef::Text(s) => match decimal_integer(s).and_then(|n| <$t>::try_from(n).ok()) {
+                    ValueRef::Decimal(s) => match decimal_integer(s).and_then(|n| <$t>::try_from(n).ok()) {
                         Some(n) => Ok(n),
                         None => mismatch($name, v),
                     },
@@ -326,7 +350,7 @@ impl FromValue for f64 {
         match v {
             ValueRef::F64(x) => Ok(x),
             ValueRef::F32(x) => Ok(x.into()),
-            ValueRef::Text(s) => match decimal_float(s, f64::NAN, f64::INFINITY, f64::NEG_INFINITY) {
+            ValueRef::Decimal(s) => match decimal_float(s, f64::NAN, f64::INFINITY, f64::NEG_INFINITY) {
                 Some(f) => Ok(f),
                 None => mismatch("f64", v),
             },
@@ -349,7 +373,7 @@ impl FromValue for f32 {
                     mismatch("f32", v)
                 }
             }
-            ValueRef::Text(s) => match decimal_float(s, f32::NAN, f32::INFINITY, f32::NEG_INFINITY) {
+            ValueRef::Decimal(s) => match decimal_float(s, f32::NAN, f32::INFINITY, f32::NEG_INFINITY) {
                 Some(f) => Ok(f),
                 None => mismatch("f32", v),
             },
@@ -361,7 +385,7 @@ impl FromValue for f32 {
 impl FromValue for String {
     fn from_value(v: ValueRef<'_>) -> Result<Self> {
         match v {
-            ValueRef::Text(s) => Ok(s.to_owned()),
+            ValueRef::Text(s) | ValueRef::Decimal(s) => Ok(s.to_owned()),
             other => mismatch("String", other),
         }
     }
@@ -531,25 +555,39 @@ mod tests {
     }
 
     #[test]
-    fn decimal_text_reads_into_numbers_only_when_exact() {
-        assert_eq!(i64::from_value(ValueRef::Text("-12.000")).ok(), Some(-12));
-        assert_eq!(i16::from_value(ValueRef::Text("007")).ok(), Some(7));
+    fn decimals_read_into_numbers_only_when_exact() {
+        assert_eq!(i64::from_value(ValueRef::Decimal("-12.000")).ok(), Some(-12));
+        assert_eq!(i16::from_value(ValueRef::Decimal("007")).ok(), Some(7));
         for bad in ["12.5", "40000", "1e3", " 1", "+1", "1.", ".5", "", "-", "1.-2", "0x10"] {
-            assert!(i16::from_value(ValueRef::Text(bad)).is_err(), "{bad:?}");
+            assert!(i16::from_value(ValueRef::Decimal(bad)).is_err(), "{bad:?}");
         }
-        assert_eq!(i64::from_value(ValueRef::Text("99999999999999999999")).ok(), None);
-        assert_eq!(f64::from_value(ValueRef::Text("2.5000000000000000")).ok(), Some(2.5));
-        assert_eq!(f64::from_value(ValueRef::Text("0.10")).ok(), Some(0.1));
-        assert_eq!(f64::from_value(ValueRef::Text("-0")).ok(), Some(0.0));
-        assert_eq!(f64::from_value(ValueRef::Text("100000000000000000000000")).ok(), Some(1e23));
-        assert!(f64::from_value(ValueRef::Text("0.12345678901234567890")).is_err());
-        assert!(f64::from_value(ValueRef::Text("9007199254740993")).is_err(), "2^53 + 1 is not a double");
-        assert!(f64::from_value(ValueRef::Text("1e5")).is_err());
-        assert!(f64::from_value(ValueRef::Text("NaN")).is_ok_and(f64::is_nan));
-        assert_eq!(f64::from_value(ValueRef::Text("-Infinity")).ok(), Some(f64::NEG_INFINITY));
-        assert_eq!(f32::from_value(ValueRef::Text("0.1")).ok(), Some(0.1));
-        assert!(f32::from_value(ValueRef::Text("16777217")).is_err());
-        assert!(bool::from_value(ValueRef::Text("1")).is_err());
+        assert_eq!(i64::from_value(ValueRef::Decimal("99999999999999999999")).ok(), None);
+        assert_eq!(f64::from_value(ValueRef::Decimal("2.5000000000000000")).ok(), Some(2.5));
+        assert_eq!(f64::from_value(ValueRef::Decimal("0.10")).ok(), Some(0.1));
+        assert_eq!(f64::from_value(ValueRef::Decimal("-0")).ok(), Some(0.0));
+        assert_eq!(f64::from_value(ValueRef::Decimal("100000000000000000000000")).ok(), Some(1e23));
+        assert!(f64::from_value(ValueRef::Decimal("0.12345678901234567890")).is_err());
+        assert!(f64::from_value(ValueRef::Decimal("9007199254740993")).is_err(), "2^53 + 1 is not a double");
+        assert!(f64::from_value(ValueRef::Decimal("1e5")).is_err());
+        assert!(f64::from_value(ValueRef::Decimal("NaN")).is_ok_and(f64::is_nan));
+        assert_eq!(f64::from_value(ValueRef::Decimal("-Infinity")).ok(), Some(f64::NEG_INFINITY));
+        assert_eq!(f32::from_value(ValueRef::Decimal("0.1")).ok(), Some(0.1));
+        assert!(f32::from_value(ValueRef::Decimal("16777217")).is_err());
+        assert!(bool::from_value(ValueRef::Decimal("1")).is_err());
+        assert_eq!(String::from_value(ValueRef::Decimal("12.50")).ok().as_deref(), Some("12.50"));
+    }
+
+    #[test]
+    fn text_never_reads_into_numbers() {
+        for t in ["7", "-12.000", "2.5", "NaN"] {
+            assert!(matches!(i64::from_value(ValueRef::Text(t)), Err(Error::TypeMismatch { .. })), "{t:?}");
+            assert!(matches!(i16::from_value(ValueRef::Text(t)), Err(Error::TypeMismatch { .. })), "{t:?}");
+            assert!(matches!(f64::from_value(ValueRef::Text(t)), Err(Error::TypeMismatch { .. })), "{t:?}");
+            assert!(matches!(f32::from_value(ValueRef::Text(t)), Err(Error::TypeMismatch { .. })), "{t:?}");
+        }
+        assert!(!ValueRef::Text("7").same_as(ValueRef::Decimal("7")));
+        assert_eq!(Value::Decimal("1.5".into()).as_ref().to_owned(), Value::Decimal("1.5".into()));
+        assert_eq!(ValueRef::Decimal("-1.50").to_string(), "-1.50");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Cells are read by column type ([`Codec`]): integers → `I64` (an unsigned value above
 //! `i64::MAX` is a `TypeMismatch`), `FLOAT`/`DOUBLE` → `F32`/`F64`, text → borrowed `Text`,
-//! binary strings → borrowed `Blob`; `DECIMAL` of any scale → its exact digits as borrowed `Text`;
+//! binary strings → borrowed `Blob`; `DECIMAL` of any scale → its exact digits as borrowed `Decimal`;
 //! `DATE` → `YYYY-MM-DD`, `DATETIME`/`TIMESTAMP` → `YYYY-MM-DD HH:MM:SS[.ffffff]`, `TIME` →
 //! `[-]HH:MM:SS[.ffffff]` (fraction without trailing zeros, whichever protocol carried the row);
 //! `JSON` → `Text`; `BIT` → `Blob`.
@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 /// The `binary` character set: the column holds bytes, not text.
 const BINARY_CHARSET: u16 = 63;
 
-/// Convert parameters. (NaN and ±infinity, which MySQL cannot store, are refused before this by
+/// Convert parameters: a [`ValueRef::Decimal`] is sent as its digits (a string, which the server
+/// converts exactly for a `DECIMAL` column). (NaN and ±infinity, which MySQL cannot store, are refused before this by
 /// core's `Capabilities::check_params`.)
 pub(crate) fn to_params(params: &[ValueRef<'_>]) -> Vec<Value> {
     params.iter().map(|p| to_value(*p)).collect()
@@ -31,7 +32,7 @@ fn to_value(v: ValueRef<'_>) -> Value {
         ValueRef::I64(i) => Value::Int(i),
         ValueRef::F32(f) => Value::Float(f),
         ValueRef::F64(f) => Value::Double(f),
-        ValueRef::Text(s) => Value::Bytes(s.as_bytes().to_vec()),
+        ValueRef::Text(s) | ValueRef::Decimal(s) => Value::Bytes(s.as_bytes().to_vec()),
         ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
     }
 }
@@ -270,7 +271,8 @@ fn decode_bytes<'a>(b: &'a [u8], col: &Column) -> Result<ValueRef<'a>> {
     match Codec::of(col) {
         Codec::Portable(t) => decode_portable(t, b, col),
         // Exact digits, whatever the scale (`SUM()` of integers is `DECIMAL(n, 0)`).
-        Codec::Decimal | Codec::Json => text(b, col).map(ValueRef::Text),
+        Codec::Decimal => text(b, col).map(ValueRef::Decimal),
+        Codec::Json => text(b, col).map(ValueRef::Text),
         Codec::Date | Codec::DateTime | Codec::Time => text(b, col).map(|s| ValueRef::Text(trim_fraction(s))),
         Codec::Bit => Ok(ValueRef::Blob(b)),
     }
@@ -300,6 +302,7 @@ mod tests {
             ValueRef::F64(-0.25),
             ValueRef::Text("é"),
             ValueRef::Blob(&[0, 255]),
+            ValueRef::Decimal("-12.50"),
         ]);
         assert_eq!(
             p,
@@ -313,6 +316,7 @@ mod tests {
                 Value::Double(-0.25),
                 Value::Bytes("é".as_bytes().to_vec()),
                 Value::Bytes(vec![0, 255]),
+                Value::Bytes(b"-12.50".to_vec()),
             ]
         );
     }
@@ -358,12 +362,12 @@ mod tests {
             Ok(ValueRef::I64(7)),
             Ok(ValueRef::F32(1.5)),
             Ok(ValueRef::F64(0.1)),
-            Ok(ValueRef::Text("123")),
-            Ok(ValueRef::Text("34.5000")),
+            Ok(ValueRef::Decimal("123")),
+            Ok(ValueRef::Decimal("34.5000")),
             Ok(ValueRef::Text("héllo")),
             Ok(ValueRef::Blob(&[0, 0x7f])),
             Ok(ValueRef::Text("2024-01-31 12:00:00")),
-            Ok(ValueRef::Text("99999999999999999999999")),
+            Ok(ValueRef::Decimal("99999999999999999999999")),
             Ok(ValueRef::Text("2024-01-31 12:00:00.5")),
             Ok(ValueRef::Text("-838:59:59")),
             Ok(ValueRef::Text("2024-02-29")),
@@ -392,6 +396,7 @@ mod tests {
             col(MYSQL_TYPE_NULL, 63),
             col(MYSQL_TYPE_DATE, 63),
             col(MYSQL_TYPE_DATETIME, 63),
+            col(MYSQL_TYPE_NEWDECIMAL, 63).with_decimals(2),
         ];
         let r = row(
             vec![
@@ -405,11 +410,12 @@ mod tests {
                 Value::NULL,
                 Value::Date(2024, 2, 29, 0, 0, 0, 0),
                 Value::Date(2024, 2, 29, 0, 0, 0, 500_000),
+                Value::Bytes(b"-1.50".to_vec()),
             ],
             cols,
         );
         let r = MySqlRow::new(&r);
-        assert_eq!(r.len(), 10);
+        assert_eq!(r.len(), 11);
         assert_eq!(r.get(0).unwrap(), ValueRef::I64(5));
         assert!(matches!(r.get(1), Err(Error::TypeMismatch { .. })));
         assert_eq!(r.get(2).unwrap(), ValueRef::F32(0.5));
@@ -420,7 +426,8 @@ mod tests {
         assert_eq!(r.get(7).unwrap(), ValueRef::Null);
         assert_eq!(r.get(8).unwrap(), ValueRef::Text("2024-02-29"));
         assert_eq!(r.get(9).unwrap(), ValueRef::Text("2024-02-29 00:00:00.5"));
-        assert!(matches!(r.get(10), Err(Error::InvalidRequest { .. })));
+        assert_eq!(r.get(10).unwrap(), ValueRef::Decimal("-1.50"));
+        assert!(matches!(r.get(11), Err(Error::InvalidRequest { .. })));
         assert_eq!(r.column_name(0), Some("c"));
         assert_eq!(r.column_type(8), Some("DATE"));
         assert_eq!(r.index_of("c"), Some(0));

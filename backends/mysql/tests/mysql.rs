@@ -518,8 +518,8 @@ fn session_settings() -> Result<()> {
     assert_eq!(
         got[0],
         vec![
-            Value::Text("3".into()),
-            Value::Text("1.5000".into()),
+            Value::Decimal("3".into()),
+            Value::Decimal("1.5000".into()),
             Value::Text("2024-01-31 12:05:06".into()),
             Value::Text("2024-02-01".into()),
             Value::I64(1),
@@ -527,13 +527,13 @@ fn session_settings() -> Result<()> {
             Value::Text("2024-02-01 00:00:00".into()),
             Value::Text("2024-02-01 10:20:30.5".into()),
             Value::Text("-10:20:30.25".into()),
-            Value::Text("123.450".into()),
+            Value::Decimal("123.450".into()),
         ]
     );
     assert_eq!(got[0][0].get::<i64>()?, 3, "SUM reads as i64");
     assert_eq!(got[0][1].get::<f64>()?, 1.5, "AVG reads as f64 when exact");
     // The same through the text protocol (a statement without parameters that cannot be
-    // prepared goes there): the same text.
+    // prepared goes there): the same values.
     c.batch_execute(
         "PREPARE mysql_be_tstmt FROM 'SELECT CAST(''2024-02-01 10:20:30.500'' AS DATETIME(6)), \
          CAST(''2024-02-01'' AS DATETIME), CAST(1.50 AS DECIMAL(10,2)), CAST(''2024-02-01'' AS DATE)'",
@@ -541,7 +541,12 @@ fn session_settings() -> Result<()> {
     let got = rows(&mut c, "EXECUTE mysql_be_tstmt", &[])?;
     assert_eq!(
         got[0],
-        ["2024-02-01 10:20:30.5", "2024-02-01 00:00:00", "1.50", "2024-02-01"].map(|s| Value::Text(s.into())).to_vec()
+        vec![
+            Value::Text("2024-02-01 10:20:30.5".into()),
+            Value::Text("2024-02-01 00:00:00".into()),
+            Value::Decimal("1.50".into()),
+            Value::Text("2024-02-01".into()),
+        ]
     );
     let e = rows(&mut c, "SELECT CAST(18446744073709551615 AS UNSIGNED)", &[]).unwrap_err();
     assert!(matches!(e, Error::TypeMismatch { .. }), "{e:?}");
@@ -560,7 +565,7 @@ fn session_settings() -> Result<()> {
             Value::Text("t".into()),
             Value::Blob(vec![1]),
             Value::Null,
-            Value::Text("7.50".into())
+            Value::Decimal("7.50".into())
         ]]
     );
     // With parameters there is no fallback: the server's error is returned.

@@ -5,7 +5,7 @@
 //! type the server inferred ([`encode_params`]). Cells are decoded by the column's type
 //! ([`PgRow`]), borrowing text and bytes from the row's buffer.
 
-use athanor_core::{Error, Result, Row, SqlType, ValueRef};
+use athanor_core::{Error, FromValue, Result, Row, SqlType, ValueRef};
 use bytes::BytesMut;
 use postgres::types::{FromSql, IsNull, Kind, ToSql, Type};
 use std::error::Error as StdError;
@@ -104,6 +104,8 @@ const F64_EXACT: u64 = 1 << 53;
 ///   [`Error::TypeMismatch`]; to `REAL`/`DOUBLE PRECISION` when exactly representable;
 /// - floats go to `REAL`/`DOUBLE PRECISION` (an `f64` for `REAL` is rounded, if within its range);
 /// - integers and floats go to `NUMERIC` spelled in decimal;
+/// - decimals go to `NUMERIC` as their digits (text format), to integer and float types when
+///   they convert exactly, and to nothing else;
 /// - text goes to text types as is, to `BYTEA` as its UTF-8 bytes, and to any other type in the
 ///   text format for the server to parse (`DATE`, `UUID`, `NUMERIC`, `JSON` …);
 /// - bytes go to `BYTEA`, booleans to `BOOLEAN`, NULL to anything.
@@ -125,6 +127,9 @@ pub(crate) fn encode_params<'a>(types: &[Type], params: &[ValueRef<'a>]) -> Resu
 fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
     if v.is_null() {
         return Ok(Param::Null);
+    }
+    if let ValueRef::Decimal(d) = v {
+        return encode_decimal(n, ty, v, d);
     }
     let int = match v {
         ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => v.as_i64(),
@@ -186,6 +191,24 @@ fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
         _ => return text_or(n, ty, v, "text (for the server to parse)"),
     };
     Ok(p)
+}
+
+/// A decimal parameter: the exact digits in the text format for `NUMERIC` (the server parses
+/// them); for an integer or float parameter, the number when the decimal converts exactly (as a
+/// cell would, by [`FromValue`]), else [`Error::TypeMismatch`]; for any other type (text
+/// included) a type mismatch.
+fn encode_decimal<'a>(n: usize, ty: &Type, v: ValueRef<'a>, d: &'a str) -> Result<Param<'a>> {
+    let exact = |expected: &'static str| move |_| param_mismatch(n, expected, v, ty);
+    match *ty {
+        Type::NUMERIC => Ok(Param::Parsed(d)),
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => {
+            let i = i64::from_value(v).map_err(exact("an integer"))?;
+            encode(n, ty, ValueRef::I64(i))
+        }
+        Type::FLOAT4 => f32::from_value(v).map(Param::F32).map_err(exact("f32")),
+        Type::FLOAT8 => f64::from_value(v).map(Param::F64).map_err(exact("f64")),
+        _ => Err(param_mismatch(n, "a number", v, ty)),
+    }
 }
 
 /// NaN and the infinities as `NUMERIC` spells them.
@@ -539,8 +562,8 @@ const PORTABLE: &str = "a portable value";
 /// A row from the server, decoded by [`Codec`] (see `athanor_core::Row` for the contract):
 /// `INT2`/`INT4`/`INT8` → `I16`/`I32`/`I64` (`OID` → `I64`), `REAL`/`DOUBLE PRECISION` →
 /// `F32`/`F64`, `BOOLEAN` → `Bool`, `TEXT`/`VARCHAR`/`CHAR(n)`/`NAME`/`CITEXT` and enum labels →
-/// borrowed `Text`, `BYTEA` → borrowed `Blob`, `JSON`/`JSONB` → borrowed `Text`; `NUMERIC`, dates,
-/// times, timestamps and `UUID` → `Text` rendered from the binary format when the row is read
+/// borrowed `Text`, `BYTEA` → borrowed `Blob`, `JSON`/`JSONB` → borrowed `Text`; `NUMERIC` →
+/// `Decimal`, and dates, times, timestamps and `UUID` → `Text`, rendered from the binary format when the row is read
 /// (only for statements that have such columns); domains as their base type. Other types
 /// (arrays, `INTERVAL`, ranges …) are [`Error::TypeMismatch`] naming the type, NULL or not: cast
 /// them in SQL (`CAST(x AS TEXT)`).
@@ -591,6 +614,7 @@ impl Row for PgRow<'_> {
         };
         if codec.renders() {
             return match self.rendered.iter().find(|(i, _)| *i == idx) {
+                Some((_, Ok(s))) if codec == Codec::Numeric => Ok(ValueRef::Decimal(s)),
                 Some((_, Ok(s))) => Ok(ValueRef::Text(s)),
                 Some((_, Err(e))) => Err(undecodable(col, e)),
                 None => Err(undecodable(col, "not rendered")),
@@ -652,6 +676,18 @@ mod tests {
         assert_eq!(n, "-Infinity");
         let Ok(Param::Numeric(n)) = enc(Type::NUMERIC, ValueRef::F32(0.1)) else { panic!() };
         assert_eq!(n, "0.1");
+    }
+
+    #[test]
+    fn decimals_are_sent_exactly_or_not_at_all() {
+        assert!(matches!(enc(Type::NUMERIC, ValueRef::Decimal("-12.50")), Ok(Param::Parsed("-12.50"))));
+        assert!(matches!(enc(Type::INT4, ValueRef::Decimal("7.00")), Ok(Param::I32(7))));
+        assert!(matches!(enc(Type::INT2, ValueRef::Decimal("7.5")), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(enc(Type::INT2, ValueRef::Decimal("40000")), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(enc(Type::FLOAT8, ValueRef::Decimal("0.25")), Ok(Param::F64(x)) if x == 0.25));
+        assert!(matches!(enc(Type::FLOAT4, ValueRef::Decimal("16777217")), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(enc(Type::TEXT, ValueRef::Decimal("1")), Err(Error::TypeMismatch { .. })));
+        assert!(matches!(enc(Type::DATE, ValueRef::Decimal("1")), Err(Error::TypeMismatch { .. })));
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl SqliteConnection {
             )));
         }
         for (i, p) in params.iter().enumerate() {
-            let v = to_sqlite(*p);
+            let v = to_sqlite(*p)?;
             stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(v)).map_err(map_error)?;
         }
         Ok(stmt)

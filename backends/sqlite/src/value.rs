@@ -4,20 +4,26 @@
 //! Parameters: every integer width and `bool` (as 0/1) bind as INTEGER, `f32` widens exactly to
 //! REAL, text and bytes are bound from the borrowed slices (SQLite copies them; no Rust-side
 //! allocation). (NaN, which SQLite would silently store as NULL, is refused before this by core's
-//! `Capabilities::check_params`.)
+//! `Capabilities::check_params`.) A [`ValueRef::Decimal`] parameter is [`Error::Unsupported`]
+//! (SQLite has no decimal type; see [`athanor_core::Value::Decimal`]).
 //! Cells: INTEGER → [`ValueRef::I64`], REAL → [`ValueRef::F64`], TEXT → [`ValueRef::Text`]
 //! borrowed from SQLite's buffer (invalid UTF-8 is [`Error::TypeMismatch`]), BLOB →
 //! [`ValueRef::Blob`], NULL → [`ValueRef::Null`]. Booleans come back as integers. SQLite has no
 //! decimal or date types: a `DECIMAL` or `DATE` column holds whatever was stored (an integer, a
-//! real or text), and that is what is read.
+//! real or text), and that is what is read: SQLite never produces [`ValueRef::Decimal`].
 
 use athanor_core::{Error, Result, Row, SqlType, ValueRef};
 use rusqlite::types::ValueRef as SqliteValue;
 use std::cell::OnceCell;
 
 /// Convert a parameter for binding.
-pub(crate) fn to_sqlite(v: ValueRef<'_>) -> SqliteValue<'_> {
-    match v {
+///
+/// # Errors
+/// [`Error::Unsupported`] for a [`ValueRef::Decimal`]: SQLite has no decimal type, and binding
+/// the digits as TEXT would store text where a number was meant (decimal parameters come with
+/// the column-types work).
+pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
+    Ok(match v {
         ValueRef::Null => SqliteValue::Null,
         ValueRef::Bool(b) => SqliteValue::Integer(i64::from(b)),
         ValueRef::I16(i) => SqliteValue::Integer(i64::from(i)),
@@ -27,7 +33,16 @@ pub(crate) fn to_sqlite(v: ValueRef<'_>) -> SqliteValue<'_> {
         ValueRef::F64(f) => SqliteValue::Real(f),
         ValueRef::Text(s) => SqliteValue::Text(s.as_bytes()),
         ValueRef::Blob(b) => SqliteValue::Blob(b),
-    }
+        ValueRef::Decimal(d) => {
+            return Err(Error::unsupported(
+                format!(
+                    "a decimal parameter ({d}): SQLite has no decimal type; decimal parameters come \
+                     with the column-types work"
+                ),
+                "sqlite",
+            ))
+        }
+    })
 }
 
 /// The declared type a column of each portable type gets from the SQLite dialect (and reports
@@ -101,11 +116,12 @@ mod tests {
 
     #[test]
     fn parameters_convert_without_copies() {
-        assert_eq!(to_sqlite(ValueRef::Bool(true)), SqliteValue::Integer(1));
-        assert_eq!(to_sqlite(ValueRef::I16(i16::MIN)), SqliteValue::Integer(-32768));
-        assert_eq!(to_sqlite(ValueRef::F32(0.1)), SqliteValue::Real(f64::from(0.1f32)));
+        assert_eq!(to_sqlite(ValueRef::Bool(true)).unwrap(), SqliteValue::Integer(1));
+        assert_eq!(to_sqlite(ValueRef::I16(i16::MIN)).unwrap(), SqliteValue::Integer(-32768));
+        assert_eq!(to_sqlite(ValueRef::F32(0.1)).unwrap(), SqliteValue::Real(f64::from(0.1f32)));
         let s = String::from("héllo");
-        match to_sqlite(ValueRef::Text(&s)) {
+        assert!(matches!(to_sqlite(ValueRef::Decimal("1.5")), Err(Error::Unsupported { .. })));
+        match to_sqlite(ValueRef::Text(&s)).unwrap() {
             SqliteValue::Text(b) => assert!(std::ptr::eq(b.as_ptr(), s.as_ptr())),
             other => panic!("{other:?}"),
         }

@@ -262,9 +262,9 @@ fn from_row_mismatch_names_the_column() {
     assert!(matches!(Customer::from_row(&TestRow(cells)),
         Err(Error::TypeMismatch { column, .. }) if column == "customers.name"));
     let mut cells = values(&customer());
-    // (Text with exact decimal digits reads into an integer field: that is how DECIMAL cells
-    // arrive until the types work gives them a variant of their own. Other text does not.)
-    cells[5] = Value::Text("seven".into());
+    // Text never reads into an integer field, even text that spells a number (DECIMAL cells are
+    // `Value::Decimal`, not text).
+    cells[5] = Value::Text("7".into());
     assert!(matches!(Customer::from_row(&TestRow(cells)),
         Err(Error::TypeMismatch { column, .. }) if column == "customers.parent_id"));
     let mut cells = values(

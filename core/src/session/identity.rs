@@ -20,6 +20,7 @@ pub(crate) enum KeyPart {
     Int(i64),
     Bool(bool),
     Text(Box<str>),
+    Decimal(Box<str>),
     Bytes(Box<[u8]>),
 }
 
@@ -29,6 +30,7 @@ impl KeyPart {
             ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => KeyPart::Int(v.as_i64().unwrap_or_default()),
             ValueRef::Bool(b) => KeyPart::Bool(b),
             ValueRef::Text(s) => KeyPart::Text(s.into()),
+            ValueRef::Decimal(s) => KeyPart::Decimal(s.into()),
             ValueRef::Blob(b) => KeyPart::Bytes(b.into()),
             ValueRef::Null => {
                 return Err(Error::invalid(format!(
@@ -48,6 +50,7 @@ impl KeyPart {
             KeyPart::Int(i) => ValueRef::I64(*i),
             KeyPart::Bool(b) => ValueRef::Bool(*b),
             KeyPart::Text(s) => ValueRef::Text(s),
+            KeyPart::Decimal(s) => ValueRef::Decimal(s),
             KeyPart::Bytes(b) => ValueRef::Blob(b),
         }
     }
@@ -68,7 +71,7 @@ impl Hash for KeyPart {
         match self {
             KeyPart::Int(i) => state.write_i64(*i),
             KeyPart::Bool(b) => state.write_u8(u8::from(*b)),
-            KeyPart::Text(s) => s.hash(state),
+            KeyPart::Text(s) | KeyPart::Decimal(s) => s.hash(state),
             KeyPart::Bytes(b) => b.hash(state),
         }
     }
