@@ -170,8 +170,9 @@ fn raw_sql(db: &TestDb, table: &str, sql: &str) -> Result<String> {
 }
 
 /// Raw SELECTs of a DECIMAL(10,2), a DATE, AVG and SUM read the same Rust values everywhere
-/// (the Row/Value contract: decimals are exact text — SQLite stores a decimal column's values as
-/// numbers — dates ISO-8601 text, and numbers read from decimal text when exact).
+/// (the Row/Value contract: decimals are `Value::Decimal`, exact text — SQLite, which has no
+/// decimal type, stores a decimal column's values as numbers — dates ISO-8601 text, and numbers
+/// read from decimals when exact, never from text).
 pub fn raw_decimal_date_and_avg_agree(db: &TestDb) -> Result<()> {
     let create = raw_sql(
         db,
@@ -196,6 +197,24 @@ pub fn raw_decimal_date_and_avg_agree(db: &TestDb) -> Result<()> {
     let rows = c.query(&select, &params![4])?;
     assert_eq!(rows[0].get::<i64>("price")?, -1, "a whole DECIMAL reads as an integer");
     assert_eq!(rows[0].get::<String>(1)?, "2038-01-19");
+    let sqlite = db.engine.dialect().name() == "sqlite";
+    let rows = c.query(&select, &params![2])?;
+    match rows[0].get::<Value>("price")? {
+        Value::Decimal(d) => assert!(!sqlite && d == "7.25", "{d:?}"),
+        Value::F64(f) => assert!(sqlite && f == 7.25, "{f}"),
+        other => panic!("a DECIMAL cell is a decimal (a number on SQLite), not {other:?}"),
+    }
+    if !sqlite {
+        assert_eq!(rows[0].get::<String>("price")?, "7.25", "a decimal reads as its digits");
+    }
+    assert!(matches!(rows[0].get::<i64>("day"), Err(Error::TypeMismatch { .. })), "text never reads into an integer");
+    // A decimal parameter: sent exactly where the database has decimals, refused on SQLite.
+    let by_price = raw_sql(db, "raw_values", "SELECT id FROM {t} WHERE price = {1}")?;
+    match c.query(&by_price, &[Value::Decimal("0.25".into())]) {
+        Ok(rows) => assert!(!sqlite && rows.len() == 1 && rows[0].get::<i64>(0)? == 3),
+        Err(Error::Unsupported { .. }) => assert!(sqlite),
+        Err(other) => return Err(other),
+    }
     let days: Vec<String> = c
         .query(&raw_sql(db, "raw_values", "SELECT day FROM {t} ORDER BY day")?, &[])?
         .iter()
