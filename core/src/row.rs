@@ -16,7 +16,7 @@
 //! | `REAL`/`FLOAT`, `DOUBLE` | `F32`/`F64` |
 //! | text types, enum labels | `Text` |
 //! | binary types | `Blob` |
-//! | `DECIMAL`/`NUMERIC` (of any scale) | `Text` with the exact decimal digits: `"-12.50"` |
+//! | `DECIMAL`/`NUMERIC` (of any scale) | `Decimal` with the exact decimal digits: `"-12.50"` (PostgreSQL also `NaN`, `Infinity`, `-Infinity`) |
 //! | `DATE` | `Text` `YYYY-MM-DD` |
 //! | `TIME` | `Text` `HH:MM:SS[.ffffff]` |
 //! | `TIMESTAMP`/`DATETIME` | `Text` `YYYY-MM-DD HH:MM:SS[.ffffff]` |
@@ -27,14 +27,15 @@
 //!
 //! Fractional seconds are written only when not zero, without trailing zeros (`.5`, not
 //! `.500000`). SQLite has no decimal or date types: what was stored (text, integer or real) is
-//! what is read. The `Text` meaning of decimals, dates, times, UUIDs and JSON is the interim
-//! one, until typed [`crate::Value`] variants for them exist; the text is exact, so nothing is lost
-//! meanwhile.
+//! what is read (SQLite never produces `Decimal`). The `Text` meaning of dates, times, UUIDs and
+//! JSON is the interim one, until typed [`crate::Value`] variants for them exist; the text is
+//! exact, so nothing is lost meanwhile.
 //!
 //! Decoding never loses precision silently: a cell that has no portable value, or that would
 //! only convert with a loss, is [`crate::Error::TypeMismatch`] naming the column. Reading a cell
-//! into a Rust type follows [`crate::FromValue`]: decimal text reads into an integer when it is a
-//! whole number that fits, and into a float when the float gives the same decimal back, so
+//! into a Rust type follows [`crate::FromValue`]: a `Decimal` reads into an integer when it is a
+//! whole number that fits, into a float when the float gives the same decimal back, and into a
+//! `String` as its digits; `Text` never reads into a number. So
 //! `AVG(x)` reads as the same `f64` on every database when the average is representable (see
 //! [`crate::FromValue`]).
 

@@ -64,7 +64,7 @@
 //! which `bool` fields accept), `FLOAT` as `F32`, `DOUBLE` as `F64`, binary strings and blobs
 //! (charset `binary`) as `Blob`, other strings as `Text`, both borrowed from the driver's row
 //! buffer. Types without a portable form follow the contract of `athanor_core::Row`: `DECIMAL`
-//! of any scale (what `SUM` and `AVG` return) is its exact digits as `Text` (`"1.5000"`, which
+//! of any scale (what `SUM` and `AVG` return) is its exact digits as `Decimal` (`"1.5000"`, which
 //! `i64`/`f64` fields read when exact), dates and times are ISO-8601 text (`2024-01-31`,
 //! `2024-01-31 12:00:00.5`, `-838:59:59`) whichever protocol carried the row; `JSON` is `Text`.
 //!

@@ -23,8 +23,8 @@
 //!   always `None`.
 //! - A statement's rows are fetched from the server in one call and then decoded row by row;
 //!   text and bytes cells are borrowed from the row's buffer.
-//! - Cells are decoded from the binary format by the codec in `value.rs`: `NUMERIC` becomes its
-//!   exact decimal text, `DATE`/`TIME`/`TIMESTAMP`/`TIMESTAMPTZ` ISO-8601 text, `UUID` canonical
+//! - Cells are decoded from the binary format by the codec in `value.rs`: `NUMERIC` becomes a
+//!   `Decimal` with its exact digits, `DATE`/`TIME`/`TIMESTAMP`/`TIMESTAMPTZ` ISO-8601 text, `UUID` canonical
 //!   text, `JSON`/`JSONB` the document (the contract is `athanor_core::Row`'s); arrays,
 //!   `INTERVAL` and other types without a portable value are a `TypeMismatch` naming the type.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
