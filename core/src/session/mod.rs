@@ -14,8 +14,8 @@
 //! The session is split the way SQLAlchemy's `orm/` is: this module is the session API;
 //! `state` the object states and [`Handle`]; `identity` keys and the identity map; `transaction`
 //! transactions, savepoints and rollback bookkeeping; `unit_of_work` flush ordering;
-//! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `config`
-//! the factory.
+//! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `query` the
+//! session's [`Query`] over a [`crate::Select`]; `config` the factory.
 
 mod config;
 mod identity;
