@@ -50,65 +50,18 @@
 //! need it.
 
 pub use athanor_core::{
-    // Column expressions.
-    and_,
-    not_,
-    or_,
-    // Values.
-    params,
-    // Session-free SELECT statements.
-    select,
-    // The session and its queries.
-    sessionmaker,
-    // Models and their metadata.
-    Base,
-    // Engine, connections, transactions.
-    Capabilities,
-    CmpOp,
-    Column,
-    ColumnDef,
-    ColumnRef,
-    ColumnValue,
-    Condition,
-    Connection,
-    ConstraintDef,
-    DefaultValue,
-    Dialect,
-    Engine,
-    EngineConfig,
-    // Errors.
-    Error,
-    ErrorSource,
-    Expr,
-    ForeignKeyDef,
-    FromValue,
-    Handle,
-    IntegrityKind,
-    IntoPrimaryKey,
-    IsolationLevel,
-    MetaData,
-    Model,
-    NestedTransaction,
-    ObjectState,
-    Operand,
-    Ordering,
-    Query,
-    Result,
-    ResultRow,
-    Select,
-    SelectStatement,
-    Session,
-    SessionConfig,
-    SessionMaker,
-    SqlField,
-    SqlType,
-    StatementEvent,
-    TableDef,
-    TextColumn,
-    TxOptions,
-    Value,
-    ValueRef,
+    and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,
+    ColumnValue, Condition, Connection, ConstraintDef, DefaultValue, Dialect, Engine, EngineConfig, Error, ErrorSource,
+    Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData, Model,
+    NestedTransaction, ObjectState, Operand, Ordering, Query, Result, ResultRow, Select, SelectStatement, Session,
+    SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn, TxOptions, Value, ValueRef,
 };
+
+/// The three dialects, to render a session-free statement for any database without its backend
+/// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.
+pub mod dialects {
+    pub use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
+}
 pub use athanor_derive::Model;
 
 /// Everything a program using Athanor usually needs.

@@ -149,3 +149,33 @@ fn wrong_parameter_count_and_bad_sql_are_typed_errors() {
     assert!(matches!(c.query("SELECT * FROM missing", &[]), Err(Error::Database { .. })));
     assert_eq!(c.query_scalar::<i64>("SELECT 1", &[]).unwrap(), 1, "the connection is still usable");
 }
+
+/// The SELECT is plain data: rendered for every dialect without a session or a connection, here
+/// for PostgreSQL and MySQL whatever backends are compiled in.
+#[test]
+fn select_renders_for_any_dialect_without_a_connection() {
+    use athanor::dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
+    let q = athanor::select::<Item>().filter(Item::name.eq("ann")).limit(3);
+    let pg = q.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(pg.sql, r#"SELECT "items"."id", "items"."name" FROM "items" WHERE "items"."name" = $1 LIMIT 3"#);
+    assert_eq!(pg.params, vec![athanor::Value::Text("ann".into())]);
+    assert_eq!(
+        q.to_sql(&MySqlDialect).unwrap().sql,
+        "SELECT `items`.`id`, `items`.`name` FROM `items` WHERE `items`.`name` = ? LIMIT 3"
+    );
+    assert_eq!(
+        q.to_sql(&SqliteDialect).unwrap().sql,
+        r#"SELECT "items"."id", "items"."name" FROM "items" WHERE "items"."name" = ? LIMIT 3"#
+    );
+}
+
+/// A model for the session-free SELECT test.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "items")]
+pub struct Item {
+    /// Key.
+    #[column(primary_key)]
+    pub id: i64,
+    /// Name.
+    pub name: String,
+}
