@@ -210,6 +210,14 @@ impl Capabilities {
             let float = match *p {
                 ValueRef::F32(f) => f64::from(f),
                 ValueRef::F64(f) => f,
+                // PostgreSQL's NUMERIC spells its non-finite values out; elsewhere they are refused
+                // like the floats' (a decimal NaN is a NaN).
+                ValueRef::Decimal(d) => match d {
+                    "NaN" => f64::NAN,
+                    "Infinity" => f64::INFINITY,
+                    "-Infinity" => f64::NEG_INFINITY,
+                    _ => continue,
+                },
                 ValueRef::Text(s) if !self.text_allows_nul && s.contains('\0') => {
                     return Err(Error::unsupported(
                         format!("text containing the NUL character (parameter {})", i + 1),
@@ -659,6 +667,22 @@ mod tests {
             row_level_locking: false,
             server_version: v.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn check_params_refuses_what_the_sheet_says_including_decimal_nan() {
+        let caps =
+            Capabilities { stores_nan: false, stores_infinity: false, text_allows_nul: false, ..with_version(None) };
+        let refused = |p: ValueRef<'_>| matches!(caps.check_params("x", &[p]), Err(Error::Unsupported { .. }));
+        assert!(refused(ValueRef::F64(f64::NAN)));
+        assert!(refused(ValueRef::F32(f32::INFINITY)));
+        assert!(refused(ValueRef::Decimal("NaN")));
+        assert!(refused(ValueRef::Decimal("-Infinity")));
+        assert!(refused(ValueRef::Text("a\0b")));
+        assert!(!refused(ValueRef::Decimal("12.50")));
+        assert!(!refused(ValueRef::F64(1.5)));
+        assert!(!refused(ValueRef::Text("ab")));
+        assert!(with_version(None).check_params("x", &[ValueRef::F64(f64::NAN)]).is_ok());
     }
 
     #[test]

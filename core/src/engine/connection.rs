@@ -199,8 +199,8 @@ impl Connection {
 
     /// The capabilities' refusals, checked once here for every backend.
     pub(super) fn check_params(&self, params: &[ValueRef<'_>]) -> Result<()> {
-        let d = self.dialect();
-        d.capabilities().check_params(d.name(), params)
+        // The connection's own report (the dialect's sheet as adjusted at connect).
+        self.capabilities().check_params(self.dialect().name(), params)
     }
 
     /// Run a query with borrowed parameters, calling `on_row` for each row.
