@@ -46,7 +46,7 @@ macro_rules! conformance_tests {
             session_execute_joins_transaction, delete_of_foreign_object_is_an_error, insert_key_only_rows,
             expired_edit_keeps_other_sessions_change, expire_then_two_edits_write_both_columns_only,
             reentrant_edit_reads_and_conflicts_are_typed, mixed_flush_statement_sequence,
-            update_of_a_deleted_row_is_stale_data,
+            update_of_a_deleted_row_is_stale_data, query_keeps_unflushed_edits_of_expired_objects,
         ]);
         $crate::conformance_tests!(@group $backend, query: [
             filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,

@@ -482,3 +482,20 @@ pub fn mixed_flush_statement_sequence(db: &TestDb) -> Result<()> {
     assert_eq!(names, ["annie", "cy"]);
     Ok(())
 }
+
+/// With autoflush off, a query that returns an expired object with unflushed edits keeps the
+/// edits (they are not overwritten by the row) and the next flush writes them.
+pub fn query_keeps_unflushed_edits_of_expired_objects(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = athanor::sessionmaker(&db.engine).autoflush(false).session();
+    let ann = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    s.expire(&ann);
+    ann.edit(|c| c.age = 77)?;
+    let again = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    assert!(Handle::ptr_eq(&again, &ann));
+    assert_eq!(ann.get().age, 77, "the unflushed edit survives the query");
+    s.commit()?;
+    let fresh = db.session().query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    assert_eq!(fresh.get().age, 77);
+    Ok(())
+}

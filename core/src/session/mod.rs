@@ -409,7 +409,14 @@ impl Session {
                     };
                     Ok(Rc::new(Instance::new(m, meta)))
                 })?;
-                if !new && inst.meta.borrow().expired {
+                // An expired object is refreshed from the row, unless it has unflushed edits (with
+                // autoflush off): those are kept, as SQLAlchemy keeps modified attributes, and the
+                // next flush writes them.
+                let reload = !new && {
+                    let m = inst.meta.borrow();
+                    m.expired && !m.listed_modified
+                };
+                if reload {
                     let fresh = M::from_row(row)?;
                     if let Ok(mut v) = inst.value.try_borrow_mut() {
                         *v = fresh;
