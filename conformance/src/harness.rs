@@ -326,6 +326,8 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
             (!missing.is_empty()).then(|| format!("{name} (requires {})", missing.join(", ")))
         })
         .collect();
+    // A reporter first; it fails only when gating went wrong and nothing would run at all.
+    assert!(skipped.len() < all.len(), "every {suite} scenario is skipped on {backend}: {skipped:?}");
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr(),
