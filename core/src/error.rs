@@ -163,6 +163,15 @@ pub enum Error {
         /// The error that failed the flush (also [`std::error::Error::source`]).
         cause: Box<Error>,
     },
+    /// A relationship would have been loaded on demand where loading is forbidden
+    /// (`raiseload(...)`, or `lazy = "raise"` on the relationship); nothing was sent. Load it
+    /// eagerly (`selectinload`, `joinedload`) in the query instead.
+    LazyLoadForbidden {
+        /// The model that declares the relationship.
+        model: &'static str,
+        /// The relationship's field name.
+        relationship: &'static str,
+    },
     /// The database does not offer this feature; nothing was sent.
     Unsupported {
         /// The feature asked for.
@@ -303,6 +312,11 @@ impl fmt::Display for Error {
                 "this session's transaction has been rolled back due to a previous exception during flush; \
                  call rollback() before doing new work (original error: {cause})"
             ),
+            Error::LazyLoadForbidden { model, relationship } => write!(
+                f,
+                "{model}.{relationship} is not loaded and loading it on demand is forbidden (raiseload or \
+                 lazy = \"raise\"); load it eagerly in the query"
+            ),
             Error::Unsupported { feature, dialect } => write!(f, "{feature} is not supported by {dialect}"),
             Error::Database { code, message, .. } => write!(f, "database error {code}: {message}"),
         }
@@ -355,6 +369,10 @@ impl PartialEq for Error {
             (E::InvalidRequest { message: a }, E::InvalidRequest { message: b }) => a == b,
             (E::PendingRollback { cause: a }, E::PendingRollback { cause: b }) => a == b,
             (E::Unsupported { feature: a, dialect: x }, E::Unsupported { feature: b, dialect: y }) => a == b && x == y,
+            (
+                E::LazyLoadForbidden { model: a, relationship: x },
+                E::LazyLoadForbidden { model: b, relationship: y },
+            ) => a == b && x == y,
             (E::Database { code: a, message: x, .. }, E::Database { code: b, message: y, .. }) => a == b && x == y,
             _ => false,
         }

@@ -13,6 +13,7 @@ mod error;
 mod expr;
 mod metadata;
 mod model;
+pub mod relation;
 
 pub mod row;
 mod schema;
@@ -30,12 +31,15 @@ pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, Sta
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
 pub use metadata::{Base, MetaData};
-pub use model::{decode_cell, generated_key, Model};
+pub use model::{decode_cell, decode_value, generated_key, Model};
+pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
 pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
-    sessionmaker, Handle, IntoPrimaryKey, NestedTransaction, ObjectState, Query, Session, SessionConfig, SessionMaker,
+    defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo, Handle,
+    HasMany, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, One,
+    Query, RelKind, Relationship, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

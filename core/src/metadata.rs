@@ -46,6 +46,42 @@ impl Base {
     /// Add model `M` to the catalog (registering it twice is harmless).
     pub fn register<M: Model>(mut self) -> Self {
         self.metadata.add(M::TABLE);
+        for r in M::RELATIONSHIPS {
+            if let Some(t) = r.secondary {
+                self.metadata.add(t);
+            }
+        }
+        self
+    }
+
+    /// Declare an association table for a many-to-many relationship: two columns, each a
+    /// foreign key to one model's primary key, together the primary key
+    /// (`Base::new().association("post_tags", (Post::id, Tag::id))` makes `post_id` and
+    /// `tag_id`). A `ManyToMany` field with `secondary = "post_tags"` declares the same table
+    /// itself when its model is registered, so this is needed only for a table no relationship
+    /// names; declaring it differently from the relationship is an error at `create_all`.
+    ///
+    /// The description lives as long as the program (it is leaked once per call, like a
+    /// derived model's static table).
+    pub fn association<A: Model, TA, B: Model, TB>(
+        mut self,
+        name: &'static str,
+        columns: (crate::expr::Column<A, TA>, crate::expr::Column<B, TB>),
+    ) -> Self {
+        let _ = columns;
+        let col = |t: &'static TableDef| -> &'static str {
+            let snake = crate::relation::snake_case(t.rust_name);
+            Box::leak(format!("{snake}_id").into_boxed_str())
+        };
+        let (a, b) = (col(A::TABLE), col(B::TABLE));
+        let mut cols = [
+            crate::relation::association_column(a, A::TABLE),
+            crate::relation::association_column(b, B::TABLE),
+        ];
+        cols.sort_by(|x, y| x.name.cmp(y.name));
+        let table: &'static TableDef =
+            Box::leak(Box::new(TableDef { name, rust_name: name, columns: Box::leak(Box::new(cols)) }));
+        self.metadata.add(table);
         self
     }
 
@@ -179,7 +215,18 @@ pub(crate) fn table_exists(conn: &mut crate::engine::Connection, name: &str) -> 
 }
 
 /// Stable topological sort of tables by their foreign keys (self-references ignored).
+/// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
+/// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
+/// later UPDATE where a row needs it).
+pub(crate) fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+    sort_by_dependencies(tables).or_else(|e| sort_edges(tables, true).map_err(|_| e))
+}
+
 pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+    sort_edges(tables, false)
+}
+
+fn sort_edges(tables: &[&'static TableDef], skip_nullable: bool) -> Result<Vec<&'static TableDef>> {
     let n = tables.len();
     let idx = |name: &str| tables.iter().position(|t| t.name == name);
     // deps[i] = tables that i references (and that are in the set).
@@ -190,6 +237,7 @@ pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&
             let mut d: Vec<usize> = t
                 .columns
                 .iter()
+                .filter(|c| !(skip_nullable && c.nullable))
                 .filter_map(|c| c.foreign_key)
                 .filter_map(|fk| idx(fk.table))
                 .filter(|&j| j != i)

@@ -3,8 +3,10 @@
 //! `ColumnDef`), which is plain data the dialects render without knowing any Rust type.
 
 use crate::error::{Error, Result};
+use crate::relation::RelationshipDef;
 use crate::row::Row;
 use crate::schema::TableDef;
+use crate::session::AnyRelation;
 use crate::value::ValueRef;
 
 /// A mapped struct. Write `#[derive(Model)]`; implementing it by hand is possible but not needed.
@@ -31,6 +33,46 @@ pub trait Model: Sized + 'static {
     /// # Errors
     /// [`Error::TypeMismatch`] when the key does not fit the field's integer type.
     fn set_generated_key(&mut self, key: i64) -> Result<()>;
+
+    /// The relationships (`HasMany`, `BelongsTo`, `ManyToMany` fields), in field order.
+    const RELATIONSHIPS: &'static [RelationshipDef] = &[];
+
+    /// The relationship field `idx` (in `RELATIONSHIPS` order).
+    fn relationship(&self, idx: usize) -> Option<&dyn AnyRelation> {
+        let _ = idx;
+        None
+    }
+
+    /// The relationship field `idx`, to change it.
+    fn relationship_mut(&mut self, idx: usize) -> Option<&mut dyn AnyRelation> {
+        let _ = idx;
+        None
+    }
+
+    /// Set column `idx` from a value (the flush writes foreign keys from related objects).
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] naming the column when the value does not convert;
+    /// [`Error::InvalidRequest`] for a model that does not support it (a hand-written impl).
+    fn set_column(&mut self, idx: usize, value: ValueRef<'_>) -> Result<()> {
+        let _ = value;
+        Err(Error::invalid(format!("{} cannot set column #{idx} (implement Model::set_column)", Self::TABLE.rust_name)))
+    }
+}
+
+/// Decode a value into a field for `Model::set_column`, naming the column in a type mismatch.
+///
+/// # Errors
+/// [`Error::TypeMismatch`] naming `table.column` when the value does not convert to `T`.
+pub fn decode_value<T: crate::value::FromValue>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
+    T::from_value(value).map_err(|e| match e {
+        Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
+            column: format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name)),
+            expected,
+            found,
+        },
+        other => other,
+    })
 }
 
 /// Decode cell `idx` of a row into a field, naming the column in a type mismatch.

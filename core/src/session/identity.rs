@@ -186,6 +186,8 @@ pub(super) trait AnyMap {
     fn for_each_meta(&self, f: &mut dyn FnMut(&RefCell<Meta>));
     fn len(&self) -> usize;
     fn table(&self) -> &'static TableDef;
+    fn get_erased(&self, key: &Key) -> Option<Rc<dyn Erased>>;
+    fn for_each_instance(&self, f: &mut dyn FnMut(&dyn Erased));
 }
 
 /// The objects of one model type by primary key.
@@ -288,6 +290,12 @@ impl<M: Model> AnyMap for TypedMap<M> {
     fn table(&self) -> &'static TableDef {
         M::TABLE
     }
+    fn get_erased(&self, key: &Key) -> Option<Rc<dyn Erased>> {
+        self.get(key).map(|i| i.clone() as Rc<dyn Erased>)
+    }
+    fn for_each_instance(&self, f: &mut dyn FnMut(&dyn Erased)) {
+        self.slots.iter().flatten().for_each(|i| f(&**i));
+    }
 }
 
 #[derive(Default)]
@@ -322,6 +330,30 @@ impl IdentityMap {
 
     pub(super) fn len(&self) -> usize {
         self.by_type.values().map(|m| m.len()).sum()
+    }
+
+    /// The instance of model type `ty` under `key`, whatever its type.
+    pub(super) fn get_erased(&self, ty: TypeId, key: &Key) -> Option<Rc<dyn Erased>> {
+        self.by_type.get(&ty).and_then(|m| m.get_erased(key))
+    }
+
+    /// Put every relationship field of every object of a model with relationships back to
+    /// "not loaded" (after a rollback, as SQLAlchemy expires them; when the session closes, to
+    /// break the reference cycles a two-way graph makes).
+    pub(super) fn reset_relationships(&self) {
+        for m in self.by_type.values() {
+            m.for_each_instance(&mut |i| reset_relationships(i));
+        }
+    }
+}
+
+/// Put an object's relationship fields back to "not loaded" (if it is not borrowed).
+pub(super) fn reset_relationships(i: &dyn Erased) {
+    for idx in 0..i.relationships().len() {
+        let _ = i.with_relation_mut(idx, &mut |r| {
+            r.reset();
+            Ok(())
+        });
     }
 }
 

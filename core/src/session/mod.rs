@@ -17,16 +17,25 @@
 //! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `query` the
 //! session's [`Query`] over a [`crate::Select`]; `config` the factory.
 
+mod collections;
 mod config;
+mod dependency;
+mod graph;
 mod identity;
 mod integrity;
+mod loading;
 mod persistence;
 mod query;
 mod state;
 mod transaction;
 mod unit_of_work;
 
+pub use collections::{
+    AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, ManyToMany, Many, ModelMarker, ModelType, One, RelKind,
+    Relationship,
+};
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
+pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use identity::IntoPrimaryKey;
 pub use query::Query;
 pub use state::{Handle, ObjectState};
@@ -64,6 +73,22 @@ struct Inner {
     savepoint_seq: u64,
     /// Set when a flush (or a database error) failed: (the error, savepoint depth at failure).
     failed: Option<(Error, usize)>,
+    /// Relationship fields changed since the last flush.
+    dirty_rels: Vec<graph::DirtyRel>,
+    /// An error `add` could not return (a related object that cannot be related), reported by
+    /// the next flush.
+    deferred_error: Option<Error>,
+}
+
+impl Drop for Inner {
+    /// Related objects hold each other (`post.author` ↔ `user.posts`): reset the relationship
+    /// fields of the session's objects so that dropping the session frees them.
+    fn drop(&mut self) {
+        self.identity.reset_relationships();
+        for i in &self.new {
+            identity::reset_relationships(&**i);
+        }
+    }
 }
 
 struct Shared {
@@ -123,6 +148,8 @@ impl Session {
                     savepoints: Vec::new(),
                     savepoint_seq: 0,
                     failed: None,
+                    dirty_rels: Vec::new(),
+                    deferred_error: None,
                 }),
             }),
         }
@@ -159,7 +186,11 @@ impl Session {
     /// `true` when there are changes a flush would write.
     pub fn is_dirty(&self) -> bool {
         let inner = self.inner();
-        !inner.new.is_empty() || !inner.deleted.is_empty() || !self.shared.modified.borrow().is_empty()
+        !inner.new.is_empty()
+            || !inner.deleted.is_empty()
+            || !inner.dirty_rels.is_empty()
+            || inner.deferred_error.is_some()
+            || !self.shared.modified.borrow().is_empty()
     }
 
     fn check_failed(&self) -> Result<()> {
@@ -195,6 +226,11 @@ impl Session {
     }
 
     /// Add a new object; it is inserted at the next flush. Returns its handle.
+    ///
+    /// Its collections that are not loaded start empty (it has no rows yet); related objects
+    /// it holds are mirrored on their `back_populates` side and, if transient, added too
+    /// (`save-update` cascade). A related object that cannot be related (of another session,
+    /// detached) fails the next flush with [`Error::InvalidRequest`].
     pub fn add<M: Model>(&self, obj: M) -> Handle<M> {
         let h = Handle::new(
             obj,
@@ -208,6 +244,11 @@ impl Session {
             },
         );
         self.inner().new.push(h.erased());
+        if !M::RELATIONSHIPS.is_empty() {
+            if let Err(e) = self.adopt_relationships(&h.erased()) {
+                self.inner().deferred_error.get_or_insert(e);
+            }
+        }
         h
     }
 
@@ -396,35 +437,8 @@ impl Session {
             let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
             let map = identity.typed_mut::<M>();
             conn.query_refs(sql, params, &mut |row| {
-                let key = Key::build(M::TABLE, |i| row.get(i))?;
-                let (inst, new) = map.get_or_try_insert(key, |key| {
-                    let m = M::from_row(row)?;
-                    let meta = Meta {
-                        state: ObjectState::Persistent,
-                        key: Some(key.clone()),
-                        expired: false,
-                        listed_modified: false,
-                        editing: false,
-                        session: weak.clone(),
-                    };
-                    Ok(Rc::new(Instance::new(m, meta)))
-                })?;
-                // An expired object is refreshed from the row, unless it has unflushed edits (with
-                // autoflush off): those are kept, as SQLAlchemy keeps modified attributes, and the
-                // next flush writes them.
-                let reload = !new && {
-                    let m = inst.meta.borrow();
-                    m.expired && !m.listed_modified
-                };
-                if reload {
-                    let fresh = M::from_row(row)?;
-                    if let Ok(mut v) = inst.value.try_borrow_mut() {
-                        *v = fresh;
-                        inst.clear_snapshot();
-                        inst.meta.borrow_mut().expired = false;
-                    }
-                }
-                sink(Handle { inner: inst.clone() });
+                let inst = identity_row::<M>(map, &weak, row)?;
+                sink(Handle { inner: inst });
                 Ok(())
             })
         };
@@ -511,12 +525,23 @@ impl Session {
     /// is then rolled back and the session needs [`Session::rollback`] before new work.
     pub fn flush(&self) -> Result<()> {
         self.check_failed()?;
-        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
-        let mut inner = self.inner();
-        if inner.new.is_empty() && inner.deleted.is_empty() && modified.is_empty() {
+        if !self.is_dirty() {
             return Ok(());
         }
-        let r = inner.ensure_conn().and_then(|_| inner.flush(&modified));
+        // Relationship changes become foreign-key values and cascaded deletes first (this may
+        // load the children of deleted objects).
+        let plan = match self.inner().ensure_conn().and_then(|_| self.plan_relationships()) {
+            Ok(p) => p,
+            Err(e) => {
+                if is_database_error(&e) {
+                    self.inner().fail(&e);
+                }
+                return Err(e);
+            }
+        };
+        let modified = std::mem::take(&mut *self.shared.modified.borrow_mut());
+        let mut inner = self.inner();
+        let r = inner.flush(&modified, plan);
         match r {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -571,4 +596,41 @@ impl Session {
         });
         inner.identity = IdentityMap::default();
     }
+}
+
+/// The instance for a row of model `M`'s columns, through the identity map: a new row makes a
+/// persistent instance; an expired one is refreshed from the row (its relationship fields back
+/// to "not loaded"), unless it has unflushed edits (with autoflush off): those are kept, as
+/// SQLAlchemy keeps modified attributes, and the next flush writes them.
+fn identity_row<M: Model>(
+    map: &mut TypedMap<M>,
+    session: &Weak<Shared>,
+    row: &dyn crate::row::Row,
+) -> Result<Rc<Instance<M>>> {
+    let key = Key::build(M::TABLE, |i| row.get(i))?;
+    let (inst, new) = map.get_or_try_insert(key, |key| {
+        let m = M::from_row(row)?;
+        let meta = Meta {
+            state: ObjectState::Persistent,
+            key: Some(key.clone()),
+            expired: false,
+            listed_modified: false,
+            editing: false,
+            session: session.clone(),
+        };
+        Ok(Rc::new(Instance::new(m, meta)))
+    })?;
+    let reload = !new && {
+        let m = inst.meta.borrow();
+        m.expired && !m.listed_modified
+    };
+    if reload {
+        let fresh = M::from_row(row)?;
+        if let Ok(mut v) = inst.value.try_borrow_mut() {
+            *v = fresh;
+            inst.clear_snapshot();
+            inst.meta.borrow_mut().expired = false;
+        }
+    }
+    Ok(inst.clone())
 }

@@ -3,7 +3,7 @@
 //! `exists()`, which render the statement through the session's dialect and hand it to the
 //! session to execute.
 
-use super::{Handle, Session};
+use super::{Handle, Load, Session};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Ordering};
 use crate::model::Model;
@@ -25,11 +25,13 @@ use crate::value::Value;
 pub struct Query<'s, M: Model> {
     session: &'s Session,
     select: Select<M>,
+    /// Loader options (`selectinload(…)`, …), each a path of steps.
+    options: Vec<Vec<super::loading::Step>>,
 }
 
 impl<M: Model> Clone for Query<'_, M> {
     fn clone(&self) -> Self {
-        Query { session: self.session, select: self.select.clone() }
+        Query { session: self.session, select: self.select.clone(), options: self.options.clone() }
     }
 }
 
@@ -44,7 +46,7 @@ impl<M: Model> std::fmt::Debug for Query<'_, M> {
 
 impl<'s, M: Model> Query<'s, M> {
     pub(crate) fn new(session: &'s Session) -> Self {
-        Query { session, select: crate::sql::select::<M>() }
+        Query { session, select: crate::sql::select::<M>(), options: Vec::new() }
     }
 
     /// The same statement in another session-free form, to render or reuse.
@@ -53,7 +55,40 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     fn map(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Self {
-        Query { session: self.session, select: f(self.select) }
+        Query { session: self.session, select: f(self.select), options: self.options }
+    }
+
+    /// Load relationships of the results with these strategies (SQLAlchemy's
+    /// `.options(selectinload(User.posts))`): `selectinload`, `joinedload`, `raiseload`,
+    /// `lazyload`, `defaultload`, chained for nested paths. Several calls add up; a later option
+    /// for the same path wins.
+    ///
+    /// ```text
+    /// session.query::<User>()
+    ///     .options(selectinload(User::posts).selectinload(Post::comments))   // 3 statements in all
+    ///     .options(joinedload(Post::author))
+    ///     .all()?;
+    /// ```
+    pub fn options<R: Model, L>(mut self, load: Load<R, L>) -> Self {
+        self.options.push(load.steps);
+        self
+    }
+
+    /// Whether loading needs the relationship loaders (options, or an eager default).
+    fn eager(&self) -> bool {
+        !self.options.is_empty()
+            || M::RELATIONSHIPS.iter().any(|r| !matches!(r.lazy, crate::relation::LoadStrategy::Select))
+    }
+
+    fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        if self.eager() {
+            return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
+        }
+        let s = match cap {
+            Some(c) => self.capped(c)?,
+            None => self.statement()?,
+        };
+        self.session.load::<M>(&s.sql, &s.params)
     }
 
     /// Add a condition (several filters are ANDed).
@@ -118,8 +153,7 @@ impl<'s, M: Model> Query<'s, M> {
     /// # Errors
     /// A rendering error, or the database's (the session then needs `rollback()`).
     pub fn all(&self) -> Result<Vec<Handle<M>>> {
-        let s = self.statement()?;
-        self.session.load::<M>(&s.sql, &s.params)
+        self.run(None)
     }
 
     /// The first matching object (`LIMIT 1`), or `None`.
@@ -127,8 +161,7 @@ impl<'s, M: Model> Query<'s, M> {
     /// # Errors
     /// As [`Query::all`].
     pub fn first(&self) -> Result<Option<Handle<M>>> {
-        let s = self.capped(1)?;
-        Ok(self.session.load::<M>(&s.sql, &s.params)?.into_iter().next())
+        Ok(self.run(Some(1))?.into_iter().next())
     }
 
     /// Exactly one object: [`Error::NotFound`] for none, [`Error::MultipleResults`] for more.
@@ -144,8 +177,7 @@ impl<'s, M: Model> Query<'s, M> {
     /// # Errors
     /// That, and those of [`Query::all`].
     pub fn one_or_none(&self) -> Result<Option<Handle<M>>> {
-        let s = self.capped(2)?;
-        let mut rows = self.session.load::<M>(&s.sql, &s.params)?;
+        let mut rows = self.run(Some(2))?;
         match rows.len() {
             0 => Ok(None),
             1 => Ok(rows.pop()),

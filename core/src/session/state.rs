@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::schema::TableDef;
 use crate::value::ValueRef;
-use std::any::TypeId;
+use crate::relation::RelationshipDef;
+use crate::value::Value;
+use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -85,6 +87,26 @@ pub(super) trait Erased {
     fn set_generated_key(&self, key: i64) -> Result<()>;
     fn compute_key(&self) -> Result<Key>;
     fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key);
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+    fn model(&self) -> &'static dyn ModelType;
+    fn relationships(&self) -> &'static [RelationshipDef];
+    /// Run `f` on relationship field `idx`.
+    fn with_relation(&self, idx: usize, f: &mut dyn FnMut(&dyn AnyRelation)) -> Result<()>;
+    /// Run `f` on relationship field `idx`, to change it (no snapshot: relationships are not
+    /// columns).
+    fn with_relation_mut(&self, idx: usize, f: &mut dyn FnMut(&mut dyn AnyRelation) -> Result<()>) -> Result<()>;
+    /// Set a column as an edit would (a persistent object keeps its snapshot for the UPDATE);
+    /// `true` if the value changed. The caller lists the object as modified.
+    fn set_column(&self, idx: usize, value: ValueRef<'_>) -> Result<bool>;
+    /// The value of a column, owned.
+    fn column(&self, idx: usize) -> Result<Value>;
+}
+
+fn discarded_borrowed(table: &TableDef) -> Error {
+    Error::invalid(format!(
+        "this {} is borrowed (a Ref from Handle::get is alive), so the edit was discarded",
+        table.rust_name
+    ))
 }
 
 pub(super) fn borrowed_error(table: &TableDef) -> Error {
@@ -136,6 +158,59 @@ impl<M: Model> Erased for Instance<M> {
     fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key) {
         map.typed_mut::<M>().insert(key, self);
     }
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+    fn model(&self) -> &'static dyn ModelType {
+        // A zero-sized value: leaking its box allocates nothing.
+        Box::leak(Box::new(ModelMarker::<M>::NEW))
+    }
+    fn relationships(&self) -> &'static [RelationshipDef] {
+        M::RELATIONSHIPS
+    }
+    fn with_relation(&self, idx: usize, f: &mut dyn FnMut(&dyn AnyRelation)) -> Result<()> {
+        let v = self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+        let rel = v.relationship(idx).ok_or_else(|| no_relationship(M::TABLE, idx))?;
+        f(rel);
+        Ok(())
+    }
+    fn with_relation_mut(&self, idx: usize, f: &mut dyn FnMut(&mut dyn AnyRelation) -> Result<()>) -> Result<()> {
+        let mut v = self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+        let rel = v.relationship_mut(idx).ok_or_else(|| no_relationship(M::TABLE, idx))?;
+        f(rel)
+    }
+    fn set_column(&self, idx: usize, value: ValueRef<'_>) -> Result<bool> {
+        let mut cur = self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+        if cur.column_value(idx).same_as(value) {
+            return Ok(false);
+        }
+        if self.meta.borrow().state == ObjectState::Persistent {
+            let mut snap = self.snapshot.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
+            if snap.is_none() {
+                *snap = Some(M::from_row(&ModelRow(&*cur))?);
+            }
+        }
+        cur.set_column(idx, value)?;
+        Ok(true)
+    }
+    fn column(&self, idx: usize) -> Result<Value> {
+        Ok(self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?.column_value(idx).to_owned())
+    }
+}
+
+fn no_relationship(table: &TableDef, idx: usize) -> Error {
+    Error::invalid(format!("{} has no relationship #{idx}", table.rust_name))
+}
+
+/// A copy of an object: its columns through `from_row`, its relationship fields copied.
+pub(super) fn copy_of<M: Model>(current: &M) -> Result<M> {
+    let mut copy = M::from_row(&ModelRow(current))?;
+    for i in 0..M::RELATIONSHIPS.len() {
+        if let (Some(from), Some(to)) = (current.relationship(i), copy.relationship_mut(i)) {
+            to.copy_from(from)?;
+        }
+    }
+    Ok(copy)
 }
 
 /// An object's own column values as a row: `Model::from_row` over it makes a copy of the
@@ -219,7 +294,7 @@ impl<M: Model> Handle<M> {
                 )));
             }
             let current = self.inner.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
-            let copy = M::from_row(&ModelRow(&*current))?;
+            let copy = copy_of(&*current)?;
             meta.editing = true;
             copy
         };
@@ -228,17 +303,23 @@ impl<M: Model> Handle<M> {
             f(&mut copy)
         };
         let Ok(mut slot) = self.inner.value.try_borrow_mut() else {
-            return Err(Error::invalid(format!(
-                "this {} is borrowed (a Ref from Handle::get is alive), so the edit was discarded",
-                M::TABLE.rust_name
-            )));
+            return Err(discarded_borrowed(M::TABLE));
         };
-        if (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c))) {
+        let columns_same = (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c)));
+        let diffs = if M::RELATIONSHIPS.is_empty() { Vec::new() } else { graph::diff(&*slot, &copy) };
+        if columns_same && diffs.is_empty() {
             return Ok(r);
+        }
+        if !diffs.is_empty() {
+            drop(slot);
+            graph::check_edit(&self.inner, &mut copy, &diffs)?;
+            slot = self.inner.value.try_borrow_mut().map_err(|_| discarded_borrowed(M::TABLE))?;
         }
         let old = std::mem::replace(&mut *slot, copy);
         drop(slot);
-        let list = {
+        let list = if columns_same {
+            None
+        } else {
             let mut meta = self.inner.meta.borrow_mut();
             if meta.state != ObjectState::Persistent {
                 None
@@ -259,6 +340,9 @@ impl<M: Model> Handle<M> {
         };
         if let Some(shared) = list {
             shared.modified.borrow_mut().push(self.inner.clone());
+        }
+        if !diffs.is_empty() {
+            graph::after_edit(&self.erased(), diffs)?;
         }
         Ok(r)
     }

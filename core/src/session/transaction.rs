@@ -268,6 +268,13 @@ impl Inner {
         for i in modified {
             restore_edit(&*i);
         }
+        // Relationship fields are expired too: reloaded on demand from what the database holds.
+        self.dirty_rels.clear();
+        self.deferred_error = None;
+        self.identity.reset_relationships();
+        for i in &self.new {
+            reset_relationships(&**i);
+        }
         for i in std::mem::take(&mut self.new) {
             let mut m = i.meta().borrow_mut();
             m.state = ObjectState::Transient;

@@ -127,3 +127,26 @@ pub fn delete(dialect: &dyn Dialect, table: &TableDef, rows: usize) -> Result<St
     }
     Ok(w.sql)
 }
+
+/// `DELETE FROM t WHERE "col" IN (?, …)` for `n` values (an association table's rows of
+/// deleted objects).
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses or a
+/// column out of range.
+pub fn delete_where_in(dialect: &dyn Dialect, table: &TableDef, column: usize, n: usize) -> Result<String> {
+    let col = table
+        .columns
+        .get(column)
+        .ok_or_else(|| crate::Error::invalid_request(format!("no column #{column} in {}", table.name)))?;
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ").ident(table.name)?.push(" WHERE ").ident(col.name)?.push(" IN (");
+    for r in 0..n {
+        if r > 0 {
+            w.push(", ");
+        }
+        w.placeholder();
+    }
+    w.push(")");
+    Ok(w.sql)
+}

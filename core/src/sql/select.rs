@@ -31,6 +31,48 @@ pub struct SelectStatement {
     pub distinct: bool,
     /// `FOR UPDATE` (refused by dialects without row locks).
     pub for_update: bool,
+    /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
+    pub joins: Vec<EagerJoin>,
+    /// A many-to-many load's association table, joined and its key selected first.
+    pub through: Option<Through>,
+}
+
+/// A relationship loaded in the same statement: `LEFT OUTER JOIN <table> AS <table>_<n> ON …`,
+/// where `n` is the join's position plus one (SQLAlchemy's `users_1` naming). Its columns are
+/// selected after those of the statement's table and of the joins before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EagerJoin {
+    /// The join this one hangs from (`None`: the statement's table).
+    pub parent: Option<usize>,
+    /// The parent's column the ON clause compares.
+    pub parent_column: &'static str,
+    /// The joined table.
+    pub table: &'static TableDef,
+    /// The joined table's column compared with `parent_column` (or with the association's).
+    pub column: &'static str,
+    /// For a many-to-many relationship: the association table, its column that references the
+    /// parent, and its column that references the joined table.
+    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
+    /// A collection (one-to-many or many-to-many): it multiplies the parent's rows, so a
+    /// LIMIT/OFFSET is applied in a subquery first.
+    pub collection: bool,
+    /// Sort keys appended to the statement's (a collection's `order_by`), on the joined table.
+    pub order: Vec<(&'static str, bool)>,
+}
+
+/// A many-to-many load: `SELECT <assoc>.<owner_column>, <table's columns> FROM <table> JOIN
+/// <assoc> ON <assoc>.<target_column> = <table>.<referenced>` (the statement's filter then
+/// restricts `<assoc>.<owner_column>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Through {
+    /// The association table.
+    pub table: &'static TableDef,
+    /// Its column that references the owners (selected first).
+    pub owner_column: &'static str,
+    /// Its column that references the statement's table.
+    pub target_column: &'static str,
+    /// The statement's table's column it references.
+    pub referenced: &'static str,
 }
 
 impl SelectStatement {
@@ -44,6 +86,8 @@ impl SelectStatement {
             offset: None,
             distinct: false,
             for_update: false,
+            joins: Vec::new(),
+            through: None,
         }
     }
 
@@ -58,21 +102,131 @@ impl SelectStatement {
     /// The SELECT with the limit replaced by `limit` (what `first()` and `one()` run: the
     /// smaller of the query's own limit and 1 or 2).
     fn render(&self, dialect: &dyn Dialect, limit: Option<u64>) -> Result<Statement> {
+        let wrap = (limit.is_some() || self.offset.is_some()) && self.joins.iter().any(|j| j.collection);
+        if wrap {
+            return self.render_wrapped(dialect, limit);
+        }
         let mut w = SqlWriter::new(dialect);
         let mut params = Vec::new();
         w.push(if self.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        if let Some(t) = &self.through {
+            w.ident(t.table.name)?.push(".").ident(t.owner_column)?.push(", ");
+        }
         write_qualified_column_list(&mut w, self.table)?;
+        self.write_join_columns(&mut w)?;
         w.push(" FROM ").ident(self.table.name)?;
+        if let Some(t) = &self.through {
+            w.push(" JOIN ").ident(t.table.name)?.push(" ON ");
+            w.ident(t.table.name)?.push(".").ident(t.target_column)?.push(" = ");
+            w.ident(self.table.name)?.push(".").ident(t.referenced)?;
+        }
+        self.write_joins(&mut w, self.table.name)?;
         self.write_where(&mut w, &mut params)?;
-        for (i, (col, desc)) in self.order.iter().enumerate() {
-            w.push(if i == 0 { " ORDER BY " } else { ", " });
+        let mut first = true;
+        for (col, desc) in &self.order {
+            w.push(if first { " ORDER BY " } else { ", " });
+            first = false;
             w.column(col)?.push(if *desc { " DESC" } else { " ASC" });
         }
+        self.write_join_order(&mut w, first)?;
         dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
         if self.for_update {
+            self.refuse_joined_for_update(dialect)?;
             dialect.write_for_update(&mut w.sql)?;
         }
         Ok(Statement { sql: w.sql, params })
+    }
+
+    /// A LIMIT/OFFSET with a joined collection: the limit applies to the statement's own rows in
+    /// a subquery (`AS anon_1`), and the joins hang from it (SQLAlchemy's shape).
+    fn render_wrapped(&self, dialect: &dyn Dialect, limit: Option<u64>) -> Result<Statement> {
+        if self.for_update {
+            self.refuse_joined_for_update(dialect)?;
+        }
+        let plain = SelectStatement { joins: Vec::new(), through: None, ..self.clone() };
+        let inner = plain.render(dialect, limit)?;
+        let mut w = SqlWriter::new(dialect);
+        w.placeholders = inner.params.len();
+        w.push("SELECT ");
+        for (i, c) in self.table.columns.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident("anon_1")?.push(".").ident(c.name)?;
+        }
+        self.write_join_columns(&mut w)?;
+        w.push(" FROM (").push(&inner.sql).push(") AS ").ident("anon_1")?;
+        self.write_joins(&mut w, "anon_1")?;
+        let mut first = true;
+        for (col, desc) in &self.order {
+            w.push(if first { " ORDER BY " } else { ", " });
+            first = false;
+            w.ident("anon_1")?.push(".").ident(col.column)?.push(if *desc { " DESC" } else { " ASC" });
+        }
+        self.write_join_order(&mut w, first)?;
+        Ok(Statement { sql: w.sql, params: inner.params })
+    }
+
+    fn refuse_joined_for_update(&self, dialect: &dyn Dialect) -> Result<()> {
+        if self.joins.is_empty() {
+            return Ok(());
+        }
+        Err(Error::unsupported(
+            "FOR UPDATE with a joined eager load (the joined rows are on the nullable side of an outer join); \
+             use selectinload",
+            dialect.name(),
+        ))
+    }
+
+    fn alias(&self, i: usize) -> String {
+        format!("{}_{}", self.joins[i].table.name, i + 1)
+    }
+
+    fn write_join_columns(&self, w: &mut SqlWriter<'_>) -> Result<()> {
+        for (i, j) in self.joins.iter().enumerate() {
+            let alias = self.alias(i);
+            for c in j.table.columns {
+                w.push(", ").ident(&alias)?.push(".").ident(c.name)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_joins(&self, w: &mut SqlWriter<'_>, root: &str) -> Result<()> {
+        for (i, j) in self.joins.iter().enumerate() {
+            let parent = match j.parent {
+                Some(p) if p < i => self.alias(p),
+                Some(p) => return Err(Error::invalid(format!("eager join {i} hangs from a later join {p}"))),
+                None => root.to_string(),
+            };
+            let alias = self.alias(i);
+            let near = match j.via {
+                Some((assoc, parent_col, target_col)) => {
+                    let assoc_alias = format!("{}_{}", assoc.name, i + 1);
+                    w.push(" LEFT OUTER JOIN ").ident(assoc.name)?.push(" AS ").ident(&assoc_alias)?.push(" ON ");
+                    w.ident(&assoc_alias)?.push(".").ident(parent_col)?.push(" = ");
+                    w.ident(&parent)?.push(".").ident(j.parent_column)?;
+                    (assoc_alias, target_col)
+                }
+                None => (parent, j.parent_column),
+            };
+            w.push(" LEFT OUTER JOIN ").ident(j.table.name)?.push(" AS ").ident(&alias)?.push(" ON ");
+            w.ident(&alias)?.push(".").ident(j.column)?.push(" = ");
+            w.ident(&near.0)?.push(".").ident(near.1)?;
+        }
+        Ok(())
+    }
+
+    fn write_join_order(&self, w: &mut SqlWriter<'_>, mut first: bool) -> Result<()> {
+        for (i, j) in self.joins.iter().enumerate() {
+            let alias = self.alias(i);
+            for (col, desc) in &j.order {
+                w.push(if first { " ORDER BY " } else { ", " });
+                first = false;
+                w.ident(&alias)?.push(".").ident(col)?.push(if *desc { " DESC" } else { " ASC" });
+            }
+        }
+        Ok(())
     }
 
     /// The SELECT.
@@ -99,6 +253,10 @@ impl SelectStatement {
     /// # Errors
     /// As [`SelectStatement::to_sql`].
     pub fn count_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        if !self.joins.is_empty() || self.through.is_some() {
+            let plain = SelectStatement { joins: Vec::new(), through: None, ..self.clone() };
+            return plain.count_sql(dialect);
+        }
         let mut w = SqlWriter::new(dialect);
         if self.distinct || self.limit.is_some() || self.offset.is_some() {
             let inner = self.to_sql(dialect)?;
