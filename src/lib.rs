@@ -56,6 +56,10 @@ pub use athanor_core::{
     NestedTransaction, ObjectState, Operand, Ordering, Query, Result, ResultRow, Select, SelectStatement, Session,
     SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn, TxOptions, Value, ValueRef,
 };
+pub use athanor_core::{
+    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, HasMany, Load, LoadStrategy, Many,
+    ManyToMany, One, RelKind, RelationKind, Relationship, RelationshipDef,
+};
 
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.
@@ -67,8 +71,9 @@ pub use athanor_derive::Model;
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
     pub use crate::{
-        and_, create_engine, not_, or_, params, sessionmaker, Base, Connection, Engine, Error, Handle, IsolationLevel,
-        Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
+        and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload, sessionmaker,
+        Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model, Query, Result,
+        Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 
@@ -116,7 +121,11 @@ pub mod backend {
 /// API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use athanor_core::{decode_cell, generated_key, Row};
+    pub use athanor_core::relation::{
+        association_column, column_position, find_foreign_key, has_relationship, referenced_column,
+        single_primary_key, FK_AMBIGUOUS, FK_NONE,
+    };
+    pub use athanor_core::{decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
 }
 
 /// Which cargo feature provides each URL scheme (including backends not compiled in, so the error

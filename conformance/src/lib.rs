@@ -57,6 +57,11 @@ macro_rules! conformance_tests {
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,
             result_type_mismatch_is_typed, raw_decimal_date_and_avg_agree, result_row_get_by_name,
         ]);
+        $crate::conformance_tests!(@group $backend, relationships: [
+            blog_graph_is_built_in_one_flush, selectin_loads_one_statement_per_level, joined_loads_in_one_statement,
+            lazy_and_raise, self_referential_tree, changes_to_the_graph, delete_without_cascade requires(foreign_keys),
+            bad_relationship_input, selectin_100_users_10_posts_10_comments,
+        ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,
             connection_explicit_transactions, dropped_connection_rolls_back,
@@ -67,7 +72,14 @@ macro_rules! conformance_tests {
             $crate::harness::summary(
                 stringify!($backend),
                 "conformance",
-                &[mapping::SCENARIOS, session::SCENARIOS, query::SCENARIOS, types::SCENARIOS, transactions::SCENARIOS],
+                &[
+                    mapping::SCENARIOS,
+                    session::SCENARIOS,
+                    query::SCENARIOS,
+                    relationships::SCENARIOS,
+                    types::SCENARIOS,
+                    transactions::SCENARIOS,
+                ],
             );
         }
     };

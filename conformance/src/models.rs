@@ -177,3 +177,142 @@ pub fn base() -> Base {
         .register::<Account>()
         .register::<Ticket>()
 }
+
+/// The blog graph of the relationships scenarios: users → posts → comments, tags through an
+/// association table, a self-referential category tree, and reviews whose NOT NULL key has no
+/// delete cascade.
+pub mod blog {
+    use athanor::prelude::*;
+
+    /// A user and their posts (deleted with the user; a post removed from `posts` is deleted).
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "users")]
+    pub struct User {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// Name.
+        pub name: String,
+        /// One-to-many through `posts.user_id`.
+        #[relationship(back_populates = "author", cascade = "all, delete-orphan", order_by = "id")]
+        pub posts: HasMany<Post>,
+    }
+
+    /// A post.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "posts")]
+    pub struct Post {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The author.
+        #[column(foreign_key = "users.id", index)]
+        pub user_id: Option<i64>,
+        /// The category.
+        #[column(foreign_key = "categories.id")]
+        pub category_id: Option<i64>,
+        /// Title.
+        pub title: String,
+        /// Score.
+        pub score: i32,
+        /// Many-to-one through `user_id`.
+        #[relationship(back_populates = "posts")]
+        pub author: BelongsTo<User>,
+        /// Many-to-one through `category_id`.
+        #[relationship(back_populates = "posts")]
+        pub category: BelongsTo<Category>,
+        /// Many-to-many through `post_tags`.
+        #[relationship(secondary = "post_tags", back_populates = "posts")]
+        pub tags: ManyToMany<Tag>,
+        /// One-to-many through `comments.post_id`.
+        #[relationship(back_populates = "post", cascade = "all, delete-orphan")]
+        pub comments: HasMany<Comment>,
+        /// One-to-many through `reviews.post_id` (NOT NULL, no delete cascade).
+        #[relationship(back_populates = "post")]
+        pub reviews: HasMany<Review>,
+    }
+
+    /// A comment on a post.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "comments")]
+    pub struct Comment {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The post.
+        #[column(foreign_key = "posts.id", index)]
+        pub post_id: Option<i64>,
+        /// Text.
+        pub body: String,
+        /// Many-to-one through `post_id`.
+        #[relationship(back_populates = "comments")]
+        pub post: BelongsTo<Post>,
+    }
+
+    /// A tag.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "tags")]
+    pub struct Tag {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// Unique name.
+        #[column(unique, length = 50)]
+        pub name: String,
+        /// Many-to-many through `post_tags`, ordered by title.
+        #[relationship(secondary = "post_tags", back_populates = "tags", order_by = "title, id")]
+        pub posts: ManyToMany<Post>,
+    }
+
+    /// A node of the category tree.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "categories")]
+    pub struct Category {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The parent node (NULL for a root).
+        #[column(foreign_key = "categories.id")]
+        pub parent_id: Option<i64>,
+        /// Name.
+        pub name: String,
+        /// Many-to-one through `parent_id`.
+        #[relationship(back_populates = "children")]
+        pub parent: BelongsTo<Category>,
+        /// One-to-many through `parent_id` (no delete cascade: children of a deleted node
+        /// become roots).
+        #[relationship(back_populates = "parent", order_by = "id")]
+        pub children: HasMany<Category>,
+        /// The posts filed here.
+        #[relationship(back_populates = "category")]
+        pub posts: HasMany<Post>,
+    }
+
+    /// A review: its key to the post is NOT NULL and has no delete cascade.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "reviews")]
+    pub struct Review {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The post.
+        #[column(foreign_key = "posts.id")]
+        pub post_id: i64,
+        /// Stars.
+        pub stars: i32,
+        /// Many-to-one through `post_id`.
+        #[relationship(back_populates = "reviews")]
+        pub post: BelongsTo<Post>,
+    }
+
+    /// The blog's declarative base (the association table comes with `Post`).
+    pub fn base() -> Base {
+        Base::new()
+            .register::<User>()
+            .register::<Category>()
+            .register::<Post>()
+            .register::<Comment>()
+            .register::<Tag>()
+            .register::<Review>()
+    }
+}

@@ -137,6 +137,19 @@ impl RelationshipDef {
     }
 }
 
+/// `true` when `rels` has a relationship `name` of this kind (the derive checks
+/// `back_populates` with it at compile time).
+pub const fn has_relationship(rels: &[RelationshipDef], name: &str, kind: RelationKind) -> bool {
+    let mut i = 0;
+    while i < rels.len() {
+        if str_eq(rels[i].name, name) && rels[i].kind as u8 == kind as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// [`find_foreign_key`]'s answer when no column qualifies.
 pub const FK_NONE: usize = usize::MAX;
 /// [`find_foreign_key`]'s answer when several columns qualify.

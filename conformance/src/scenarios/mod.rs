@@ -2,6 +2,7 @@
 
 pub mod mapping;
 pub mod query;
+pub mod relationships;
 pub mod session;
 pub mod transactions;
 pub mod types;

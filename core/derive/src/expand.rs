@@ -15,11 +15,11 @@ use syn::DeriveInput;
 
 /// Parse, check and generate: the whole derive.
 pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
-    ModelDef::parse(input).map(|m| generate(&m))
+    ModelDef::parse(input).and_then(|m| generate(&m))
 }
 
 /// The code for a checked model.
-pub fn generate(m: &ModelDef) -> TokenStream {
+pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
     let ident = &m.ident;
     let rust_name = ident.unraw().to_string();
     let table = &m.table;
@@ -35,6 +35,46 @@ pub fn generate(m: &ModelDef) -> TokenStream {
         let cell = quote_spanned!(ty.span()=> cell::<#ty>);
         quote!(#field: #cell(row, #i)?,)
     });
+    let not_loaded = m.relationships.iter().map(|r| {
+        let field = &r.ident;
+        quote!(#field: ::core::default::Default::default(),)
+    });
+    let set_columns = m.fields.iter().enumerate().map(|(i, f)| {
+        let (i, field, ty) = (Literal::usize_unsuffixed(i), &f.ident, &f.ty);
+        quote!(#i => self.#field = ::athanor::__private::decode_value::<#ty>(value, #i, <Self as ::athanor::Model>::TABLE)?,)
+    });
+    let rel_refs = m.relationships.iter().enumerate().map(|(i, r)| {
+        let (i, field) = (Literal::usize_unsuffixed(i), &r.ident);
+        quote!(#i => ::core::option::Option::Some(&self.#field),)
+    });
+    let rel_muts = m.relationships.iter().enumerate().map(|(i, r)| {
+        let (i, field) = (Literal::usize_unsuffixed(i), &r.ident);
+        quote!(#i => ::core::option::Option::Some(&mut self.#field),)
+    });
+    let rels = crate::relationship::generate(ident, table, &m.relationships)?;
+    let crate::relationship::Generated { consts: rel_consts, checks: rel_checks, defs: rel_defs, handles: rel_handles } =
+        rels;
+    let relationship_items = if m.relationships.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            const RELATIONSHIPS: &'static [::athanor::RelationshipDef] = &[#(#rel_defs),*];
+
+            fn relationship(&self, idx: usize) -> ::core::option::Option<&dyn ::athanor::__private::AnyRelation> {
+                match idx {
+                    #(#rel_refs)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            fn relationship_mut(&mut self, idx: usize) -> ::core::option::Option<&mut dyn ::athanor::__private::AnyRelation> {
+                match idx {
+                    #(#rel_muts)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    };
     let set_key = match m.autoincrement_field() {
         Some(f) => {
             let field = &f.ident;
@@ -70,7 +110,7 @@ pub fn generate(m: &ModelDef) -> TokenStream {
     );
     let checks = m.fields.iter().flat_map(|f| checks(m, f));
 
-    quote! {
+    Ok(quote! {
         #[automatically_derived]
         impl ::athanor::Model for #ident {
             const TABLE: &'static ::athanor::TableDef = &::athanor::TableDef {
@@ -93,22 +133,37 @@ pub fn generate(m: &ModelDef) -> TokenStream {
                 fn cell<T: ::athanor::SqlField>(row: &dyn ::athanor::__private::Row, idx: usize) -> ::athanor::Result<T> {
                     ::athanor::__private::decode_cell(row, idx, <#ident as ::athanor::Model>::TABLE)
                 }
-                ::core::result::Result::Ok(Self { #(#decoded)* })
+                ::core::result::Result::Ok(Self { #(#decoded)* #(#not_loaded)* })
             }
 
             fn set_generated_key(&mut self, key: i64) -> ::athanor::Result<()> {
                 #set_key
             }
+
+            fn set_column(&mut self, idx: usize, value: ::athanor::ValueRef<'_>) -> ::athanor::Result<()> {
+                match idx {
+                    #(#set_columns)*
+                    _ => return ::core::result::Result::Err(::athanor::Error::invalid_request(
+                        ::std::format!("no column #{} in {}", idx, <Self as ::athanor::Model>::TABLE.name),
+                    )),
+                }
+                ::core::result::Result::Ok(())
+            }
+
+            #relationship_items
         }
 
         #[doc = #handles_doc]
         #[allow(non_upper_case_globals)]
         impl #ident {
             #(#handles)*
+            #(#rel_handles)*
+            #(#rel_consts)*
         }
 
         #(#checks)*
-    }
+        #(#rel_checks)*
+    })
 }
 
 /// `<T as SqlField>::…`, spanned at the field's type so that an unsupported type is reported there.

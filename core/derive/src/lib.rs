@@ -7,6 +7,7 @@
 
 mod expand;
 mod model;
+mod relationship;
 
 use proc_macro::TokenStream;
 
@@ -42,7 +43,7 @@ use proc_macro::TokenStream;
 /// `autoincrement = false` to supply a single integer key yourself (the field is then not an
 /// `Option`). Field types: `bool i16 i32 i64 f32 f64 String Vec<u8>` and `Option` of each; a
 /// primary key is never NULL. Composite keys: mark several fields `primary_key`.
-#[proc_macro_derive(Model, attributes(model, column))]
+#[proc_macro_derive(Model, attributes(model, column, relationship))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()

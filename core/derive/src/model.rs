@@ -22,6 +22,8 @@ pub struct ModelDef {
     pub table: String,
     /// The mapped fields, in declaration order (the order of `TableDef::columns`).
     pub fields: Vec<FieldDef>,
+    /// The relationship fields, in declaration order (the order of `Model::RELATIONSHIPS`).
+    pub relationships: Vec<crate::relationship::RelField>,
 }
 
 /// A mapped field.
@@ -163,9 +165,23 @@ impl ModelDef {
         }
 
         let mut fields = Vec::new();
+        let mut relationships = Vec::new();
         let mut autoinc_attrs = Vec::new();
         for field in &named.named {
             let Some(ident) = field.ident.clone() else { continue };
+            if let Some((kind, target)) = crate::relationship::kind_of(&field.ty) {
+                match crate::relationship::parse(field, ident, kind, target) {
+                    Ok(r) => relationships.push(r),
+                    Err(e) => errors.push(e),
+                }
+                continue;
+            }
+            for attr in field.attrs.iter().filter(|a| a.path().is_ident("relationship")) {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "#[relationship(…)] belongs on a HasMany<T>, BelongsTo<T> or ManyToMany<T> field",
+                ));
+            }
             for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
                 errors.push(syn::Error::new_spanned(
                     attr,
@@ -260,7 +276,7 @@ impl ModelDef {
         }
 
         errors.finish()?;
-        Ok(ModelDef { ident: input.ident.clone(), table, fields })
+        Ok(ModelDef { ident: input.ident.clone(), table, fields, relationships })
     }
 
     /// The autoincrement field, if any.

@@ -177,56 +177,73 @@ impl Session {
 
     /// Follow `delete` cascades from every object marked deleted, null out the foreign keys of
     /// children left behind (nullable keys only: a NOT NULL key makes the database refuse the
-    /// parent's DELETE, naming the constraint), and drop their association rows.
+    /// parent's DELETE, naming the constraint), and drop their association rows. Level by level:
+    /// the children a level needs that are not loaded come in one `IN` query per relationship.
     fn cascade_deletes(&self, plan: &mut SyncPlan) -> Result<()> {
-        let mut work: Vec<Rc<dyn Erased>> = self.inner().deleted.clone();
-        let mut seen: HashSet<usize> = work.iter().map(|i| Rc::as_ptr(i) as *const () as usize).collect();
-        while let Some(d) = work.pop() {
-            for (idx, rel) in d.relationships().iter().enumerate() {
-                match rel.kind {
-                    RelationKind::ManyToOne => {}
-                    RelationKind::ManyToMany => {
-                        let Some(table) = rel.secondary else { continue };
-                        let key = d.column(rel.local)?;
-                        if !matches!(key, Value::Null) {
-                            plan.assoc_deletes.push((table, rel.secondary_local, key));
-                        }
-                        plan.pairs.retain(|p| !p.ends.iter().any(|(e, _)| Rc::ptr_eq(e, &d)));
-                    }
-                    RelationKind::OneToMany => {
-                        let target = rel.target.table();
-                        let nullable = target.columns.get(rel.remote).is_some_and(|c| c.nullable);
-                        if !rel.cascade.delete && !nullable {
-                            continue;
-                        }
-                        let children = match members(&*d, idx)? {
-                            Some(m) => m,
-                            None => {
-                                let related = self.load_related_erased(&d, rel, idx)?;
-                                related
+        let mut level: Vec<Rc<dyn Erased>> = self.inner().deleted.clone();
+        let mut seen: HashSet<usize> = level.iter().map(|i| Rc::as_ptr(i) as *const () as usize).collect();
+        while !level.is_empty() {
+            let mut next = Vec::new();
+            // Group the level by model: one load per (model, relationship).
+            let mut models: Vec<&'static TableDef> = Vec::new();
+            for d in &level {
+                if !models.iter().any(|t| t.name == d.table().name) {
+                    models.push(d.table());
+                }
+            }
+            for table in models {
+                let group: Vec<&Rc<dyn Erased>> = level.iter().filter(|d| d.table().name == table.name).collect();
+                let rels = group[0].relationships();
+                for (idx, rel) in rels.iter().enumerate() {
+                    match rel.kind {
+                        RelationKind::ManyToOne => {}
+                        RelationKind::ManyToMany => {
+                            let Some(assoc) = rel.secondary else { continue };
+                            for d in &group {
+                                let key = d.column(rel.local)?;
+                                if !matches!(key, Value::Null) {
+                                    plan.assoc_deletes.push((assoc, rel.secondary_local, key));
+                                }
+                                plan.pairs.retain(|p| !p.ends.iter().any(|(e, _)| Rc::ptr_eq(e, d)));
                             }
-                        };
-                        for c in children {
-                            if rel.cascade.delete {
-                                let state = c.0.meta().borrow().state;
-                                if state == ObjectState::Persistent || state == ObjectState::Pending {
-                                    self.delete_erased(&c.0);
-                                    plan.intents.retain(|i| !Rc::ptr_eq(&i.child, &c.0));
-                                    if seen.insert(c.addr()) && state == ObjectState::Persistent {
-                                        work.push(c.0.clone());
+                        }
+                        RelationKind::OneToMany => {
+                            let target = rel.target.table();
+                            let nullable = target.columns.get(rel.remote).is_some_and(|c| c.nullable);
+                            if !rel.cascade.delete && !nullable {
+                                continue;
+                            }
+                            let need: Vec<AnyHandle> = group
+                                .iter()
+                                .filter(|d| d.meta().borrow().expired || members(&****d, idx).ok().flatten().is_none())
+                                .map(|d| AnyHandle((*d).clone()))
+                                .collect();
+                            self.load_related_many(rel, idx, &need)?;
+                            for d in &group {
+                                for c in members(&***d, idx)?.unwrap_or_default() {
+                                    if rel.cascade.delete {
+                                        let state = c.0.meta().borrow().state;
+                                        if state == ObjectState::Persistent || state == ObjectState::Pending {
+                                            self.delete_erased(&c.0);
+                                            plan.intents.retain(|i| !Rc::ptr_eq(&i.child, &c.0));
+                                            if seen.insert(c.addr()) && state == ObjectState::Persistent {
+                                                next.push(c.0.clone());
+                                            }
+                                        }
+                                    } else if c.0.meta().borrow().state != ObjectState::Deleted {
+                                        plan.intents.push(Intent {
+                                            child: c.0.clone(),
+                                            col: rel.remote,
+                                            source: Source::NullIfOwner((*d).clone(), rel.local),
+                                        });
                                     }
                                 }
-                            } else if c.0.meta().borrow().state != ObjectState::Deleted {
-                                plan.intents.push(Intent {
-                                    child: c.0.clone(),
-                                    col: rel.remote,
-                                    source: Source::NullIfOwner(d.clone(), rel.local),
-                                });
                             }
                         }
                     }
                 }
             }
+            level = next;
         }
         plan.intents.retain(|i| i.child.meta().borrow().state != ObjectState::Deleted);
         Ok(())

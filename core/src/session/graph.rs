@@ -7,6 +7,7 @@ use super::collections::AnyHandle;
 use super::state::Erased;
 use super::*;
 use crate::relation::{RelationKind, RelationshipDef};
+use crate::value::Value;
 
 /// A relationship field an edit (or `add`) changed since the last flush: the flush compares
 /// the field's contents then with `original`, its contents when first changed.
@@ -153,6 +154,18 @@ pub(super) fn after_edit(owner: &Rc<dyn Erased>, diffs: Vec<RelDiff>) -> Result<
 /// `back_populates`: mirror one field's change on the related objects' reverse field.
 fn back_populate(me: &AnyHandle, rel: &'static RelationshipDef, d: &RelDiff) -> Result<()> {
     let Some((rev_idx, rev)) = rel.reverse() else { return Ok(()) };
+    if rel.kind == RelationKind::ManyToOne && d.before.is_empty() {
+        // The field was not loaded: the previous parent, if the identity map holds it, is found
+        // by the foreign key (not yet rewritten: that is the flush's job).
+        if let Some(old) = previous_parent(me, rel)? {
+            if !d.added.iter().any(|a| a.ptr_eq(&old)) {
+                old.0.with_relation_mut(rev_idx, &mut |f| {
+                    f.unlink(me);
+                    Ok(())
+                })?;
+            }
+        }
+    }
     for m in &d.removed {
         m.0.with_relation_mut(rev_idx, &mut |f| {
             f.unlink(me);
@@ -174,6 +187,22 @@ fn back_populate(me: &AnyHandle, rel: &'static RelationshipDef, d: &RelDiff) -> 
         m.0.with_relation_mut(rev_idx, &mut |f| f.link(me))?;
     }
     Ok(())
+}
+
+/// The object of `me`'s many-to-one `rel` by its foreign key, if the session holds it.
+fn previous_parent(me: &AnyHandle, rel: &RelationshipDef) -> Result<Option<AnyHandle>> {
+    let fk = me.0.column(rel.local)?;
+    if matches!(fk, Value::Null) {
+        return Ok(None);
+    }
+    let Some(shared) = me.0.meta().borrow().session.upgrade() else { return Ok(None) };
+    let target = rel.target.table();
+    if crate::relation::single_primary_key(target) != rel.remote {
+        return Ok(None);
+    }
+    let Ok(key) = Key::from_values(std::slice::from_ref(&fk), target) else { return Ok(None) };
+    let inner = shared.inner.try_borrow().map_err(|_| Error::invalid("the session is busy"))?;
+    Ok(inner.identity.get_erased(rel.target.type_id(), &key).map(AnyHandle))
 }
 
 /// The position of `rel` among the relationships of `h`'s model (the same model as its owner).

@@ -68,6 +68,29 @@ impl Inner {
                 message,
                 source,
             } => {
+                // The deleted model's relationships know its children: a NOT NULL key without a
+                // delete cascade is the one the flush could not clear.
+                let rels = self.deleted.iter().find(|i| i.table().name == deleted_from.name).map(|i| i.relationships());
+                let blocking: Vec<(String, &'static TableDef, &'static str)> = rels
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|r| r.kind == crate::relation::RelationKind::OneToMany && !r.cascade.delete)
+                    .filter_map(|r| {
+                        let t = r.target.table();
+                        let c = t.columns.get(r.remote)?;
+                        (!c.nullable).then(|| (format!("fk_{}_{}_{}", t.name, c.name, deleted_from.name), t, c.name))
+                    })
+                    .collect();
+                if let [(name, t, col)] = blocking.as_slice() {
+                    return Error::Integrity {
+                        kind,
+                        constraint: Some(name.clone()),
+                        table: Some(t.name.to_string()),
+                        columns: vec![col.to_string()],
+                        message,
+                        source,
+                    };
+                }
                 let referencing: Vec<(String, &'static TableDef, &'static str)> = self
                     .identity
                     .by_type

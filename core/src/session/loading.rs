@@ -570,25 +570,44 @@ fn is_loaded(o: &AnyHandle, idx: usize) -> bool {
 
 /// Fill a relationship field that is not loaded (a loaded one is kept: like an object's
 /// columns, it changes only when the object is expired and reloaded).
+///
+/// A one-to-many collection also sets its children's many-to-one side where that is not
+/// loaded (`post.author` after loading `user.posts`): no statement is needed for it.
 fn fill(o: &AnyHandle, idx: usize, members: Vec<AnyHandle>) -> Result<()> {
-    o.0.with_relation_mut(idx, &mut |f| if f.is_loaded() { Ok(()) } else { f.set_members(members.clone()) })
+    let mut filled = false;
+    o.0.with_relation_mut(idx, &mut |f| {
+        if f.is_loaded() {
+            return Ok(());
+        }
+        filled = true;
+        f.set_members(members.clone())
+    })?;
+    let rel = &o.0.relationships()[idx];
+    if filled && rel.kind == RelationKind::OneToMany {
+        if let Some((rev_idx, rev)) = rel.reverse() {
+            if rev.kind == RelationKind::ManyToOne {
+                for m in &members {
+                    m.0.with_relation_mut(rev_idx, &mut |f| if f.is_loaded() { Ok(()) } else { f.link(o) })?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Session {
-    /// Load `owner`'s relationship `idx` now (no autoflush: the flush calls this for a deleted
-    /// object's children) and return its members.
-    pub(super) fn load_related_erased(
-        &self,
-        owner: &Rc<dyn super::state::Erased>,
-        rel: &'static RelationshipDef,
-        idx: usize,
-    ) -> Result<Vec<AnyHandle>> {
-        let me = AnyHandle(owner.clone());
-        let ty = owner.model().type_id();
+    /// Load relationship `idx` of `owners` now, replacing what their fields hold (no
+    /// autoflush: the flush calls this for the children of deleted objects). One `IN` query.
+    pub(super) fn load_related_many(&self, rel: &'static RelationshipDef, idx: usize, owners: &[AnyHandle]) -> Result<()> {
+        let Some(first) = owners.first() else { return Ok(()) };
+        for o in owners {
+            o.0.with_relation_mut(idx, &mut |f| {
+                f.reset();
+                Ok(())
+            })?;
+        }
+        let ty = first.0.model().type_id();
         let plan = Plan { root: ty, options: &[] };
-        self.select_in(&plan, rel, idx, std::slice::from_ref(&me), &vec![(ty, idx)])?;
-        let mut out = Vec::new();
-        owner.with_relation(idx, &mut |f| out = f.members())?;
-        Ok(out)
+        self.select_in(&plan, rel, idx, owners, &vec![(ty, idx)])
     }
 }

@@ -530,7 +530,8 @@ impl Session {
         }
         // Relationship changes become foreign-key values and cascaded deletes first (this may
         // load the children of deleted objects).
-        let plan = match self.inner().ensure_conn().and_then(|_| self.plan_relationships()) {
+        let conn = self.inner().ensure_conn();
+        let plan = match conn.and_then(|_| self.plan_relationships()) {
             Ok(p) => p,
             Err(e) => {
                 if is_database_error(&e) {

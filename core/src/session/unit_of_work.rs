@@ -155,9 +155,24 @@ impl Inner {
     fn write_associations(&mut self, plan: &SyncPlan) -> Result<()> {
         let engine = self.engine.clone();
         let dialect = engine.dialect();
-        for (table, col, key) in &plan.assoc_deletes {
-            let sql = sql::delete_where_in(dialect, table, *col, 1)?;
-            self.conn()?.execute_refs(&sql, &[key.as_ref()])?;
+        // One DELETE … IN per association column, chunked under the bind limit.
+        let mut done = vec![false; plan.assoc_deletes.len()];
+        for i in 0..plan.assoc_deletes.len() {
+            if done[i] {
+                continue;
+            }
+            let (table, col, _) = &plan.assoc_deletes[i];
+            let mut keys: Vec<ValueRef<'_>> = Vec::new();
+            for (j, (t, c, k)) in plan.assoc_deletes.iter().enumerate().skip(i) {
+                if t.name == table.name && c == col {
+                    done[j] = true;
+                    keys.push(k.as_ref());
+                }
+            }
+            for chunk in keys.chunks(dialect.capabilities().max_bind_params.clamp(1, 30_000)) {
+                let sql = sql::delete_where_in(dialect, table, *col, chunk.len())?;
+                self.conn()?.execute_refs(&sql, chunk)?;
+            }
         }
         // Net change per row: both sides of a two-way relationship may have recorded it.
         let mut net: Vec<(&'static TableDef, [Value; 2], [&Rc<dyn Erased>; 2], i32)> = Vec::new();

@@ -1,0 +1,485 @@
+//! Relationships: the blog graph (users → posts → comments, tags through `post_tags`, a
+//! category tree) built in one flush, reloaded with every loading strategy with its statement
+//! count asserted, changed, and the errors of bad input.
+
+use crate::harness::TestDb;
+use crate::models::blog::*;
+use athanor::prelude::*;
+use athanor::ObjectState;
+use std::collections::BTreeMap;
+
+fn create(db: &TestDb) -> Result<()> {
+    base().metadata().create_all(&db.engine)?;
+    db.clear_sql();
+    Ok(())
+}
+
+/// The statements since the last call, with the backend's key-recovery suffix removed
+/// (`RETURNING id` on PostgreSQL and SQLite; MySQL reads LAST_INSERT_ID()).
+fn statements(db: &TestDb) -> Vec<String> {
+    db.take_sql()
+        .into_iter()
+        .filter(|s| !["BEGIN", "START TRANSACTION", "SET TRANSACTION", "COMMIT", "ROLLBACK"].iter().any(|p| s.starts_with(p)))
+        .map(|s| match s.find(" RETURNING ") {
+            Some(i) => s[..i].to_string(),
+            None => s,
+        })
+        .collect()
+}
+
+fn title(p: &Handle<Post>) -> String {
+    p.get().title.clone()
+}
+
+/// The graph as text, from loaded fields only (a field not loaded prints `?`).
+fn describe_users(users: &[Handle<User>]) -> String {
+    let mut out = Vec::new();
+    for u in users {
+        let u = u.get();
+        let posts = match u.posts.loaded() {
+            None => "?".to_string(),
+            Some(ps) => ps
+                .iter()
+                .map(|p| {
+                    let p = p.get();
+                    let comments = match p.comments.loaded() {
+                        None => "?".to_string(),
+                        Some(cs) => cs.iter().map(|c| c.get().body.clone()).collect::<Vec<_>>().join(","),
+                    };
+                    let tags = match p.tags.loaded() {
+                        None => "?".to_string(),
+                        Some(ts) => ts.iter().map(|t| t.get().name.clone()).collect::<Vec<_>>().join(","),
+                    };
+                    format!("{}[{comments}]{{{tags}}}", p.title)
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        out.push(format!("{}: {posts}", u.name));
+    }
+    out.join("; ")
+}
+
+/// ann: hello (c1, c2; rust, orm) and second (c3; orm); bob: bobs (c4). Categories
+/// tech → (rust, db → sql). Returns (ann, bob).
+fn build(s: &Session) -> Result<(Handle<User>, Handle<User>)> {
+    let ann = s.add(User { name: "ann".into(), ..Default::default() });
+    let bob = s.add(User { name: "bob".into(), ..Default::default() });
+    let tech = s.add(Category { name: "tech".into(), ..Default::default() });
+    let rust = s.add(Category { name: "rust".into(), parent: BelongsTo::to(&tech), ..Default::default() });
+    let dbc = s.add(Category { name: "db".into(), ..Default::default() });
+    tech.edit(|c| c.children.push(&dbc))?;
+    let sql = s.add(Category { name: "sql".into(), ..Default::default() });
+    sql.edit(|c| c.parent.set(&dbc))?;
+    let t_rust = s.add(Tag { name: "rust".into(), ..Default::default() });
+    let t_orm = s.add(Tag { name: "orm".into(), ..Default::default() });
+    s.add(Tag { name: "misc".into(), ..Default::default() });
+    let hello = s.add(Post { title: "hello".into(), score: 5, ..Default::default() });
+    let second = s.add(Post { title: "second".into(), score: 2, ..Default::default() });
+    let bobs = s.add(Post { title: "bobs".into(), score: 9, author: BelongsTo::to(&bob), ..Default::default() });
+    ann.edit(|u| {
+        u.posts.push(&hello);
+        u.posts.push(&second);
+    })?;
+    hello.edit(|p| {
+        p.tags.push(&t_rust);
+        p.tags.push(&t_orm);
+        p.category.set(&rust);
+    })?;
+    t_orm.edit(|t| t.posts.push(&second))?;
+    bobs.edit(|p| p.category.set(&sql))?;
+    for (post, body) in [(&hello, "c1"), (&hello, "c2"), (&second, "c3"), (&bobs, "c4")] {
+        // A comment built with its post: the other side is kept in step.
+        s.add(Comment { body: body.into(), post: BelongsTo::to(post), ..Default::default() });
+    }
+    Ok((ann, bob))
+}
+
+const GRAPH: &str = "ann: hello[c1,c2]{rust,orm} second[c3]{orm}; bob: bobs[c4]{}";
+
+/// The whole graph is one flush: parents first, the category tree in waves (a parent before
+/// its children), foreign keys from the related objects, association rows last.
+pub fn blog_graph_is_built_in_one_flush(db: &TestDb) -> Result<()> {
+    create(db)?;
+    let s = db.session();
+    let (ann, bob) = build(&s)?;
+    // In memory, both sides are in step before any SQL.
+    assert_eq!(describe_users(&[ann.clone(), bob.clone()]), GRAPH);
+    let hello = ann.get().posts.loaded().expect("loaded")[0].clone();
+    assert!(Handle::ptr_eq(hello.get().author.get().expect("author set by back_populates"), &ann));
+    assert!(db.take_sql().is_empty(), "no SQL before the flush");
+    s.flush()?;
+    assert_eq!(
+        statements(db),
+        [
+            "INSERT INTO users (name) VALUES (?), (?)",
+            "INSERT INTO categories (parent_id, name) VALUES (?, ?)",
+            "INSERT INTO categories (parent_id, name) VALUES (?, ?), (?, ?)",
+            "INSERT INTO categories (parent_id, name) VALUES (?, ?)",
+            "INSERT INTO tags (name) VALUES (?), (?), (?)",
+            "INSERT INTO posts (user_id, category_id, title, score) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)",
+            "INSERT INTO comments (post_id, body) VALUES (?, ?), (?, ?), (?, ?), (?, ?)",
+            "INSERT INTO post_tags (post_id, tag_id) VALUES (?, ?), (?, ?), (?, ?)",
+        ]
+    );
+    s.commit()?;
+    // The rows, read without the ORM.
+    let rows = db.session().query_sql(
+        "SELECT p.title, u.name, c.name FROM posts p JOIN users u ON u.id = p.user_id \
+         LEFT JOIN categories c ON c.id = p.category_id ORDER BY p.id",
+        &[],
+    )?;
+    let got: Vec<(String, String, Option<String>)> =
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).collect::<Result<_>>()?;
+    assert_eq!(
+        got,
+        [
+            ("hello".into(), "ann".into(), Some("rust".into())),
+            ("second".into(), "ann".into(), None),
+            ("bobs".into(), "bob".into(), Some("sql".into()))
+        ]
+    );
+    let tree = db.session().query_sql(
+        "SELECT c.name, p.name FROM categories c LEFT JOIN categories p ON p.id = c.parent_id ORDER BY c.id",
+        &[],
+    )?;
+    let got: Vec<(String, Option<String>)> = tree.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<_>>()?;
+    let want: Vec<(String, Option<String>)> = vec![
+        ("tech".into(), None),
+        ("rust".into(), Some("tech".into())),
+        ("db".into(), Some("tech".into())),
+        ("sql".into(), Some("db".into())),
+    ];
+    assert_eq!(got, want);
+    let n: i64 = db.session().query_sql("SELECT COUNT(*) FROM post_tags", &[])?[0].get(0)?;
+    assert_eq!(n, 3);
+    Ok(())
+}
+
+fn seeded(db: &TestDb) -> Result<()> {
+    create(db)?;
+    let s = db.session();
+    build(&s)?;
+    s.commit()?;
+    db.clear_sql();
+    Ok(())
+}
+
+/// Nested selectin: one statement per level, the IN lists holding every key of the level.
+pub fn selectin_loads_one_statement_per_level(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let users = s
+        .query::<User>()
+        .order_by(User::id.asc())
+        .options(selectinload(User::posts).selectinload(Post::comments))
+        .options(selectinload(Post::tags))
+        .all()?;
+    assert_eq!(
+        statements(db),
+        [
+            "SELECT users.id, users.name FROM users ORDER BY users.id ASC",
+            "SELECT posts.id, posts.user_id, posts.category_id, posts.title, posts.score FROM posts \
+             WHERE posts.user_id IN (?, ?) ORDER BY posts.id ASC",
+            "SELECT post_tags.post_id, tags.id, tags.name FROM tags JOIN post_tags ON post_tags.tag_id = tags.id \
+             WHERE post_tags.post_id IN (?, ?, ?) ORDER BY tags.id ASC",
+            "SELECT comments.id, comments.post_id, comments.body FROM comments WHERE comments.post_id IN (?, ?, ?) \
+             ORDER BY comments.id ASC",
+        ]
+    );
+    assert_eq!(describe_users(&users), GRAPH);
+    // Everything is loaded now: related() answers from memory.
+    let posts = s.related(&users[0], User::posts)?;
+    assert_eq!(posts.iter().map(title).collect::<Vec<_>>(), ["hello", "second"]);
+    let author = s.related(&posts[0], Post::author)?.expect("author");
+    assert!(Handle::ptr_eq(&author, &users[0]), "the identity map: one instance per row");
+    assert!(db.take_sql().is_empty(), "no SQL for loaded fields, or a many-to-one in the identity map");
+    Ok(())
+}
+
+/// Joined loading: the whole graph in one statement, de-duplicated into the identity map.
+pub fn joined_loads_in_one_statement(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let users = s
+        .query::<User>()
+        .order_by(User::id.asc())
+        .options(joinedload(User::posts).joinedload(Post::comments))
+        .options(joinedload(Post::tags))
+        .all()?;
+    assert_eq!(
+        statements(db),
+        [
+            "SELECT users.id, users.name, posts_1.id, posts_1.user_id, posts_1.category_id, posts_1.title, posts_1.score, \
+             tags_2.id, tags_2.name, comments_3.id, comments_3.post_id, comments_3.body FROM users \
+             LEFT OUTER JOIN posts AS posts_1 ON posts_1.user_id = users.id \
+             LEFT OUTER JOIN post_tags AS post_tags_2 ON post_tags_2.post_id = posts_1.id \
+             LEFT OUTER JOIN tags AS tags_2 ON tags_2.id = post_tags_2.tag_id \
+             LEFT OUTER JOIN comments AS comments_3 ON comments_3.post_id = posts_1.id \
+             ORDER BY users.id ASC, posts_1.id ASC, tags_2.id ASC, comments_3.id ASC"
+        ]
+    );
+    assert_eq!(users.len(), 2, "joined rows are de-duplicated");
+    assert_eq!(describe_users(&users), GRAPH);
+
+    // A LIMIT with a joined collection limits the users, not the joined rows.
+    let s = db.session();
+    let first = s.query::<User>().order_by(User::id.asc()).options(joinedload(User::posts)).limit(1).all()?;
+    let sql = statements(db);
+    assert_eq!(sql.len(), 1);
+    assert!(sql[0].contains(") AS anon_1 LEFT OUTER JOIN posts AS posts_1 ON posts_1.user_id = anon_1.id"), "{}", sql[0]);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].get().posts.len(), 2, "both of ann's posts");
+
+    // Many-to-one joined, mixed with selectin below it.
+    let s = db.session();
+    let posts = s
+        .query::<Post>()
+        .order_by(Post::id.asc())
+        .options(joinedload(Post::author).selectinload(User::posts))
+        .all()?;
+    assert_eq!(statements(db).len(), 2);
+    let authors: Vec<String> =
+        posts.iter().map(|p| p.get().author.get().map(|a| a.get().name.clone()).unwrap_or_default()).collect();
+    assert_eq!(authors, ["ann", "ann", "bob"]);
+    assert!(s.query::<Post>().options(joinedload(Post::author)).with_for_update().all().is_err());
+    Ok(())
+}
+
+/// Lazy loading is one explicit call; raiseload makes it an error, and the session goes on.
+pub fn lazy_and_raise(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let ann = s.query::<User>().filter(User::name.eq("ann")).one()?;
+    assert!(ann.get().posts.loaded().is_none(), "nothing loaded by an attribute read");
+    db.clear_sql();
+    let posts = s.related(&ann, User::posts)?;
+    assert_eq!(
+        statements(db),
+        ["SELECT posts.id, posts.user_id, posts.category_id, posts.title, posts.score FROM posts \
+          WHERE posts.user_id IN (?) ORDER BY posts.id ASC"]
+    );
+    assert_eq!(posts.iter().map(title).collect::<Vec<_>>(), ["hello", "second"]);
+    assert_eq!(ann.get().posts.loaded().map(<[_]>::len), Some(2));
+    s.related(&ann, User::posts)?;
+    assert!(db.take_sql().is_empty(), "the second call is from memory");
+
+    let s = db.session();
+    let posts = s.query::<Post>().order_by(Post::id.asc()).options(raiseload(Post::tags)).all()?;
+    db.clear_sql();
+    let err = s.related(&posts[0], Post::tags).expect_err("raise");
+    assert_eq!(err, Error::LazyLoadForbidden { model: "Post", relationship: "tags" });
+    assert!(db.take_sql().is_empty(), "nothing sent");
+    // Other relationships still load, and the session is usable.
+    let author = s.related(&posts[0], Post::author)?.expect("author");
+    assert_eq!(author.get().name, "ann");
+    let cat = s.related(&posts[1], Post::category)?;
+    assert!(cat.is_none(), "a NULL foreign key is no related object");
+    s.commit()?;
+    Ok(())
+}
+
+/// The category tree: nested selectin down two levels from the roots, and the whole tree's
+/// parents from the identity map.
+pub fn self_referential_tree(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let roots = s
+        .query::<Category>()
+        .filter(Category::parent_id.is_null())
+        .order_by(Category::id.asc())
+        .options(selectinload(Category::children).selectinload(Category::children))
+        .all()?;
+    assert_eq!(statements(db).len(), 3, "roots, children, grandchildren");
+    let names = |v: &[Handle<Category>]| v.iter().map(|c| c.get().name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&roots), ["tech"]);
+    let kids = roots[0].get().children.loaded().expect("level 1").to_vec();
+    assert_eq!(names(&kids), ["rust", "db"]);
+    let grandkids = kids[1].get().children.loaded().expect("level 2").to_vec();
+    assert_eq!(names(&grandkids), ["sql"]);
+    assert!(grandkids[0].get().children.loaded().is_none(), "the option stops at its depth");
+    let up = s.related(&grandkids[0], Category::parent)?.expect("parent");
+    assert!(Handle::ptr_eq(&up, &kids[1]));
+    assert!(db.take_sql().is_empty(), "the parent was in the identity map");
+    Ok(())
+}
+
+/// Move a post to another author, remove a tag, delete a user with `delete-orphan`: the
+/// statements and the rows after.
+pub fn changes_to_the_graph(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let users = s.query::<User>().order_by(User::id.asc()).options(selectinload(User::posts)).all()?;
+    let (ann, bob) = (users[0].clone(), users[1].clone());
+    let second = ann.get().posts.loaded().expect("loaded")[1].clone();
+    db.clear_sql();
+    second.edit(|p| p.author.set(&bob))?;
+    assert_eq!(ann.get().posts.iter().map(title).collect::<Vec<_>>(), ["hello"], "moved out in memory");
+    assert_eq!(bob.get().posts.iter().map(title).collect::<Vec<_>>(), ["bobs", "second"]);
+    s.flush()?;
+    assert_eq!(statements(db), ["UPDATE posts SET user_id = ? WHERE id = ?"]);
+    let hello = ann.get().posts.loaded().expect("loaded")[0].clone();
+    let tags = s.related(&hello, Post::tags)?;
+    db.clear_sql();
+    let orm = tags.iter().find(|t| t.get().name == "orm").expect("orm").clone();
+    hello.edit(|p| p.tags.remove(&orm))?;
+    s.flush()?;
+    assert_eq!(statements(db), ["DELETE FROM post_tags WHERE post_id = ? AND tag_id = ?"]);
+    // delete-orphan: a comment removed from its post is deleted.
+    let comments = s.related(&hello, Post::comments)?;
+    db.clear_sql();
+    hello.edit(|p| p.comments.remove(&comments[0]))?;
+    s.flush()?;
+    assert_eq!(statements(db), ["DELETE FROM comments WHERE id = ?"]);
+    assert_eq!(comments[0].state(), ObjectState::Deleted);
+    // Deleting ann deletes her post and its remaining comment (cascade), and its tag rows.
+    s.delete(&ann)?;
+    s.flush()?;
+    assert_eq!(
+        statements(db),
+        [
+            "DELETE FROM post_tags WHERE post_id IN (?)",
+            "DELETE FROM comments WHERE id = ?",
+            "DELETE FROM posts WHERE id = ?",
+            "DELETE FROM users WHERE id = ?",
+        ]
+    );
+    s.commit()?;
+    let s = db.session();
+    let users = s.query::<User>().options(selectinload(User::posts).selectinload(Post::comments)).options(selectinload(Post::tags)).all()?;
+    assert_eq!(describe_users(&users), "bob: second[c3]{orm} bobs[c4]{}");
+    let left: i64 = s.query_sql("SELECT COUNT(*) FROM comments", &[])?[0].get(0)?;
+    assert_eq!(left, 2);
+    Ok(())
+}
+
+/// Deleting a parent without a delete cascade: a nullable key becomes NULL (the children are
+/// loaded first if they were not); a NOT NULL key makes the DELETE fail, naming the constraint,
+/// and the session recovers with rollback.
+pub fn delete_without_cascade(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let dbc = s.query::<Category>().filter(Category::name.eq("db")).one()?;
+    db.clear_sql();
+    s.delete(&dbc)?;
+    s.flush()?;
+    assert_eq!(
+        statements(db),
+        [
+            "SELECT categories.id, categories.parent_id, categories.name FROM categories \
+             WHERE categories.parent_id IN (?) ORDER BY categories.id ASC",
+            "SELECT posts.id, posts.user_id, posts.category_id, posts.title, posts.score FROM posts \
+             WHERE posts.category_id IN (?) ORDER BY posts.id ASC",
+            "UPDATE categories SET parent_id = ? WHERE id = ?",
+            "DELETE FROM categories WHERE id = ?",
+        ]
+    );
+    s.commit()?;
+    let sql = db.session().query::<Category>().filter(Category::name.eq("sql")).one()?;
+    assert_eq!(sql.get().parent_id, None, "the child became a root");
+
+    let s = db.session();
+    let bobs = s.query::<Post>().filter(Post::title.eq("bobs")).one()?;
+    s.add(Review { post_id: bobs.get().id.expect("id"), stars: 4, ..Default::default() });
+    s.commit()?;
+    s.delete(&bobs)?;
+    let err = s.flush().expect_err("a review still references the post");
+    match &err {
+        Error::Integrity { constraint, .. } => {
+            assert_eq!(constraint.as_deref(), Some("fk_reviews_post_id_posts"), "{err}")
+        }
+        other => panic!("expected an integrity error, got {other}"),
+    }
+    s.rollback()?;
+    assert_eq!(s.query::<Post>().filter(Post::title.eq("bobs")).count()?, 1);
+    Ok(())
+}
+
+/// Objects that cannot be related are typed errors and change nothing; so is changing a
+/// collection that was never loaded; the session stays usable.
+pub fn bad_relationship_input(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let hello = s.query::<Post>().filter(Post::title.eq("hello")).one()?;
+    let other = db.session();
+    let foreign = other.add(Tag { name: "foreign".into(), ..Default::default() });
+    s.related(&hello, Post::tags)?;
+    let err = hello.edit(|p| p.tags.push(&foreign)).expect_err("another session's object");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    assert_eq!(hello.get().tags.len(), 2, "the edit was discarded");
+
+    let misc = s.query::<Tag>().filter(Tag::name.eq("misc")).one()?;
+    s.expunge(&misc);
+    let err = hello.edit(|p| p.tags.push(&misc)).expect_err("a detached object");
+    assert!(err.to_string().contains("detached"), "{err}");
+
+    let bob = s.query::<User>().filter(User::name.eq("bob")).one()?;
+    let err = bob.edit(|u| u.posts.push(&hello)).expect_err("posts never loaded");
+    assert!(err.to_string().contains("never loaded"), "{err}");
+    assert!(bob.get().posts.loaded().is_none());
+
+    // Still usable: a good change flushes.
+    s.related(&bob, User::posts)?;
+    bob.edit(|u| u.posts.push(&hello))?;
+    s.commit()?;
+    let s = db.session();
+    let hello = s.query::<Post>().filter(Post::title.eq("hello")).one()?;
+    assert_eq!(s.related(&hello, Post::author)?.map(|u| u.get().name.clone()).as_deref(), Some("bob"));
+    Ok(())
+}
+
+/// 100 users × 10 posts × 10 comments with two nested selectin levels: exactly 3 statements,
+/// and the same graph as the rows say.
+pub fn selectin_100_users_10_posts_10_comments(db: &TestDb) -> Result<()> {
+    create(db)?;
+    let s = db.session();
+    let users = s.add_all((0..100).map(|i| User { name: format!("u{i}"), ..Default::default() }));
+    s.flush()?;
+    let mut posts = Vec::new();
+    for u in &users {
+        for j in 0..10 {
+            posts.push(Post { user_id: u.get().id, title: format!("p{j}"), score: j, ..Default::default() });
+        }
+    }
+    let posts = s.add_all(posts);
+    s.flush()?;
+    let mut comments = Vec::new();
+    for p in &posts {
+        for k in 0..10 {
+            comments.push(Comment { post_id: p.get().id, body: format!("c{k}"), ..Default::default() });
+        }
+    }
+    s.add_all(comments);
+    s.commit()?;
+    // The graph by hand, from the rows: user id → post id → comment ids.
+    let rows = s.query_sql("SELECT p.user_id, p.id, c.id FROM posts p JOIN comments c ON c.post_id = p.id", &[])?;
+    let mut want: BTreeMap<i64, BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+    for r in &rows {
+        want.entry(r.get(0)?).or_default().entry(r.get(1)?).or_default().push(r.get(2)?);
+    }
+    want.values_mut().flat_map(|m| m.values_mut()).for_each(|v| v.sort_unstable());
+
+    for strategy in ["selectin", "joined"] {
+        let s = db.session();
+        db.clear_sql();
+        let q = s.query::<User>();
+        let users = match strategy {
+            "selectin" => q.options(selectinload(User::posts).selectinload(Post::comments)).all()?,
+            _ => q.options(joinedload(User::posts).joinedload(Post::comments)).all()?,
+        };
+        assert_eq!(statements(db).len(), if strategy == "selectin" { 3 } else { 1 }, "{strategy}");
+        let mut got: BTreeMap<i64, BTreeMap<i64, Vec<i64>>> = BTreeMap::new();
+        for u in &users {
+            let u = u.get();
+            let e = got.entry(u.id.expect("id")).or_default();
+            for p in u.posts.loaded().expect("posts loaded") {
+                let p = p.get();
+                let cs = p.comments.loaded().expect("comments loaded").iter().map(|c| c.get().id.expect("id")).collect();
+                e.insert(p.id.expect("id"), cs);
+            }
+        }
+        assert_eq!(got, want, "{strategy}");
+        assert_eq!(s.identity_count(), 100 + 1000 + 10_000);
+    }
+    Ok(())
+}
