@@ -313,7 +313,7 @@ mod tests {
         ] {
             assert!(out.contains(expected), "missing `{expected}` in\n{out}");
         }
-        assert!(!out.contains("invalid_request"));
+        assert!(!out.contains("has no autoincrement"));
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                     const #remote: usize = #r;
                 });
                 g.checks.push(assert(
-                    quote!(#owner::#local != #p::FK_NONE && #owner::#remote != #p::FK_NONE),
+                    quote!(#owner::#fk >= #p::FK_AMBIGUOUS || (#owner::#local != #p::FK_NONE && #owner::#remote != #p::FK_NONE)),
                     format!("{desc}: the foreign key between `{owner_name}` and `{tname}` references a column that does not exist"),
                 ));
                 let kind = if rel.kind == Kind::HasMany { quote!(OneToMany) } else { quote!(ManyToOne) };
