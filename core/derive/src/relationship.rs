@@ -108,7 +108,7 @@ pub fn parse(field: &syn::Field, ident: Ident, kind: Kind, target: Type) -> syn:
         foreign_key: None,
         span: field.ty.span(),
     };
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
+    if let Some(attr) = field.attrs.iter().find(|a| a.path().is_ident("column")) {
         return Err(syn::Error::new_spanned(
             attr,
             "a relationship field is not a column: #[column(…)] does not apply; use #[relationship(…)]",

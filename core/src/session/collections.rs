@@ -522,8 +522,10 @@ impl<T: Model> ModelType for ModelMarker<T> {
 /// [`One`]. Using it with another model's handle does not compile.
 pub struct Relationship<P, T, K> {
     idx: usize,
-    _m: PhantomData<fn() -> (P, T, K)>,
+    _m: PhantomData<Marks<P, T, K>>,
 }
+
+type Marks<P, T, K> = fn() -> (P, T, K);
 
 impl<P, T, K> Clone for Relationship<P, T, K> {
     fn clone(&self) -> Self {

@@ -175,10 +175,11 @@ impl Inner {
             }
         }
         // Net change per row: both sides of a two-way relationship may have recorded it.
-        let mut net: Vec<(&'static TableDef, [Value; 2], [&Rc<dyn Erased>; 2], i32)> = Vec::new();
+        type Net<'a> = (&'static TableDef, [Value; 2], [&'a Rc<dyn Erased>; 2], i32);
+        let mut net: Vec<Net<'_>> = Vec::new();
         for p in &plan.pairs {
             let keys = [p.ends[0].0.column(p.ends[0].1)?, p.ends[1].0.column(p.ends[1].1)?];
-            let same = |n: &(&'static TableDef, [Value; 2], [&Rc<dyn Erased>; 2], i32)| {
+            let same = |n: &Net<'_>| {
                 n.0.name == p.table.name && is(n.2[0], &p.ends[0].0) && is(n.2[1], &p.ends[1].0)
             };
             match net.iter_mut().find(|n| same(n)) {
