@@ -305,6 +305,47 @@ pub mod blog {
         pub post: BelongsTo<Post>,
     }
 
+    /// A team and its players; its captain is one of them: the two tables reference each other.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "teams")]
+    pub struct Team {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// Name.
+        pub name: String,
+        /// The captain (a player).
+        #[column(foreign_key = "players.id")]
+        pub captain_id: Option<i64>,
+        /// Many-to-one through `captain_id`.
+        pub captain: BelongsTo<Player>,
+        /// One-to-many through `players.team_id`.
+        #[relationship(back_populates = "team")]
+        pub players: HasMany<Player>,
+    }
+
+    /// A player of a team.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "players")]
+    pub struct Player {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// Name.
+        pub name: String,
+        /// The team.
+        #[column(foreign_key = "teams.id")]
+        pub team_id: Option<i64>,
+        /// Many-to-one through `team_id`.
+        #[relationship(back_populates = "players")]
+        pub team: BelongsTo<Team>,
+    }
+
+    /// Teams and players: a foreign-key cycle between two tables.
+    pub fn cycle_base() -> Base {
+        Base::new().register::<Team>().register::<Player>()
+    }
+
     /// The blog's declarative base (the association table comes with `Post`).
     pub fn base() -> Base {
         Base::new()

@@ -151,6 +151,10 @@ pub struct Capabilities {
     /// `PRAGMA foreign_keys = OFF`; by default it turns them on). Foreign keys are declared in
     /// `CREATE TABLE` either way.
     pub foreign_keys: bool,
+    /// `CREATE TABLE` may declare a foreign key to a table not created yet (SQLite checks
+    /// foreign keys only when rows change). Elsewhere tables whose foreign keys form a cycle are
+    /// created without the keys that point forward, added by `ALTER TABLE … ADD CONSTRAINT`.
+    pub foreign_key_forward_reference: bool,
     /// Floating-point NaN can be stored and read back.
     pub stores_nan: bool,
     /// ±Infinity can be stored and read back.
@@ -541,6 +545,43 @@ pub fn quoted(dialect: &dyn Dialect, ident: &str) -> Result<String> {
 /// [`Error::InvalidRequest`] for a table, column or constraint name the dialect refuses;
 /// [`Error::Unsupported`] for a type or default the database cannot declare.
 pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Result<Vec<String>> {
+    create_table_statements_deferring(dialect, table, &[])
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT name FOREIGN KEY (col) REFERENCES r (c)`: a foreign key left
+/// out of `CREATE TABLE` because its table did not exist yet (a cycle).
+///
+/// # Errors
+/// [`Error::InvalidRequest`] for a name the dialect refuses or a constraint the table does not
+/// have.
+pub fn add_foreign_key_statement(dialect: &dyn Dialect, table: &TableDef, constraint: &str) -> Result<String> {
+    let Some((name, col, fk)) = table.foreign_keys().into_iter().find(|(n, _, _)| n == constraint) else {
+        return Err(Error::invalid_request(format!("table {} has no foreign key {constraint}", table.name)));
+    };
+    let mut sql = String::from("ALTER TABLE ");
+    dialect.write_identifier(&mut sql, table.name)?;
+    sql.push_str(" ADD CONSTRAINT ");
+    dialect.write_identifier(&mut sql, &name)?;
+    sql.push_str(" FOREIGN KEY (");
+    dialect.write_identifier(&mut sql, col.name)?;
+    sql.push_str(") REFERENCES ");
+    dialect.write_identifier(&mut sql, fk.table)?;
+    sql.push_str(" (");
+    dialect.write_identifier(&mut sql, fk.column)?;
+    sql.push(')');
+    Ok(sql)
+}
+
+/// [`create_table_statements`] without the foreign keys named in `deferred` (added later by
+/// [`add_foreign_key_statement`]).
+///
+/// # Errors
+/// As [`create_table_statements`].
+pub fn create_table_statements_deferring(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    deferred: &[String],
+) -> Result<Vec<String>> {
     let caps = dialect.capabilities();
     let mut sql = String::from("CREATE TABLE ");
     dialect.write_identifier(&mut sql, table.name)?;
@@ -588,7 +629,7 @@ pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Resul
         write_ident_list(dialect, &mut sql, uq.columns.iter().copied())?;
         sql.push(')');
     }
-    for (name, col, fk) in table.foreign_keys() {
+    for (name, col, fk) in table.foreign_keys().into_iter().filter(|(n, _, _)| !deferred.contains(n)) {
         sql.push_str(", CONSTRAINT ");
         dialect.write_identifier(&mut sql, &name)?;
         sql.push_str(" FOREIGN KEY (");
@@ -659,6 +700,7 @@ mod tests {
             read_only_transactions: false,
             check_constraints: true,
             foreign_keys: true,
+            foreign_key_forward_reference: false,
             stores_nan: true,
             stores_infinity: true,
             text_allows_nul: true,

@@ -23,7 +23,7 @@ mod url;
 mod value;
 
 pub use dialect::{
-    ansi_column_type, create_table_statements, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
+    add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
     Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};

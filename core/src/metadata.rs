@@ -1,7 +1,7 @@
 //! The declarative [`Base`] (a catalog of mapped models) and its [`MetaData`] (their tables):
 //! `create_all` / `drop_all` in foreign-key order.
 
-use crate::dialect::{create_table_statements, drop_table_statement, Dialect};
+use crate::dialect::{add_foreign_key_statement, create_table_statements_deferring, drop_table_statement, Dialect};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -132,6 +132,12 @@ impl MetaData {
     /// # Errors
     /// [`Error::InvalidRequest`] as said above.
     pub fn sorted_tables(&self) -> Result<Vec<&'static TableDef>> {
+        self.validate()?;
+        sort_by_dependencies(&self.tables)
+    }
+
+    /// Every foreign key references a registered table and an existing column.
+    fn validate(&self) -> Result<()> {
         self.check()?;
         for t in &self.tables {
             for (_, col, fk) in t.foreign_keys() {
@@ -149,7 +155,30 @@ impl MetaData {
                 }
             }
         }
-        sort_by_dependencies(&self.tables)
+        Ok(())
+    }
+
+    /// The creation order, and the foreign keys `CREATE TABLE` must leave out because they point
+    /// to a table created later (tables in a cycle, on databases without
+    /// [`Capabilities::foreign_key_forward_reference`](crate::Capabilities)); they are added by
+    /// `ALTER TABLE` once every table exists. A cycle through NOT NULL keys only is refused.
+    fn creation_plan(&self, dialect: &dyn Dialect) -> Result<(Vec<&'static TableDef>, Vec<(&'static TableDef, String)>)> {
+        self.validate()?;
+        let order = match sort_by_dependencies(&self.tables) {
+            Ok(o) => return Ok((o, Vec::new())),
+            Err(e) => sort_for_flush(&self.tables).map_err(|_| e)?,
+        };
+        let mut deferred = Vec::new();
+        if !dialect.capabilities().foreign_key_forward_reference {
+            for (i, t) in order.iter().enumerate() {
+                for (name, _, fk) in t.foreign_keys() {
+                    if order.iter().position(|x| x.name == fk.table).is_some_and(|j| j > i) {
+                        deferred.push((*t, name));
+                    }
+                }
+            }
+        }
+        Ok((order, deferred))
     }
 
     /// The DDL `create_all` would run for every table, in order (for review or migrations).
@@ -158,9 +187,14 @@ impl MetaData {
     /// Those of [`MetaData::sorted_tables`]; [`Error::InvalidRequest`] for a name the dialect
     /// refuses (empty, NUL, too long); [`Error::Unsupported`] for a column the dialect cannot store.
     pub fn create_statements(&self, dialect: &dyn Dialect) -> Result<Vec<String>> {
+        let (order, deferred) = self.creation_plan(dialect)?;
         let mut out = Vec::new();
-        for t in self.sorted_tables()? {
-            out.extend(create_table_statements(dialect, t)?);
+        for t in &order {
+            let skip: Vec<String> = deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
+            out.extend(create_table_statements_deferring(dialect, t, &skip)?);
+        }
+        for (t, name) in &deferred {
+            out.push(add_foreign_key_statement(dialect, t, name)?);
         }
         Ok(out)
     }
@@ -172,18 +206,35 @@ impl MetaData {
     /// Those of [`MetaData::create_statements`] (checked for every table before any DDL is sent),
     /// of connecting, and the database's error for a failing CREATE.
     pub fn create_all(&self, engine: &Engine) -> Result<()> {
-        let tables = self.sorted_tables()?;
         let dialect = engine.dialect();
+        let (tables, deferred) = self.creation_plan(dialect)?;
         // Render every table first: a name the dialect refuses is refused before anything is
         // sent, so no earlier table is created either.
-        let rendered =
-            tables.into_iter().map(|t| Ok((t, create_table_statements(dialect, t)?))).collect::<Result<Vec<_>>>()?;
+        let rendered = tables
+            .into_iter()
+            .map(|t| {
+                let skip: Vec<String> =
+                    deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
+                Ok((t, create_table_statements_deferring(dialect, t, &skip)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let later = deferred
+            .iter()
+            .map(|(t, n)| Ok((t.name, add_foreign_key_statement(dialect, t, n)?)))
+            .collect::<Result<Vec<_>>>()?;
         let mut conn = engine.connect()?;
+        let mut created = Vec::new();
         for (t, statements) in rendered {
             if table_exists(&mut conn, t.name)? {
                 continue;
             }
             for stmt in statements {
+                conn.batch_execute(&stmt)?;
+            }
+            created.push(t.name);
+        }
+        for (t, stmt) in later {
+            if created.contains(&t) {
                 conn.batch_execute(&stmt)?;
             }
         }

@@ -58,6 +58,7 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     // Enforced by MariaDB >= 10.2 and MySQL >= 8.0.16 (older MySQL parsed and ignored them).
     check_constraints: true,
     foreign_keys: true,
+    foreign_key_forward_reference: false,
     stores_nan: false,
     stores_infinity: false,
     text_allows_nul: true,

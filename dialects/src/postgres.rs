@@ -46,6 +46,7 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     read_only_transactions: true,
     check_constraints: true,
     foreign_keys: true,
+    foreign_key_forward_reference: false,
     stores_nan: true,
     stores_infinity: true,
     text_allows_nul: false,

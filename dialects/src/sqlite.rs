@@ -46,6 +46,7 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     // Enforced because the backend runs `PRAGMA foreign_keys = ON` on every connection; under
     // `?foreign_keys=off` it runs `OFF` and its driver reports `false`.
     foreign_keys: true,
+    foreign_key_forward_reference: true,
     // SQLite turns a bound NaN into NULL.
     stores_nan: false,
     stores_infinity: true,
