@@ -167,7 +167,11 @@ fn main() -> athanor::Result<()> {
     assert!(users[0].get().posts.loaded().is_none());
     count();
     let posts = session.related(&users[0], User::posts)?; // one SELECT, fills the field
-    println!("3. lazy: session.related(&ann, User::posts) = [{}] in {} SELECT", names(&posts, |p: &Post| p.title.clone()), count());
+    println!(
+        "3. lazy: session.related(&ann, User::posts) = [{}] in {} SELECT",
+        names(&posts, |p: &Post| p.title.clone()),
+        count()
+    );
     session.related(&users[0], User::posts)?;
     println!("   again: {} SELECTs (loaded)", count());
 
@@ -229,7 +233,11 @@ fn main() -> athanor::Result<()> {
         .options(selectinload(Category::children))
         .all()?;
     for r in &roots {
-        println!("8. category {} > [{}]", r.get().name, names(r.get().children.iter().as_slice(), |c: &Category| c.name.clone()));
+        println!(
+            "8. category {} > [{}]",
+            r.get().name,
+            names(r.get().children.iter().as_slice(), |c: &Category| c.name.clone())
+        );
     }
     Ok(())
 }

@@ -71,9 +71,9 @@ pub use athanor_derive::Model;
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
     pub use crate::{
-        and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload, sessionmaker,
-        Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model, Query, Result,
-        Session, SessionMaker, TextColumn, TxOptions, Value,
+        and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload,
+        sessionmaker, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model,
+        Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 
@@ -122,8 +122,8 @@ pub mod backend {
 #[doc(hidden)]
 pub mod __private {
     pub use athanor_core::relation::{
-        association_column, column_position, find_foreign_key, has_relationship, referenced_column,
-        single_primary_key, FK_AMBIGUOUS, FK_NONE,
+        association_column, column_position, find_foreign_key, has_relationship, referenced_column, single_primary_key,
+        FK_AMBIGUOUS, FK_NONE,
     };
     pub use athanor_core::{decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
 }

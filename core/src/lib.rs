@@ -23,8 +23,9 @@ mod url;
 mod value;
 
 pub use dialect::{
-    add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring, drop_table_statement, quoted, write_ansi_literal, write_ident_list,
-    Capabilities, Dialect, IsolationLevel, KeyRecovery, TxOptions,
+    add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
+    drop_table_statement, quoted, write_ansi_literal, write_ident_list, Capabilities, Dialect, IsolationLevel,
+    KeyRecovery, TxOptions,
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
@@ -37,9 +38,9 @@ pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo, Handle,
-    HasMany, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, One,
-    Query, RelKind, Relationship, Session, SessionConfig, SessionMaker,
+    defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo,
+    Handle, HasMany, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction,
+    ObjectState, One, Query, RelKind, Relationship, Session, SessionConfig, SessionMaker,
 };
 pub use sql::{select, Select, SelectStatement};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

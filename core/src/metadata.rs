@@ -74,10 +74,8 @@ impl Base {
             Box::leak(format!("{snake}_id").into_boxed_str())
         };
         let (a, b) = (col(A::TABLE), col(B::TABLE));
-        let mut cols = [
-            crate::relation::association_column(a, A::TABLE),
-            crate::relation::association_column(b, B::TABLE),
-        ];
+        let mut cols =
+            [crate::relation::association_column(a, A::TABLE), crate::relation::association_column(b, B::TABLE)];
         cols.sort_by(|x, y| x.name.cmp(y.name));
         let table: &'static TableDef =
             Box::leak(Box::new(TableDef { name, rust_name: name, columns: Box::leak(Box::new(cols)) }));
@@ -162,7 +160,10 @@ impl MetaData {
     /// to a table created later (tables in a cycle, on databases without
     /// [`Capabilities::foreign_key_forward_reference`](crate::Capabilities)); they are added by
     /// `ALTER TABLE` once every table exists. A cycle through NOT NULL keys only is refused.
-    fn creation_plan(&self, dialect: &dyn Dialect) -> Result<(Vec<&'static TableDef>, Vec<(&'static TableDef, String)>)> {
+    fn creation_plan(
+        &self,
+        dialect: &dyn Dialect,
+    ) -> Result<(Vec<&'static TableDef>, Vec<(&'static TableDef, String)>)> {
         self.validate()?;
         let order = match sort_by_dependencies(&self.tables) {
             Ok(o) => return Ok((o, Vec::new())),

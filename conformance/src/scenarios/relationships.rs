@@ -19,7 +19,9 @@ fn create(db: &TestDb) -> Result<()> {
 fn statements(db: &TestDb) -> Vec<String> {
     db.take_sql()
         .into_iter()
-        .filter(|s| !["BEGIN", "START TRANSACTION", "SET TRANSACTION", "COMMIT", "ROLLBACK"].iter().any(|p| s.starts_with(p)))
+        .filter(|s| {
+            !["BEGIN", "START TRANSACTION", "SET TRANSACTION", "COMMIT", "ROLLBACK"].iter().any(|p| s.starts_with(p))
+        })
         .map(|s| match s.find(" RETURNING ") {
             Some(i) => s[..i].to_string(),
             None => s,
@@ -227,17 +229,18 @@ pub fn joined_loads_in_one_statement(db: &TestDb) -> Result<()> {
     let first = s.query::<User>().order_by(User::id.asc()).options(joinedload(User::posts)).limit(1).all()?;
     let sql = statements(db);
     assert_eq!(sql.len(), 1);
-    assert!(sql[0].contains(") AS anon_1 LEFT OUTER JOIN posts AS posts_1 ON posts_1.user_id = anon_1.id"), "{}", sql[0]);
+    assert!(
+        sql[0].contains(") AS anon_1 LEFT OUTER JOIN posts AS posts_1 ON posts_1.user_id = anon_1.id"),
+        "{}",
+        sql[0]
+    );
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].get().posts.len(), 2, "both of ann's posts");
 
     // Many-to-one joined, mixed with selectin below it.
     let s = db.session();
-    let posts = s
-        .query::<Post>()
-        .order_by(Post::id.asc())
-        .options(joinedload(Post::author).selectinload(User::posts))
-        .all()?;
+    let posts =
+        s.query::<Post>().order_by(Post::id.asc()).options(joinedload(Post::author).selectinload(User::posts)).all()?;
     assert_eq!(statements(db).len(), 2);
     let authors: Vec<String> =
         posts.iter().map(|p| p.get().author.get().map(|a| a.get().name.clone()).unwrap_or_default()).collect();
@@ -346,7 +349,11 @@ pub fn changes_to_the_graph(db: &TestDb) -> Result<()> {
     );
     s.commit()?;
     let s = db.session();
-    let users = s.query::<User>().options(selectinload(User::posts).selectinload(Post::comments)).options(selectinload(Post::tags)).all()?;
+    let users = s
+        .query::<User>()
+        .options(selectinload(User::posts).selectinload(Post::comments))
+        .options(selectinload(Post::tags))
+        .all()?;
     assert_eq!(describe_users(&users), "bob: second[c3]{orm} bobs[c4]{}");
     let left: i64 = s.query_sql("SELECT COUNT(*) FROM comments", &[])?[0].get(0)?;
     assert_eq!(left, 2);
@@ -474,7 +481,8 @@ pub fn selectin_100_users_10_posts_10_comments(db: &TestDb) -> Result<()> {
             let e = got.entry(u.id.expect("id")).or_default();
             for p in u.posts.loaded().expect("posts loaded") {
                 let p = p.get();
-                let cs = p.comments.loaded().expect("comments loaded").iter().map(|c| c.get().id.expect("id")).collect();
+                let cs =
+                    p.comments.loaded().expect("comments loaded").iter().map(|c| c.get().id.expect("id")).collect();
                 e.insert(p.id.expect("id"), cs);
             }
         }

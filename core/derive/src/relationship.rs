@@ -175,7 +175,11 @@ fn parse_attr(attr: &Attribute, rel: &mut RelField) -> syn::Result<()> {
             }
             "lazy" => match v.as_str() {
                 "select" | "selectin" | "joined" | "raise" => rel.lazy = v,
-                _ => return Err(bad(format!("`lazy` is one of \"select\", \"selectin\", \"joined\", \"raise\"; found {v:?}"))),
+                _ => {
+                    return Err(bad(format!(
+                        "`lazy` is one of \"select\", \"selectin\", \"joined\", \"raise\"; found {v:?}"
+                    )))
+                }
             },
             "cascade" => {
                 let mut c = (false, false, false);
@@ -260,7 +264,8 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
         let them = quote_spanned!(span=> <#target as ::athanor::Model>::TABLE);
         let desc = format!("relationship `{owner_name}::{field}`");
         let tname = &rel.target_name;
-        let assert = |cond: TokenStream, msg: String| quote_spanned!(span=> const _: () = ::core::assert!(#cond, #msg););
+        let assert =
+            |cond: TokenStream, msg: String| quote_spanned!(span=> const _: () = ::core::assert!(#cond, #msg););
         let (kind, secondary, sec_local, sec_remote) = match rel.kind {
             Kind::HasMany | Kind::BelongsTo => {
                 let (on, refs, on_name, refs_name) = if rel.kind == Kind::HasMany {
@@ -288,7 +293,11 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                     ),
                 ));
                 let referenced = quote!(#p::referenced_column(#on, #owner::#fk, #refs));
-                let (l, r) = if rel.kind == Kind::HasMany { (referenced, quote!(#owner::#fk)) } else { (quote!(#owner::#fk), referenced) };
+                let (l, r) = if rel.kind == Kind::HasMany {
+                    (referenced, quote!(#owner::#fk))
+                } else {
+                    (quote!(#owner::#fk), referenced)
+                };
                 g.consts.push(quote! {
                     #[doc(hidden)]
                     const #local: usize = #l;
@@ -315,7 +324,8 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                 }
                 let secondary = rel.secondary.clone().unwrap_or_default();
                 let assoc = format_ident!("__athanor_assoc_{}", field);
-                let (first, second) = if a < b { ((&a, me.clone()), (&b, them.clone())) } else { ((&b, them.clone()), (&a, me.clone())) };
+                let (first, second) =
+                    if a < b { ((&a, me.clone()), (&b, them.clone())) } else { ((&b, them.clone()), (&a, me.clone())) };
                 let (n1, t1, n2, t2) = (first.0, first.1, second.0, second.1);
                 g.consts.push(quote! {
                     #[doc(hidden)]
@@ -402,7 +412,8 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
         let (vis, ident) = (&rel.vis, &rel.ident);
         let k = if rel.kind == Kind::BelongsTo { quote!(One) } else { quote!(Many) };
         let idx = Literal::usize_unsuffixed(i);
-        let doc = format!(" Relationship `{owner_name}::{field}` (to `{tname}`), for `session.related` and loader options.");
+        let doc =
+            format!(" Relationship `{owner_name}::{field}` (to `{tname}`), for `session.related` and loader options.");
         let _ = table;
         g.handles.push(quote! {
             #[doc = #doc]

@@ -333,7 +333,11 @@ macro_rules! collection {
 }
 
 collection!(HasMany, "one-to-many", "user.posts.push(&post)   // inside user_handle.edit(|user| …)");
-collection!(ManyToMany, "many-to-many (through an association table)", "post.tags.push(&tag)   // inside post_handle.edit(|post| …)");
+collection!(
+    ManyToMany,
+    "many-to-many (through an association table)",
+    "post.tags.push(&tag)   // inside post_handle.edit(|post| …)"
+);
 
 /// A many-to-one relationship field: the related object (or none), or "not loaded".
 ///
@@ -434,7 +438,9 @@ impl<T: Model> AnyRelation for BelongsTo<T> {
         let v = match members.as_slice() {
             [] => None,
             [one] => Some(one.typed::<T>()?),
-            _ => return Err(Error::invalid(format!("several {} for one many-to-one relationship", T::TABLE.rust_name))),
+            _ => {
+                return Err(Error::invalid(format!("several {} for one many-to-one relationship", T::TABLE.rust_name)))
+            }
         };
         self.slot = Slot::Loaded(v);
         Ok(())

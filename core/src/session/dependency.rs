@@ -145,7 +145,8 @@ impl Session {
         // delete-orphan: a removed child that no later change gave another parent.
         for (m, owner, col) in orphans {
             let last = plan.intents.iter().rev().find(|i| Rc::ptr_eq(&i.child, &m.0) && i.col == col);
-            let orphaned = matches!(last, Some(Intent { source: Source::NullIfOwner(o, _), .. }) if Rc::ptr_eq(o, &owner));
+            let orphaned =
+                matches!(last, Some(Intent { source: Source::NullIfOwner(o, _), .. }) if Rc::ptr_eq(o, &owner));
             if orphaned {
                 plan.intents.retain(|i| !Rc::ptr_eq(&i.child, &m.0));
                 self.delete_erased(&m.0);

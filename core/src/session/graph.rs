@@ -94,10 +94,16 @@ pub(super) fn check_edit<M: Model>(owner: &Instance<M>, new: &mut M, diffs: &[Re
             let meta = m.0.meta().try_borrow().map_err(|_| object_error("being changed", &*m.0, rel))?;
             let theirs = meta.session.upgrade();
             match meta.state {
-                ObjectState::Detached => return Err(object_error("that is detached (add_handle it first)", &*m.0, rel)),
+                ObjectState::Detached => {
+                    return Err(object_error("that is detached (add_handle it first)", &*m.0, rel))
+                }
                 ObjectState::Deleted => return Err(object_error("that is deleted", &*m.0, rel)),
                 ObjectState::Transient if session.is_some() && !rel.cascade.save_update => {
-                    return Err(object_error("that is in no session (and the relationship has no save-update cascade)", &*m.0, rel))
+                    return Err(object_error(
+                        "that is in no session (and the relationship has no save-update cascade)",
+                        &*m.0,
+                        rel,
+                    ))
                 }
                 ObjectState::Pending | ObjectState::Persistent => {
                     let same = match (&session, &theirs) {

@@ -133,7 +133,13 @@ pub(super) struct Plan<'a> {
 impl Plan<'_> {
     /// The strategy for relationship `idx` of `owner`, reached by `path`: the last option that
     /// names this step, else the relationship's default.
-    fn strategy(&self, path: &[(TypeId, usize)], owner: TypeId, idx: usize, rel: &RelationshipDef) -> (LoadStrategy, bool) {
+    fn strategy(
+        &self,
+        path: &[(TypeId, usize)],
+        owner: TypeId,
+        idx: usize,
+        rel: &RelationshipDef,
+    ) -> (LoadStrategy, bool) {
         let full_len = path.len() + 1;
         let at = |i: usize| if i < path.len() { path[i] } else { (owner, idx) };
         let mut found = None;
@@ -145,8 +151,7 @@ impl Plan<'_> {
                 let matches = if anchored {
                     k == full_len && prefix.iter().enumerate().all(|(i, s)| (s.owner, s.idx) == at(i))
                 } else {
-                    k <= full_len
-                        && prefix.iter().enumerate().all(|(i, s)| (s.owner, s.idx) == at(full_len - k + i))
+                    k <= full_len && prefix.iter().enumerate().all(|(i, s)| (s.owner, s.idx) == at(full_len - k + i))
                 };
                 if matches {
                     if let Ask::Use(s) = prefix[k - 1].ask {
@@ -171,7 +176,13 @@ struct JoinNode {
 }
 
 /// The joined loads of a statement that loads `model` objects reached by `path`, depth first.
-fn join_tree(plan: &Plan<'_>, model: &'static dyn ModelType, path: &Path, parent: Option<usize>, out: &mut Vec<JoinNode>) {
+fn join_tree(
+    plan: &Plan<'_>,
+    model: &'static dyn ModelType,
+    path: &Path,
+    parent: Option<usize>,
+    out: &mut Vec<JoinNode>,
+) {
     for (idx, rel) in model.relationships().iter().enumerate() {
         let (s, explicit) = plan.strategy(path, model.type_id(), idx, rel);
         if s != LoadStrategy::Joined {
@@ -256,9 +267,11 @@ impl Session {
         let mut inner = self.inner();
         inner.ensure_conn()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
-        let mut out = Loaded { roots: Vec::new(), through: Vec::new(), joined: nodes.iter().map(|_| Vec::new()).collect() };
+        let mut out =
+            Loaded { roots: Vec::new(), through: Vec::new(), joined: nodes.iter().map(|_| Vec::new()).collect() };
         let mut seen: HashSet<usize> = HashSet::new();
-        let mut joined_at: Vec<HashMap<usize, (usize, HashSet<usize>)>> = nodes.iter().map(|_| HashMap::new()).collect();
+        let mut joined_at: Vec<HashMap<usize, (usize, HashSet<usize>)>> =
+            nodes.iter().map(|_| HashMap::new()).collect();
         let root_len = model.table().columns.len();
         let first = usize::from(through);
         let r = {
@@ -326,7 +339,12 @@ impl Session {
 
     /// Load the objects of `stmt` (a SELECT of `M`'s columns) with the plan's options: the
     /// joined loads in the statement itself, then the selectin loads level by level.
-    pub(super) fn load_with_options<M: Model>(&self, mut stmt: SelectStatement, options: &[Vec<Step>], cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+    pub(super) fn load_with_options<M: Model>(
+        &self,
+        mut stmt: SelectStatement,
+        options: &[Vec<Step>],
+        cap: Option<u64>,
+    ) -> Result<Vec<Handle<M>>> {
         self.prepare_read()?;
         let model: &'static dyn ModelType = Box::leak(Box::new(ModelMarker::<M>::NEW));
         let plan = Plan { root: TypeId::of::<M>(), options };
@@ -401,7 +419,14 @@ impl Session {
 
     /// Selectin loading of relationship `rel` (position `idx`) for `need`: one `IN` query per
     /// chunk of keys (none for a many-to-one whose targets are all in the identity map).
-    fn select_in(&self, plan: &Plan<'_>, rel: &'static RelationshipDef, idx: usize, need: &[AnyHandle], path: &Path) -> Result<()> {
+    fn select_in(
+        &self,
+        plan: &Plan<'_>,
+        rel: &'static RelationshipDef,
+        idx: usize,
+        need: &[AnyHandle],
+        path: &Path,
+    ) -> Result<()> {
         if need.is_empty() {
             return Ok(());
         }
@@ -452,7 +477,9 @@ impl Session {
             let mut stmt = SelectStatement::new(ttable);
             let (filter_col, through) = match rel.kind {
                 RelationKind::ManyToMany => {
-                    let assoc = rel.secondary.ok_or_else(|| Error::invalid(format!("{} has no association table", rel.describe())))?;
+                    let assoc = rel
+                        .secondary
+                        .ok_or_else(|| Error::invalid(format!("{} has no association table", rel.describe())))?;
                     let col = |i: usize| assoc.columns.get(i).map_or("?", |c| c.name);
                     stmt.through = Some(Through {
                         table: assoc,
@@ -515,7 +542,11 @@ impl Session {
     /// [`Error::LazyLoadForbidden`] when the field is not loaded and the relationship is marked
     /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::InvalidRequest`] for an object of
     /// another session; the database's errors.
-    pub fn related<P: Model, T: Model, K: RelKind>(&self, h: &Handle<P>, rel: Relationship<P, T, K>) -> Result<K::Loaded<T>> {
+    pub fn related<P: Model, T: Model, K: RelKind>(
+        &self,
+        h: &Handle<P>,
+        rel: Relationship<P, T, K>,
+    ) -> Result<K::Loaded<T>> {
         let def = rel.def()?;
         let idx = rel.index();
         let (state, expired, owned) = {
@@ -598,7 +629,12 @@ fn fill(o: &AnyHandle, idx: usize, members: Vec<AnyHandle>) -> Result<()> {
 impl Session {
     /// Load relationship `idx` of `owners` now, replacing what their fields hold (no
     /// autoflush: the flush calls this for the children of deleted objects). One `IN` query.
-    pub(super) fn load_related_many(&self, rel: &'static RelationshipDef, idx: usize, owners: &[AnyHandle]) -> Result<()> {
+    pub(super) fn load_related_many(
+        &self,
+        rel: &'static RelationshipDef,
+        idx: usize,
+        owners: &[AnyHandle],
+    ) -> Result<()> {
         let Some(first) = owners.first() else { return Ok(()) };
         for o in owners {
             o.0.with_relation_mut(idx, &mut |f| {

@@ -31,12 +31,12 @@ mod transaction;
 mod unit_of_work;
 
 pub use collections::{
-    AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, ManyToMany, Many, ModelMarker, ModelType, One, RelKind,
+    AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,
 };
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
-pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use identity::IntoPrimaryKey;
+pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::Query;
 pub use state::{Handle, ObjectState};
 pub use transaction::NestedTransaction;

@@ -4,10 +4,10 @@
 use super::*;
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::schema::TableDef;
-use crate::value::ValueRef;
 use crate::relation::RelationshipDef;
+use crate::schema::TableDef;
 use crate::value::Value;
+use crate::value::ValueRef;
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
 use std::fmt;

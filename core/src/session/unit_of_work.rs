@@ -179,9 +179,7 @@ impl Inner {
         let mut net: Vec<Net<'_>> = Vec::new();
         for p in &plan.pairs {
             let keys = [p.ends[0].0.column(p.ends[0].1)?, p.ends[1].0.column(p.ends[1].1)?];
-            let same = |n: &Net<'_>| {
-                n.0.name == p.table.name && is(n.2[0], &p.ends[0].0) && is(n.2[1], &p.ends[1].0)
-            };
+            let same = |n: &Net<'_>| n.0.name == p.table.name && is(n.2[0], &p.ends[0].0) && is(n.2[1], &p.ends[1].0);
             match net.iter_mut().find(|n| same(n)) {
                 Some(n) => n.3 += p.delta,
                 None => net.push((p.table, keys, [&p.ends[0].0, &p.ends[1].0], p.delta)),
