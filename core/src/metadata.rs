@@ -10,6 +10,9 @@ use crate::value::Value;
 
 /// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all
 /// readable from each [`TableDef`].
+/// The tables in creation order, and the foreign keys (table, constraint) added after them.
+type CreationPlan = (Vec<&'static TableDef>, Vec<(&'static TableDef, String)>);
+
 #[derive(Debug, Clone, Default)]
 pub struct MetaData {
     tables: Vec<&'static TableDef>,
@@ -163,7 +166,7 @@ impl MetaData {
     fn creation_plan(
         &self,
         dialect: &dyn Dialect,
-    ) -> Result<(Vec<&'static TableDef>, Vec<(&'static TableDef, String)>)> {
+    ) -> Result<CreationPlan> {
         self.validate()?;
         let order = match sort_by_dependencies(&self.tables) {
             Ok(o) => return Ok((o, Vec::new())),
