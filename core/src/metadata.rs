@@ -8,10 +8,11 @@ use crate::model::Model;
 use crate::schema::TableDef;
 use crate::value::Value;
 
-/// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all
-/// readable from each [`TableDef`].
 /// The tables in creation order, and the foreign keys (table, constraint) added after them.
 type CreationPlan = (Vec<&'static TableDef>, Vec<(&'static TableDef, String)>);
+
+/// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all
+/// readable from each [`TableDef`].
 
 #[derive(Debug, Clone, Default)]
 pub struct MetaData {
