@@ -164,10 +164,7 @@ impl MetaData {
     /// to a table created later (tables in a cycle, on databases without
     /// [`Capabilities::foreign_key_forward_reference`](crate::Capabilities)); they are added by
     /// `ALTER TABLE` once every table exists. A cycle through NOT NULL keys only is refused.
-    fn creation_plan(
-        &self,
-        dialect: &dyn Dialect,
-    ) -> Result<CreationPlan> {
+    fn creation_plan(&self, dialect: &dyn Dialect) -> Result<CreationPlan> {
         self.validate()?;
         let order = match sort_by_dependencies(&self.tables) {
             Ok(o) => return Ok((o, Vec::new())),

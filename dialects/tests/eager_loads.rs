@@ -25,7 +25,9 @@ static TAGS: TableDef = TableDef { name: "tags", rust_name: "Tag", columns: &[ID
 static POST_TAGS: TableDef =
     TableDef { name: "post_tags", rust_name: "post_tags", columns: &[fk("post_id", "posts"), fk("tag_id", "tags")] };
 
-fn dialects() -> [(&'static dyn Dialect, fn(&str) -> String); 3] {
+type Quoting = fn(&str) -> String;
+
+fn dialects() -> [(&'static dyn Dialect, Quoting); 3] {
     // Each dialect's quoting and placeholders, applied to a template written with "…" and ?.
     fn pg(s: &str) -> String {
         let mut out = String::new();
