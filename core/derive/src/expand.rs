@@ -348,4 +348,38 @@ mod tests {
         ));
         assert!(out.contains("const r#parent : :: athanor :: Column < T , Option < i64 > > = :: athanor :: Column :: new (1 , \"parent_id\")"));
     }
+
+    #[test]
+    fn relationships() {
+        let out = expand(parse_quote! {
+            #[model(table = "posts")]
+            pub struct Post {
+                #[column(primary_key)] id: Option<i64>,
+                #[column(foreign_key = "users.id")] user_id: Option<i64>,
+                #[relationship(back_populates = "posts", lazy = "joined")]
+                pub author: BelongsTo<User>,
+                #[relationship(secondary = "post_tags", order_by = "name desc")]
+                pub tags: athanor::ManyToMany<Tag>,
+                #[relationship(cascade = "all, delete-orphan")]
+                comments: HasMany<Comment>,
+            }
+        });
+        for expected in [
+            "const __athanor_fk_author : usize = :: athanor :: __private :: find_foreign_key (< Post as :: athanor :: Model > :: TABLE , < User as :: athanor :: Model > :: TABLE , \"\")",
+            "kind : :: athanor :: RelationKind :: ManyToOne",
+            "lazy : :: athanor :: LoadStrategy :: Joined",
+            "name : \"post_tags\" , rust_name : \"post_tags\" , columns : & [:: athanor :: __private :: association_column (\"post_id\" ,",
+            "association_column (\"tag_id\" , < Tag as :: athanor :: Model > :: TABLE)",
+            "secondary_local : 0 , secondary_remote : 1",
+            "cascade : :: athanor :: Cascade { save_update : true , delete : true , delete_orphan : true }",
+            "pub const author : :: athanor :: Relationship < Post , User , :: athanor :: One > = :: athanor :: Relationship :: new (0)",
+            "const comments : :: athanor :: Relationship < Post , Comment , :: athanor :: Many > = :: athanor :: Relationship :: new (2)",
+            "author : :: core :: default :: Default :: default () ,",
+            "has_relationship (< User as :: athanor :: Model > :: RELATIONSHIPS , \"posts\" , :: athanor :: RelationKind :: OneToMany)",
+        ] {
+            assert!(out.contains(expected), "missing `{expected}` in\n{out}");
+        }
+        // Two columns only: relationship fields are not columns.
+        assert_eq!(out.matches("sql_type :").count(), 2);
+    }
 }

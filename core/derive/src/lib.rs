@@ -43,6 +43,41 @@ use proc_macro::TokenStream;
 /// `autoincrement = false` to supply a single integer key yourself (the field is then not an
 /// `Option`). Field types: `bool i16 i32 i64 f32 f64 String Vec<u8>` and `Option` of each; a
 /// primary key is never NULL. Composite keys: mark several fields `primary_key`.
+///
+/// Relationship fields (`athanor::HasMany<T>`, `BelongsTo<T>`, `ManyToMany<T>`) are not columns;
+/// each gets a typed handle (`User::posts`, an `athanor::Relationship`) for `Session::related`
+/// and loader options, and takes `#[relationship(back_populates = "…", foreign_key = "…",
+/// secondary = "…", secondary_columns = "a, b", cascade = "…", order_by = "…", lazy = "…")]`.
+/// The foreign key is found at compile time from the two models' `foreign_key` columns; a
+/// missing or ambiguous one fails the build naming both models. See the `athanor` crate's
+/// `docs/relationships.md`.
+///
+/// ```
+/// use athanor::prelude::*;
+///
+/// #[derive(Model, Default)]
+/// #[model(table = "authors")]
+/// pub struct Author {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     #[relationship(back_populates = "author", cascade = "all, delete-orphan")]
+///     pub books: HasMany<Book>,
+/// }
+///
+/// #[derive(Model, Default)]
+/// #[model(table = "books")]
+/// pub struct Book {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     #[column(foreign_key = "authors.id")]
+///     pub author_id: Option<i64>,
+///     #[relationship(back_populates = "books")]
+///     pub author: BelongsTo<Author>,
+/// }
+///
+/// assert_eq!(Author::RELATIONSHIPS[0].target.table().name, "books");
+/// assert_eq!(Book::TABLE.columns.len(), 2); // relationship fields are not columns
+/// ```
 #[proc_macro_derive(Model, attributes(model, column, relationship))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
