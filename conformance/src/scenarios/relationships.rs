@@ -425,6 +425,15 @@ pub fn bad_relationship_input(db: &TestDb) -> Result<()> {
     assert!(err.to_string().contains("never loaded"), "{err}");
     assert!(bob.get().posts.loaded().is_none());
 
+    // An object built holding another session's object: `add` cannot fail, the flush does,
+    // before anything is written, and the session is still active.
+    let stray = s.add(Post { title: "stray".into(), tags: ManyToMany::of([&foreign]), ..Default::default() });
+    let err = s.flush().expect_err("another session's tag");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    assert!(s.is_active(), "no database error: no rollback needed");
+    s.expunge(&stray);
+    s.flush()?;
+
     // Still usable: a good change flushes.
     s.related(&bob, User::posts)?;
     bob.edit(|u| u.posts.push(&hello))?;

@@ -83,14 +83,29 @@ impl Session {
     pub(super) fn plan_relationships(&self) -> Result<SyncPlan> {
         let (dirty, deferred) = {
             let mut inner = self.inner();
+            inner.dirty_index.clear();
             (std::mem::take(&mut inner.dirty_rels), inner.deferred_error.take())
         };
-        if let Some(e) = deferred {
-            return Err(e);
+        let r = match deferred {
+            Some(e) => Err(e),
+            None => self.plan_dirty(&dirty),
+        };
+        if r.is_err() {
+            // Nothing was written: keep the changes for the next flush, once the cause is fixed.
+            let mut inner = self.inner();
+            for d in &dirty {
+                inner.dirty_index.insert((Rc::as_ptr(&d.owner) as *const () as usize, d.idx));
+            }
+            let later = std::mem::replace(&mut inner.dirty_rels, dirty);
+            inner.dirty_rels.extend(later);
         }
+        r
+    }
+
+    fn plan_dirty(&self, dirty: &[super::graph::DirtyRel]) -> Result<SyncPlan> {
         let mut plan = SyncPlan::default();
         let mut orphans: Vec<(AnyHandle, Rc<dyn Erased>, usize)> = Vec::new();
-        for d in &dirty {
+        for d in dirty {
             if !in_session(&*d.owner) || d.owner.meta().borrow().state == ObjectState::Deleted {
                 continue;
             }

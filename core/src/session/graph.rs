@@ -221,7 +221,8 @@ impl Session {
     /// change (kept from the first change since the last flush).
     pub(super) fn note_dirty(&self, owner: &Rc<dyn Erased>, idx: usize, before: Vec<AnyHandle>) {
         let mut inner = self.inner();
-        if !inner.dirty_rels.iter().any(|d| Rc::ptr_eq(&d.owner, owner) && d.idx == idx) {
+        let key = (Rc::as_ptr(owner) as *const () as usize, idx);
+        if inner.dirty_index.insert(key) {
             inner.dirty_rels.push(DirtyRel { owner: owner.clone(), idx, original: before });
         }
     }
@@ -247,7 +248,27 @@ impl Session {
             if !loaded || members.is_empty() {
                 continue;
             }
-            let d = RelDiff { idx, before: Vec::new(), added: members, removed: Vec::new(), changed_unloaded: false };
+            // Objects that cannot be related here are reported by the next flush; the other
+            // side of those is left alone.
+            let (ok, bad): (Vec<AnyHandle>, Vec<AnyHandle>) = members.into_iter().partition(|m| {
+                let meta = m.0.meta().borrow();
+                match meta.state {
+                    ObjectState::Transient => true,
+                    ObjectState::Pending | ObjectState::Persistent => self.owns(&meta),
+                    _ => false,
+                }
+            });
+            if let Some(b) = bad.first() {
+                let e = Error::invalid(format!(
+                    "a new {} holds a {} that is not in this session (of another session, detached or deleted) \
+                     through {}",
+                    owner.table().rust_name,
+                    b.0.table().rust_name,
+                    rel.describe()
+                ));
+                self.inner().deferred_error.get_or_insert(e);
+            }
+            let d = RelDiff { idx, before: Vec::new(), added: ok, removed: Vec::new(), changed_unloaded: false };
             back_populate(&me, rel, &d)?;
             for m in &d.added {
                 let state = m.0.meta().borrow().state;

@@ -75,6 +75,8 @@ struct Inner {
     failed: Option<(Error, usize)>,
     /// Relationship fields changed since the last flush.
     dirty_rels: Vec<graph::DirtyRel>,
+    /// `(instance address, relationship)` of `dirty_rels`, to record each field once.
+    dirty_index: std::collections::HashSet<(usize, usize)>,
     /// An error `add` could not return (a related object that cannot be related), reported by
     /// the next flush.
     deferred_error: Option<Error>,
@@ -149,6 +151,7 @@ impl Session {
                     savepoint_seq: 0,
                     failed: None,
                     dirty_rels: Vec::new(),
+                    dirty_index: std::collections::HashSet::new(),
                     deferred_error: None,
                 }),
             }),

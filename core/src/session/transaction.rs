@@ -270,6 +270,7 @@ impl Inner {
         }
         // Relationship fields are expired too: reloaded on demand from what the database holds.
         self.dirty_rels.clear();
+        self.dirty_index.clear();
         self.deferred_error = None;
         self.identity.reset_relationships();
         for i in &self.new {

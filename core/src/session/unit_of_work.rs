@@ -96,6 +96,11 @@ impl Inner {
             }
             let mut waiting: Vec<&Intent> = mine.iter().copied().filter(|i| i.waits_for().is_some()).collect();
             let mut remaining: Vec<&Rc<dyn Erased>> = new.iter().filter(|i| i.table().name == table.name).collect();
+            if waiting.is_empty() && !remaining.is_empty() {
+                // Nothing waits for a row of this flush: one batch, as without relationships.
+                self.insert_group(table, &remaining).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
+                remaining.clear();
+            }
             while !remaining.is_empty() {
                 let blocked = |r: &Rc<dyn Erased>, waiting: &[&Intent]| {
                     waiting.iter().any(|i| is(&i.child, r) && i.waits_for().is_some())
@@ -175,21 +180,26 @@ impl Inner {
             }
         }
         // Net change per row: both sides of a two-way relationship may have recorded it.
-        type Net<'a> = (&'static TableDef, [Value; 2], [&'a Rc<dyn Erased>; 2], i32);
-        let mut net: Vec<Net<'_>> = Vec::new();
+        type Net = (&'static TableDef, [Value; 2], i32);
+        let mut net: Vec<Net> = Vec::new();
+        let mut at: std::collections::HashMap<(&'static str, usize, usize), usize> = std::collections::HashMap::new();
         for p in &plan.pairs {
-            let keys = [p.ends[0].0.column(p.ends[0].1)?, p.ends[1].0.column(p.ends[1].1)?];
-            let same = |n: &Net<'_>| n.0.name == p.table.name && is(n.2[0], &p.ends[0].0) && is(n.2[1], &p.ends[1].0);
-            match net.iter_mut().find(|n| same(n)) {
-                Some(n) => n.3 += p.delta,
-                None => net.push((p.table, keys, [&p.ends[0].0, &p.ends[1].0], p.delta)),
+            let addr = |e: &Rc<dyn Erased>| Rc::as_ptr(e) as *const () as usize;
+            let k = (p.table.name, addr(&p.ends[0].0), addr(&p.ends[1].0));
+            match at.get(&k) {
+                Some(&i) => net[i].2 += p.delta,
+                None => {
+                    let keys = [p.ends[0].0.column(p.ends[0].1)?, p.ends[1].0.column(p.ends[1].1)?];
+                    at.insert(k, net.len());
+                    net.push((p.table, keys, p.delta));
+                }
             }
         }
-        for (table, keys, _, _) in net.iter().filter(|n| n.3 < 0) {
+        for (table, keys, _) in net.iter().filter(|n| n.2 < 0) {
             let sql = sql::delete(dialect, table, 1)?;
             self.conn()?.execute_refs(&sql, &[keys[0].as_ref(), keys[1].as_ref()])?;
         }
-        let ins: Vec<(&'static TableDef, &[Value; 2])> = net.iter().filter(|n| n.3 > 0).map(|n| (n.0, &n.1)).collect();
+        let ins: Vec<(&'static TableDef, &[Value; 2])> = net.iter().filter(|n| n.2 > 0).map(|n| (n.0, &n.1)).collect();
         let caps = dialect.capabilities();
         let per = if caps.multi_row_insert { (caps.max_bind_params / 2).clamp(1, 500) } else { 1 };
         let mut i = 0;
