@@ -560,16 +560,29 @@ pub fn add_foreign_key_statement(dialect: &dyn Dialect, table: &TableDef, constr
     };
     let mut sql = String::from("ALTER TABLE ");
     dialect.write_identifier(&mut sql, table.name)?;
-    sql.push_str(" ADD CONSTRAINT ");
-    dialect.write_identifier(&mut sql, &name)?;
-    sql.push_str(" FOREIGN KEY (");
-    dialect.write_identifier(&mut sql, col.name)?;
-    sql.push_str(") REFERENCES ");
-    dialect.write_identifier(&mut sql, fk.table)?;
-    sql.push_str(" (");
-    dialect.write_identifier(&mut sql, fk.column)?;
-    sql.push(')');
+    sql.push_str(" ADD ");
+    write_foreign_key(dialect, &mut sql, &name, col.name, fk)?;
     Ok(sql)
+}
+
+/// `CONSTRAINT name FOREIGN KEY (col) REFERENCES table (column)`.
+fn write_foreign_key(
+    dialect: &dyn Dialect,
+    sql: &mut String,
+    name: &str,
+    column: &str,
+    fk: crate::schema::ForeignKeyDef,
+) -> Result<()> {
+    sql.push_str("CONSTRAINT ");
+    dialect.write_identifier(sql, name)?;
+    sql.push_str(" FOREIGN KEY (");
+    dialect.write_identifier(sql, column)?;
+    sql.push_str(") REFERENCES ");
+    dialect.write_identifier(sql, fk.table)?;
+    sql.push_str(" (");
+    dialect.write_identifier(sql, fk.column)?;
+    sql.push(')');
+    Ok(())
 }
 
 /// [`create_table_statements`] without the foreign keys named in `deferred` (added later by
@@ -630,15 +643,8 @@ pub fn create_table_statements_deferring(
         sql.push(')');
     }
     for (name, col, fk) in table.foreign_keys().into_iter().filter(|(n, _, _)| !deferred.contains(n)) {
-        sql.push_str(", CONSTRAINT ");
-        dialect.write_identifier(&mut sql, &name)?;
-        sql.push_str(" FOREIGN KEY (");
-        dialect.write_identifier(&mut sql, col.name)?;
-        sql.push_str(") REFERENCES ");
-        dialect.write_identifier(&mut sql, fk.table)?;
-        sql.push_str(" (");
-        dialect.write_identifier(&mut sql, fk.column)?;
-        sql.push(')');
+        sql.push_str(", ");
+        write_foreign_key(dialect, &mut sql, &name, col.name, fk)?;
     }
     sql.push(')');
     sql.push_str(dialect.create_table_suffix());
