@@ -1,6 +1,9 @@
 //! The Athanor contender: the same code for every database (the engine URL picks the backend).
 
-use crate::data::{flipped_age, Customer};
+use crate::data::{
+    check_assoc, flipped_age, AssocComment, AssocPost, AssocUser, BPost, BUser, Customer, PostWithComments,
+    UserWithPosts,
+};
 use crate::harness::{timed, Contender, Params, Res, Workload};
 use athanor::prelude::*;
 use std::hint::black_box;
@@ -10,12 +13,14 @@ use std::time::Duration;
 pub struct AthanorContender {
     maker: athanor::SessionMaker,
     statements: Option<u64>,
+    assoc_shape: Option<(usize, usize, usize)>,
+    assoc_checked: bool,
 }
 
 impl AthanorContender {
     /// A contender on `engine`.
     pub fn new(engine: &Engine) -> Self {
-        AthanorContender { maker: sessionmaker(engine), statements: None }
+        AthanorContender { maker: sessionmaker(engine), statements: None, assoc_shape: None, assoc_checked: false }
     }
 }
 
@@ -34,6 +39,43 @@ fn objects(p: &Params) -> Vec<Customer> {
 
 fn missing(id: i64) -> crate::harness::BoxError {
     format!("no customer with id {id}").into()
+}
+
+/// Check a loaded `load_assoc` graph in full (the first, untimed run only): the same nested
+/// result as the raw drivers', and the many-to-one sides filled by `back_populates` pointing at
+/// the very instances that hold them.
+fn check_graph(users: &[Handle<BUser>]) -> Res<()> {
+    let mut nested = Vec::with_capacity(users.len());
+    for uh in users {
+        let u = uh.get();
+        let mut posts = Vec::new();
+        for ph in u.posts.loaded().ok_or("user.posts not loaded")? {
+            let p = ph.get();
+            if !p.user.get().is_some_and(|x| Handle::ptr_eq(x, uh)) {
+                return Err(format!("post {:?}: post.user is not its user", p.id).into());
+            }
+            let mut comments = Vec::new();
+            for ch in p.comments.loaded().ok_or("post.comments not loaded")? {
+                let c = ch.get();
+                if !c.post.get().is_some_and(|x| Handle::ptr_eq(x, ph)) {
+                    return Err(format!("comment {:?}: comment.post is not its post", c.id).into());
+                }
+                comments.push(AssocComment {
+                    id: c.id.ok_or("comment without id")?,
+                    post_id: c.post_id,
+                    body: c.body.clone(),
+                });
+            }
+            let post = AssocPost { id: p.id.ok_or("post without id")?, user_id: p.user_id, title: p.title.clone() };
+            posts.push(PostWithComments { post, comments });
+        }
+        nested.push(UserWithPosts {
+            user: AssocUser { id: u.id.ok_or("user without id")?, name: u.name.clone() },
+            posts,
+        });
+    }
+    check_assoc(&nested)?;
+    Ok(())
 }
 
 impl Contender for AthanorContender {
@@ -121,6 +163,31 @@ impl Contender for AthanorContender {
                     Ok(some.len())
                 })?
             }
+            Workload::LoadAssoc => {
+                let check = !self.assoc_checked;
+                let (d, shape) = timed(|| {
+                    let s = maker.session();
+                    let users =
+                        s.query::<BUser>().options(selectinload(BUser::posts).selectinload(BPost::comments)).all()?;
+                    // Walk the graph through the loaded fields (no I/O: a field not loaded fails).
+                    let mut shape = (users.len(), 0, 0);
+                    for u in &users {
+                        let u = u.get();
+                        let posts = u.posts.loaded().ok_or("user.posts not loaded")?;
+                        shape.1 += posts.len();
+                        for p in posts {
+                            shape.2 += p.get().comments.loaded().ok_or("post.comments not loaded")?.len();
+                        }
+                    }
+                    if check {
+                        check_graph(&users)?;
+                    }
+                    Ok(black_box(shape))
+                })?;
+                self.assoc_checked = true;
+                self.assoc_shape = Some(shape);
+                (d, shape.2)
+            }
         };
         self.statements = Some(maker.engine().statement_count() - before);
         Ok(Some(r))
@@ -128,5 +195,9 @@ impl Contender for AthanorContender {
 
     fn statements(&self) -> Option<u64> {
         self.statements
+    }
+
+    fn assoc_shape(&self) -> Option<(usize, usize, usize)> {
+        self.assoc_shape
     }
 }

@@ -30,11 +30,15 @@ pub enum Workload {
     FilterOrder,
     /// Load N/10 rows, change one field of each, commit.
     UpdateDirty,
+    /// Load 100 users with their 10 posts each and the 10 comments of each post (a fixed size,
+    /// whatever N is; its own three tables): Athanor `selectinload` two levels deep, the raw
+    /// driver's three queries grouped by hash maps, Diesel's `belonging_to` + `grouped_by`.
+    LoadAssoc,
 }
 
 impl Workload {
     /// Every workload, in running order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::InsertN,
         Workload::SelectAll,
         Workload::GetByPk,
@@ -43,6 +47,7 @@ impl Workload {
         Workload::GetByPkHit,
         Workload::FilterOrder,
         Workload::UpdateDirty,
+        Workload::LoadAssoc,
     ];
 
     /// The name in tables and JSON.
@@ -56,6 +61,7 @@ impl Workload {
             Workload::GetByPkHit => "get_by_pk_hit",
             Workload::FilterOrder => "filter_order",
             Workload::UpdateDirty => "update_dirty",
+            Workload::LoadAssoc => "load_assoc",
         }
     }
 
@@ -64,8 +70,15 @@ impl Workload {
         match self {
             Workload::InsertN | Workload::SelectAll | Workload::FilterOrder => Some(1.15),
             Workload::GetByPk | Workload::UpdateDirty => Some(1.3),
-            Workload::GetByPkTxEach | Workload::GetByPkOneSession | Workload::GetByPkHit => None,
+            Workload::GetByPkTxEach | Workload::GetByPkOneSession | Workload::GetByPkHit | Workload::LoadAssoc => None,
         }
+    }
+
+    /// `true` for a workload on the `bench_customers` table of N rows (which `insert_n` fills);
+    /// `false` for `load_assoc`, which has its own tables of a fixed size and runs once per
+    /// database, at the first N.
+    pub fn per_size(self) -> bool {
+        self != Workload::LoadAssoc
     }
 }
 
@@ -129,6 +142,11 @@ pub trait Contender {
     /// How many statements the last run sent (round trips on a server database), where the
     /// implementation can tell.
     fn statements(&self) -> Option<u64> {
+        None
+    }
+
+    /// What the last `load_assoc` run loaded, walking its result: (users, posts, comments).
+    fn assoc_shape(&self) -> Option<(usize, usize, usize)> {
         None
     }
 }

@@ -37,6 +37,8 @@ trait Admin {
     fn key_range(&mut self) -> Res<(i64, i64, i64)>;
     /// The database's version.
     fn version(&mut self) -> Res<String>;
+    /// Fill the `load_assoc` tables (emptied first) with `data::assoc_seed()`.
+    fn seed_assoc(&mut self) -> Res<()>;
 }
 
 impl Admin for raw_sqlite::RawSqlite {
@@ -49,6 +51,9 @@ impl Admin for raw_sqlite::RawSqlite {
     fn version(&mut self) -> Res<String> {
         Ok(format!("SQLite {}", rusqlite::version()))
     }
+    fn seed_assoc(&mut self) -> Res<()> {
+        raw_sqlite::RawSqlite::seed_assoc(self)
+    }
 }
 impl Admin for raw_postgres::RawPostgres {
     fn reset(&mut self) -> Res<()> {
@@ -60,6 +65,9 @@ impl Admin for raw_postgres::RawPostgres {
     fn version(&mut self) -> Res<String> {
         raw_postgres::RawPostgres::version(self)
     }
+    fn seed_assoc(&mut self) -> Res<()> {
+        raw_postgres::RawPostgres::seed_assoc(self)
+    }
 }
 impl Admin for raw_mysql::RawMysql {
     fn reset(&mut self) -> Res<()> {
@@ -70,6 +78,9 @@ impl Admin for raw_mysql::RawMysql {
     }
     fn version(&mut self) -> Res<String> {
         raw_mysql::RawMysql::version(self)
+    }
+    fn seed_assoc(&mut self) -> Res<()> {
+        raw_mysql::RawMysql::seed_assoc(self)
     }
 }
 
@@ -89,7 +100,8 @@ struct Options {
     json: PathBuf,
     /// Only these implementations (for profiling one of them).
     imps: Option<Vec<String>>,
-    /// Only these workloads (`insert_n` always runs first: it fills the table).
+    /// Only these workloads (`insert_n` always runs first when one of them reads
+    /// `bench_customers`: it fills the table).
     workloads: Option<Vec<String>>,
 }
 
@@ -165,9 +177,14 @@ fn server_url(backend: &str) -> String {
     })
 }
 
-/// A fresh `bench_customers` table made by Athanor's metadata (the same DDL for everyone).
+/// Fresh `bench_customers` and `load_assoc` tables made by Athanor's metadata (the same DDL for
+/// everyone).
 fn fresh_table(engine: &Engine) -> Res<()> {
-    let base = Base::new().register::<data::Customer>();
+    let base = Base::new()
+        .register::<data::Customer>()
+        .register::<data::BUser>()
+        .register::<data::BPost>()
+        .register::<data::BComment>();
     base.metadata().drop_all(engine)?;
     base.metadata().create_all(engine)?;
     Ok(())
@@ -188,7 +205,10 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
             #[cfg(feature = "diesel")]
             contenders.push((
                 Imp::Diesel,
-                Box::new(diesel_impl::DieselSqlite(diesel::SqliteConnection::establish(&path.display().to_string())?)),
+                Box::new(diesel_impl::DieselSqlite(
+                    diesel::SqliteConnection::establish(&path.display().to_string())?,
+                    Default::default(),
+                )),
             ));
             let admin = Box::new(raw_sqlite::RawSqlite::open(&path)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
@@ -204,8 +224,10 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders
-                .push((Imp::Diesel, Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?))));
+            contenders.push((
+                Imp::Diesel,
+                Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?, Default::default())),
+            ));
             let admin = Box::new(raw_postgres::RawPostgres::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -220,8 +242,10 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
                 (Imp::Raw, Box::new(raw_mysql::RawMysql::connect(&url)?)),
             ];
             #[cfg(feature = "diesel")]
-            contenders
-                .push((Imp::Diesel, Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?))));
+            contenders.push((
+                Imp::Diesel,
+                Box::new(diesel_impl::DieselMysql(diesel::MysqlConnection::establish(&url)?, Default::default())),
+            ));
             let admin = Box::new(raw_mysql::RawMysql::connect(&url)?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
@@ -248,21 +272,35 @@ fn expected_count(w: Workload, rows: &[data::NewRow]) -> usize {
         | Workload::GetByPkOneSession
         | Workload::GetByPkHit
         | Workload::UpdateDirty => rows.len() / 10,
+        // The comments reached through users → posts → comments (the full shape is checked too).
+        Workload::LoadAssoc => data::ASSOC_SHAPE.2,
     }
 }
 
-/// Run every workload at size `n` on one database.
-fn run_size(backend: &str, s: &mut Setup, n: usize, o: &Options, out: &mut Vec<Entry>) -> Res<()> {
+/// Run every workload at size `n` on one database (`load_assoc`, of a fixed size, only at the
+/// first size: `first`).
+fn run_size(backend: &str, s: &mut Setup, n: usize, first: bool, o: &Options, out: &mut Vec<Entry>) -> Res<()> {
     let listed = |w: Workload| o.workloads.as_ref().is_none_or(|l| l.iter().any(|x| x == w.name()));
+    let customers_needed = Workload::ALL.iter().any(|&w| w.per_size() && listed(w));
     let rows = data::rows(n);
     let mut p = Params { rows, first_id: 1, lookup: Vec::new(), update_slot: 0 };
     for w in Workload::ALL {
-        if !listed(w) && w != Workload::InsertN {
+        let runs = listed(w) || (w == Workload::InsertN && customers_needed);
+        if !runs {
+            continue;
+        }
+        if !w.per_size() && !first {
             continue;
         }
         // insert_n fills the table for the others: when not asked for, it runs once, untimed.
-        let reps = if listed(w) { reps_for(o, n) } else { 0 };
-        if w != Workload::InsertN && p.lookup.is_empty() {
+        // load_assoc has its own tables of a fixed size, filled once (untimed) here.
+        let (n, reps) = if w.per_size() {
+            (n, if listed(w) { reps_for(o, n) } else { 0 })
+        } else {
+            s.admin.seed_assoc()?;
+            (data::ASSOC_USERS, reps_for(o, data::ASSOC_USERS))
+        };
+        if w != Workload::InsertN && w.per_size() && p.lookup.is_empty() {
             // The read workloads see the N rows the insert workload left (keys 1..=N).
             let (lo, hi, count) = s.admin.key_range()?;
             if count != n as i64 || hi - lo + 1 != n as i64 {
@@ -297,6 +335,15 @@ fn run_size(backend: &str, s: &mut Setup, n: usize, o: &Options, out: &mut Vec<E
                                 "{backend} {} {} N={n}: saw {count} rows, expected {expected}",
                                 imp.name(),
                                 w.name()
+                            )
+                            .into());
+                        }
+                        if w == Workload::LoadAssoc && c.assoc_shape() != Some(data::ASSOC_SHAPE) {
+                            return Err(format!(
+                                "{backend} {} load_assoc: loaded (users, posts, comments) = {:?}, expected {:?}",
+                                imp.name(),
+                                c.assoc_shape(),
+                                data::ASSOC_SHAPE
                             )
                             .into());
                         }
@@ -367,8 +414,8 @@ fn real_main() -> Res<()> {
             let line = format!("{backend} at {url}: {}", s.admin.version()?);
             eprintln!("{line}");
             versions.push(line);
-            for &n in &o.sizes {
-                run_size(backend, &mut s, n, &o, &mut entries)?;
+            for (i, &n) in o.sizes.iter().enumerate() {
+                run_size(backend, &mut s, n, i == 0, &o, &mut entries)?;
             }
             eprintln!("{backend} done in {:.1} s", t0.elapsed().as_secs_f64());
         }

@@ -1,10 +1,13 @@
 //! The raw `mysql` contender: prepared statements (the driver caches them per connection), one
 //! transaction per workload.
 
-use crate::data::{flipped_age, Row, TABLE};
+use crate::data::{
+    assoc_counts, assoc_seed, check_assoc, flipped_age, group_assoc, in_list, multi_insert, AssocComment, AssocPost,
+    AssocUser, Row, ASSOC_COMMENTS_TABLE, ASSOC_POSTS_TABLE, ASSOC_USERS_TABLE, SEED_BATCH, TABLE,
+};
 use crate::harness::{timed, Contender, Params, Res, Workload};
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, TxOpts};
+use mysql::{Conn, Opts, OptsBuilder, TxOpts, Value};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -25,6 +28,18 @@ pub struct RawMysql {
     adults: String,
     range: String,
     update_age: String,
+    assoc_shape: Option<(usize, usize, usize)>,
+    assoc_checked: bool,
+}
+
+/// `?`.
+fn ph(_: usize) -> String {
+    "?".to_string()
+}
+
+/// The keys as statement parameters.
+fn keys(ids: &[i64]) -> mysql::Params {
+    mysql::Params::Positional(ids.iter().map(|&id| Value::from(id)).collect())
 }
 
 impl RawMysql {
@@ -40,12 +55,43 @@ impl RawMysql {
             adults: format!("SELECT {COLS} FROM {TABLE} WHERE age >= ? ORDER BY name"),
             range: format!("SELECT {COLS} FROM {TABLE} WHERE id BETWEEN ? AND ?"),
             update_age: format!("UPDATE {TABLE} SET age = ? WHERE id = ?"),
+            assoc_shape: None,
+            assoc_checked: false,
         })
     }
 
     /// Empty the table and restart its keys at 1.
     pub fn reset(&mut self) -> Res<()> {
         self.conn.query_drop(format!("TRUNCATE TABLE {TABLE}"))?;
+        Ok(())
+    }
+
+    /// Fill the `load_assoc` tables (emptied first), multi-row INSERTs in one transaction.
+    pub fn seed_assoc(&mut self) -> Res<()> {
+        let seed = assoc_seed();
+        let mut tx = self.conn.start_transaction(TxOpts::default())?;
+        for t in [ASSOC_COMMENTS_TABLE, ASSOC_POSTS_TABLE, ASSOC_USERS_TABLE] {
+            tx.query_drop(format!("DELETE FROM {t}"))?;
+        }
+        for chunk in seed.users.chunks(SEED_BATCH) {
+            let sql = multi_insert(ASSOC_USERS_TABLE, &["id", "name"], chunk.len(), ph);
+            let values = chunk.iter().flat_map(|(id, name)| [Value::from(*id), Value::from(name)]).collect();
+            tx.exec_drop(sql, mysql::Params::Positional(values))?;
+        }
+        for (table, fk, text, rows) in [
+            (ASSOC_POSTS_TABLE, "user_id", "title", &seed.posts),
+            (ASSOC_COMMENTS_TABLE, "post_id", "body", &seed.comments),
+        ] {
+            for chunk in rows.chunks(SEED_BATCH) {
+                let sql = multi_insert(table, &["id", fk, text], chunk.len(), ph);
+                let values = chunk
+                    .iter()
+                    .flat_map(|(id, parent, t)| [Value::from(*id), Value::from(*parent), Value::from(t)])
+                    .collect();
+                tx.exec_drop(sql, mysql::Params::Positional(values))?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -65,7 +111,7 @@ impl RawMysql {
 
 impl Contender for RawMysql {
     fn run(&mut self, w: Workload, p: &Params) -> Res<Option<(Duration, usize)>> {
-        let RawMysql { conn, insert, select_all, by_pk, adults, range, update_age } = self;
+        let RawMysql { conn, insert, select_all, by_pk, adults, range, update_age, assoc_shape, assoc_checked } = self;
         let r = match w {
             Workload::InsertN => timed(|| {
                 let mut tx = conn.start_transaction(TxOpts::default())?;
@@ -129,7 +175,49 @@ impl Contender for RawMysql {
                     Ok(rows.len())
                 })?
             }
+            Workload::LoadAssoc => {
+                let check = !*assoc_checked;
+                let (d, shape) = timed(|| {
+                    let mut tx = conn.start_transaction(TxOpts::default())?;
+                    let users: Vec<AssocUser> =
+                        tx.exec_map(format!("SELECT id, name FROM {ASSOC_USERS_TABLE}"), (), |(id, name)| AssocUser {
+                            id,
+                            name,
+                        })?;
+                    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+                    let posts: Vec<AssocPost> = tx.exec_map(
+                        format!(
+                            "SELECT id, user_id, title FROM {ASSOC_POSTS_TABLE} WHERE user_id IN {}",
+                            in_list(ids.len(), ph)
+                        ),
+                        keys(&ids),
+                        |(id, user_id, title)| AssocPost { id, user_id, title },
+                    )?;
+                    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+                    let comments: Vec<AssocComment> = tx.exec_map(
+                        format!(
+                            "SELECT id, post_id, body FROM {ASSOC_COMMENTS_TABLE} WHERE post_id IN {}",
+                            in_list(ids.len(), ph)
+                        ),
+                        keys(&ids),
+                        |(id, post_id, body)| AssocComment { id, post_id, body },
+                    )?;
+                    tx.commit()?;
+                    let graph = group_assoc(users, posts, comments);
+                    if check {
+                        check_assoc(&graph)?;
+                    }
+                    Ok(assoc_counts(black_box(&graph)))
+                })?;
+                *assoc_checked = true;
+                *assoc_shape = Some(shape);
+                (d, shape.2)
+            }
         };
         Ok(Some(r))
+    }
+
+    fn assoc_shape(&self) -> Option<(usize, usize, usize)> {
+        self.assoc_shape
     }
 }
