@@ -533,3 +533,35 @@ pub fn cycle_between_tables_is_flushed_with_a_later_update(db: &TestDb) -> Resul
     assert_eq!(team.get().players.iter().map(|p| p.get().name.clone()).collect::<Vec<_>>(), ["kim", "lee"]);
     Ok(())
 }
+
+/// A rollback forgets unflushed relationship changes and expires every relationship field (as
+/// SQLAlchemy expires them): the next `related` reads what the database holds.
+pub fn rollback_expires_relationships(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let ann = s.query::<User>().filter(User::name.eq("ann")).one()?;
+    s.related(&ann, User::posts)?;
+    let draft = s.add(Post { title: "draft".into(), ..Default::default() });
+    ann.edit(|u| u.posts.push(&draft))?;
+    assert_eq!(ann.get().posts.len(), 3);
+    s.rollback()?;
+    assert!(ann.get().posts.loaded().is_none(), "expired by the rollback");
+    assert_eq!(draft.state(), ObjectState::Transient);
+    let posts = s.related(&ann, User::posts)?;
+    assert_eq!(posts.iter().map(title).collect::<Vec<_>>(), ["hello", "second"]);
+    // In a savepoint: the outer work stays.
+    let bob = s.query::<User>().filter(User::name.eq("bob")).one()?;
+    s.related(&bob, User::posts)?;
+    let kept = s.add(Post { title: "kept".into(), ..Default::default() });
+    bob.edit(|u| u.posts.push(&kept))?;
+    let sp = s.begin_nested()?;
+    let gone = s.add(Post { title: "gone".into(), ..Default::default() });
+    bob.edit(|u| u.posts.push(&gone))?;
+    sp.rollback()?;
+    s.commit()?;
+    let s = db.session();
+    let bob = s.query::<User>().filter(User::name.eq("bob")).one()?;
+    let titles: Vec<String> = s.related(&bob, User::posts)?.iter().map(title).collect();
+    assert_eq!(titles, ["bobs", "kept"]);
+    Ok(())
+}
