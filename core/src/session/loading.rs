@@ -9,12 +9,12 @@
 
 use super::collections::{typed_all, AnyHandle, LoadCtx, ModelType, RelKind, Relationship};
 use super::*;
+use crate::engine::FastState;
 use crate::expr::{ColumnRef, Expr};
 use crate::relation::{LoadStrategy, RelationKind, RelationshipDef};
 use crate::row::Row;
 use crate::sql::select::{EagerJoin, Through};
 use crate::sql::SelectStatement;
-use crate::engine::FastState;
 use std::collections::{HashMap, HashSet};
 
 /// The loaders' sets and maps: keyed by instance addresses and key parts, hashed like the
