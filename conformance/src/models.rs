@@ -341,6 +341,62 @@ pub mod blog {
         pub team: BelongsTo<Team>,
     }
 
+    /// A shelf whose books load with it (`lazy = "selectin"`).
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "shelves")]
+    pub struct Shelf {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// Name.
+        pub name: String,
+        /// One-to-many, selectin by default.
+        #[relationship(back_populates = "shelf", lazy = "selectin")]
+        pub books: HasMany<Book>,
+    }
+
+    /// A book whose shelf is joined by default and whose labels are lazy.
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "books")]
+    pub struct Book {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The shelf.
+        #[column(foreign_key = "shelves.id")]
+        pub shelf_id: Option<i64>,
+        /// Title.
+        pub title: String,
+        /// Many-to-one, joined by default.
+        #[relationship(back_populates = "books", lazy = "joined")]
+        pub shelf: BelongsTo<Shelf>,
+        /// One-to-many, lazy.
+        #[relationship(back_populates = "book")]
+        pub labels: HasMany<Label>,
+    }
+
+    /// A label on a book, whose book must never be loaded on demand (`lazy = "raise"`).
+    #[derive(Model, Debug, Clone, Default)]
+    #[model(table = "labels")]
+    pub struct Label {
+        /// Generated key.
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        /// The book.
+        #[column(foreign_key = "books.id")]
+        pub book_id: Option<i64>,
+        /// Text.
+        pub text: String,
+        /// Many-to-one, raise by default.
+        #[relationship(back_populates = "labels", lazy = "raise")]
+        pub book: BelongsTo<Book>,
+    }
+
+    /// Shelves, books and labels: relationships with default strategies.
+    pub fn shelf_base() -> Base {
+        Base::new().register::<Shelf>().register::<Book>().register::<Label>()
+    }
+
     /// Teams and players: a foreign-key cycle between two tables.
     pub fn cycle_base() -> Base {
         Base::new().register::<Team>().register::<Player>()

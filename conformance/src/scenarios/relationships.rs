@@ -565,3 +565,56 @@ pub fn rollback_expires_relationships(db: &TestDb) -> Result<()> {
     assert_eq!(titles, ["bobs", "kept"]);
     Ok(())
 }
+
+/// A relationship's own `lazy = "selectin" | "joined" | "raise"` applies wherever no option says
+/// otherwise, and an option overrides it.
+pub fn default_strategies_and_overrides(db: &TestDb) -> Result<()> {
+    shelf_base().metadata().create_all(&db.engine)?;
+    let s = db.session();
+    for (name, titles) in [("a", vec!["a1", "a2"]), ("b", vec!["b1"])] {
+        let shelf = s.add(Shelf { name: name.into(), ..Default::default() });
+        for t in titles {
+            let book = s.add(Book { title: t.into(), shelf: BelongsTo::to(&shelf), ..Default::default() });
+            s.add(Label { text: format!("{t}!"), book: BelongsTo::to(&book), ..Default::default() });
+        }
+    }
+    s.commit()?;
+    db.clear_sql();
+
+    // Shelves: their books by selectin (whose shelf is joined by default: the SELECT of books
+    // joins shelves too).
+    let s = db.session();
+    let shelves = s.query::<Shelf>().order_by(Shelf::id.asc()).all()?;
+    assert_eq!(
+        statements(db),
+        [
+            "SELECT shelves.id, shelves.name FROM shelves ORDER BY shelves.id ASC",
+            "SELECT books.id, books.shelf_id, books.title, shelves_1.id, shelves_1.name FROM books \
+             LEFT OUTER JOIN shelves AS shelves_1 ON shelves_1.id = books.shelf_id WHERE books.shelf_id IN (?, ?) \
+             ORDER BY books.id ASC",
+        ]
+    );
+    let titles: Vec<String> = shelves[0].get().books.iter().map(|b| b.get().title.clone()).collect();
+    assert_eq!(titles, ["a1", "a2"]);
+    assert!(shelves[0].get().books.loaded().expect("loaded")[0].get().labels.loaded().is_none(), "labels are lazy");
+
+    // An option overrides the default.
+    let s = db.session();
+    let shelves = s.query::<Shelf>().options(lazyload(Shelf::books)).all()?;
+    assert_eq!(statements(db).len(), 1);
+    assert!(shelves[0].get().books.loaded().is_none());
+
+    // Labels: their book must not load on demand.
+    let s = db.session();
+    let labels = s.query::<Label>().order_by(Label::id.asc()).all()?;
+    db.clear_sql();
+    let err = s.related(&labels[0], Label::book).expect_err("raise");
+    assert_eq!(err, Error::LazyLoadForbidden { model: "Label", relationship: "book" });
+    assert!(statements(db).is_empty());
+    // Loaded eagerly, it is there.
+    let labels = s.query::<Label>().options(selectinload(Label::book)).all()?;
+    let book = s.related(&labels[0], Label::book)?.expect("book");
+    assert_eq!(book.get().title, "a1");
+    assert!(book.get().shelf.get().is_some(), "the book's shelf came joined by default");
+    Ok(())
+}
