@@ -278,7 +278,12 @@ pub fn lazy_and_raise(db: &TestDb) -> Result<()> {
     assert_eq!(author.get().name, "ann");
     let cat = s.related(&posts[1], Post::category)?;
     assert!(cat.is_none(), "a NULL foreign key is no related object");
-    s.commit()?;
+    // A new object whose key was set by hand: its many-to-one is found by that key.
+    let by_key = s.add(Post { title: "by key".into(), user_id: author.get().id, ..Default::default() });
+    let found = s.related(&by_key, Post::author)?.expect("found by the foreign key");
+    assert!(Handle::ptr_eq(&found, &author));
+    assert!(s.related(&by_key, Post::comments)?.is_empty());
+    s.rollback()?;
     Ok(())
 }
 

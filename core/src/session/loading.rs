@@ -582,16 +582,19 @@ impl Session {
         if forbidden || (!loaded && def.lazy == LoadStrategy::Raise) {
             return Err(Error::LazyLoadForbidden { model: P::TABLE.rust_name, relationship: def.name });
         }
-        if !owned || state != ObjectState::Persistent {
-            return match state {
-                ObjectState::Pending if owned => Ok(K::wrap(typed_all::<T>(&members)?)),
-                _ => Err(Error::invalid(format!(
-                    "{} of a {state:?} {} cannot be loaded: it is not persistent in this session",
-                    def.describe(),
-                    P::TABLE.rust_name
-                ))),
-            };
+        let pending = state == ObjectState::Pending;
+        if !owned || !(pending || state == ObjectState::Persistent) {
+            return Err(Error::invalid(format!(
+                "{} of a {state:?} {} cannot be loaded: it is not in this session",
+                def.describe(),
+                P::TABLE.rust_name
+            )));
         }
+        if pending && def.is_collection() {
+            // A new object's collections hold what was put in them: nothing is in the database.
+            return Ok(K::wrap(typed_all::<T>(&members)?));
+        }
+        // (A pending object's many-to-one is looked up by its foreign key, after autoflush.)
         self.prepare_read()?;
         let me = AnyHandle::from(h);
         me.0.with_relation_mut(idx, &mut |f| {
