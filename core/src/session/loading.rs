@@ -481,7 +481,8 @@ impl Session {
         }
         let engine = self.engine();
         let dialect = engine.dialect();
-        let chunk = dialect.capabilities().max_bind_params.clamp(1, 30_000);
+        // The engine's capabilities: the backend may report a lower limit than the dialect's sheet.
+        let chunk = engine.capabilities().max_bind_params.clamp(1, 30_000);
         let mut nodes = Vec::new();
         join_tree(plan, target, path, None, &mut nodes);
         for part in keys.chunks(chunk) {
