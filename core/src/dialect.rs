@@ -155,6 +155,10 @@ pub struct Capabilities {
     /// foreign keys only when rows change). Elsewhere tables whose foreign keys form a cycle are
     /// created without the keys that point forward, added by `ALTER TABLE … ADD CONSTRAINT`.
     pub foreign_key_forward_reference: bool,
+    /// NULL sorts as the smallest value when nothing is said (SQLite, MySQL); PostgreSQL sorts it
+    /// as the largest. Athanor's documented default is the former, so only where this is
+    /// `false` does a sort on a nullable column need a `NULLS …` clause.
+    pub nulls_sort_low: bool,
     /// Floating-point NaN can be stored and read back.
     pub stores_nan: bool,
     /// ±Infinity can be stored and read back.
@@ -317,6 +321,18 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// [`Error::Unsupported`] for a default value the database cannot write as a literal.
     fn write_literal(&self, out: &mut String, value: &DefaultValue) -> Result<()> {
         write_ansi_literal(self, out, value)
+    }
+
+    /// Write a sort key with an explicit NULL order: `col ASC NULLS LAST` (ANSI, SQLite 3.30+,
+    /// PostgreSQL); MySQL, which lacks the syntax, sorts by `col IS NULL` first. `column` is the
+    /// quoted, qualified column.
+    fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: crate::expr::NullsOrder) {
+        out.push_str(column);
+        out.push_str(if descending { " DESC" } else { " ASC" });
+        out.push_str(match nulls {
+            crate::expr::NullsOrder::First => " NULLS FIRST",
+            crate::expr::NullsOrder::Last => " NULLS LAST",
+        });
     }
 
     /// `true` where a backslash inside a string literal is an escape character (MySQL's default
@@ -707,6 +723,7 @@ mod tests {
             check_constraints: true,
             foreign_keys: true,
             foreign_key_forward_reference: false,
+            nulls_sort_low: true,
             stores_nan: true,
             stores_infinity: true,
             text_allows_nul: true,

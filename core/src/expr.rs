@@ -89,7 +89,8 @@ pub enum Expr {
         /// `NOT IN`.
         negated: bool,
     },
-    /// `col [NOT] LIKE ?`.
+    /// `col [NOT] LIKE ? ESCAPE 'c'`, or `LOWER(col) [NOT] LIKE LOWER(?) ESCAPE 'c'` when
+    /// `case_insensitive`.
     Like {
         /// The column.
         column: ColumnRef,
@@ -97,6 +98,11 @@ pub enum Expr {
         pattern: Value,
         /// `NOT LIKE`.
         negated: bool,
+        /// The escape character (`\\` unless changed by [`Condition::escape`]), rendered with
+        /// `ESCAPE` on every database so a pattern means the same everywhere.
+        escape: char,
+        /// Compare `LOWER()` of both sides (`ilike`).
+        case_insensitive: bool,
     },
     /// `col IS [NOT] NULL`.
     IsNull {
@@ -168,6 +174,26 @@ impl<M> Condition<M> {
         }
     }
 
+    /// Use `c` as the escape character of this LIKE condition (SQLAlchemy's
+    /// `like(pattern, escape="!")`): `Customer::email.like("100!%%").escape('!')` matches text
+    /// starting with `100%`. The default is the backslash.
+    ///
+    /// # Panics
+    /// Never; a condition that is not a LIKE (or its negation) is returned unchanged, as the
+    /// escape character has no meaning there.
+    pub fn escape(self, c: char) -> Condition<M> {
+        fn set(e: Expr, c: char) -> Expr {
+            match e {
+                Expr::Like { column, pattern, negated, case_insensitive, .. } => {
+                    Expr::Like { column, pattern, negated, escape: c, case_insensitive }
+                }
+                Expr::Not(inner) => Expr::Not(Box::new(set(*inner, c))),
+                other => other,
+            }
+        }
+        Condition::new(set(self.expr, c))
+    }
+
     /// `NOT self`.
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Condition<M> {
@@ -209,14 +235,66 @@ pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
     condition.not()
 }
 
-/// A sort key: a column, ascending or descending.
+/// Where NULLs go in a sort (`nulls_first()`, `nulls_last()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    /// NULLs before every value.
+    First,
+    /// NULLs after every value.
+    Last,
+}
+
+/// An untyped sort key of a statement.
+///
+/// Without `nulls`, a nullable column sorts NULL as the **smallest value on every database**:
+/// first in `ASC`, last in `DESC` (SQLite's and MySQL's own order; PostgreSQL is told
+/// `NULLS FIRST` / `NULLS LAST`). With `nulls`, that order is rendered per dialect: `NULLS
+/// FIRST|LAST` where the syntax exists, `col IS NULL, col` on MySQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The column.
+    pub column: ColumnRef,
+    /// `DESC`.
+    pub descending: bool,
+    /// Where NULLs go; `None`: the default above.
+    pub nulls: Option<NullsOrder>,
+}
+
+impl OrderKey {
+    /// A key with the default NULL order.
+    pub fn new(column: ColumnRef, descending: bool) -> Self {
+        OrderKey { column, descending, nulls: None }
+    }
+}
+
+/// A sort key: a column, ascending or descending, and where its NULLs go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ordering<M> {
     /// The column.
     pub column: ColumnRef,
     /// `DESC`.
     pub descending: bool,
+    /// Where NULLs go; `None`: NULL is the smallest value (first ascending, last descending) on
+    /// every database.
+    pub nulls: Option<NullsOrder>,
     _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Ordering<M> {
+    /// NULLs first, whatever the direction (SQLAlchemy's `.nulls_first()`).
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls = Some(NullsOrder::First);
+        self
+    }
+    /// NULLs last, whatever the direction (SQLAlchemy's `.nulls_last()`).
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls = Some(NullsOrder::Last);
+        self
+    }
+    /// The untyped key.
+    pub fn key(&self) -> OrderKey {
+        OrderKey { column: self.column, descending: self.descending, nulls: self.nulls }
+    }
 }
 
 /// A typed handle to column `name` of model `M`, whose field has Rust type `T`.
@@ -315,32 +393,76 @@ impl<M: Model, T> Column<M, T> {
     }
     /// Ascending sort key.
     pub fn asc(self) -> Ordering<M> {
-        Ordering { column: self.column_ref(), descending: false, _model: PhantomData }
+        Ordering { column: self.column_ref(), descending: false, nulls: None, _model: PhantomData }
     }
     /// Descending sort key.
     pub fn desc(self) -> Ordering<M> {
-        Ordering { column: self.column_ref(), descending: true, _model: PhantomData }
+        Ordering { column: self.column_ref(), descending: true, nulls: None, _model: PhantomData }
     }
 }
 
-/// Text columns: `LIKE`.
+/// Text columns: `LIKE` and the matchers built on it.
+///
+/// The backslash is the escape character on every database (PostgreSQL's and MySQL's default;
+/// SQLite has none, so Athanor always renders `ESCAPE '\\'`): `like("%\\%%")` matches a literal `%`
+/// everywhere. [`TextColumn::contains`], [`TextColumn::startswith`] and
+/// [`TextColumn::endswith`] escape their argument, so `%`, `_` and `\\` in it match themselves.
 pub trait TextColumn<M> {
-    /// `col LIKE pattern` (`%` and `_` are wildcards). Case-sensitive on every database:
+    /// `col LIKE pattern` (`%` and `_` are wildcards, `\\` escapes them; see
+    /// [`Condition::escape`] for another escape character). Case-sensitive on every database:
     /// SQLite connections run with `PRAGMA case_sensitive_like = ON`, MySQL tables use the
     /// `utf8mb4_bin` collation, and PostgreSQL's `LIKE` is case-sensitive.
     fn like(self, pattern: &str) -> Condition<M>;
     /// `col NOT LIKE pattern`.
     fn not_like(self, pattern: &str) -> Condition<M>;
+    /// `LOWER(col) LIKE LOWER(pattern)`: case-insensitive LIKE (SQLAlchemy's `ilike`). Letters
+    /// are folded by the database's `LOWER`: all of Unicode on PostgreSQL and MySQL, ASCII only
+    /// on SQLite (its `LOWER` without ICU), so `É` and `é` differ there.
+    fn ilike(self, pattern: &str) -> Condition<M>;
+    /// The text contains `part` (matched literally: `%`, `_`, `\\` are escaped).
+    fn contains(self, part: &str) -> Condition<M>;
+    /// The text starts with `prefix` (matched literally).
+    fn startswith(self, prefix: &str) -> Condition<M>;
+    /// The text ends with `suffix` (matched literally).
+    fn endswith(self, suffix: &str) -> Condition<M>;
+}
+
+/// `part` with the LIKE wildcards and the escape character escaped by a backslash.
+pub fn escape_like(part: &str) -> String {
+    let mut out = String::with_capacity(part.len() + 2);
+    for ch in part.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn like_expr(column: ColumnRef, pattern: String, negated: bool, case_insensitive: bool) -> Expr {
+    Expr::Like { column, pattern: Value::Text(pattern), negated, escape: '\\', case_insensitive }
 }
 
 macro_rules! text_column {
     ($t:ty) => {
         impl<M: Model> TextColumn<M> for Column<M, $t> {
             fn like(self, pattern: &str) -> Condition<M> {
-                Condition::new(Expr::Like { column: self.column_ref(), pattern: pattern.into(), negated: false })
+                Condition::new(like_expr(self.column_ref(), pattern.to_string(), false, false))
             }
             fn not_like(self, pattern: &str) -> Condition<M> {
-                Condition::new(Expr::Like { column: self.column_ref(), pattern: pattern.into(), negated: true })
+                Condition::new(like_expr(self.column_ref(), pattern.to_string(), true, false))
+            }
+            fn ilike(self, pattern: &str) -> Condition<M> {
+                Condition::new(like_expr(self.column_ref(), pattern.to_string(), false, true))
+            }
+            fn contains(self, part: &str) -> Condition<M> {
+                Condition::new(like_expr(self.column_ref(), format!("%{}%", escape_like(part)), false, false))
+            }
+            fn startswith(self, prefix: &str) -> Condition<M> {
+                Condition::new(like_expr(self.column_ref(), format!("{}%", escape_like(prefix)), false, false))
+            }
+            fn endswith(self, suffix: &str) -> Condition<M> {
+                Condition::new(like_expr(self.column_ref(), format!("%{}", escape_like(suffix)), false, false))
             }
         }
     };

@@ -30,7 +30,10 @@ pub use dialect::{
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
-pub use expr::{and_, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, Operand, Ordering, TextColumn};
+pub use expr::{
+    and_, escape_like, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, NullsOrder, Operand, OrderKey, Ordering,
+    TextColumn,
+};
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};

@@ -59,6 +59,7 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     check_constraints: true,
     foreign_keys: true,
     foreign_key_forward_reference: false,
+    nulls_sort_low: true,
     stores_nan: false,
     stores_infinity: false,
     text_allows_nul: true,
@@ -127,6 +128,17 @@ impl Dialect for MySqlDialect {
     /// As the default, except that a text default is written in parentheses, `DEFAULT ('x')`:
     /// MySQL 8 refuses a literal default on a `TEXT`/`BLOB` column but accepts an expression
     /// (since 8.0.13), and MariaDB (since 10.2) accepts both.
+    /// MySQL has no `NULLS FIRST|LAST`: sort by `col IS NULL` (0 for values, 1 for NULL) first.
+    fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: athanor_core::NullsOrder) {
+        out.push_str(column);
+        out.push_str(match nulls {
+            athanor_core::NullsOrder::First => " IS NULL DESC, ",
+            athanor_core::NullsOrder::Last => " IS NULL ASC, ",
+        });
+        out.push_str(column);
+        out.push_str(if descending { " DESC" } else { " ASC" });
+    }
+
     fn write_literal(&self, out: &mut String, value: &DefaultValue) -> athanor_core::Result<()> {
         match value {
             DefaultValue::Text(s) => {

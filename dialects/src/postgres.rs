@@ -47,6 +47,7 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     check_constraints: true,
     foreign_keys: true,
     foreign_key_forward_reference: false,
+    nulls_sort_low: false,
     stores_nan: true,
     stores_infinity: true,
     text_allows_nul: false,

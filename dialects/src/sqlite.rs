@@ -47,6 +47,7 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     // `?foreign_keys=off` it runs `OFF` and its driver reports `false`.
     foreign_keys: true,
     foreign_key_forward_reference: true,
+    nulls_sort_low: true,
     // SQLite turns a bound NaN into NULL.
     stores_nan: false,
     stores_infinity: true,

@@ -60,7 +60,7 @@ fn posts_join() -> EagerJoin {
 #[test]
 fn joined_collection_and_many_to_many() {
     let mut st = SelectStatement::new(&USERS);
-    st.order.push((ColumnRef::new("users", "id"), false));
+    st.order.push(athanor_core::OrderKey::new(ColumnRef::new("users", "id"), false));
     st.joins.push(posts_join());
     st.joins.push(EagerJoin {
         parent: Some(0),
@@ -93,7 +93,7 @@ fn limit_with_a_joined_collection_is_a_subquery() {
         values: vec![Value::from("a")],
         negated: false,
     });
-    st.order.push((ColumnRef::new("users", "name"), true));
+    st.order.push(athanor_core::OrderKey::new(ColumnRef::new("users", "name"), true));
     st.limit = Some(5);
     st.joins.push(posts_join());
     let sqlite = st.to_sql(&SqliteDialect).unwrap();
@@ -131,7 +131,7 @@ fn many_to_many_selectin_through_the_association() {
         values: vec![Value::from(1i64), Value::from(2i64)],
         negated: false,
     });
-    st.order.push((ColumnRef::new("tags", "id"), false));
+    st.order.push(athanor_core::OrderKey::new(ColumnRef::new("tags", "id"), false));
     for (d, q) in dialects() {
         assert_eq!(
             st.to_sql(d).unwrap().sql,

@@ -175,7 +175,13 @@ fn expressions() {
     let expr = Expr::And(vec![
         Expr::Compare { left: c("age"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) },
         Expr::Or(vec![
-            Expr::Like { column: c("name"), pattern: Value::Text("b%".into()), negated: false },
+            Expr::Like {
+                column: c("name"),
+                pattern: Value::Text("b%".into()),
+                negated: false,
+                escape: '\\',
+                case_insensitive: false,
+            },
             Expr::IsNull { column: c("address"), negated: false },
         ]),
         Expr::InList { column: c("id"), values: vec![Value::I64(1), Value::I64(2)], negated: false },
@@ -187,7 +193,7 @@ fn expressions() {
     sql::write_expr(&mut w, &mut params, &expr).unwrap();
     assert_eq!(
         w.sql,
-        "`t`.`age` >= ? AND (`t`.`name` LIKE ? OR `t`.`address` IS NULL) AND `t`.`id` IN (?, ?) AND NOT (`t`.`level` BETWEEN ? AND ?) \
+        "`t`.`age` >= ? AND (`t`.`name` LIKE ? ESCAPE '\\\\' OR `t`.`address` IS NULL) AND `t`.`id` IN (?, ?) AND NOT (`t`.`level` BETWEEN ? AND ?) \
          AND `t`.`we``ird` IS NOT NULL"
     );
     assert_eq!(w.placeholders, 6);

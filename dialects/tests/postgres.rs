@@ -227,7 +227,13 @@ fn nested_expression_numbers_placeholders_in_order() {
                 Expr::InList { column: c("rank"), values: vec![Value::I16(1), Value::I16(2)], negated: true },
             ]),
         ]),
-        Expr::Not(Box::new(Expr::Like { column: c("email"), pattern: Value::from("%@x.org"), negated: false })),
+        Expr::Not(Box::new(Expr::Like {
+            column: c("email"),
+            pattern: Value::from("%@x.org"),
+            negated: false,
+            escape: '\\',
+            case_insensitive: false,
+        })),
         Expr::IsNull { column: c("avatar"), negated: true },
         Expr::InList { column: c("id"), values: vec![], negated: false },
         Expr::Compare { left: c("note"), op: CmpOp::Ne, right: Operand::Value(Value::from("n")) },
@@ -238,7 +244,7 @@ fn nested_expression_numbers_placeholders_in_order() {
     assert_eq!(
         w.sql,
         "\"t\".\"age\" >= $1 AND (\"t\".\"name\" IN ($2, $3, $4) OR \"t\".\"score\" BETWEEN $5 AND $6 OR \
-         (\"t\".\"ratio\" IS NULL AND \"t\".\"rank\" NOT IN ($7, $8))) AND NOT (\"t\".\"email\" LIKE $9) AND \
+         (\"t\".\"ratio\" IS NULL AND \"t\".\"rank\" NOT IN ($7, $8))) AND NOT (\"t\".\"email\" LIKE $9 ESCAPE '\\') AND \
          \"t\".\"avatar\" IS NOT NULL AND 1 = 0 AND \"t\".\"note\" <> $10"
     );
     assert_eq!(w.placeholders, 10);

@@ -162,7 +162,13 @@ fn expressions_bind_every_value() {
     let expr = Expr::And(vec![
         Expr::Compare { left: c("age"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) },
         Expr::Or(vec![
-            Expr::Like { column: c("name"), pattern: Value::Text("b%".into()), negated: false },
+            Expr::Like {
+                column: c("name"),
+                pattern: Value::Text("b%".into()),
+                negated: false,
+                escape: '\\',
+                case_insensitive: false,
+            },
             Expr::IsNull { column: c("address"), negated: true },
         ]),
         Expr::InList { column: c("id"), values: vec![Value::I64(1), Value::I64(2)], negated: true },
@@ -179,7 +185,7 @@ fn expressions_bind_every_value() {
     write_expr(&mut w, &mut params, &expr).unwrap();
     assert_eq!(
         w.sql,
-        "\"t\".\"age\" >= ? AND (\"t\".\"name\" LIKE ? OR \"t\".\"address\" IS NOT NULL) AND \"t\".\"id\" NOT IN (?, ?) \
+        "\"t\".\"age\" >= ? AND (\"t\".\"name\" LIKE ? ESCAPE '\\' OR \"t\".\"address\" IS NOT NULL) AND \"t\".\"id\" NOT IN (?, ?) \
          AND \"t\".\"age\" BETWEEN ? AND ? AND \"t\".\"address\" IS NULL AND NOT (\"t\".\"active\" = ?)"
     );
     assert_eq!(

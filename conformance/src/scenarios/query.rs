@@ -182,3 +182,48 @@ pub fn for_update_follows_capability(db: &TestDb) -> Result<()> {
     }
     Ok(())
 }
+
+/// NULLs sort as the smallest value on every database (first ascending, last descending), and
+/// `nulls_first()` / `nulls_last()` put them where asked, the same everywhere.
+pub fn null_order_is_the_same_everywhere(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let run = |o: athanor::Ordering<Customer>| -> Result<Vec<String>> {
+        Ok(names(&s.query::<Customer>().order_by(o).order_by(Customer::name.asc()).all()?))
+    };
+    // Addresses: ann, carl NULL; "1 Main St" brian, "5 Oak" dora, "9 Elm" zed.
+    assert_eq!(run(Customer::address.asc())?, ["ann", "carl", "brian", "dora", "zed"]);
+    assert_eq!(run(Customer::address.desc())?, ["zed", "dora", "brian", "ann", "carl"]);
+    assert_eq!(run(Customer::address.asc().nulls_last())?, ["brian", "dora", "zed", "ann", "carl"]);
+    assert_eq!(run(Customer::address.desc().nulls_first())?, ["ann", "carl", "zed", "dora", "brian"]);
+    assert_eq!(run(Customer::address.asc().nulls_first())?, ["ann", "carl", "brian", "dora", "zed"]);
+    assert_eq!(run(Customer::address.desc().nulls_last())?, ["zed", "dora", "brian", "ann", "carl"]);
+    Ok(())
+}
+
+/// LIKE means the same everywhere: backslash escapes `%` and `_`, `escape()` picks another
+/// character, `contains` / `startswith` / `endswith` match their argument literally, `ilike`
+/// ignores (ASCII) case.
+pub fn like_escapes_and_matchers(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    for (i, name) in ["a%b", "a_b", "axb", "a\\b", "Ab"].iter().enumerate() {
+        s.add(Customer::new(name, &format!("c{i}@x"), 1));
+    }
+    s.commit()?;
+    let run = |c: athanor::Condition<Customer>| -> Result<Vec<String>> {
+        Ok(names(&s.query::<Customer>().filter(c).order_by(Customer::id.asc()).all()?))
+    };
+    assert_eq!(run(Customer::name.like("a\\%b"))?, ["a%b"], "a literal % through the backslash");
+    assert_eq!(run(Customer::name.like("a_b"))?, ["a%b", "a_b", "axb", "a\\b"], "_ is a wildcard");
+    assert_eq!(run(Customer::name.like("a!_b").escape('!'))?, ["a_b"]);
+    assert_eq!(run(Customer::name.contains("%"))?, ["a%b"]);
+    assert_eq!(run(Customer::name.contains("\\"))?, ["a\\b"]);
+    assert_eq!(run(Customer::name.startswith("a_"))?, ["a_b"]);
+    assert_eq!(run(Customer::name.endswith("_b"))?, ["a_b"]);
+    assert_eq!(run(Customer::name.like("ab"))?, Vec::<String>::new(), "case-sensitive");
+    assert_eq!(run(Customer::name.ilike("ab"))?, ["Ab"]);
+    assert_eq!(run(Customer::name.ilike("A_B"))?, ["a%b", "a_b", "axb", "a\\b"]);
+    assert_eq!(run(!Customer::name.contains("_"))?, ["a%b", "axb", "a\\b", "Ab"]);
+    Ok(())
+}

@@ -354,7 +354,9 @@ fn column_handles_build_typed_conditions() {
         Expr::Like {
             column: ColumnRef::new("customers", "address"),
             pattern: Value::Text("%street%".into()),
-            negated: false
+            negated: false,
+            escape: '\\',
+            case_insensitive: false,
         }
     );
     assert_eq!(

@@ -507,7 +507,7 @@ impl Session {
             if rel.is_collection() {
                 for (c, desc) in rel.order_keys() {
                     if let Some(col) = ttable.columns.get(c) {
-                        stmt.order.push((ColumnRef::new(ttable.name, col.name), desc));
+                        stmt.order.push(crate::expr::OrderKey::new(ColumnRef::new(ttable.name, col.name), desc));
                     }
                 }
             }

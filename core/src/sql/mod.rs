@@ -118,10 +118,21 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
                 w.push(")");
             }
         }
-        Expr::Like { column, pattern, negated } => {
-            w.column(column)?;
-            w.push(if *negated { " NOT LIKE " } else { " LIKE " }).placeholder();
+        Expr::Like { column, pattern, negated, escape, case_insensitive } => {
+            if *case_insensitive {
+                w.push("LOWER(").column(column)?.push(")");
+            } else {
+                w.column(column)?;
+            }
+            w.push(if *negated { " NOT LIKE " } else { " LIKE " });
+            if *case_insensitive {
+                w.push("LOWER(").placeholder().push(")");
+            } else {
+                w.placeholder();
+            }
             params.push(pattern.clone());
+            w.push(" ESCAPE ");
+            write_char_literal(w, *escape);
         }
         Expr::IsNull { column, negated } => {
             w.column(column)?;
@@ -142,6 +153,51 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
         }
     }
     Ok(())
+}
+
+/// Write a sort key on `qualifier.column`: the explicit NULL order, or for a nullable column the
+/// default one (NULL smallest), through [`Dialect::write_nulls_order`] only where the database's
+/// own order differs.
+///
+/// # Errors
+/// Those of [`SqlWriter::ident`].
+pub fn write_order_key(
+    w: &mut SqlWriter<'_>,
+    qualifier: &str,
+    column: &str,
+    descending: bool,
+    nulls: Option<crate::expr::NullsOrder>,
+    nullable: bool,
+) -> Result<()> {
+    use crate::expr::NullsOrder;
+    let mut col = String::new();
+    w.dialect.write_identifier(&mut col, qualifier)?;
+    col.push('.');
+    w.dialect.write_identifier(&mut col, column)?;
+    let smallest = if descending { NullsOrder::Last } else { NullsOrder::First };
+    let wanted = nulls.or(nullable.then_some(smallest));
+    let native =
+        if w.dialect.capabilities().nulls_sort_low != descending { NullsOrder::First } else { NullsOrder::Last };
+    match wanted {
+        Some(n) if n != native => w.dialect.write_nulls_order(&mut w.sql, &col, descending, n),
+        _ => {
+            w.sql.push_str(&col);
+            w.sql.push_str(if descending { " DESC" } else { " ASC" });
+        }
+    }
+    Ok(())
+}
+
+/// A one-character string literal (a LIKE escape character): quotes doubled, and backslashes
+/// doubled where the dialect treats them as escapes in literals (MySQL).
+fn write_char_literal(w: &mut SqlWriter<'_>, c: char) {
+    w.sql.push('\'');
+    match c {
+        '\'' => w.sql.push_str("''"),
+        '\\' if w.dialect.backslash_escapes() => w.sql.push_str("\\\\"),
+        c => w.sql.push(c),
+    }
+    w.sql.push('\'');
 }
 
 /// Write the conjunction (`AND`) or disjunction (`OR`) of `items`; an empty list is true for AND

@@ -5,10 +5,10 @@
 //! `Query` wraps. Neither knows a connection: `athanor::select::<Customer>()
 //! .filter(Customer::age.ge(18)).to_sql(&dialect)` renders the same text a session would run.
 
-use super::{write_junction, write_qualified_column_list, SqlWriter, Statement};
+use super::{write_junction, write_order_key, write_qualified_column_list, SqlWriter, Statement};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::expr::{CmpOp, ColumnRef, Condition, Expr, Operand, Ordering};
+use crate::expr::{CmpOp, ColumnRef, Condition, Expr, Operand, OrderKey, Ordering};
 use crate::model::Model;
 use crate::schema::TableDef;
 use crate::value::Value;
@@ -21,8 +21,8 @@ pub struct SelectStatement {
     pub table: &'static TableDef,
     /// Conditions, ANDed.
     pub filters: Vec<Expr>,
-    /// Sort keys: the column and `true` for descending.
-    pub order: Vec<(ColumnRef, bool)>,
+    /// Sort keys.
+    pub order: Vec<OrderKey>,
     /// `LIMIT`.
     pub limit: Option<u64>,
     /// `OFFSET`.
@@ -123,10 +123,10 @@ impl SelectStatement {
         self.write_joins(&mut w, self.table.name)?;
         self.write_where(&mut w, &mut params)?;
         let mut first = true;
-        for (col, desc) in &self.order {
+        for k in &self.order {
             w.push(if first { " ORDER BY " } else { ", " });
             first = false;
-            w.column(col)?.push(if *desc { " DESC" } else { " ASC" });
+            write_order_key(&mut w, k.column.table, k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
         }
         self.write_join_order(&mut w, first)?;
         dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
@@ -158,10 +158,10 @@ impl SelectStatement {
         w.push(" FROM (").push(&inner.sql).push(") AS ").ident("anon_1")?;
         self.write_joins(&mut w, "anon_1")?;
         let mut first = true;
-        for (col, desc) in &self.order {
+        for k in &self.order {
             w.push(if first { " ORDER BY " } else { ", " });
             first = false;
-            w.ident("anon_1")?.push(".").ident(col.column)?.push(if *desc { " DESC" } else { " ASC" });
+            write_order_key(&mut w, "anon_1", k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
         }
         self.write_join_order(&mut w, first)?;
         Ok(Statement { sql: w.sql, params: inner.params })
@@ -176,6 +176,14 @@ impl SelectStatement {
              use selectinload",
             dialect.name(),
         ))
+    }
+
+    /// Whether a sort column may hold NULL (`true` when it is not one of the table's).
+    fn nullable(&self, col: &ColumnRef) -> bool {
+        if col.table != self.table.name {
+            return true;
+        }
+        self.table.columns.iter().find(|c| c.name == col.column).is_none_or(|c| c.nullable)
     }
 
     fn alias(&self, i: usize) -> String {
@@ -223,7 +231,8 @@ impl SelectStatement {
             for (col, desc) in &j.order {
                 w.push(if first { " ORDER BY " } else { ", " });
                 first = false;
-                w.ident(&alias)?.push(".").ident(col)?.push(if *desc { " DESC" } else { " ASC" });
+                let nullable = j.table.columns.iter().find(|c| c.name == *col).is_none_or(|c| c.nullable);
+                write_order_key(w, &alias, col, *desc, None, nullable)?;
             }
         }
         Ok(())
@@ -346,7 +355,7 @@ impl<M: Model> Select<M> {
 
     /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`).
     pub fn order_by(mut self, ordering: Ordering<M>) -> Self {
-        self.statement.order.push((ordering.column, ordering.descending));
+        self.statement.order.push(ordering.key());
         self
     }
 

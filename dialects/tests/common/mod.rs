@@ -25,7 +25,7 @@ pub fn items_select() -> SelectStatement {
     let mut s = SelectStatement::new(&ITEMS);
     s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Ge, right: Operand::Value(Value::I32(18)) });
     s.filters.push(Expr::Compare { left: col("qty"), op: CmpOp::Lt, right: Operand::Column(col("id")) });
-    s.order.push((col("name"), false));
-    s.order.push((col("qty"), true));
+    s.order.push(athanor_core::OrderKey::new(col("name"), false));
+    s.order.push(athanor_core::OrderKey::new(col("qty"), true));
     s
 }

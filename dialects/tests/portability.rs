@@ -1,0 +1,76 @@
+//! Exact SQL of what Athanor makes mean the same on every database: the NULL order of a sort
+//! (NULL is the smallest value unless `nulls_first()` / `nulls_last()` say otherwise) and LIKE
+//! with its escape character.
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
+
+use athanor_core::sql::SelectStatement;
+use athanor_core::{ColumnDef, ColumnRef, Dialect, Expr, NullsOrder, OrderKey, SqlType, TableDef, Value};
+use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
+
+static T: TableDef = TableDef {
+    name: "t",
+    rust_name: "T",
+    columns: &[
+        ColumnDef { primary_key: true, autoincrement: true, ..ColumnDef::new("id", SqlType::BigInt) },
+        ColumnDef { nullable: true, ..ColumnDef::new("note", SqlType::Text) },
+    ],
+};
+
+fn order_by(d: &dyn Dialect, keys: &[(&'static str, bool, Option<NullsOrder>)]) -> String {
+    let mut st = SelectStatement::new(&T);
+    for (c, desc, nulls) in keys {
+        st.order.push(OrderKey { column: ColumnRef::new("t", c), descending: *desc, nulls: *nulls });
+    }
+    let sql = st.to_sql(d).unwrap().sql;
+    sql[sql.find(" ORDER BY ").unwrap() + 10..].to_string()
+}
+
+#[test]
+fn default_null_order_is_null_smallest() {
+    // NOT NULL columns: no clause anywhere.
+    assert_eq!(order_by(&PostgresDialect, &[("id", false, None)]), "\"t\".\"id\" ASC");
+    // Nullable: SQLite and MySQL sort NULL smallest already; PostgreSQL is told.
+    let keys = [("note", false, None), ("note", true, None)];
+    assert_eq!(order_by(&SqliteDialect, &keys), "\"t\".\"note\" ASC, \"t\".\"note\" DESC");
+    assert_eq!(order_by(&MySqlDialect, &keys), "`t`.`note` ASC, `t`.`note` DESC");
+    assert_eq!(order_by(&PostgresDialect, &keys), "\"t\".\"note\" ASC NULLS FIRST, \"t\".\"note\" DESC NULLS LAST");
+}
+
+#[test]
+fn explicit_null_order_is_rendered_or_emulated() {
+    let keys = [("note", false, Some(NullsOrder::Last)), ("note", true, Some(NullsOrder::First))];
+    assert_eq!(order_by(&SqliteDialect, &keys), "\"t\".\"note\" ASC NULLS LAST, \"t\".\"note\" DESC NULLS FIRST");
+    assert_eq!(order_by(&PostgresDialect, &keys), "\"t\".\"note\" ASC, \"t\".\"note\" DESC");
+    assert_eq!(
+        order_by(&MySqlDialect, &keys),
+        "`t`.`note` IS NULL ASC, `t`.`note` ASC, `t`.`note` IS NULL DESC, `t`.`note` DESC"
+    );
+    // Asking for the database's own order adds nothing.
+    assert_eq!(order_by(&MySqlDialect, &[("note", false, Some(NullsOrder::First))]), "`t`.`note` ASC");
+}
+
+#[test]
+fn like_always_names_its_escape_character() {
+    let like = |d: &dyn Dialect, escape: char, ci: bool| {
+        let mut st = SelectStatement::new(&T);
+        st.filters.push(Expr::Like {
+            column: ColumnRef::new("t", "note"),
+            pattern: Value::from("a\\%%"),
+            negated: false,
+            escape,
+            case_insensitive: ci,
+        });
+        let sql = st.to_sql(d).unwrap().sql;
+        sql[sql.find(" WHERE ").unwrap() + 7..].to_string()
+    };
+    assert_eq!(like(&SqliteDialect, '\\', false), "\"t\".\"note\" LIKE ? ESCAPE '\\'");
+    assert_eq!(like(&PostgresDialect, '\\', false), "\"t\".\"note\" LIKE $1 ESCAPE '\\'");
+    assert_eq!(
+        like(&MySqlDialect, '\\', false),
+        "`t`.`note` LIKE ? ESCAPE '\\\\'",
+        "MySQL literals escape backslashes"
+    );
+    assert_eq!(like(&MySqlDialect, '\'', false), "`t`.`note` LIKE ? ESCAPE ''''");
+    assert_eq!(like(&SqliteDialect, '!', true), "LOWER(\"t\".\"note\") LIKE LOWER(?) ESCAPE '!'");
+    assert_eq!(athanor_core::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+}
