@@ -59,7 +59,7 @@ pub use athanor_core::{
 };
 pub use athanor_core::{
     defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, HasMany, Load, LoadStrategy, Many,
-    ManyToMany, One, RelKind, RelationKind, Relationship, RelationshipDef,
+    ManyToMany, One, RelKind, RelationKind, Relationship, RelationshipDef, Synchronize, UpdateSet,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

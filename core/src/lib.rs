@@ -43,7 +43,7 @@ pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef
 pub use session::{
     defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo,
     Handle, HasMany, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction,
-    ObjectState, One, Query, RelKind, Relationship, Session, SessionConfig, SessionMaker,
+    ObjectState, One, Query, RelKind, Relationship, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
 };
 pub use sql::{select, Select, SelectStatement};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

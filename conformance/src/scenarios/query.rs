@@ -227,3 +227,67 @@ pub fn like_escapes_and_matchers(db: &TestDb) -> Result<()> {
     assert_eq!(run(!Customer::name.contains("_"))?, ["a%b", "axb", "a\\b", "Ab"]);
     Ok(())
 }
+
+/// Bulk UPDATE and DELETE of the rows a query matches, with the session's loaded objects kept
+/// in step (`Synchronize::Fetch`: the matching keys are read first), or not (`None`).
+pub fn bulk_update_and_delete(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let all = s.query::<Customer>().order_by(Customer::name.asc()).all()?;
+    let by = |n: &str| all.iter().find(|h| h.get().name == n).cloned().expect("seeded");
+    let (zed, carl, ann) = (by("zed"), by("carl"), by("ann"));
+    db.clear_sql();
+    let n = s.query::<Customer>().filter(Customer::age.lt(20)).update(|set| set.value(Customer::age, 20))?;
+    assert_eq!(n, 2);
+    let sql: Vec<String> = db.take_sql().into_iter().filter(|q| !q.starts_with("BEGIN")).collect();
+    assert_eq!(
+        sql,
+        [
+            "SELECT customers.id, customers.name, customers.address, customers.email, customers.age FROM customers \
+             WHERE customers.age < ?",
+            "UPDATE customers SET age = ? WHERE customers.age < ?",
+        ]
+    );
+    assert_eq!((zed.get().age, carl.get().age, ann.get().age), (20, 20, 41), "loaded objects follow");
+
+    // Without synchronization: one statement, loaded objects unchanged.
+    let n = s
+        .query::<Customer>()
+        .filter(Customer::name.eq("ann"))
+        .synchronize_session(athanor::Synchronize::None)
+        .update(|set| set.value(Customer::address, "2 Pine"))?;
+    assert_eq!(n, 1);
+    assert_eq!(db.take_sql().len(), 1);
+    assert_eq!(ann.get().address, None, "not synchronized");
+    s.refresh(&ann)?;
+    assert_eq!(ann.get().address.as_deref(), Some("2 Pine"));
+
+    let n = s.query::<Customer>().filter(Customer::name.eq("zed")).delete()?;
+    assert_eq!(n, 1);
+    assert_eq!(zed.state(), athanor::ObjectState::Deleted);
+    assert!(s.get::<Customer>(zed.get().id.expect("id"))?.is_none());
+
+    // Refused before anything is sent; the session goes on.
+    db.clear_sql();
+    assert!(matches!(s.query::<Customer>().limit(1).delete(), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(s.query::<Customer>().update(|set| set), Err(Error::InvalidRequest { .. })));
+    assert!(matches!(
+        s.query::<Customer>().update(|set| set.value(Customer::id, 9)),
+        Err(Error::InvalidRequest { .. })
+    ));
+    assert!(db.take_sql().iter().all(|q| q.starts_with("SELECT")), "no write was sent");
+    s.commit()?;
+    assert_eq!(zed.state(), athanor::ObjectState::Detached);
+    let s = db.session();
+    assert_eq!(s.query::<Customer>().count()?, 4);
+    assert_eq!(s.query::<Customer>().filter(Customer::age.eq(20)).count()?, 1, "carl");
+
+    // A rollback brings a bulk-deleted object back.
+    let s = db.session();
+    let carl = s.query::<Customer>().filter(Customer::name.eq("carl")).one()?;
+    s.query::<Customer>().filter(Customer::name.eq("carl")).delete()?;
+    s.rollback()?;
+    assert_eq!(carl.state(), athanor::ObjectState::Persistent);
+    assert_eq!(s.query::<Customer>().count()?, 4);
+    Ok(())
+}

@@ -17,6 +17,7 @@
 //! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `query` the
 //! session's [`Query`] over a [`crate::Select`]; `config` the factory.
 
+mod bulk;
 mod collections;
 mod config;
 mod dependency;
@@ -30,6 +31,7 @@ mod state;
 mod transaction;
 mod unit_of_work;
 
+pub use bulk::{Synchronize, UpdateSet};
 pub use collections::{
     AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,

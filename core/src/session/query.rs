@@ -27,11 +27,13 @@ pub struct Query<'s, M: Model> {
     select: Select<M>,
     /// Loader options (`selectinload(…)`, …), each a path of steps.
     options: Vec<Vec<super::loading::Step>>,
+    /// How `update` / `delete` keep loaded objects in step.
+    sync: super::Synchronize,
 }
 
 impl<M: Model> Clone for Query<'_, M> {
     fn clone(&self) -> Self {
-        Query { session: self.session, select: self.select.clone(), options: self.options.clone() }
+        Query { session: self.session, select: self.select.clone(), options: self.options.clone(), sync: self.sync }
     }
 }
 
@@ -46,7 +48,7 @@ impl<M: Model> std::fmt::Debug for Query<'_, M> {
 
 impl<'s, M: Model> Query<'s, M> {
     pub(crate) fn new(session: &'s Session) -> Self {
-        Query { session, select: crate::sql::select::<M>(), options: Vec::new() }
+        Query { session, select: crate::sql::select::<M>(), options: Vec::new(), sync: super::Synchronize::Fetch }
     }
 
     /// The same statement in another session-free form, to render or reuse.
@@ -55,7 +57,7 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     fn map(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Self {
-        Query { session: self.session, select: f(self.select), options: self.options }
+        Query { session: self.session, select: f(self.select), options: self.options, sync: self.sync }
     }
 
     /// Load relationships of the results with these strategies (SQLAlchemy's
@@ -209,6 +211,42 @@ impl<'s, M: Model> Query<'s, M> {
     /// As [`Select::to_sql`].
     pub fn count_statement(&self) -> Result<Statement> {
         self.select.count_sql(self.session.engine().dialect())
+    }
+
+    /// How [`Query::update`] and [`Query::delete`] keep the session's loaded objects in step
+    /// (SQLAlchemy's `synchronize_session`): [`Synchronize::Fetch`] (the default) reads the
+    /// matching keys first; [`Synchronize::None`] does not.
+    pub fn synchronize_session(mut self, sync: super::Synchronize) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// `UPDATE <table> SET … WHERE <the query's filters>` in the session's transaction (after
+    /// autoflush); the number of rows matched. Loaded objects of those rows get the new values
+    /// (see [`Query::synchronize_session`] and the `bulk` module's limits).
+    ///
+    /// ```text
+    /// let n = session.query::<Post>().filter(Post::score.lt(0)).update(|set| set.value(Post::score, 0))?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a query with a limit, offset, DISTINCT or FOR UPDATE, no
+    /// column set, or a primary-key column set; the database's errors (the session then needs
+    /// `rollback()`).
+    pub fn update(&self, f: impl FnOnce(super::UpdateSet<M>) -> super::UpdateSet<M>) -> Result<u64> {
+        let set = f(super::UpdateSet::new());
+        self.session.bulk_update::<M>(self.select.statement()?, &set.values, self.sync)
+    }
+
+    /// `DELETE FROM <table> WHERE <the query's filters>` in the session's transaction (after
+    /// autoflush); the number of rows deleted. Loaded objects of those rows become deleted.
+    /// Relationship cascades do not apply (a bulk statement sees rows, not objects): children
+    /// are left to the database's foreign keys.
+    ///
+    /// # Errors
+    /// As [`Query::update`].
+    pub fn delete(&self) -> Result<u64> {
+        self.session.bulk_delete::<M>(self.select.statement()?, self.sync)
     }
 
     /// `true` when at least one row matches (`SELECT EXISTS (…)`).

@@ -150,3 +150,54 @@ pub fn delete_where_in(dialect: &dyn Dialect, table: &TableDef, column: usize, n
     w.push(")");
     Ok(w.sql)
 }
+
+/// `UPDATE t SET "a" = ?, … [WHERE <filters>]` (a bulk UPDATE: `Query::update`), with the
+/// new values first and the filters' values after.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses, no
+/// column to set, or a column position out of range.
+pub fn bulk_update(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    set: &[(usize, crate::value::Value)],
+    filters: &[crate::expr::Expr],
+) -> Result<super::Statement> {
+    if set.is_empty() {
+        return Err(crate::Error::invalid_request(format!("a bulk UPDATE of {} sets no column", table.name)));
+    }
+    let mut w = SqlWriter::new(dialect);
+    let mut params = Vec::with_capacity(set.len());
+    w.push("UPDATE ").ident(table.name)?.push(" SET ");
+    for (n, (i, v)) in set.iter().enumerate() {
+        let col = table
+            .columns
+            .get(*i)
+            .ok_or_else(|| crate::Error::invalid_request(format!("no column #{i} in {}", table.name)))?;
+        if n > 0 {
+            w.push(", ");
+        }
+        w.ident(col.name)?.push(" = ").placeholder();
+        params.push(v.clone());
+    }
+    if !filters.is_empty() {
+        w.push(" WHERE ");
+        super::write_junction(&mut w, &mut params, filters, true)?;
+    }
+    Ok(super::Statement { sql: w.sql, params })
+}
+
+/// `DELETE FROM t [WHERE <filters>]` (a bulk DELETE: `Query::delete`).
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses.
+pub fn bulk_delete(dialect: &dyn Dialect, table: &TableDef, filters: &[crate::expr::Expr]) -> Result<super::Statement> {
+    let mut w = SqlWriter::new(dialect);
+    let mut params = Vec::new();
+    w.push("DELETE FROM ").ident(table.name)?;
+    if !filters.is_empty() {
+        w.push(" WHERE ");
+        super::write_junction(&mut w, &mut params, filters, true)?;
+    }
+    Ok(super::Statement { sql: w.sql, params })
+}

@@ -10,7 +10,7 @@
 mod dml;
 pub mod select;
 
-pub use dml::{delete, delete_where_in, insert, select_by_pk, update, write_pk_where};
+pub use dml::{bulk_delete, bulk_update, delete, delete_where_in, insert, select_by_pk, update, write_pk_where};
 pub use select::{select, Select, SelectStatement};
 
 use crate::dialect::Dialect;
