@@ -58,8 +58,9 @@ pub use athanor_core::{
     TxOptions, Value, ValueRef,
 };
 pub use athanor_core::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, HasMany, Load, LoadStrategy, Many,
-    ManyToMany, One, RelKind, RelationKind, Relationship, RelationshipDef, Synchronize, UpdateSet,
+    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
+    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Synchronize,
+    UpdateSet,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

@@ -323,6 +323,46 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         write_ansi_literal(self, out, value)
     }
 
+    /// Write the conflict clause of an upsert after `INSERT … VALUES …`: `target` the unique
+    /// columns whose conflict is handled, `update` the columns to overwrite from the proposed row
+    /// (empty: do nothing), `primary_key` the table's key columns (all quoted by the caller's
+    /// dialect through `write_identifier`). ANSI-style default (PostgreSQL, SQLite 3.24+):
+    /// ` ON CONFLICT (t) DO UPDATE SET c = excluded.c` / ` ON CONFLICT (t) DO NOTHING`.
+    ///
+    /// # Errors
+    /// An identifier the dialect refuses; [`Error::Unsupported`] where there is no upsert.
+    fn write_on_conflict(
+        &self,
+        out: &mut String,
+        target: &[&str],
+        update: &[&str],
+        primary_key: &[&str],
+    ) -> Result<()> {
+        let _ = primary_key;
+        out.push_str(" ON CONFLICT (");
+        for (i, c) in target.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_identifier(out, c)?;
+        }
+        out.push(')');
+        if update.is_empty() {
+            out.push_str(" DO NOTHING");
+            return Ok(());
+        }
+        out.push_str(" DO UPDATE SET ");
+        for (i, c) in update.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_identifier(out, c)?;
+            out.push_str(" = excluded.");
+            self.write_identifier(out, c)?;
+        }
+        Ok(())
+    }
+
     /// Write a sort key with an explicit NULL order: `col ASC NULLS LAST` (ANSI, SQLite 3.30+,
     /// PostgreSQL); MySQL, which lacks the syntax, sorts by `col IS NULL` first. `column` is the
     /// quoted, qualified column.

@@ -42,8 +42,9 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo,
-    Handle, HasMany, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction,
-    ObjectState, One, Query, RelKind, Relationship, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
+    ColumnList, Handle, HasMany, Insert, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType,
+    NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Session, SessionConfig,
+    SessionMaker, Synchronize, UpdateSet,
 };
 pub use sql::{select, Select, SelectStatement};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

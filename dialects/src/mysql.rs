@@ -128,6 +128,39 @@ impl Dialect for MySqlDialect {
     /// As the default, except that a text default is written in parentheses, `DEFAULT ('x')`:
     /// MySQL 8 refuses a literal default on a `TEXT`/`BLOB` column but accepts an expression
     /// (since 8.0.13), and MariaDB (since 10.2) accepts both.
+    /// `ON DUPLICATE KEY UPDATE c = VALUES(c)`; "do nothing" is a no-op update of the key
+    /// (`INSERT IGNORE` would also silence other errors). MySQL applies it to a conflict on
+    /// *any* unique key of the table, not only `target`.
+    fn write_on_conflict(
+        &self,
+        out: &mut String,
+        target: &[&str],
+        update: &[&str],
+        primary_key: &[&str],
+    ) -> athanor_core::Result<()> {
+        let _ = target;
+        out.push_str(" ON DUPLICATE KEY UPDATE ");
+        if update.is_empty() {
+            let Some(pk) = primary_key.first() else {
+                return Err(Error::invalid_request("an upsert needs a table with a primary key"));
+            };
+            self.write_identifier(out, pk)?;
+            out.push_str(" = ");
+            self.write_identifier(out, pk)?;
+            return Ok(());
+        }
+        for (i, c) in update.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_identifier(out, c)?;
+            out.push_str(" = VALUES(");
+            self.write_identifier(out, c)?;
+            out.push(')');
+        }
+        Ok(())
+    }
+
     /// MySQL has no `NULLS FIRST|LAST`: sort by `col IS NULL` (0 for values, 1 for NULL) first.
     fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: athanor_core::NullsOrder) {
         out.push_str(column);

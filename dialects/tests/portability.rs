@@ -89,3 +89,18 @@ fn bulk_statements() {
     assert_eq!(sql::bulk_delete(&SqliteDialect, &T, &filter).unwrap().sql, "DELETE FROM \"t\" WHERE \"t\".\"id\" > ?");
     assert_eq!(sql::bulk_delete(&MySqlDialect, &T, &[]).unwrap().sql, "DELETE FROM `t`");
 }
+
+#[test]
+fn upsert_clauses() {
+    let on = |d: &dyn Dialect, update: &[&str]| {
+        let mut s = String::new();
+        d.write_on_conflict(&mut s, &["note"], update, &["id"]).unwrap();
+        s
+    };
+    for d in [&SqliteDialect as &dyn Dialect, &PostgresDialect] {
+        assert_eq!(on(d, &["note"]), " ON CONFLICT (\"note\") DO UPDATE SET \"note\" = excluded.\"note\"");
+        assert_eq!(on(d, &[]), " ON CONFLICT (\"note\") DO NOTHING");
+    }
+    assert_eq!(on(&MySqlDialect, &["note"]), " ON DUPLICATE KEY UPDATE `note` = VALUES(`note`)");
+    assert_eq!(on(&MySqlDialect, &[]), " ON DUPLICATE KEY UPDATE `id` = `id`", "do nothing: a no-op update");
+}

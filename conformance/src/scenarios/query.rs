@@ -291,3 +291,62 @@ pub fn bulk_update_and_delete(db: &TestDb) -> Result<()> {
     assert_eq!(s.query::<Customer>().count()?, 4);
     Ok(())
 }
+
+/// Multi-row INSERT outside the unit of work, and upserts on a unique column: the same rows on
+/// every database (`ON CONFLICT … DO UPDATE / DO NOTHING`, `ON DUPLICATE KEY UPDATE`).
+pub fn insert_and_upsert(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let ann = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    let n = s
+        .insert::<Customer>()
+        .values([Customer::new("eve", "eve@x", 30), Customer::new("fay", "fay@x", 31)])
+        .execute()?;
+    assert_eq!(n, 2);
+    let mut ann2 = Customer::new("ann", "ann@example.com", 99);
+    ann2.address = Some("upserted".into());
+    s.insert::<Customer>()
+        .values([ann2, Customer::new("gus", "gus@x", 7)])
+        .on_conflict(Customer::email)
+        .do_update(&[Customer::age])?;
+    assert!(ann.is_expired(), "loaded objects of the model are expired");
+    let fresh = s.query::<Customer>().filter(Customer::name.eq("ann")).one()?;
+    assert!(Handle::ptr_eq(&fresh, &ann));
+    assert_eq!((ann.get().age, ann.get().address.clone()), (99, None), "only the named column was updated");
+    s.insert::<Customer>()
+        .values([Customer::new("ann", "ann@example.com", 1), Customer::new("hal", "hal@x", 8)])
+        .on_conflict(Customer::email)
+        .do_nothing()?;
+    let ages: Vec<(String, i32)> = s
+        .query::<Customer>()
+        .order_by(Customer::name.asc())
+        .all()?
+        .iter()
+        .map(|h| (h.get().name.clone(), h.get().age))
+        .collect();
+    let want: Vec<(String, i32)> = [
+        ("ann", 99),
+        ("brian", 34),
+        ("carl", 18),
+        ("dora", 65),
+        ("eve", 30),
+        ("fay", 31),
+        ("gus", 7),
+        ("hal", 8),
+        ("zed", 12),
+    ]
+    .iter()
+    .map(|(n, a)| (n.to_string(), *a))
+    .collect();
+    assert_eq!(ages, want);
+    // A target that is not unique is refused before anything is sent.
+    let err = s.insert::<Customer>().values([Customer::new("x", "x@x", 1)]).on_conflict(Customer::name).do_nothing();
+    assert!(matches!(err, Err(Error::InvalidRequest { .. })), "{err:?}");
+    s.commit()?;
+    // Without a conflict clause a duplicate is an integrity error; rollback recovers.
+    let err = s.insert::<Customer>().values([Customer::new("dup", "ann@example.com", 1)]).execute();
+    assert!(matches!(err, Err(Error::Integrity { .. })), "{err:?}");
+    s.rollback()?;
+    assert_eq!(s.query::<Customer>().count()?, 9);
+    Ok(())
+}

@@ -123,3 +123,190 @@ impl<M: Model> UpdateSet<M> {
         self
     }
 }
+
+/// A multi-row INSERT of models outside the unit of work (SQLAlchemy's `insert(Tag).values(…)`),
+/// optionally an upsert: `session.insert::<Tag>().values(tags).on_conflict(Tag::name).do_update(&[Tag::uses])`.
+///
+/// The rows are not added to the session (no identity, no generated keys written back); an
+/// upsert that updates expires the session's loaded objects of the model, whose rows it may
+/// have changed. Differences per database: MySQL applies `ON DUPLICATE KEY UPDATE` to a
+/// conflict on any unique key of the table (PostgreSQL and SQLite only to the named one), and
+/// reports an updated row as two affected rows — which is why the upserts return `()`.
+pub struct Insert<'s, M: Model> {
+    session: &'s Session,
+    rows: Vec<M>,
+}
+
+/// The conflict target of an upsert, waiting for `do_update` or `do_nothing`.
+pub struct OnConflict<'s, M: Model> {
+    insert: Insert<'s, M>,
+    target: Vec<usize>,
+}
+
+/// Columns of model `M` named together, whatever their types: `&[Tag::uses]`,
+/// `(Tag::uses, Tag::name)`.
+pub trait ColumnList<M> {
+    /// The columns' positions.
+    fn indexes(&self) -> Vec<usize>;
+}
+impl<M, T> ColumnList<M> for &[crate::expr::Column<M, T>] {
+    fn indexes(&self) -> Vec<usize> {
+        self.iter().map(|c| c.index).collect()
+    }
+}
+impl<M, T, const N: usize> ColumnList<M> for &[crate::expr::Column<M, T>; N] {
+    fn indexes(&self) -> Vec<usize> {
+        self.iter().map(|c| c.index).collect()
+    }
+}
+impl<M, T> ColumnList<M> for crate::expr::Column<M, T> {
+    fn indexes(&self) -> Vec<usize> {
+        vec![self.index]
+    }
+}
+macro_rules! column_tuple {
+    ($($t:ident $n:tt),+) => {
+        impl<M, $($t),+> ColumnList<M> for ($(crate::expr::Column<M, $t>,)+) {
+            fn indexes(&self) -> Vec<usize> {
+                vec![$(self.$n.index),+]
+            }
+        }
+    };
+}
+column_tuple!(A 0, B 1);
+column_tuple!(A 0, B 1, C 2);
+column_tuple!(A 0, B 1, C 2, D 3);
+
+impl Session {
+    /// A multi-row INSERT (or upsert) of `M` rows outside the unit of work.
+    pub fn insert<M: Model>(&self) -> Insert<'_, M> {
+        Insert { session: self, rows: Vec::new() }
+    }
+}
+
+impl<'s, M: Model> Insert<'s, M> {
+    /// Add rows.
+    #[must_use]
+    pub fn values(mut self, rows: impl IntoIterator<Item = M>) -> Self {
+        self.rows.extend(rows);
+        self
+    }
+
+    /// Handle a conflict on these unique columns (a primary key or a `#[column(unique)]`
+    /// column: `Tag::name`, or several as a tuple).
+    #[must_use]
+    pub fn on_conflict(self, target: impl ColumnList<M>) -> OnConflict<'s, M> {
+        OnConflict { insert: self, target: target.indexes() }
+    }
+
+    /// Insert the rows; how many were inserted.
+    ///
+    /// # Errors
+    /// The database's (an [`Error::Integrity`] for a duplicate key); the session then needs
+    /// `rollback()`.
+    pub fn execute(self) -> Result<u64> {
+        self.run(None)
+    }
+
+    fn run(self, conflict: Option<(&[usize], &[usize])>) -> Result<u64> {
+        let session = self.session;
+        session.prepare_read()?;
+        let engine = session.engine();
+        let dialect = engine.dialect();
+        let table = M::TABLE;
+        let caps = engine.capabilities();
+        let auto = table.autoincrement_column();
+        let name = |i: &usize| table.columns.get(*i).map(|c| c.name);
+        let pk: Vec<&str> = table.primary_key().filter_map(|i| name(&i)).collect();
+        let mut total = 0;
+        let mut start = 0;
+        while start < self.rows.len() {
+            // Rows without a key leave the generated column out; rows with one keep it.
+            let skip = auto.is_some_and(|a| self.rows[start].column_value(a).is_null());
+            let ncols = table.columns.len() - usize::from(skip);
+            let per = if caps.multi_row_insert { (caps.max_bind_params / ncols.max(1)).clamp(1, 500) } else { 1 };
+            let mut end = start + 1;
+            while end < self.rows.len()
+                && end - start < per
+                && auto.is_some_and(|a| self.rows[end].column_value(a).is_null()) == skip
+            {
+                end += 1;
+            }
+            let mut sql = crate::sql::insert(dialect, table, end - start, skip, None)?;
+            if let Some((target, update)) = conflict {
+                let target: Vec<&str> = target.iter().filter_map(name).collect();
+                let update: Vec<&str> = update.iter().filter_map(name).collect();
+                dialect.write_on_conflict(&mut sql, &target, &update, &pk)?;
+            }
+            let mut params: Vec<ValueRef<'_>> = Vec::with_capacity((end - start) * ncols);
+            for row in &self.rows[start..end] {
+                for c in 0..table.columns.len() {
+                    if !(skip && Some(c) == auto) {
+                        params.push(row.column_value(c));
+                    }
+                }
+            }
+            total += session.with_conn(|c| c.execute_refs(&sql, &params))?;
+            start = end;
+        }
+        Ok(total)
+    }
+}
+
+impl<M: Model> OnConflict<'_, M> {
+    fn check(&self) -> Result<()> {
+        let table = M::TABLE;
+        let pk: Vec<usize> = table.primary_key().collect();
+        let unique = match self.target.as_slice() {
+            [one] => table.columns.get(*one).is_some_and(|c| c.unique) || pk == [*one],
+            many => {
+                let mut a = many.to_vec();
+                a.sort_unstable();
+                a == pk
+            }
+        };
+        if !unique {
+            return Err(Error::invalid(format!(
+                "on_conflict needs the primary key or a unique column of {}: the database matches \
+                 conflicts by a unique constraint",
+                table.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// `… ON CONFLICT (target) DO NOTHING` (MySQL: a no-op `ON DUPLICATE KEY UPDATE`): rows whose
+    /// key exists are left as they are.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the target is not the primary key or a unique column; the
+    /// database's errors.
+    pub fn do_nothing(self) -> Result<()> {
+        self.check()?;
+        let target = self.target.clone();
+        self.insert.run(Some((&target, &[])))?;
+        Ok(())
+    }
+
+    /// `… ON CONFLICT (target) DO UPDATE SET c = excluded.c` (MySQL: `ON DUPLICATE KEY UPDATE
+    /// c = VALUES(c)`): rows whose key exists get these columns from the proposed row. Loaded
+    /// objects of the model are expired.
+    ///
+    /// # Errors
+    /// As [`OnConflict::do_nothing`]; [`Error::InvalidRequest`] for no column to update.
+    pub fn do_update(self, columns: impl ColumnList<M>) -> Result<()> {
+        self.check()?;
+        let update = columns.indexes();
+        if update.is_empty() {
+            return Err(Error::invalid("do_update needs at least one column (or use do_nothing)"));
+        }
+        let target = self.target.clone();
+        let session = self.insert.session;
+        self.insert.run(Some((&target, &update)))?;
+        if let Some(map) = session.inner().identity.typed::<M>() {
+            use super::identity::AnyMap;
+            map.for_each_meta(&mut |m| m.borrow_mut().expired = true);
+        }
+        Ok(())
+    }
+}

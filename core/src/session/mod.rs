@@ -31,7 +31,7 @@ mod state;
 mod transaction;
 mod unit_of_work;
 
-pub use bulk::{Synchronize, UpdateSet};
+pub use bulk::{ColumnList, Insert, OnConflict, Synchronize, UpdateSet};
 pub use collections::{
     AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,
