@@ -58,9 +58,9 @@ pub use athanor_core::{
     TxOptions, Value, ValueRef,
 };
 pub use athanor_core::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
-    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Synchronize,
-    UpdateSet,
+    defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,
+    Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
+    Synchronize, Text, UpdateSet,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend
@@ -74,15 +74,15 @@ pub use athanor_derive::Model;
 pub mod prelude {
     pub use crate::{
         and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload,
-        sessionmaker, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model,
-        Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
+        sessionmaker, text, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany,
+        Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 
 /// SELECT statements built without a session and rendered by a dialect:
 /// `sql::select::<Customer>().filter(…).to_sql(engine.dialect())`.
 pub mod sql {
-    pub use athanor_core::sql::{select, Select, SelectStatement, Statement};
+    pub use athanor_core::sql::{select, text, Select, SelectStatement, Statement, Text};
 }
 
 /// The API for implementing a backend (a [`Driver`](backend::Driver) and its

@@ -43,9 +43,9 @@ pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef
 pub use session::{
     defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo,
     ColumnList, Handle, HasMany, Insert, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType,
-    NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Session, SessionConfig,
+    NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Rows, Session, SessionConfig,
     SessionMaker, Synchronize, UpdateSet,
 };
-pub use sql::{select, Select, SelectStatement};
+pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
 pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};

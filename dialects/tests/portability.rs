@@ -104,3 +104,24 @@ fn upsert_clauses() {
     assert_eq!(on(&MySqlDialect, &["note"]), " ON DUPLICATE KEY UPDATE `note` = VALUES(`note`)");
     assert_eq!(on(&MySqlDialect, &[]), " ON DUPLICATE KEY UPDATE `id` = `id`", "do nothing: a no-op update");
 }
+
+#[test]
+fn text_binds_become_each_dialects_placeholders() {
+    use athanor_core::text;
+    let t = text("SELECT ':x', \"a:b\", `c:d` FROM t WHERE a = :a AND b = :b -- :c\n AND x::int = :a /* :d */")
+        .bind("a", 1i64)
+        .bind("b", "two");
+    let pg = t.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(pg.sql, "SELECT ':x', \"a:b\", `c:d` FROM t WHERE a = $1 AND b = $2 -- :c\n AND x::int = $3 /* :d */");
+    assert_eq!(pg.params, [Value::from(1i64), Value::from("two"), Value::from(1i64)]);
+    let lite = t.to_sql(&SqliteDialect).unwrap();
+    assert_eq!(lite.sql, "SELECT ':x', \"a:b\", `c:d` FROM t WHERE a = ? AND b = ? -- :c\n AND x::int = ? /* :d */");
+    // MySQL string literals take backslash escapes: 'it\'s :no' is one literal.
+    let my = text("SELECT 'it\\'s :no', 'ok''s :no2' WHERE a = :a").bind("a", 1i64).to_sql(&MySqlDialect).unwrap();
+    assert_eq!(my.sql, "SELECT 'it\\'s :no', 'ok''s :no2' WHERE a = ?");
+    assert!(text("SELECT :missing").to_sql(&SqliteDialect).is_err());
+    assert!(text("SELECT 1").bind("unused", 1i64).to_sql(&SqliteDialect).is_err());
+    assert!(text("  select 1").returns_rows() && text("WITH x AS (SELECT 1) SELECT * FROM x").returns_rows());
+    assert!(!text("UPDATE t SET a = 1").returns_rows());
+    assert!(text("DELETE FROM t RETURNING id").returns_rows());
+}

@@ -422,9 +422,9 @@ fn run_op(session: &Session, sql: &Statements, level: IsolationLevel, op: Op) ->
             };
             Reply::Rows(q.all()?.iter().map(|h| (h.get().id, h.get().value)).collect())
         }
-        Op::Set(id, value) => Reply::Affected(session.execute(&sql.set, &params![value, id])?),
-        Op::AddToAll(d) => Reply::Affected(session.execute(&sql.add_to_all, &params![d])?),
-        Op::DeleteWhereValue(v) => Reply::Affected(session.execute(&sql.delete_where_value, &params![v])?),
+        Op::Set(id, value) => Reply::Affected(session.execute_sql(&sql.set, &params![value, id])?),
+        Op::AddToAll(d) => Reply::Affected(session.execute_sql(&sql.add_to_all, &params![d])?),
+        Op::DeleteWhereValue(v) => Reply::Affected(session.execute_sql(&sql.delete_where_value, &params![v])?),
         Op::Insert(id, value) => {
             session.add(Item { id, value });
             session.flush()?;

@@ -350,3 +350,25 @@ pub fn insert_and_upsert(db: &TestDb) -> Result<()> {
     assert_eq!(s.query::<Customer>().count()?, 9);
     Ok(())
 }
+
+/// Portable raw SQL: `:name` binds become each database's placeholders, rows read by name, a
+/// DML statement reports its affected rows, and a missing bind is a typed error.
+pub fn portable_raw_sql(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let rows = s.execute(
+        text("SELECT id, name, age FROM customers WHERE age >= :min AND name <> ':min' ORDER BY age").bind("min", 35),
+    )?;
+    let got: Vec<(String, i32)> = rows.iter().map(|r| Ok((r.get("name")?, r.get("age")?))).collect::<Result<_>>()?;
+    assert_eq!(got, [("ann".to_string(), 41), ("dora".to_string(), 65)]);
+    let updated =
+        s.execute(text("UPDATE customers SET age = age + :d WHERE age < :lim").bind("d", 1).bind("lim", 20))?;
+    assert_eq!(updated.affected, 2);
+    assert!(updated.is_empty());
+    let err = s.execute(text("SELECT * FROM customers WHERE name = :n")).expect_err("no value for :n");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    let zed: i32 = s.execute(text("SELECT age FROM customers WHERE name = :n").bind("n", "zed"))?[0].get("age")?;
+    assert_eq!(zed, 13, "the session's transaction saw its own update");
+    s.commit()?;
+    Ok(())
+}

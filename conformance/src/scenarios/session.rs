@@ -344,7 +344,7 @@ pub fn session_execute_joins_transaction(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let table = athanor::backend::quoted(db.engine.dialect(), "customers")?;
-    let n = s.execute(&format!("DELETE FROM {table}"), &[])?;
+    let n = s.execute_sql(&format!("DELETE FROM {table}"), &[])?;
     assert_eq!(n, 3);
     assert_eq!(s.query::<Customer>().count()?, 0);
     s.rollback()?;

@@ -129,6 +129,32 @@ impl fmt::Debug for Session {
 
 static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// What [`Session::execute`] returns: the rows of a statement that returns rows (readable by
+/// position or column name; the value derefs to `[ResultRow]`), or the number of rows another
+/// statement affected.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    /// The rows (empty for a statement that returns none).
+    pub rows: Vec<ResultRow>,
+    /// Rows affected by an INSERT, UPDATE or DELETE without RETURNING (0 for a query).
+    pub affected: u64,
+}
+
+impl std::ops::Deref for Rows {
+    type Target = [ResultRow];
+    fn deref(&self) -> &[ResultRow] {
+        &self.rows
+    }
+}
+
+impl IntoIterator for Rows {
+    type Item = ResultRow;
+    type IntoIter = std::vec::IntoIter<ResultRow>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
+}
+
 const SQL_SELECT_BY_PK: u8 = 1;
 const SQL_UPDATE: u8 = 2;
 
@@ -462,14 +488,38 @@ impl Session {
     }
 
     /// Run a SQL statement in the session's transaction (after autoflush); rows affected.
-    /// Placeholders follow the dialect (`?` or `$n`).
+    /// Placeholders follow the dialect (`?` or `$n`); [`Session::execute`] with
+    /// [`crate::sql::text`] takes portable `:name` binds instead.
     ///
     /// # Errors
     /// [`Error::PendingRollback`] after a failed flush; the autoflush's errors; the statement's
     /// (a database error also fails the session's transaction: it then needs `rollback()`).
-    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+    pub fn execute_sql(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.prepare_read()?;
         self.with_conn(|c| c.execute(sql, params))
+    }
+
+    /// Run portable raw SQL in the session's transaction (after autoflush):
+    /// `session.execute(text("SELECT id, name FROM users WHERE name = :n").bind("n", "ann"))?`.
+    /// The `:name` binds become the dialect's placeholders; a statement that returns rows
+    /// (SELECT, WITH, …, or with RETURNING) gives them, readable by column name
+    /// (`rows[0].get::<i64>("id")?`); any other gives its affected-row count in
+    /// [`Rows::affected`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a bind with no value or a value with no bind; those of
+    /// [`Session::execute_sql`].
+    pub fn execute(&self, statement: crate::sql::Text) -> Result<Rows> {
+        let engine = self.engine();
+        let st = statement.to_sql(engine.dialect())?;
+        self.prepare_read()?;
+        if statement.returns_rows() {
+            let rows = self.with_conn(|c| c.query(&st.sql, &st.params))?;
+            Ok(Rows { affected: 0, rows })
+        } else {
+            let affected = self.with_conn(|c| c.execute(&st.sql, &st.params))?;
+            Ok(Rows { rows: Vec::new(), affected })
+        }
     }
 
     /// Run a SQL query in the session's transaction (after autoflush) and return its rows.

@@ -9,9 +9,11 @@
 
 mod dml;
 pub mod select;
+mod text;
 
 pub use dml::{bulk_delete, bulk_update, delete, delete_where_in, insert, select_by_pk, update, write_pk_where};
 pub use select::{select, Select, SelectStatement};
+pub use text::{text, Text};
 
 use crate::dialect::Dialect;
 use crate::error::Result;

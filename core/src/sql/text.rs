@@ -1,0 +1,125 @@
+//! Portable raw SQL: `text("SELECT … WHERE name = :n").bind("n", "ann")`, with named binds
+//! rewritten to each dialect's placeholders (`?` or `$1`), so one string runs on every database.
+//!
+//! The scanner leaves alone what is not a bind: string literals (`'…:x…'`, with `''` and, where
+//! the dialect treats backslashes as escapes, `\'`), quoted identifiers (`"…"`, `` `…` ``),
+//! comments (`-- …`, `/* … */`) and PostgreSQL casts (`::int`). A name used twice is bound
+//! twice. Write `?` or `$1` yourself and they pass through unchanged — so do not mix them with
+//! named binds.
+
+use super::{SqlWriter, Statement};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// A raw SQL statement with named binds (SQLAlchemy's `text()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    sql: String,
+    binds: Vec<(String, Value)>,
+}
+
+/// A raw SQL statement with `:name` binds: `text("SELECT id FROM users WHERE name = :n").bind("n", "ann")`.
+pub fn text(sql: impl Into<String>) -> Text {
+    Text { sql: sql.into(), binds: Vec::new() }
+}
+
+impl Text {
+    /// Bind `value` to `:name` (a later bind of the same name replaces it).
+    #[must_use]
+    pub fn bind(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let value = value.into();
+        match self.binds.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.binds.push((name.to_string(), value)),
+        }
+        self
+    }
+
+    /// The SQL as written.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The text with the dialect's placeholders and the values in their order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a `:name` with no bound value, or a bound name the text
+    /// never uses (a typo would otherwise go unnoticed).
+    pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        let mut w = SqlWriter::new(dialect);
+        let mut params = Vec::new();
+        let mut used = vec![false; self.binds.len()];
+        let b = self.sql.as_bytes();
+        let mut i = 0;
+        let mut start = 0; // the start of the text not yet copied
+        let backslash = dialect.backslash_escapes();
+        while i < b.len() {
+            match b[i] {
+                q @ (b'\'' | b'"' | b'`') => {
+                    i += 1;
+                    while i < b.len() {
+                        if backslash && q == b'\'' && b[i] == b'\\' {
+                            i += 2;
+                            continue;
+                        }
+                        if b[i] == q {
+                            if i + 1 < b.len() && b[i + 1] == q {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                        i += 1;
+                    }
+                    i += 2;
+                }
+                b':' if b.get(i + 1) == Some(&b':') => i += 2,
+                b':' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
+                    let name_start = i + 1;
+                    let mut j = name_start;
+                    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                        j += 1;
+                    }
+                    let name = &self.sql[name_start..j];
+                    let Some(k) = self.binds.iter().position(|(n, _)| n == name) else {
+                        return Err(Error::invalid(format!("no value bound for :{name} in {:?}", self.sql)));
+                    };
+                    used[k] = true;
+                    w.push(&self.sql[start..i]);
+                    w.placeholder();
+                    params.push(self.binds[k].1.clone());
+                    i = j;
+                    start = j;
+                }
+                _ => i += 1,
+            }
+        }
+        w.push(&self.sql[start.min(self.sql.len())..]);
+        if let Some(k) = used.iter().position(|u| !u) {
+            return Err(Error::invalid(format!("bound :{} is not used in {:?}", self.binds[k].0, self.sql)));
+        }
+        Ok(Statement { sql: w.sql, params })
+    }
+
+    /// Whether the statement returns rows (it starts with SELECT, WITH, VALUES, SHOW, EXPLAIN or
+    /// PRAGMA, or has a RETURNING clause), read from its first word: how `Session::execute`
+    /// decides between reading rows and counting affected ones.
+    pub fn returns_rows(&self) -> bool {
+        let first = self.sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+        ["SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN", "PRAGMA"].iter().any(|k| first.eq_ignore_ascii_case(k))
+            || self.sql.to_ascii_uppercase().contains(" RETURNING ")
+    }
+}
