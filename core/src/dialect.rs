@@ -363,6 +363,12 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// The operator of an integer division that truncates toward zero: ` / ` (SQLite,
+    /// PostgreSQL); MySQL's `/` returns a decimal, so it says ` DIV `.
+    fn integer_division_operator(&self) -> &'static str {
+        " / "
+    }
+
     /// Write a sort key with an explicit NULL order: `col ASC NULLS LAST` (ANSI, SQLite 3.30+,
     /// PostgreSQL); MySQL, which lacks the syntax, sorts by `col IS NULL` first. `column` is the
     /// quoted, qualified column.

@@ -66,6 +66,43 @@ pub enum Operand {
     Column(ColumnRef),
 }
 
+/// An arithmetic operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`: truncating on integers on every database (MySQL's `DIV`), exact otherwise.
+    Div,
+    /// `%`: the remainder takes the dividend's sign on every database.
+    Rem,
+}
+
+/// An untyped scalar SQL expression: a column, a bound value, or arithmetic over them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A table-qualified column.
+    Column(ColumnRef),
+    /// A value, always bound.
+    Value(Value),
+    /// `(left op right)`; `integer` when both sides are integers (division truncates).
+    Arith {
+        /// The operator.
+        op: ArithOp,
+        /// The left operand.
+        left: Box<Scalar>,
+        /// The right operand.
+        right: Box<Scalar>,
+        /// Integer arithmetic.
+        integer: bool,
+    },
+    /// `(-inner)`.
+    Neg(Box<Scalar>),
+}
+
 /// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
 /// rendered; values are bound).
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +156,15 @@ pub enum Expr {
         low: Value,
         /// Upper bound (inclusive).
         high: Value,
+    },
+    /// `left op right` over scalar expressions (arithmetic, columns of either side).
+    CompareScalar {
+        /// The left side.
+        left: Scalar,
+        /// The operator.
+        op: CmpOp,
+        /// The right side.
+        right: Scalar,
     },
     /// All of these (an empty list is true).
     And(Vec<Expr>),
@@ -297,6 +343,191 @@ impl<M> Ordering<M> {
     }
 }
 
+/// A typed scalar expression over model `M`'s columns whose value has Rust type `T`:
+/// `Post::score.add(1)`, `Order::total_cents.div(100)`. Compare it (`.gt(…)`) to get a
+/// [`Condition`], or combine it further.
+///
+/// Arithmetic means the same everywhere for what it is defined on: integer division truncates
+/// toward zero (rendered `DIV` on MySQL, whose `/` would give a decimal), `%` takes the dividend's
+/// sign. What differs, and is documented rather than hidden: division by zero is an error on
+/// PostgreSQL and NULL on SQLite and MySQL; integer overflow is an error on PostgreSQL and MySQL
+/// and becomes a float on SQLite.
+pub struct ScalarExpr<M, T> {
+    /// The untyped expression.
+    pub expr: Scalar,
+    _m: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for ScalarExpr<M, T> {
+    fn clone(&self) -> Self {
+        ScalarExpr { expr: self.expr.clone(), _m: PhantomData }
+    }
+}
+impl<M, T> std::fmt::Debug for ScalarExpr<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.expr, f)
+    }
+}
+
+/// Kinds of [`IntoScalar`] (they keep its impls apart; inference picks the one that applies).
+pub mod operand {
+    /// A value.
+    pub struct Val;
+    /// A column.
+    pub struct Col;
+    /// An expression.
+    pub struct Ex;
+}
+
+/// What a column of type `T` of model `M` may be compared or combined with: a value of that
+/// type (as for [`ColumnValue`]), another column of `M` of the same type, or a
+/// [`ScalarExpr`] of that type. `K` is inferred.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare or combine a `{T}` column of `{M}` with `{Self}`",
+    label = "expected a `{T}` value, a `{T}` column of the same model, or a `{T}` expression",
+    note = "a column accepts values of its field's type (and &str for String, T or Option<T> for Option<T>)"
+)]
+pub trait IntoScalar<M, T, K> {
+    /// The untyped expression.
+    fn into_scalar(self) -> Scalar;
+}
+impl<M, T, V: ColumnValue<T>> IntoScalar<M, T, operand::Val> for V {
+    fn into_scalar(self) -> Scalar {
+        Scalar::Value(self.into_value())
+    }
+}
+impl<M: Model, T> IntoScalar<M, T, operand::Col> for Column<M, T> {
+    fn into_scalar(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+/// A non-null column where a nullable one of the same type is expected.
+impl<M: Model, T> IntoScalar<M, Option<T>, operand::Col> for Column<M, T> {
+    fn into_scalar(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+/// A nullable column where a non-null one of the same type is expected (NULL compares as
+/// unknown, as in SQL).
+impl<M: Model, T> IntoScalar<M, T, operand::Col> for Column<M, Option<T>> {
+    fn into_scalar(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+impl<M, T> IntoScalar<M, T, operand::Ex> for ScalarExpr<M, T> {
+    fn into_scalar(self) -> Scalar {
+        self.expr
+    }
+}
+
+/// Numeric field types (arithmetic is offered on their columns).
+pub trait Numeric {
+    /// An integer type (division truncates).
+    const INTEGER: bool;
+}
+macro_rules! numeric {
+    ($($t:ty => $int:expr),*) => {$(
+        impl Numeric for $t { const INTEGER: bool = $int; }
+        impl Numeric for Option<$t> { const INTEGER: bool = $int; }
+    )*};
+}
+numeric!(i16 => true, i32 => true, i64 => true, f32 => false, f64 => false);
+
+fn compare_scalars<M>(left: Scalar, op: CmpOp, right: Scalar) -> Condition<M> {
+    match (left, right) {
+        (Scalar::Column(left), Scalar::Value(v)) => {
+            Condition::new(Expr::Compare { left, op, right: Operand::Value(v) })
+        }
+        (Scalar::Column(left), Scalar::Column(c)) => {
+            Condition::new(Expr::Compare { left, op, right: Operand::Column(c) })
+        }
+        (left, right) => Condition::new(Expr::CompareScalar { left, op, right }),
+    }
+}
+
+fn arith<M, T: Numeric>(left: Scalar, op: ArithOp, right: Scalar) -> ScalarExpr<M, T> {
+    ScalarExpr {
+        expr: Scalar::Arith { op, left: Box::new(left), right: Box::new(right), integer: T::INTEGER },
+        _m: PhantomData,
+    }
+}
+
+macro_rules! arithmetic_methods {
+    () => {
+        /// `self + other`.
+        #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.add(1)`
+        pub fn add<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            arith(self.scalar(), ArithOp::Add, other.into_scalar())
+        }
+        /// `self - other`.
+        #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.sub(1)`
+        pub fn sub<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            arith(self.scalar(), ArithOp::Sub, other.into_scalar())
+        }
+        /// `self * other`.
+        #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.mul(1)`
+        pub fn mul<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            arith(self.scalar(), ArithOp::Mul, other.into_scalar())
+        }
+        /// `self / other` (truncating for integers on every database).
+        #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.div(1)`
+        pub fn div<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            arith(self.scalar(), ArithOp::Div, other.into_scalar())
+        }
+        /// `self % other`.
+        #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.rem(1)`
+        pub fn rem<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            arith(self.scalar(), ArithOp::Rem, other.into_scalar())
+        }
+        /// `-self`.
+        #[allow(clippy::should_implement_trait)]
+        pub fn neg(self) -> ScalarExpr<M, T> {
+            ScalarExpr { expr: Scalar::Neg(Box::new(self.scalar())), _m: PhantomData }
+        }
+    };
+}
+
+impl<M: Model, T: Numeric> Column<M, T> {
+    fn scalar(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+    arithmetic_methods!();
+}
+
+impl<M, T: Numeric> ScalarExpr<M, T> {
+    fn scalar(self) -> Scalar {
+        self.expr
+    }
+    arithmetic_methods!();
+}
+
+impl<M, T> ScalarExpr<M, T> {
+    /// `self = other`.
+    pub fn eq<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Eq, other.into_scalar())
+    }
+    /// `self <> other`.
+    pub fn ne<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Ne, other.into_scalar())
+    }
+    /// `self < other`.
+    pub fn lt<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Lt, other.into_scalar())
+    }
+    /// `self <= other`.
+    pub fn le<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Le, other.into_scalar())
+    }
+    /// `self > other`.
+    pub fn gt<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Gt, other.into_scalar())
+    }
+    /// `self >= other`.
+    pub fn ge<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(self.expr, CmpOp::Ge, other.into_scalar())
+    }
+}
+
 /// A typed handle to column `name` of model `M`, whose field has Rust type `T`.
 pub struct Column<M, T> {
     /// The column's position in the table.
@@ -329,39 +560,36 @@ impl<M: Model, T> Column<M, T> {
         ColumnRef { table: M::TABLE.name, column: self.name }
     }
 
-    fn cmp(self, op: CmpOp, value: Value) -> Condition<M> {
-        Condition::new(Expr::Compare { left: self.column_ref(), op, right: Operand::Value(value) })
-    }
-
-    /// `col op other` for another column of the same model and type (`Item::sold.lt(…)`'s
-    /// column-to-column form: `Item::sold.cmp_column(CmpOp::Lt, Item::stock)`).
+    /// `col op other` for another column of the same model and type (the same as
+    /// `Item::sold.lt(Item::stock)`, with the operator as a value).
     pub fn cmp_column(self, op: CmpOp, other: Column<M, T>) -> Condition<M> {
         Condition::new(Expr::Compare { left: self.column_ref(), op, right: Operand::Column(other.column_ref()) })
     }
 
-    /// `col = value` (`IS NULL` for a `None`).
-    pub fn eq(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Eq, value.into_value())
+    /// `col = other`: a value (`IS NULL` for a `None`), another column of the model, or an
+    /// expression of the same type (`Order::total_cents.eq(Order::customer_id.mul(100))`).
+    pub fn eq<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Eq, other.into_scalar())
     }
-    /// `col <> value` (`IS NOT NULL` for a `None`).
-    pub fn ne(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Ne, value.into_value())
+    /// `col <> other` (`IS NOT NULL` for a `None`).
+    pub fn ne<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Ne, other.into_scalar())
     }
-    /// `col < value`.
-    pub fn lt(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Lt, value.into_value())
+    /// `col < other`.
+    pub fn lt<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Lt, other.into_scalar())
     }
-    /// `col <= value`.
-    pub fn le(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Le, value.into_value())
+    /// `col <= other`.
+    pub fn le<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Le, other.into_scalar())
     }
-    /// `col > value`.
-    pub fn gt(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Gt, value.into_value())
+    /// `col > other`.
+    pub fn gt<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Gt, other.into_scalar())
     }
-    /// `col >= value`.
-    pub fn ge(self, value: impl ColumnValue<T>) -> Condition<M> {
-        self.cmp(CmpOp::Ge, value.into_value())
+    /// `col >= other`.
+    pub fn ge<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
+        compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Ge, other.into_scalar())
     }
     /// `col IN (…)`; an empty list matches nothing.
     pub fn in_<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {

@@ -31,8 +31,8 @@ pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNEC
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
-    and_, escape_like, not_, or_, CmpOp, Column, ColumnRef, Condition, Expr, NullsOrder, Operand, OrderKey, Ordering,
-    TextColumn,
+    and_, escape_like, not_, operand, or_, ArithOp, CmpOp, Column, ColumnRef, Condition, Expr, IntoScalar, NullsOrder,
+    Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, TextColumn,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};

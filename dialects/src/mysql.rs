@@ -161,6 +161,11 @@ impl Dialect for MySqlDialect {
         Ok(())
     }
 
+    /// `/` gives a decimal on MySQL; `DIV` truncates like the others' integer division.
+    fn integer_division_operator(&self) -> &'static str {
+        " DIV "
+    }
+
     /// MySQL has no `NULLS FIRST|LAST`: sort by `col IS NULL` (0 for values, 1 for NULL) first.
     fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: athanor_core::NullsOrder) {
         out.push_str(column);

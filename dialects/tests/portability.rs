@@ -125,3 +125,41 @@ fn text_binds_become_each_dialects_placeholders() {
     assert!(!text("UPDATE t SET a = 1").returns_rows());
     assert!(text("DELETE FROM t RETURNING id").returns_rows());
 }
+
+#[test]
+fn arithmetic_and_column_comparisons() {
+    use athanor_core::{ArithOp, CmpOp, Scalar};
+    let col = |c| Box::new(Scalar::Column(ColumnRef::new("t", c)));
+    let e = Expr::CompareScalar {
+        left: Scalar::Arith {
+            op: ArithOp::Div,
+            left: col("id"),
+            right: Box::new(Scalar::Value(Value::from(2i64))),
+            integer: true,
+        },
+        op: CmpOp::Gt,
+        right: Scalar::Neg(Box::new(Scalar::Arith {
+            op: ArithOp::Rem,
+            left: col("id"),
+            right: Box::new(Scalar::Value(Value::from(3i64))),
+            integer: true,
+        })),
+    };
+    let render = |d: &dyn Dialect| {
+        let mut st = SelectStatement::new(&T);
+        st.filters.push(e.clone());
+        let s = st.to_sql(d).unwrap().sql;
+        s[s.find(" WHERE ").unwrap() + 7..].to_string()
+    };
+    assert_eq!(render(&SqliteDialect), "(\"t\".\"id\" / ?) > (-(\"t\".\"id\" % ?))");
+    assert_eq!(render(&PostgresDialect), "(\"t\".\"id\" / $1) > (-(\"t\".\"id\" % $2))");
+    assert_eq!(render(&MySqlDialect), "(`t`.`id` DIV ?) > (-(`t`.`id` % ?))", "MySQL's / would give a decimal");
+    let float = Expr::CompareScalar {
+        left: Scalar::Arith { op: ArithOp::Div, left: col("id"), right: col("id"), integer: false },
+        op: CmpOp::Eq,
+        right: Scalar::Value(Value::F64(1.0)),
+    };
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(float);
+    assert!(st.to_sql(&MySqlDialect).unwrap().sql.ends_with("(`t`.`id` / `t`.`id`) = ?"));
+}

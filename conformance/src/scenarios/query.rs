@@ -372,3 +372,29 @@ pub fn portable_raw_sql(db: &TestDb) -> Result<()> {
     s.commit()?;
     Ok(())
 }
+
+/// Columns compared with columns and arithmetic over them, the same on every database
+/// (integer division truncates toward zero; `%` takes the dividend's sign).
+pub fn column_comparisons_and_arithmetic(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let c = s.add(Customer::new("c", "c@x", 1));
+    s.flush()?;
+    let cid = c.get().id.expect("id");
+    for (total, id) in [(700, 1), (-700, 2), (150, 3), (99, 4)] {
+        s.add(Order { id: Some(id), customer_id: cid, total_cents: total });
+    }
+    s.commit()?;
+    let ids = |cond: athanor::Condition<Order>| -> Result<Vec<i64>> {
+        Ok(s.query::<Order>().filter(cond).order_by(Order::id.asc()).all()?.iter().filter_map(|o| o.get().id).collect())
+    };
+    // Column against column, and against arithmetic of columns and values.
+    assert_eq!(ids(Order::total_cents.gt(Order::customer_id))?, [1, 3, 4]);
+    assert_eq!(ids(Order::total_cents.div(200).eq(3))?, [1], "700 / 200 truncates to 3");
+    assert_eq!(ids(Order::total_cents.div(200).eq(-3))?, [2], "-700 / 200 truncates toward zero");
+    assert_eq!(ids(Order::total_cents.rem(200).eq(-100))?, [2], "the remainder takes the dividend's sign");
+    assert_eq!(ids(Order::total_cents.add(Order::id).mul(2).ge(300))?, [1, 3]);
+    assert_eq!(ids(Order::total_cents.neg().gt(0))?, [2]);
+    assert_eq!(ids(Order::id.mul(50).le(Order::total_cents))?, [1, 3]);
+    Ok(())
+}

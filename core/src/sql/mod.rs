@@ -146,6 +146,11 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
             params.push(low.clone());
             params.push(high.clone());
         }
+        Expr::CompareScalar { left, op, right } => {
+            write_scalar(w, params, left)?;
+            w.push(" ").push(op.as_sql()).push(" ");
+            write_scalar(w, params, right)?;
+        }
         Expr::And(items) => write_junction(w, params, items, true)?,
         Expr::Or(items) => write_junction(w, params, items, false)?,
         Expr::Not(inner) => {
@@ -185,6 +190,45 @@ pub fn write_order_key(
         _ => {
             w.sql.push_str(&col);
             w.sql.push_str(if descending { " DESC" } else { " ASC" });
+        }
+    }
+    Ok(())
+}
+
+/// Render a scalar expression: arithmetic parenthesized, integer division through
+/// [`Dialect::integer_division_operator`], values bound.
+///
+/// # Errors
+/// Those of [`SqlWriter::ident`].
+pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::expr::Scalar) -> Result<()> {
+    use crate::expr::{ArithOp, Scalar};
+    match s {
+        Scalar::Column(c) => {
+            w.column(c)?;
+        }
+        Scalar::Value(v) => {
+            w.placeholder();
+            params.push(v.clone());
+        }
+        Scalar::Arith { op, left, right, integer } => {
+            w.push("(");
+            write_scalar(w, params, left)?;
+            let sym = match op {
+                ArithOp::Add => " + ",
+                ArithOp::Sub => " - ",
+                ArithOp::Mul => " * ",
+                ArithOp::Div if *integer => w.dialect.integer_division_operator(),
+                ArithOp::Div => " / ",
+                ArithOp::Rem => " % ",
+            };
+            w.push(sym);
+            write_scalar(w, params, right)?;
+            w.push(")");
+        }
+        Scalar::Neg(inner) => {
+            w.push("(-");
+            write_scalar(w, params, inner)?;
+            w.push(")");
         }
     }
     Ok(())
