@@ -363,6 +363,18 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// The text concatenation operator (` || ` by default); `None` where concatenation is the
+    /// `CONCAT()` function (MySQL, whose `||` is OR).
+    fn concat_operator(&self) -> Option<&'static str> {
+        Some(" || ")
+    }
+
+    /// The function giving a text's length in characters: `LENGTH` by default, `CHAR_LENGTH`
+    /// on MySQL (whose `LENGTH` counts bytes).
+    fn char_length_function(&self) -> &'static str {
+        "LENGTH"
+    }
+
     /// The operator of an integer division that truncates toward zero: ` / ` (SQLite,
     /// PostgreSQL); MySQL's `/` returns a decimal, so it says ` DIV `.
     fn integer_division_operator(&self) -> &'static str {

@@ -101,6 +101,30 @@ pub enum Scalar {
     },
     /// `(-inner)`.
     Neg(Box<Scalar>),
+    /// A function over scalar arguments, rendered per dialect.
+    Func {
+        /// The function.
+        func: SqlFunc,
+        /// Its arguments.
+        args: Vec<Scalar>,
+    },
+}
+
+/// The portable scalar functions (each rendered with the same meaning on every database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlFunc {
+    /// Text concatenation: `a || b` (SQLite, PostgreSQL), `CONCAT(a, b)` (MySQL); NULL if either
+    /// side is NULL everywhere.
+    Concat,
+    /// `LOWER(x)`: Unicode on PostgreSQL and MySQL, ASCII letters only on SQLite.
+    Lower,
+    /// `UPPER(x)`: as `Lower`.
+    Upper,
+    /// The length in characters: `LENGTH` (SQLite, PostgreSQL), `CHAR_LENGTH` (MySQL, whose
+    /// `LENGTH` counts bytes).
+    Length,
+    /// `COALESCE(a, b, …)`: the first argument that is not NULL.
+    Coalesce,
 }
 
 /// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
@@ -525,6 +549,66 @@ impl<M, T> ScalarExpr<M, T> {
     /// `self >= other`.
     pub fn ge<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
         compare_scalars(self.expr, CmpOp::Ge, other.into_scalar())
+    }
+}
+
+/// Text field types (`String`, `Option<String>`): string functions are offered on their columns.
+pub trait Textual {
+    /// The type of the length: `i64`, or `Option<i64>` for a nullable column.
+    type Length;
+}
+impl Textual for String {
+    type Length = i64;
+}
+impl Textual for Option<String> {
+    type Length = Option<i64>;
+}
+
+fn func<M, T>(func: SqlFunc, args: Vec<Scalar>) -> ScalarExpr<M, T> {
+    ScalarExpr { expr: Scalar::Func { func, args }, _m: PhantomData }
+}
+
+macro_rules! text_methods {
+    ($scalar:ident) => {
+        /// `self || other` (`CONCAT` on MySQL): a text expression.
+        pub fn concat<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+            func(SqlFunc::Concat, vec![self.$scalar(), other.into_scalar()])
+        }
+        /// `LOWER(self)` (ASCII only on SQLite).
+        pub fn lower(self) -> ScalarExpr<M, T> {
+            func(SqlFunc::Lower, vec![self.$scalar()])
+        }
+        /// `UPPER(self)` (ASCII only on SQLite).
+        pub fn upper(self) -> ScalarExpr<M, T> {
+            func(SqlFunc::Upper, vec![self.$scalar()])
+        }
+        /// The length in characters, on every database.
+        pub fn length(self) -> ScalarExpr<M, T::Length> {
+            func(SqlFunc::Length, vec![self.$scalar()])
+        }
+    };
+}
+
+/// Text functions on text columns.
+impl<M: Model, T: Textual> Column<M, T> {
+    fn text_scalar(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+    text_methods!(text_scalar);
+}
+
+/// Text functions on text expressions (`User::name.lower().concat("!")`).
+impl<M, T: Textual> ScalarExpr<M, T> {
+    fn text_scalar(self) -> Scalar {
+        self.expr
+    }
+    text_methods!(text_scalar);
+}
+
+impl<M: Model, T> Column<M, Option<T>> {
+    /// `COALESCE(col, other)`: the column's value, or `other` where it is NULL.
+    pub fn coalesce<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+        func(SqlFunc::Coalesce, vec![Scalar::Column(self.column_ref()), other.into_scalar()])
     }
 }
 

@@ -161,6 +161,16 @@ impl Dialect for MySqlDialect {
         Ok(())
     }
 
+    /// `||` is OR on MySQL: concatenation is `CONCAT()`.
+    fn concat_operator(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// `LENGTH` counts bytes on MySQL.
+    fn char_length_function(&self) -> &'static str {
+        "CHAR_LENGTH"
+    }
+
     /// `/` gives a decimal on MySQL; `DIV` truncates like the others' integer division.
     fn integer_division_operator(&self) -> &'static str {
         " DIV "

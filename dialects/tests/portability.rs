@@ -163,3 +163,29 @@ fn arithmetic_and_column_comparisons() {
     st.filters.push(float);
     assert!(st.to_sql(&MySqlDialect).unwrap().sql.ends_with("(`t`.`id` / `t`.`id`) = ?"));
 }
+
+#[test]
+fn string_functions() {
+    use athanor_core::{CmpOp, Scalar, SqlFunc};
+    let col = Scalar::Column(ColumnRef::new("t", "note"));
+    let e = Expr::CompareScalar {
+        left: Scalar::Func {
+            func: SqlFunc::Length,
+            args: vec![Scalar::Func {
+                func: SqlFunc::Concat,
+                args: vec![col.clone(), Scalar::Value(Value::from("x"))],
+            }],
+        },
+        op: CmpOp::Eq,
+        right: Scalar::Func { func: SqlFunc::Coalesce, args: vec![col, Scalar::Value(Value::from(0i64))] },
+    };
+    let render = |d: &dyn Dialect| {
+        let mut st = SelectStatement::new(&T);
+        st.filters.push(e.clone());
+        let s = st.to_sql(d).unwrap().sql;
+        s[s.find(" WHERE ").unwrap() + 7..].to_string()
+    };
+    assert_eq!(render(&SqliteDialect), "LENGTH((\"t\".\"note\" || ?)) = COALESCE(\"t\".\"note\", ?)");
+    assert_eq!(render(&PostgresDialect), "LENGTH((\"t\".\"note\" || $1)) = COALESCE(\"t\".\"note\", $2)");
+    assert_eq!(render(&MySqlDialect), "CHAR_LENGTH(CONCAT(`t`.`note`, ?)) = COALESCE(`t`.`note`, ?)");
+}

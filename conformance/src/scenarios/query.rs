@@ -398,3 +398,24 @@ pub fn column_comparisons_and_arithmetic(db: &TestDb) -> Result<()> {
     assert_eq!(ids(Order::id.mul(50).le(Order::total_cents))?, [1, 3]);
     Ok(())
 }
+
+/// String functions and COALESCE with one meaning everywhere: concatenation (`||` or
+/// `CONCAT`), `lower`/`upper` on ASCII, the length in characters (not bytes), `coalesce`.
+pub fn string_functions_and_coalesce(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    s.add(Customer::new("zoë", "zoe@example.com", 7));
+    s.commit()?;
+    let run = |c: athanor::Condition<Customer>| -> Result<Vec<String>> {
+        Ok(names(&s.query::<Customer>().filter(c).order_by(Customer::name.asc()).all()?))
+    };
+    assert_eq!(run(Customer::name.concat("!").eq("ann!"))?, ["ann"]);
+    assert_eq!(run(Customer::name.concat(Customer::name).eq("zedzed"))?, ["zed"]);
+    assert_eq!(run(Customer::name.upper().eq("DORA"))?, ["dora"]);
+    assert_eq!(run(Customer::name.upper().lower().eq("carl"))?, ["carl"]);
+    assert_eq!(run(Customer::name.length().eq(3))?, ["ann", "zed", "zoë"], "characters, not bytes");
+    assert_eq!(run(Customer::address.coalesce("-").eq("-"))?, ["ann", "carl", "zoë"]);
+    assert_eq!(run(Customer::address.concat("!").eq("9 Elm!"))?, ["zed"], "NULL || x is NULL everywhere");
+    assert_eq!(run(Customer::name.length().mul(10).gt(40))?, ["brian"], "a length is an integer expression");
+    Ok(())
+}

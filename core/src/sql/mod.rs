@@ -230,6 +230,37 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             write_scalar(w, params, inner)?;
             w.push(")");
         }
+        Scalar::Func { func, args } => {
+            use crate::expr::SqlFunc;
+            let name = match func {
+                SqlFunc::Concat => match w.dialect.concat_operator() {
+                    Some(op) => {
+                        w.push("(");
+                        for (i, a) in args.iter().enumerate() {
+                            if i > 0 {
+                                w.push(op);
+                            }
+                            write_scalar(w, params, a)?;
+                        }
+                        w.push(")");
+                        return Ok(());
+                    }
+                    None => "CONCAT",
+                },
+                SqlFunc::Lower => "LOWER",
+                SqlFunc::Upper => "UPPER",
+                SqlFunc::Length => w.dialect.char_length_function(),
+                SqlFunc::Coalesce => "COALESCE",
+            };
+            w.push(name).push("(");
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                write_scalar(w, params, a)?;
+            }
+            w.push(")");
+        }
     }
     Ok(())
 }
