@@ -159,6 +159,13 @@ pub struct Capabilities {
     /// as the largest. Athanor's documented default is the former, so only where this is
     /// `false` does a sort on a nullable column need a `NULLS …` clause.
     pub nulls_sort_low: bool,
+    /// `FOR UPDATE NOWAIT` (PostgreSQL; MySQL 8.0.1+, MariaDB 10.3+, read from the server's
+    /// version at connect).
+    pub lock_nowait: bool,
+    /// `FOR UPDATE SKIP LOCKED` (PostgreSQL; MySQL 8.0.1+, MariaDB 10.6+).
+    pub lock_skip_locked: bool,
+    /// `SELECT DISTINCT ON (…)` (PostgreSQL only).
+    pub distinct_on: bool,
     /// Floating-point NaN can be stored and read back.
     pub stores_nan: bool,
     /// ±Infinity can be stored and read back.
@@ -782,6 +789,9 @@ mod tests {
             foreign_keys: true,
             foreign_key_forward_reference: false,
             nulls_sort_low: true,
+            lock_nowait: false,
+            lock_skip_locked: false,
+            distinct_on: false,
             stores_nan: true,
             stores_infinity: true,
             text_allows_nul: true,

@@ -48,6 +48,9 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     foreign_keys: true,
     foreign_key_forward_reference: true,
     nulls_sort_low: true,
+    lock_nowait: false,
+    lock_skip_locked: false,
+    distinct_on: false,
     // SQLite turns a bound NaN into NULL.
     stores_nan: false,
     stores_infinity: true,

@@ -189,3 +189,26 @@ fn string_functions() {
     assert_eq!(render(&PostgresDialect), "LENGTH((\"t\".\"note\" || $1)) = COALESCE(\"t\".\"note\", $2)");
     assert_eq!(render(&MySqlDialect), "CHAR_LENGTH(CONCAT(`t`.`note`, ?)) = COALESCE(`t`.`note`, ?)");
 }
+
+#[test]
+fn lock_options_and_distinct_on() {
+    use athanor_core::sql::select::LockWait;
+    let sql = |d: &dyn Dialect, wait: LockWait| {
+        let mut st = SelectStatement::new(&T);
+        st.for_update = true;
+        st.lock_wait = wait;
+        st.to_sql(d).map(|s| s.sql)
+    };
+    assert!(sql(&PostgresDialect, LockWait::NoWait).unwrap().ends_with(" FOR UPDATE NOWAIT"));
+    assert!(sql(&MySqlDialect, LockWait::SkipLocked).unwrap().ends_with(" FOR UPDATE SKIP LOCKED"));
+    assert!(matches!(sql(&SqliteDialect, LockWait::NoWait), Err(athanor_core::Error::Unsupported { .. })));
+    let mut st = SelectStatement::new(&T);
+    st.distinct_on.push(ColumnRef::new("t", "note"));
+    assert_eq!(
+        st.to_sql(&PostgresDialect).unwrap().sql,
+        "SELECT DISTINCT ON (\"t\".\"note\") \"t\".\"id\", \"t\".\"note\" FROM \"t\""
+    );
+    for d in [&SqliteDialect as &dyn Dialect, &MySqlDialect] {
+        assert!(matches!(st.to_sql(d), Err(athanor_core::Error::Unsupported { .. })), "{}", d.name());
+    }
+}

@@ -236,6 +236,14 @@ fn adjusted(caps: &mut Capabilities, consecutive_insert_keys: bool, server_versi
         caps.key_recovery = KeyRecovery::LastInsertIdPerRow;
     }
     caps.server_version = server_version.map(str::to_string);
+    // NOWAIT / SKIP LOCKED: MySQL 8.0.1+; MariaDB 10.3+ (NOWAIT) and 10.6+ (SKIP LOCKED).
+    if let Some((major, minor)) = caps.server_version_number() {
+        let mariadb = server_version.is_some_and(|v| v.contains("MariaDB"));
+        let (nowait, skip) =
+            if mariadb { ((major, minor) >= (10, 3), (major, minor) >= (10, 6)) } else { (major >= 8, major >= 8) };
+        caps.lock_nowait &= nowait;
+        caps.lock_skip_locked &= skip;
+    }
 }
 
 impl RawConnection for MySqlConnection {
@@ -395,6 +403,16 @@ mod tests {
         assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdConsecutive);
         assert_eq!(caps.server_version.as_deref(), Some("10.11.6-MariaDB"));
         assert_eq!(Capabilities { server_version: None, ..caps }, sheet, "nothing else changes");
+        // Row-lock options follow the server's version.
+        let mut old = sheet.clone();
+        adjusted(&mut old, true, Some("10.5.1-MariaDB"));
+        assert!(old.lock_nowait && !old.lock_skip_locked);
+        let mut my57 = sheet.clone();
+        adjusted(&mut my57, true, Some("5.7.40-log"));
+        assert!(!my57.lock_nowait && !my57.lock_skip_locked);
+        let mut my8 = sheet.clone();
+        adjusted(&mut my8, true, Some("8.0.36"));
+        assert!(my8.lock_nowait && my8.lock_skip_locked);
         let mut caps = sheet.clone();
         adjusted(&mut caps, false, None);
         assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdPerRow);

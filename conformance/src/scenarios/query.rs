@@ -419,3 +419,58 @@ pub fn string_functions_and_coalesce(db: &TestDb) -> Result<()> {
     assert_eq!(run(Customer::name.length().mul(10).gt(40))?, ["brian"], "a length is an integer expression");
     Ok(())
 }
+
+/// `FOR UPDATE NOWAIT` fails at once on a row another transaction holds, `SKIP LOCKED` leaves it
+/// out; where the database has no such lock (SQLite) both are `Error::Unsupported`, nothing sent.
+pub fn for_update_nowait_and_skip_locked(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let caps = db.engine.capabilities();
+    let holder = db.session();
+    let other_engine = db.another_engine();
+    let other = athanor::sessionmaker(&other_engine).session();
+    let nowait = |id: i64| other.query::<Customer>().filter(Customer::id.eq(id)).with_for_update_nowait().all();
+    let skip = || other.query::<Customer>().order_by(Customer::name.asc()).with_for_update_skip_locked().all();
+    if !caps.select_for_update {
+        assert!(matches!(nowait(1), Err(Error::Unsupported { .. })));
+        assert!(matches!(skip(), Err(Error::Unsupported { .. })));
+        return Ok(());
+    }
+    // By primary key: InnoDB locks every row a locking read scans, and `name` has no index.
+    let ann_id = holder.query::<Customer>().filter(Customer::name.eq("ann")).one()?.get().id.expect("id");
+    holder.query::<Customer>().filter(Customer::id.eq(ann_id)).with_for_update().one()?;
+    if caps.lock_skip_locked {
+        let got = names(&skip()?);
+        assert_eq!(got, ["brian", "carl", "dora", "zed"], "ann is locked by the other session");
+        other.rollback()?;
+    }
+    if caps.lock_nowait {
+        let err = nowait(ann_id).expect_err("ann is locked");
+        assert!(!matches!(err, Error::Unsupported { .. }), "{err}");
+        other.rollback()?;
+    }
+    holder.rollback()?;
+    // Once released, NOWAIT finds it.
+    if caps.lock_nowait {
+        assert_eq!(names(&nowait(ann_id)?), ["ann"]);
+    }
+    Ok(())
+}
+
+/// `DISTINCT ON` where the database has it (PostgreSQL), `Error::Unsupported` elsewhere.
+pub fn distinct_on_follows_capability(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    // The oldest customer per "has an address" (address NULL or not): DISTINCT ON a nullable key.
+    let q = s
+        .query::<Customer>()
+        .distinct_on(Customer::address)
+        .order_by(Customer::address.asc())
+        .order_by(Customer::age.desc());
+    if db.caps().distinct_on {
+        let got = names(&q.all()?);
+        assert_eq!(got, ["ann", "brian", "dora", "zed"], "one row per address, NULL first");
+    } else {
+        assert!(matches!(q.all(), Err(Error::Unsupported { .. })));
+    }
+    Ok(())
+}

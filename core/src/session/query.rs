@@ -84,6 +84,7 @@ impl<'s, M: Model> Query<'s, M> {
 
     fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
         if self.eager() {
+            self.check_locking()?;
             return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
         }
         let s = match cap {
@@ -130,12 +131,49 @@ impl<'s, M: Model> Query<'s, M> {
         self.map(Select::with_for_update)
     }
 
+    /// `FOR UPDATE NOWAIT` ([`Select::with_for_update_nowait`]).
+    pub fn with_for_update_nowait(self) -> Self {
+        self.map(Select::with_for_update_nowait)
+    }
+
+    /// `FOR UPDATE SKIP LOCKED` ([`Select::with_for_update_skip_locked`]).
+    pub fn with_for_update_skip_locked(self) -> Self {
+        self.map(Select::with_for_update_skip_locked)
+    }
+
+    /// `SELECT DISTINCT ON (col)` ([`Select::distinct_on`]; PostgreSQL only).
+    pub fn distinct_on<T>(self, column: crate::expr::Column<M, T>) -> Self {
+        self.map(|s| s.distinct_on(column))
+    }
+
     /// The SELECT this query runs, with its parameters (to see the SQL).
     ///
     /// # Errors
     /// As [`Select::to_sql`].
     pub fn statement(&self) -> Result<Statement> {
+        self.check_locking()?;
         self.select.to_sql(self.session.engine().dialect())
+    }
+
+    /// NOWAIT / SKIP LOCKED as the connected server reports them (an older MySQL or MariaDB
+    /// lacks what the dialect's sheet offers).
+    fn check_locking(&self) -> Result<()> {
+        use crate::sql::select::LockWait;
+        let st = self.select.statement()?;
+        let engine = self.session.engine();
+        let caps = engine.capabilities();
+        let (ok, what) = match st.lock_wait {
+            LockWait::Wait => (true, ""),
+            LockWait::NoWait => (caps.lock_nowait, "SELECT … FOR UPDATE NOWAIT"),
+            LockWait::SkipLocked => (caps.lock_skip_locked, "SELECT … FOR UPDATE SKIP LOCKED"),
+        };
+        if ok || !st.for_update {
+            return Ok(());
+        }
+        Err(Error::unsupported(
+            format!("{what} (server {})", caps.server_version.as_deref().unwrap_or("unknown")),
+            engine.dialect().name(),
+        ))
     }
 
     /// The SQL text this query runs.
@@ -147,6 +185,7 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     fn capped(&self, cap: u64) -> Result<Statement> {
+        self.check_locking()?;
         self.select.statement()?.to_sql_capped(self.session.engine().dialect(), cap)
     }
 

@@ -31,10 +31,26 @@ pub struct SelectStatement {
     pub distinct: bool,
     /// `FOR UPDATE` (refused by dialects without row locks).
     pub for_update: bool,
+    /// What `FOR UPDATE` does with rows another transaction holds.
+    pub lock_wait: LockWait,
+    /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
+    pub distinct_on: Vec<ColumnRef>,
     /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
     pub joins: Vec<EagerJoin>,
     /// A many-to-many load's association table, joined and its key selected first.
     pub through: Option<Through>,
+}
+
+/// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockWait {
+    /// Wait for it (the default).
+    #[default]
+    Wait,
+    /// Fail at once (`NOWAIT`).
+    NoWait,
+    /// Leave it out of the result (`SKIP LOCKED`).
+    SkipLocked,
 }
 
 /// A relationship loaded in the same statement: `LEFT OUTER JOIN <table> AS <table>_<n> ON …`,
@@ -86,6 +102,8 @@ impl SelectStatement {
             offset: None,
             distinct: false,
             for_update: false,
+            lock_wait: LockWait::Wait,
+            distinct_on: Vec::new(),
             joins: Vec::new(),
             through: None,
         }
@@ -108,7 +126,21 @@ impl SelectStatement {
         }
         let mut w = SqlWriter::new(dialect);
         let mut params = Vec::new();
-        w.push(if self.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        if self.distinct_on.is_empty() {
+            w.push(if self.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        } else {
+            if !dialect.capabilities().distinct_on {
+                return Err(Error::unsupported("SELECT DISTINCT ON", dialect.name()));
+            }
+            w.push("SELECT DISTINCT ON (");
+            for (i, c) in self.distinct_on.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.column(c)?;
+            }
+            w.push(") ");
+        }
         if let Some(t) = &self.through {
             w.ident(t.table.name)?.push(".").ident(t.owner_column)?.push(", ");
         }
@@ -133,6 +165,20 @@ impl SelectStatement {
         if self.for_update {
             self.refuse_joined_for_update(dialect)?;
             dialect.write_for_update(&mut w.sql)?;
+            let caps = dialect.capabilities();
+            match self.lock_wait {
+                LockWait::Wait => {}
+                LockWait::NoWait if caps.lock_nowait => {
+                    w.push(" NOWAIT");
+                }
+                LockWait::SkipLocked if caps.lock_skip_locked => {
+                    w.push(" SKIP LOCKED");
+                }
+                LockWait::NoWait => return Err(Error::unsupported("SELECT … FOR UPDATE NOWAIT", dialect.name())),
+                LockWait::SkipLocked => {
+                    return Err(Error::unsupported("SELECT … FOR UPDATE SKIP LOCKED", dialect.name()))
+                }
+            };
         }
         Ok(Statement { sql: w.sql, params })
     }
@@ -381,6 +427,29 @@ impl<M: Model> Select<M> {
     /// [`Error::Unsupported`] on databases without row locks (SQLite).
     pub fn with_for_update(mut self) -> Self {
         self.statement.for_update = true;
+        self
+    }
+
+    /// `FOR UPDATE NOWAIT`: fail at once on a row another transaction holds. [`Error::Unsupported`]
+    /// on SQLite, and on MySQL before 8.0.1 / MariaDB before 10.3.
+    pub fn with_for_update_nowait(mut self) -> Self {
+        self.statement.for_update = true;
+        self.statement.lock_wait = LockWait::NoWait;
+        self
+    }
+
+    /// `FOR UPDATE SKIP LOCKED`: leave out the rows another transaction holds (a job queue's
+    /// read). [`Error::Unsupported`] on SQLite, and on MySQL before 8.0.1 / MariaDB before 10.6.
+    pub fn with_for_update_skip_locked(mut self) -> Self {
+        self.statement.for_update = true;
+        self.statement.lock_wait = LockWait::SkipLocked;
+        self
+    }
+
+    /// `SELECT DISTINCT ON (col, …)` (PostgreSQL; [`Error::Unsupported`] elsewhere): one row per
+    /// distinct value, the first in the query's order (which must start with these columns).
+    pub fn distinct_on<T>(mut self, column: crate::expr::Column<M, T>) -> Self {
+        self.statement.distinct_on.push(column.column_ref());
         self
     }
 
