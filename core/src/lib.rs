@@ -41,10 +41,10 @@ pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation, BelongsTo,
-    ColumnList, Handle, HasMany, Insert, IntoPrimaryKey, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType,
-    NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Rows, Session, SessionConfig,
-    SessionMaker, Synchronize, UpdateSet,
+    defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
+    BelongsTo, ColumnList, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany,
+    ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Rows,
+    Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

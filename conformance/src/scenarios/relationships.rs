@@ -623,3 +623,44 @@ pub fn default_strategies_and_overrides(db: &TestDb) -> Result<()> {
     assert!(book.get().shelf.get().is_some(), "the book's shelf came joined by default");
     Ok(())
 }
+
+/// Joins along relationships, to filter and sort on the related model: one-to-many, through an
+/// association table, chained, and outer; each object once.
+pub fn joins_along_relationships(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let users = s.query::<User>().join(User::posts).filter(Post::score.ge(5)).order_by(User::id.asc()).all()?;
+    assert_eq!(
+        statements(db),
+        ["SELECT users.id, users.name FROM users JOIN posts ON posts.user_id = users.id WHERE posts.score >= ? \
+          ORDER BY users.id ASC"]
+    );
+    assert_eq!(users.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["ann", "bob"]);
+    let ann_twice = s.query::<User>().join(User::posts).filter(User::name.eq("ann")).all()?;
+    assert_eq!(ann_twice.len(), 1, "two posts, one user");
+    let tagged = s.query::<Post>().join(Post::tags).filter(Tag::name.eq("orm")).order_by(Post::id.asc()).all()?;
+    assert_eq!(tagged.iter().map(title).collect::<Vec<_>>(), ["hello", "second"]);
+    let sql = statements(db);
+    assert!(
+        sql.last().is_some_and(|q| q.contains(
+            "FROM posts JOIN post_tags ON post_tags.post_id = posts.id JOIN tags ON tags.id = post_tags.tag_id"
+        )),
+        "{sql:?}"
+    );
+    let by_comment = s.query::<User>().join(User::posts).join(Post::comments).filter(Comment::body.eq("c4")).all()?;
+    assert_eq!(by_comment.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob"]);
+    let empty = s
+        .query::<Category>()
+        .outerjoin(Category::posts)
+        .filter(Post::id.is_null())
+        .order_by(Category::id.asc())
+        .all()?;
+    assert_eq!(empty.iter().map(|c| c.get().name.clone()).collect::<Vec<_>>(), ["tech", "db"]);
+    assert_eq!(s.query::<User>().join(User::posts).count()?, 3, "COUNT counts the joined rows");
+    // Sorting on the joined model, and a loader option beside the join.
+    let by_score =
+        s.query::<User>().join(User::posts).order_by(Post::score.desc()).options(selectinload(User::posts)).all()?;
+    assert_eq!(by_score.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob", "ann"]);
+    assert_eq!(by_score[1].get().posts.len(), 2);
+    Ok(())
+}

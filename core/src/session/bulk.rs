@@ -41,10 +41,16 @@ impl Session {
     }
 
     fn check_bulk(st: &SelectStatement, what: &str) -> Result<()> {
-        if st.limit.is_some() || st.offset.is_some() || st.distinct || st.for_update || !st.joins.is_empty() {
+        if st.limit.is_some()
+            || st.offset.is_some()
+            || st.distinct
+            || st.for_update
+            || !st.joins.is_empty()
+            || !st.table_joins.is_empty()
+        {
             return Err(Error::invalid(format!(
-                "a bulk {what} applies to the rows the filters match: remove limit, offset, distinct and \
-                 with_for_update from the query"
+                "a bulk {what} applies to the rows the filters match: remove limit, offset, distinct, \
+                 joins and with_for_update from the query"
             )));
         }
         Ok(())

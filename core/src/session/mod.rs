@@ -39,7 +39,7 @@ pub use collections::{
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use identity::IntoPrimaryKey;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
-pub use query::Query;
+pub use query::{position, InQuery, Joined, Query};
 pub use state::{Handle, ObjectState};
 pub use transaction::NestedTransaction;
 

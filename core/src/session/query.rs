@@ -3,12 +3,13 @@
 //! `exists()`, which render the statement through the session's dialect and hand it to the
 //! session to execute.
 
-use super::{Handle, Load, Session};
+use super::{Handle, Load, Relationship, Session};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Ordering};
 use crate::model::Model;
 use crate::sql::{Select, Statement};
 use crate::value::Value;
+use std::marker::PhantomData;
 
 /// A SELECT of model `M` being built in a session (`session.query(Customer)`).
 ///
@@ -22,22 +23,58 @@ use crate::value::Value;
 /// The statement itself is plain data ([`Query::select`], [`crate::sql::select()`]) and renders
 /// without a session. (A runnable version is the `athanor` crate's front-page example, where
 /// `#[derive(Model)]` is available.)
-pub struct Query<'s, M: Model> {
+///
+/// `J` lists the models joined with [`Query::join`] / [`Query::outerjoin`] (`()` for none):
+/// conditions and sort keys may name columns of `M` or of a joined model, and no other.
+pub struct Query<'s, M: Model, J = ()> {
     session: &'s Session,
     select: Select<M>,
     /// Loader options (`selectinload(…)`, …), each a path of steps.
     options: Vec<Vec<super::loading::Step>>,
     /// How `update` / `delete` keep loaded objects in step.
     sync: super::Synchronize,
+    _joined: PhantomData<fn() -> J>,
 }
 
-impl<M: Model> Clone for Query<'_, M> {
+/// The models a query has joined: `Joined<Post, ()>` after `.join(User::posts)`.
+pub struct Joined<T, Rest>(PhantomData<fn() -> (T, Rest)>);
+
+/// Where a model sits in a query (inferred; it keeps [`InQuery`]'s impls apart).
+pub mod position {
+    use std::marker::PhantomData;
+    /// The query's own model.
+    pub struct Root;
+    /// The last joined model.
+    pub struct Here;
+    /// A model joined earlier.
+    pub struct There<I>(PhantomData<I>);
+}
+
+/// Model `Self` is the root of a `Query<M, J>` or one of the models it joined (what lets
+/// `filter(Post::score.ge(10))` compile after `.join(User::posts)`, and not before).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not in this query of `{M}`",
+    label = "`{Self}` is used here, but it is neither the query's model nor joined",
+    note = "join it first: `.join(<{M} or a joined model>::<relationship to {Self}>)`"
+)]
+pub trait InQuery<M, J, I> {}
+impl<M> InQuery<M, (), position::Root> for M {}
+impl<M, T, R> InQuery<M, Joined<T, R>, position::Here> for T {}
+impl<M, T, R, N, I> InQuery<M, Joined<T, R>, position::There<I>> for N where N: InQuery<M, R, I> {}
+
+impl<M: Model, J> Clone for Query<'_, M, J> {
     fn clone(&self) -> Self {
-        Query { session: self.session, select: self.select.clone(), options: self.options.clone(), sync: self.sync }
+        Query {
+            session: self.session,
+            select: self.select.clone(),
+            options: self.options.clone(),
+            sync: self.sync,
+            _joined: PhantomData,
+        }
     }
 }
 
-impl<M: Model> std::fmt::Debug for Query<'_, M> {
+impl<M: Model, J> std::fmt::Debug for Query<'_, M, J> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.statement() {
             Ok(s) => write!(f, "Query({} {:?})", s.sql, s.params),
@@ -48,7 +85,49 @@ impl<M: Model> std::fmt::Debug for Query<'_, M> {
 
 impl<'s, M: Model> Query<'s, M> {
     pub(crate) fn new(session: &'s Session) -> Self {
-        Query { session, select: crate::sql::select::<M>(), options: Vec::new(), sync: super::Synchronize::Fetch }
+        Query {
+            session,
+            select: crate::sql::select::<M>(),
+            options: Vec::new(),
+            sync: super::Synchronize::Fetch,
+            _joined: PhantomData,
+        }
+    }
+}
+
+impl<'s, M: Model, J> Query<'s, M, J> {
+    fn joined<T: Model, K>(mut self, rel: Relationship<impl Model, T, K>, outer: bool) -> Query<'s, M, Joined<T, J>> {
+        self.select = match rel.def() {
+            Ok(def) => self.select.join_relationship(def, outer),
+            Err(e) => self.select.with_error(e),
+        };
+        Query {
+            session: self.session,
+            select: self.select,
+            options: self.options,
+            sync: self.sync,
+            _joined: PhantomData,
+        }
+    }
+
+    /// `JOIN <T> ON <the relationship's foreign key>` (through the association table for a
+    /// many-to-many): filter and sort on `T`'s columns afterwards. Each object of `M` is
+    /// returned once even when several joined rows match (the legacy Query's uniquing), in the
+    /// order its first row came. The relationship may start at `M` or at a model joined before.
+    pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        self.joined(rel, false)
+    }
+
+    /// `LEFT OUTER JOIN <T> ON …`: as [`Query::join`], keeping the objects of `M` with no related
+    /// row (their `T` columns are NULL in the filters).
+    pub fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        self.joined(rel, true)
     }
 
     /// The same statement in another session-free form, to render or reuse.
@@ -57,7 +136,13 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     fn map(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Self {
-        Query { session: self.session, select: f(self.select), options: self.options, sync: self.sync }
+        Query {
+            session: self.session,
+            select: f(self.select),
+            options: self.options,
+            sync: self.sync,
+            _joined: PhantomData,
+        }
     }
 
     /// Load relationships of the results with these strategies (SQLAlchemy's
@@ -91,12 +176,21 @@ impl<'s, M: Model> Query<'s, M> {
             Some(c) => self.capped(c)?,
             None => self.statement()?,
         };
-        self.session.load::<M>(&s.sql, &s.params)
+        let mut out = self.session.load::<M>(&s.sql, &s.params)?;
+        if !self.select.statement()?.table_joins.is_empty() {
+            // A joined row per match: each object once, in the order of its first row.
+            let mut seen = std::collections::HashSet::new();
+            out.retain(|h| seen.insert(std::rc::Rc::as_ptr(&h.inner) as *const () as usize));
+        }
+        Ok(out)
     }
 
-    /// Add a condition (several filters are ANDed).
-    pub fn filter(self, condition: Condition<M>) -> Self {
-        self.map(|s| s.filter(condition))
+    /// Add a condition on `M` or on a joined model (several filters are ANDed).
+    pub fn filter<N, I>(self, condition: Condition<N>) -> Self
+    where
+        N: Model + InQuery<M, J, I>,
+    {
+        self.map(|s| s.filter_expr(condition.into_expr()))
     }
 
     /// Add `column = value` by column (or field) name, checked when the query runs
@@ -105,9 +199,12 @@ impl<'s, M: Model> Query<'s, M> {
         self.map(|s| s.filter_by(column, value))
     }
 
-    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`).
-    pub fn order_by(self, ordering: Ordering<M>) -> Self {
-        self.map(|s| s.order_by(ordering))
+    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`), on `M` or a joined model.
+    pub fn order_by<N, I>(self, ordering: Ordering<N>) -> Self
+    where
+        N: Model + InQuery<M, J, I>,
+    {
+        self.map(|s| s.order_key(ordering.key()))
     }
 
     /// At most `n` rows.

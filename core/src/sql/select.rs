@@ -35,10 +35,32 @@ pub struct SelectStatement {
     pub lock_wait: LockWait,
     /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
     pub distinct_on: Vec<ColumnRef>,
+    /// Joins named by the query (`Query::join`): the joined tables under their own names, for
+    /// filters and sort keys; their columns are not selected.
+    pub table_joins: Vec<TableJoin>,
     /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
     pub joins: Vec<EagerJoin>,
     /// A many-to-many load's association table, joined and its key selected first.
     pub through: Option<Through>,
+}
+
+/// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
+/// through an association table for a many-to-many relationship.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableJoin {
+    /// `LEFT OUTER JOIN` rather than `JOIN`.
+    pub outer: bool,
+    /// The joined table.
+    pub table: &'static TableDef,
+    /// Its column in the ON clause.
+    pub column: &'static str,
+    /// The table it joins to (the query's table or one joined before).
+    pub parent: &'static str,
+    /// The parent's column in the ON clause.
+    pub parent_column: &'static str,
+    /// For a many-to-many relationship: the association table, its column referencing the
+    /// parent and its column referencing the joined table.
+    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
 }
 
 /// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
@@ -104,6 +126,7 @@ impl SelectStatement {
             for_update: false,
             lock_wait: LockWait::Wait,
             distinct_on: Vec::new(),
+            table_joins: Vec::new(),
             joins: Vec::new(),
             through: None,
         }
@@ -152,6 +175,7 @@ impl SelectStatement {
             w.ident(t.table.name)?.push(".").ident(t.target_column)?.push(" = ");
             w.ident(self.table.name)?.push(".").ident(t.referenced)?;
         }
+        self.write_table_joins(&mut w)?;
         self.write_joins(&mut w, self.table.name)?;
         self.write_where(&mut w, &mut params)?;
         let mut first = true;
@@ -211,6 +235,25 @@ impl SelectStatement {
         }
         self.write_join_order(&mut w, first)?;
         Ok(Statement { sql: w.sql, params: inner.params })
+    }
+
+    fn write_table_joins(&self, w: &mut SqlWriter<'_>) -> Result<()> {
+        for j in &self.table_joins {
+            let kw = if j.outer { " LEFT OUTER JOIN " } else { " JOIN " };
+            let (near, near_col) = match j.via {
+                Some((assoc, to_parent, to_target)) => {
+                    w.push(kw).ident(assoc.name)?.push(" ON ");
+                    w.ident(assoc.name)?.push(".").ident(to_parent)?.push(" = ");
+                    w.ident(j.parent)?.push(".").ident(j.parent_column)?;
+                    (assoc.name, to_target)
+                }
+                None => (j.parent, j.parent_column),
+            };
+            w.push(kw).ident(j.table.name)?.push(" ON ");
+            w.ident(j.table.name)?.push(".").ident(j.column)?.push(" = ");
+            w.ident(near)?.push(".").ident(near_col)?;
+        }
+        Ok(())
     }
 
     fn refuse_joined_for_update(&self, dialect: &dyn Dialect) -> Result<()> {
@@ -320,6 +363,7 @@ impl SelectStatement {
         }
         let mut params = Vec::new();
         w.push("SELECT COUNT(*) FROM ").ident(self.table.name)?;
+        self.write_table_joins(&mut w)?;
         self.write_where(&mut w, &mut params)?;
         Ok(Statement { sql: w.sql, params })
     }
@@ -402,6 +446,47 @@ impl<M: Model> Select<M> {
     /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`).
     pub fn order_by(mut self, ordering: Ordering<M>) -> Self {
         self.statement.order.push(ordering.key());
+        self
+    }
+
+    pub(crate) fn order_key(mut self, key: crate::expr::OrderKey) -> Self {
+        self.statement.order.push(key);
+        self
+    }
+
+    pub(crate) fn filter_expr(mut self, expr: Expr) -> Self {
+        self.statement.filters.push(expr);
+        self
+    }
+
+    pub(crate) fn with_error(mut self, e: Error) -> Self {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// Join the target of relationship `rel` (whose owner is this table or one joined before).
+    pub(crate) fn join_relationship(mut self, rel: &'static crate::relation::RelationshipDef, outer: bool) -> Self {
+        let target = rel.target.table();
+        let name = |t: &'static TableDef, i: usize| t.columns.get(i).map_or("?", |c| c.name);
+        let via = rel.secondary.map(|a| (a, name(a, rel.secondary_local), name(a, rel.secondary_remote)));
+        if self.statement.table_joins.iter().any(|j| j.table.name == target.name)
+            || target.name == self.statement.table.name
+        {
+            return self.with_error(Error::invalid(format!(
+                "{} is already in this query: a second join of the same table needs an alias (not built yet)",
+                target.name
+            )));
+        }
+        self.statement.table_joins.push(TableJoin {
+            outer,
+            table: target,
+            column: name(target, rel.remote),
+            parent: rel.owner.name,
+            parent_column: name(rel.owner, rel.local),
+            via,
+        });
         self
     }
 
