@@ -49,6 +49,8 @@
 //! a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers); programs do not
 //! need it.
 
+/// SQL functions with one result type on every database: `func::count(Post::id)`.
+pub use athanor_core::func;
 pub use athanor_core::{
     and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,
     ColumnValue, Condition, Connection, ConstraintDef, DefaultValue, Dialect, Engine, EngineConfig, Error, ErrorSource,
@@ -61,6 +63,10 @@ pub use athanor_core::{
     defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,
     Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
     Synchronize, Text, UpdateSet,
+};
+pub use athanor_core::{
+    ArithOp, ColumnQuery, InQuery, IntoScalar, Joined, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn,
+    SqlFunc, Textual,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

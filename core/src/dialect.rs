@@ -370,6 +370,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// What wraps an AVG's argument so that it returns a double: `("AVG(", ")")` by default
+    /// (SQLite's AVG is a float); PostgreSQL `CAST(AVG(…) AS DOUBLE PRECISION)`, MySQL
+    /// `(AVG(…) + 0e0)` (both return an exact decimal for integers).
+    fn avg_as_double(&self) -> (&'static str, &'static str) {
+        ("AVG(", ")")
+    }
+
     /// The text concatenation operator (` || ` by default); `None` where concatenation is the
     /// `CONCAT()` function (MySQL, whose `||` is OR).
     fn concat_operator(&self) -> Option<&'static str> {

@@ -125,6 +125,20 @@ pub enum SqlFunc {
     Length,
     /// `COALESCE(a, b, …)`: the first argument that is not NULL.
     Coalesce,
+    /// `COUNT(x)` (`COUNT(*)` without an argument): an `i64` everywhere.
+    Count,
+    /// `COUNT(DISTINCT x)`.
+    CountDistinct,
+    /// `SUM(x)`: `Option<i64>` over integers (decoded from PostgreSQL's and MySQL's exact
+    /// decimal results), `Option<f64>` over floats.
+    Sum,
+    /// `AVG(x)`: an `Option<f64>` everywhere (cast to a double on PostgreSQL and MySQL, whose
+    /// AVG of integers is a decimal).
+    Avg,
+    /// `MIN(x)`: the column's type, or NULL over no rows.
+    Min,
+    /// `MAX(x)`.
+    Max,
 }
 
 /// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
@@ -380,6 +394,13 @@ pub struct ScalarExpr<M, T> {
     /// The untyped expression.
     pub expr: Scalar,
     _m: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> ScalarExpr<M, T> {
+    /// A typed wrapper around an untyped expression (for the `func` constructors).
+    pub(crate) fn from_scalar(expr: Scalar) -> Self {
+        ScalarExpr { expr, _m: PhantomData }
+    }
 }
 
 impl<M, T> Clone for ScalarExpr<M, T> {

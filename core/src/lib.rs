@@ -11,6 +11,7 @@ mod driver;
 mod engine;
 mod error;
 mod expr;
+pub mod func;
 mod metadata;
 mod model;
 pub mod relation;
@@ -42,9 +43,9 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnList, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany,
-    ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship, Rows,
-    Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
+    BelongsTo, ColumnList, ColumnQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many,
+    ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship,
+    Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

@@ -164,6 +164,12 @@ impl Dialect for MySqlDialect {
         Ok(())
     }
 
+    /// AVG of integers is DECIMAL here; adding a double literal makes it a double (MySQL and
+    /// MariaDB alike, unlike `CAST(… AS DOUBLE)`).
+    fn avg_as_double(&self) -> (&'static str, &'static str) {
+        ("(AVG(", ") + 0e0)")
+    }
+
     /// `||` is OR on MySQL: concatenation is `CONCAT()`.
     fn concat_operator(&self) -> Option<&'static str> {
         None

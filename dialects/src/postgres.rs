@@ -62,6 +62,11 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl Dialect for PostgresDialect {
+    /// AVG of integers is NUMERIC here: cast, so that it decodes as `f64` like elsewhere.
+    fn avg_as_double(&self) -> (&'static str, &'static str) {
+        ("CAST(AVG(", ") AS DOUBLE PRECISION)")
+    }
+
     fn name(&self) -> &'static str {
         "postgresql"
     }

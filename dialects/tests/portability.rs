@@ -212,3 +212,31 @@ fn lock_options_and_distinct_on() {
         assert!(matches!(st.to_sql(d), Err(athanor_core::Error::Unsupported { .. })), "{}", d.name());
     }
 }
+
+#[test]
+fn columns_group_by_having_and_avg() {
+    use athanor_core::{CmpOp, Scalar, SqlFunc};
+    let st = SelectStatement::new(&T);
+    let note = Scalar::Column(ColumnRef::new("t", "note"));
+    let avg = Scalar::Func { func: SqlFunc::Avg, args: vec![Scalar::Column(ColumnRef::new("t", "id"))] };
+    let count = Scalar::Func { func: SqlFunc::Count, args: vec![] };
+    let having = [Expr::CompareScalar { left: count.clone(), op: CmpOp::Gt, right: Scalar::Value(Value::from(1i64)) }];
+    let render = |d: &dyn Dialect| {
+        st.to_sql_columns(d, &[note.clone(), avg.clone(), count.clone()], std::slice::from_ref(&note), &having, None)
+            .unwrap()
+            .sql
+    };
+    assert_eq!(
+        render(&SqliteDialect),
+        "SELECT \"t\".\"note\", AVG(\"t\".\"id\"), COUNT(*) FROM \"t\" GROUP BY \"t\".\"note\" HAVING COUNT(*) > ?"
+    );
+    assert_eq!(
+        render(&PostgresDialect),
+        "SELECT \"t\".\"note\", CAST(AVG(\"t\".\"id\") AS DOUBLE PRECISION), COUNT(*) FROM \"t\" GROUP BY \"t\".\"note\" HAVING COUNT(*) > $1"
+    );
+    assert_eq!(
+        render(&MySqlDialect),
+        "SELECT `t`.`note`, (AVG(`t`.`id`) + 0e0), COUNT(*) FROM `t` GROUP BY `t`.`note` HAVING COUNT(*) > ?"
+    );
+    assert!(st.to_sql_columns(&SqliteDialect, &[], &[], &[], None).is_err());
+}

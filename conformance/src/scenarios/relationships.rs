@@ -4,6 +4,7 @@
 
 use crate::harness::TestDb;
 use crate::models::blog::*;
+use athanor::func;
 use athanor::prelude::*;
 use athanor::ObjectState;
 use std::collections::BTreeMap;
@@ -662,5 +663,46 @@ pub fn joins_along_relationships(db: &TestDb) -> Result<()> {
         s.query::<User>().join(User::posts).order_by(Post::score.desc()).options(selectinload(User::posts)).all()?;
     assert_eq!(by_score.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob", "ann"]);
     assert_eq!(by_score[1].get().posts.len(), 2);
+    Ok(())
+}
+
+/// Columns and aggregates with one result type on every database: COUNT an `i64`, SUM of
+/// integers an `Option<i64>`, AVG an `Option<f64>`, MIN/MAX the column's type; GROUP BY and
+/// HAVING over a join.
+#[allow(clippy::type_complexity)] // the typed rows are the point
+pub fn aggregates_group_by_having(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    // Scores: ann hello 5, second 2; bob bobs 9.
+    let rows: Vec<(String, i64, Option<i64>, Option<f64>, Option<i32>)> = s
+        .select((
+            User::name,
+            func::count(Post::id),
+            func::sum(Post::score),
+            func::avg(Post::score),
+            func::max(Post::score),
+        ))
+        .join(User::posts)
+        .group_by(User::name)
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(
+        rows,
+        [("ann".to_string(), 2, Some(7), Some(3.5), Some(5)), ("bob".to_string(), 1, Some(9), Some(9.0), Some(9))]
+    );
+    let busy: Vec<String> =
+        s.select(User::name).join(User::posts).group_by(User::name).having(func::count(Post::id).gt(1)).all()?;
+    assert_eq!(busy, ["ann"]);
+    // An AVG that is not a short decimal still decodes as f64 everywhere.
+    let avg: Vec<Option<f64>> = s.select(func::avg(Comment::id)).all()?;
+    assert!(avg[0].is_some_and(|a| a > 0.0));
+    // Over no rows: COUNT 0, the others NULL.
+    let none: Vec<(i64, Option<i64>, Option<f64>, Option<i32>)> = s
+        .select((func::count_all::<Post>(), func::sum(Post::score), func::avg(Post::score), func::min(Post::score)))
+        .filter(Post::score.gt(100))
+        .all()?;
+    assert_eq!(none, [(0, None, None, None)]);
+    let distinct_tags: Vec<i64> = s.select(func::count_distinct(Post::user_id)).all()?;
+    assert_eq!(distinct_tags, [2]);
     Ok(())
 }

@@ -251,6 +251,31 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
                 SqlFunc::Upper => "UPPER",
                 SqlFunc::Length => w.dialect.char_length_function(),
                 SqlFunc::Coalesce => "COALESCE",
+                SqlFunc::Count if args.is_empty() => {
+                    w.push("COUNT(*)");
+                    return Ok(());
+                }
+                SqlFunc::Count => "COUNT",
+                SqlFunc::CountDistinct => {
+                    w.push("COUNT(DISTINCT ");
+                    for a in args {
+                        write_scalar(w, params, a)?;
+                    }
+                    w.push(")");
+                    return Ok(());
+                }
+                SqlFunc::Sum => "SUM",
+                SqlFunc::Avg => {
+                    let (open, close) = w.dialect.avg_as_double();
+                    w.push(open);
+                    for a in args {
+                        write_scalar(w, params, a)?;
+                    }
+                    w.push(close);
+                    return Ok(());
+                }
+                SqlFunc::Min => "MIN",
+                SqlFunc::Max => "MAX",
             };
             w.push(name).push("(");
             for (i, a) in args.iter().enumerate() {

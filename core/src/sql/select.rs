@@ -344,6 +344,51 @@ impl SelectStatement {
         self.render(dialect, Some(self.limit.map_or(cap, |l| l.min(cap))))
     }
 
+    /// `SELECT <items> FROM t [JOIN …] [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY …]`: a SELECT
+    /// of columns and expressions (`Session::select`) over this statement's table, joins,
+    /// filters, order and limits. Eager joins and FOR UPDATE do not apply.
+    ///
+    /// # Errors
+    /// An identifier the dialect refuses; [`Error::InvalidRequest`] for no item.
+    pub fn to_sql_columns(
+        &self,
+        dialect: &dyn Dialect,
+        items: &[crate::expr::Scalar],
+        group_by: &[crate::expr::Scalar],
+        having: &[Expr],
+        limit: Option<u64>,
+    ) -> Result<Statement> {
+        if items.is_empty() {
+            return Err(Error::invalid("a SELECT of columns needs at least one column"));
+        }
+        let mut w = SqlWriter::new(dialect);
+        let mut params = Vec::new();
+        w.push(if self.distinct { "SELECT DISTINCT " } else { "SELECT " });
+        for (i, it) in items.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            super::write_scalar(&mut w, &mut params, it)?;
+        }
+        w.push(" FROM ").ident(self.table.name)?;
+        self.write_table_joins(&mut w)?;
+        self.write_where(&mut w, &mut params)?;
+        for (i, g) in group_by.iter().enumerate() {
+            w.push(if i == 0 { " GROUP BY " } else { ", " });
+            super::write_scalar(&mut w, &mut params, g)?;
+        }
+        if !having.is_empty() {
+            w.push(" HAVING ");
+            write_junction(&mut w, &mut params, having, true)?;
+        }
+        for (i, k) in self.order.iter().enumerate() {
+            w.push(if i == 0 { " ORDER BY " } else { ", " });
+            write_order_key(&mut w, k.column.table, k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
+        }
+        dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
+        Ok(Statement { sql: w.sql, params })
+    }
+
     /// `SELECT COUNT(*) FROM t WHERE …`; wrapped around the SELECT as a subquery (`AS anon_1`,
     /// SQLAlchemy's name) when the statement has a limit, an offset or DISTINCT, whose rows a
     /// plain COUNT would not count.

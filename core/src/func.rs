@@ -1,0 +1,73 @@
+//! SQL functions with one result type on every database (SQLAlchemy's `func`):
+//! `func::count(Post::id)` is an `i64`, `func::sum` of an integer column an `Option<i64>`,
+//! `func::avg` an `Option<f64>`, `func::min` / `func::max` the column's type (or NULL).
+//!
+//! Each is a [`ScalarExpr`]: select it (`session.select((User::name, func::count(Post::id)))`)
+//! or compare it in a `having(…)` (`func::count(Post::id).gt(2)`).
+
+use crate::expr::{Column, Numeric, Scalar, ScalarExpr, SqlFunc};
+use crate::model::Model;
+
+/// Column types SUM adds up, and what the sum decodes to.
+pub trait Summable {
+    /// `Option<i64>` for integers, `Option<f64>` for floats.
+    type Sum;
+}
+/// The type of MIN / MAX of a column: the column's type, nullable (NULL over no rows).
+pub trait Extremum {
+    /// `Option<T>`.
+    type Nullable;
+}
+macro_rules! summable {
+    ($($t:ty => $sum:ty),*) => {$(
+        impl Summable for $t { type Sum = Option<$sum>; }
+        impl Summable for Option<$t> { type Sum = Option<$sum>; }
+    )*};
+}
+summable!(i16 => i64, i32 => i64, i64 => i64, f32 => f64, f64 => f64);
+macro_rules! extremum {
+    ($($t:ty),*) => {$(
+        impl Extremum for $t { type Nullable = Option<$t>; }
+        impl Extremum for Option<$t> { type Nullable = Option<$t>; }
+    )*};
+}
+extremum!(bool, i16, i32, i64, f32, f64, String);
+
+fn call<M, R>(func: SqlFunc, args: Vec<Scalar>) -> ScalarExpr<M, R> {
+    ScalarExpr::from_scalar(Scalar::Func { func, args })
+}
+
+/// `COUNT(col)`: the rows where `col` is not NULL.
+pub fn count<M: Model, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
+    call(SqlFunc::Count, vec![Scalar::Column(column.column_ref())])
+}
+
+/// `COUNT(*)` of model `M`'s rows (`func::count_all::<Post>()`).
+pub fn count_all<M: Model>() -> ScalarExpr<M, i64> {
+    call(SqlFunc::Count, Vec::new())
+}
+
+/// `COUNT(DISTINCT col)`.
+pub fn count_distinct<M: Model, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
+    call(SqlFunc::CountDistinct, vec![Scalar::Column(column.column_ref())])
+}
+
+/// `SUM(col)`: NULL (`None`) over no rows.
+pub fn sum<M: Model, T: Summable>(column: Column<M, T>) -> ScalarExpr<M, T::Sum> {
+    call(SqlFunc::Sum, vec![Scalar::Column(column.column_ref())])
+}
+
+/// `AVG(col)` as a double on every database.
+pub fn avg<M: Model, T: Numeric>(column: Column<M, T>) -> ScalarExpr<M, Option<f64>> {
+    call(SqlFunc::Avg, vec![Scalar::Column(column.column_ref())])
+}
+
+/// `MIN(col)`.
+pub fn min<M: Model, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
+    call(SqlFunc::Min, vec![Scalar::Column(column.column_ref())])
+}
+
+/// `MAX(col)`.
+pub fn max<M: Model, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
+    call(SqlFunc::Max, vec![Scalar::Column(column.column_ref())])
+}
