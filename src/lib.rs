@@ -65,8 +65,8 @@ pub use athanor_core::{
     Synchronize, Text, UpdateSet,
 };
 pub use athanor_core::{
-    ArithOp, ColumnQuery, InQuery, IntoScalar, Joined, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn,
-    SqlFunc, Textual,
+    ArithOp, ColumnQuery, ExprOrdering, InQuery, IntoOrderKey, IntoScalar, Joined, Numeric, Scalar, ScalarExpr,
+    SelectItem, Selection, SelectionIn, SqlFunc, Textual,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

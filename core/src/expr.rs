@@ -334,10 +334,13 @@ pub enum NullsOrder {
 /// first in `ASC`, last in `DESC` (SQLite's and MySQL's own order; PostgreSQL is told
 /// `NULLS FIRST` / `NULLS LAST`). With `nulls`, that order is rendered per dialect: `NULLS
 /// FIRST|LAST` where the syntax exists, `col IS NULL, col` on MySQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderKey {
-    /// The column.
+    /// The column (ignored when `expr` is set).
     pub column: ColumnRef,
+    /// An expression to sort by instead of the column (`func::count(Post::id).desc()`); its
+    /// NULLs follow the same default.
+    pub expr: Option<Scalar>,
     /// `DESC`.
     pub descending: bool,
     /// Where NULLs go; `None`: the default above.
@@ -347,7 +350,7 @@ pub struct OrderKey {
 impl OrderKey {
     /// A key with the default NULL order.
     pub fn new(column: ColumnRef, descending: bool) -> Self {
-        OrderKey { column, descending, nulls: None }
+        OrderKey { column, expr: None, descending, nulls: None }
     }
 }
 
@@ -377,7 +380,7 @@ impl<M> Ordering<M> {
     }
     /// The untyped key.
     pub fn key(&self) -> OrderKey {
-        OrderKey { column: self.column, descending: self.descending, nulls: self.nulls }
+        OrderKey { column: self.column, expr: None, descending: self.descending, nulls: self.nulls }
     }
 }
 
@@ -546,7 +549,57 @@ impl<M, T: Numeric> ScalarExpr<M, T> {
     arithmetic_methods!();
 }
 
+/// A sort key on an expression of model `M`: `func::count(Post::id).desc()`.
+#[derive(Debug, Clone)]
+pub struct ExprOrdering<M> {
+    key: OrderKey,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> ExprOrdering<M> {
+    /// NULLs first.
+    pub fn nulls_first(mut self) -> Self {
+        self.key.nulls = Some(NullsOrder::First);
+        self
+    }
+    /// NULLs last.
+    pub fn nulls_last(mut self) -> Self {
+        self.key.nulls = Some(NullsOrder::Last);
+        self
+    }
+}
+
+/// A sort key of model `M`: a column's ([`Ordering`]) or an expression's ([`ExprOrdering`]).
+pub trait IntoOrderKey<M> {
+    /// The untyped key.
+    fn into_order_key(self) -> OrderKey;
+}
+impl<M> IntoOrderKey<M> for Ordering<M> {
+    fn into_order_key(self) -> OrderKey {
+        self.key()
+    }
+}
+impl<M> IntoOrderKey<M> for ExprOrdering<M> {
+    fn into_order_key(self) -> OrderKey {
+        self.key
+    }
+}
+
 impl<M, T> ScalarExpr<M, T> {
+    fn ordering(self, descending: bool) -> ExprOrdering<M> {
+        let key =
+            OrderKey { column: ColumnRef { table: "", column: "" }, expr: Some(self.expr), descending, nulls: None };
+        ExprOrdering { key, _m: PhantomData }
+    }
+    /// Ascending sort key on this expression.
+    pub fn asc(self) -> ExprOrdering<M> {
+        self.ordering(false)
+    }
+    /// Descending sort key on this expression.
+    pub fn desc(self) -> ExprOrdering<M> {
+        self.ordering(true)
+    }
+
     /// `self = other`.
     pub fn eq<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
         compare_scalars(self.expr, CmpOp::Eq, other.into_scalar())

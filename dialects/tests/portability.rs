@@ -19,7 +19,7 @@ static T: TableDef = TableDef {
 fn order_by(d: &dyn Dialect, keys: &[(&'static str, bool, Option<NullsOrder>)]) -> String {
     let mut st = SelectStatement::new(&T);
     for (c, desc, nulls) in keys {
-        st.order.push(OrderKey { column: ColumnRef::new("t", c), descending: *desc, nulls: *nulls });
+        st.order.push(OrderKey { column: ColumnRef::new("t", c), expr: None, descending: *desc, nulls: *nulls });
     }
     let sql = st.to_sql(d).unwrap().sql;
     sql[sql.find(" ORDER BY ").unwrap() + 10..].to_string()
@@ -239,4 +239,25 @@ fn columns_group_by_having_and_avg() {
         "SELECT `t`.`note`, (AVG(`t`.`id`) + 0e0), COUNT(*) FROM `t` GROUP BY `t`.`note` HAVING COUNT(*) > ?"
     );
     assert!(st.to_sql_columns(&SqliteDialect, &[], &[], &[], None).is_err());
+}
+
+#[test]
+fn ordering_by_an_expression() {
+    use athanor_core::{Scalar, SqlFunc};
+    let mut st = SelectStatement::new(&T);
+    st.order.push(OrderKey {
+        column: ColumnRef::new("", ""),
+        expr: Some(Scalar::Func { func: SqlFunc::Count, args: vec![] }),
+        descending: true,
+        nulls: None,
+    });
+    assert!(st.to_sql(&SqliteDialect).unwrap().sql.ends_with(" ORDER BY COUNT(*) DESC"));
+    assert!(st.to_sql(&PostgresDialect).unwrap().sql.ends_with(" ORDER BY COUNT(*) DESC NULLS LAST"));
+    // MySQL repeats an emulated key: refused when the expression has bound values.
+    st.order[0].expr = Some(Scalar::Value(Value::from(1i64)));
+    st.order[0].nulls = Some(NullsOrder::First);
+    assert!(matches!(st.to_sql(&MySqlDialect), Err(athanor_core::Error::Unsupported { .. })));
+    st.order[0].nulls = Some(NullsOrder::Last);
+    assert!(st.to_sql(&MySqlDialect).unwrap().sql.ends_with(" ORDER BY ? DESC"), "MySQL's own order: no repetition");
+    assert!(st.to_sql(&PostgresDialect).is_ok());
 }

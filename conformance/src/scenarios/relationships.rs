@@ -704,5 +704,15 @@ pub fn aggregates_group_by_having(db: &TestDb) -> Result<()> {
     assert_eq!(none, [(0, None, None, None)]);
     let distinct_tags: Vec<i64> = s.select(func::count_distinct(Post::user_id)).all()?;
     assert_eq!(distinct_tags, [2]);
+    // Ordering by an aggregate and by arithmetic.
+    let by_count: Vec<(String, i64)> = s
+        .select((User::name, func::count(Post::id)))
+        .join(User::posts)
+        .group_by(User::name)
+        .order_by(func::count(Post::id).desc())
+        .all()?;
+    assert_eq!(by_count, [("ann".to_string(), 2), ("bob".to_string(), 1)]);
+    let posts = s.query::<Post>().order_by(Post::score.neg().asc()).all()?;
+    assert_eq!(posts.iter().map(title).collect::<Vec<_>>(), ["bobs", "hello", "second"]);
     Ok(())
 }

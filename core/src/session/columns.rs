@@ -5,7 +5,7 @@
 use super::query::{InQuery, Joined};
 use super::{Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::{Column, Condition, Expr, Ordering, Scalar, ScalarExpr};
+use crate::expr::{Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr};
 use crate::model::Model;
 use crate::row::Row;
 use crate::sql::Select;
@@ -208,12 +208,13 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         self
     }
 
-    /// A sort key on a column (the NULL order is the documented one).
-    pub fn order_by<N, I>(self, ordering: Ordering<N>) -> Self
+    /// A sort key on a column or an expression (`func::count(Post::id).desc()`); NULLs sort
+    /// smallest unless `nulls_first()` / `nulls_last()` say otherwise.
+    pub fn order_by<N, I>(self, ordering: impl IntoOrderKey<N>) -> Self
     where
         N: Model + InQuery<S::Root, J, I>,
     {
-        let select = self.select.clone().order_key(ordering.key());
+        let select = self.select.clone().order_key(ordering.into_order_key());
         self.with(select)
     }
 

@@ -5,7 +5,7 @@
 
 use super::{Handle, Load, Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Ordering};
+use crate::expr::Condition;
 use crate::model::Model;
 use crate::sql::{Select, Statement};
 use crate::value::Value;
@@ -200,11 +200,11 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     }
 
     /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`), on `M` or a joined model.
-    pub fn order_by<N, I>(self, ordering: Ordering<N>) -> Self
+    pub fn order_by<N, I>(self, ordering: impl crate::expr::IntoOrderKey<N>) -> Self
     where
         N: Model + InQuery<M, J, I>,
     {
-        self.map(|s| s.order_key(ordering.key()))
+        self.map(|s| s.order_key(ordering.into_order_key()))
     }
 
     /// At most `n` rows.

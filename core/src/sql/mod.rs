@@ -176,23 +176,35 @@ pub fn write_order_key(
     nulls: Option<crate::expr::NullsOrder>,
     nullable: bool,
 ) -> Result<()> {
-    use crate::expr::NullsOrder;
     let mut col = String::new();
     w.dialect.write_identifier(&mut col, qualifier)?;
     col.push('.');
     w.dialect.write_identifier(&mut col, column)?;
+    write_order_sql(w, &col, descending, nulls, nullable);
+    Ok(())
+}
+
+/// Write a sort key over already rendered SQL (a column or an expression), with the NULL rule
+/// of [`write_order_key`].
+pub fn write_order_sql(
+    w: &mut SqlWriter<'_>,
+    col: &str,
+    descending: bool,
+    nulls: Option<crate::expr::NullsOrder>,
+    nullable: bool,
+) {
+    use crate::expr::NullsOrder;
     let smallest = if descending { NullsOrder::Last } else { NullsOrder::First };
     let wanted = nulls.or(nullable.then_some(smallest));
     let native =
         if w.dialect.capabilities().nulls_sort_low != descending { NullsOrder::First } else { NullsOrder::Last };
     match wanted {
-        Some(n) if n != native => w.dialect.write_nulls_order(&mut w.sql, &col, descending, n),
+        Some(n) if n != native => w.dialect.write_nulls_order(&mut w.sql, col, descending, n),
         _ => {
-            w.sql.push_str(&col);
+            w.sql.push_str(col);
             w.sql.push_str(if descending { " DESC" } else { " ASC" });
         }
     }
-    Ok(())
 }
 
 /// Render a scalar expression: arithmetic parenthesized, integer division through

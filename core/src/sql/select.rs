@@ -182,7 +182,7 @@ impl SelectStatement {
         for k in &self.order {
             w.push(if first { " ORDER BY " } else { ", " });
             first = false;
-            write_order_key(&mut w, k.column.table, k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
+            self.write_key(&mut w, &mut params, k, None)?;
         }
         self.write_join_order(&mut w, first)?;
         dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
@@ -228,10 +228,14 @@ impl SelectStatement {
         w.push(" FROM (").push(&inner.sql).push(") AS ").ident("anon_1")?;
         self.write_joins(&mut w, "anon_1")?;
         let mut first = true;
+        let mut extra = Vec::new();
         for k in &self.order {
             w.push(if first { " ORDER BY " } else { ", " });
             first = false;
-            write_order_key(&mut w, "anon_1", k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
+            self.write_key(&mut w, &mut extra, k, Some("anon_1"))?;
+        }
+        if !extra.is_empty() {
+            return Err(Error::invalid("a sort key with a bound value cannot follow a LIMIT subquery"));
         }
         self.write_join_order(&mut w, first)?;
         Ok(Statement { sql: w.sql, params: inner.params })
@@ -383,10 +387,55 @@ impl SelectStatement {
         }
         for (i, k) in self.order.iter().enumerate() {
             w.push(if i == 0 { " ORDER BY " } else { ", " });
-            write_order_key(&mut w, k.column.table, k.column.column, k.descending, k.nulls, self.nullable(&k.column))?;
+            self.write_key(&mut w, &mut params, k, None)?;
         }
         dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
         Ok(Statement { sql: w.sql, params })
+    }
+
+    /// One sort key: a column (qualified by `qualifier` instead of its table when given) or an
+    /// expression.
+    fn write_key(
+        &self,
+        w: &mut SqlWriter<'_>,
+        params: &mut Vec<Value>,
+        k: &OrderKey,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        match &k.expr {
+            None => write_order_key(
+                w,
+                qualifier.unwrap_or(k.column.table),
+                k.column.column,
+                k.descending,
+                k.nulls,
+                self.nullable(&k.column),
+            ),
+            Some(e) => {
+                if qualifier.is_some() {
+                    return Err(Error::invalid(
+                        "sorting by an expression with a LIMIT and a joined collection is not built yet",
+                    ));
+                }
+                let mut sql = SqlWriter::new(w.dialect());
+                sql.placeholders = w.placeholders;
+                let before = params.len();
+                super::write_scalar(&mut sql, params, e)?;
+                w.placeholders = sql.placeholders;
+                let start = w.sql.len();
+                super::write_order_sql(w, &sql.sql, k.descending, k.nulls, true);
+                // A dialect that emulates the NULL order repeats the expression: its bound values
+                // would then be needed twice.
+                if params.len() > before && w.sql[start..].matches(sql.sql.as_str()).count() > 1 {
+                    return Err(Error::unsupported(
+                        "a NULL order on a sort expression with bound values (write the value as a column, or \
+                         sort by a column)",
+                        w.dialect().name(),
+                    ));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// `SELECT COUNT(*) FROM t WHERE …`; wrapped around the SELECT as a subquery (`AS anon_1`,
