@@ -65,8 +65,8 @@ pub use athanor_core::{
     Synchronize, Text, UpdateSet,
 };
 pub use athanor_core::{
-    ArithOp, ColumnQuery, ExprOrdering, InQuery, IntoOrderKey, IntoScalar, Joined, Numeric, Scalar, ScalarExpr,
-    SelectItem, Selection, SelectionIn, SqlFunc, Textual,
+    exists, not_exists, ArithOp, ColumnQuery, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, Joined,
+    Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, SqlFunc, Subquery, Textual,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

@@ -195,6 +195,22 @@ pub enum Expr {
         /// Upper bound (inclusive).
         high: Value,
     },
+    /// `col [NOT] IN (SELECT …)`.
+    InSubquery {
+        /// The column.
+        column: ColumnRef,
+        /// The subquery (one column).
+        subquery: Box<crate::sql::select::SubqueryStatement>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `[NOT] EXISTS (SELECT …)`.
+    Exists {
+        /// The subquery.
+        subquery: Box<crate::sql::select::SubqueryStatement>,
+        /// `NOT EXISTS`.
+        negated: bool,
+    },
     /// `left op right` over scalar expressions (arithmetic, columns of either side).
     CompareScalar {
         /// The left side.
@@ -317,6 +333,48 @@ pub fn or_<M>(conditions: impl IntoIterator<Item = Condition<M>>) -> Condition<M
 /// `NOT condition` (`not_(…)` in SQLAlchemy).
 pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
     condition.not()
+}
+
+/// A one-column subquery whose values have type `T` (`ColumnQuery::subquery`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subquery<T> {
+    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) _t: PhantomData<fn() -> T>,
+}
+
+/// What `in_` / `not_in` take: values of the column's type, or a [`Subquery`] of it. `K` is
+/// inferred.
+pub trait InValues<T, K> {
+    /// The condition.
+    fn in_expr(self, column: ColumnRef, negated: bool) -> Expr;
+}
+impl<T, V: ColumnValue<T>, I: IntoIterator<Item = V>> InValues<T, operand::Val> for I {
+    fn in_expr(self, column: ColumnRef, negated: bool) -> Expr {
+        Expr::InList { column, values: self.into_iter().map(ColumnValue::into_value).collect(), negated }
+    }
+}
+impl<T> InValues<T, operand::Ex> for Subquery<T> {
+    fn in_expr(self, column: ColumnRef, negated: bool) -> Expr {
+        Expr::InSubquery { column, subquery: Box::new(self.statement), negated }
+    }
+}
+/// A nullable column's values in a subquery compared with a non-null column.
+impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
+    fn in_expr(self, column: ColumnRef, negated: bool) -> Expr {
+        Expr::InSubquery { column, subquery: Box::new(self.statement), negated }
+    }
+}
+
+/// `EXISTS (subquery)`: some row matches (SQLAlchemy's `exists()`); name the model the condition
+/// filters: `query::<User>().filter(exists::<User, _>(sub))`. Uncorrelated: the subquery
+/// names only its own models.
+pub fn exists<M, T>(subquery: Subquery<T>) -> Condition<M> {
+    Condition::new(Expr::Exists { subquery: Box::new(subquery.statement), negated: false })
+}
+
+/// `NOT EXISTS (subquery)`.
+pub fn not_exists<M, T>(subquery: Subquery<T>) -> Condition<M> {
+    Condition::new(Expr::Exists { subquery: Box::new(subquery.statement), negated: true })
 }
 
 /// Where NULLs go in a sort (`nulls_first()`, `nulls_last()`).
@@ -749,21 +807,15 @@ impl<M: Model, T> Column<M, T> {
     pub fn ge<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
         compare_scalars(Scalar::Column(self.column_ref()), CmpOp::Ge, other.into_scalar())
     }
-    /// `col IN (…)`; an empty list matches nothing.
-    pub fn in_<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
-        Condition::new(Expr::InList {
-            column: self.column_ref(),
-            values: values.into_iter().map(ColumnValue::into_value).collect(),
-            negated: false,
-        })
+    /// `col IN (…)`: values (an empty list matches nothing) or a one-column subquery of the
+    /// same type (`User::id.in_(session.select(Post::user_id).filter(…).subquery())`).
+    pub fn in_<K>(self, values: impl InValues<T, K>) -> Condition<M> {
+        Condition::new(values.in_expr(self.column_ref(), false))
     }
-    /// `col NOT IN (…)`; an empty list matches everything.
-    pub fn not_in<V: ColumnValue<T>>(self, values: impl IntoIterator<Item = V>) -> Condition<M> {
-        Condition::new(Expr::InList {
-            column: self.column_ref(),
-            values: values.into_iter().map(ColumnValue::into_value).collect(),
-            negated: true,
-        })
+    /// `col NOT IN (…)`; an empty list matches everything. Beware NULLs in a subquery: `NOT IN`
+    /// a set holding NULL matches nothing, on every database.
+    pub fn not_in<K>(self, values: impl InValues<T, K>) -> Condition<M> {
+        Condition::new(values.in_expr(self.column_ref(), true))
     }
     /// `col BETWEEN low AND high` (inclusive).
     pub fn between(self, low: impl ColumnValue<T>, high: impl ColumnValue<T>) -> Condition<M> {

@@ -32,9 +32,9 @@ pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNEC
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
-    and_, escape_like, not_, operand, or_, ArithOp, CmpOp, Column, ColumnRef, Condition, Expr, ExprOrdering,
-    IntoOrderKey, IntoScalar, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, SqlFunc,
-    TextColumn, Textual,
+    and_, escape_like, exists, not_, not_exists, operand, or_, ArithOp, CmpOp, Column, ColumnRef, Condition, Expr,
+    ExprOrdering, InValues, IntoOrderKey, IntoScalar, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar,
+    ScalarExpr, SqlFunc, Subquery, TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};

@@ -261,3 +261,40 @@ fn ordering_by_an_expression() {
     assert!(st.to_sql(&MySqlDialect).unwrap().sql.ends_with(" ORDER BY ? DESC"), "MySQL's own order: no repetition");
     assert!(st.to_sql(&PostgresDialect).is_ok());
 }
+
+#[test]
+fn subqueries_number_their_placeholders_with_the_statement() {
+    use athanor_core::sql::select::SubqueryStatement;
+    use athanor_core::{CmpOp, Operand, Scalar};
+    let mut inner = SelectStatement::new(&T);
+    inner.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: CmpOp::Eq,
+        right: Operand::Value(Value::from("b")),
+    });
+    let sub = SubqueryStatement {
+        base: inner,
+        items: vec![Scalar::Column(ColumnRef::new("t", "id"))],
+        group_by: vec![],
+        having: vec![],
+    };
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: CmpOp::Ne,
+        right: Operand::Value(Value::from("a")),
+    });
+    st.filters.push(Expr::InSubquery {
+        column: ColumnRef::new("t", "id"),
+        subquery: Box::new(sub.clone()),
+        negated: false,
+    });
+    st.filters.push(Expr::Exists { subquery: Box::new(sub), negated: true });
+    let pg = st.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(
+        &pg.sql[pg.sql.find(" WHERE ").unwrap()..],
+        " WHERE \"t\".\"note\" <> $1 AND \"t\".\"id\" IN (SELECT \"t\".\"id\" FROM \"t\" WHERE \"t\".\"note\" = $2) \
+         AND NOT EXISTS (SELECT \"t\".\"id\" FROM \"t\" WHERE \"t\".\"note\" = $3)"
+    );
+    assert_eq!(pg.params, [Value::from("a"), Value::from("b"), Value::from("b")]);
+}

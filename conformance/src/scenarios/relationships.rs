@@ -4,9 +4,9 @@
 
 use crate::harness::TestDb;
 use crate::models::blog::*;
-use athanor::func;
 use athanor::prelude::*;
 use athanor::ObjectState;
+use athanor::{exists, func, not_exists};
 use std::collections::BTreeMap;
 
 fn create(db: &TestDb) -> Result<()> {
@@ -714,5 +714,35 @@ pub fn aggregates_group_by_having(db: &TestDb) -> Result<()> {
     assert_eq!(by_count, [("ann".to_string(), 2), ("bob".to_string(), 1)]);
     let posts = s.query::<Post>().order_by(Post::score.neg().asc()).all()?;
     assert_eq!(posts.iter().map(title).collect::<Vec<_>>(), ["bobs", "hello", "second"]);
+    Ok(())
+}
+
+/// Subqueries: `IN (SELECT …)` of the same type, `EXISTS`, with the outer and inner bound values
+/// numbered in one statement.
+pub fn subqueries_in_and_exists(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let high = s.select(Post::user_id).filter(Post::score.gt(5)).subquery();
+    let users = s.query::<User>().filter(User::name.ne("zed")).filter(User::id.in_(high)).all()?;
+    assert_eq!(users.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob"]);
+    let sql = statements(db);
+    assert_eq!(
+        sql.last().map(String::as_str),
+        Some(
+            "SELECT users.id, users.name FROM users WHERE users.name <> ? AND users.id IN \
+             (SELECT posts.user_id FROM posts WHERE posts.score > ?)"
+        )
+    );
+    let low = s.select(Post::user_id).filter(Post::score.lt(3)).subquery();
+    let others = s.query::<User>().filter(User::id.not_in(low)).all()?;
+    assert_eq!(others.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob"]);
+    let none = s.select(Post::id).filter(Post::score.gt(100)).subquery();
+    assert!(s.query::<User>().filter(exists::<User, _>(none.clone())).all()?.is_empty());
+    assert_eq!(s.query::<User>().filter(not_exists::<User, _>(none)).count()?, 2);
+    // A subquery with GROUP BY / HAVING: the users with more than one post.
+    let busy = s.select(Post::user_id).group_by(Post::user_id).having(func::count(Post::id).gt(1)).subquery();
+    let names: Vec<String> =
+        s.query::<User>().filter(User::id.in_(busy)).all()?.iter().map(|u| u.get().name.clone()).collect();
+    assert_eq!(names, ["ann"]);
     Ok(())
 }

@@ -236,6 +236,29 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         self.with(select)
     }
 
+    /// This SELECT as a subquery, for `in_` (one column) or [`crate::expr::exists`]:
+    /// `User::id.in_(session.select(Post::user_id).filter(Post::score.gt(5)).subquery())`.
+    pub fn subquery<I>(&self) -> crate::expr::Subquery<S::Out>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        let base = match self.select.statement() {
+            Ok(st) => st.clone(),
+            // An error of the builder (filter_by) stays: an empty selection refuses to render.
+            Err(_) => crate::sql::SelectStatement::new(<S::Root as Model>::TABLE),
+        };
+        let items = if self.select.statement().is_ok() { self.items.clone() } else { Vec::new() };
+        crate::expr::Subquery {
+            statement: crate::sql::select::SubqueryStatement {
+                base,
+                items,
+                group_by: self.group_by.clone(),
+                having: self.having.clone(),
+            },
+            _t: PhantomData,
+        }
+    }
+
     /// The statement and its parameters.
     ///
     /// # Errors

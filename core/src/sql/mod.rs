@@ -146,6 +146,15 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
             params.push(low.clone());
             params.push(high.clone());
         }
+        Expr::InSubquery { column, subquery, negated } => {
+            w.column(column)?;
+            w.push(if *negated { " NOT IN " } else { " IN " });
+            subquery.write(w, params)?;
+        }
+        Expr::Exists { subquery, negated } => {
+            w.push(if *negated { "NOT EXISTS " } else { "EXISTS " });
+            subquery.write(w, params)?;
+        }
         Expr::CompareScalar { left, op, right } => {
             write_scalar(w, params, left)?;
             w.push(" ").push(op.as_sql()).push(" ");

@@ -44,6 +44,32 @@ pub struct SelectStatement {
     pub through: Option<Through>,
 }
 
+/// A SELECT of columns used inside another statement (`IN (SELECT …)`, `EXISTS (SELECT …)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubqueryStatement {
+    /// The FROM table, joins, filters, order and limits.
+    pub base: SelectStatement,
+    /// The selected expressions.
+    pub items: Vec<crate::expr::Scalar>,
+    /// `GROUP BY`.
+    pub group_by: Vec<crate::expr::Scalar>,
+    /// `HAVING`.
+    pub having: Vec<Expr>,
+}
+
+impl SubqueryStatement {
+    /// Write `(SELECT …)` into a statement being rendered.
+    ///
+    /// # Errors
+    /// As [`SelectStatement::to_sql_columns`].
+    pub fn write(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
+        w.push("(");
+        self.base.write_columns(w, params, &self.items, &self.group_by, &self.having, self.base.limit)?;
+        w.push(")");
+        Ok(())
+    }
+}
+
 /// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
 /// through an association table for a many-to-many relationship.
 #[derive(Debug, Clone, PartialEq)]
@@ -362,35 +388,53 @@ impl SelectStatement {
         having: &[Expr],
         limit: Option<u64>,
     ) -> Result<Statement> {
+        let mut w = SqlWriter::new(dialect);
+        let mut params = Vec::new();
+        self.write_columns(&mut w, &mut params, items, group_by, having, limit)?;
+        Ok(Statement { sql: w.sql, params })
+    }
+
+    /// [`SelectStatement::to_sql_columns`] into a writer (a subquery continues its statement's
+    /// placeholders).
+    ///
+    /// # Errors
+    /// As [`SelectStatement::to_sql_columns`].
+    pub fn write_columns(
+        &self,
+        w: &mut SqlWriter<'_>,
+        params: &mut Vec<Value>,
+        items: &[crate::expr::Scalar],
+        group_by: &[crate::expr::Scalar],
+        having: &[Expr],
+        limit: Option<u64>,
+    ) -> Result<()> {
         if items.is_empty() {
             return Err(Error::invalid("a SELECT of columns needs at least one column"));
         }
-        let mut w = SqlWriter::new(dialect);
-        let mut params = Vec::new();
         w.push(if self.distinct { "SELECT DISTINCT " } else { "SELECT " });
         for (i, it) in items.iter().enumerate() {
             if i > 0 {
                 w.push(", ");
             }
-            super::write_scalar(&mut w, &mut params, it)?;
+            super::write_scalar(w, params, it)?;
         }
         w.push(" FROM ").ident(self.table.name)?;
-        self.write_table_joins(&mut w)?;
-        self.write_where(&mut w, &mut params)?;
+        self.write_table_joins(w)?;
+        self.write_where(w, params)?;
         for (i, g) in group_by.iter().enumerate() {
             w.push(if i == 0 { " GROUP BY " } else { ", " });
-            super::write_scalar(&mut w, &mut params, g)?;
+            super::write_scalar(w, params, g)?;
         }
         if !having.is_empty() {
             w.push(" HAVING ");
-            write_junction(&mut w, &mut params, having, true)?;
+            write_junction(w, params, having, true)?;
         }
         for (i, k) in self.order.iter().enumerate() {
             w.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.write_key(&mut w, &mut params, k, None)?;
+            self.write_key(w, params, k, None)?;
         }
-        dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
-        Ok(Statement { sql: w.sql, params })
+        w.dialect().write_limit_offset(&mut w.sql, limit, self.offset)?;
+        Ok(())
     }
 
     /// One sort key: a column (qualified by `qualifier` instead of its table when given) or an
