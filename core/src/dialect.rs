@@ -166,6 +166,9 @@ pub struct Capabilities {
     pub lock_skip_locked: bool,
     /// `SELECT DISTINCT ON (…)` (PostgreSQL only).
     pub distinct_on: bool,
+    /// `INSERT … RETURNING` (SQLite, PostgreSQL, MariaDB 10.5+ read from the server's version at
+    /// connect; not MySQL).
+    pub insert_returning: bool,
     /// Floating-point NaN can be stored and read back.
     pub stores_nan: bool,
     /// ±Infinity can be stored and read back.
@@ -799,6 +802,7 @@ mod tests {
             lock_nowait: false,
             lock_skip_locked: false,
             distinct_on: false,
+            insert_returning: false,
             stores_nan: true,
             stores_infinity: true,
             text_allows_nul: true,

@@ -63,6 +63,7 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     lock_nowait: true,
     lock_skip_locked: true,
     distinct_on: false,
+    insert_returning: true, // MariaDB 10.5+; the connection reports MySQL's lack at connect.
     stores_nan: false,
     stores_infinity: false,
     text_allows_nul: true,

@@ -51,6 +51,7 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     lock_nowait: true,
     lock_skip_locked: true,
     distinct_on: true,
+    insert_returning: true,
     stores_nan: true,
     stores_infinity: true,
     text_allows_nul: false,

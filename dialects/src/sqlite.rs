@@ -51,6 +51,7 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     lock_nowait: false,
     lock_skip_locked: false,
     distinct_on: false,
+    insert_returning: true,
     // SQLite turns a bound NaN into NULL.
     stores_nan: false,
     stores_infinity: true,

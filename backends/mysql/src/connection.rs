@@ -243,6 +243,10 @@ fn adjusted(caps: &mut Capabilities, consecutive_insert_keys: bool, server_versi
             if mariadb { ((major, minor) >= (10, 3), (major, minor) >= (10, 6)) } else { (major >= 8, major >= 8) };
         caps.lock_nowait &= nowait;
         caps.lock_skip_locked &= skip;
+        // INSERT … RETURNING: MariaDB 10.5+ only.
+        caps.insert_returning &= mariadb && (major, minor) >= (10, 5);
+    } else {
+        caps.insert_returning = false;
     }
 }
 
@@ -413,6 +417,7 @@ mod tests {
         let mut my8 = sheet.clone();
         adjusted(&mut my8, true, Some("8.0.36"));
         assert!(my8.lock_nowait && my8.lock_skip_locked);
+        assert!(!my8.insert_returning && !old.insert_returning, "MySQL, and MariaDB before 10.5");
         let mut caps = sheet.clone();
         adjusted(&mut caps, false, None);
         assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdPerRow);

@@ -339,6 +339,23 @@ pub fn insert_and_upsert(db: &TestDb) -> Result<()> {
     .map(|(n, a)| (n.to_string(), *a))
     .collect();
     assert_eq!(ages, want);
+    // INSERT … RETURNING where the database has it (not MySQL; MariaDB from 10.5).
+    let back = s
+        .insert::<Customer>()
+        .values([Customer::new("ivy", "ivy@x", 40), Customer::new("jon", "jon@x", 41)])
+        .returning((Customer::id, Customer::name));
+    if db.engine.capabilities().insert_returning {
+        let back = back?;
+        let names: Vec<&str> = back.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, ["ivy", "jon"]);
+        for (id, n) in &back {
+            let row = s.get::<Customer>(id.expect("a generated key"))?.expect("inserted");
+            assert_eq!(&row.get().name, n);
+        }
+        s.query::<Customer>().filter(Customer::name.in_(["ivy", "jon"])).delete()?;
+    } else {
+        assert!(matches!(back, Err(Error::Unsupported { .. })), "{back:?}");
+    }
     // A target that is not unique is refused before anything is sent.
     let err = s.insert::<Customer>().values([Customer::new("x", "x@x", 1)]).on_conflict(Customer::name).do_nothing();
     assert!(matches!(err, Err(Error::InvalidRequest { .. })), "{err:?}");

@@ -205,6 +205,45 @@ impl<'s, M: Model> Insert<'s, M> {
         OnConflict { insert: self, target: target.indexes() }
     }
 
+    /// Insert the rows and return `items` of each inserted row (`INSERT … RETURNING`), in the
+    /// order the database returns them (the rows' order on SQLite, PostgreSQL and MariaDB):
+    /// `session.insert::<Tag>().values(tags).returning(Tag::id)?` gives the generated keys.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] where the database has no `INSERT … RETURNING` (MySQL, MariaDB
+    /// before 10.5), nothing sent; otherwise as [`Insert::execute`].
+    pub fn returning<S: super::Selection>(self, items: S) -> Result<Vec<S::Out>> {
+        let session = self.session;
+        let engine = session.engine();
+        if !engine.capabilities().insert_returning {
+            return Err(Error::unsupported("INSERT … RETURNING", engine.dialect().name()));
+        }
+        let scalars = items.scalars();
+        let mut out = Vec::new();
+        self.each_chunk(None, &mut |sql, params| {
+            let mut w = crate::sql::SqlWriter::new(engine.dialect());
+            w.push(sql).push(" RETURNING ");
+            let mut extra = Vec::new();
+            for (i, it) in scalars.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                crate::sql::write_scalar(&mut w, &mut extra, it)?;
+            }
+            if !extra.is_empty() {
+                return Err(Error::invalid("RETURNING takes columns and expressions without bound values"));
+            }
+            session.with_conn(|c| {
+                c.query_refs(&w.sql, params, &mut |row| {
+                    out.push(S::decode(row)?);
+                    Ok(())
+                })
+            })?;
+            Ok(0)
+        })?;
+        Ok(out)
+    }
+
     /// Insert the rows; how many were inserted.
     ///
     /// # Errors
@@ -215,6 +254,17 @@ impl<'s, M: Model> Insert<'s, M> {
     }
 
     fn run(self, conflict: Option<(&[usize], &[usize])>) -> Result<u64> {
+        let session = self.session;
+        self.each_chunk(conflict, &mut |sql, params| session.with_conn(|c| c.execute_refs(sql, params)))
+    }
+
+    /// Render each multi-row chunk and hand its SQL and parameters to `send`; the sum of what
+    /// `send` returns.
+    fn each_chunk(
+        self,
+        conflict: Option<(&[usize], &[usize])>,
+        send: &mut dyn FnMut(&str, &[ValueRef<'_>]) -> Result<u64>,
+    ) -> Result<u64> {
         let session = self.session;
         session.prepare_read()?;
         let engine = session.engine();
@@ -252,7 +302,7 @@ impl<'s, M: Model> Insert<'s, M> {
                     }
                 }
             }
-            total += session.with_conn(|c| c.execute_refs(&sql, &params))?;
+            total += send(&sql, &params)?;
             start = end;
         }
         Ok(total)
