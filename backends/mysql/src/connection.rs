@@ -417,7 +417,10 @@ mod tests {
         let mut my8 = sheet.clone();
         adjusted(&mut my8, true, Some("8.0.36"));
         assert!(my8.lock_nowait && my8.lock_skip_locked);
-        assert!(!my8.insert_returning && !old.insert_returning, "MySQL, and MariaDB before 10.5");
+        assert!(!my8.insert_returning && old.insert_returning, "MariaDB 10.5+ only");
+        let mut m104 = sheet.clone();
+        adjusted(&mut m104, true, Some("10.4.3-MariaDB"));
+        assert!(!m104.insert_returning);
         let mut caps = sheet.clone();
         adjusted(&mut caps, false, None);
         assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdPerRow);
