@@ -65,8 +65,8 @@ pub use athanor_core::{
     Synchronize, Text, UpdateSet,
 };
 pub use athanor_core::{
-    exists, not_exists, ArithOp, ColumnQuery, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, Joined,
-    Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, SqlFunc, Subquery, Textual,
+    exists, not_exists, ArithOp, ColumnQuery, CompoundQuery, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar,
+    Joined, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, SqlFunc, Subquery, Textual,
 };
 
 /// The three dialects, to render a session-free statement for any database without its backend

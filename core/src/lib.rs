@@ -44,9 +44,10 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnList, ColumnQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many,
-    ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind, Relationship,
-    Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet,
+    BelongsTo, ColumnList, ColumnQuery, CompoundQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load,
+    LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind,
+    Relationship, Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize,
+    UpdateSet,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

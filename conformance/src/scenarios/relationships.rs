@@ -746,3 +746,22 @@ pub fn subqueries_in_and_exists(db: &TestDb) -> Result<()> {
     assert_eq!(names, ["ann"]);
     Ok(())
 }
+
+/// UNION and UNION ALL of selections with the same row type.
+pub fn unions(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let mut names: Vec<String> = s.select(User::name).union(s.select(Tag::name)).union(s.select(User::name)).all()?;
+    names.sort();
+    assert_eq!(names, ["ann", "bob", "misc", "orm", "rust"], "UNION removes duplicates");
+    let all: Vec<String> = s.select(User::name).union_all(s.select(User::name).filter(User::name.eq("ann"))).all()?;
+    assert_eq!(all.len(), 3, "UNION ALL keeps them");
+    let st = s.select(User::name).union_all(s.select(Tag::name).filter(Tag::name.ne("x"))).statement()?;
+    assert_eq!(
+        crate::harness::normalize(&st.sql),
+        "SELECT users.name FROM users UNION ALL SELECT tags.name FROM tags WHERE tags.name <> ?"
+    );
+    let err = s.select(User::name).order_by(User::name.asc()).union(s.select(Tag::name)).all();
+    assert!(matches!(err, Err(Error::InvalidRequest { .. })), "a part with its own ORDER BY");
+    Ok(())
+}

@@ -290,3 +290,118 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         Ok(out)
     }
 }
+
+/// `SELECT … UNION [ALL] SELECT …` of selections with the same row type
+/// (`ColumnQuery::union`, `ColumnQuery::union_all`). The parts may not have their own ORDER BY,
+/// LIMIT or OFFSET (SQLite refuses them in a compound statement); the rows come in the
+/// database's order, so sort them yourself where the order matters.
+pub struct CompoundQuery<'s, Out> {
+    session: &'s Session,
+    parts: Vec<crate::sql::select::SubqueryStatement>,
+    /// Per part after the first: `UNION ALL` rather than `UNION`.
+    all: Vec<bool>,
+    decode: fn(&dyn Row) -> Result<Out>,
+}
+
+impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
+    fn part<I>(&self) -> crate::sql::select::SubqueryStatement
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        self.subquery::<I>().statement
+    }
+
+    fn compound<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>, all: bool) -> CompoundQuery<'s, S::Out>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundQuery {
+            session: self.session,
+            parts: vec![self.part::<I1>(), other.part::<I2>()],
+            all: vec![all],
+            decode: S::decode,
+        }
+    }
+
+    /// `… UNION …`: the rows of both, duplicates removed.
+    pub fn union<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        self.compound(other, false)
+    }
+
+    /// `… UNION ALL …`: the rows of both, duplicates kept.
+    pub fn union_all<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        self.compound(other, true)
+    }
+}
+
+impl<'s, Out> CompoundQuery<'s, Out> {
+    /// Add another part with `UNION`.
+    pub fn union<S2, J2, I>(mut self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.parts.push(other.part::<I>());
+        self.all.push(false);
+        self
+    }
+
+    /// Add another part with `UNION ALL`.
+    pub fn union_all<S2, J2, I>(mut self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.parts.push(other.part::<I>());
+        self.all.push(true);
+        self
+    }
+
+    /// The statement.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a part with ORDER BY, LIMIT or OFFSET; rendering errors.
+    pub fn statement(&self) -> Result<crate::sql::Statement> {
+        let engine = self.session.engine();
+        let mut w = crate::sql::SqlWriter::new(engine.dialect());
+        let mut params = Vec::new();
+        for (i, p) in self.parts.iter().enumerate() {
+            if !p.base.order.is_empty() || p.base.limit.is_some() || p.base.offset.is_some() {
+                return Err(Error::invalid(
+                    "a part of a UNION may not have its own order_by, limit or offset (SQLite refuses them)",
+                ));
+            }
+            if i > 0 {
+                w.push(if self.all.get(i - 1).copied().unwrap_or(false) { " UNION ALL " } else { " UNION " });
+            }
+            p.base.write_columns(&mut w, &mut params, &p.items, &p.group_by, &p.having, None)?;
+        }
+        Ok(crate::sql::Statement { sql: w.sql, params })
+    }
+
+    /// Run it (after autoflush): every row, decoded.
+    ///
+    /// # Errors
+    /// As [`ColumnQuery::all`].
+    pub fn all(&self) -> Result<Vec<Out>> {
+        let st = self.statement()?;
+        self.session.prepare_read()?;
+        let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
+        let mut out = Vec::new();
+        let decode = self.decode;
+        self.session.with_conn(|c| {
+            c.query_refs(&st.sql, &refs, &mut |row| {
+                out.push(decode(row)?);
+                Ok(())
+            })
+        })?;
+        Ok(out)
+    }
+}

@@ -37,7 +37,7 @@ pub use collections::{
     AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,
 };
-pub use columns::{ColumnQuery, SelectItem, Selection, SelectionIn};
+pub use columns::{ColumnQuery, CompoundQuery, SelectItem, Selection, SelectionIn};
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use identity::IntoPrimaryKey;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
