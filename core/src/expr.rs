@@ -276,11 +276,8 @@ impl<M> Condition<M> {
 
     /// Use `c` as the escape character of this LIKE condition (SQLAlchemy's
     /// `like(pattern, escape="!")`): `Customer::email.like("100!%%").escape('!')` matches text
-    /// starting with `100%`. The default is the backslash.
-    ///
-    /// # Panics
-    /// Never; a condition that is not a LIKE (or its negation) is returned unchanged, as the
-    /// escape character has no meaning there.
+    /// starting with `100%`. The default is the backslash. A condition that is not a LIKE (or
+    /// its negation) is returned unchanged: it has no escape character.
     pub fn escape(self, c: char) -> Condition<M> {
         fn set(e: Expr, c: char) -> Expr {
             match e {
@@ -365,8 +362,9 @@ impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
     }
 }
 
-/// `EXISTS (subquery)`: some row matches (SQLAlchemy's `exists()`); name the model the condition
-/// filters: `query::<User>().filter(exists::<User, _>(sub))`. Uncorrelated: the subquery
+/// `EXISTS (subquery)`: some row matches (SQLAlchemy's `exists()`). The condition's model
+/// cannot be inferred from an uncorrelated subquery: name it,
+/// `query::<User>().filter(exists::<User, _>(sub))`. Uncorrelated: the subquery
 /// names only its own models.
 pub fn exists<M, T>(subquery: Subquery<T>) -> Condition<M> {
     Condition::new(Expr::Exists { subquery: Box::new(subquery.statement), negated: false })

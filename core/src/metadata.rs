@@ -72,7 +72,19 @@ impl Base {
         name: &'static str,
         columns: (crate::expr::Column<A, TA>, crate::expr::Column<B, TB>),
     ) -> Self {
-        let _ = columns;
+        // Each column must be its model's single primary key (what the association references).
+        for (t, idx) in [(A::TABLE, columns.0.index), (B::TABLE, columns.1.index)] {
+            if crate::relation::single_primary_key(t) != idx {
+                self.metadata.conflicts.push(format!(
+                    "association {name:?}: {}.{} is not the single primary key of {} (an association \
+                     table references primary keys)",
+                    t.name,
+                    t.columns.get(idx).map_or("?", |c| c.name),
+                    t.rust_name
+                ));
+                return self;
+            }
+        }
         let col = |t: &'static TableDef| -> &'static str {
             let snake = crate::relation::snake_case(t.rust_name);
             Box::leak(format!("{snake}_id").into_boxed_str())

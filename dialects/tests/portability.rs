@@ -277,6 +277,7 @@ fn subqueries_number_their_placeholders_with_the_statement() {
         items: vec![Scalar::Column(ColumnRef::new("t", "id"))],
         group_by: vec![],
         having: vec![],
+        error: None,
     };
     let mut st = SelectStatement::new(&T);
     st.filters.push(Expr::Compare {

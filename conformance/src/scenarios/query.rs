@@ -243,8 +243,7 @@ pub fn bulk_update_and_delete(db: &TestDb) -> Result<()> {
     assert_eq!(
         sql,
         [
-            "SELECT customers.id, customers.name, customers.address, customers.email, customers.age FROM customers \
-             WHERE customers.age < ?",
+            "SELECT customers.id FROM customers WHERE customers.age < ?",
             "UPDATE customers SET age = ? WHERE customers.age < ?",
         ]
     );

@@ -765,3 +765,23 @@ pub fn unions(db: &TestDb) -> Result<()> {
     assert!(matches!(err, Err(Error::InvalidRequest { .. })), "a part with its own ORDER BY");
     Ok(())
 }
+
+/// The association table a `ManyToMany` declares and the one `Base::association` declares are
+/// the same table; a different declaration under that name is refused before anything is sent.
+pub fn association_tables_are_declared_once(db: &TestDb) -> Result<()> {
+    let derived = base();
+    let explicit = base().association("post_tags", (Post::id, Tag::id));
+    assert_eq!(explicit.metadata().tables().len(), derived.metadata().tables().len(), "the same table");
+    let assoc = explicit.metadata().table("post_tags").expect("declared");
+    let names: Vec<&str> = assoc.columns.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["post_id", "tag_id"]);
+    assert!(assoc.columns.iter().all(|c| c.primary_key && c.foreign_key.is_some()));
+    let clash = base().association("post_tags", (Post::id, User::id));
+    let err = clash.metadata().create_all(&db.engine).expect_err("two shapes for post_tags");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    assert!(db.take_sql().is_empty(), "nothing sent");
+    let not_a_key = base().association("post_tags", (Post::user_id, Tag::id));
+    assert!(matches!(not_a_key.metadata().create_all(&db.engine), Err(Error::InvalidRequest { .. })));
+    explicit.metadata().create_all(&db.engine)?;
+    Ok(())
+}

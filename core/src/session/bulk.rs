@@ -3,7 +3,7 @@
 //! session's objects for those rows kept in step.
 //!
 //! Synchronization, by default (`Synchronize::Fetch`): after autoflush, the keys of the matching
-//! rows are read first (`SELECT … WHERE <the same filters>`, in the same transaction), then the
+//! rows are read first (`SELECT <key> … WHERE <the same filters>`, in the same transaction), then the
 //! statement runs; loaded objects with those keys get the new values (UPDATE), or become deleted
 //! (DELETE: out of the identity map, detached at commit, back at rollback, as a flushed delete).
 //! Limits: a row the filters match only after another transaction's concurrent change, between
@@ -28,12 +28,19 @@ impl Session {
     /// The keys of the rows `st` matches.
     fn matching_keys(&self, st: &SelectStatement) -> Result<Vec<Key>> {
         let engine = self.engine();
-        let sql = st.to_sql(engine.dialect())?;
+        // Only the key columns: `SELECT pk FROM t WHERE <the filters>`.
+        let pk: Vec<usize> = st.table.primary_key().collect();
+        let items: Vec<crate::expr::Scalar> = pk
+            .iter()
+            .map(|&i| crate::expr::Scalar::Column(crate::expr::ColumnRef::new(st.table.name, st.table.columns[i].name)))
+            .collect();
+        let sql = st.to_sql_columns(engine.dialect(), &items, &[], &[], None)?;
         let refs: Vec<ValueRef<'_>> = sql.params.iter().map(Value::as_ref).collect();
         let mut keys = Vec::new();
         self.with_conn(|c| {
             c.query_refs(&sql.sql, &refs, &mut |row| {
-                keys.push(Key::build(st.table, |i| row.get(i))?);
+                let at = |i: usize| pk.iter().position(|&p| p == i).unwrap_or(usize::MAX);
+                keys.push(Key::build(st.table, |i| row.get(at(i)))?);
                 Ok(())
             })
         })?;

@@ -146,10 +146,11 @@ impl Session {
 }
 
 impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
-    fn with<J2>(self, select: Select<S::Root>) -> ColumnQuery<'s, S, J2> {
+    /// The same query with its statement changed (moved, not copied).
+    fn with<J2>(self, f: impl FnOnce(Select<S::Root>) -> Select<S::Root>) -> ColumnQuery<'s, S, J2> {
         ColumnQuery {
             session: self.session,
-            select,
+            select: f(self.select),
             items: self.items,
             group_by: self.group_by,
             having: self.having,
@@ -162,11 +163,11 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         P: Model + InQuery<S::Root, J, I>,
     {
-        let select = match rel.def() {
-            Ok(def) => self.select.clone().join_relationship(def, false),
-            Err(e) => self.select.clone().with_error(e),
-        };
-        self.with(select)
+        let def = rel.def();
+        self.with(|s| match def {
+            Ok(def) => s.join_relationship(def, false),
+            Err(e) => s.with_error(e),
+        })
     }
 
     /// `LEFT OUTER JOIN` along a relationship.
@@ -174,11 +175,11 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         P: Model + InQuery<S::Root, J, I>,
     {
-        let select = match rel.def() {
-            Ok(def) => self.select.clone().join_relationship(def, true),
-            Err(e) => self.select.clone().with_error(e),
-        };
-        self.with(select)
+        let def = rel.def();
+        self.with(|s| match def {
+            Ok(def) => s.join_relationship(def, true),
+            Err(e) => s.with_error(e),
+        })
     }
 
     /// Add a condition (WHERE).
@@ -186,8 +187,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         N: Model + InQuery<S::Root, J, I>,
     {
-        let select = self.select.clone().filter_expr(condition.into_expr());
-        self.with(select)
+        self.with(|s| s.filter_expr(condition.into_expr()))
     }
 
     /// `GROUP BY col`.
@@ -214,26 +214,22 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         N: Model + InQuery<S::Root, J, I>,
     {
-        let select = self.select.clone().order_key(ordering.into_order_key());
-        self.with(select)
+        self.with(|s| s.order_key(ordering.into_order_key()))
     }
 
     /// At most `n` rows.
     pub fn limit(self, n: u64) -> Self {
-        let select = self.select.clone().limit(n);
-        self.with(select)
+        self.with(|s| s.limit(n))
     }
 
     /// Skip `n` rows.
     pub fn offset(self, n: u64) -> Self {
-        let select = self.select.clone().offset(n);
-        self.with(select)
+        self.with(|s| s.offset(n))
     }
 
     /// `SELECT DISTINCT`.
     pub fn distinct(self) -> Self {
-        let select = self.select.clone().distinct();
-        self.with(select)
+        self.with(|s| s.distinct())
     }
 
     /// This SELECT as a subquery, for `in_` (one column) or [`crate::expr::exists`]:
@@ -242,18 +238,17 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         S: SelectionIn<S::Root, J, I>,
     {
-        let base = match self.select.statement() {
-            Ok(st) => st.clone(),
-            // An error of the builder (filter_by) stays: an empty selection refuses to render.
-            Err(_) => crate::sql::SelectStatement::new(<S::Root as Model>::TABLE),
+        let (base, error) = match self.select.statement() {
+            Ok(st) => (st.clone(), None),
+            Err(e) => (crate::sql::SelectStatement::new(<S::Root as Model>::TABLE), Some(e)),
         };
-        let items = if self.select.statement().is_ok() { self.items.clone() } else { Vec::new() };
         crate::expr::Subquery {
             statement: crate::sql::select::SubqueryStatement {
                 base,
-                items,
+                items: self.items.clone(),
                 group_by: self.group_by.clone(),
                 having: self.having.clone(),
+                error,
             },
             _t: PhantomData,
         }
@@ -373,6 +368,9 @@ impl<'s, Out> CompoundQuery<'s, Out> {
         let mut w = crate::sql::SqlWriter::new(engine.dialect());
         let mut params = Vec::new();
         for (i, p) in self.parts.iter().enumerate() {
+            if let Some(e) = &p.error {
+                return Err(e.clone());
+            }
             if !p.base.order.is_empty() || p.base.limit.is_some() || p.base.offset.is_some() {
                 return Err(Error::invalid(
                     "a part of a UNION may not have its own order_by, limit or offset (SQLite refuses them)",

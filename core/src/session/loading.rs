@@ -280,6 +280,8 @@ impl Session {
             nodes.iter().map(|_| FastMap::default()).collect();
         let root_len = model.table().columns.len();
         let first = usize::from(through);
+        // Each row's objects per join node (one buffer for all rows).
+        let mut here: Vec<Option<AnyHandle>> = Vec::with_capacity(nodes.len());
         let r = {
             let Inner { conn, identity, .. } = &mut *inner;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
@@ -296,7 +298,7 @@ impl Session {
                     out.roots.push(root.clone());
                 }
                 let mut offset = first + root_len;
-                let mut here: Vec<Option<AnyHandle>> = Vec::with_capacity(nodes.len());
+                here.clear();
                 for (i, n) in nodes.iter().enumerate() {
                     let len = n.rel.target.table().columns.len();
                     let part = OffsetRow { row, offset, len };

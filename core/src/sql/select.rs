@@ -55,6 +55,8 @@ pub struct SubqueryStatement {
     pub group_by: Vec<crate::expr::Scalar>,
     /// `HAVING`.
     pub having: Vec<Expr>,
+    /// An error of the builder (a refused join), reported when the outer statement renders.
+    pub error: Option<Error>,
 }
 
 impl SubqueryStatement {
@@ -63,6 +65,9 @@ impl SubqueryStatement {
     /// # Errors
     /// As [`SelectStatement::to_sql_columns`].
     pub fn write(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
         w.push("(");
         self.base.write_columns(w, params, &self.items, &self.group_by, &self.having, self.base.limit)?;
         w.push(")");
