@@ -54,7 +54,7 @@ macro_rules! conformance_tests {
             for_update_follows_capability, null_order_is_the_same_everywhere, like_escapes_and_matchers,
             bulk_update_and_delete, insert_and_upsert, portable_raw_sql,
             column_comparisons_and_arithmetic, string_functions_and_coalesce,
-            for_update_nowait_and_skip_locked, distinct_on_follows_capability,
+            for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
         ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,

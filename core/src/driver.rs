@@ -46,6 +46,28 @@ pub trait RawConnection: Send {
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()>;
 
+    /// Run a query as [`RawConnection::query`] does, reading its rows from the database at most
+    /// `fetch_size` at a time so that a large result never sits in memory whole (`yield_per`).
+    /// It runs inside the caller's transaction.
+    ///
+    /// The default is [`RawConnection::query`], right for a driver that reads each row when the
+    /// callback is ready for it: SQLite steps the statement, MySQL's protocol reads one row at a
+    /// time from the socket. PostgreSQL's client library buffers a whole result, so its driver
+    /// declares a cursor and fetches `fetch_size` rows per round trip.
+    ///
+    /// # Errors
+    /// As [`RawConnection::query`].
+    fn query_chunked(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        fetch_size: usize,
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        let _ = fetch_size;
+        self.query(sql, params, on_row)
+    }
+
     /// Run one statement without parameters and without preparing it (transaction control, DDL,
     /// `SET …`).
     ///

@@ -105,44 +105,99 @@ impl PostgresConnection {
     ) -> Result<u64> {
         self.check_usable()?;
         let stmt = self.statement(sql)?;
-        let encoded = encode_params(stmt.params(), params)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            encoded.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-        let outcome = (|| {
-            if stmt.columns().is_empty() {
-                // No result columns: just the affected-row count.
-                return self.client.execute(&stmt, &refs).map_err(Failure::Driver);
-            }
-            // One trip into the client's runtime per statement (streaming with `query_raw`
-            // enters it once per row, which cost ~40% on large results).
-            let rows = self.client.query(&stmt, &refs).map_err(Failure::Driver)?;
-            // The columns' codecs, once per statement, when some cells are rendered as text.
-            let columns = stmt.columns();
-            let codecs: Vec<Option<Codec>> = if columns.iter().any(|c| Codec::of(c.type_()).is_some_and(Codec::renders))
-            {
-                columns.iter().map(|c| Codec::of(c.type_())).collect()
-            } else {
-                Vec::new()
-            };
-            for row in &rows {
-                on_row(&PgRow::new(row, &codecs)).map_err(Failure::Athanor)?;
-            }
-            Ok(rows.len() as u64)
-        })();
-        match outcome {
-            Ok(n) => Ok(n),
-            Err(Failure::Athanor(e)) => Err(e),
-            Err(Failure::Driver(e)) => {
-                // The cached plan went stale (a column type changed under it) or the server forgot
-                // the statement (`DISCARD ALL`): prepare it afresh next time.
-                if matches!(e.code().map(|c| c.code()), Some("0A000" | "26000")) {
-                    self.statements.remove(sql);
-                }
-                Err(self.fail(e))
+        let r = self.run_prepared(&stmt, params, on_row);
+        if let Err(Failure::Driver(e)) = &r {
+            // The cached plan went stale (a column type changed under it) or the server forgot
+            // the statement (`DISCARD ALL`): prepare it afresh next time.
+            if matches!(e.code().map(|c| c.code()), Some("0A000" | "26000")) {
+                self.statements.remove(sql);
             }
         }
+        self.outcome(r)
+    }
+
+    fn outcome(&mut self, r: std::result::Result<u64, Failure>) -> Result<u64> {
+        match r {
+            Ok(n) => Ok(n),
+            Err(Failure::Athanor(e)) => Err(e),
+            Err(Failure::Driver(e)) => Err(self.fail(e)),
+        }
+    }
+
+    /// Bind and run a prepared statement, handing its rows to `on_row`; rows affected (or
+    /// returned).
+    fn run_prepared(
+        &mut self,
+        stmt: &Statement,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> std::result::Result<u64, Failure> {
+        let encoded = encode_params(stmt.params(), params).map_err(Failure::Athanor)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            encoded.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+        if stmt.columns().is_empty() {
+            // No result columns: just the affected-row count.
+            return self.client.execute(stmt, &refs).map_err(Failure::Driver);
+        }
+        // One trip into the client's runtime per statement (streaming with `query_raw`
+        // enters it once per row, which cost ~40% on large results).
+        let rows = self.client.query(stmt, &refs).map_err(Failure::Driver)?;
+        // The columns' codecs, once per statement, when some cells are rendered as text.
+        let columns = stmt.columns();
+        let codecs: Vec<Option<Codec>> = if columns.iter().any(|c| Codec::of(c.type_()).is_some_and(Codec::renders)) {
+            columns.iter().map(|c| Codec::of(c.type_())).collect()
+        } else {
+            Vec::new()
+        };
+        for row in &rows {
+            on_row(&PgRow::new(row, &codecs)).map_err(Failure::Athanor)?;
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// `DECLARE` a cursor for `sql`, `FETCH` it `fetch_size` rows at a time, `CLOSE` it.
+    fn query_cursor(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        fetch_size: usize,
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        // One stream at a time per connection, so one cursor name; the DECLARE is prepared and
+        // cached like any statement (its parameters are the query's).
+        self.run(&format!("DECLARE {STREAM_CURSOR} NO SCROLL CURSOR FOR {sql}"), params, &mut |_| Ok(()))?;
+        // A FETCH's columns are its cursor's: prepared per stream, never cached.
+        let fetch = match self.client.prepare(&format!("FETCH FORWARD {fetch_size} FROM {STREAM_CURSOR}")) {
+            Ok(s) => s,
+            Err(e) => return Err(self.fail(e)),
+        };
+        let read = loop {
+            match self.run_prepared(&fetch, &[], on_row) {
+                Ok(n) if (n as usize) < fetch_size => break Ok(()),
+                Ok(_) => {}
+                Err(e) => break self.outcome(Err(e)).map(|_| ()),
+            }
+        };
+        // After a server error the transaction is aborted and the cursor gone with it.
+        let failed_on_server = matches!(
+            &read,
+            Err(Error::Database { .. }
+                | Error::Integrity { .. }
+                | Error::SerializationFailure { .. }
+                | Error::Connection { .. })
+        );
+        if !failed_on_server && !self.broken {
+            if let Err(e) = self.client.batch_execute(&format!("CLOSE {STREAM_CURSOR}")) {
+                let e = self.fail(e);
+                return read.and(Err(e));
+            }
+        }
+        read
     }
 }
+
+/// The name of the cursor a streamed query reads from.
+const STREAM_CURSOR: &str = "athanor_stream";
 
 /// `SHOW server_version` (one round trip per new connection; the startup message's
 /// `server_version` parameter is not exposed by the client library). A server that does not
@@ -177,6 +232,20 @@ impl RawConnection for PostgresConnection {
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
         self.run(sql, params, on_row).map(|_| ())
+    }
+
+    /// Through a cursor (`DECLARE … NO SCROLL CURSOR FOR`, `FETCH FORWARD n`, `CLOSE`): the
+    /// client library would otherwise hold the whole result in memory. Needs the caller's
+    /// transaction, as every cursor without `WITH HOLD` does.
+    fn query_chunked(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        fetch_size: usize,
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        self.check_usable()?;
+        self.query_cursor(sql, params, fetch_size.max(1), on_row)
     }
 
     fn batch_execute(&mut self, sql: &str) -> Result<()> {

@@ -490,3 +490,89 @@ pub fn distinct_on_follows_capability(db: &TestDb) -> Result<()> {
     }
     Ok(())
 }
+
+/// `yield_per(n).iter()` walks a result in batches: the same objects in the same order as
+/// `all()`, through the identity map (an object already loaded is the same instance), objects
+/// nobody holds leave the session as the stream moves on, objects kept or changed stay, and the
+/// session's connection is busy (a typed error) until the iterator ends or is dropped.
+pub fn yield_per_streams_in_batches(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let rows: Vec<Customer> = (0..1250)
+        .map(|i| {
+            let mut c = Customer::new(&format!("c{i:04}"), &format!("c{i}@x"), i % 90);
+            c.address = (i % 3 == 0).then(|| format!("{i} Main St"));
+            c
+        })
+        .collect();
+    s.insert::<Customer>().values(rows).execute()?;
+    s.commit()?;
+
+    let held = s.query::<Customer>().filter(Customer::name.eq("c0500")).one()?;
+    db.clear_sql();
+    let mut seen = Vec::new();
+    let mut kept = Vec::new();
+    let mut most_in_session = 0;
+    for (i, c) in s.query::<Customer>().order_by(Customer::id.asc()).yield_per(100).iter()?.enumerate() {
+        let c = c?;
+        seen.push(c.get().name.clone());
+        if c.get().name == "c0500" {
+            assert!(Handle::ptr_eq(&c, &held), "the object loaded before the stream is the same instance");
+        }
+        if i % 250 == 0 {
+            kept.push(c.clone());
+        }
+        if i == 10 {
+            c.edit(|c| c.age = 999)?;
+            let busy = s.query::<Customer>().count().expect_err("the connection is streaming");
+            assert!(matches!(busy, Error::InvalidRequest { .. }), "{busy}");
+            assert!(matches!(s.commit(), Err(Error::InvalidRequest { .. })), "no commit in the middle of a stream");
+        }
+        most_in_session = most_in_session.max(s.identity_count());
+    }
+    let expected: Vec<String> = (0..1250).map(|i| format!("c{i:04}")).collect();
+    assert_eq!(seen, expected);
+    assert!(
+        most_in_session <= 2 * 100 + kept.len() + 2,
+        "the session held {most_in_session} objects at most while streaming batches of 100"
+    );
+    assert_eq!(db.take_sql().iter().filter(|q| q.contains("customers")).count(), 1, "one SELECT");
+    // Kept objects keep their identity; the edited one was kept for the flush.
+    let again = s.query::<Customer>().filter(Customer::name.eq("c0250")).one()?;
+    assert!(kept.iter().any(|k| Handle::ptr_eq(k, &again)));
+    s.commit()?;
+    let edited = db.session().query::<Customer>().filter(Customer::name.eq("c0010")).one()?;
+    assert_eq!(edited.get().age, 999, "the change made while streaming was flushed at commit");
+
+    // Dropping the iterator early gives the connection back.
+    let first: Vec<String> = s
+        .query::<Customer>()
+        .filter(Customer::address.is_not_null())
+        .order_by(Customer::name.desc())
+        .yield_per(7)
+        .iter()?
+        .take(3)
+        .map(|c| c.map(|c| c.get().name.clone()))
+        .collect::<Result<_>>()?;
+    assert_eq!(first, ["c1248", "c1245", "c1242"]);
+    assert_eq!(s.query::<Customer>().count()?, 1250, "the session works after an early drop");
+
+    // Column rows stream the same way and agree with all().
+    let q = s.select((Customer::name, Customer::address)).filter(Customer::age.lt(3)).order_by(Customer::name.asc());
+    let all = q.all()?;
+    let streamed = s
+        .select((Customer::name, Customer::address))
+        .filter(Customer::age.lt(3))
+        .order_by(Customer::name.asc())
+        .yield_per(4)
+        .iter()?
+        .collect::<Result<Vec<_>>>()?;
+    assert_eq!(streamed, all);
+    assert_eq!(streamed.len(), 42);
+    let empty = s.query::<Customer>().filter(Customer::age.gt(5000)).iter()?.count();
+    assert_eq!(empty, 0);
+    let zero = s.query::<Customer>().yield_per(0).iter().expect_err("yield_per(0)");
+    assert!(matches!(zero, Error::InvalidRequest { .. }), "{zero}");
+    s.commit()?;
+    Ok(())
+}

@@ -108,6 +108,8 @@ pub struct Connection {
     /// Nothing was sent on this checkout yet and the connection had been idle in the pool: a
     /// disconnect now means it died there, and it may be replaced (see [`Engine::connect`]).
     pub(super) replaceable: bool,
+    /// The physical connection is away streaming a result (see [`super::stream`]): which lending.
+    pub(super) lent: Option<u64>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -142,6 +144,12 @@ impl Connection {
     }
 
     pub(super) fn raw(&mut self) -> Result<&mut Box<dyn RawConnection>> {
+        if self.lent.is_some() {
+            return Err(Error::invalid(
+                "the connection is busy streaming a result (yield_per): read that iterator to its end or drop it \
+                 first",
+            ));
+        }
         match self.slot.as_mut() {
             Some(s) if !s.invalidated => Ok(&mut s.raw),
             _ => Err(Error::invalid("this connection was invalidated; take a new one from the engine")),

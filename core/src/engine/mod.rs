@@ -8,10 +8,12 @@ mod config;
 mod connection;
 mod hash;
 mod pool;
+mod stream;
 
 pub use config::EngineConfig;
 pub use connection::{Connection, ResultColumns, ResultRow};
 pub(crate) use hash::FastState;
+pub(crate) use stream::RowStream;
 
 use pool::*;
 
@@ -242,6 +244,7 @@ impl Engine {
             in_transaction: false,
             savepoints: 0,
             replaceable: reused,
+            lent: None,
         })
     }
 

@@ -518,7 +518,7 @@ impl<T: Model> ModelType for ModelMarker<T> {
         if row.get(first_key)?.is_null() {
             return Ok(None);
         }
-        let inst = identity_row::<T>(ctx.identity.typed_mut::<T>(), ctx.session, row)?;
+        let (inst, _) = identity_row::<T>(ctx.identity.typed_mut::<T>(), ctx.session, row)?;
         Ok(Some(AnyHandle(inst)))
     }
 }

@@ -118,6 +118,8 @@ pub struct ColumnQuery<'s, S: Selection, J = ()> {
     items: Vec<Scalar>,
     group_by: Vec<Scalar>,
     having: Vec<Expr>,
+    /// Rows per batch for [`ColumnQuery::iter`].
+    fetch: Option<usize>,
     _m: PhantomData<fn() -> (S, J)>,
 }
 
@@ -140,6 +142,7 @@ impl Session {
             items: items.scalars(),
             group_by: Vec::new(),
             having: Vec::new(),
+            fetch: None,
             _m: PhantomData,
         }
     }
@@ -154,6 +157,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
             items: self.items,
             group_by: self.group_by,
             having: self.having,
+            fetch: self.fetch,
             _m: PhantomData,
         }
     }
@@ -283,6 +287,29 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
             })
         })?;
         Ok(out)
+    }
+
+    /// Read the rows `n` at a time when iterated ([`ColumnQuery::iter`]).
+    pub fn yield_per(mut self, n: usize) -> Self {
+        self.fetch = Some(n);
+        self
+    }
+
+    /// Walk the rows in bounded memory, `yield_per` rows per batch (1000 by default); the
+    /// session's connection is busy until the iterator ends or is dropped (see
+    /// [`Query::iter`](crate::Query::iter)).
+    ///
+    /// # Errors
+    /// A rendering error; [`Error::InvalidRequest`] for `yield_per(0)`. Each item may be a cell
+    /// that does not decode or the database's error, which ends the iteration.
+    pub fn iter<I>(&self) -> Result<super::stream::ColumnIter<'s, S::Out>>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        let st = self.statement()?;
+        let fetch = self.fetch.unwrap_or(super::stream::DEFAULT_YIELD_PER);
+        let stream = self.session.start_stream(st.sql, st.params, fetch)?;
+        Ok(super::stream::ColumnIter::new(self.session, stream, S::decode))
     }
 }
 

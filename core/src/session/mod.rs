@@ -29,6 +29,7 @@ mod loading;
 mod persistence;
 mod query;
 mod state;
+pub mod stream;
 mod transaction;
 mod unit_of_work;
 
@@ -226,11 +227,14 @@ impl Session {
             || !self.shared.modified.borrow().is_empty()
     }
 
+    /// Refuse new work while the transaction awaits `rollback()` or the connection is streaming
+    /// a result (`yield_per`).
     fn check_failed(&self) -> Result<()> {
-        match &self.inner().failed {
-            Some((cause, _)) => Err(Error::PendingRollback { cause: Box::new(cause.clone()) }),
-            None => Ok(()),
+        let inner = self.inner();
+        if let Some((cause, _)) = &inner.failed {
+            return Err(Error::PendingRollback { cause: Box::new(cause.clone()) });
         }
+        inner.check_not_streaming()
     }
 
     /// Begin a transaction now with the session's default options. Fails if one is open.
@@ -427,6 +431,7 @@ impl Session {
     /// transaction.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut inner = self.inner();
+        inner.check_not_streaming()?;
         inner.ensure_conn()?;
         let r = match inner.conn.as_mut() {
             Some(c) => f(c),
@@ -470,7 +475,7 @@ impl Session {
             let conn = conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
             let map = identity.typed_mut::<M>();
             conn.query_refs(sql, params, &mut |row| {
-                let inst = identity_row::<M>(map, &weak, row)?;
+                let (inst, _) = identity_row::<M>(map, &weak, row)?;
                 sink(Handle { inner: inst });
                 Ok(())
             })
@@ -664,7 +669,7 @@ fn identity_row<M: Model>(
     map: &mut TypedMap<M>,
     session: &Weak<Shared>,
     row: &dyn crate::row::Row,
-) -> Result<Rc<Instance<M>>> {
+) -> Result<(Rc<Instance<M>>, bool)> {
     let key = Key::build(M::TABLE, |i| row.get(i))?;
     let (inst, new) = map.get_or_try_insert(key, |key| {
         let m = M::from_row(row)?;
@@ -690,5 +695,5 @@ fn identity_row<M: Model>(
             inst.meta.borrow_mut().expired = false;
         }
     }
-    Ok(inst.clone())
+    Ok((inst.clone(), new))
 }

@@ -33,6 +33,8 @@ pub struct Query<'s, M: Model, J = ()> {
     options: Vec<Vec<super::loading::Step>>,
     /// How `update` / `delete` keep loaded objects in step.
     sync: super::Synchronize,
+    /// Rows per batch for [`Query::iter`] (`yield_per`).
+    fetch: Option<usize>,
     _joined: PhantomData<fn() -> J>,
 }
 
@@ -69,6 +71,7 @@ impl<M: Model, J> Clone for Query<'_, M, J> {
             select: self.select.clone(),
             options: self.options.clone(),
             sync: self.sync,
+            fetch: self.fetch,
             _joined: PhantomData,
         }
     }
@@ -90,6 +93,7 @@ impl<'s, M: Model> Query<'s, M> {
             select: crate::sql::select::<M>(),
             options: Vec::new(),
             sync: super::Synchronize::Fetch,
+            fetch: None,
             _joined: PhantomData,
         }
     }
@@ -106,6 +110,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
             select: self.select,
             options: self.options,
             sync: self.sync,
+            fetch: self.fetch,
             _joined: PhantomData,
         }
     }
@@ -141,6 +146,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
             select: f(self.select),
             options: self.options,
             sync: self.sync,
+            fetch: self.fetch,
             _joined: PhantomData,
         }
     }
@@ -292,6 +298,45 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     /// A rendering error, or the database's (the session then needs `rollback()`).
     pub fn all(&self) -> Result<Vec<Handle<M>>> {
         self.run(None)
+    }
+
+    /// Read the results `n` rows at a time when iterated ([`Query::iter`]), SQLAlchemy's
+    /// `yield_per`. `all()` is not changed by it.
+    pub fn yield_per(mut self, n: usize) -> Self {
+        self.fetch = Some(n);
+        self
+    }
+
+    /// Walk the matching objects in bounded memory: the rows come from the database in batches
+    /// of the [`Query::yield_per`] size (1000 by default), through the identity map; objects the
+    /// stream loaded that nobody holds leave the session when the next batch is read. See the
+    /// [`stream`](super::stream) module for what happens on each database, and for the session's
+    /// connection being busy until the iterator ends or is dropped.
+    ///
+    /// ```text
+    /// for user in session.query::<User>().order_by(User::id.asc()).yield_per(1000).iter()? {
+    ///     let user = user?;
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// A rendering error; [`Error::InvalidRequest`] for `yield_per(0)` and for a query with
+    /// eager relationship loading (options, or a relationship declared `lazy = "selectin"`,
+    /// `"joined"` or `"raise"`: not built for streams). Each item may be the database's error,
+    /// which ends the iteration (the session then needs `rollback()`).
+    pub fn iter(&self) -> Result<super::stream::QueryIter<'s, M>> {
+        if self.eager() {
+            return Err(Error::invalid(format!(
+                "yield_per/iter() with eager relationship loading is not supported (query of {}): load the \
+                 relationships with session.related() or use all()",
+                M::TABLE.rust_name
+            )));
+        }
+        let st = self.statement()?;
+        let dedupe = !self.select.statement()?.table_joins.is_empty();
+        let fetch = self.fetch.unwrap_or(super::stream::DEFAULT_YIELD_PER);
+        let stream = self.session.start_stream(st.sql, st.params, fetch)?;
+        Ok(super::stream::QueryIter::new(self.session, stream, dedupe))
     }
 
     /// The first matching object (`LIMIT 1`), or `None`.

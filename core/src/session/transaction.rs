@@ -77,9 +77,11 @@ impl Session {
     /// # Errors
     /// A database error of ROLLBACK other than a lost connection (a lost connection is not an
     /// error here: it ends the transaction too). The objects are restored and the connection is
-    /// discarded either way, so the session is ready for new work.
+    /// discarded either way, so the session is ready for new work. [`Error::InvalidRequest`],
+    /// changing nothing, while an iterator of `yield_per` has the connection.
     pub fn rollback(&self) -> Result<()> {
         let mut inner = self.inner();
+        inner.check_not_streaming()?;
         let r = match inner.conn.take() {
             Some(mut conn) => {
                 let r = conn.rollback();
@@ -147,6 +149,7 @@ impl Session {
             self.flush()?;
         }
         let mut inner = self.inner();
+        inner.check_not_streaming()?;
         if inner.savepoints.len() < depth || inner.savepoints.get(depth - 1).is_none_or(|f| f.name != name) {
             // The outer transaction ended (commit/rollback) and took the savepoint with it.
             return Ok(());
@@ -177,6 +180,17 @@ impl Session {
 }
 
 impl Inner {
+    /// [`Error::InvalidRequest`] while the connection is away streaming a result.
+    pub(super) fn check_not_streaming(&self) -> Result<()> {
+        match &self.conn {
+            Some(c) if c.is_lent() => Err(Error::invalid(
+                "the session's connection is busy streaming a result (yield_per): read that iterator to its end or \
+                 drop it first",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn ensure_conn(&mut self) -> Result<()> {
         if self.conn.is_none() {
             let mut conn = self.engine.connect()?;
