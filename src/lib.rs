@@ -60,14 +60,17 @@ pub use athanor_core::{
     TxOptions, Value, ValueRef,
 };
 pub use athanor_core::{
+    case, exists, not_exists, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery, CompoundQuery, ExprOrdering,
+    InQuery, InValues, IntoOrderKey, IntoScalar, Joined, Nullable, Numeric, Scalar, ScalarExpr, SelectItem, Selection,
+    SelectionIn, SqlFunc, Subquery, Textual,
+};
+pub use athanor_core::{
     defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,
     Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
     Synchronize, Text, UpdateSet,
 };
-pub use athanor_core::{
-    exists, not_exists, ArithOp, ColumnQuery, CompoundQuery, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar,
-    Joined, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, SqlFunc, Subquery, Textual,
-};
+/// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
+pub use athanor_core::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.

@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             bulk_update_and_delete, insert_and_upsert, portable_raw_sql,
             column_comparisons_and_arithmetic, string_functions_and_coalesce,
             for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
+            case_and_cast,
         ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,

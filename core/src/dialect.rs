@@ -380,6 +380,18 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         ("AVG(", ")")
     }
 
+    /// What surrounds an expression converted to a portable type: `CAST(x AS BIGINT)`,
+    /// `CAST(x AS DOUBLE PRECISION)`, `CAST(x AS TEXT)` by default (SQLite takes these names by
+    /// affinity); MySQL says `SIGNED` and `CHAR`, and adds `0e0` for a double.
+    fn cast(&self, to: crate::expr::CastType) -> (&'static str, &'static str) {
+        use crate::expr::CastType;
+        match to {
+            CastType::BigInt => ("CAST(", " AS BIGINT)"),
+            CastType::Double => ("CAST(", " AS DOUBLE PRECISION)"),
+            CastType::Text => ("CAST(", " AS TEXT)"),
+        }
+    }
+
     /// The text concatenation operator (` || ` by default); `None` where concatenation is the
     /// `CONCAT()` function (MySQL, whose `||` is OR).
     fn concat_operator(&self) -> Option<&'static str> {

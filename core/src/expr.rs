@@ -108,6 +108,33 @@ pub enum Scalar {
         /// Its arguments.
         args: Vec<Scalar>,
     },
+    /// `CASE WHEN cond THEN value … [ELSE value] END`; a bound number in a result is cast to
+    /// its type, so PostgreSQL does not take it for text.
+    Case {
+        /// The conditions and their results, in order.
+        whens: Vec<(Expr, Scalar)>,
+        /// The result where no condition holds (NULL without one).
+        otherwise: Option<Box<Scalar>>,
+    },
+    /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
+    Cast {
+        /// The expression converted.
+        inner: Box<Scalar>,
+        /// The portable type it becomes.
+        to: CastType,
+    },
+}
+
+/// The portable types a [`Scalar::Cast`] converts to: only where every database gives the same
+/// result (see [`CastTo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    /// A 64-bit integer.
+    BigInt,
+    /// A double-precision float.
+    Double,
+    /// Text.
+    Text,
 }
 
 /// The portable scalar functions (each rendered with the same meaning on every database).
@@ -679,6 +706,142 @@ impl<M, T> ScalarExpr<M, T> {
     /// `self >= other`.
     pub fn ge<K>(self, other: impl IntoScalar<M, T, K>) -> Condition<M> {
         compare_scalars(self.expr, CmpOp::Ge, other.into_scalar())
+    }
+}
+
+/// The conversions `cast::<U>()` offers: those with one result on every database. Integers
+/// become `i64`, `f64` (exact up to 2^53) or their decimal text; a nullable source gives a
+/// nullable result. Not offered, because the databases disagree: a float to an integer
+/// (SQLite truncates, PostgreSQL rounds half to even, MySQL rounds half away from zero), text to
+/// a number (PostgreSQL refuses malformed text, SQLite and MySQL take a prefix), a float to text
+/// (each spells exponents its own way), a boolean to an integer (PostgreSQL has no such cast).
+#[diagnostic::on_unimplemented(
+    message = "Athanor cannot cast `{Self}` to `{U}` with one result on every database",
+    note = "casts offered: integer columns and expressions to i64, f64 or String"
+)]
+pub trait CastTo<U> {
+    /// The result's Rust type (`Option<U>` for a nullable source).
+    type Out;
+    /// The SQL type converted to.
+    const TO: CastType;
+}
+macro_rules! casts {
+    ($($from:ty),* => $to:ty, $sql:expr) => {$(
+        impl CastTo<$to> for $from {
+            type Out = $to;
+            const TO: CastType = $sql;
+        }
+        impl CastTo<$to> for Option<$from> {
+            type Out = Option<$to>;
+            const TO: CastType = $sql;
+        }
+    )*};
+}
+casts!(i16, i32, i64 => i64, CastType::BigInt);
+casts!(i16, i32, i64 => f64, CastType::Double);
+casts!(i16, i32, i64 => String, CastType::Text);
+
+fn cast<M, T: CastTo<U>, U>(inner: Scalar) -> ScalarExpr<M, T::Out> {
+    ScalarExpr { expr: Scalar::Cast { inner: Box::new(inner), to: T::TO }, _m: PhantomData }
+}
+
+impl<M: Model, T> Column<M, T> {
+    /// `CAST(col AS …)` to `U` ([`CastTo`] lists the conversions offered):
+    /// `Order::total_cents.cast::<f64>().div(100.0)`.
+    pub fn cast<U>(self) -> ScalarExpr<M, T::Out>
+    where
+        T: CastTo<U>,
+    {
+        cast::<M, T, U>(Scalar::Column(self.column_ref()))
+    }
+}
+
+impl<M, T> ScalarExpr<M, T> {
+    /// `CAST(expr AS …)` to `U` ([`CastTo`]).
+    pub fn cast<U>(self) -> ScalarExpr<M, T::Out>
+    where
+        T: CastTo<U>,
+    {
+        cast::<M, T, U>(self.expr)
+    }
+}
+
+/// The nullable form of a field type: what a `CASE` without `ELSE` gives.
+pub trait Nullable {
+    /// `Option<T>` (and `Option<T>` itself for a type that already is one).
+    type Opt;
+}
+macro_rules! nullable {
+    ($($t:ty),*) => {$(
+        impl Nullable for $t { type Opt = Option<$t>; }
+        impl Nullable for Option<$t> { type Opt = Option<$t>; }
+    )*};
+}
+nullable!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
+
+/// `CASE WHEN … THEN … END` being built: `case().when(Post::score.ge(10), "high")
+/// .when(Post::score.ge(0), "low").else_("negative")`. Start with [`case`]; the result type `T`
+/// comes from the results (write `case::<String>()` where only values say it).
+pub struct CaseStart<T>(PhantomData<fn() -> T>);
+
+/// `CASE` with at least one `WHEN` (see [`CaseStart`]).
+pub struct Case<M, T> {
+    whens: Vec<(Expr, Scalar)>,
+    _m: PhantomData<fn() -> (M, T)>,
+}
+
+/// Start a `CASE` expression (SQLAlchemy's `case((cond, value), …, else_=…)`):
+///
+/// ```
+/// use athanor_core::{case, Condition};
+/// # use athanor_core::{Model, ScalarExpr};
+/// # fn demo<M: Model>(high: Condition<M>, low: Condition<M>) -> ScalarExpr<M, String> {
+/// case::<String>().when(high, "high").when(low, "low").else_("other")
+/// # }
+/// ```
+pub fn case<T>() -> CaseStart<T> {
+    CaseStart(PhantomData)
+}
+
+impl<T> CaseStart<T> {
+    /// `WHEN condition THEN result`.
+    pub fn when<M, K>(self, condition: Condition<M>, then: impl IntoScalar<M, T, K>) -> Case<M, T> {
+        Case { whens: vec![(condition.into_expr(), then.into_scalar())], _m: PhantomData }
+    }
+}
+
+impl<M, T> Case<M, T> {
+    /// Another `WHEN condition THEN result` (the first that holds wins).
+    pub fn when<K>(mut self, condition: Condition<M>, then: impl IntoScalar<M, T, K>) -> Self {
+        self.whens.push((condition.into_expr(), then.into_scalar()));
+        self
+    }
+
+    /// `ELSE result END`: a `T` expression.
+    pub fn else_<K>(self, otherwise: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+        ScalarExpr {
+            expr: Scalar::Case { whens: self.whens, otherwise: Some(Box::new(otherwise.into_scalar())) },
+            _m: PhantomData,
+        }
+    }
+
+    /// `END` without `ELSE`: NULL where no condition holds, so a nullable expression.
+    pub fn end(self) -> ScalarExpr<M, T::Opt>
+    where
+        T: Nullable,
+    {
+        ScalarExpr { expr: Scalar::Case { whens: self.whens, otherwise: None }, _m: PhantomData }
+    }
+}
+
+impl<T> std::fmt::Debug for CaseStart<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CaseStart")
+    }
+}
+impl<M, T> std::fmt::Debug for Case<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case").field("whens", &self.whens).finish()
     }
 }
 

@@ -32,9 +32,9 @@ pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNEC
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
-    and_, escape_like, exists, not_, not_exists, operand, or_, ArithOp, CmpOp, Column, ColumnRef, Condition, Expr,
-    ExprOrdering, InValues, IntoOrderKey, IntoScalar, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar,
-    ScalarExpr, SqlFunc, Subquery, TextColumn, Textual,
+    and_, case, escape_like, exists, not_, not_exists, operand, or_, ArithOp, Case, CaseStart, CastTo, CastType, CmpOp,
+    Column, ColumnRef, Condition, Expr, ExprOrdering, InValues, IntoOrderKey, IntoScalar, Nullable, NullsOrder,
+    Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, SqlFunc, Subquery, TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};
@@ -44,10 +44,10 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnList, ColumnQuery, CompoundQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load,
-    LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, RelKind,
-    Relationship, Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize,
-    UpdateSet,
+    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey,
+    Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One,
+    Query, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig,
+    SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

@@ -33,8 +33,8 @@
 //! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
 use athanor_core::{
-    write_ansi_literal, Capabilities, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind, IsolationLevel,
-    KeyRecovery, SqlType, TxOptions,
+    write_ansi_literal, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind,
+    IsolationLevel, KeyRecovery, SqlType, TxOptions,
 };
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -169,6 +169,15 @@ impl Dialect for MySqlDialect {
     /// MariaDB alike, unlike `CAST(… AS DOUBLE)`).
     fn avg_as_double(&self) -> (&'static str, &'static str) {
         ("(AVG(", ") + 0e0)")
+    }
+
+    /// MySQL's CAST types: `SIGNED` (a BIGINT), `CHAR`; a double by adding `0e0` (as for AVG).
+    fn cast(&self, to: CastType) -> (&'static str, &'static str) {
+        match to {
+            CastType::BigInt => ("CAST(", " AS SIGNED)"),
+            CastType::Double => ("(", " + 0e0)"),
+            CastType::Text => ("CAST(", " AS CHAR)"),
+        }
     }
 
     /// `||` is OR on MySQL: concatenation is `CONCAT()`.

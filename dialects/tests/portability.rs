@@ -299,3 +299,51 @@ fn subqueries_number_their_placeholders_with_the_statement() {
     );
     assert_eq!(pg.params, [Value::from("a"), Value::from("b"), Value::from("b")]);
 }
+
+#[test]
+fn case_and_cast() {
+    use athanor_core::{CastType, CmpOp, Scalar};
+    let id = || Scalar::Column(ColumnRef::new("t", "id"));
+    let gt = |v: i64| Expr::Compare {
+        left: ColumnRef::new("t", "id"),
+        op: CmpOp::Gt,
+        right: athanor_core::Operand::Value(Value::from(v)),
+    };
+    let e = Expr::CompareScalar {
+        left: Scalar::Case {
+            whens: vec![(gt(10), Scalar::Value(Value::from(2i64))), (gt(5), Scalar::Value(Value::F64(1.5)))],
+            otherwise: Some(Box::new(Scalar::Cast { inner: Box::new(id()), to: CastType::Double })),
+        },
+        op: CmpOp::Ge,
+        right: Scalar::Case { whens: vec![(gt(0), id())], otherwise: None },
+    };
+    let text = Expr::CompareScalar {
+        left: Scalar::Cast { inner: Box::new(id()), to: CastType::Text },
+        op: CmpOp::Eq,
+        right: Scalar::Cast { inner: Box::new(Scalar::Value(Value::from("7"))), to: CastType::BigInt },
+    };
+    let render = |d: &dyn Dialect, e: &Expr| {
+        let mut st = SelectStatement::new(&T);
+        st.filters.push(e.clone());
+        let s = st.to_sql(d).unwrap().sql;
+        s[s.find(" WHERE ").unwrap() + 7..].to_string()
+    };
+    assert_eq!(
+        render(&SqliteDialect, &e),
+        "CASE WHEN \"t\".\"id\" > ? THEN CAST(? AS BIGINT) WHEN \"t\".\"id\" > ? THEN CAST(? AS DOUBLE PRECISION) \
+         ELSE CAST(\"t\".\"id\" AS DOUBLE PRECISION) END >= CASE WHEN \"t\".\"id\" > ? THEN \"t\".\"id\" END"
+    );
+    assert_eq!(
+        render(&PostgresDialect, &e),
+        "CASE WHEN \"t\".\"id\" > $1 THEN CAST($2 AS BIGINT) WHEN \"t\".\"id\" > $3 THEN CAST($4 AS DOUBLE PRECISION) \
+         ELSE CAST(\"t\".\"id\" AS DOUBLE PRECISION) END >= CASE WHEN \"t\".\"id\" > $5 THEN \"t\".\"id\" END"
+    );
+    assert_eq!(
+        render(&MySqlDialect, &e),
+        "CASE WHEN `t`.`id` > ? THEN CAST(? AS SIGNED) WHEN `t`.`id` > ? THEN (? + 0e0) \
+         ELSE (`t`.`id` + 0e0) END >= CASE WHEN `t`.`id` > ? THEN `t`.`id` END"
+    );
+    assert_eq!(render(&SqliteDialect, &text), "CAST(\"t\".\"id\" AS TEXT) = CAST(? AS BIGINT)");
+    assert_eq!(render(&PostgresDialect, &text), "CAST(\"t\".\"id\" AS TEXT) = CAST($1 AS BIGINT)");
+    assert_eq!(render(&MySqlDialect, &text), "CAST(`t`.`id` AS CHAR) = CAST(? AS SIGNED)");
+}

@@ -576,3 +576,44 @@ pub fn yield_per_streams_in_batches(db: &TestDb) -> Result<()> {
     s.commit()?;
     Ok(())
 }
+
+/// `CASE` and `CAST` with the same results everywhere: the first matching WHEN wins, a missing
+/// ELSE is NULL, bound numbers in results keep their type, integers cast to text, i64 and f64.
+pub fn case_and_cast(db: &TestDb) -> Result<()> {
+    seed(db)?;
+    let s = db.session();
+    let band = || {
+        athanor::case::<String>()
+            .when(Customer::age.ge(60), "senior")
+            .when(Customer::age.ge(18), "adult")
+            .else_("minor")
+    };
+    let rows = s.select((Customer::name, band())).order_by(Customer::name.asc()).all()?;
+    let want = [("ann", "adult"), ("brian", "adult"), ("carl", "adult"), ("dora", "senior"), ("zed", "minor")];
+    assert_eq!(rows, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    // A CASE in a filter and as a sort key; numbers as results (bound, cast to their type).
+    let weight = athanor::case::<i64>().when(Customer::address.is_null(), 10i64).when(Customer::age.lt(18), 5i64).end();
+    let rows: Vec<(String, Option<i64>)> = s
+        .select((Customer::name, weight.clone()))
+        .filter(band().ne("minor"))
+        .order_by(weight.desc())
+        .order_by(Customer::name.asc())
+        .all()?;
+    let want = [("ann", Some(10)), ("carl", Some(10)), ("brian", None), ("dora", None)];
+    assert_eq!(rows, want.map(|(a, b)| (a.to_string(), b)), "NULL sorts smallest: last when descending");
+    let halves: Vec<(String, f64, i64)> = s
+        .select((Customer::age.cast::<String>(), Customer::age.cast::<f64>().div(8.0), Customer::age.cast::<i64>()))
+        .filter(Customer::name.eq("brian").or(Customer::name.eq("zed")))
+        .order_by(Customer::age.asc())
+        .all()?;
+    assert_eq!(halves, [("12".to_string(), 1.5, 12), ("34".to_string(), 4.25, 34)]);
+    let by_text =
+        s.query::<Customer>().filter(Customer::age.cast::<String>().concat("!").eq("41!")).one()?.get().name.clone();
+    assert_eq!(by_text, "ann");
+    let floats: Vec<f64> = s
+        .select(athanor::case::<f64>().when(Customer::age.gt(40), 0.5).else_(Customer::age.cast::<f64>()))
+        .order_by(Customer::age.asc())
+        .all()?;
+    assert_eq!(floats, [12.0, 18.0, 34.0, 0.5, 0.5]);
+    Ok(())
+}

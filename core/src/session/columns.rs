@@ -302,7 +302,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     /// # Errors
     /// A rendering error; [`Error::InvalidRequest`] for `yield_per(0)`. Each item may be a cell
     /// that does not decode or the database's error, which ends the iteration.
-    pub fn iter<I>(&self) -> Result<super::stream::ColumnIter<'s, S::Out>>
+    pub fn iter<I>(&self) -> Result<super::ColumnIter<'s, S::Out>>
     where
         S: SelectionIn<S::Root, J, I>,
     {

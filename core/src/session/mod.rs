@@ -29,7 +29,7 @@ mod loading;
 mod persistence;
 mod query;
 mod state;
-pub mod stream;
+mod stream;
 mod transaction;
 mod unit_of_work;
 
@@ -44,6 +44,7 @@ pub use identity::IntoPrimaryKey;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::{position, InQuery, Joined, Query};
 pub use state::{Handle, ObjectState};
+pub use stream::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 pub use transaction::NestedTransaction;
 
 use identity::*;

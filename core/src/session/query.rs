@@ -309,9 +309,11 @@ impl<'s, M: Model, J> Query<'s, M, J> {
 
     /// Walk the matching objects in bounded memory: the rows come from the database in batches
     /// of the [`Query::yield_per`] size (1000 by default), through the identity map; objects the
-    /// stream loaded that nobody holds leave the session when the next batch is read. See the
-    /// [`stream`](super::stream) module for what happens on each database, and for the session's
-    /// connection being busy until the iterator ends or is dropped.
+    /// stream loaded that nobody holds leave the session when the next batch is read. The
+    /// session's connection is busy until the iterator ends or is dropped: other work on the
+    /// session is [`Error::InvalidRequest`] meanwhile. SQLite steps the statement, MySQL reads
+    /// the rows one by one from the socket, PostgreSQL fetches from a cursor `n` rows at a time
+    /// (`docs/expressions.md` has the measurements).
     ///
     /// ```text
     /// for user in session.query::<User>().order_by(User::id.asc()).yield_per(1000).iter()? {
@@ -324,7 +326,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     /// eager relationship loading (options, or a relationship declared `lazy = "selectin"`,
     /// `"joined"` or `"raise"`: not built for streams). Each item may be the database's error,
     /// which ends the iteration (the session then needs `rollback()`).
-    pub fn iter(&self) -> Result<super::stream::QueryIter<'s, M>> {
+    pub fn iter(&self) -> Result<super::QueryIter<'s, M>> {
         if self.eager() {
             return Err(Error::invalid(format!(
                 "yield_per/iter() with eager relationship loading is not supported (query of {}): load the \

@@ -307,8 +307,43 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             }
             w.push(")");
         }
+        Scalar::Case { whens, otherwise } => {
+            w.push("CASE");
+            for (cond, then) in whens {
+                w.push(" WHEN ");
+                write_expr(w, params, cond)?;
+                w.push(" THEN ");
+                write_case_result(w, params, then)?;
+            }
+            if let Some(e) = otherwise {
+                w.push(" ELSE ");
+                write_case_result(w, params, e)?;
+            }
+            w.push(" END");
+        }
+        Scalar::Cast { inner, to } => {
+            let (open, close) = w.dialect.cast(*to);
+            w.push(open);
+            write_scalar(w, params, inner)?;
+            w.push(close);
+        }
     }
     Ok(())
+}
+
+/// A result of a `CASE`: a bound number is cast to its type (PostgreSQL types a parameter that
+/// nothing else types as text).
+fn write_case_result(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::expr::Scalar) -> Result<()> {
+    use crate::expr::{CastType, Scalar};
+    let to = match s {
+        Scalar::Value(Value::I16(_) | Value::I32(_) | Value::I64(_)) => Some(CastType::BigInt),
+        Scalar::Value(Value::F32(_) | Value::F64(_)) => Some(CastType::Double),
+        _ => None,
+    };
+    match to {
+        Some(to) => write_scalar(w, params, &Scalar::Cast { inner: Box::new(s.clone()), to }),
+        None => write_scalar(w, params, s),
+    }
 }
 
 /// A one-character string literal (a LIKE escape character): quotes doubled, and backslashes
