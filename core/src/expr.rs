@@ -116,6 +116,8 @@ pub enum Scalar {
         /// The result where no condition holds (NULL without one).
         otherwise: Option<Box<Scalar>>,
     },
+    /// `(SELECT …)`: a one-column subquery giving one value (NULL for no row).
+    Subquery(Box<crate::sql::select::SubqueryStatement>),
     /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
     Cast {
         /// The expression converted.
@@ -366,6 +368,24 @@ pub struct Subquery<T> {
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
+impl<T> Subquery<T> {
+    /// This one-column subquery as a value, `(SELECT …)`, in a filter or a select list of a
+    /// query on `M` (SQLAlchemy's `scalar_subquery()`); NULL when it returns no row, so the
+    /// result is nullable. The subquery is uncorrelated (it names only its own models), and a
+    /// subquery that returns more than one row is the database's error.
+    ///
+    /// ```text
+    /// let top = session.select(func::max(Post::score)).subquery().scalar::<Post>();
+    /// session.query::<Post>().filter(Post::score.eq(top)).all()?;
+    /// ```
+    pub fn scalar<M>(self) -> ScalarExpr<M, T::Opt>
+    where
+        T: Nullable,
+    {
+        ScalarExpr { expr: Scalar::Subquery(Box::new(self.statement)), _m: PhantomData }
+    }
+}
+
 /// What `in_` / `not_in` take: values of the column's type, or a [`Subquery`] of it. `K` is
 /// inferred.
 pub trait InValues<T, K> {
@@ -508,6 +528,8 @@ pub mod operand {
     pub struct Col;
     /// An expression.
     pub struct Ex;
+    /// A nullable expression where a non-null one of the same type is expected.
+    pub struct OptEx;
 }
 
 /// What a column of type `T` of model `M` may be compared or combined with: a value of that
@@ -546,6 +568,13 @@ impl<M: Model, T> IntoScalar<M, T, operand::Col> for Column<M, Option<T>> {
     }
 }
 impl<M, T> IntoScalar<M, T, operand::Ex> for ScalarExpr<M, T> {
+    fn into_scalar(self) -> Scalar {
+        self.expr
+    }
+}
+/// A nullable expression (an aggregate, a scalar subquery) where a non-null one of the same type
+/// is expected (NULL compares as unknown, as in SQL).
+impl<M, T> IntoScalar<M, T, operand::OptEx> for ScalarExpr<M, Option<T>> {
     fn into_scalar(self) -> Scalar {
         self.expr
     }

@@ -262,6 +262,22 @@ fn ordering_by_an_expression() {
     assert!(st.to_sql(&PostgresDialect).is_ok());
 }
 
+fn sub_again() -> athanor_core::sql::select::SubqueryStatement {
+    let mut inner = SelectStatement::new(&T);
+    inner.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: athanor_core::CmpOp::Eq,
+        right: athanor_core::Operand::Value(Value::from("b")),
+    });
+    athanor_core::sql::select::SubqueryStatement {
+        base: inner,
+        items: vec![],
+        group_by: vec![],
+        having: vec![],
+        error: None,
+    }
+}
+
 #[test]
 fn subqueries_number_their_placeholders_with_the_statement() {
     use athanor_core::sql::select::SubqueryStatement;
@@ -298,6 +314,24 @@ fn subqueries_number_their_placeholders_with_the_statement() {
          AND NOT EXISTS (SELECT \"t\".\"id\" FROM \"t\" WHERE \"t\".\"note\" = $3)"
     );
     assert_eq!(pg.params, [Value::from("a"), Value::from("b"), Value::from("b")]);
+    // As a value: `(SELECT …)` compared with an expression, numbered in order.
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(Expr::CompareScalar {
+        left: Scalar::Column(ColumnRef::new("t", "id")),
+        op: CmpOp::Lt,
+        right: Scalar::Subquery(Box::new(SubqueryStatement {
+            items: vec![Scalar::Func {
+                func: athanor_core::SqlFunc::Max,
+                args: vec![Scalar::Column(ColumnRef::new("t", "id"))],
+            }],
+            ..sub_again()
+        })),
+    });
+    let my = st.to_sql(&MySqlDialect).unwrap();
+    assert_eq!(
+        &my.sql[my.sql.find(" WHERE ").unwrap()..],
+        " WHERE `t`.`id` < (SELECT MAX(`t`.`id`) FROM `t` WHERE `t`.`note` = ?)"
+    );
 }
 
 #[test]

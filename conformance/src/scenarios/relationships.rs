@@ -744,6 +744,31 @@ pub fn subqueries_in_and_exists(db: &TestDb) -> Result<()> {
     let names: Vec<String> =
         s.query::<User>().filter(User::id.in_(busy)).all()?.iter().map(|u| u.get().name.clone()).collect();
     assert_eq!(names, ["ann"]);
+
+    // Scalar subqueries: a value in a filter and in a select list, NULL over no row.
+    let posts: Vec<(String, i32)> = s.select((Post::title, Post::score)).order_by(Post::id.asc()).all()?;
+    let top = posts.iter().map(|p| p.1).max().expect("posts");
+    let best = s
+        .query::<Post>()
+        .filter(Post::score.eq(s.select(func::max(Post::score)).subquery().scalar::<Post>()))
+        .order_by(Post::id.asc())
+        .all()?;
+    let want: Vec<String> = posts.iter().filter(|p| p.1 == top).map(|p| p.0.clone()).collect();
+    assert_eq!(best.iter().map(|p| p.get().title.clone()).collect::<Vec<_>>(), want);
+    let sql = statements(db);
+    assert_eq!(
+        sql.last().map(String::as_str),
+        Some(
+            "SELECT posts.id, posts.user_id, posts.category_id, posts.title, posts.score FROM posts \
+             WHERE posts.score = (SELECT MAX(posts.score) FROM posts) ORDER BY posts.id ASC"
+        )
+    );
+    let total = s.select(func::count_all::<Post>()).subquery().scalar::<User>();
+    let nothing = s.select(Post::score).filter(Post::score.gt(1000)).subquery().scalar::<User>();
+    let rows: Vec<(String, Option<i64>, Option<i32>)> =
+        s.select((User::name, total, nothing)).order_by(User::name.asc()).all()?;
+    let n = posts.len() as i64;
+    assert_eq!(rows, [("ann".to_string(), Some(n), None), ("bob".to_string(), Some(n), None)]);
     Ok(())
 }
 

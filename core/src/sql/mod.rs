@@ -321,6 +321,7 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             }
             w.push(" END");
         }
+        Scalar::Subquery(sub) => sub.write(w, params)?,
         Scalar::Cast { inner, to } => {
             let (open, close) = w.dialect.cast(*to);
             w.push(open);
