@@ -118,6 +118,8 @@ pub enum Scalar {
     },
     /// `(SELECT …)`: a one-column subquery giving one value (NULL for no row).
     Subquery(Box<crate::sql::select::SubqueryStatement>),
+    /// `(raw SQL)` with `:name` binds ([`crate::sql::Text::scalar`]).
+    Text(Box<crate::sql::Text>),
     /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
     Cast {
         /// The expression converted.
@@ -224,6 +226,8 @@ pub enum Expr {
         /// Upper bound (inclusive).
         high: Value,
     },
+    /// `(raw SQL)` with `:name` binds ([`crate::sql::Text::condition`]).
+    Text(Box<crate::sql::Text>),
     /// `col [NOT] IN (SELECT …)`.
     InSubquery {
         /// The column.
@@ -269,6 +273,11 @@ pub struct Condition<M> {
 impl<M> Condition<M> {
     fn new(expr: Expr) -> Self {
         Condition { expr, _model: PhantomData }
+    }
+
+    /// A condition around an untyped expression (for raw SQL, [`crate::sql::Text::condition`]).
+    pub(crate) fn from_expr(expr: Expr) -> Self {
+        Condition::new(expr)
     }
 
     /// The untyped expression.

@@ -381,3 +381,32 @@ fn case_and_cast() {
     assert_eq!(render(&PostgresDialect, &text), "CAST(\"t\".\"id\" AS TEXT) = CAST($1 AS BIGINT)");
     assert_eq!(render(&MySqlDialect, &text), "CAST(`t`.`id` AS CHAR) = CAST(? AS SIGNED)");
 }
+
+#[test]
+fn text_inside_expressions_numbers_its_binds_with_the_statement() {
+    use athanor_core::{text, CmpOp, Operand, Scalar};
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: CmpOp::Eq,
+        right: Operand::Value(Value::from("a")),
+    });
+    st.filters.push(text("length(note) > :n AND note <> ':n'").bind("n", 2).condition::<()>().into_expr());
+    st.filters.push(Expr::CompareScalar {
+        left: text("id * :k").bind("k", 3).scalar::<(), i64>().expr,
+        op: CmpOp::Lt,
+        right: Scalar::Value(Value::from(10i64)),
+    });
+    let pg = st.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(
+        &pg.sql[pg.sql.find(" WHERE ").unwrap()..],
+        " WHERE \"t\".\"note\" = $1 AND (length(note) > $2 AND note <> ':n') AND (id * $3) < $4"
+    );
+    assert_eq!(pg.params, [Value::from("a"), Value::from(2), Value::from(3), Value::from(10i64)]);
+    let my = st.to_sql(&MySqlDialect).unwrap();
+    assert!(my.sql.ends_with(" WHERE `t`.`note` = ? AND (length(note) > ? AND note <> ':n') AND (id * ?) < ?"));
+    let unbound = text("id = :missing").condition::<()>().into_expr();
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(unbound);
+    assert!(matches!(st.to_sql(&SqliteDialect), Err(athanor_core::Error::InvalidRequest { .. })));
+}

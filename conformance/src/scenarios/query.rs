@@ -385,6 +385,22 @@ pub fn portable_raw_sql(db: &TestDb) -> Result<()> {
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
     let zed: i32 = s.execute(text("SELECT age FROM customers WHERE name = :n").bind("n", "zed"))?[0].get("age")?;
     assert_eq!(zed, 13, "the session's transaction saw its own update");
+    // Raw SQL inside typed queries: a condition and a value, binds numbered with the statement's.
+    let adults = s
+        .query::<Customer>()
+        .filter(Customer::name.ne("brian"))
+        .filter(
+            text("age >= :min AND email LIKE '%:x%' ESCAPE '!' OR age = :min").bind("min", 41).condition::<Customer>(),
+        )
+        .order_by(Customer::name.asc())
+        .all()?;
+    assert_eq!(names(&adults), ["ann"]);
+    let rows: Vec<(String, i64)> = s
+        .select((Customer::name, text("age * :k").bind("k", 2).scalar::<Customer, i64>()))
+        .filter(Customer::age.lt(20))
+        .order_by(Customer::name.asc())
+        .all()?;
+    assert_eq!(rows, [("carl".to_string(), 38), ("zed".to_string(), 26)]);
     s.commit()?;
     Ok(())
 }

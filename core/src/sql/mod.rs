@@ -151,6 +151,11 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
             w.push(if *negated { " NOT IN " } else { " IN " });
             subquery.write(w, params)?;
         }
+        Expr::Text(t) => {
+            w.push("(");
+            t.write(w, params)?;
+            w.push(")");
+        }
         Expr::Exists { subquery, negated } => {
             w.push(if *negated { "NOT EXISTS " } else { "EXISTS " });
             subquery.write(w, params)?;
@@ -322,6 +327,11 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             w.push(" END");
         }
         Scalar::Subquery(sub) => sub.write(w, params)?,
+        Scalar::Text(t) => {
+            w.push("(");
+            t.write(w, params)?;
+            w.push(")");
+        }
         Scalar::Cast { inner, to } => {
             let (open, close) = w.dialect.cast(*to);
             w.push(open);

@@ -49,6 +49,17 @@ impl Text {
     pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
         let mut w = SqlWriter::new(dialect);
         let mut params = Vec::new();
+        self.write(&mut w, &mut params)?;
+        Ok(Statement { sql: w.sql, params })
+    }
+
+    /// Write the text into a statement being rendered, its binds numbered with the statement's
+    /// placeholders (a text inside an expression).
+    ///
+    /// # Errors
+    /// As [`Text::to_sql`].
+    pub fn write(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
+        let dialect = w.dialect;
         let mut used = vec![false; self.binds.len()];
         let b = self.sql.as_bytes();
         let mut i = 0;
@@ -111,7 +122,21 @@ impl Text {
         if let Some(k) = used.iter().position(|u| !u) {
             return Err(Error::invalid(format!("bound :{} is not used in {:?}", self.binds[k].0, self.sql)));
         }
-        Ok(Statement { sql: w.sql, params })
+        Ok(())
+    }
+
+    /// This text as a condition on `M`, inside a query's filters (SQLAlchemy's
+    /// `filter(text("…"))`), parenthesized and ANDed with the others:
+    /// `query::<User>().filter(text("length(name) > :n").bind("n", 3).condition::<User>())`.
+    /// Athanor cannot check raw SQL: it must be valid on each database it runs on.
+    pub fn condition<M>(self) -> crate::expr::Condition<M> {
+        crate::expr::Condition::from_expr(crate::expr::Expr::Text(Box::new(self)))
+    }
+
+    /// This text as a value of type `T` in an expression or a select list of a query on `M`:
+    /// `select((User::name, text("1 + 1").scalar::<User, i64>()))`.
+    pub fn scalar<M, T>(self) -> crate::expr::ScalarExpr<M, T> {
+        crate::expr::ScalarExpr::from_scalar(crate::expr::Scalar::Text(Box::new(self)))
     }
 
     /// Whether the statement returns rows (it starts with SELECT, WITH, VALUES, SHOW, EXPLAIN or
