@@ -70,7 +70,7 @@ pub use athanor_core::{
     Synchronize, Text, UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
-pub use athanor_core::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
+pub use athanor_core::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
 
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.

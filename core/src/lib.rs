@@ -44,10 +44,10 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Handle, HasMany, InQuery, Insert, IntoPrimaryKey,
-    Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One,
-    Query, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection, SelectionIn, Session, SessionConfig,
-    SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
+    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, EntityPart, Handle, HasMany, InQuery, Insert,
+    IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState,
+    OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection, SelectionIn,
+    Session, SessionConfig, SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

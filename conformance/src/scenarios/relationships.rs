@@ -772,6 +772,57 @@ pub fn subqueries_in_and_exists(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+/// Rows of several models: `query::<(User, Option<Post>)>()` with an outer join gives one row per
+/// match, the same instance for the same row of a table, and `None` where the join found nothing;
+/// a required member missing from a row is a typed error.
+pub fn rows_of_several_models(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    s.add(User { name: "cyd".into(), ..Default::default() });
+    s.commit()?;
+    db.clear_sql();
+    let rows = s
+        .query::<(User, Option<Post>)>()
+        .outerjoin(User::posts)
+        .order_by(User::name.asc())
+        .order_by(Post::id.asc())
+        .all()?;
+    let got: Vec<(String, Option<String>)> =
+        rows.iter().map(|(u, p)| (u.get().name.clone(), p.as_ref().map(|p| p.get().title.clone()))).collect();
+    let want = [("ann", Some("hello")), ("ann", Some("second")), ("bob", Some("bobs")), ("cyd", None)];
+    assert_eq!(got, want.map(|(u, p)| (u.to_string(), p.map(str::to_string))));
+    assert!(Handle::ptr_eq(&rows[0].0, &rows[1].0), "one instance per row of a table");
+    // An outer-joined column may be NULL: where NULL does not sort low by itself, it is told to.
+    let nulls = if db.caps().nulls_sort_low { "" } else { " NULLS FIRST" };
+    assert_eq!(
+        statements(db),
+        [format!(
+            "SELECT users.id, users.name, posts.id, posts.user_id, posts.category_id, posts.title, posts.score \
+             FROM users LEFT OUTER JOIN posts ON posts.user_id = users.id ORDER BY users.name ASC, posts.id ASC{nulls}"
+        )]
+    );
+    // Three models, filtered on the last, and first().
+    let triples = s
+        .query::<(User, Post, Comment)>()
+        .join(User::posts)
+        .join(Post::comments)
+        .filter(Comment::body.ne("c2"))
+        .order_by(Comment::body.asc())
+        .all()?;
+    let got: Vec<String> =
+        triples.iter().map(|(u, p, c)| format!("{}/{}/{}", u.get().name, p.get().title, c.get().body)).collect();
+    assert_eq!(got, ["ann/hello/c1", "ann/second/c3", "bob/bobs/c4"]);
+    let first = s.query::<(User, Post)>().join(User::posts).order_by(Post::score.desc()).first()?;
+    assert_eq!(first.map(|(u, p)| (u.get().name.clone(), p.get().score)), Some(("bob".to_string(), 9)));
+    // A required member that a row lacks.
+    let err = s.query::<(User, Post)>().outerjoin(User::posts).all().expect_err("cyd has no post");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    let locked = s.query::<(User, Post)>().join(User::posts).with_for_update().all();
+    assert!(matches!(locked, Err(Error::InvalidRequest { .. })), "{locked:?}");
+    assert_eq!(s.query::<User>().count()?, 3, "the session goes on");
+    Ok(())
+}
+
 /// UNION and UNION ALL of selections with the same row type.
 pub fn unions(db: &TestDb) -> Result<()> {
     seeded(db)?;

@@ -231,10 +231,10 @@ fn eager_join(n: &JoinNode) -> EagerJoin {
 }
 
 /// A row seen from a column offset: the cells of one table in a joined row.
-struct OffsetRow<'a> {
-    row: &'a dyn Row,
-    offset: usize,
-    len: usize,
+pub(super) struct OffsetRow<'a> {
+    pub(super) row: &'a dyn Row,
+    pub(super) offset: usize,
+    pub(super) len: usize,
 }
 
 impl Row for OffsetRow<'_> {

@@ -22,6 +22,7 @@ mod collections;
 mod columns;
 mod config;
 mod dependency;
+mod entities;
 mod graph;
 mod identity;
 mod integrity;
@@ -40,6 +41,7 @@ pub use collections::{
 };
 pub use columns::{ColumnQuery, CompoundQuery, SelectItem, Selection, SelectionIn};
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
+pub use entities::{EntityPart, QueryEntities};
 pub use identity::IntoPrimaryKey;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::{position, InQuery, Joined, Query};
@@ -539,8 +541,9 @@ impl Session {
         self.with_conn(|c| c.query(sql, params))
     }
 
-    /// A query for model `M` (`session.query(Customer)`).
-    pub fn query<M: Model>(&self) -> Query<'_, M> {
+    /// A query for model `M` (`session.query(Customer)`), or for rows of several models
+    /// (`session.query::<(User, Option<Post>)>().outerjoin(User::posts)`, see [`QueryEntities`]).
+    pub fn query<E: QueryEntities>(&self) -> Query<'_, E::Root, (), E> {
         Query::new(self)
     }
 

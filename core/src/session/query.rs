@@ -26,7 +26,7 @@ use std::marker::PhantomData;
 ///
 /// `J` lists the models joined with [`Query::join`] / [`Query::outerjoin`] (`()` for none):
 /// conditions and sort keys may name columns of `M` or of a joined model, and no other.
-pub struct Query<'s, M: Model, J = ()> {
+pub struct Query<'s, M: Model, J = (), E = M> {
     session: &'s Session,
     select: Select<M>,
     /// Loader options (`selectinload(…)`, …), each a path of steps.
@@ -35,7 +35,8 @@ pub struct Query<'s, M: Model, J = ()> {
     sync: super::Synchronize,
     /// Rows per batch for [`Query::iter`] (`yield_per`).
     fetch: Option<usize>,
-    _joined: PhantomData<fn() -> J>,
+    /// What each row gives: `M`'s objects, or a tuple of models ([`QueryEntities`]).
+    _joined: PhantomData<fn() -> (J, E)>,
 }
 
 /// The models a query has joined: `Joined<Post, ()>` after `.join(User::posts)`.
@@ -64,7 +65,7 @@ impl<M> InQuery<M, (), position::Root> for M {}
 impl<M, T, R> InQuery<M, Joined<T, R>, position::Here> for T {}
 impl<M, T, R, N, I> InQuery<M, Joined<T, R>, position::There<I>> for N where N: InQuery<M, R, I> {}
 
-impl<M: Model, J> Clone for Query<'_, M, J> {
+impl<M: Model, J, E> Clone for Query<'_, M, J, E> {
     fn clone(&self) -> Self {
         Query {
             session: self.session,
@@ -77,7 +78,7 @@ impl<M: Model, J> Clone for Query<'_, M, J> {
     }
 }
 
-impl<M: Model, J> std::fmt::Debug for Query<'_, M, J> {
+impl<M: Model, J, E> std::fmt::Debug for Query<'_, M, J, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.statement() {
             Ok(s) => write!(f, "Query({} {:?})", s.sql, s.params),
@@ -86,7 +87,7 @@ impl<M: Model, J> std::fmt::Debug for Query<'_, M, J> {
     }
 }
 
-impl<'s, M: Model> Query<'s, M> {
+impl<'s, M: Model, E> Query<'s, M, (), E> {
     pub(crate) fn new(session: &'s Session) -> Self {
         Query {
             session,
@@ -99,8 +100,12 @@ impl<'s, M: Model> Query<'s, M> {
     }
 }
 
-impl<'s, M: Model, J> Query<'s, M, J> {
-    fn joined<T: Model, K>(mut self, rel: Relationship<impl Model, T, K>, outer: bool) -> Query<'s, M, Joined<T, J>> {
+impl<'s, M: Model, J, E> Query<'s, M, J, E> {
+    fn joined<T: Model, K>(
+        mut self,
+        rel: Relationship<impl Model, T, K>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<T, J>, E> {
         self.select = match rel.def() {
             Ok(def) => self.select.join_relationship(def, outer),
             Err(e) => self.select.with_error(e),
@@ -119,7 +124,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     /// many-to-many): filter and sort on `T`'s columns afterwards. Each object of `M` is
     /// returned once even when several joined rows match (the legacy Query's uniquing), in the
     /// order its first row came. The relationship may start at `M` or at a model joined before.
-    pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>>
+    pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
     where
         P: Model + InQuery<M, J, I>,
     {
@@ -128,11 +133,16 @@ impl<'s, M: Model, J> Query<'s, M, J> {
 
     /// `LEFT OUTER JOIN <T> ON …`: as [`Query::join`], keeping the objects of `M` with no related
     /// row (their `T` columns are NULL in the filters).
-    pub fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>>
+    pub fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
     where
         P: Model + InQuery<M, J, I>,
     {
         self.joined(rel, true)
+    }
+
+    /// The session this query runs in.
+    pub(super) fn session(&self) -> &'s Session {
+        self.session
     }
 
     /// The same statement in another session-free form, to render or reuse.
@@ -149,46 +159,6 @@ impl<'s, M: Model, J> Query<'s, M, J> {
             fetch: self.fetch,
             _joined: PhantomData,
         }
-    }
-
-    /// Load relationships of the results with these strategies (SQLAlchemy's
-    /// `.options(selectinload(User.posts))`): `selectinload`, `joinedload`, `raiseload`,
-    /// `lazyload`, `defaultload`, chained for nested paths. Several calls add up; a later option
-    /// for the same path wins.
-    ///
-    /// ```text
-    /// session.query::<User>()
-    ///     .options(selectinload(User::posts).selectinload(Post::comments))   // 3 statements in all
-    ///     .options(joinedload(Post::author))
-    ///     .all()?;
-    /// ```
-    pub fn options<R: Model, L>(mut self, load: Load<R, L>) -> Self {
-        self.options.push(load.steps);
-        self
-    }
-
-    /// Whether loading needs the relationship loaders (options, or an eager default).
-    fn eager(&self) -> bool {
-        !self.options.is_empty()
-            || M::RELATIONSHIPS.iter().any(|r| !matches!(r.lazy, crate::relation::LoadStrategy::Select))
-    }
-
-    fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
-        if self.eager() {
-            self.check_locking()?;
-            return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
-        }
-        let s = match cap {
-            Some(c) => self.capped(c)?,
-            None => self.statement()?,
-        };
-        let mut out = self.session.load::<M>(&s.sql, &s.params)?;
-        if !self.select.statement()?.table_joins.is_empty() {
-            // A joined row per match: each object once, in the order of its first row.
-            let mut seen = std::collections::HashSet::new();
-            out.retain(|h| seen.insert(std::rc::Rc::as_ptr(&h.inner) as *const () as usize));
-        }
-        Ok(out)
     }
 
     /// Add a condition on `M` or on a joined model (several filters are ANDed).
@@ -292,6 +262,78 @@ impl<'s, M: Model, J> Query<'s, M, J> {
         self.select.statement()?.to_sql_capped(self.session.engine().dialect(), cap)
     }
 
+    /// The number of matching rows (`SELECT COUNT(*)`; wrapped in a subquery when the query has
+    /// a limit, an offset or DISTINCT).
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub fn count(&self) -> Result<u64> {
+        let s = self.count_statement()?;
+        let n: i64 = self.session.scalar(&s.sql, &s.params)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The COUNT statement.
+    ///
+    /// # Errors
+    /// As [`Select::to_sql`].
+    pub fn count_statement(&self) -> Result<Statement> {
+        self.select.count_sql(self.session.engine().dialect())
+    }
+
+    /// `true` when at least one row matches (`SELECT EXISTS (…)`).
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub fn exists(&self) -> Result<bool> {
+        let s = self.select.exists_sql(self.session.engine().dialect())?;
+        self.session.scalar(&s.sql, &s.params)
+    }
+}
+
+/// The terminal methods of a query of one model, and what only such a query offers (loader
+/// options, streaming, bulk UPDATE/DELETE).
+impl<'s, M: Model, J> Query<'s, M, J> {
+    /// Load relationships of the results with these strategies (SQLAlchemy's
+    /// `.options(selectinload(User.posts))`): `selectinload`, `joinedload`, `raiseload`,
+    /// `lazyload`, `defaultload`, chained for nested paths. Several calls add up; a later option
+    /// for the same path wins.
+    ///
+    /// ```text
+    /// session.query::<User>()
+    ///     .options(selectinload(User::posts).selectinload(Post::comments))   // 3 statements in all
+    ///     .options(joinedload(Post::author))
+    ///     .all()?;
+    /// ```
+    pub fn options<R: Model, L>(mut self, load: Load<R, L>) -> Self {
+        self.options.push(load.steps);
+        self
+    }
+
+    /// Whether loading needs the relationship loaders (options, or an eager default).
+    fn eager(&self) -> bool {
+        !self.options.is_empty()
+            || M::RELATIONSHIPS.iter().any(|r| !matches!(r.lazy, crate::relation::LoadStrategy::Select))
+    }
+
+    fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        if self.eager() {
+            self.check_locking()?;
+            return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
+        }
+        let s = match cap {
+            Some(c) => self.capped(c)?,
+            None => self.statement()?,
+        };
+        let mut out = self.session.load::<M>(&s.sql, &s.params)?;
+        if !self.select.statement()?.table_joins.is_empty() {
+            // A joined row per match: each object once, in the order of its first row.
+            let mut seen = std::collections::HashSet::new();
+            out.retain(|h| seen.insert(std::rc::Rc::as_ptr(&h.inner) as *const () as usize));
+        }
+        Ok(out)
+    }
+
     /// All matching objects, in order (after autoflush).
     ///
     /// # Errors
@@ -377,25 +419,6 @@ impl<'s, M: Model, J> Query<'s, M, J> {
         }
     }
 
-    /// The number of matching rows (`SELECT COUNT(*)`; wrapped in a subquery when the query has
-    /// a limit, an offset or DISTINCT).
-    ///
-    /// # Errors
-    /// As [`Query::all`].
-    pub fn count(&self) -> Result<u64> {
-        let s = self.count_statement()?;
-        let n: i64 = self.session.scalar(&s.sql, &s.params)?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// The COUNT statement.
-    ///
-    /// # Errors
-    /// As [`Select::to_sql`].
-    pub fn count_statement(&self) -> Result<Statement> {
-        self.select.count_sql(self.session.engine().dialect())
-    }
-
     /// How [`Query::update`] and [`Query::delete`] keep the session's loaded objects in step
     /// (SQLAlchemy's `synchronize_session`): [`Synchronize::Fetch`] (the default) reads the
     /// matching keys first; [`Synchronize::None`] does not.
@@ -430,14 +453,5 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     /// As [`Query::update`].
     pub fn delete(&self) -> Result<u64> {
         self.session.bulk_delete::<M>(self.select.statement()?, self.sync)
-    }
-
-    /// `true` when at least one row matches (`SELECT EXISTS (…)`).
-    ///
-    /// # Errors
-    /// As [`Query::all`].
-    pub fn exists(&self) -> Result<bool> {
-        let s = self.select.exists_sql(self.session.engine().dialect())?;
-        self.session.scalar(&s.sql, &s.params)
     }
 }
