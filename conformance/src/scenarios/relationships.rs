@@ -839,6 +839,26 @@ pub fn unions(db: &TestDb) -> Result<()> {
     );
     let err = s.select(User::name).order_by(User::name.asc()).union(s.select(Tag::name)).all();
     assert!(matches!(err, Err(Error::InvalidRequest { .. })), "a part with its own ORDER BY");
+    // ORDER BY, LIMIT and OFFSET of the whole, by the selected item's position.
+    let page: Vec<String> =
+        s.select(User::name).union(s.select(Tag::name)).order_by_item_desc(1).limit(3).offset(1).all()?;
+    assert_eq!(page, ["orm", "misc", "bob"]);
+    // NULL is the smallest value here too.
+    let ids = || s.select(Post::category_id).union(s.select(Category::parent_id));
+    let up: Vec<Option<i64>> = ids().order_by_item(1).all()?;
+    let down: Vec<Option<i64>> = ids().order_by_item_desc(1).all()?;
+    assert_eq!(up.first(), Some(&None), "{up:?}");
+    assert_eq!(down.last(), Some(&None), "{down:?}");
+    assert!(up[1..].windows(2).all(|w| w[0] < w[1]), "{up:?}");
+    assert_eq!(down.iter().rev().cloned().collect::<Vec<_>>(), up);
+    let st = ids().order_by_item_desc(1).limit(2).statement()?;
+    let nulls = if db.caps().nulls_sort_low { "" } else { " NULLS LAST" };
+    assert_eq!(
+        crate::harness::normalize(&st.sql),
+        format!("SELECT posts.category_id FROM posts UNION SELECT categories.parent_id FROM categories ORDER BY 1 DESC{nulls} LIMIT 2")
+    );
+    let bad = s.select(User::name).union(s.select(Tag::name)).order_by_item(2).all();
+    assert!(matches!(bad, Err(Error::InvalidRequest { .. })), "{bad:?}");
     Ok(())
 }
 

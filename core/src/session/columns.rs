@@ -315,13 +315,18 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
 
 /// `SELECT … UNION [ALL] SELECT …` of selections with the same row type
 /// (`ColumnQuery::union`, `ColumnQuery::union_all`). The parts may not have their own ORDER BY,
-/// LIMIT or OFFSET (SQLite refuses them in a compound statement); the rows come in the
-/// database's order, so sort them yourself where the order matters.
+/// LIMIT or OFFSET (SQLite refuses them in a compound statement); the whole may:
+/// [`CompoundQuery::order_by_item`] sorts by a selected item's position, and `limit` / `offset`
+/// apply to the combined rows.
 pub struct CompoundQuery<'s, Out> {
     session: &'s Session,
     parts: Vec<crate::sql::select::SubqueryStatement>,
     /// Per part after the first: `UNION ALL` rather than `UNION`.
     all: Vec<bool>,
+    /// Sort keys of the whole: (1-based item position, descending).
+    order: Vec<(usize, bool)>,
+    limit: Option<u64>,
+    offset: Option<u64>,
     decode: fn(&dyn Row) -> Result<Out>,
 }
 
@@ -342,6 +347,9 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
             session: self.session,
             parts: vec![self.part::<I1>(), other.part::<I2>()],
             all: vec![all],
+            order: Vec::new(),
+            limit: None,
+            offset: None,
             decode: S::decode,
         }
     }
@@ -408,7 +416,54 @@ impl<'s, Out> CompoundQuery<'s, Out> {
             }
             p.base.write_columns(&mut w, &mut params, &p.items, &p.group_by, &p.having, None)?;
         }
+        let width = self.parts.first().map_or(0, |p| p.items.len());
+        let dialect = engine.dialect();
+        for (i, &(pos, descending)) in self.order.iter().enumerate() {
+            if pos == 0 || pos > width {
+                return Err(Error::invalid(format!("order_by_item({pos}): the UNION selects items 1 to {width}")));
+            }
+            w.push(if i == 0 { " ORDER BY " } else { ", " });
+            // NULL is the smallest value, as for every sort: told only where the database's own
+            // order differs (PostgreSQL), in the ANSI syntax, which a position also takes.
+            let position = pos.to_string();
+            if dialect.capabilities().nulls_sort_low {
+                w.push(&position).push(if descending { " DESC" } else { " ASC" });
+            } else {
+                let nulls = if descending { crate::expr::NullsOrder::Last } else { crate::expr::NullsOrder::First };
+                let mut key = String::new();
+                dialect.write_nulls_order(&mut key, &position, descending, nulls);
+                w.push(&key);
+            }
+        }
+        let mut tail = String::new();
+        dialect.write_limit_offset(&mut tail, self.limit, self.offset)?;
+        w.push(&tail);
         Ok(crate::sql::Statement { sql: w.sql, params })
+    }
+
+    /// Sort the combined rows by the selected item at `position` (1 for the first), ascending,
+    /// NULL first as everywhere (SQL's `ORDER BY 1`). Several calls add keys.
+    pub fn order_by_item(mut self, position: usize) -> Self {
+        self.order.push((position, false));
+        self
+    }
+
+    /// As [`CompoundQuery::order_by_item`], descending (NULL last).
+    pub fn order_by_item_desc(mut self, position: usize) -> Self {
+        self.order.push((position, true));
+        self
+    }
+
+    /// At most `n` of the combined rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skip `n` of the combined rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
     }
 
     /// Run it (after autoflush): every row, decoded.
