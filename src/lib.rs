@@ -52,17 +52,17 @@
 /// SQL functions with one result type on every database: `func::count(Post::id)`.
 pub use athanor_core::func;
 pub use athanor_core::{
+    alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
+    CompoundQuery, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, Joined, Nullable, Numeric, Scalar,
+    ScalarExpr, SelectItem, Selection, SelectionIn, Source, SqlFunc, Subquery, Textual,
+};
+pub use athanor_core::{
     and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,
     ColumnValue, Condition, Connection, ConstraintDef, DefaultValue, Dialect, Engine, EngineConfig, Error, ErrorSource,
     Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData, Model,
     NestedTransaction, NullsOrder, ObjectState, Operand, OrderKey, Ordering, Query, Result, ResultRow, Select,
     SelectStatement, Session, SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn,
     TxOptions, Value, ValueRef,
-};
-pub use athanor_core::{
-    case, exists, not_exists, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery, CompoundQuery, ExprOrdering,
-    InQuery, InValues, IntoOrderKey, IntoScalar, Joined, Nullable, Numeric, Scalar, ScalarExpr, SelectItem, Selection,
-    SelectionIn, SqlFunc, Subquery, Textual,
 };
 pub use athanor_core::{
     defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,
@@ -83,8 +83,8 @@ pub use athanor_derive::Model;
 pub mod prelude {
     pub use crate::{
         and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload,
-        sessionmaker, text, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany,
-        Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
+        sessionmaker, text, AliasName, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel,
+        ManyToMany, Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 

@@ -558,20 +558,20 @@ impl<M, T, V: ColumnValue<T>> IntoScalar<M, T, operand::Val> for V {
         Scalar::Value(self.into_value())
     }
 }
-impl<M: Model, T> IntoScalar<M, T, operand::Col> for Column<M, T> {
+impl<M: Source, T> IntoScalar<M, T, operand::Col> for Column<M, T> {
     fn into_scalar(self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
 }
 /// A non-null column where a nullable one of the same type is expected.
-impl<M: Model, T> IntoScalar<M, Option<T>, operand::Col> for Column<M, T> {
+impl<M: Source, T> IntoScalar<M, Option<T>, operand::Col> for Column<M, T> {
     fn into_scalar(self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
 }
 /// A nullable column where a non-null one of the same type is expected (NULL compares as
 /// unknown, as in SQL).
-impl<M: Model, T> IntoScalar<M, T, operand::Col> for Column<M, Option<T>> {
+impl<M: Source, T> IntoScalar<M, T, operand::Col> for Column<M, Option<T>> {
     fn into_scalar(self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
@@ -656,7 +656,7 @@ macro_rules! arithmetic_methods {
     };
 }
 
-impl<M: Model, T: Numeric> Column<M, T> {
+impl<M: Source, T: Numeric> Column<M, T> {
     fn scalar(self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
@@ -783,7 +783,7 @@ fn cast<M, T: CastTo<U>, U>(inner: Scalar) -> ScalarExpr<M, T::Out> {
     ScalarExpr { expr: Scalar::Cast { inner: Box::new(inner), to: T::TO }, _m: PhantomData }
 }
 
-impl<M: Model, T> Column<M, T> {
+impl<M: Source, T> Column<M, T> {
     /// `CAST(col AS …)` to `U` ([`CastTo`] lists the conversions offered):
     /// `Order::total_cents.cast::<f64>().div(100.0)`.
     pub fn cast<U>(self) -> ScalarExpr<M, T::Out>
@@ -921,7 +921,7 @@ macro_rules! text_methods {
 }
 
 /// Text functions on text columns.
-impl<M: Model, T: Textual> Column<M, T> {
+impl<M: Source, T: Textual> Column<M, T> {
     fn text_scalar(self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
@@ -936,11 +936,65 @@ impl<M, T: Textual> ScalarExpr<M, T> {
     text_methods!(text_scalar);
 }
 
-impl<M: Model, T> Column<M, Option<T>> {
+impl<M: Source, T> Column<M, Option<T>> {
     /// `COALESCE(col, other)`: the column's value, or `other` where it is NULL.
     pub fn coalesce<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
         func(SqlFunc::Coalesce, vec![Scalar::Column(self.column_ref()), other.into_scalar()])
     }
+}
+
+/// Where a column's values come from in a statement: a model's table, or an alias of it
+/// ([`Aliased`]) for a second appearance of the same table (a self-join).
+pub trait Source {
+    /// The mapped model.
+    type Model: Model;
+    /// The name its columns are qualified with (the table's, or the alias's).
+    const QUALIFIER: &'static str;
+    /// The alias, if this is one.
+    const ALIAS: Option<&'static str>;
+}
+impl<M: Model> Source for M {
+    type Model = M;
+    const QUALIFIER: &'static str = M::TABLE.name;
+    const ALIAS: Option<&'static str> = None;
+}
+
+/// The name of an alias (SQLAlchemy's `aliased(Category, name="parent")`), declared with
+/// [`alias!`](crate::alias): `alias!(pub Parent = "parent");` declares `struct Parent`.
+pub trait AliasName: Copy {
+    /// The alias in SQL (`categories AS parent`). It must differ from every table name of the
+    /// query, and is quoted like any identifier.
+    const NAME: &'static str;
+
+    /// Column `column` of model `M` under this alias: `Parent::col(Category::name)`.
+    fn col<M: Model, T>(column: Column<M, T>) -> Column<Aliased<M, Self>, T> {
+        Column::new(column.index, column.name)
+    }
+}
+
+/// Model `M`'s table under the alias `A` ([`AliasName`]): a distinct source for the compiler, so
+/// conditions on the alias and on the table itself are told apart.
+pub struct Aliased<M, A>(PhantomData<fn() -> (M, A)>);
+
+impl<M: Model, A: AliasName> Source for Aliased<M, A> {
+    type Model = M;
+    const QUALIFIER: &'static str = A::NAME;
+    const ALIAS: Option<&'static str> = Some(A::NAME);
+}
+
+/// Declare an alias name for self-joins: `alias!(pub Parent = "parent");` is a unit struct
+/// `Parent` whose SQL name is `parent`. Use it with `Query::join_as` / `join_on` and
+/// `Parent::col(Category::name)`.
+#[macro_export]
+macro_rules! alias {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $sql:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        $vis struct $name;
+        impl $crate::AliasName for $name {
+            const NAME: &'static str = $sql;
+        }
+    };
 }
 
 /// A typed handle to column `name` of model `M`, whose field has Rust type `T`.
@@ -964,7 +1018,7 @@ impl<M, T> std::fmt::Debug for Column<M, T> {
     }
 }
 
-impl<M: Model, T> Column<M, T> {
+impl<M: Source, T> Column<M, T> {
     /// Used by `#[derive(Model)]`.
     pub const fn new(index: usize, name: &'static str) -> Self {
         Column { index, name, _marker: PhantomData }
@@ -972,7 +1026,7 @@ impl<M: Model, T> Column<M, T> {
 
     /// The table-qualified reference to this column.
     pub fn column_ref(self) -> ColumnRef {
-        ColumnRef { table: M::TABLE.name, column: self.name }
+        ColumnRef { table: M::QUALIFIER, column: self.name }
     }
 
     /// `col op other` for another column of the same model and type (the same as

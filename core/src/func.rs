@@ -5,7 +5,7 @@
 //! Each is a [`ScalarExpr`]: select it (`session.select((User::name, func::count(Post::id)))`)
 //! or compare it in a `having(…)` (`func::count(Post::id).gt(2)`).
 
-use crate::expr::{Column, Numeric, Scalar, ScalarExpr, SqlFunc};
+use crate::expr::{Column, Numeric, Scalar, ScalarExpr, Source, SqlFunc};
 use crate::model::Model;
 
 /// Column types SUM adds up, and what the sum decodes to.
@@ -38,7 +38,7 @@ fn call<M, R>(func: SqlFunc, args: Vec<Scalar>) -> ScalarExpr<M, R> {
 }
 
 /// `COUNT(col)`: the rows where `col` is not NULL.
-pub fn count<M: Model, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
+pub fn count<M: Source, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
     call(SqlFunc::Count, vec![Scalar::Column(column.column_ref())])
 }
 
@@ -48,26 +48,26 @@ pub fn count_all<M: Model>() -> ScalarExpr<M, i64> {
 }
 
 /// `COUNT(DISTINCT col)`.
-pub fn count_distinct<M: Model, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
+pub fn count_distinct<M: Source, T>(column: Column<M, T>) -> ScalarExpr<M, i64> {
     call(SqlFunc::CountDistinct, vec![Scalar::Column(column.column_ref())])
 }
 
 /// `SUM(col)`: NULL (`None`) over no rows.
-pub fn sum<M: Model, T: Summable>(column: Column<M, T>) -> ScalarExpr<M, T::Sum> {
+pub fn sum<M: Source, T: Summable>(column: Column<M, T>) -> ScalarExpr<M, T::Sum> {
     call(SqlFunc::Sum, vec![Scalar::Column(column.column_ref())])
 }
 
 /// `AVG(col)` as a double on every database.
-pub fn avg<M: Model, T: Numeric>(column: Column<M, T>) -> ScalarExpr<M, Option<f64>> {
+pub fn avg<M: Source, T: Numeric>(column: Column<M, T>) -> ScalarExpr<M, Option<f64>> {
     call(SqlFunc::Avg, vec![Scalar::Column(column.column_ref())])
 }
 
 /// `MIN(col)`.
-pub fn min<M: Model, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
+pub fn min<M: Source, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
     call(SqlFunc::Min, vec![Scalar::Column(column.column_ref())])
 }
 
 /// `MAX(col)`.
-pub fn max<M: Model, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
+pub fn max<M: Source, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
     call(SqlFunc::Max, vec![Scalar::Column(column.column_ref())])
 }

@@ -32,9 +32,10 @@ pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNEC
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
-    and_, case, escape_like, exists, not_, not_exists, operand, or_, ArithOp, Case, CaseStart, CastTo, CastType, CmpOp,
-    Column, ColumnRef, Condition, Expr, ExprOrdering, InValues, IntoOrderKey, IntoScalar, Nullable, NullsOrder,
-    Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, SqlFunc, Subquery, TextColumn, Textual,
+    and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,
+    CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Expr, ExprOrdering, InValues, IntoOrderKey, IntoScalar,
+    Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source, SqlFunc, Subquery,
+    TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};

@@ -410,3 +410,36 @@ fn text_inside_expressions_numbers_its_binds_with_the_statement() {
     st.filters.push(unbound);
     assert!(matches!(st.to_sql(&SqliteDialect), Err(athanor_core::Error::InvalidRequest { .. })));
 }
+
+#[test]
+fn joins_under_an_alias_and_with_an_explicit_on() {
+    use athanor_core::sql::select::TableJoin;
+    use athanor_core::{CmpOp, Operand};
+    let mut st = SelectStatement::new(&T);
+    st.table_joins.push(TableJoin {
+        outer: true,
+        table: &T,
+        column: "id",
+        parent: "t",
+        parent_column: "id",
+        via: None,
+        alias: Some("other"),
+    });
+    st.filters.push(Expr::Compare {
+        left: ColumnRef::new("other", "note"),
+        op: CmpOp::Eq,
+        right: Operand::Value(Value::from("x")),
+    });
+    let from = |d: &dyn Dialect| {
+        let s = st.to_sql(d).unwrap().sql;
+        s[s.find(" FROM ").unwrap()..].to_string()
+    };
+    assert_eq!(
+        from(&PostgresDialect),
+        " FROM \"t\" LEFT OUTER JOIN \"t\" AS \"other\" ON \"other\".\"id\" = \"t\".\"id\" WHERE \"other\".\"note\" = $1"
+    );
+    assert_eq!(
+        from(&MySqlDialect),
+        " FROM `t` LEFT OUTER JOIN `t` AS `other` ON `other`.`id` = `t`.`id` WHERE `other`.`note` = ?"
+    );
+}

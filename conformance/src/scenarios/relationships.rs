@@ -823,6 +823,82 @@ pub fn rows_of_several_models(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+athanor::alias!(
+    /// The parent category in a self-join.
+    Parent = "parent"
+);
+
+/// Self-joins through an alias and joins with an explicit ON, in queries of objects, of
+/// several models and of columns; the SQL names the alias.
+pub fn aliases_and_explicit_on(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    let under_tech = s
+        .query::<Category>()
+        .join_as(Category::parent, Parent)
+        .filter(Parent::col(Category::name).eq("tech"))
+        .order_by(Category::name.asc())
+        .all()?;
+    assert_eq!(under_tech.iter().map(|c| c.get().name.clone()).collect::<Vec<_>>(), ["db", "rust"]);
+    assert_eq!(
+        statements(db),
+        ["SELECT categories.id, categories.parent_id, categories.name FROM categories \
+          JOIN categories AS parent ON parent.id = categories.parent_id WHERE parent.name = ? \
+          ORDER BY categories.name ASC"]
+    );
+    // Rows of a category and its parent: the alias gives the same instances as the table.
+    let pairs = s
+        .query::<(Category, Option<athanor::Aliased<Category, Parent>>)>()
+        .outerjoin_as(Category::parent, Parent)
+        .order_by(Category::name.asc())
+        .all()?;
+    let got: Vec<(String, Option<String>)> =
+        pairs.iter().map(|(c, p)| (c.get().name.clone(), p.as_ref().map(|p| p.get().name.clone()))).collect();
+    let want = [("db", Some("tech")), ("rust", Some("tech")), ("sql", Some("db")), ("tech", None)];
+    assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.map(str::to_string))));
+    let tech = &pairs[3].0;
+    assert!(pairs[0].1.as_ref().is_some_and(|p| Handle::ptr_eq(p, tech)), "one instance per row");
+    let names: Vec<(String, String)> = s
+        .select((Category::name, Parent::col(Category::name)))
+        .join_as(Category::parent, Parent)
+        .order_by(Parent::col(Category::name).desc())
+        .order_by(Category::name.asc())
+        .all()?;
+    let want = [("db", "tech"), ("rust", "tech"), ("sql", "db")];
+    assert_eq!(names, want.map(|(a, b)| (a.to_string(), b.to_string())));
+
+    // Explicit ON: equality of two columns of the same type, with or without a relationship.
+    let posters = s
+        .query::<User>()
+        .join_on(Post::user_id, User::id)
+        .filter(Post::score.gt(4))
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(posters.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["ann", "bob"]);
+    db.clear_sql();
+    let same_name: Vec<(String, Option<i64>)> =
+        s.select((Category::name, Tag::id)).join_on(Tag::name, Category::name).all()?;
+    assert_eq!(same_name.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["rust"]);
+    assert_eq!(
+        statements(db),
+        ["SELECT categories.name, tags.id FROM categories JOIN tags ON tags.name = categories.name"]
+    );
+    let outer: Vec<(String, Option<i64>)> = s
+        .select((User::name, Parent::col(Category::id)))
+        .outerjoin_on(Parent::col(Category::name), User::name)
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(outer, [("ann".to_string(), None), ("bob".to_string(), None)]);
+
+    // The same table twice without an alias, or an alias twice, is refused before sending.
+    let twice = s.query::<Category>().join(Category::parent).all();
+    assert!(matches!(twice, Err(Error::InvalidRequest { .. })), "{twice:?}");
+    let again = s.query::<Category>().join_as(Category::parent, Parent).join_as(Category::children, Parent).all();
+    assert!(matches!(again, Err(Error::InvalidRequest { .. })), "{again:?}");
+    assert_eq!(s.query::<Category>().count()?, 4, "the session goes on");
+    Ok(())
+}
+
 /// UNION and UNION ALL of selections with the same row type.
 pub fn unions(db: &TestDb) -> Result<()> {
     seeded(db)?;

@@ -5,7 +5,7 @@
 use super::query::{InQuery, Joined};
 use super::{Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::{Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr};
+use crate::expr::{AliasName, Aliased, Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr, Source};
 use crate::model::Model;
 use crate::row::Row;
 use crate::sql::Select;
@@ -14,21 +14,21 @@ use std::marker::PhantomData;
 
 /// One selected item: a column or a typed expression of some model.
 pub trait SelectItem {
-    /// The model whose columns it reads.
-    type Model: Model;
+    /// The model (or alias) whose columns it reads.
+    type Model;
     /// What it decodes to.
     type Out: FromValue;
     /// The expression.
     fn scalar(&self) -> Scalar;
 }
-impl<M: Model, T: FromValue> SelectItem for Column<M, T> {
+impl<M: Source, T: FromValue> SelectItem for Column<M, T> {
     type Model = M;
     type Out = T;
     fn scalar(&self) -> Scalar {
         Scalar::Column(self.column_ref())
     }
 }
-impl<M: Model, T: FromValue> SelectItem for ScalarExpr<M, T> {
+impl<M, T: FromValue> SelectItem for ScalarExpr<M, T> {
     type Model = M;
     type Out = T;
     fn scalar(&self) -> Scalar {
@@ -69,7 +69,10 @@ fn cell<T: FromValue>(row: &dyn Row, i: usize) -> Result<T> {
     })
 }
 
-impl<A: SelectItem> Selection for A {
+impl<A: SelectItem> Selection for A
+where
+    A::Model: Model,
+{
     type Root = A::Model;
     type Out = A::Out;
     fn scalars(&self) -> Vec<Scalar> {
@@ -83,7 +86,10 @@ impl<M, J, I, A: SelectItem> SelectionIn<M, J, I> for A where A::Model: InQuery<
 
 macro_rules! tuple_selection {
     ($first:ident $fi:ident $($t:ident $i:ident $n:tt),*) => {
-        impl<$first: SelectItem, $($t: SelectItem),*> Selection for ($first, $($t,)*) {
+        impl<$first: SelectItem, $($t: SelectItem),*> Selection for ($first, $($t,)*)
+        where
+            $first::Model: Model,
+        {
             type Root = $first::Model;
             type Out = ($first::Out, $($t::Out,)*);
             #[allow(non_snake_case)]
@@ -186,10 +192,68 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         })
     }
 
+    /// `JOIN … AS <alias>` along a relationship (as `Query::join_as`).
+    pub fn join_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> ColumnQuery<'s, S, Joined<Aliased<T, A>, J>>
+    where
+        P: Model + InQuery<S::Root, J, I>,
+    {
+        let _ = alias;
+        let def = rel.def();
+        self.with(|s| match def {
+            Ok(def) => s.join_relationship_as(def, false, Some(A::NAME)),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    /// `LEFT OUTER JOIN … AS <alias>` along a relationship.
+    pub fn outerjoin_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> ColumnQuery<'s, S, Joined<Aliased<T, A>, J>>
+    where
+        P: Model + InQuery<S::Root, J, I>,
+    {
+        let _ = alias;
+        let def = rel.def();
+        self.with(|s| match def {
+            Ok(def) => s.join_relationship_as(def, true, Some(A::NAME)),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    /// `JOIN … ON target = other` (as `Query::join_on`).
+    pub fn join_on<T: Source, P, V, I>(
+        self,
+        target: Column<T, V>,
+        other: Column<P, V>,
+    ) -> ColumnQuery<'s, S, Joined<T, J>>
+    where
+        P: Source + InQuery<S::Root, J, I>,
+    {
+        self.with(|s| s.join_columns(T::Model::TABLE, T::ALIAS, target.name, P::QUALIFIER, other.name, false))
+    }
+
+    /// `LEFT OUTER JOIN … ON target = other`.
+    pub fn outerjoin_on<T: Source, P, V, I>(
+        self,
+        target: Column<T, V>,
+        other: Column<P, V>,
+    ) -> ColumnQuery<'s, S, Joined<T, J>>
+    where
+        P: Source + InQuery<S::Root, J, I>,
+    {
+        self.with(|s| s.join_columns(T::Model::TABLE, T::ALIAS, target.name, P::QUALIFIER, other.name, true))
+    }
+
     /// Add a condition (WHERE).
     pub fn filter<N, I>(self, condition: Condition<N>) -> Self
     where
-        N: Model + InQuery<S::Root, J, I>,
+        N: InQuery<S::Root, J, I>,
     {
         self.with(|s| s.filter_expr(condition.into_expr()))
     }
@@ -197,7 +261,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     /// `GROUP BY col`.
     pub fn group_by<N, T, I>(mut self, column: Column<N, T>) -> Self
     where
-        N: Model + InQuery<S::Root, J, I>,
+        N: Source + InQuery<S::Root, J, I>,
     {
         self.group_by.push(Scalar::Column(column.column_ref()));
         self
@@ -206,7 +270,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     /// `HAVING condition` (on aggregates: `func::count(Post::id).gt(2)`).
     pub fn having<N, I>(mut self, condition: Condition<N>) -> Self
     where
-        N: Model + InQuery<S::Root, J, I>,
+        N: InQuery<S::Root, J, I>,
     {
         self.having.push(condition.into_expr());
         self
@@ -216,7 +280,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     /// smallest unless `nulls_first()` / `nulls_last()` say otherwise.
     pub fn order_by<N, I>(self, ordering: impl IntoOrderKey<N>) -> Self
     where
-        N: Model + InQuery<S::Root, J, I>,
+        N: InQuery<S::Root, J, I>,
     {
         self.with(|s| s.order_key(ordering.into_order_key()))
     }

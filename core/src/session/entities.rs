@@ -16,7 +16,7 @@ use super::loading::OffsetRow;
 use super::query::{InQuery, Query};
 use super::{identity_row, is_database_error, Handle, Inner, Session};
 use crate::error::{Error, Result};
-use crate::expr::{ColumnRef, Scalar};
+use crate::expr::{AliasName, Aliased, ColumnRef, Scalar, Source};
 use crate::model::Model;
 use crate::row::Row;
 use crate::value::{Value, ValueRef};
@@ -38,44 +38,64 @@ impl<A: Model, B: EntityPart, C: EntityPart> QueryEntities for (A, B, C) {
     type Root = A;
 }
 
-/// A member of a tuple query after the first: a model `B` (its object is in every row) or
-/// `Option<B>` (an outer join may leave it out).
+/// A member of a tuple query after the first: a model `B` (its object is in every row),
+/// `Option<B>` (an outer join may leave it out), or the same for an alias of `B`
+/// (`Aliased<B, Parent>`, which gives `B`'s objects: an alias is another name for the table).
 pub trait EntityPart {
-    /// The model.
-    type Model: Model;
+    /// Where its columns come from: the model or the alias (what the join checks name).
+    type Source: Source;
     /// What a row gives for it: `Handle<B>` or `Option<Handle<B>>`.
     type Out;
     /// The row's object, or `None` where the row has no `B`.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a required `B` missing from a row.
-    fn pick(found: Option<Handle<Self::Model>>) -> Result<Self::Out>;
+    fn pick(found: Option<Handle<<Self::Source as Source>::Model>>) -> Result<Self::Out>;
 }
+
+fn required<B: Model>(found: Option<Handle<B>>) -> Result<Handle<B>> {
+    found.ok_or_else(|| {
+        Error::invalid(format!(
+            "a row has no {} (its columns are NULL, as an outer join leaves them): query Option<{}> instead",
+            B::TABLE.rust_name,
+            B::TABLE.rust_name
+        ))
+    })
+}
+
 impl<B: Model> EntityPart for B {
-    type Model = B;
+    type Source = B;
     type Out = Handle<B>;
     fn pick(found: Option<Handle<B>>) -> Result<Handle<B>> {
-        found.ok_or_else(|| {
-            Error::invalid(format!(
-                "a row has no {} (its columns are NULL, as an outer join leaves them): query Option<{}> instead",
-                B::TABLE.rust_name,
-                B::TABLE.rust_name
-            ))
-        })
+        required(found)
     }
 }
 impl<B: Model> EntityPart for Option<B> {
-    type Model = B;
+    type Source = B;
+    type Out = Option<Handle<B>>;
+    fn pick(found: Option<Handle<B>>) -> Result<Option<Handle<B>>> {
+        Ok(found)
+    }
+}
+impl<B: Model, A: AliasName> EntityPart for Aliased<B, A> {
+    type Source = Aliased<B, A>;
+    type Out = Handle<B>;
+    fn pick(found: Option<Handle<B>>) -> Result<Handle<B>> {
+        required(found)
+    }
+}
+impl<B: Model, A: AliasName> EntityPart for Option<Aliased<B, A>> {
+    type Source = Aliased<B, A>;
     type Out = Option<Handle<B>>;
     fn pick(found: Option<Handle<B>>) -> Result<Option<Handle<B>>> {
         Ok(found)
     }
 }
 
-/// The selected columns of `T`'s table.
-fn columns_of<T: Model>(items: &mut Vec<Scalar>) {
-    let t = T::TABLE;
-    items.extend(t.columns.iter().map(|c| Scalar::Column(ColumnRef { table: t.name, column: c.name })));
+/// The selected columns of `S`'s table, qualified by its name or alias.
+fn columns_of<S: Source>(items: &mut Vec<Scalar>) {
+    let t = S::Model::TABLE;
+    items.extend(t.columns.iter().map(|c| Scalar::Column(ColumnRef { table: S::QUALIFIER, column: c.name })));
 }
 
 /// `T`'s object from its columns at `offset`, or `None` when its key columns are all NULL.
@@ -141,7 +161,7 @@ macro_rules! tuple_query {
             fn tuples(&self, limit: Option<u64>) -> Result<Vec<(Handle<M>, $($t::Out),+)>> {
                 let mut items = Vec::new();
                 columns_of::<M>(&mut items);
-                $(columns_of::<$t::Model>(&mut items);)+
+                $(columns_of::<$t::Source>(&mut items);)+
                 let mut out = Vec::new();
                 self.rows_of(&items, limit, |identity, weak, row| {
                     let mut offset = 0;
@@ -149,8 +169,9 @@ macro_rules! tuple_query {
                         .ok_or_else(|| Error::invalid(format!("a {} row without a key", M::TABLE.name)))?;
                     offset += M::TABLE.columns.len();
                     out.push((root, $({
-                        let found = object_at::<$t::Model>(identity, weak, row, offset)?;
-                        offset += <$t::Model as Model>::TABLE.columns.len();
+                        type Of<X> = <<X as EntityPart>::Source as Source>::Model;
+                        let found = object_at::<Of<$t>>(identity, weak, row, offset)?;
+                        offset += <Of<$t> as Model>::TABLE.columns.len();
                         $t::pick(found)?
                     }),+));
                     let _ = offset;
@@ -168,7 +189,7 @@ macro_rules! tuple_query {
             /// database's (the session then needs `rollback()`).
             pub fn all<$($i),+>(&self) -> Result<Vec<(Handle<M>, $($t::Out),+)>>
             where
-                $($t::Model: InQuery<M, J, $i>,)+
+                $($t::Source: InQuery<M, J, $i>,)+
             {
                 self.tuples(None)
             }
@@ -179,7 +200,7 @@ macro_rules! tuple_query {
             /// As `all`.
             pub fn first<$($i),+>(&self) -> Result<Option<(Handle<M>, $($t::Out),+)>>
             where
-                $($t::Model: InQuery<M, J, $i>,)+
+                $($t::Source: InQuery<M, J, $i>,)+
             {
                 Ok(self.tuples(Some(1))?.into_iter().next())
             }

@@ -5,7 +5,7 @@
 
 use super::{Handle, Load, Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::Condition;
+use crate::expr::{AliasName, Aliased, Column, Condition, Source};
 use crate::model::Model;
 use crate::sql::{Select, Statement};
 use crate::value::Value;
@@ -58,7 +58,7 @@ pub mod position {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not in this query of `{M}`",
     label = "`{Self}` is used here, but it is neither the query's model nor joined",
-    note = "join it first: `.join(<{M} or a joined model>::<relationship to {Self}>)`"
+    note = "join it first: `.join(<{M} or a joined model>::<relationship to {Self}>)`, `.join_as(<relationship>, <alias>)` for an alias, or `.join_on(<column of {Self}>, <column in the query>)`"
 )]
 pub trait InQuery<M, J, I> {}
 impl<M> InQuery<M, (), position::Root> for M {}
@@ -101,23 +101,102 @@ impl<'s, M: Model, E> Query<'s, M, (), E> {
 }
 
 impl<'s, M: Model, J, E> Query<'s, M, J, E> {
-    fn joined<T: Model, K>(
-        mut self,
-        rel: Relationship<impl Model, T, K>,
-        outer: bool,
-    ) -> Query<'s, M, Joined<T, J>, E> {
-        self.select = match rel.def() {
-            Ok(def) => self.select.join_relationship(def, outer),
-            Err(e) => self.select.with_error(e),
-        };
+    /// The same query with its statement changed and another model joined.
+    fn joined_with<T>(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Query<'s, M, Joined<T, J>, E> {
         Query {
             session: self.session,
-            select: self.select,
+            select: f(self.select),
             options: self.options,
             sync: self.sync,
             fetch: self.fetch,
             _joined: PhantomData,
         }
+    }
+
+    fn joined<T: Model, K>(self, rel: Relationship<impl Model, T, K>, outer: bool) -> Query<'s, M, Joined<T, J>, E> {
+        let def = rel.def();
+        self.joined_with(|s| match def {
+            Ok(def) => s.join_relationship(def, outer),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    fn joined_as<T: Model, K, A: AliasName>(
+        self,
+        rel: Relationship<impl Model, T, K>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E> {
+        let def = rel.def();
+        self.joined_with(|s| match def {
+            Ok(def) => s.join_relationship_as(def, outer, Some(A::NAME)),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    fn joined_on<S: Source, P: Source, V>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<S, J>, E> {
+        self.joined_with(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, outer))
+    }
+
+    /// `JOIN <T> AS <alias> ON <the relationship's foreign key>`: the relationship's target
+    /// under an alias, so that a table can be joined twice, or to itself (a self-join):
+    /// `query::<Category>().join_as(Category::parent, Parent)` with `alias!(Parent = "parent")`.
+    /// Conditions and sort keys on the alias use its columns, `Parent::col(Category::name)`.
+    /// Partial: a many-to-many relationship cannot be joined under an alias yet.
+    pub fn join_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        let _ = alias;
+        self.joined_as::<T, K, A>(rel, false)
+    }
+
+    /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Query::join_as`]).
+    pub fn outerjoin_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        let _ = alias;
+        self.joined_as::<T, K, A>(rel, true)
+    }
+
+    /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
+    /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
+    /// `join(Address, User.id == Address.user_id)`). `other` is a column of the query's model
+    /// or of one joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
+    pub fn join_on<S: Source, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<S, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_on(target, other, false)
+    }
+
+    /// `LEFT OUTER JOIN … ON target = other` ([`Query::join_on`]).
+    pub fn outerjoin_on<S: Source, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<S, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_on(target, other, true)
     }
 
     /// `JOIN <T> ON <the relationship's foreign key>` (through the association table for a
@@ -164,7 +243,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// Add a condition on `M` or on a joined model (several filters are ANDed).
     pub fn filter<N, I>(self, condition: Condition<N>) -> Self
     where
-        N: Model + InQuery<M, J, I>,
+        N: InQuery<M, J, I>,
     {
         self.map(|s| s.filter_expr(condition.into_expr()))
     }
@@ -178,7 +257,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`), on `M` or a joined model.
     pub fn order_by<N, I>(self, ordering: impl crate::expr::IntoOrderKey<N>) -> Self
     where
-        N: Model + InQuery<M, J, I>,
+        N: InQuery<M, J, I>,
     {
         self.map(|s| s.order_key(ordering.into_order_key()))
     }

@@ -92,6 +92,15 @@ pub struct TableJoin {
     /// For a many-to-many relationship: the association table, its column referencing the
     /// parent and its column referencing the joined table.
     pub via: Option<(&'static TableDef, &'static str, &'static str)>,
+    /// `AS alias`: the name the joined table's columns are qualified with (a self-join).
+    pub alias: Option<&'static str>,
+}
+
+impl TableJoin {
+    /// The name the joined table's columns are qualified with.
+    pub fn qualifier(&self) -> &'static str {
+        self.alias.unwrap_or(self.table.name)
+    }
 }
 
 /// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
@@ -284,8 +293,12 @@ impl SelectStatement {
                 }
                 None => (j.parent, j.parent_column),
             };
-            w.push(kw).ident(j.table.name)?.push(" ON ");
-            w.ident(j.table.name)?.push(".").ident(j.column)?.push(" = ");
+            w.push(kw).ident(j.table.name)?;
+            if let Some(a) = j.alias {
+                w.push(" AS ").ident(a)?;
+            }
+            w.push(" ON ");
+            w.ident(j.qualifier())?.push(".").ident(j.column)?.push(" = ");
             w.ident(near)?.push(".").ident(near_col)?;
         }
         Ok(())
@@ -610,16 +623,40 @@ impl<M: Model> Select<M> {
     }
 
     /// Join the target of relationship `rel` (whose owner is this table or one joined before).
-    pub(crate) fn join_relationship(mut self, rel: &'static crate::relation::RelationshipDef, outer: bool) -> Self {
+    pub(crate) fn join_relationship(self, rel: &'static crate::relation::RelationshipDef, outer: bool) -> Self {
+        self.join_relationship_as(rel, outer, None)
+    }
+
+    /// Whether `qualifier` already names a table of the statement (or it would be ambiguous).
+    fn qualifier_taken(&self, qualifier: &str) -> bool {
+        qualifier == self.statement.table.name
+            || self
+                .statement
+                .table_joins
+                .iter()
+                .any(|j| j.qualifier() == qualifier || j.via.is_some_and(|(assoc, _, _)| assoc.name == qualifier))
+    }
+
+    /// `JOIN <target> [AS alias] ON …` along a relationship.
+    pub(crate) fn join_relationship_as(
+        mut self,
+        rel: &'static crate::relation::RelationshipDef,
+        outer: bool,
+        alias: Option<&'static str>,
+    ) -> Self {
         let target = rel.target.table();
         let name = |t: &'static TableDef, i: usize| t.columns.get(i).map_or("?", |c| c.name);
         let via = rel.secondary.map(|a| (a, name(a, rel.secondary_local), name(a, rel.secondary_remote)));
-        if self.statement.table_joins.iter().any(|j| j.table.name == target.name)
-            || target.name == self.statement.table.name
-        {
+        if via.is_some() && alias.is_some() {
             return self.with_error(Error::invalid(format!(
-                "{} is already in this query: a second join of the same table needs an alias (not built yet)",
+                "an alias of {} joined through its association table is not built yet",
                 target.name
+            )));
+        }
+        let qualifier = alias.unwrap_or(target.name);
+        if self.qualifier_taken(qualifier) || via.is_some_and(|(a, _, _)| self.qualifier_taken(a.name)) {
+            return self.with_error(Error::invalid(format!(
+                "{qualifier} is already in this query: join the table again under an alias (join_as)"
             )));
         }
         self.statement.table_joins.push(TableJoin {
@@ -629,7 +666,34 @@ impl<M: Model> Select<M> {
             parent: rel.owner.name,
             parent_column: name(rel.owner, rel.local),
             via,
+            alias,
         });
+        self
+    }
+
+    /// `JOIN <table> [AS alias] ON <qualifier>.<column> = <parent>.<parent_column>`: an explicit
+    /// equality ON clause.
+    pub(crate) fn join_columns(
+        mut self,
+        table: &'static TableDef,
+        alias: Option<&'static str>,
+        column: &'static str,
+        parent: &'static str,
+        parent_column: &'static str,
+        outer: bool,
+    ) -> Self {
+        let qualifier = alias.unwrap_or(table.name);
+        if self.qualifier_taken(qualifier) {
+            return self.with_error(Error::invalid(format!(
+                "{qualifier} is already in this query: join the table again under an alias"
+            )));
+        }
+        if parent == qualifier || !(parent == self.statement.table.name || self.qualifier_taken(parent)) {
+            return self.with_error(Error::invalid(format!(
+                "the ON clause of the join of {qualifier} compares with {parent}, which is not in the query before it"
+            )));
+        }
+        self.statement.table_joins.push(TableJoin { outer, table, column, parent, parent_column, via: None, alias });
         self
     }
 
