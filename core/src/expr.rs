@@ -418,17 +418,56 @@ impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
     }
 }
 
-/// `EXISTS (subquery)`: some row matches (SQLAlchemy's `exists()`). The condition's model
-/// cannot be inferred from an uncorrelated subquery: name it,
-/// `query::<User>().filter(exists::<User, _>(sub))`. Uncorrelated: the subquery
-/// names only its own models.
-pub fn exists<M, T>(subquery: Subquery<T>) -> Condition<M> {
-    Condition::new(Expr::Exists { subquery: Box::new(subquery.statement), negated: false })
+/// A subquery correlated with model (or alias) `Q` of the enclosing query
+/// (`ColumnQuery::correlate`): its WHERE compares one of its columns with one of `Q`'s, so it
+/// is valid only where `Q` is in scope. `exists(…)` of it is a `Condition<Q>` and `scalar()` a
+/// value of `Q`'s query, so the compiler checks that the enclosing query has `Q`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlated<T, Q> {
+    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) _t: PhantomData<fn() -> (T, Q)>,
+}
+
+impl<T, Q> Correlated<T, Q> {
+    /// This one-column correlated subquery as a value per row of the enclosing query
+    /// (`(SELECT COUNT(*) FROM posts WHERE posts.user_id = users.id)`); NULL for no row.
+    pub fn scalar(self) -> ScalarExpr<Q, T::Opt>
+    where
+        T: Nullable,
+    {
+        ScalarExpr { expr: Scalar::Subquery(Box::new(self.statement)), _m: PhantomData }
+    }
+}
+
+/// What `exists` / `not_exists` take: an uncorrelated [`Subquery`] (valid in any query: name
+/// the model, `exists::<User, _>(sub)`), or a [`Correlated`] one (valid where its outer model is).
+pub trait IntoSubquery<M> {
+    /// The statement.
+    fn into_statement(self) -> crate::sql::select::SubqueryStatement;
+}
+impl<M, T> IntoSubquery<M> for Subquery<T> {
+    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+        self.statement
+    }
+}
+impl<T, Q> IntoSubquery<Q> for Correlated<T, Q> {
+    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+        self.statement
+    }
+}
+
+/// `EXISTS (subquery)`: some row matches (SQLAlchemy's `exists()`). For an uncorrelated
+/// subquery the condition's model cannot be inferred: name it,
+/// `query::<User>().filter(exists::<User, _>(sub))`. A correlated one
+/// (`session.select(Post::id).correlate(Post::user_id, User::id)`) is a condition on its outer
+/// model: `query::<User>().filter(exists(posts_of_user))`.
+pub fn exists<M, S: IntoSubquery<M>>(subquery: S) -> Condition<M> {
+    Condition::new(Expr::Exists { subquery: Box::new(subquery.into_statement()), negated: false })
 }
 
 /// `NOT EXISTS (subquery)`.
-pub fn not_exists<M, T>(subquery: Subquery<T>) -> Condition<M> {
-    Condition::new(Expr::Exists { subquery: Box::new(subquery.statement), negated: true })
+pub fn not_exists<M, S: IntoSubquery<M>>(subquery: S) -> Condition<M> {
+    Condition::new(Expr::Exists { subquery: Box::new(subquery.into_statement()), negated: true })
 }
 
 /// Where NULLs go in a sort (`nulls_first()`, `nulls_last()`).

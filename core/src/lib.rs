@@ -33,9 +33,9 @@ pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, Sta
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
     and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,
-    CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Expr, ExprOrdering, InValues, IntoOrderKey, IntoScalar,
-    Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source, SqlFunc, Subquery,
-    TextColumn, Textual,
+    CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Correlated, Expr, ExprOrdering, InValues, IntoOrderKey,
+    IntoScalar, IntoSubquery, Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source,
+    SqlFunc, Subquery, TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};

@@ -769,6 +769,35 @@ pub fn subqueries_in_and_exists(db: &TestDb) -> Result<()> {
         s.select((User::name, total, nothing)).order_by(User::name.asc()).all()?;
     let n = posts.len() as i64;
     assert_eq!(rows, [("ann".to_string(), Some(n), None), ("bob".to_string(), Some(n), None)]);
+
+    // Correlated subqueries: EXISTS per user, and a count per user in the select list.
+    let high = || s.select(Post::id).filter(Post::score.gt(6)).correlate(Post::user_id, User::id);
+    let with_high: Vec<String> =
+        s.query::<User>().filter(exists(high())).all()?.iter().map(|u| u.get().name.clone()).collect();
+    assert_eq!(with_high, ["bob"]);
+    assert_eq!(
+        statements(db).last().map(String::as_str),
+        Some(
+            "SELECT users.id, users.name FROM users WHERE EXISTS \
+             (SELECT posts.id FROM posts WHERE posts.score > ? AND posts.user_id = users.id)"
+        )
+    );
+    let without: Vec<String> = s
+        .query::<User>()
+        .filter(not_exists(high()))
+        .order_by(User::name.asc())
+        .all()?
+        .iter()
+        .map(|u| u.get().name.clone())
+        .collect();
+    assert_eq!(without, ["ann"]);
+    let per_user: Vec<(String, Option<i64>)> = s
+        .select((User::name, s.select(func::count(Post::id)).correlate(Post::user_id, User::id).scalar()))
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(per_user, [("ann".to_string(), Some(2)), ("bob".to_string(), Some(1))]);
+    let own = s.query::<User>().filter(exists(s.select(User::id).correlate(User::id, User::id))).all();
+    assert!(matches!(own, Err(Error::InvalidRequest { .. })), "{own:?}");
     Ok(())
 }
 

@@ -322,6 +322,48 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         }
     }
 
+    /// This SELECT as a subquery correlated with the enclosing query: `WHERE inner = outer`
+    /// is added, where `inner` is a column of this query and `outer` one of the enclosing
+    /// query's model `Q` (SQLAlchemy's correlation by `Post.user_id == User.id`):
+    ///
+    /// ```text
+    /// let has_posts = exists(session.select(Post::id).correlate(Post::user_id, User::id));
+    /// let n_posts = session.select(func::count(Post::id)).correlate(Post::user_id, User::id).scalar();
+    /// session.select((User::name, n_posts)).filter(has_posts).all()?;
+    /// ```
+    ///
+    /// The outer table is found by name, so this query may not have `Q`'s table itself (alias
+    /// one side); that is [`Error::InvalidRequest`] when the statement is rendered. Partial: one
+    /// correlation per subquery; further conditions on the outer model are not expressible.
+    pub fn correlate<P, Q, V, I, IP>(
+        &self,
+        inner: Column<P, V>,
+        outer: Column<Q, V>,
+    ) -> crate::expr::Correlated<S::Out, Q>
+    where
+        S: SelectionIn<S::Root, J, I>,
+        P: Source + InQuery<S::Root, J, IP>,
+        Q: Source,
+    {
+        let mut statement = self.subquery::<I>().statement;
+        let taken = statement.base.table.name == Q::QUALIFIER
+            || statement.base.table_joins.iter().any(|j| j.qualifier() == Q::QUALIFIER);
+        if taken && statement.error.is_none() {
+            statement.error = Some(Error::invalid(format!(
+                "the correlated subquery has {} itself, so its reference to the enclosing query's {} would be \
+                 its own: join one of them under an alias",
+                Q::QUALIFIER,
+                Q::QUALIFIER
+            )));
+        }
+        statement.base.filters.push(Expr::Compare {
+            left: inner.column_ref(),
+            op: crate::expr::CmpOp::Eq,
+            right: crate::expr::Operand::Column(outer.column_ref()),
+        });
+        crate::expr::Correlated { statement, _t: PhantomData }
+    }
+
     /// The statement and its parameters.
     ///
     /// # Errors

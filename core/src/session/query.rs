@@ -176,11 +176,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
     /// `join(Address, User.id == Address.user_id)`). `other` is a column of the query's model
     /// or of one joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
-    pub fn join_on<S: Source, P, V, I>(
-        self,
-        target: Column<S, V>,
-        other: Column<P, V>,
-    ) -> Query<'s, M, Joined<S, J>, E>
+    pub fn join_on<S: Source, P, V, I>(self, target: Column<S, V>, other: Column<P, V>) -> Query<'s, M, Joined<S, J>, E>
     where
         P: Source + InQuery<M, J, I>,
     {
