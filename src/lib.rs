@@ -54,7 +54,8 @@ pub use athanor_core::func;
 pub use athanor_core::{
     alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
     CompoundQuery, Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined,
-    Nullable, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, Source, SqlFunc, Subquery, Textual,
+    Nullable, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, Source, SqlFunc, Subquery, TableSource,
+    Textual,
 };
 pub use athanor_core::{
     and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,

@@ -68,7 +68,7 @@ macro_rules! conformance_tests {
             cycle_between_tables_is_flushed_with_a_later_update, rollback_expires_relationships requires(savepoints),
             default_strategies_and_overrides, joins_along_relationships,
             aggregates_group_by_having, subqueries_in_and_exists, unions, rows_of_several_models,
-            aliases_and_explicit_on,
+            aliases_and_explicit_on, subqueries_in_from,
             association_tables_are_declared_once,
         ]);
         $crate::conformance_tests!(@group $backend, transactions: [

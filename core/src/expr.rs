@@ -120,6 +120,14 @@ pub enum Scalar {
     Subquery(Box<crate::sql::select::SubqueryStatement>),
     /// `(raw SQL)` with `:name` binds ([`crate::sql::Text::scalar`]).
     Text(Box<crate::sql::Text>),
+    /// `inner AS label`: a named item of a subquery's select list (only there: a subquery in
+    /// FROM names its columns `c0`, `c1`, …).
+    Labeled {
+        /// The item.
+        inner: Box<Scalar>,
+        /// Its name.
+        label: &'static str,
+    },
     /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
     Cast {
         /// The expression converted.
@@ -833,6 +841,18 @@ impl<M: Source, T> Column<M, T> {
     }
 }
 
+impl<M: Source, T> Column<M, T> {
+    /// This column read as nullable (`Option<T>`): for a column on the outer side of a
+    /// `LEFT OUTER JOIN`, which is NULL where the join found nothing, in a select list:
+    /// `select((User::name, Post::title.nullable())).outerjoin(User::posts)`.
+    pub fn nullable(self) -> ScalarExpr<M, T::Opt>
+    where
+        T: Nullable,
+    {
+        ScalarExpr { expr: Scalar::Column(self.column_ref()), _m: PhantomData }
+    }
+}
+
 impl<M, T> ScalarExpr<M, T> {
     /// `CAST(expr AS …)` to `U` ([`CastTo`]).
     pub fn cast<U>(self) -> ScalarExpr<M, T::Out>
@@ -982,19 +1002,27 @@ impl<M: Source, T> Column<M, Option<T>> {
     }
 }
 
-/// Where a column's values come from in a statement: a model's table, or an alias of it
-/// ([`Aliased`]) for a second appearance of the same table (a self-join).
+/// Where a column's values come from in a statement: a model's table, an alias of it
+/// ([`Aliased`]) for a second appearance of the same table (a self-join), or a subquery in FROM
+/// ([`Derived`]).
 pub trait Source {
-    /// The mapped model.
-    type Model: Model;
     /// The name its columns are qualified with (the table's, or the alias's).
     const QUALIFIER: &'static str;
+}
+
+/// A [`Source`] that is a mapped table, under its own name or an alias.
+pub trait TableSource: Source {
+    /// The mapped model.
+    type Model: Model;
     /// The alias, if this is one.
     const ALIAS: Option<&'static str>;
 }
+
 impl<M: Model> Source for M {
-    type Model = M;
     const QUALIFIER: &'static str = M::TABLE.name;
+}
+impl<M: Model> TableSource for M {
+    type Model = M;
     const ALIAS: Option<&'static str> = None;
 }
 
@@ -1016,9 +1044,18 @@ pub trait AliasName: Copy {
 pub struct Aliased<M, A>(PhantomData<fn() -> (M, A)>);
 
 impl<M: Model, A: AliasName> Source for Aliased<M, A> {
-    type Model = M;
     const QUALIFIER: &'static str = A::NAME;
+}
+impl<M: Model, A: AliasName> TableSource for Aliased<M, A> {
+    type Model = M;
     const ALIAS: Option<&'static str> = Some(A::NAME);
+}
+
+/// The columns of a subquery in FROM ([`crate::Derived`]) under the alias `A`.
+pub struct SubquerySource<A>(PhantomData<fn() -> A>);
+
+impl<A: AliasName> Source for SubquerySource<A> {
+    const QUALIFIER: &'static str = A::NAME;
 }
 
 /// Declare an alias name for self-joins: `alias!(pub Parent = "parent");` is a unit struct

@@ -35,7 +35,7 @@ pub use expr::{
     and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,
     CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Correlated, Expr, ExprOrdering, InValues, IntoOrderKey,
     IntoScalar, IntoSubquery, Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source,
-    SqlFunc, Subquery, TextColumn, Textual,
+    SqlFunc, Subquery, TableSource, TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
 pub use model::{decode_cell, decode_value, generated_key, Model};
@@ -45,10 +45,10 @@ pub use row::{Row, RowIndex};
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, EntityPart, Handle, HasMany, InQuery, Insert,
-    IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState,
-    OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection, SelectionIn,
-    Session, SessionConfig, SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
+    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Handle, HasMany, InQuery,
+    Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, Nth,
+    ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection,
+    SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};

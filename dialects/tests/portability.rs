@@ -424,6 +424,7 @@ fn joins_under_an_alias_and_with_an_explicit_on() {
         parent_column: "id",
         via: None,
         alias: Some("other"),
+        derived: None,
     });
     st.filters.push(Expr::Compare {
         left: ColumnRef::new("other", "note"),
@@ -442,4 +443,51 @@ fn joins_under_an_alias_and_with_an_explicit_on() {
         from(&MySqlDialect),
         " FROM `t` LEFT OUTER JOIN `t` AS `other` ON `other`.`id` = `t`.`id` WHERE `other`.`note` = ?"
     );
+}
+
+#[test]
+fn subquery_in_from_is_joined_and_numbered_in_order() {
+    use athanor_core::sql::select::{SubqueryStatement, TableJoin};
+    use athanor_core::{CmpOp, Operand, Scalar, SqlFunc};
+    let mut inner = SelectStatement::new(&T);
+    inner.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: CmpOp::Ne,
+        right: Operand::Value(Value::from("b")),
+    });
+    let sub = SubqueryStatement {
+        base: inner,
+        items: vec![
+            Scalar::Labeled { inner: Box::new(Scalar::Column(ColumnRef::new("t", "note"))), label: "c0" },
+            Scalar::Labeled { inner: Box::new(Scalar::Func { func: SqlFunc::Count, args: vec![] }), label: "c1" },
+        ],
+        group_by: vec![Scalar::Column(ColumnRef::new("t", "note"))],
+        having: vec![],
+        error: None,
+    };
+    let mut st = SelectStatement::new(&T);
+    st.table_joins.push(TableJoin {
+        outer: false,
+        table: &T,
+        column: "c0",
+        parent: "t",
+        parent_column: "note",
+        via: None,
+        alias: Some("stats"),
+        derived: Some(Box::new(sub)),
+    });
+    st.filters.push(Expr::Compare {
+        left: ColumnRef::new("stats", "c1"),
+        op: CmpOp::Gt,
+        right: Operand::Value(Value::from(1i64)),
+    });
+    let pg = st.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(
+        &pg.sql[pg.sql.find(" FROM ").unwrap()..],
+        " FROM \"t\" JOIN (SELECT \"t\".\"note\" AS \"c0\", COUNT(*) AS \"c1\" FROM \"t\" WHERE \"t\".\"note\" <> $1 \
+         GROUP BY \"t\".\"note\") AS \"stats\" ON \"stats\".\"c0\" = \"t\".\"note\" WHERE \"stats\".\"c1\" > $2"
+    );
+    assert_eq!(pg.params, [Value::from("b"), Value::from(1i64)]);
+    let my = st.to_sql(&MySqlDialect).unwrap();
+    assert!(my.sql.contains(" JOIN (SELECT `t`.`note` AS `c0`, COUNT(*) AS `c1` FROM `t` WHERE `t`.`note` <> ? GROUP BY `t`.`note`) AS `stats` ON `stats`.`c0` = `t`.`note`"), "{}", my.sql);
 }

@@ -928,6 +928,55 @@ pub fn aliases_and_explicit_on(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+athanor::alias!(
+    /// Per-user post statistics, a subquery in FROM.
+    Stats = "stats"
+);
+
+/// A grouped subquery in FROM, joined to its table: in a column select (with its bound values
+/// numbered in order), an outer join keeping rows without a match, and a query of objects
+/// filtered by it.
+pub fn subqueries_in_from(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    let s = db.session();
+    s.add(User { name: "cyd".into(), ..Default::default() });
+    s.commit()?;
+    let stats = s
+        .select((Post::user_id, func::count(Post::id), func::max(Post::score)))
+        .filter(Post::title.ne("nothing"))
+        .group_by(Post::user_id)
+        .subquery_as(Stats);
+    db.clear_sql();
+    let rows: Vec<(String, i64, Option<i32>)> = s
+        .select((User::name, stats.c1(), stats.c2()))
+        .join_subquery(&stats, stats.c0(), User::id)
+        .filter(User::name.ne("zed"))
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(rows, [("ann".to_string(), 2, Some(5)), ("bob".to_string(), 1, Some(9))]);
+    assert_eq!(
+        statements(db),
+        ["SELECT users.name, stats.c1, stats.c2 FROM users JOIN (SELECT posts.user_id AS c0, COUNT(posts.id) AS c1, \
+          MAX(posts.score) AS c2 FROM posts WHERE posts.title <> ? GROUP BY posts.user_id) AS stats \
+          ON stats.c0 = users.id WHERE users.name <> ? ORDER BY users.name ASC"]
+    );
+    let all: Vec<(String, Option<i64>)> = s
+        .select((User::name, stats.c1().nullable()))
+        .outerjoin_subquery(&stats, stats.c0(), User::id)
+        .order_by(User::name.asc())
+        .all()?;
+    assert_eq!(all, [("ann".to_string(), Some(2)), ("bob".to_string(), Some(1)), ("cyd".to_string(), None)]);
+    let busy = s.query::<User>().join_subquery(&stats, stats.c0(), User::id).filter(stats.c1().gt(1)).all()?;
+    assert_eq!(busy.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["ann"]);
+    let twice = s
+        .select(User::name)
+        .join_subquery(&stats, stats.c0(), User::id)
+        .join_subquery(&stats, stats.c0(), User::id)
+        .all();
+    assert!(matches!(twice, Err(Error::InvalidRequest { .. })), "{twice:?}");
+    Ok(())
+}
+
 /// UNION and UNION ALL of selections with the same row type.
 pub fn unions(db: &TestDb) -> Result<()> {
     seeded(db)?;

@@ -5,7 +5,9 @@
 use super::query::{InQuery, Joined};
 use super::{Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::{AliasName, Aliased, Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr, Source};
+use crate::expr::{
+    AliasName, Aliased, Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr, Source, SubquerySource, TableSource,
+};
 use crate::model::Model;
 use crate::row::Row;
 use crate::sql::Select;
@@ -117,6 +119,69 @@ tuple_selection!(A IA B IB 1, C IC 2, D ID 3);
 tuple_selection!(A IA B IB 1, C IC 2, D ID 3, E IE 4);
 tuple_selection!(A IA B IB 1, C IC 2, D ID 3, E IE 4, F IF 5);
 
+/// The type of the selected item at position `N` (what [`Derived`]'s column `cN` holds).
+pub trait Nth<const N: usize> {
+    /// The item's Rust type.
+    type Out;
+}
+impl<A: SelectItem> Nth<0> for A {
+    type Out = A::Out;
+}
+macro_rules! nth_one {
+    ($n:tt $t:ident ($($all:ident),+)) => {
+        impl<$($all: SelectItem),+> Nth<$n> for ($($all,)+) {
+            type Out = $t::Out;
+        }
+    };
+}
+macro_rules! nth {
+    ($all:tt $($n:tt $t:ident),+) => {$(
+        nth_one!($n $t $all);
+    )+};
+}
+nth!((A, B) 0 A, 1 B);
+nth!((A, B, C) 0 A, 1 B, 2 C);
+nth!((A, B, C, D) 0 A, 1 B, 2 C, 3 D);
+nth!((A, B, C, D, E) 0 A, 1 B, 2 C, 3 D, 4 E);
+nth!((A, B, C, D, E, F) 0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
+
+/// The names of a subquery's columns in FROM.
+const DERIVED_COLUMNS: [&str; 6] = ["c0", "c1", "c2", "c3", "c4", "c5"];
+
+/// A SELECT used as a table in another one's FROM (SQLAlchemy's `select(…).subquery()` joined
+/// with `join(subq, …)`), under the alias `A`: `ColumnQuery::subquery_as`. Its columns are
+/// named by position, `c0()` … `c5()`, typed as the selected items.
+pub struct Derived<S, A> {
+    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    _m: PhantomData<fn() -> (S, A)>,
+}
+
+impl<S, A> Clone for Derived<S, A> {
+    fn clone(&self) -> Self {
+        Derived { statement: self.statement.clone(), _m: PhantomData }
+    }
+}
+impl<S, A> std::fmt::Debug for Derived<S, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Derived").field("statement", &self.statement).finish()
+    }
+}
+
+macro_rules! derived_columns {
+    ($($name:ident $n:tt),+) => {
+        impl<S, A: AliasName> Derived<S, A> {$(
+            #[doc = concat!("The subquery's column `c", stringify!($n), "` (the item at position ", stringify!($n), ").")]
+            pub fn $name(&self) -> Column<SubquerySource<A>, <S as Nth<$n>>::Out>
+            where
+                S: Nth<$n>,
+            {
+                Column::new($n, DERIVED_COLUMNS[$n])
+            }
+        )+}
+    };
+}
+derived_columns!(c0 0, c1 1, c2 2, c3 3, c4 4, c5 5);
+
 /// A SELECT of columns and expressions being built (`Session::select`).
 pub struct ColumnQuery<'s, S: Selection, J = ()> {
     session: &'s Session,
@@ -227,7 +292,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     }
 
     /// `JOIN … ON target = other` (as `Query::join_on`).
-    pub fn join_on<T: Source, P, V, I>(
+    pub fn join_on<T: TableSource, P, V, I>(
         self,
         target: Column<T, V>,
         other: Column<P, V>,
@@ -239,7 +304,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     }
 
     /// `LEFT OUTER JOIN … ON target = other`.
-    pub fn outerjoin_on<T: Source, P, V, I>(
+    pub fn outerjoin_on<T: TableSource, P, V, I>(
         self,
         target: Column<T, V>,
         other: Column<P, V>,
@@ -248,6 +313,36 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         P: Source + InQuery<S::Root, J, I>,
     {
         self.with(|s| s.join_columns(T::Model::TABLE, T::ALIAS, target.name, P::QUALIFIER, other.name, true))
+    }
+
+    /// `JOIN (SELECT …) AS alias ON alias.column = other`: a subquery in FROM
+    /// ([`ColumnQuery::subquery_as`]), joined on one of its columns and a column of the query's
+    /// model or of one joined before.
+    pub fn join_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> ColumnQuery<'s, S, Joined<SubquerySource<A>, J>>
+    where
+        P: Source + InQuery<S::Root, J, I>,
+    {
+        let sub = derived.statement.clone();
+        self.with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+    }
+
+    /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`ColumnQuery::join_subquery`]).
+    pub fn outerjoin_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> ColumnQuery<'s, S, Joined<SubquerySource<A>, J>>
+    where
+        P: Source + InQuery<S::Root, J, I>,
+    {
+        let sub = derived.statement.clone();
+        self.with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
     }
 
     /// Add a condition (WHERE).
@@ -320,6 +415,31 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
             },
             _t: PhantomData,
         }
+    }
+
+    /// This SELECT as a table for another SELECT's FROM, under the alias `alias`: join it with
+    /// `join_subquery` / `outerjoin_subquery` and read its columns `c0()`, `c1()`, …
+    ///
+    /// ```text
+    /// alias!(Stats = "stats");
+    /// let stats = session.select((Post::user_id, func::count(Post::id))).group_by(Post::user_id).subquery_as(Stats);
+    /// session.select((User::name, stats.c1())).outerjoin_subquery(&stats, stats.c0(), User::id).all()?;
+    /// ```
+    pub fn subquery_as<I, A: AliasName>(&self, alias: A) -> Derived<S, A>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        let _ = alias;
+        let mut statement = self.subquery::<I>().statement;
+        if statement.items.len() > DERIVED_COLUMNS.len() && statement.error.is_none() {
+            statement.error = Some(Error::invalid("a subquery in FROM has at most six columns"));
+        }
+        statement.items = std::mem::take(&mut statement.items)
+            .into_iter()
+            .zip(DERIVED_COLUMNS)
+            .map(|(inner, label)| Scalar::Labeled { inner: Box::new(inner), label })
+            .collect();
+        Derived { statement, _m: PhantomData }
     }
 
     /// This SELECT as a subquery correlated with the enclosing query: `WHERE inner = outer`

@@ -16,7 +16,7 @@ use super::loading::OffsetRow;
 use super::query::{InQuery, Query};
 use super::{identity_row, is_database_error, Handle, Inner, Session};
 use crate::error::{Error, Result};
-use crate::expr::{AliasName, Aliased, ColumnRef, Scalar, Source};
+use crate::expr::{AliasName, Aliased, ColumnRef, Scalar, TableSource};
 use crate::model::Model;
 use crate::row::Row;
 use crate::value::{Value, ValueRef};
@@ -43,14 +43,14 @@ impl<A: Model, B: EntityPart, C: EntityPart> QueryEntities for (A, B, C) {
 /// (`Aliased<B, Parent>`, which gives `B`'s objects: an alias is another name for the table).
 pub trait EntityPart {
     /// Where its columns come from: the model or the alias (what the join checks name).
-    type Source: Source;
+    type Source: TableSource;
     /// What a row gives for it: `Handle<B>` or `Option<Handle<B>>`.
     type Out;
     /// The row's object, or `None` where the row has no `B`.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a required `B` missing from a row.
-    fn pick(found: Option<Handle<<Self::Source as Source>::Model>>) -> Result<Self::Out>;
+    fn pick(found: Option<Handle<<Self::Source as TableSource>::Model>>) -> Result<Self::Out>;
 }
 
 fn required<B: Model>(found: Option<Handle<B>>) -> Result<Handle<B>> {
@@ -93,7 +93,7 @@ impl<B: Model, A: AliasName> EntityPart for Option<Aliased<B, A>> {
 }
 
 /// The selected columns of `S`'s table, qualified by its name or alias.
-fn columns_of<S: Source>(items: &mut Vec<Scalar>) {
+fn columns_of<S: TableSource>(items: &mut Vec<Scalar>) {
     let t = S::Model::TABLE;
     items.extend(t.columns.iter().map(|c| Scalar::Column(ColumnRef { table: S::QUALIFIER, column: c.name })));
 }
@@ -169,7 +169,7 @@ macro_rules! tuple_query {
                         .ok_or_else(|| Error::invalid(format!("a {} row without a key", M::TABLE.name)))?;
                     offset += M::TABLE.columns.len();
                     out.push((root, $({
-                        type Of<X> = <<X as EntityPart>::Source as Source>::Model;
+                        type Of<X> = <<X as EntityPart>::Source as TableSource>::Model;
                         let found = object_at::<Of<$t>>(identity, weak, row, offset)?;
                         offset += <Of<$t> as Model>::TABLE.columns.len();
                         $t::pick(found)?

@@ -39,7 +39,7 @@ pub use collections::{
     AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,
 };
-pub use columns::{ColumnQuery, CompoundQuery, SelectItem, Selection, SelectionIn};
+pub use columns::{ColumnQuery, CompoundQuery, Derived, Nth, SelectItem, Selection, SelectionIn};
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use entities::{EntityPart, QueryEntities};
 pub use identity::IntoPrimaryKey;

@@ -5,7 +5,7 @@
 
 use super::{Handle, Load, Relationship, Session};
 use crate::error::{Error, Result};
-use crate::expr::{AliasName, Aliased, Column, Condition, Source};
+use crate::expr::{AliasName, Aliased, Column, Condition, Source, SubquerySource, TableSource};
 use crate::model::Model;
 use crate::sql::{Select, Statement};
 use crate::value::Value;
@@ -133,7 +133,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         })
     }
 
-    fn joined_on<S: Source, P: Source, V>(
+    fn joined_on<S: TableSource, P: Source, V>(
         self,
         target: Column<S, V>,
         other: Column<P, V>,
@@ -172,11 +172,44 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         self.joined_as::<T, K, A>(rel, true)
     }
 
+    /// `JOIN (SELECT …) AS alias ON alias.column = other`: filter or sort the objects by a
+    /// subquery in FROM ([`crate::ColumnQuery::subquery_as`]).
+    pub fn join_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        let sub = derived.statement.clone();
+        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+    }
+
+    /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Query::join_subquery`]).
+    pub fn outerjoin_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        let sub = derived.statement.clone();
+        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
+    }
+
     /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
     /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
     /// `join(Address, User.id == Address.user_id)`). `other` is a column of the query's model
     /// or of one joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
-    pub fn join_on<S: Source, P, V, I>(self, target: Column<S, V>, other: Column<P, V>) -> Query<'s, M, Joined<S, J>, E>
+    pub fn join_on<S: TableSource, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<S, J>, E>
     where
         P: Source + InQuery<M, J, I>,
     {
@@ -184,7 +217,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     }
 
     /// `LEFT OUTER JOIN … ON target = other` ([`Query::join_on`]).
-    pub fn outerjoin_on<S: Source, P, V, I>(
+    pub fn outerjoin_on<S: TableSource, P, V, I>(
         self,
         target: Column<S, V>,
         other: Column<P, V>,

@@ -332,6 +332,10 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             t.write(w, params)?;
             w.push(")");
         }
+        Scalar::Labeled { inner, label } => {
+            write_scalar(w, params, inner)?;
+            w.push(" AS ").ident(label)?;
+        }
         Scalar::Cast { inner, to } => {
             let (open, close) = w.dialect.cast(*to);
             w.push(open);

@@ -94,6 +94,9 @@ pub struct TableJoin {
     pub via: Option<(&'static TableDef, &'static str, &'static str)>,
     /// `AS alias`: the name the joined table's columns are qualified with (a self-join).
     pub alias: Option<&'static str>,
+    /// A subquery in FROM joined instead of `table` (`JOIN (SELECT …) AS alias`); `table` is
+    /// then its FROM table, unused in the SQL.
+    pub derived: Option<Box<SubqueryStatement>>,
 }
 
 impl TableJoin {
@@ -215,7 +218,7 @@ impl SelectStatement {
             w.ident(t.table.name)?.push(".").ident(t.target_column)?.push(" = ");
             w.ident(self.table.name)?.push(".").ident(t.referenced)?;
         }
-        self.write_table_joins(&mut w)?;
+        self.write_table_joins(&mut w, &mut params)?;
         self.write_joins(&mut w, self.table.name)?;
         self.write_where(&mut w, &mut params)?;
         let mut first = true;
@@ -281,7 +284,7 @@ impl SelectStatement {
         Ok(Statement { sql: w.sql, params: inner.params })
     }
 
-    fn write_table_joins(&self, w: &mut SqlWriter<'_>) -> Result<()> {
+    fn write_table_joins(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
         for j in &self.table_joins {
             let kw = if j.outer { " LEFT OUTER JOIN " } else { " JOIN " };
             let (near, near_col) = match j.via {
@@ -293,7 +296,15 @@ impl SelectStatement {
                 }
                 None => (j.parent, j.parent_column),
             };
-            w.push(kw).ident(j.table.name)?;
+            w.push(kw);
+            match &j.derived {
+                Some(sub) => {
+                    sub.write(w, params)?;
+                }
+                None => {
+                    w.ident(j.table.name)?;
+                }
+            }
             if let Some(a) = j.alias {
                 w.push(" AS ").ident(a)?;
             }
@@ -437,7 +448,7 @@ impl SelectStatement {
             super::write_scalar(w, params, it)?;
         }
         w.push(" FROM ").ident(self.table.name)?;
-        self.write_table_joins(w)?;
+        self.write_table_joins(w, params)?;
         self.write_where(w, params)?;
         for (i, g) in group_by.iter().enumerate() {
             w.push(if i == 0 { " GROUP BY " } else { ", " });
@@ -519,7 +530,7 @@ impl SelectStatement {
         }
         let mut params = Vec::new();
         w.push("SELECT COUNT(*) FROM ").ident(self.table.name)?;
-        self.write_table_joins(&mut w)?;
+        self.write_table_joins(&mut w, &mut params)?;
         self.write_where(&mut w, &mut params)?;
         Ok(Statement { sql: w.sql, params })
     }
@@ -667,6 +678,7 @@ impl<M: Model> Select<M> {
             parent_column: name(rel.owner, rel.local),
             via,
             alias,
+            derived: None,
         });
         self
     }
@@ -693,7 +705,51 @@ impl<M: Model> Select<M> {
                 "the ON clause of the join of {qualifier} compares with {parent}, which is not in the query before it"
             )));
         }
-        self.statement.table_joins.push(TableJoin { outer, table, column, parent, parent_column, via: None, alias });
+        self.statement.table_joins.push(TableJoin {
+            outer,
+            table,
+            column,
+            parent,
+            parent_column,
+            via: None,
+            alias,
+            derived: None,
+        });
+        self
+    }
+
+    /// `JOIN (SELECT …) AS alias ON alias.<column> = <parent>.<parent_column>`: a subquery in
+    /// FROM.
+    pub(crate) fn join_subquery(
+        mut self,
+        sub: SubqueryStatement,
+        alias: &'static str,
+        column: &'static str,
+        parent: &'static str,
+        parent_column: &'static str,
+        outer: bool,
+    ) -> Self {
+        if self.qualifier_taken(alias) {
+            return self.with_error(Error::invalid(format!("{alias} is already in this query: use another alias")));
+        }
+        if parent == alias || !self.qualifier_taken(parent) {
+            return self.with_error(Error::invalid(format!(
+                "the ON clause of the join of {alias} compares with {parent}, which is not in the query before it"
+            )));
+        }
+        if let Some(e) = &sub.error {
+            return self.with_error(e.clone());
+        }
+        self.statement.table_joins.push(TableJoin {
+            outer,
+            table: sub.base.table,
+            column,
+            parent,
+            parent_column,
+            via: None,
+            alias: Some(alias),
+            derived: Some(Box::new(sub)),
+        });
         self
     }
 
