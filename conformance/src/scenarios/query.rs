@@ -355,6 +355,24 @@ pub fn insert_and_upsert(db: &TestDb) -> Result<()> {
     } else {
         assert!(matches!(back, Err(Error::Unsupported { .. })), "{back:?}");
     }
+    // An upsert with RETURNING gives the rows written, inserted or updated, with their new values.
+    db.clear_sql();
+    let written = s
+        .insert::<Customer>()
+        .values([Customer::new("ann", "ann@example.com", 77), Customer::new("kim", "kim@x", 5)])
+        .on_conflict(Customer::email)
+        .do_update_returning(&[Customer::age], (Customer::name, Customer::age));
+    if db.engine.capabilities().insert_returning {
+        let mut written = written?;
+        let sql = db.take_sql().into_iter().map(|q| crate::harness::normalize(&q)).find(|q| q.starts_with("INSERT"));
+        assert!(sql.as_deref().is_some_and(|q| q.ends_with(" RETURNING customers.name, customers.age")), "{sql:?}");
+        written.sort();
+        assert_eq!(written, [("ann".to_string(), 77), ("kim".to_string(), 5)]);
+        s.query::<Customer>().filter(Customer::name.eq("kim")).delete()?;
+        s.query::<Customer>().filter(Customer::name.eq("ann")).update(|set| set.value(Customer::age, 99))?;
+    } else {
+        assert!(matches!(written, Err(Error::Unsupported { .. })), "{written:?}");
+    }
     // A target that is not unique is refused before anything is sent.
     let err = s.insert::<Customer>().values([Customer::new("x", "x@x", 1)]).on_conflict(Customer::name).do_nothing();
     assert!(matches!(err, Err(Error::InvalidRequest { .. })), "{err:?}");

@@ -220,6 +220,14 @@ impl<'s, M: Model> Insert<'s, M> {
     /// [`Error::Unsupported`] where the database has no `INSERT … RETURNING` (MySQL, MariaDB
     /// before 10.5), nothing sent; otherwise as [`Insert::execute`].
     pub fn returning<S: super::Selection>(self, items: S) -> Result<Vec<S::Out>> {
+        self.run_returning(None, items)
+    }
+
+    fn run_returning<S: super::Selection>(
+        self,
+        conflict: Option<(&[usize], &[usize])>,
+        items: S,
+    ) -> Result<Vec<S::Out>> {
         let session = self.session;
         let engine = session.engine();
         if !engine.capabilities().insert_returning {
@@ -227,7 +235,7 @@ impl<'s, M: Model> Insert<'s, M> {
         }
         let scalars = items.scalars();
         let mut out = Vec::new();
-        self.each_chunk(None, &mut |sql, params| {
+        self.each_chunk(conflict, &mut |sql, params| {
             let mut w = crate::sql::SqlWriter::new(engine.dialect());
             w.push(sql).push(" RETURNING ");
             let mut extra = Vec::new();
@@ -358,18 +366,52 @@ impl<M: Model> OnConflict<'_, M> {
     /// # Errors
     /// As [`OnConflict::do_nothing`]; [`Error::InvalidRequest`] for no column to update.
     pub fn do_update(self, columns: impl ColumnList<M>) -> Result<()> {
+        let (target, update) = self.plan(columns)?;
+        let session = self.insert.session;
+        self.insert.run(Some((&target, &update)))?;
+        Self::expire_loaded(session);
+        Ok(())
+    }
+
+    /// [`OnConflict::do_update`] with `RETURNING items`: the rows written, inserted or updated,
+    /// with their values after the statement (SQLite, PostgreSQL and MariaDB 10.5+ alike;
+    /// `Error::Unsupported` on MySQL, which has no RETURNING, before anything is sent).
+    ///
+    /// ```text
+    /// let ids: Vec<(Option<i64>, String)> =
+    ///     session.insert::<Tag>().values(tags).on_conflict(Tag::name).do_update_returning(&[Tag::uses], (Tag::id, Tag::name))?;
+    /// ```
+    ///
+    /// # Errors
+    /// As [`OnConflict::do_update`]; [`Error::Unsupported`] where the database has no
+    /// `INSERT … RETURNING` ([`crate::Capabilities::insert_returning`]).
+    pub fn do_update_returning<S: super::Selection>(
+        self,
+        columns: impl ColumnList<M>,
+        items: S,
+    ) -> Result<Vec<S::Out>> {
+        let (target, update) = self.plan(columns)?;
+        let session = self.insert.session;
+        let out = self.insert.run_returning(Some((&target, &update)), items)?;
+        Self::expire_loaded(session);
+        Ok(out)
+    }
+
+    /// The conflict target and the columns to update, checked.
+    fn plan(&self, columns: impl ColumnList<M>) -> Result<(Vec<usize>, Vec<usize>)> {
         self.check()?;
         let update = columns.indexes();
         if update.is_empty() {
             return Err(Error::invalid("do_update needs at least one column (or use do_nothing)"));
         }
-        let target = self.target.clone();
-        let session = self.insert.session;
-        self.insert.run(Some((&target, &update)))?;
+        Ok((self.target.clone(), update))
+    }
+
+    /// Expire the session's loaded objects of `M` (an upsert may have changed any of them).
+    fn expire_loaded(session: &super::Session) {
         if let Some(map) = session.inner().identity.typed::<M>() {
             use super::identity::AnyMap;
             map.for_each_meta(&mut |m| m.borrow_mut().expired = true);
         }
-        Ok(())
     }
 }
