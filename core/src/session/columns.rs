@@ -233,16 +233,26 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         }
     }
 
+    /// Join along a relationship, under an alias or not.
+    fn joined<P: Model, T: Model, K, X>(
+        self,
+        rel: Relationship<P, T, K>,
+        outer: bool,
+        alias: Option<&'static str>,
+    ) -> ColumnQuery<'s, S, Joined<X, J>> {
+        let def = rel.def();
+        self.with(|s| match def {
+            Ok(def) => s.join_relationship_as(def, outer, alias),
+            Err(e) => s.with_error(e),
+        })
+    }
+
     /// `JOIN` along a relationship (as `Query::join`).
     pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> ColumnQuery<'s, S, Joined<T, J>>
     where
         P: Model + InQuery<S::Root, J, I>,
     {
-        let def = rel.def();
-        self.with(|s| match def {
-            Ok(def) => s.join_relationship(def, false),
-            Err(e) => s.with_error(e),
-        })
+        self.joined(rel, false, None)
     }
 
     /// `LEFT OUTER JOIN` along a relationship.
@@ -250,11 +260,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         P: Model + InQuery<S::Root, J, I>,
     {
-        let def = rel.def();
-        self.with(|s| match def {
-            Ok(def) => s.join_relationship(def, true),
-            Err(e) => s.with_error(e),
-        })
+        self.joined(rel, true, None)
     }
 
     /// `JOIN … AS <alias>` along a relationship (as `Query::join_as`).
@@ -267,11 +273,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         P: Model + InQuery<S::Root, J, I>,
     {
         let _ = alias;
-        let def = rel.def();
-        self.with(|s| match def {
-            Ok(def) => s.join_relationship_as(def, false, Some(A::NAME)),
-            Err(e) => s.with_error(e),
-        })
+        self.joined(rel, false, Some(A::NAME))
     }
 
     /// `LEFT OUTER JOIN … AS <alias>` along a relationship.
@@ -284,11 +286,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         P: Model + InQuery<S::Root, J, I>,
     {
         let _ = alias;
-        let def = rel.def();
-        self.with(|s| match def {
-            Ok(def) => s.join_relationship_as(def, true, Some(A::NAME)),
-            Err(e) => s.with_error(e),
-        })
+        self.joined(rel, true, Some(A::NAME))
     }
 
     /// `JOIN … ON target = other` (as `Query::join_on`).
@@ -315,6 +313,17 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         self.with(|s| s.join_columns(T::Model::TABLE, T::ALIAS, target.name, P::QUALIFIER, other.name, true))
     }
 
+    fn joined_subquery<D, A: AliasName, V, P: Source>(
+        self,
+        derived: &Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+        outer: bool,
+    ) -> ColumnQuery<'s, S, Joined<SubquerySource<A>, J>> {
+        let sub = derived.statement.clone();
+        self.with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, outer))
+    }
+
     /// `JOIN (SELECT …) AS alias ON alias.column = other`: a subquery in FROM
     /// ([`ColumnQuery::subquery_as`]), joined on one of its columns and a column of the query's
     /// model or of one joined before.
@@ -327,8 +336,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         P: Source + InQuery<S::Root, J, I>,
     {
-        let sub = derived.statement.clone();
-        self.with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+        self.joined_subquery(derived, column, other, false)
     }
 
     /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`ColumnQuery::join_subquery`]).
@@ -341,8 +349,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         P: Source + InQuery<S::Root, J, I>,
     {
-        let sub = derived.statement.clone();
-        self.with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
+        self.joined_subquery(derived, column, other, true)
     }
 
     /// Add a condition (WHERE).

@@ -172,6 +172,17 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         self.joined_as::<T, K, A>(rel, true)
     }
 
+    fn joined_subquery<D, A: AliasName, V, P: Source>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E> {
+        let sub = derived.statement.clone();
+        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, outer))
+    }
+
     /// `JOIN (SELECT …) AS alias ON alias.column = other`: filter or sort the objects by a
     /// subquery in FROM ([`crate::ColumnQuery::subquery_as`]).
     pub fn join_subquery<D, A: AliasName, V, P, I>(
@@ -183,8 +194,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     where
         P: Source + InQuery<M, J, I>,
     {
-        let sub = derived.statement.clone();
-        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+        self.joined_subquery(derived, column, other, false)
     }
 
     /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Query::join_subquery`]).
@@ -197,8 +207,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     where
         P: Source + InQuery<M, J, I>,
     {
-        let sub = derived.statement.clone();
-        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
+        self.joined_subquery(derived, column, other, true)
     }
 
     /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
