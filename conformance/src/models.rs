@@ -164,6 +164,28 @@ pub struct Ticket {
     pub id: Option<i64>,
 }
 
+/// Unsigned integers and UUIDs (a UUID primary key: not generated, compared by its bytes).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "gadgets")]
+pub struct Gadget {
+    /// The key, chosen by the application.
+    #[column(primary_key)]
+    pub id: uuid::Uuid,
+    /// Name.
+    #[column(length = 40)]
+    pub label: String,
+    /// `u8`.
+    pub level: u8,
+    /// `u16`.
+    pub port: u16,
+    /// `u32`.
+    pub count: u32,
+    /// A nullable UUID.
+    pub tag: Option<uuid::Uuid>,
+    /// A nullable `u32`.
+    pub ocount: Option<u32>,
+}
+
 /// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
 pub fn base() -> Base {
     Base::new()
@@ -176,6 +198,7 @@ pub fn base() -> Base {
         .register::<Wide>()
         .register::<Account>()
         .register::<Ticket>()
+        .register::<Gadget>()
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

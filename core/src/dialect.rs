@@ -588,6 +588,10 @@ pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
             None => "TEXT".into(),
         },
         SqlType::Blob => "BLOB".into(),
+        SqlType::U8 => "SMALLINT".into(),
+        SqlType::U16 => "INTEGER".into(),
+        SqlType::U32 => "BIGINT".into(),
+        SqlType::Uuid => "UUID".into(),
     }
 }
 

@@ -647,7 +647,7 @@ macro_rules! numeric {
         impl Numeric for Option<$t> { const INTEGER: bool = $int; }
     )*};
 }
-numeric!(i16 => true, i32 => true, i64 => true, f32 => false, f64 => false);
+numeric!(i16 => true, i32 => true, i64 => true, u8 => true, u16 => true, u32 => true, f32 => false, f64 => false);
 
 fn compare_scalars<M>(left: Scalar, op: CmpOp, right: Scalar) -> Condition<M> {
     match (left, right) {

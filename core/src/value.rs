@@ -31,6 +31,15 @@ pub enum SqlType {
     Text,
     /// `Vec<u8>`
     Blob,
+    /// `u8`: `TINYINT UNSIGNED` on MySQL, `SMALLINT` on PostgreSQL, `INTEGER` on SQLite.
+    U8,
+    /// `u16`: `SMALLINT UNSIGNED` on MySQL, `INTEGER` on PostgreSQL, `INTEGER` on SQLite.
+    U16,
+    /// `u32`: `INT UNSIGNED` on MySQL, `BIGINT` on PostgreSQL, `INTEGER` on SQLite.
+    U32,
+    /// `uuid::Uuid` (feature `uuid`): `UUID` on PostgreSQL, `BINARY(16)` on MySQL, a 16-byte
+    /// `BLOB` on SQLite. Bound as its 16 bytes; read from bytes or from its hyphenated text.
+    Uuid,
 }
 
 impl SqlType {
@@ -329,7 +338,7 @@ macro_rules! int_from_value {
         }
     )*};
 }
-int_from_value!(i16 => "i16", i32 => "i32", i64 => "i64");
+int_from_value!(i16 => "i16", i32 => "i32", i64 => "i64", u8 => "u8", u16 => "u16", u32 => "u32");
 
 impl FromValue for bool {
     fn from_value(v: ValueRef<'_>) -> Result<Self> {
@@ -416,11 +425,12 @@ impl FromValue for Value {
 }
 
 /// A Rust type that can be a mapped field: it knows its SQL type, whether it is nullable, and how
-/// to lend itself as a parameter. Implemented for `bool i16 i32 i64 f32 f64 String Vec<u8>` and
-/// `Option` of each.
+/// to lend itself as a parameter. Implemented for `bool i16 i32 i64 u8 u16 u32 f32 f64 String
+/// Vec<u8>`, `uuid::Uuid` (cargo feature `uuid`), and `Option` of each. See `docs/types.md`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
-    note = "supported field types: bool, i16, i32, i64, f32, f64, String, Vec<u8>, and Option of each"
+    note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -452,6 +462,9 @@ sql_field! {
     f64 => Double, F64, |s| *s;
     String => Text, Text, |s| s.as_str();
     Vec<u8> => Blob, Blob, |s| s.as_slice();
+    u8 => U8, I16, |s| i16::from(*s);
+    u16 => U16, I32, |s| i32::from(*s);
+    u32 => U32, I64, |s| i64::from(*s);
 }
 
 impl<T: SqlField> SqlField for Option<T> {
@@ -503,7 +516,7 @@ macro_rules! column_value {
         impl ColumnValue<Option<$t>> for Option<$t> { fn into_value(self) -> Value { self.into() } }
     )*};
 }
-column_value!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
+column_value!(bool, i16, i32, i64, f32, f64, String, Vec<u8>, u8, u16, u32);
 
 impl ColumnValue<String> for &str {
     fn into_value(self) -> Value {
@@ -615,4 +628,39 @@ mod tests {
         assert!(!ValueRef::Text("a").same_as(ValueRef::Text("b")));
         assert!(!ValueRef::Null.same_as(ValueRef::I64(0)));
     }
+}
+
+/// `uuid::Uuid` (cargo feature `uuid`): stored as its 16 bytes (`UUID` on PostgreSQL,
+/// `BINARY(16)` on MySQL, `BLOB` on SQLite), so it sorts by its bytes on every database.
+#[cfg(feature = "uuid")]
+mod uuid_type {
+    use super::*;
+
+    impl FromValue for uuid::Uuid {
+        /// From 16 bytes, or from text in any form `uuid` parses (hyphenated, simple, braced,
+        /// URN: what PostgreSQL renders and what another client may have stored as text).
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            match v {
+                ValueRef::Blob(b) => uuid::Uuid::from_slice(b).or_else(|_| mismatch("Uuid", v)),
+                ValueRef::Text(s) => uuid::Uuid::try_parse(s).or_else(|_| mismatch("Uuid", v)),
+                other => mismatch("Uuid", other),
+            }
+        }
+    }
+
+    impl SqlField for uuid::Uuid {
+        const SQL_TYPE: SqlType = SqlType::Uuid;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::Blob(self.as_bytes())
+        }
+    }
+
+    impl From<uuid::Uuid> for Value {
+        fn from(v: uuid::Uuid) -> Value {
+            Value::Blob(v.as_bytes().to_vec())
+        }
+    }
+
+    column_value!(uuid::Uuid);
 }

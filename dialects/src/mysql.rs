@@ -109,6 +109,10 @@ impl Dialect for MySqlDialect {
                 Some(n) => format!("VARCHAR({n})").into(),
                 None => "LONGTEXT".into(),
             },
+            SqlType::U8 => "TINYINT UNSIGNED".into(),
+            SqlType::U16 => "SMALLINT UNSIGNED".into(),
+            SqlType::U32 => "INT UNSIGNED".into(),
+            SqlType::Uuid => "BINARY(16)".into(),
             SqlType::Blob => {
                 if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
                     return Err(Error::unsupported(

@@ -88,7 +88,8 @@ impl Dialect for PostgresDialect {
     }
 
     /// `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`, `DOUBLE PRECISION`, `TEXT` or
-    /// `VARCHAR(n)`, `BYTEA`.
+    /// `VARCHAR(n)`, `BYTEA`, `UUID`; the unsigned types in the next wider signed one (`u8` in
+    /// `SMALLINT`, `u16` in `INTEGER`, `u32` in `BIGINT`).
     fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
         Ok(match col.sql_type {
             SqlType::Blob => "BYTEA".into(),
@@ -98,7 +99,11 @@ impl Dialect for PostgresDialect {
             | SqlType::BigInt
             | SqlType::Real
             | SqlType::Double
-            | SqlType::Text => ansi_column_type(col),
+            | SqlType::Text
+            | SqlType::U8
+            | SqlType::U16
+            | SqlType::U32
+            | SqlType::Uuid => ansi_column_type(col),
         })
     }
 

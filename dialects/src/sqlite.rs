@@ -95,12 +95,13 @@ impl Dialect for SqliteDialect {
         Ok(match col.sql_type {
             SqlType::Bool => "BOOLEAN".into(),
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER".into(),
+            SqlType::U8 | SqlType::U16 | SqlType::U32 => "INTEGER".into(),
             SqlType::Real | SqlType::Double => "REAL".into(),
             SqlType::Text => match col.length {
                 Some(n) => format!("VARCHAR({n})").into(),
                 None => "TEXT".into(),
             },
-            SqlType::Blob => "BLOB".into(),
+            SqlType::Blob | SqlType::Uuid => "BLOB".into(),
         })
     }
 

@@ -491,3 +491,34 @@ fn subquery_in_from_is_joined_and_numbered_in_order() {
     let my = st.to_sql(&MySqlDialect).unwrap();
     assert!(my.sql.contains(" JOIN (SELECT `t`.`note` AS `c0`, COUNT(*) AS `c1` FROM `t` WHERE `t`.`note` <> ? GROUP BY `t`.`note`) AS `stats` ON `stats`.`c0` = `t`.`note`"), "{}", my.sql);
 }
+
+#[test]
+fn unsigned_and_uuid_columns_in_ddl() {
+    use athanor_core::create_table_statements;
+    static G: TableDef = TableDef {
+        name: "g",
+        rust_name: "G",
+        columns: &[
+            ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::Uuid) },
+            ColumnDef::new("a", SqlType::U8),
+            ColumnDef::new("b", SqlType::U16),
+            ColumnDef { nullable: true, ..ColumnDef::new("c", SqlType::U32) },
+        ],
+    };
+    let ddl = |d: &dyn Dialect| create_table_statements(d, &G).unwrap().join("; ");
+    assert_eq!(
+        ddl(&SqliteDialect),
+        "CREATE TABLE \"g\" (\"id\" BLOB NOT NULL, \"a\" INTEGER NOT NULL, \"b\" INTEGER NOT NULL, \"c\" INTEGER, \
+         CONSTRAINT \"pk_g\" PRIMARY KEY (\"id\"))"
+    );
+    assert_eq!(
+        ddl(&PostgresDialect),
+        "CREATE TABLE \"g\" (\"id\" UUID NOT NULL, \"a\" SMALLINT NOT NULL, \"b\" INTEGER NOT NULL, \"c\" BIGINT, \
+         CONSTRAINT \"pk_g\" PRIMARY KEY (\"id\"))"
+    );
+    assert_eq!(
+        ddl(&MySqlDialect),
+        "CREATE TABLE `g` (`id` BINARY(16) NOT NULL, `a` TINYINT UNSIGNED NOT NULL, `b` SMALLINT UNSIGNED NOT NULL, \
+         `c` INT UNSIGNED, CONSTRAINT `pk_g` PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    );
+}

@@ -94,6 +94,10 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Double => "DOUBLE",
         SqlType::Text => "TEXT",
         SqlType::Blob => "BLOB",
+        SqlType::U8 => "TINYINT UNSIGNED",
+        SqlType::U16 => "SMALLINT UNSIGNED",
+        SqlType::U32 => "INT UNSIGNED",
+        SqlType::Uuid => "BINARY",
     }
 }
 
@@ -243,7 +247,13 @@ fn text<'a>(b: &'a [u8], col: &Column) -> Result<&'a str> {
 fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef<'a>> {
     match t {
         // MySQL's booleans and integers of every width are read as i64.
-        SqlType::Bool | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => {
+        SqlType::Bool
+        | SqlType::SmallInt
+        | SqlType::Integer
+        | SqlType::BigInt
+        | SqlType::U8
+        | SqlType::U16
+        | SqlType::U32 => {
             let s = text(b, col)?;
             match s.parse::<i64>() {
                 Ok(i) => Ok(ValueRef::I64(i)),
@@ -262,7 +272,7 @@ fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef
             s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
         }
         SqlType::Text => text(b, col).map(ValueRef::Text),
-        SqlType::Blob => Ok(ValueRef::Blob(b)),
+        SqlType::Blob | SqlType::Uuid => Ok(ValueRef::Blob(b)),
     }
 }
 

@@ -179,6 +179,12 @@ fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
             ValueRef::Bool(b) => Param::Bool(b),
             _ => return text_or(n, ty, v, "bool"),
         },
+        // The binary format of a UUID is its 16 bytes; text is parsed by the server.
+        Type::UUID => match v {
+            ValueRef::Blob(b) if b.len() == 16 => Param::Bytes(b),
+            ValueRef::Text(s) => Param::Parsed(s),
+            _ => return Err(param_mismatch(n, "a UUID (16 bytes or its text)", v, ty)),
+        },
         Type::BYTEA => match v {
             ValueRef::Blob(b) => Param::Bytes(b),
             ValueRef::Text(s) => Param::Bytes(s.as_bytes()),
@@ -319,6 +325,10 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Double => "float8",
         SqlType::Text => "text",
         SqlType::Blob => "bytea",
+        SqlType::U8 => "int2",
+        SqlType::U16 => "int4",
+        SqlType::U32 => "int8",
+        SqlType::Uuid => "uuid",
     }
 }
 
@@ -334,7 +344,12 @@ fn decode_portable<'a>(t: SqlType, ty: &Type, raw: &'a [u8]) -> Decoded<'a> {
         SqlType::Real => ValueRef::F32(f32::from_sql(ty, raw)?),
         SqlType::Double => ValueRef::F64(f64::from_sql(ty, raw)?),
         SqlType::Text => ValueRef::Text(std::str::from_utf8(raw)?),
-        SqlType::Blob => ValueRef::Blob(raw),
+        SqlType::Blob | SqlType::Uuid => ValueRef::Blob(raw),
+        // Stored in the next wider signed type (never produced by `Codec::of`, which names the
+        // stored type).
+        SqlType::U8 => ValueRef::I16(i16::from_sql(ty, raw)?),
+        SqlType::U16 => ValueRef::I32(i32::from_sql(ty, raw)?),
+        SqlType::U32 => ValueRef::I64(i64::from_sql(ty, raw)?),
     })
 }
 

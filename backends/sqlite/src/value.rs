@@ -53,9 +53,10 @@ pub fn native_type(t: SqlType) -> &'static str {
     match t {
         SqlType::Bool => "BOOLEAN",
         SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER",
+        SqlType::U8 | SqlType::U16 | SqlType::U32 => "INTEGER",
         SqlType::Real | SqlType::Double => "REAL",
         SqlType::Text => "TEXT",
-        SqlType::Blob => "BLOB",
+        SqlType::Blob | SqlType::Uuid => "BLOB",
     }
 }
 

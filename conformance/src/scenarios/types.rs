@@ -268,3 +268,142 @@ pub fn result_row_get_by_name(db: &TestDb) -> Result<()> {
     assert!(matches!(rows[0].get::<i64>(2), Err(Error::InvalidRequest { .. })));
     Ok(())
 }
+
+/// A generated gadget: key, level, port, count, tag and the nullable count.
+type GadgetRow = (u128, u8, u16, u32, Option<u128>, Option<u32>);
+
+fn gadget(n: u32, id: uuid::Uuid) -> Gadget {
+    Gadget {
+        id,
+        label: format!("g{n:03}"),
+        level: (n % 256) as u8,
+        port: (n * 257 % 65_536) as u16,
+        count: n.wrapping_mul(2_654_435_761),
+        tag: (n % 2 == 0).then_some(id),
+        ocount: (n % 3 == 0).then_some(u32::MAX - n),
+    }
+}
+
+/// `u8`, `u16`, `u32` and `uuid::Uuid` round-trip exactly (property test: the whole range of
+/// each, NULLs, a UUID primary key through the identity map).
+pub fn unsigned_and_uuid_roundtrip(db: &TestDb) -> Result<()> {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    db.create_all()?;
+    let strategy = proptest::collection::vec(
+        (any::<u128>(), any::<u8>(), any::<u16>(), any::<u32>(), any::<Option<u128>>(), any::<Option<u32>>()),
+        1..8,
+    );
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    let edges = vec![
+        (0u128, 0u8, 0u16, 0u32, Some(0u128), Some(0u32)),
+        (u128::MAX, u8::MAX, u16::MAX, u32::MAX, Some(u128::MAX), Some(u32::MAX)),
+    ];
+    let run = |rows: Vec<GadgetRow>| -> Result<()> {
+        let s = db.session();
+        s.query::<Gadget>().delete()?;
+        let mut want = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (id, level, port, count, tag, ocount) in rows {
+            if !seen.insert(id) {
+                continue;
+            }
+            let g = Gadget {
+                id: uuid::Uuid::from_u128(id),
+                label: "p".into(),
+                level,
+                port,
+                count,
+                tag: tag.map(uuid::Uuid::from_u128),
+                ocount,
+            };
+            s.add(g.clone());
+            want.push(g);
+        }
+        s.commit()?;
+        want.sort_by_key(|g| g.id);
+        let fresh = db.session();
+        let got: Vec<Gadget> =
+            fresh.query::<Gadget>().order_by(Gadget::id.asc()).all()?.iter().map(|h| h.cloned()).collect();
+        assert_eq!(got, want, "ordered by the UUID's bytes on every database");
+        for g in &want {
+            let h = fresh.get::<Gadget>(g.id)?.expect("found by its UUID key");
+            assert_eq!(&*h.get(), g);
+        }
+        Ok(())
+    };
+    run(edges)?;
+    runner
+        .run(&strategy, |rows| run(rows).map_err(|e| TestCaseError::fail(e.to_string())))
+        .map_err(|e| Error::invalid_request(format!("property failed: {e}")))?;
+    Ok(())
+}
+
+/// Comparisons and ORDER BY agree on every database for unsigned integers and UUIDs, a UUID or
+/// an unsigned value written by another client (raw SQL in its own form) reads back, and a
+/// stored value beyond the field's range is a typed error, never a wrapped number.
+pub fn unsigned_and_uuid_compare_and_foreign_values(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let ids: Vec<uuid::Uuid> = (1..=12u128).map(|i| uuid::Uuid::from_u128(i.rotate_right(7) ^ 0x5a5a)).collect();
+    for (n, id) in ids.iter().enumerate() {
+        s.add(gadget(n as u32 * 37, *id));
+    }
+    s.commit()?;
+    let labels = |q: athanor::Query<'_, Gadget>| -> Result<Vec<String>> {
+        Ok(q.all()?.iter().map(|g| g.get().label.clone()).collect())
+    };
+    let mut by_count: Vec<Gadget> = (0..12u32).map(|n| gadget(n * 37, ids[n as usize])).collect();
+    by_count.sort_by_key(|g| g.count);
+    assert_eq!(
+        labels(s.query::<Gadget>().order_by(Gadget::count.asc()))?,
+        by_count.iter().map(|g| g.label.clone()).collect::<Vec<_>>(),
+        "u32 values above i32::MAX sort as unsigned"
+    );
+    let big: Vec<String> =
+        by_count.iter().filter(|g| g.count > 3_000_000_000).map(|g| g.label.clone()).collect::<Vec<_>>();
+    let mut got = labels(s.query::<Gadget>().filter(Gadget::count.gt(3_000_000_000u32)))?;
+    got.sort();
+    let mut big_sorted = big.clone();
+    big_sorted.sort();
+    assert_eq!(got, big_sorted);
+    let high = by_count.iter().filter(|g| g.level >= 100).count() as u64;
+    assert_eq!(s.query::<Gadget>().filter(Gadget::level.ge(100u8)).count()?, high);
+    assert_eq!(labels(s.query::<Gadget>().filter(Gadget::tag.eq(ids[2])))?, ["g074"], "a UUID compares by value");
+    assert_eq!(s.query::<Gadget>().filter(Gadget::tag.is_null()).count()?, 6);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let by_id: Vec<uuid::Uuid> =
+        s.query::<Gadget>().order_by(Gadget::id.desc()).all()?.iter().map(|g| g.get().id).collect();
+    assert_eq!(by_id, sorted.iter().rev().copied().collect::<Vec<_>>(), "UUIDs sort by their bytes everywhere");
+    s.commit()?;
+
+    // Written by another client, in that database's own form.
+    let foreign = uuid::Uuid::parse_str("6f1c2a4e-9b3d-4c8e-a1f0-123456789abc").expect("uuid");
+    let dialect = db.engine.dialect().name();
+    let insert = match dialect {
+        // sqlite3 users often store the text form.
+        "sqlite" => "INSERT INTO gadgets (id, label, level, port, count) VALUES ('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc', 'foreign', 255, 65535, 4294967295)",
+        "postgresql" => "INSERT INTO gadgets (id, label, level, port, count) VALUES ('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc'::uuid, 'foreign', 255, 65535, 4294967295)",
+        _ => "INSERT INTO gadgets (id, label, level, port, count) VALUES (UNHEX(REPLACE('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc', '-', '')), 'foreign', 255, 65535, 4294967295)",
+    };
+    s.execute_sql(insert, &[])?;
+    s.commit()?;
+    let g = db.session().query::<Gadget>().filter(Gadget::label.eq("foreign")).one()?;
+    assert_eq!((g.get().id, g.get().level, g.get().port, g.get().count), (foreign, 255, 65535, u32::MAX));
+    // A value beyond the field's range: refused by the database (MySQL's UNSIGNED types) or a
+    // typed error when read (SQLite's INTEGER, PostgreSQL's SMALLINT), never a wrapped number.
+    let over = s.execute_sql("UPDATE gadgets SET level = 300 WHERE label = 'foreign'", &[]);
+    match over {
+        Ok(_) => {
+            s.commit()?;
+            let read = db.session().query::<Gadget>().filter(Gadget::label.eq("foreign")).one();
+            assert!(matches!(read, Err(Error::TypeMismatch { .. })), "{read:?}");
+        }
+        Err(e) => {
+            assert!(matches!(e, Error::Database { .. } | Error::Integrity { .. }), "{e}");
+            s.rollback()?;
+        }
+    }
+    Ok(())
+}

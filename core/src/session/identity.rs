@@ -161,7 +161,9 @@ macro_rules! scalar_key {
         }
     )*};
 }
-scalar_key!(i16, i32, i64, bool, String, &str, Vec<u8>, Value);
+scalar_key!(i16, i32, i64, u8, u16, u32, bool, String, &str, Vec<u8>, Value);
+#[cfg(feature = "uuid")]
+scalar_key!(uuid::Uuid);
 
 impl<A: Into<Value>, B: Into<Value>> IntoPrimaryKey for (A, B) {
     fn into_key_values(self) -> Vec<Value> {
