@@ -51,6 +51,8 @@
 
 /// SQL functions with one result type on every database: `func::count(Post::id)`.
 pub use athanor_core::func;
+/// Instants as stored: microseconds since the Unix epoch, the portable range, the text form.
+pub use athanor_core::temporal;
 pub use athanor_core::{
     alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
     CompoundQuery, Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined,

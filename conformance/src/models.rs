@@ -186,6 +186,22 @@ pub struct Gadget {
     pub ocount: Option<u32>,
 }
 
+/// Instants (`jiff::Timestamp`), one of them nullable.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "events")]
+pub struct Event {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    #[column(length = 40)]
+    pub name: String,
+    /// When it starts.
+    pub at: jiff::Timestamp,
+    /// When it ends, if known.
+    pub ends: Option<jiff::Timestamp>,
+}
+
 /// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
 pub fn base() -> Base {
     Base::new()
@@ -199,6 +215,7 @@ pub fn base() -> Base {
         .register::<Account>()
         .register::<Ticket>()
         .register::<Gadget>()
+        .register::<Event>()
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

@@ -216,16 +216,24 @@ impl Capabilities {
     /// [`Capabilities::text_allows_nul`]. This is the one place these refusals are made: the
     /// engine's [`crate::Connection`] calls it before any statement is handed to the driver, so
     /// nothing is sent (or stored as something else, as SQLite stores NaN as NULL). `dialect` is
-    /// the dialect's name, for the error. A sheet that refuses nothing costs no scan.
+    /// the dialect's name, for the error. An instant outside 0001–9999 UTC is refused on every
+    /// database ([`crate::temporal::check_timestamp`]).
     ///
     /// # Errors
-    /// [`Error::Unsupported`] naming the parameter (1-based) and the value.
+    /// [`Error::Unsupported`] naming the parameter (1-based) and the value;
+    /// [`Error::InvalidRequest`] for an instant out of the portable range.
     pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
-        if self.stores_nan && self.stores_infinity && self.text_allows_nul {
+        let any_instant = || params.iter().any(|p| matches!(p, ValueRef::Timestamp(_)));
+        if self.stores_nan && self.stores_infinity && self.text_allows_nul && !any_instant() {
             return Ok(());
         }
         for (i, p) in params.iter().enumerate() {
             let float = match *p {
+                // One range on every database (MySQL's DATETIME ends at 9999).
+                ValueRef::Timestamp(us) => {
+                    crate::temporal::check_timestamp(us)?;
+                    continue;
+                }
                 ValueRef::F32(f) => f64::from(f),
                 ValueRef::F64(f) => f,
                 // PostgreSQL's NUMERIC spells its non-finite values out; elsewhere they are refused
@@ -592,6 +600,7 @@ pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::U16 => "INTEGER".into(),
         SqlType::U32 => "BIGINT".into(),
         SqlType::Uuid => "UUID".into(),
+        SqlType::Timestamp => "TIMESTAMP WITH TIME ZONE".into(),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod row;
 mod schema;
 mod session;
 pub mod sql;
+pub mod temporal;
 mod url;
 mod value;
 

@@ -40,6 +40,9 @@ pub enum SqlType {
     /// `uuid::Uuid` (feature `uuid`): `UUID` on PostgreSQL, `BINARY(16)` on MySQL, a 16-byte
     /// `BLOB` on SQLite. Bound as its 16 bytes; read from bytes or from its hyphenated text.
     Uuid,
+    /// An instant, `jiff::Timestamp` (feature `jiff`): `TIMESTAMPTZ` on PostgreSQL, `DATETIME(6)`
+    /// in UTC on MySQL, `TEXT` (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) on SQLite; microseconds.
+    Timestamp,
 }
 
 impl SqlType {
@@ -84,6 +87,10 @@ pub enum Value {
     Decimal(String),
     /// Bytes.
     Blob(Vec<u8>),
+    /// An instant: microseconds since 1970-01-01T00:00:00Z (see [`crate::temporal`]). Bound
+    /// as each database's date-time type; cells are read back as text, which
+    /// [`FromValue`] parses.
+    Timestamp(i64),
 }
 
 /// A borrowed SQL value: a parameter or a cell of a row.
@@ -109,6 +116,8 @@ pub enum ValueRef<'a> {
     Decimal(&'a str),
     /// Bytes.
     Blob(&'a [u8]),
+    /// An instant: see [`Value::Timestamp`].
+    Timestamp(i64),
 }
 
 impl Value {
@@ -125,6 +134,7 @@ impl Value {
             Value::Text(v) => ValueRef::Text(v),
             Value::Decimal(v) => ValueRef::Decimal(v),
             Value::Blob(v) => ValueRef::Blob(v),
+            Value::Timestamp(v) => ValueRef::Timestamp(*v),
         }
     }
 
@@ -151,6 +161,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Text(v) => Value::Text(v.to_owned()),
             ValueRef::Decimal(v) => Value::Decimal(v.to_owned()),
             ValueRef::Blob(v) => Value::Blob(v.to_owned()),
+            ValueRef::Timestamp(v) => Value::Timestamp(v),
         }
     }
 
@@ -183,6 +194,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Text(_) => "text",
             ValueRef::Decimal(_) => "decimal",
             ValueRef::Blob(_) => "blob",
+            ValueRef::Timestamp(_) => "timestamp",
         }
     }
 
@@ -196,6 +208,8 @@ impl<'a> ValueRef<'a> {
             (ValueRef::Decimal(a), ValueRef::Decimal(b)) => a == b,
             (ValueRef::Decimal(_), _) | (_, ValueRef::Decimal(_)) => false,
             (ValueRef::Blob(a), ValueRef::Blob(b)) => a == b,
+            (ValueRef::Timestamp(a), ValueRef::Timestamp(b)) => a == b,
+            (ValueRef::Timestamp(_), _) | (_, ValueRef::Timestamp(_)) => false,
             (ValueRef::Null, ValueRef::Null) => true,
             (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
             (ValueRef::Bool(_), _) | (_, ValueRef::Bool(_)) => false,
@@ -217,6 +231,7 @@ impl fmt::Display for ValueRef<'_> {
             ValueRef::Text(v) => write!(f, "{v:?}"),
             ValueRef::Decimal(v) => f.write_str(v),
             ValueRef::Blob(v) => write!(f, "<{} bytes>", v.len()),
+            ValueRef::Timestamp(v) => f.write_str(&crate::temporal::format_timestamp(*v)),
         }
     }
 }
@@ -430,7 +445,7 @@ impl FromValue for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
     note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
-    note = "uuid::Uuid needs athanor's cargo feature `uuid`; see docs/types.md for the types and their features"
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp the feature `jiff`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -663,4 +678,48 @@ mod uuid_type {
     }
 
     column_value!(uuid::Uuid);
+}
+
+/// `jiff::Timestamp` (cargo feature `jiff`, the documented choice for instants): stored in UTC
+/// with microsecond precision. A finer value is truncated toward the past when bound.
+#[cfg(feature = "jiff")]
+mod jiff_types {
+    use super::*;
+
+    fn micros(t: &jiff::Timestamp) -> i64 {
+        // Floor to whole microseconds (jiff's own range fits an i64 of them).
+        let us = t.as_nanosecond().div_euclid(1000);
+        i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    impl FromValue for jiff::Timestamp {
+        /// From the text each database renders (and SQLite stores), or an instant value.
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let us = match v {
+                ValueRef::Timestamp(us) => us,
+                ValueRef::Text(s) => match crate::temporal::parse_timestamp(s) {
+                    Some(us) => us,
+                    None => return mismatch("jiff::Timestamp", v),
+                },
+                other => return mismatch("jiff::Timestamp", other),
+            };
+            jiff::Timestamp::from_microsecond(us).or_else(|_| mismatch("jiff::Timestamp", v))
+        }
+    }
+
+    impl SqlField for jiff::Timestamp {
+        const SQL_TYPE: SqlType = SqlType::Timestamp;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::Timestamp(micros(self))
+        }
+    }
+
+    impl From<jiff::Timestamp> for Value {
+        fn from(v: jiff::Timestamp) -> Value {
+            Value::Timestamp(micros(&v))
+        }
+    }
+
+    column_value!(jiff::Timestamp);
 }

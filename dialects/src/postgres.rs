@@ -104,6 +104,7 @@ impl Dialect for PostgresDialect {
             | SqlType::U16
             | SqlType::U32
             | SqlType::Uuid => ansi_column_type(col),
+            SqlType::Timestamp => "TIMESTAMPTZ".into(),
         })
     }
 

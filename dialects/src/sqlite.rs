@@ -102,6 +102,8 @@ impl Dialect for SqliteDialect {
                 None => "TEXT".into(),
             },
             SqlType::Blob | SqlType::Uuid => "BLOB".into(),
+            // `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so text order is time order.
+            SqlType::Timestamp => "TEXT".into(),
         })
     }
 

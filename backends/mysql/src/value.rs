@@ -34,6 +34,19 @@ fn to_value(v: ValueRef<'_>) -> Value {
         ValueRef::F64(f) => Value::Double(f),
         ValueRef::Text(s) | ValueRef::Decimal(s) => Value::Bytes(s.as_bytes().to_vec()),
         ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        // An instant as a DATETIME in UTC (the range was checked by core).
+        ValueRef::Timestamp(us) => {
+            let c = athanor_core::temporal::civil_from_micros(us);
+            Value::Date(
+                u16::try_from(c.year).unwrap_or(0),
+                c.month as u8,
+                c.day as u8,
+                c.hour as u8,
+                c.minute as u8,
+                c.second as u8,
+                c.micro,
+            )
+        }
     }
 }
 
@@ -98,6 +111,7 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::U16 => "SMALLINT UNSIGNED",
         SqlType::U32 => "INT UNSIGNED",
         SqlType::Uuid => "BINARY",
+        SqlType::Timestamp => "DATETIME",
     }
 }
 
@@ -271,7 +285,7 @@ fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef
             let s = text(b, col)?;
             s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
         }
-        SqlType::Text => text(b, col).map(ValueRef::Text),
+        SqlType::Text | SqlType::Timestamp => text(b, col).map(ValueRef::Text),
         SqlType::Blob | SqlType::Uuid => Ok(ValueRef::Blob(b)),
     }
 }

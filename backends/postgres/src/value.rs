@@ -179,6 +179,11 @@ fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
             ValueRef::Bool(b) => Param::Bool(b),
             _ => return text_or(n, ty, v, "bool"),
         },
+        // An instant: microseconds since 2000-01-01 UTC in the binary format.
+        Type::TIMESTAMPTZ | Type::TIMESTAMP => match v {
+            ValueRef::Timestamp(us) => Param::I64(us - PG_EPOCH_MICROS),
+            _ => return text_or(n, ty, v, "an instant"),
+        },
         // The binary format of a UUID is its 16 bytes; text is parsed by the server.
         Type::UUID => match v {
             ValueRef::Blob(b) if b.len() == 16 => Param::Bytes(b),
@@ -329,6 +334,7 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::U16 => "int4",
         SqlType::U32 => "int8",
         SqlType::Uuid => "uuid",
+        SqlType::Timestamp => "timestamptz",
     }
 }
 
@@ -350,6 +356,7 @@ fn decode_portable<'a>(t: SqlType, ty: &Type, raw: &'a [u8]) -> Decoded<'a> {
         SqlType::U8 => ValueRef::I16(i16::from_sql(ty, raw)?),
         SqlType::U16 => ValueRef::I32(i32::from_sql(ty, raw)?),
         SqlType::U32 => ValueRef::I64(i64::from_sql(ty, raw)?),
+        SqlType::Timestamp => ValueRef::Timestamp(i64::from_sql(ty, raw)?.saturating_add(PG_EPOCH_MICROS)),
     })
 }
 
@@ -468,21 +475,10 @@ fn write_numeric(out: &mut String, raw: &[u8]) -> std::result::Result<(), BoxErr
 
 /// Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
 const PG_EPOCH_DAYS: i64 = 10_957;
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+use athanor_core::temporal::{civil_from_days, MICROS_PER_DAY};
 
-/// The proleptic Gregorian (year, month, day) of a day number counted from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds after the Unix epoch.
+const PG_EPOCH_MICROS: i64 = PG_EPOCH_DAYS * MICROS_PER_DAY;
 
 /// `YYYY-MM-DD` of a day counted from 2000-01-01; years before 1 are astronomical (`0000` is
 /// 1 BC, `-0001` is 2 BC), as ISO 8601 writes them.

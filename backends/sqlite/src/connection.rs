@@ -5,9 +5,8 @@
 //! [`ValueRef`]s; rows are handed to the caller borrowed from SQLite's buffers.
 
 use crate::error::{connect_error, map_error};
-use crate::value::{to_sqlite, DeclTypes, SqliteRow};
+use crate::value::{to_sqlite_param, DeclTypes, SqliteRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
-use rusqlite::types::ToSqlOutput;
 use rusqlite::{CachedStatement, OpenFlags};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -144,8 +143,8 @@ impl SqliteConnection {
             )));
         }
         for (i, p) in params.iter().enumerate() {
-            let v = to_sqlite(*p)?;
-            stmt.raw_bind_parameter(i + 1, ToSqlOutput::Borrowed(v)).map_err(map_error)?;
+            let v = to_sqlite_param(*p)?;
+            stmt.raw_bind_parameter(i + 1, v).map_err(map_error)?;
         }
         Ok(stmt)
     }

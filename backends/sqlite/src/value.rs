@@ -42,7 +42,25 @@ pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
                 "sqlite",
             ))
         }
+        // Text that is made, not borrowed: see `to_sqlite_param`.
+        ValueRef::Timestamp(_) => {
+            return Err(Error::invalid_request("an instant is bound as text through to_sqlite_param"))
+        }
     })
+}
+
+/// Convert a parameter for binding, borrowed where it can be: an instant becomes its text form,
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (fixed width, so text order is time order).
+///
+/// # Errors
+/// As [`to_sqlite`].
+pub(crate) fn to_sqlite_param(v: ValueRef<'_>) -> Result<rusqlite::types::ToSqlOutput<'_>> {
+    match v {
+        ValueRef::Timestamp(us) => Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Text(
+            athanor_core::temporal::format_timestamp(us),
+        ))),
+        other => to_sqlite(other).map(rusqlite::types::ToSqlOutput::Borrowed),
+    }
 }
 
 /// The declared type a column of each portable type gets from the SQLite dialect (and reports
@@ -57,6 +75,7 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Real | SqlType::Double => "REAL",
         SqlType::Text => "TEXT",
         SqlType::Blob | SqlType::Uuid => "BLOB",
+        SqlType::Timestamp => "TEXT",
     }
 }
 

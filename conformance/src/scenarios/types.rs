@@ -407,3 +407,99 @@ pub fn unsigned_and_uuid_compare_and_foreign_values(db: &TestDb) -> Result<()> {
     }
     Ok(())
 }
+
+/// `jiff::Timestamp` round-trips at microsecond precision over the whole portable range
+/// (property test; a finer value is truncated toward the past), orders and compares the same on
+/// every database, reads what another client wrote in the database's own form, and an instant
+/// outside 0001–9999 is a typed error before anything is sent.
+pub fn timestamps_roundtrip_order_and_foreign_values(db: &TestDb) -> Result<()> {
+    use athanor::temporal::{MAX_TIMESTAMP, MIN_TIMESTAMP};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    db.create_all()?;
+    let ts = |us: i64| jiff::Timestamp::from_microsecond(us).expect("in jiff's range");
+    // jiff's own range ends a little before 9999-12-31T23:59:59.999999Z.
+    let max = MAX_TIMESTAMP.min(jiff::Timestamp::MAX.as_second() * 1_000_000);
+    let run = |values: Vec<(i64, Option<i64>)>| -> Result<()> {
+        let s = db.session();
+        s.query::<Event>().delete()?;
+        let mut want = Vec::new();
+        for (i, (at, ends)) in values.into_iter().enumerate() {
+            let e = Event { id: None, name: format!("e{i:03}"), at: ts(at), ends: ends.map(ts) };
+            s.add(e.clone());
+            want.push(e);
+        }
+        s.commit()?;
+        want.sort_by(|a, b| (a.at, &a.name).cmp(&(b.at, &b.name)));
+        let fresh = db.session();
+        let got: Vec<Event> = fresh
+            .query::<Event>()
+            .order_by(Event::at.asc())
+            .order_by(Event::name.asc())
+            .all()?
+            .iter()
+            .map(|h| {
+                let mut e = h.cloned();
+                e.id = None;
+                e
+            })
+            .collect();
+        let want: Vec<Event> = want
+            .into_iter()
+            .map(|mut e| {
+                e.id = None;
+                e
+            })
+            .collect();
+        assert_eq!(got, want, "equal after the round trip, in time order");
+        Ok(())
+    };
+    run(vec![(MIN_TIMESTAMP, Some(max)), (0, None), (-1, Some(1)), (951_782_400_123_456, None)])?;
+    let instant = prop_oneof![MIN_TIMESTAMP..=max, -100_000_000_000i64..100_000_000_000];
+    let strategy = proptest::collection::vec((instant.clone(), proptest::option::of(instant)), 1..8);
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&strategy, |v| run(v).map_err(|e| TestCaseError::fail(e.to_string())))
+        .map_err(|e| Error::invalid_request(format!("property failed: {e}")))?;
+
+    // Comparisons with a bound instant, and sub-microsecond truncation toward the past.
+    let s = db.session();
+    s.query::<Event>().delete()?;
+    let base = ts(1_700_000_000_000_000);
+    for (i, secs) in [-90i64, -1, 0, 1, 3600].iter().enumerate() {
+        let at = base.checked_add(jiff::SignedDuration::from_secs(*secs)).expect("in range");
+        s.add(Event { id: None, name: format!("c{i}"), at, ends: None });
+    }
+    let fine = jiff::Timestamp::from_nanosecond(-1_500).expect("in range");
+    s.add(Event { id: None, name: "fine".into(), at: fine, ends: Some(base) });
+    s.commit()?;
+    let names = |q: athanor::Query<'_, Event>| -> Result<Vec<String>> {
+        Ok(q.order_by(Event::at.asc()).all()?.iter().map(|e| e.get().name.clone()).collect())
+    };
+    assert_eq!(names(s.query::<Event>().filter(Event::at.lt(base)))?, ["fine", "c0", "c1"]);
+    assert_eq!(names(s.query::<Event>().filter(Event::at.ge(base)))?, ["c2", "c3", "c4"]);
+    assert_eq!(names(s.query::<Event>().filter(Event::ends.eq(base)))?, ["fine"]);
+    let back = s.query::<Event>().filter(Event::name.eq("fine")).one()?;
+    assert_eq!(back.get().at, ts(-2), "-1.5 µs is stored as -2 µs (truncated toward the past)");
+
+    // Written by another client, in the database's own form (UTC).
+    let dialect = db.engine.dialect().name();
+    let insert = match dialect {
+        "sqlite" => "INSERT INTO events (name, at) VALUES ('foreign', '2024-02-29 12:34:56.5+02:00')",
+        "postgresql" => "INSERT INTO events (name, at) VALUES ('foreign', TIMESTAMPTZ '2024-02-29 12:34:56.5+02:00')",
+        _ => "INSERT INTO events (name, at) VALUES ('foreign', '2024-02-29 10:34:56.5')",
+    };
+    s.execute_sql(insert, &[])?;
+    s.commit()?;
+    let foreign = db.session().query::<Event>().filter(Event::name.eq("foreign")).one()?;
+    assert_eq!(foreign.get().at.to_string(), "2024-02-29T10:34:56.5Z");
+
+    // Outside the portable range: a typed error, nothing sent.
+    let far = jiff::Timestamp::from_second(-62_135_596_801).expect("year 0 is in jiff's range");
+    s.add(Event { id: None, name: "far".into(), at: far, ends: None });
+    let err = s.commit().expect_err("year 0 is outside 0001–9999");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    s.rollback()?;
+    assert_eq!(s.query::<Event>().filter(Event::name.eq("far")).count()?, 0);
+    Ok(())
+}

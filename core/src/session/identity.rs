@@ -42,6 +42,10 @@ impl KeyPart {
             ValueRef::F32(_) | ValueRef::F64(_) => {
                 return Err(Error::invalid(format!("floating-point primary keys are not supported ({})", table.name)))
             }
+            // A row gives a timestamp as text, an object as an instant: they would not match.
+            ValueRef::Timestamp(_) => {
+                return Err(Error::invalid(format!("timestamp primary keys are not supported ({})", table.name)))
+            }
         })
     }
 
