@@ -202,6 +202,23 @@ pub struct Event {
     pub ends: Option<jiff::Timestamp>,
 }
 
+/// Civil dates and times (`jiff::civil`), no time zone.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "shifts")]
+pub struct Shift {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The day.
+    pub day: jiff::civil::Date,
+    /// When it starts, local time.
+    pub starts: jiff::civil::Time,
+    /// The local date and time it was planned at.
+    pub planned: jiff::civil::DateTime,
+    /// A second day, if any.
+    pub other: Option<jiff::civil::Date>,
+}
+
 /// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
 pub fn base() -> Base {
     Base::new()
@@ -216,6 +233,7 @@ pub fn base() -> Base {
         .register::<Ticket>()
         .register::<Gadget>()
         .register::<Event>()
+        .register::<Shift>()
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

@@ -223,15 +223,20 @@ impl Capabilities {
     /// [`Error::Unsupported`] naming the parameter (1-based) and the value;
     /// [`Error::InvalidRequest`] for an instant out of the portable range.
     pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
-        let any_instant = || params.iter().any(|p| matches!(p, ValueRef::Timestamp(_)));
+        let any_instant =
+            || params.iter().any(|p| matches!(p, ValueRef::Timestamp(_) | ValueRef::DateTime(_) | ValueRef::Date(_)));
         if self.stores_nan && self.stores_infinity && self.text_allows_nul && !any_instant() {
             return Ok(());
         }
         for (i, p) in params.iter().enumerate() {
             let float = match *p {
                 // One range on every database (MySQL's DATETIME ends at 9999).
-                ValueRef::Timestamp(us) => {
+                ValueRef::Timestamp(us) | ValueRef::DateTime(us) => {
                     crate::temporal::check_timestamp(us)?;
+                    continue;
+                }
+                ValueRef::Date(days) => {
+                    crate::temporal::check_date(days.into())?;
                     continue;
                 }
                 ValueRef::F32(f) => f64::from(f),
@@ -601,6 +606,9 @@ pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::U32 => "BIGINT".into(),
         SqlType::Uuid => "UUID".into(),
         SqlType::Timestamp => "TIMESTAMP WITH TIME ZONE".into(),
+        SqlType::Date => "DATE".into(),
+        SqlType::DateTime => "TIMESTAMP".into(),
+        SqlType::Time => "TIME".into(),
     }
 }
 

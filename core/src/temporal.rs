@@ -113,29 +113,49 @@ pub fn format_timestamp(micros: i64) -> String {
     out
 }
 
-/// Read an instant from text: `YYYY-MM-DD`, `T` or a space, `HH:MM[:SS[.fraction]]`, then `Z`,
-/// `+HH[:MM]`, `-HH[:MM]` or nothing (UTC). A fraction finer than a microsecond is truncated
-/// toward the past. This reads what Athanor writes to SQLite, what PostgreSQL and MySQL render,
-/// and the usual ISO 8601 text another client writes. `None` when the text is not such an
-/// instant.
-pub fn parse_timestamp(s: &str) -> Option<i64> {
-    let b = s.trim().as_bytes();
-    let num = |r: &[u8]| -> Option<i64> {
-        if r.is_empty() || !r.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(r).ok()?.parse().ok()
-    };
-    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' {
+/// The parts of a date-time text: the calendar fields (UTC when `offset` says so), the
+/// nanoseconds of the second, and the offset in seconds when the text has one.
+struct Parsed {
+    civil: Civil,
+    nanos: i64,
+    offset: Option<i64>,
+}
+
+fn digits(r: &[u8]) -> Option<i64> {
+    if r.is_empty() || !r.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
-    let (hour, minute) = (num(&b[11..13])?, num(&b[14..16])?);
-    let mut i = 16;
+    std::str::from_utf8(r).ok()?.parse().ok()
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    (days_from_civil(year + i64::from(month == 12), month % 12 + 1, 1) - days_from_civil(year, month, 1)) as u32
+}
+
+/// `YYYY-MM-DD`: (year, month, day) when it is a real date.
+fn parse_ymd(b: &[u8]) -> Option<(i64, u32, u32)> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    let (month, day) = (month as u32, day as u32);
+    (day <= days_in_month(year, month)).then_some((year, month, day))
+}
+
+/// `HH:MM[:SS[.fraction]]` then the rest: (hour, minute, second, nanoseconds, rest).
+fn parse_hms(b: &[u8]) -> Option<(u32, u32, u32, i64, &[u8])> {
+    if b.len() < 5 || b[2] != b':' {
+        return None;
+    }
+    let (hour, minute) = (digits(&b[0..2])?, digits(&b[3..5])?);
+    let mut i = 5;
     let mut second = 0;
-    let mut nanos: i64 = 0;
+    let mut nanos = 0;
     if b.get(i) == Some(&b':') {
-        second = num(b.get(i + 1..i + 3)?)?;
+        second = digits(b.get(i + 1..i + 3)?)?;
         i += 3;
         if b.get(i) == Some(&b'.') {
             i += 1;
@@ -143,45 +163,114 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
             while b.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
-            let digits = &b[start..i];
-            if digits.is_empty() || digits.len() > 9 {
+            let frac = &b[start..i];
+            if frac.is_empty() || frac.len() > 9 {
                 return None;
             }
-            nanos = num(digits)? * 10_i64.pow(9 - digits.len() as u32);
+            nanos = digits(frac)? * 10_i64.pow(9 - frac.len() as u32);
         }
     }
-    let offset_secs: i64 = match &b[i..] {
-        [] | [b'Z' | b'z'] => 0,
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    Some((hour as u32, minute as u32, second as u32, nanos, &b[i..]))
+}
+
+/// `Z`, `+HH[:MM]`, `-HH[:MM]` (`Some(seconds)`), or nothing (`None`).
+fn parse_offset(b: &[u8]) -> Option<Option<i64>> {
+    Some(match b {
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
         [sign @ (b'+' | b'-'), rest @ ..] => {
             let (h, m) = match rest {
-                [h1, h2] => (num(&[*h1, *h2])?, 0),
-                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (num(&[*h1, *h2])?, num(&[*m1, *m2])?),
+                [h1, h2] => (digits(&[*h1, *h2])?, 0),
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?),
                 _ => return None,
             };
             if h > 23 || m > 59 {
                 return None;
             }
             let o = h * 3600 + m * 60;
-            if *sign == b'-' {
-                -o
-            } else {
-                o
-            }
+            Some(if *sign == b'-' { -o } else { o })
         }
         _ => return None,
-    };
-    if !(1..=12).contains(&month) || day < 1 || hour > 23 || minute > 59 || second > 59 {
+    })
+}
+
+fn parse_date_time(s: &str) -> Option<Parsed> {
+    let b = s.trim().as_bytes();
+    if b.len() < 16 || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let (month, day) = (month as u32, day as u32);
-    let days_in_month =
-        (days_from_civil(year + i64::from(month == 12), month % 12 + 1, 1) - days_from_civil(year, month, 1)) as u32;
-    if day > days_in_month {
+    let (year, month, day) = parse_ymd(&b[..10])?;
+    let (hour, minute, second, nanos, rest) = parse_hms(&b[11..])?;
+    let offset = parse_offset(rest)?;
+    Some(Parsed { civil: Civil { year, month, day, hour, minute, second, micro: 0 }, nanos, offset })
+}
+
+/// Read an instant from text: `YYYY-MM-DD`, `T` or a space, `HH:MM[:SS[.fraction]]`, then `Z`,
+/// `+HH[:MM]`, `-HH[:MM]` or nothing (UTC). A fraction finer than a microsecond is truncated
+/// toward the past. This reads what Athanor writes to SQLite, what PostgreSQL and MySQL render,
+/// and the usual ISO 8601 text another client writes. `None` when the text is not such an
+/// instant.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let p = parse_date_time(s)?;
+    let micros = micros_from_civil(&p.civil) - p.offset.unwrap_or(0) * 1_000_000;
+    Some(micros + p.nanos.div_euclid(1000))
+}
+
+/// Read a civil date-time (no time zone) from text, as [`parse_timestamp`] but without an
+/// offset: text with one (`Z` included) is `None`, since a civil value has no zone to convert
+/// to. Microseconds since 1970-01-01T00:00:00 of the same calendar.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    let p = parse_date_time(s)?;
+    if p.offset.is_some() {
         return None;
     }
-    let c = Civil { year, month, day, hour: hour as u32, minute: minute as u32, second: second as u32, micro: 0 };
-    let micros = micros_from_civil(&c) - offset_secs * 1_000_000;
-    Some(micros + nanos.div_euclid(1000))
+    Some(micros_from_civil(&p.civil) + p.nanos.div_euclid(1000))
+}
+
+/// Read a date, `YYYY-MM-DD`: days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let (y, m, d) = parse_ymd(s.trim().as_bytes())?;
+    Some(days_from_civil(y, m, d))
+}
+
+/// Read a time of day, `HH:MM[:SS[.fraction]]`: microseconds since midnight (a finer fraction
+/// truncated).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let (h, m, sec, nanos, rest) = parse_hms(s.trim().as_bytes())?;
+    if !rest.is_empty() {
+        return None;
+    }
+    Some((i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(sec)) * 1_000_000 + nanos / 1000)
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffff`: the civil date-time stored in SQLite (fixed width).
+pub fn format_datetime(micros: i64) -> String {
+    let mut t = format_timestamp(micros);
+    t.pop(); // the `Z`
+    t
+}
+
+/// `HH:MM:SS.ffffff`: the time of day stored in SQLite (fixed width).
+pub fn format_time(micros: i64) -> String {
+    let c = civil_from_micros(micros.rem_euclid(MICROS_PER_DAY));
+    format!("{:02}:{:02}:{:02}.{:06}", c.hour, c.minute, c.second, c.micro)
+}
+
+/// [`Error::InvalidRequest`] for a date outside 0001-01-01 … 9999-12-31.
+///
+/// # Errors
+/// As above.
+pub fn check_date(days: i64) -> Result<()> {
+    check_timestamp(days.saturating_mul(MICROS_PER_DAY))
 }
 
 #[cfg(test)]
@@ -215,6 +304,15 @@ mod tests {
             assert_eq!(parse_timestamp(s), Some(t), "{s}");
         }
         assert_eq!(parse_timestamp("2000-02-29 00:00"), Some(951_782_400_000_000));
+        assert_eq!(parse_datetime("2000-02-29 00:00:00.5"), Some(951_782_400_500_000));
+        assert_eq!(parse_datetime("2000-02-29T00:00:00Z"), None, "a civil value has no zone");
+        assert_eq!(parse_date("2000-02-29"), Some(11_016));
+        assert_eq!(parse_date("1999-02-29"), None);
+        assert_eq!(parse_time("23:59:59.9999999"), Some(86_399_999_999));
+        assert_eq!(parse_time("10:20"), Some(37_200_000_000));
+        assert_eq!(format_date(11_016), "2000-02-29");
+        assert_eq!(format_datetime(951_782_400_500_000), "2000-02-29T00:00:00.500000");
+        assert_eq!(format_time(37_230_000_001), "10:20:30.000001");
         assert_eq!(parse_timestamp(&format_timestamp(-1)), Some(-1));
         for bad in [
             "2001-02-29 00:00:00",

@@ -43,6 +43,14 @@ pub enum SqlType {
     /// An instant, `jiff::Timestamp` (feature `jiff`): `TIMESTAMPTZ` on PostgreSQL, `DATETIME(6)`
     /// in UTC on MySQL, `TEXT` (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) on SQLite; microseconds.
     Timestamp,
+    /// A civil date, `jiff::civil::Date`: `DATE`, or `TEXT` (`YYYY-MM-DD`) on SQLite.
+    Date,
+    /// A civil date and time (no zone), `jiff::civil::DateTime`: `TIMESTAMP` on PostgreSQL,
+    /// `DATETIME(6)` on MySQL, `TEXT` (`YYYY-MM-DDTHH:MM:SS.ffffff`) on SQLite; microseconds.
+    DateTime,
+    /// A time of day, `jiff::civil::Time`: `TIME` on PostgreSQL, `TIME(6)` on MySQL, `TEXT`
+    /// (`HH:MM:SS.ffffff`) on SQLite; microseconds.
+    Time,
 }
 
 impl SqlType {
@@ -91,6 +99,12 @@ pub enum Value {
     /// as each database's date-time type; cells are read back as text, which
     /// [`FromValue`] parses.
     Timestamp(i64),
+    /// A civil date: days since 1970-01-01.
+    Date(i32),
+    /// A civil date and time: microseconds since 1970-01-01T00:00:00 of the same calendar.
+    DateTime(i64),
+    /// A time of day: microseconds since midnight.
+    Time(i64),
 }
 
 /// A borrowed SQL value: a parameter or a cell of a row.
@@ -118,6 +132,12 @@ pub enum ValueRef<'a> {
     Blob(&'a [u8]),
     /// An instant: see [`Value::Timestamp`].
     Timestamp(i64),
+    /// A civil date: see [`Value::Date`].
+    Date(i32),
+    /// A civil date and time: see [`Value::DateTime`].
+    DateTime(i64),
+    /// A time of day: see [`Value::Time`].
+    Time(i64),
 }
 
 impl Value {
@@ -135,6 +155,9 @@ impl Value {
             Value::Decimal(v) => ValueRef::Decimal(v),
             Value::Blob(v) => ValueRef::Blob(v),
             Value::Timestamp(v) => ValueRef::Timestamp(*v),
+            Value::Date(v) => ValueRef::Date(*v),
+            Value::DateTime(v) => ValueRef::DateTime(*v),
+            Value::Time(v) => ValueRef::Time(*v),
         }
     }
 
@@ -162,6 +185,9 @@ impl<'a> ValueRef<'a> {
             ValueRef::Decimal(v) => Value::Decimal(v.to_owned()),
             ValueRef::Blob(v) => Value::Blob(v.to_owned()),
             ValueRef::Timestamp(v) => Value::Timestamp(v),
+            ValueRef::Date(v) => Value::Date(v),
+            ValueRef::DateTime(v) => Value::DateTime(v),
+            ValueRef::Time(v) => Value::Time(v),
         }
     }
 
@@ -195,6 +221,9 @@ impl<'a> ValueRef<'a> {
             ValueRef::Decimal(_) => "decimal",
             ValueRef::Blob(_) => "blob",
             ValueRef::Timestamp(_) => "timestamp",
+            ValueRef::Date(_) => "date",
+            ValueRef::DateTime(_) => "datetime",
+            ValueRef::Time(_) => "time",
         }
     }
 
@@ -208,8 +237,12 @@ impl<'a> ValueRef<'a> {
             (ValueRef::Decimal(a), ValueRef::Decimal(b)) => a == b,
             (ValueRef::Decimal(_), _) | (_, ValueRef::Decimal(_)) => false,
             (ValueRef::Blob(a), ValueRef::Blob(b)) => a == b,
-            (ValueRef::Timestamp(a), ValueRef::Timestamp(b)) => a == b,
-            (ValueRef::Timestamp(_), _) | (_, ValueRef::Timestamp(_)) => false,
+            (ValueRef::Timestamp(a), ValueRef::Timestamp(b))
+            | (ValueRef::DateTime(a), ValueRef::DateTime(b))
+            | (ValueRef::Time(a), ValueRef::Time(b)) => a == b,
+            (ValueRef::Date(a), ValueRef::Date(b)) => a == b,
+            (ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_), _)
+            | (_, ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_)) => false,
             (ValueRef::Null, ValueRef::Null) => true,
             (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
             (ValueRef::Bool(_), _) | (_, ValueRef::Bool(_)) => false,
@@ -232,6 +265,9 @@ impl fmt::Display for ValueRef<'_> {
             ValueRef::Decimal(v) => f.write_str(v),
             ValueRef::Blob(v) => write!(f, "<{} bytes>", v.len()),
             ValueRef::Timestamp(v) => f.write_str(&crate::temporal::format_timestamp(*v)),
+            ValueRef::Date(v) => f.write_str(&crate::temporal::format_date((*v).into())),
+            ValueRef::DateTime(v) => f.write_str(&crate::temporal::format_datetime(*v)),
+            ValueRef::Time(v) => f.write_str(&crate::temporal::format_time(*v)),
         }
     }
 }
@@ -445,7 +481,7 @@ impl FromValue for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
     note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
-    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp the feature `jiff`; see docs/types.md for the types and their features"
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -722,4 +758,123 @@ mod jiff_types {
     }
 
     column_value!(jiff::Timestamp);
+
+    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
+        match v {
+            ValueRef::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn date_days(d: &jiff::civil::Date) -> i32 {
+        let days = crate::temporal::days_from_civil(d.year().into(), d.month() as u32, d.day() as u32);
+        i32::try_from(days).unwrap_or(i32::MIN)
+    }
+
+    fn date_of_days(days: i64) -> Option<jiff::civil::Date> {
+        let (y, m, d) = crate::temporal::civil_from_days(days);
+        jiff::civil::Date::new(i16::try_from(y).ok()?, m as i8, d as i8).ok()
+    }
+
+    fn time_micros(t: &jiff::civil::Time) -> i64 {
+        (i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60 + i64::from(t.second())) * 1_000_000
+            + i64::from(t.subsec_nanosecond()) / 1000
+    }
+
+    fn time_of_micros(us: i64) -> Option<jiff::civil::Time> {
+        if !(0..crate::temporal::MICROS_PER_DAY).contains(&us) {
+            return None;
+        }
+        let secs = us / 1_000_000;
+        jiff::civil::Time::new(
+            (secs / 3600) as i8,
+            (secs / 60 % 60) as i8,
+            (secs % 60) as i8,
+            (us % 1_000_000 * 1000) as i32,
+        )
+        .ok()
+    }
+
+    fn datetime_micros(dt: &jiff::civil::DateTime) -> i64 {
+        i64::from(date_days(&dt.date())) * crate::temporal::MICROS_PER_DAY + time_micros(&dt.time())
+    }
+
+    impl FromValue for jiff::civil::Date {
+        /// From `YYYY-MM-DD` (what every database renders and SQLite stores).
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let days = match v {
+                ValueRef::Date(d) => Some(i64::from(d)),
+                _ => text_of(v).and_then(crate::temporal::parse_date),
+            };
+            days.and_then(date_of_days).map_or_else(|| mismatch("jiff::civil::Date", v), Ok)
+        }
+    }
+    impl SqlField for jiff::civil::Date {
+        const SQL_TYPE: SqlType = SqlType::Date;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::Date(date_days(self))
+        }
+    }
+    impl From<jiff::civil::Date> for Value {
+        fn from(v: jiff::civil::Date) -> Value {
+            Value::Date(date_days(&v))
+        }
+    }
+    column_value!(jiff::civil::Date);
+
+    impl FromValue for jiff::civil::Time {
+        /// From `HH:MM:SS[.fraction]`; a time outside one day (MySQL's `TIME` holds durations)
+        /// is a type mismatch.
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let us = match v {
+                ValueRef::Time(us) => Some(us),
+                _ => text_of(v).and_then(crate::temporal::parse_time),
+            };
+            us.and_then(time_of_micros).map_or_else(|| mismatch("jiff::civil::Time", v), Ok)
+        }
+    }
+    impl SqlField for jiff::civil::Time {
+        const SQL_TYPE: SqlType = SqlType::Time;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::Time(time_micros(self))
+        }
+    }
+    impl From<jiff::civil::Time> for Value {
+        fn from(v: jiff::civil::Time) -> Value {
+            Value::Time(time_micros(&v))
+        }
+    }
+    column_value!(jiff::civil::Time);
+
+    impl FromValue for jiff::civil::DateTime {
+        /// From `YYYY-MM-DD HH:MM:SS[.fraction]` (`T` or a space) without an offset: a text with
+        /// a zone is a type mismatch (a civil value has none to convert to).
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let us = match v {
+                ValueRef::DateTime(us) => Some(us),
+                _ => text_of(v).and_then(crate::temporal::parse_datetime),
+            };
+            let dt = us.and_then(|us| {
+                let date = date_of_days(us.div_euclid(crate::temporal::MICROS_PER_DAY))?;
+                let time = time_of_micros(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?;
+                Some(jiff::civil::DateTime::from_parts(date, time))
+            });
+            dt.map_or_else(|| mismatch("jiff::civil::DateTime", v), Ok)
+        }
+    }
+    impl SqlField for jiff::civil::DateTime {
+        const SQL_TYPE: SqlType = SqlType::DateTime;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::DateTime(datetime_micros(self))
+        }
+    }
+    impl From<jiff::civil::DateTime> for Value {
+        fn from(v: jiff::civil::DateTime) -> Value {
+            Value::DateTime(datetime_micros(&v))
+        }
+    }
+    column_value!(jiff::civil::DateTime);
 }

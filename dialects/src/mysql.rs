@@ -114,7 +114,9 @@ impl Dialect for MySqlDialect {
             SqlType::U32 => "INT UNSIGNED".into(),
             SqlType::Uuid => "BINARY(16)".into(),
             // In UTC (Athanor converts; DATETIME does not follow the session's time zone).
-            SqlType::Timestamp => "DATETIME(6)".into(),
+            SqlType::Timestamp | SqlType::DateTime => "DATETIME(6)".into(),
+            SqlType::Date => "DATE".into(),
+            SqlType::Time => "TIME(6)".into(),
             SqlType::Blob => {
                 if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
                     return Err(Error::unsupported(

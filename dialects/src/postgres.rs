@@ -103,7 +103,10 @@ impl Dialect for PostgresDialect {
             | SqlType::U8
             | SqlType::U16
             | SqlType::U32
-            | SqlType::Uuid => ansi_column_type(col),
+            | SqlType::Uuid
+            | SqlType::Date
+            | SqlType::DateTime
+            | SqlType::Time => ansi_column_type(col),
             SqlType::Timestamp => "TIMESTAMPTZ".into(),
         })
     }

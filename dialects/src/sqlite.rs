@@ -103,7 +103,7 @@ impl Dialect for SqliteDialect {
             },
             SqlType::Blob | SqlType::Uuid => "BLOB".into(),
             // `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so text order is time order.
-            SqlType::Timestamp => "TEXT".into(),
+            SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => "TEXT".into(),
         })
     }
 

@@ -504,22 +504,25 @@ fn unsigned_and_uuid_columns_in_ddl() {
             ColumnDef::new("b", SqlType::U16),
             ColumnDef { nullable: true, ..ColumnDef::new("c", SqlType::U32) },
             ColumnDef::new("t", SqlType::Timestamp),
+            ColumnDef::new("d", SqlType::Date),
+            ColumnDef::new("dt", SqlType::DateTime),
+            ColumnDef::new("tm", SqlType::Time),
         ],
     };
     let ddl = |d: &dyn Dialect| create_table_statements(d, &G).unwrap().join("; ");
     assert_eq!(
         ddl(&SqliteDialect),
-        "CREATE TABLE \"g\" (\"id\" BLOB NOT NULL, \"a\" INTEGER NOT NULL, \"b\" INTEGER NOT NULL, \"c\" INTEGER, \"t\" TEXT NOT NULL, \
+        "CREATE TABLE \"g\" (\"id\" BLOB NOT NULL, \"a\" INTEGER NOT NULL, \"b\" INTEGER NOT NULL, \"c\" INTEGER, \"t\" TEXT NOT NULL, \"d\" TEXT NOT NULL, \"dt\" TEXT NOT NULL, \"tm\" TEXT NOT NULL, \
          CONSTRAINT \"pk_g\" PRIMARY KEY (\"id\"))"
     );
     assert_eq!(
         ddl(&PostgresDialect),
-        "CREATE TABLE \"g\" (\"id\" UUID NOT NULL, \"a\" SMALLINT NOT NULL, \"b\" INTEGER NOT NULL, \"c\" BIGINT, \"t\" TIMESTAMPTZ NOT NULL, \
+        "CREATE TABLE \"g\" (\"id\" UUID NOT NULL, \"a\" SMALLINT NOT NULL, \"b\" INTEGER NOT NULL, \"c\" BIGINT, \"t\" TIMESTAMPTZ NOT NULL, \"d\" DATE NOT NULL, \"dt\" TIMESTAMP NOT NULL, \"tm\" TIME NOT NULL, \
          CONSTRAINT \"pk_g\" PRIMARY KEY (\"id\"))"
     );
     assert_eq!(
         ddl(&MySqlDialect),
         "CREATE TABLE `g` (`id` BINARY(16) NOT NULL, `a` TINYINT UNSIGNED NOT NULL, `b` SMALLINT UNSIGNED NOT NULL, \
-         `c` INT UNSIGNED, `t` DATETIME(6) NOT NULL, CONSTRAINT `pk_g` PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+         `c` INT UNSIGNED, `t` DATETIME(6) NOT NULL, `d` DATE NOT NULL, `dt` DATETIME(6) NOT NULL, `tm` TIME(6) NOT NULL, CONSTRAINT `pk_g` PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     );
 }

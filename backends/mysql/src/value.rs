@@ -35,7 +35,15 @@ fn to_value(v: ValueRef<'_>) -> Value {
         ValueRef::Text(s) | ValueRef::Decimal(s) => Value::Bytes(s.as_bytes().to_vec()),
         ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
         // An instant as a DATETIME in UTC (the range was checked by core).
-        ValueRef::Timestamp(us) => {
+        ValueRef::Date(days) => {
+            let (y, m, d) = athanor_core::temporal::civil_from_days(days.into());
+            Value::Date(u16::try_from(y).unwrap_or(0), m as u8, d as u8, 0, 0, 0, 0)
+        }
+        ValueRef::Time(us) => {
+            let c = athanor_core::temporal::civil_from_micros(us);
+            Value::Time(false, 0, c.hour as u8, c.minute as u8, c.second as u8, c.micro)
+        }
+        ValueRef::Timestamp(us) | ValueRef::DateTime(us) => {
             let c = athanor_core::temporal::civil_from_micros(us);
             Value::Date(
                 u16::try_from(c.year).unwrap_or(0),
@@ -111,7 +119,9 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::U16 => "SMALLINT UNSIGNED",
         SqlType::U32 => "INT UNSIGNED",
         SqlType::Uuid => "BINARY",
-        SqlType::Timestamp => "DATETIME",
+        SqlType::Timestamp | SqlType::DateTime => "DATETIME",
+        SqlType::Date => "DATE",
+        SqlType::Time => "TIME",
     }
 }
 
@@ -285,7 +295,9 @@ fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef
             let s = text(b, col)?;
             s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
         }
-        SqlType::Text | SqlType::Timestamp => text(b, col).map(ValueRef::Text),
+        SqlType::Text | SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => {
+            text(b, col).map(ValueRef::Text)
+        }
         SqlType::Blob | SqlType::Uuid => Ok(ValueRef::Blob(b)),
     }
 }

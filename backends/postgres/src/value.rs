@@ -180,9 +180,23 @@ fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
             _ => return text_or(n, ty, v, "bool"),
         },
         // An instant: microseconds since 2000-01-01 UTC in the binary format.
-        Type::TIMESTAMPTZ | Type::TIMESTAMP => match v {
+        Type::TIMESTAMPTZ => match v {
             ValueRef::Timestamp(us) => Param::I64(us - PG_EPOCH_MICROS),
             _ => return text_or(n, ty, v, "an instant"),
+        },
+        // Civil values in the binary format: days and microseconds since 2000-01-01, and
+        // microseconds since midnight.
+        Type::TIMESTAMP => match v {
+            ValueRef::DateTime(us) => Param::I64(us - PG_EPOCH_MICROS),
+            _ => return text_or(n, ty, v, "a date and time"),
+        },
+        Type::DATE => match v {
+            ValueRef::Date(days) => Param::I32(days - PG_EPOCH_DAYS as i32),
+            _ => return text_or(n, ty, v, "a date"),
+        },
+        Type::TIME => match v {
+            ValueRef::Time(us) => Param::I64(us),
+            _ => return text_or(n, ty, v, "a time of day"),
         },
         // The binary format of a UUID is its 16 bytes; text is parsed by the server.
         Type::UUID => match v {
@@ -335,6 +349,9 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::U32 => "int8",
         SqlType::Uuid => "uuid",
         SqlType::Timestamp => "timestamptz",
+        SqlType::Date => "date",
+        SqlType::DateTime => "timestamp",
+        SqlType::Time => "time",
     }
 }
 
@@ -357,6 +374,9 @@ fn decode_portable<'a>(t: SqlType, ty: &Type, raw: &'a [u8]) -> Decoded<'a> {
         SqlType::U16 => ValueRef::I32(i32::from_sql(ty, raw)?),
         SqlType::U32 => ValueRef::I64(i64::from_sql(ty, raw)?),
         SqlType::Timestamp => ValueRef::Timestamp(i64::from_sql(ty, raw)?.saturating_add(PG_EPOCH_MICROS)),
+        SqlType::DateTime => ValueRef::DateTime(i64::from_sql(ty, raw)?.saturating_add(PG_EPOCH_MICROS)),
+        SqlType::Date => ValueRef::Date(i32::from_sql(ty, raw)?.saturating_add(PG_EPOCH_DAYS as i32)),
+        SqlType::Time => ValueRef::Time(i64::from_sql(ty, raw)?),
     })
 }
 

@@ -43,8 +43,8 @@ pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
             ))
         }
         // Text that is made, not borrowed: see `to_sqlite_param`.
-        ValueRef::Timestamp(_) => {
-            return Err(Error::invalid_request("an instant is bound as text through to_sqlite_param"))
+        ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_) => {
+            return Err(Error::invalid_request("dates and times are bound as text through to_sqlite_param"))
         }
     })
 }
@@ -55,12 +55,15 @@ pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
 /// # Errors
 /// As [`to_sqlite`].
 pub(crate) fn to_sqlite_param(v: ValueRef<'_>) -> Result<rusqlite::types::ToSqlOutput<'_>> {
-    match v {
-        ValueRef::Timestamp(us) => Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Text(
-            athanor_core::temporal::format_timestamp(us),
-        ))),
-        other => to_sqlite(other).map(rusqlite::types::ToSqlOutput::Borrowed),
-    }
+    use athanor_core::temporal::{format_date, format_datetime, format_time, format_timestamp};
+    let text = match v {
+        ValueRef::Timestamp(us) => format_timestamp(us),
+        ValueRef::DateTime(us) => format_datetime(us),
+        ValueRef::Date(days) => format_date(days.into()),
+        ValueRef::Time(us) => format_time(us),
+        other => return to_sqlite(other).map(rusqlite::types::ToSqlOutput::Borrowed),
+    };
+    Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Text(text)))
 }
 
 /// The declared type a column of each portable type gets from the SQLite dialect (and reports
@@ -75,7 +78,7 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Real | SqlType::Double => "REAL",
         SqlType::Text => "TEXT",
         SqlType::Blob | SqlType::Uuid => "BLOB",
-        SqlType::Timestamp => "TEXT",
+        SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => "TEXT",
     }
 }
 

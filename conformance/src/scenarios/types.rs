@@ -503,3 +503,106 @@ pub fn timestamps_roundtrip_order_and_foreign_values(db: &TestDb) -> Result<()> 
     assert_eq!(s.query::<Event>().filter(Event::name.eq("far")).count()?, 0);
     Ok(())
 }
+
+/// `jiff::civil::{Date, Time, DateTime}` round-trip (property test over 0001–9999, microseconds,
+/// a finer time truncated), sort and compare the same on every database, and read what another
+/// client wrote. (A civil text with a zone is a type mismatch rather than a silent shift: see
+/// `athanor_core::temporal`'s tests.)
+pub fn civil_dates_and_times(db: &TestDb) -> Result<()> {
+    use jiff::civil::{Date, DateTime, Time};
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    db.create_all()?;
+    let day = |d: i64| -> Date {
+        let (y, m, dd) = athanor::temporal::civil_from_days(d);
+        Date::new(y as i16, m as i8, dd as i8).expect("a real date")
+    };
+    let time = |us: i64| -> Time {
+        let s = us / 1_000_000;
+        Time::new((s / 3600) as i8, (s / 60 % 60) as i8, (s % 60) as i8, (us % 1_000_000 * 1000) as i32)
+            .expect("a time")
+    };
+    let min_day = athanor::temporal::MIN_TIMESTAMP.div_euclid(athanor::temporal::MICROS_PER_DAY);
+    let max_day = athanor::temporal::MAX_TIMESTAMP.div_euclid(athanor::temporal::MICROS_PER_DAY);
+    let run = |rows: Vec<(i64, i64, i64, i64, Option<i64>)>| -> Result<()> {
+        let s = db.session();
+        s.query::<Shift>().delete()?;
+        let mut want = Vec::new();
+        for (d, t, pd, pt, other) in rows {
+            let sh = Shift {
+                id: None,
+                day: day(d),
+                starts: time(t),
+                planned: DateTime::from_parts(day(pd), time(pt)),
+                other: other.map(day),
+            };
+            s.add(sh.clone());
+            want.push(sh);
+        }
+        s.commit()?;
+        let key = |x: &Shift| (x.day, x.starts, x.planned);
+        want.sort_by_key(key);
+        let got: Vec<Shift> = db
+            .session()
+            .query::<Shift>()
+            .order_by(Shift::day.asc())
+            .order_by(Shift::starts.asc())
+            .order_by(Shift::planned.asc())
+            .all()?
+            .iter()
+            .map(|h| Shift { id: None, ..h.cloned() })
+            .collect();
+        let want: Vec<Shift> = want.into_iter().map(|x| Shift { id: None, ..x }).collect();
+        assert_eq!(got, want);
+        Ok(())
+    };
+    let us_day = athanor::temporal::MICROS_PER_DAY;
+    run(vec![
+        (min_day, 0, min_day, 0, Some(max_day)),
+        (max_day, us_day - 1, max_day, us_day - 1, None),
+        (0, 1, -1, 2, Some(0)),
+    ])?;
+    let strategy = proptest::collection::vec(
+        (min_day..=max_day, 0..us_day, min_day..=max_day, 0..us_day, proptest::option::of(min_day..=max_day)),
+        1..8,
+    );
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&strategy, |v| run(v).map_err(|e| TestCaseError::fail(e.to_string())))
+        .map_err(|e| Error::invalid_request(format!("property failed: {e}")))?;
+
+    // Comparisons with bound values; a time finer than a microsecond is truncated.
+    let s = db.session();
+    s.query::<Shift>().delete()?;
+    let d0 = jiff::civil::date(2024, 2, 28);
+    for (i, d) in [d0, jiff::civil::date(2024, 2, 29), jiff::civil::date(2024, 3, 1)].into_iter().enumerate() {
+        let starts = Time::new(9, i as i8 * 10, 0, 999).expect("time");
+        s.add(Shift { id: None, day: d, starts, planned: d.at(23, 59, 59, 0), other: None });
+    }
+    s.commit()?;
+    let leap: Vec<Date> = s
+        .query::<Shift>()
+        .filter(Shift::day.gt(d0))
+        .filter(Shift::starts.lt(Time::new(9, 15, 0, 0).expect("time")))
+        .all()?
+        .iter()
+        .map(|x| x.get().day)
+        .collect();
+    assert_eq!(leap, [jiff::civil::date(2024, 2, 29)]);
+    let first = s.query::<Shift>().filter(Shift::day.eq(d0)).one()?;
+    assert_eq!(first.get().starts, Time::new(9, 0, 0, 0).expect("time"), "999 ns is truncated to 0 µs");
+    assert_eq!(s.query::<Shift>().filter(Shift::planned.ge(jiff::civil::date(2024, 2, 29).at(0, 0, 0, 0))).count()?, 2);
+
+    // Written by another client in the database's own form.
+    s.execute_sql(
+        "INSERT INTO shifts (day, starts, planned) VALUES ('1999-12-31', '23:59:58.25', '2000-01-01 00:00:01.5')",
+        &[],
+    )?;
+    s.commit()?;
+    let foreign = db.session().query::<Shift>().filter(Shift::day.eq(jiff::civil::date(1999, 12, 31))).one()?;
+    let f = foreign.get();
+    assert_eq!(
+        (f.starts.to_string(), f.planned.to_string()),
+        ("23:59:58.25".to_string(), "2000-01-01T00:00:01.5".to_string())
+    );
+    Ok(())
+}

@@ -43,8 +43,8 @@ impl KeyPart {
                 return Err(Error::invalid(format!("floating-point primary keys are not supported ({})", table.name)))
             }
             // A row gives a timestamp as text, an object as an instant: they would not match.
-            ValueRef::Timestamp(_) => {
-                return Err(Error::invalid(format!("timestamp primary keys are not supported ({})", table.name)))
+            ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_) => {
+                return Err(Error::invalid(format!("date and time primary keys are not supported ({})", table.name)))
             }
         })
     }
