@@ -219,7 +219,41 @@ pub struct Shift {
     pub other: Option<jiff::civil::Date>,
 }
 
-/// The catalog of the models above (all but `Narrow`, which maps `Wide`'s table).
+/// `events` read with chrono's instant (the same table as [`Event`]: not registered).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "events")]
+pub struct ChronoEvent {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    #[column(length = 40)]
+    pub name: String,
+    /// When it starts.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// When it ends, if known.
+    pub ends: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `shifts` read with chrono's civil types (the same table as [`Shift`]: not registered).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "shifts")]
+pub struct ChronoShift {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The day.
+    pub day: chrono::NaiveDate,
+    /// When it starts, local time.
+    pub starts: chrono::NaiveTime,
+    /// The local date and time it was planned at.
+    pub planned: chrono::NaiveDateTime,
+    /// A second day, if any.
+    pub other: Option<chrono::NaiveDate>,
+}
+
+/// The catalog of the models above (all but `Narrow`, `ChronoEvent` and `ChronoShift`, which map
+/// other models' tables).
 pub fn base() -> Base {
     Base::new()
         .register::<Customer>()

@@ -481,7 +481,7 @@ impl FromValue for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
     note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
-    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`; see docs/types.md for the types and their features"
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -877,4 +877,100 @@ mod jiff_types {
         }
     }
     column_value!(jiff::civil::DateTime);
+}
+
+/// chrono's types (cargo feature `chrono`), stored as jiff's are (see `docs/types.md`):
+/// `DateTime<Utc>` as an instant, `NaiveDate`, `NaiveDateTime` and `NaiveTime` as civil values.
+/// A leap second (chrono's 60th second) is stored as 59.999999.
+#[cfg(feature = "chrono")]
+mod chrono_types {
+    use super::*;
+    use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+
+    /// Days from 0001-01-01 (chrono's count) to 1970-01-01.
+    const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
+        match v {
+            ValueRef::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn time_micros(t: &NaiveTime) -> i64 {
+        let nanos = t.nanosecond().min(999_999_999);
+        i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(nanos / 1000)
+    }
+
+    fn time_of(us: i64) -> Option<NaiveTime> {
+        if !(0..crate::temporal::MICROS_PER_DAY).contains(&us) {
+            return None;
+        }
+        NaiveTime::from_num_seconds_from_midnight_opt((us / 1_000_000) as u32, (us % 1_000_000 * 1000) as u32)
+    }
+
+    fn date_days(d: &NaiveDate) -> i32 {
+        d.num_days_from_ce() - UNIX_EPOCH_FROM_CE
+    }
+
+    fn date_of(days: i64) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(i32::try_from(days).ok()?.checked_add(UNIX_EPOCH_FROM_CE)?)
+    }
+
+    fn datetime_micros(dt: &NaiveDateTime) -> i64 {
+        i64::from(date_days(&dt.date())) * crate::temporal::MICROS_PER_DAY + time_micros(&dt.time())
+    }
+
+    fn datetime_of(us: i64) -> Option<NaiveDateTime> {
+        let date = date_of(us.div_euclid(crate::temporal::MICROS_PER_DAY))?;
+        Some(date.and_time(time_of(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?))
+    }
+
+    macro_rules! chrono_field {
+        ($t:ty, $name:literal, $sql:ident, $var:ident, $to:expr, $of:expr, $parse:path) => {
+            impl FromValue for $t {
+                fn from_value(v: ValueRef<'_>) -> Result<Self> {
+                    let raw = match v {
+                        ValueRef::$var(x) => Some(i64::from(x)),
+                        _ => text_of(v).and_then($parse),
+                    };
+                    raw.and_then($of).map_or_else(|| mismatch($name, v), Ok)
+                }
+            }
+            impl SqlField for $t {
+                const SQL_TYPE: SqlType = SqlType::$sql;
+                const NULLABLE: bool = false;
+                fn as_value_ref(&self) -> ValueRef<'_> {
+                    ValueRef::$var($to(self))
+                }
+            }
+            impl From<$t> for Value {
+                fn from(v: $t) -> Value {
+                    Value::$var($to(&v))
+                }
+            }
+            column_value!($t);
+        };
+    }
+
+    chrono_field!(
+        DateTime<Utc>,
+        "chrono::DateTime<Utc>",
+        Timestamp,
+        Timestamp,
+        |t: &DateTime<Utc>| datetime_micros(&t.naive_utc()),
+        |us| datetime_of(us).map(|dt| dt.and_utc()),
+        crate::temporal::parse_timestamp
+    );
+    chrono_field!(NaiveDate, "chrono::NaiveDate", Date, Date, date_days, date_of, crate::temporal::parse_date);
+    chrono_field!(
+        NaiveDateTime,
+        "chrono::NaiveDateTime",
+        DateTime,
+        DateTime,
+        datetime_micros,
+        datetime_of,
+        crate::temporal::parse_datetime
+    );
+    chrono_field!(NaiveTime, "chrono::NaiveTime", Time, Time, time_micros, time_of, crate::temporal::parse_time);
 }

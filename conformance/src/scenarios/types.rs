@@ -606,3 +606,47 @@ pub fn civil_dates_and_times(db: &TestDb) -> Result<()> {
     );
     Ok(())
 }
+
+/// chrono's types share jiff's storage: rows written with one read back equal with the other
+/// (the same tables mapped twice), chrono values round-trip and compare, and an instant before
+/// 0001 is refused before sending.
+pub fn chrono_types_share_the_storage(db: &TestDb) -> Result<()> {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    db.create_all()?;
+    let s = db.session();
+    let at = jiff::Timestamp::from_microsecond(1_709_210_096_500_001).expect("instant");
+    s.add(Event { id: None, name: "j".into(), at, ends: None });
+    let day = jiff::civil::date(2024, 2, 29);
+    s.add(Shift {
+        id: None,
+        day,
+        starts: day.at(7, 8, 9, 10_000).time(),
+        planned: day.at(23, 0, 0, 1_000),
+        other: Some(day),
+    });
+    s.commit()?;
+    let c = db.session();
+    let e = c.query::<ChronoEvent>().filter(ChronoEvent::name.eq("j")).one()?;
+    assert_eq!(e.get().at.timestamp_micros(), at.as_microsecond());
+    let sh = c.query::<ChronoShift>().one()?;
+    let want_day = NaiveDate::from_ymd_opt(2024, 2, 29).expect("date");
+    assert_eq!(sh.get().day, want_day);
+    assert_eq!(sh.get().starts.to_string(), "07:08:09.000010");
+    assert_eq!(sh.get().planned, want_day.and_hms_micro_opt(23, 0, 0, 1).expect("time"));
+    assert_eq!(sh.get().other, Some(want_day));
+    // Written with chrono, read with jiff; compared with bound chrono values.
+    let t0 = Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).single().expect("instant")
+        + chrono::Duration::nanoseconds(999_999_500);
+    c.add(ChronoEvent { id: None, name: "c".into(), at: t0, ends: Some(t0) });
+    c.commit()?;
+    let back = db.session().query::<Event>().filter(Event::name.eq("c")).one()?;
+    assert_eq!(back.get().at.as_microsecond(), -1, "999 999.5 µs past 23:59:59 is stored as -1 µs");
+    let later = c.query::<ChronoEvent>().filter(ChronoEvent::at.gt(t0)).all()?;
+    assert_eq!(later.iter().map(|e| e.get().name.clone()).collect::<Vec<_>>(), ["j"]);
+    let early = Utc.with_ymd_and_hms(0, 12, 31, 0, 0, 0).single().expect("year 0");
+    c.add(ChronoEvent { id: None, name: "early".into(), at: early, ends: None });
+    let err = c.commit().expect_err("year 0 is outside the portable range");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    c.rollback()?;
+    Ok(())
+}
