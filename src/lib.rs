@@ -139,7 +139,7 @@ pub mod __private {
         association_column, column_position, find_foreign_key, has_relationship, referenced_column, single_primary_key,
         FK_AMBIGUOUS, FK_NONE,
     };
-    pub use athanor_core::{decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
+    pub use athanor_core::{check_field, decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
 }
 
 /// Which cargo feature provides each URL scheme (including backends not compiled in, so the error

@@ -62,7 +62,7 @@ macro_rules! conformance_tests {
             result_type_mismatch_is_typed, raw_decimal_date_and_avg_agree, result_row_get_by_name,
             unsigned_and_uuid_roundtrip, unsigned_and_uuid_compare_and_foreign_values,
             timestamps_roundtrip_order_and_foreign_values, civil_dates_and_times,
-            chrono_types_share_the_storage,
+            chrono_types_share_the_storage, time_crate_types_share_the_storage,
         ]);
         $crate::conformance_tests!(@group $backend, relationships: [
             blog_graph_is_built_in_one_flush, selectin_loads_one_statement_per_level, joined_loads_in_one_statement,

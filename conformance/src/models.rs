@@ -252,7 +252,40 @@ pub struct ChronoShift {
     pub other: Option<chrono::NaiveDate>,
 }
 
-/// The catalog of the models above (all but `Narrow`, `ChronoEvent` and `ChronoShift`, which map
+/// `events` read with the time crate's instant (the same table as [`Event`]: not registered).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "events")]
+pub struct TimeEvent {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    #[column(length = 40)]
+    pub name: String,
+    /// When it starts.
+    pub at: time::OffsetDateTime,
+    /// When it ends, if known.
+    pub ends: Option<time::OffsetDateTime>,
+}
+
+/// `shifts` read with the time crate's civil types (the same table as [`Shift`]: not registered).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "shifts")]
+pub struct TimeShift {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The day.
+    pub day: time::Date,
+    /// When it starts, local time.
+    pub starts: time::Time,
+    /// The local date and time it was planned at.
+    pub planned: time::PrimitiveDateTime,
+    /// A second day, if any.
+    pub other: Option<time::Date>,
+}
+
+/// The catalog of the models above (all but `Narrow` and the chrono and time models, which map
 /// other models' tables).
 pub fn base() -> Base {
     Base::new()

@@ -39,7 +39,7 @@ pub use expr::{
     SqlFunc, Subquery, TableSource, TextColumn, Textual,
 };
 pub use metadata::{Base, MetaData};
-pub use model::{decode_cell, decode_value, generated_key, Model};
+pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
 pub use row::{Row, RowIndex};

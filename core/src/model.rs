@@ -34,6 +34,18 @@ pub trait Model: Sized + 'static {
     /// [`Error::TypeMismatch`] when the key does not fit the field's integer type.
     fn set_generated_key(&mut self, key: i64) -> Result<()>;
 
+    /// Refuse, before anything is written, a field value its column cannot store exactly (an
+    /// instant outside 0001–9999, a `time::OffsetDateTime` with an offset other than UTC): each
+    /// field's [`crate::SqlField::check`], the error naming the column. The unit of work and
+    /// `Session::insert` call it. Nothing is refused by default; `#[derive(Model)]` checks every
+    /// field.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] or [`Error::InvalidRequest`] naming `table.column`.
+    fn check_values(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The relationships (`HasMany`, `BelongsTo`, `ManyToMany` fields), in field order.
     const RELATIONSHIPS: &'static [RelationshipDef] = &[];
 
@@ -91,6 +103,23 @@ pub fn decode_cell<T: crate::value::FromValue>(row: &dyn Row, idx: usize, table:
             found,
         },
         other => other,
+    })
+}
+
+/// Check field `idx`'s value before it is written ([`crate::SqlField::check`]), naming the
+/// column `table.column` in the error. Used by the code `#[derive(Model)]` writes.
+///
+/// # Errors
+/// The field type's refusal: [`Error::TypeMismatch`] or [`Error::InvalidRequest`], with the
+/// column named.
+pub fn check_field<T: crate::value::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
+    value.check().map_err(|e| {
+        let column = format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name));
+        match e {
+            Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch { column, expected, found },
+            Error::InvalidRequest { message } => Error::InvalidRequest { message: format!("{column}: {message}") },
+            other => other,
+        }
     })
 }
 

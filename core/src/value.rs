@@ -481,7 +481,7 @@ impl FromValue for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
     note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
-    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`; see docs/types.md for the types and their features"
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`, the time crate's types the feature `time`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -490,6 +490,16 @@ pub trait SqlField: FromValue {
     const NULLABLE: bool;
     /// Borrow as a parameter.
     fn as_value_ref(&self) -> ValueRef<'_>;
+
+    /// Refuse a value this type's column cannot store exactly, before anything is written (the
+    /// caller names the column: [`crate::Model::check_values`]). Everything is accepted by
+    /// default.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] or [`Error::InvalidRequest`] saying why.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 macro_rules! sql_field {
@@ -526,6 +536,9 @@ impl<T: SqlField> SqlField for Option<T> {
             Some(v) => v.as_value_ref(),
             None => ValueRef::Null,
         }
+    }
+    fn check(&self) -> Result<()> {
+        self.as_ref().map_or(Ok(()), T::check)
     }
 }
 
@@ -749,6 +762,9 @@ mod jiff_types {
         fn as_value_ref(&self) -> ValueRef<'_> {
             ValueRef::Timestamp(micros(self))
         }
+        fn check(&self) -> Result<()> {
+            crate::temporal::check_timestamp(micros(self))
+        }
     }
 
     impl From<jiff::Timestamp> for Value {
@@ -815,6 +831,9 @@ mod jiff_types {
         fn as_value_ref(&self) -> ValueRef<'_> {
             ValueRef::Date(date_days(self))
         }
+        fn check(&self) -> Result<()> {
+            crate::temporal::check_date(date_days(self).into())
+        }
     }
     impl From<jiff::civil::Date> for Value {
         fn from(v: jiff::civil::Date) -> Value {
@@ -869,6 +888,9 @@ mod jiff_types {
         const NULLABLE: bool = false;
         fn as_value_ref(&self) -> ValueRef<'_> {
             ValueRef::DateTime(datetime_micros(self))
+        }
+        fn check(&self) -> Result<()> {
+            crate::temporal::check_timestamp(datetime_micros(self))
         }
     }
     impl From<jiff::civil::DateTime> for Value {
@@ -943,6 +965,14 @@ mod chrono_types {
                 fn as_value_ref(&self) -> ValueRef<'_> {
                     ValueRef::$var($to(self))
                 }
+                fn check(&self) -> Result<()> {
+                    // The portable range, for the types that have one (a time of day always fits).
+                    match self.as_value_ref() {
+                        ValueRef::Timestamp(us) | ValueRef::DateTime(us) => crate::temporal::check_timestamp(us),
+                        ValueRef::Date(days) => crate::temporal::check_date(days.into()),
+                        _ => Ok(()),
+                    }
+                }
             }
             impl From<$t> for Value {
                 fn from(v: $t) -> Value {
@@ -973,4 +1003,122 @@ mod chrono_types {
         crate::temporal::parse_datetime
     );
     chrono_field!(NaiveTime, "chrono::NaiveTime", Time, Time, time_micros, time_of, crate::temporal::parse_time);
+}
+
+/// The time crate's types (cargo feature `time`), stored as jiff's are (see `docs/types.md`):
+/// `OffsetDateTime` as an instant (UTC only: another offset is refused before writing, since the
+/// column keeps no offset), `Date`, `PrimitiveDateTime` and `Time` as civil values.
+#[cfg(feature = "time")]
+mod time_types {
+    use super::*;
+    use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+    /// The Julian day number of 1970-01-01.
+    const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
+
+    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
+        match v {
+            ValueRef::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn date_days(d: &Date) -> i32 {
+        d.to_julian_day() - UNIX_EPOCH_JULIAN_DAY
+    }
+
+    fn date_of(days: i64) -> Option<Date> {
+        Date::from_julian_day(i32::try_from(days).ok()?.checked_add(UNIX_EPOCH_JULIAN_DAY)?).ok()
+    }
+
+    fn time_micros(t: &Time) -> i64 {
+        let (h, m, s, us) = t.as_hms_micro();
+        (i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s)) * 1_000_000 + i64::from(us)
+    }
+
+    fn time_of(us: i64) -> Option<Time> {
+        if !(0..crate::temporal::MICROS_PER_DAY).contains(&us) {
+            return None;
+        }
+        let secs = us / 1_000_000;
+        Time::from_hms_micro((secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8, (us % 1_000_000) as u32)
+            .ok()
+    }
+
+    fn datetime_micros(dt: &PrimitiveDateTime) -> i64 {
+        i64::from(date_days(&dt.date())) * crate::temporal::MICROS_PER_DAY + time_micros(&dt.time())
+    }
+
+    fn datetime_of(us: i64) -> Option<PrimitiveDateTime> {
+        let date = date_of(us.div_euclid(crate::temporal::MICROS_PER_DAY))?;
+        Some(PrimitiveDateTime::new(date, time_of(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?))
+    }
+
+    /// The instant in microseconds, floored, whatever the offset.
+    fn instant_micros(t: &OffsetDateTime) -> i64 {
+        let us = t.unix_timestamp_nanos().div_euclid(1000);
+        i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    macro_rules! time_field {
+        ($t:ty, $name:literal, $sql:ident, $to:expr, $of:expr, $parse:path, $check:expr) => {
+            impl FromValue for $t {
+                fn from_value(v: ValueRef<'_>) -> Result<Self> {
+                    let raw = match v {
+                        ValueRef::$sql(x) => Some(i64::from(x)),
+                        _ => text_of(v).and_then($parse),
+                    };
+                    raw.and_then($of).map_or_else(|| mismatch($name, v), Ok)
+                }
+            }
+            impl SqlField for $t {
+                const SQL_TYPE: SqlType = SqlType::$sql;
+                const NULLABLE: bool = false;
+                fn as_value_ref(&self) -> ValueRef<'_> {
+                    ValueRef::$sql($to(self))
+                }
+                fn check(&self) -> Result<()> {
+                    $check(self)
+                }
+            }
+            impl From<$t> for Value {
+                fn from(v: $t) -> Value {
+                    Value::$sql($to(&v))
+                }
+            }
+            column_value!($t);
+        };
+    }
+
+    time_field!(
+        OffsetDateTime,
+        "time::OffsetDateTime",
+        Timestamp,
+        instant_micros,
+        |us| datetime_of(us).map(PrimitiveDateTime::assume_utc),
+        crate::temporal::parse_timestamp,
+        |t: &OffsetDateTime| {
+            if !t.offset().is_utc() {
+                return Err(Error::invalid(format!(
+                    "the instant {t} has the offset {}, but the column stores UTC and keeps no offset: convert it \
+                     with .to_offset(time::UtcOffset::UTC)",
+                    t.offset()
+                )));
+            }
+            crate::temporal::check_timestamp(instant_micros(t))
+        }
+    );
+    time_field!(Date, "time::Date", Date, date_days, date_of, crate::temporal::parse_date, |d: &Date| {
+        crate::temporal::check_date(date_days(d).into())
+    });
+    time_field!(
+        PrimitiveDateTime,
+        "time::PrimitiveDateTime",
+        DateTime,
+        datetime_micros,
+        datetime_of,
+        crate::temporal::parse_datetime,
+        |dt: &PrimitiveDateTime| crate::temporal::check_timestamp(datetime_micros(dt))
+    );
+    time_field!(Time, "time::Time", Time, time_micros, time_of, crate::temporal::parse_time, |_: &Time| Ok(()));
 }

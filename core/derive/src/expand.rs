@@ -109,6 +109,13 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
         m.fields.first().map_or("field", |f| f.field_name.as_str())
     );
     let checks = m.fields.iter().flat_map(|f| checks(m, f));
+    let field_checks = m.fields.iter().enumerate().map(|(i, f)| {
+        let field = &f.ident;
+        let i = Literal::usize_unsuffixed(i);
+        quote! {
+            ::athanor::__private::check_field(&self.#field, #i, <Self as ::athanor::Model>::TABLE)?;
+        }
+    });
 
     Ok(quote! {
         #[automatically_derived]
@@ -118,6 +125,11 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
                 rust_name: #rust_name,
                 columns: &[#(#columns),*],
             };
+
+            fn check_values(&self) -> ::athanor::Result<()> {
+                #(#field_checks)*
+                ::core::result::Result::Ok(())
+            }
 
             fn column_value(&self, idx: usize) -> ::athanor::ValueRef<'_> {
                 match idx {

@@ -281,6 +281,9 @@ impl<'s, M: Model> Insert<'s, M> {
         send: &mut dyn FnMut(&str, &[ValueRef<'_>]) -> Result<u64>,
     ) -> Result<u64> {
         let session = self.session;
+        for row in &self.rows {
+            row.check_values()?;
+        }
         session.prepare_read()?;
         let engine = session.engine();
         let dialect = engine.dialect();

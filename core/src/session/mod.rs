@@ -491,6 +491,16 @@ impl Session {
         r
     }
 
+    /// [`Model::check_values`] of every new and modified object.
+    fn check_pending_values(&self) -> Result<()> {
+        let inner = self.inner();
+        let modified = self.shared.modified.borrow();
+        for i in inner.new.iter().chain(modified.iter()) {
+            i.values()?.check_values()?;
+        }
+        Ok(())
+    }
+
     /// Run a query returning one value (used by `Query::count`/`exists`).
     pub(crate) fn scalar<T: FromValue>(&self, sql: &str, params: &[Value]) -> Result<T> {
         self.prepare_read()?;
@@ -594,6 +604,9 @@ impl Session {
         if !self.is_dirty() {
             return Ok(());
         }
+        // Values a column cannot store exactly are refused before anything is sent; the session
+        // stays usable (fix the value, or expunge the object).
+        self.check_pending_values()?;
         // Relationship changes become foreign-key values and cascaded deletes first (this may
         // load the children of deleted objects).
         let conn = self.inner().ensure_conn();

@@ -65,10 +65,14 @@ impl<M: Model> Instance<M> {
 
 pub(super) trait ModelValues {
     fn value_at(&self, idx: usize) -> ValueRef<'_>;
+    fn check_values(&self) -> Result<()>;
 }
 impl<M: Model> ModelValues for M {
     fn value_at(&self, idx: usize) -> ValueRef<'_> {
         self.column_value(idx)
+    }
+    fn check_values(&self) -> Result<()> {
+        Model::check_values(self)
     }
 }
 
@@ -307,7 +311,9 @@ impl<M: Model> Handle<M> {
         };
         let columns_same = (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c)));
         let diffs = if M::RELATIONSHIPS.is_empty() { Vec::new() } else { graph::diff(&*slot, &copy) };
-        if columns_same && diffs.is_empty() {
+        // Unchanged columns: nothing to record, unless the current value is one its columns
+        // refuse (a non-UTC offset the parameters do not show) and the edit fixed it.
+        if columns_same && diffs.is_empty() && (slot.check_values().is_ok() || copy.check_values().is_err()) {
             return Ok(r);
         }
         if !diffs.is_empty() {
