@@ -61,9 +61,9 @@ pub use athanor_core::{
 };
 pub use athanor_core::{
     and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,
-    ColumnValue, Condition, Connection, ConstraintDef, DefaultValue, Dialect, Engine, EngineConfig, Error, ErrorSource,
-    Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData, Model,
-    NestedTransaction, NullsOrder, ObjectState, Operand, OrderKey, Ordering, Query, Result, ResultRow, Select,
+    ColumnValue, Condition, Connection, ConstraintDef, DbNewtype, DefaultValue, Dialect, Engine, EngineConfig, Error,
+    ErrorSource, Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData,
+    Model, NestedTransaction, NullsOrder, ObjectState, Operand, OrderKey, Ordering, Query, Result, ResultRow, Select,
     SelectStatement, Session, SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn,
     TxOptions, Value, ValueRef,
 };

@@ -285,6 +285,51 @@ pub struct TimeShift {
     pub other: Option<time::Date>,
 }
 
+/// A validated email address stored as text: a newtype mapped with one `DbNewtype` impl.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Email(String);
+
+impl Email {
+    /// An address with an `@`, or an error.
+    ///
+    /// # Errors
+    /// `InvalidRequest` for text without `@`.
+    pub fn parse(s: &str) -> athanor::Result<Email> {
+        if s.contains('@') {
+            Ok(Email(s.to_string()))
+        } else {
+            Err(athanor::Error::invalid_request(format!("not an email address: {s:?}")))
+        }
+    }
+}
+
+impl athanor::DbNewtype for Email {
+    type Inner = String;
+    fn inner(&self) -> &String {
+        &self.0
+    }
+    fn into_inner(self) -> String {
+        self.0
+    }
+    fn from_inner(s: String) -> athanor::Result<Email> {
+        Email::parse(&s)
+    }
+}
+
+/// A contact with a newtype field and a nullable one.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "contacts")]
+pub struct Contact {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The address (unique).
+    #[column(unique, length = 120)]
+    pub email: Email,
+    /// A second address.
+    pub backup: Option<Email>,
+}
+
 /// The catalog of the models above (all but `Narrow` and the chrono and time models, which map
 /// other models' tables).
 pub fn base() -> Base {
@@ -301,6 +346,7 @@ pub fn base() -> Base {
         .register::<Gadget>()
         .register::<Event>()
         .register::<Shift>()
+        .register::<Contact>()
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

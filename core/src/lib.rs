@@ -53,4 +53,4 @@ pub use session::{
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
-pub use value::{ColumnValue, FromValue, SqlField, SqlType, Value, ValueRef};
+pub use value::{ColumnValue, DbNewtype, FromValue, SqlField, SqlType, Value, ValueRef};

@@ -613,6 +613,91 @@ impl ColumnValue<Option<Vec<u8>>> for &[u8] {
     }
 }
 
+/// Your own field type, stored as a type Athanor already maps (SQLAlchemy's `TypeDecorator`):
+/// one impl makes it a field type, readable from rows, comparable in filters and usable as a
+/// parameter. `from_inner` may refuse a stored value (a validating newtype); the error is a
+/// [`Error::TypeMismatch`] naming the column when a row is read.
+///
+/// ```
+/// use athanor_core::{DbNewtype, Error, Result};
+///
+/// /// An email address, stored as text, checked when it is made and when it is read.
+/// #[derive(Debug, Clone, PartialEq)]
+/// pub struct Email(String);
+///
+/// impl Email {
+///     pub fn parse(s: &str) -> Result<Email> {
+///         if s.contains('@') { Ok(Email(s.to_string())) } else { Err(Error::invalid_request(format!("not an email: {s}"))) }
+///     }
+/// }
+///
+/// impl DbNewtype for Email {
+///     type Inner = String;
+///     fn inner(&self) -> &String { &self.0 }
+///     fn into_inner(self) -> String { self.0 }
+///     fn from_inner(s: String) -> Result<Email> { Email::parse(&s) }
+/// }
+/// // Now `pub email: Email` is a field of a `#[derive(Model)]`, and `User::email.eq(Email::parse("a@b")?)` a filter.
+/// ```
+pub trait DbNewtype: Sized {
+    /// The mapped type it is stored as (`String`, `i64`, `uuid::Uuid`, …).
+    type Inner: SqlField + Into<Value>;
+    /// The stored value, borrowed.
+    fn inner(&self) -> &Self::Inner;
+    /// The stored value.
+    fn into_inner(self) -> Self::Inner;
+    /// The newtype of a stored value.
+    ///
+    /// # Errors
+    /// Any error, to refuse a stored value that is not a valid `Self` (it becomes a
+    /// [`Error::TypeMismatch`] naming the column).
+    fn from_inner(inner: Self::Inner) -> Result<Self>;
+}
+
+impl<T: DbNewtype> FromValue for T {
+    fn from_value(v: ValueRef<'_>) -> Result<Self> {
+        let inner = T::Inner::from_value(v)?;
+        T::from_inner(inner).map_err(|e| Error::TypeMismatch {
+            column: String::new(),
+            expected: std::any::type_name::<T>(),
+            found: format!("{} ({e})", describe(v)),
+        })
+    }
+}
+
+impl<T: DbNewtype> SqlField for T {
+    const SQL_TYPE: SqlType = T::Inner::SQL_TYPE;
+    const NULLABLE: bool = T::Inner::NULLABLE;
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        self.inner().as_value_ref()
+    }
+    fn check(&self) -> Result<()> {
+        self.inner().check()
+    }
+}
+
+impl<T: DbNewtype> From<T> for Value {
+    fn from(v: T) -> Value {
+        v.into_inner().into()
+    }
+}
+
+impl<T: DbNewtype> ColumnValue<T> for T {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+impl<T: DbNewtype> ColumnValue<Option<T>> for T {
+    fn into_value(self) -> Value {
+        self.into()
+    }
+}
+impl<T: DbNewtype> ColumnValue<Option<T>> for Option<T> {
+    fn into_value(self) -> Value {
+        self.map_or(Value::Null, Into::into)
+    }
+}
+
 /// Build a `Vec<Value>` of parameters: `params![1, "brian", None::<i32>]`.
 #[macro_export]
 macro_rules! params {

@@ -686,3 +686,32 @@ pub fn time_crate_types_share_the_storage(db: &TestDb) -> Result<()> {
     assert_eq!(s.query::<Event>().filter(Event::name.eq("paris")).one()?.get().at, j.get().at);
     Ok(())
 }
+
+/// A user's own newtype (`Email`, one `DbNewtype` impl): stored as its inner type, compared in
+/// filters, usable in `unique` columns and as a parameter; a stored value the newtype refuses is
+/// a `TypeMismatch` naming the column when read.
+pub fn newtype_fields(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    s.add(Contact { id: None, email: Email::parse("ann@x")?, backup: None });
+    s.add(Contact { id: None, email: Email::parse("bob@x")?, backup: Some(Email::parse("bob@y")?) });
+    s.commit()?;
+    let bob = s.query::<Contact>().filter(Contact::email.eq(Email::parse("bob@x")?)).one()?;
+    assert_eq!(bob.get().backup, Some(Email::parse("bob@y")?));
+    let sorted: Vec<Email> =
+        s.query::<Contact>().order_by(Contact::email.desc()).all()?.iter().map(|c| c.get().email.clone()).collect();
+    assert_eq!(sorted, [Email::parse("bob@x")?, Email::parse("ann@x")?]);
+    assert_eq!(s.query::<Contact>().filter(Contact::backup.is_null()).count()?, 1);
+    let dup =
+        s.insert::<Contact>().values([Contact { id: None, email: Email::parse("ann@x")?, backup: None }]).execute();
+    assert!(matches!(dup, Err(Error::Integrity { .. })), "{dup:?}");
+    s.rollback()?;
+    s.execute_sql("INSERT INTO contacts (email) VALUES ('not-an-address')", &[])?;
+    s.commit()?;
+    let bad = db.session().query::<Contact>().filter(Contact::email.ne(Email::parse("ann@x")?)).all();
+    match bad {
+        Err(Error::TypeMismatch { column, .. }) => assert_eq!(column, "contacts.email"),
+        other => panic!("a stored value the newtype refuses: {other:?}"),
+    }
+    Ok(())
+}
