@@ -80,14 +80,14 @@ pub use athanor_core::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT
 pub mod dialects {
     pub use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
 }
-pub use athanor_derive::Model;
+pub use athanor_derive::{DbEnum, Model};
 
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
     pub use crate::{
         and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload,
-        sessionmaker, text, AliasName, Base, BelongsTo, Connection, Engine, Error, Handle, HasMany, IsolationLevel,
-        ManyToMany, Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
+        sessionmaker, text, AliasName, Base, BelongsTo, Connection, DbEnum, Engine, Error, Handle, HasMany,
+        IsolationLevel, ManyToMany, Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 

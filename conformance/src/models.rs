@@ -316,6 +316,44 @@ impl athanor::DbNewtype for Email {
     }
 }
 
+/// A ticket's state, stored as text (`rename` for one variant).
+#[derive(athanor::DbEnum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// New.
+    Open,
+    /// Being worked on.
+    #[db_enum(rename = "in_progress")]
+    Working,
+    /// Done.
+    Closed,
+}
+
+/// A priority, stored as an integer.
+#[derive(athanor::DbEnum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[db_enum(int)]
+pub enum Level {
+    /// Low.
+    Low = 1,
+    /// High.
+    High = 10,
+    /// Urgent.
+    Urgent = 100,
+}
+
+/// A task with an enum stored as text and one stored as an integer.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "tasks")]
+pub struct Task {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// The stage (indexed: a VARCHAR as long as the longest value).
+    #[column(index)]
+    pub stage: Stage,
+    /// The level, if set.
+    pub level: Option<Level>,
+}
+
 /// A contact with a newtype field and a nullable one.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = "contacts")]
@@ -347,6 +385,7 @@ pub fn base() -> Base {
         .register::<Event>()
         .register::<Shift>()
         .register::<Contact>()
+        .register::<Task>()
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

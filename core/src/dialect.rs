@@ -749,6 +749,19 @@ pub fn create_table_statements_deferring(
             sql.push_str(" DEFAULT ");
             dialect.write_literal(&mut sql, d)?;
         }
+        if !col.allowed.is_empty() {
+            sql.push_str(" CHECK (");
+            dialect.write_identifier(&mut sql, col.name)?;
+            sql.push_str(" IN (");
+            for (k, v) in col.allowed.iter().enumerate() {
+                if k > 0 {
+                    sql.push_str(", ");
+                }
+                // The plain literal: a dialect's DEFAULT spelling may differ (MySQL wraps text).
+                write_ansi_literal(dialect, &mut sql, v)?;
+            }
+            sql.push_str("))");
+        }
     }
     let pk: Vec<&str> = table.primary_key().map(|i| table.columns[i].name).collect();
     if pk.is_empty() {

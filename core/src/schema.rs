@@ -53,6 +53,9 @@ pub struct ColumnDef {
     pub default: Option<DefaultValue>,
     /// `#[column(foreign_key = "table.column")]`.
     pub foreign_key: Option<ForeignKeyDef>,
+    /// The only values the column may hold (a `#[derive(DbEnum)]` field's variants): a
+    /// `CHECK (col IN (…))` constraint. Empty for any value.
+    pub allowed: &'static [DefaultValue],
 }
 
 impl ColumnDef {
@@ -70,6 +73,7 @@ impl ColumnDef {
             length: None,
             default: None,
             foreign_key: None,
+            allowed: &[],
         }
     }
 }

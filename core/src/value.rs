@@ -488,6 +488,12 @@ pub trait SqlField: FromValue {
     const SQL_TYPE: SqlType;
     /// `true` for `Option<T>`.
     const NULLABLE: bool;
+    /// The only values the column may hold (a `CHECK (col IN (…))`), for a type with a closed
+    /// set of values (`#[derive(DbEnum)]`); empty for any value of the SQL type.
+    const ALLOWED: &'static [crate::schema::DefaultValue] = &[];
+    /// The text length to declare when the field sets none (`VARCHAR(n)`), for a type whose
+    /// values are short text (`#[derive(DbEnum)]`).
+    const MAX_LENGTH: Option<u32> = None;
     /// Borrow as a parameter.
     fn as_value_ref(&self) -> ValueRef<'_>;
 
@@ -531,6 +537,8 @@ sql_field! {
 impl<T: SqlField> SqlField for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
+    const ALLOWED: &'static [crate::schema::DefaultValue] = T::ALLOWED;
+    const MAX_LENGTH: Option<u32> = T::MAX_LENGTH;
     fn as_value_ref(&self) -> ValueRef<'_> {
         match self {
             Some(v) => v.as_value_ref(),
@@ -668,6 +676,8 @@ impl<T: DbNewtype> FromValue for T {
 impl<T: DbNewtype> SqlField for T {
     const SQL_TYPE: SqlType = T::Inner::SQL_TYPE;
     const NULLABLE: bool = T::Inner::NULLABLE;
+    const ALLOWED: &'static [crate::schema::DefaultValue] = T::Inner::ALLOWED;
+    const MAX_LENGTH: Option<u32> = T::Inner::MAX_LENGTH;
     fn as_value_ref(&self) -> ValueRef<'_> {
         self.inner().as_value_ref()
     }

@@ -526,3 +526,42 @@ fn unsigned_and_uuid_columns_in_ddl() {
          `c` INT UNSIGNED, `t` DATETIME(6) NOT NULL, `d` DATE NOT NULL, `dt` DATETIME(6) NOT NULL, `tm` TIME(6) NOT NULL, CONSTRAINT `pk_g` PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     );
 }
+
+#[test]
+fn enum_columns_get_a_check_listing_their_values() {
+    use athanor_core::{create_table_statements, DefaultValue};
+    static E: TableDef = TableDef {
+        name: "e",
+        rust_name: "E",
+        columns: &[
+            ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+            ColumnDef {
+                length: Some(4),
+                allowed: &[DefaultValue::Text("a"), DefaultValue::Text("it's")],
+                ..ColumnDef::new("s", SqlType::Text)
+            },
+            ColumnDef {
+                nullable: true,
+                allowed: &[DefaultValue::Int(1), DefaultValue::Int(10)],
+                ..ColumnDef::new("n", SqlType::BigInt)
+            },
+        ],
+    };
+    let col = |d: &dyn Dialect| {
+        let ddl = create_table_statements(d, &E).unwrap().join("; ");
+        let start = ddl.find(", ").unwrap() + 2;
+        ddl[start..ddl.find(", CONSTRAINT").unwrap()].to_string()
+    };
+    assert_eq!(
+        col(&PostgresDialect),
+        "\"s\" VARCHAR(4) NOT NULL CHECK (\"s\" IN ('a', 'it''s')), \"n\" BIGINT CHECK (\"n\" IN (1, 10))"
+    );
+    assert_eq!(
+        col(&MySqlDialect),
+        "`s` VARCHAR(4) NOT NULL CHECK (`s` IN ('a', 'it''s')), `n` BIGINT CHECK (`n` IN (1, 10))"
+    );
+    assert_eq!(
+        col(&SqliteDialect),
+        "\"s\" VARCHAR(4) NOT NULL CHECK (\"s\" IN ('a', 'it''s')), \"n\" INTEGER CHECK (\"n\" IN (1, 10))"
+    );
+}

@@ -715,3 +715,41 @@ pub fn newtype_fields(db: &TestDb) -> Result<()> {
     }
     Ok(())
 }
+
+/// `#[derive(DbEnum)]` enums as text and as integers: round trip, filters, order by the stored
+/// value, and a CHECK constraint that refuses a value the enum does not have on every database.
+pub fn db_enums_as_text_and_integers(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    for (stage, level) in [
+        (Stage::Open, Some(Level::High)),
+        (Stage::Working, None),
+        (Stage::Closed, Some(Level::Low)),
+        (Stage::Working, Some(Level::Urgent)),
+    ] {
+        s.add(Task { id: None, stage, level });
+    }
+    s.commit()?;
+    let working = s.query::<Task>().filter(Task::stage.eq(Stage::Working)).count()?;
+    assert_eq!(working, 2);
+    let by_level: Vec<Option<Level>> =
+        s.query::<Task>().order_by(Task::level.asc()).all()?.iter().map(|t| t.get().level).collect();
+    assert_eq!(by_level, [None, Some(Level::Low), Some(Level::High), Some(Level::Urgent)], "integers sort numerically");
+    let high = s.query::<Task>().filter(Task::level.ge(Level::High)).count()?;
+    assert_eq!(high, 2, "compared by the stored integer");
+    let raw: Vec<(String, Option<i64>)> = s
+        .execute(text("SELECT stage, level FROM tasks ORDER BY id"))?
+        .iter()
+        .map(|r| Ok((r.get("stage")?, r.get("level")?)))
+        .collect::<Result<_>>()?;
+    assert_eq!(raw[1], ("in_progress".to_string(), None), "the renamed variant's text is stored");
+    assert_eq!(raw[3].1, Some(100));
+    s.commit()?;
+    // The CHECK constraint refuses another client's value on every database.
+    for bad in ["INSERT INTO tasks (stage) VALUES ('Lost')", "INSERT INTO tasks (stage, level) VALUES ('Open', 5)"] {
+        let err = s.execute_sql(bad, &[]).expect_err("a value the enum does not have");
+        assert!(matches!(err, Error::Integrity { .. } | Error::Database { .. }), "{err}");
+        s.rollback()?;
+    }
+    Ok(())
+}

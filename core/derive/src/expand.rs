@@ -194,8 +194,9 @@ fn column_def(f: &FieldDef) -> TokenStream {
     let (primary_key, autoincrement, unique, index) = (f.primary_key, f.autoincrement, f.unique, f.index);
     let length = match f.length {
         Some((n, _)) => quote!(::core::option::Option::Some(#n)),
-        None => quote!(::core::option::Option::None),
+        None => sql_field(f, "MAX_LENGTH"),
     };
+    let allowed = sql_field(f, "ALLOWED");
     let default = match &f.default {
         Some((d, _)) => {
             let d = match d {
@@ -225,6 +226,7 @@ fn column_def(f: &FieldDef) -> TokenStream {
             length: #length,
             default: #default,
             foreign_key: #foreign_key,
+            allowed: #allowed,
         }
     }
 }

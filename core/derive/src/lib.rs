@@ -5,6 +5,7 @@
 //! both are plain functions over `proc_macro2` tokens, unit-tested here.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod db_enum;
 mod expand;
 mod model;
 mod relationship;
@@ -82,4 +83,44 @@ use proc_macro::TokenStream;
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// A Rust enum of unit variants as a column type (`#[derive(DbEnum)]`): stored as text, the
+/// variant's name (or `#[db_enum(rename = "…")]`), in a `VARCHAR` as long as the longest; or,
+/// with `#[db_enum(int)]` on the enum, as an integer (the variant's explicit discriminant, else
+/// its position). The column gets `CHECK (col IN (…))` listing the values, so another client
+/// cannot store a value the enum does not have; a value that is not a variant reads as
+/// `Error::TypeMismatch` naming the column.
+///
+/// ```
+/// use athanor::{DbEnum, Model};
+///
+/// #[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+/// pub enum Status {
+///     Draft,
+///     #[db_enum(rename = "live")]
+///     Published,
+/// }
+///
+/// #[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+/// #[db_enum(int)]
+/// pub enum Priority { Low = 1, High = 10 }
+///
+/// #[derive(Model)]
+/// #[model(table = "articles")]
+/// pub struct Article {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     pub status: Status,
+///     pub priority: Option<Priority>,
+/// }
+///
+/// let drafts = Article::status.eq(Status::Draft);
+/// # let _ = drafts;
+/// assert_eq!(Article::TABLE.columns[1].length, Some(5));
+/// ```
+#[proc_macro_derive(DbEnum, attributes(db_enum))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    db_enum::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -1,0 +1,150 @@
+//! `#[derive(DbEnum)]`: a Rust enum of unit variants as a column type, stored as text (the
+//! variant's name, or `#[db_enum(rename = "…")]`) or, with `#[db_enum(int)]` on the enum, as an
+//! integer (the variant's explicit discriminant, else its position). The column gets a
+//! `CHECK (col IN (…))` listing the values.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Data, DeriveInput, Expr, ExprLit, ExprUnary, Fields, Lit, UnOp};
+
+struct Variant {
+    ident: syn::Ident,
+    text: String,
+    number: i64,
+}
+
+fn int_of(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok(),
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => int_of(expr).map(|v: i64| -v),
+        _ => None,
+    }
+}
+
+/// Expand `#[derive(DbEnum)]`.
+pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let ident = &input.ident;
+    let Data::Enum(data) = &input.data else {
+        return Err(syn::Error::new_spanned(ident, "#[derive(DbEnum)] is for enums of unit variants"));
+    };
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(&input.generics, "#[derive(DbEnum)] does not take generic parameters"));
+    }
+    let mut int = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("db_enum")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("int") {
+                int = true;
+                Ok(())
+            } else {
+                Err(meta.error("expected `int` (store the variants as integers)"))
+            }
+        })?;
+    }
+    let mut variants: Vec<Variant> = Vec::new();
+    for (pos, v) in data.variants.iter().enumerate() {
+        if !matches!(v.fields, Fields::Unit) {
+            return Err(syn::Error::new_spanned(v, "a DbEnum variant cannot hold data"));
+        }
+        let mut text = v.ident.to_string();
+        for attr in v.attrs.iter().filter(|a| a.path().is_ident("db_enum")) {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let s: syn::LitStr = meta.value()?.parse()?;
+                    text = s.value();
+                    Ok(())
+                } else {
+                    Err(meta.error("expected `rename = \"…\"`"))
+                }
+            })?;
+        }
+        let number = match &v.discriminant {
+            Some((_, e)) => int_of(e)
+                .ok_or_else(|| syn::Error::new_spanned(e, "a DbEnum discriminant must be an integer literal"))?,
+            None => i64::try_from(pos).unwrap_or(i64::MAX),
+        };
+        if variants.iter().any(|o| o.text == text) {
+            return Err(syn::Error::new_spanned(v, format!("two variants are stored as {text:?}")));
+        }
+        if int && variants.iter().any(|o| o.number == number) {
+            return Err(syn::Error::new_spanned(v, format!("two variants are stored as {number}")));
+        }
+        variants.push(Variant { ident: v.ident.clone(), text, number });
+    }
+    if variants.is_empty() {
+        return Err(syn::Error::new(Span::call_site(), "a DbEnum needs at least one variant"));
+    }
+    let name = ident.to_string();
+    let idents: Vec<&syn::Ident> = variants.iter().map(|v| &v.ident).collect();
+    let (sql_type, value_ref, value, allowed, max_len, decode) = if int {
+        let numbers: Vec<i64> = variants.iter().map(|v| v.number).collect();
+        (
+            quote!(::athanor::SqlType::BigInt),
+            quote!(::athanor::ValueRef::I64(match self { #(Self::#idents => #numbers,)* })),
+            quote!(::athanor::Value::I64(match v { #(#ident::#idents => #numbers,)* })),
+            quote!(&[#(::athanor::DefaultValue::Int(#numbers)),*]),
+            quote!(::core::option::Option::None),
+            quote! {
+                let n = <i64 as ::athanor::FromValue>::from_value(v)?;
+                match n {
+                    #(#numbers => ::core::result::Result::Ok(Self::#idents),)*
+                    _ => ::core::result::Result::Err(::athanor::Error::type_mismatch("", #name, ::std::format!("{n}"))),
+                }
+            },
+        )
+    } else {
+        let texts: Vec<&str> = variants.iter().map(|v| v.text.as_str()).collect();
+        let longest = texts.iter().map(|t| t.chars().count()).max().unwrap_or(1).max(1) as u32;
+        (
+            quote!(::athanor::SqlType::Text),
+            quote!(::athanor::ValueRef::Text(match self { #(Self::#idents => #texts,)* })),
+            quote!(::athanor::Value::Text(::std::string::String::from(match v { #(#ident::#idents => #texts,)* }))),
+            quote!(&[#(::athanor::DefaultValue::Text(#texts)),*]),
+            quote!(::core::option::Option::Some(#longest)),
+            quote! {
+                let s = <::std::string::String as ::athanor::FromValue>::from_value(v)?;
+                match s.as_str() {
+                    #(#texts => ::core::result::Result::Ok(Self::#idents),)*
+                    _ => ::core::result::Result::Err(::athanor::Error::type_mismatch("", #name, ::std::format!("{s:?}"))),
+                }
+            },
+        )
+    };
+    Ok(quote! {
+        #[automatically_derived]
+        impl ::athanor::FromValue for #ident {
+            fn from_value(v: ::athanor::ValueRef<'_>) -> ::athanor::Result<Self> {
+                #decode
+            }
+        }
+
+        #[automatically_derived]
+        impl ::athanor::SqlField for #ident {
+            const SQL_TYPE: ::athanor::SqlType = #sql_type;
+            const NULLABLE: bool = false;
+            const ALLOWED: &'static [::athanor::DefaultValue] = #allowed;
+            const MAX_LENGTH: ::core::option::Option<u32> = #max_len;
+            fn as_value_ref(&self) -> ::athanor::ValueRef<'_> {
+                #value_ref
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::convert::From<#ident> for ::athanor::Value {
+            fn from(v: #ident) -> ::athanor::Value {
+                #value
+            }
+        }
+
+        #[automatically_derived]
+        impl ::athanor::ColumnValue<#ident> for #ident {
+            fn into_value(self) -> ::athanor::Value { self.into() }
+        }
+        // A nullable column compares with a variant; test NULL with `is_null()` (an impl for
+        // `Option<Self>` would be another crate's type, which the orphan rule forbids here).
+        #[automatically_derived]
+        impl ::athanor::ColumnValue<::core::option::Option<#ident>> for #ident {
+            fn into_value(self) -> ::athanor::Value { self.into() }
+        }
+    })
+}
