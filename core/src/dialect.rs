@@ -405,6 +405,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         }
     }
 
+    /// The current instant in UTC, in the form the dialect stores instants
+    /// ([`crate::func::now`]): `CURRENT_TIMESTAMP` by default; PostgreSQL
+    /// `statement_timestamp()`, MySQL `UTC_TIMESTAMP(6)`, SQLite the fixed-width text.
+    fn now_function(&self) -> &'static str {
+        "CURRENT_TIMESTAMP"
+    }
+
     /// The text concatenation operator (` || ` by default); `None` where concatenation is the
     /// `CONCAT()` function (MySQL, whose `||` is OR).
     fn concat_operator(&self) -> Option<&'static str> {

@@ -178,6 +178,8 @@ pub enum SqlFunc {
     Min,
     /// `MAX(x)`.
     Max,
+    /// The current instant in UTC ([`crate::func::now`]), rendered by [`crate::Dialect::now_function`].
+    Now,
 }
 
 /// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when

@@ -24,14 +24,14 @@ macro_rules! summable {
         impl Summable for Option<$t> { type Sum = Option<$sum>; }
     )*};
 }
-summable!(i16 => i64, i32 => i64, i64 => i64, f32 => f64, f64 => f64);
+summable!(i16 => i64, i32 => i64, i64 => i64, u8 => i64, u16 => i64, u32 => i64, f32 => f64, f64 => f64);
 macro_rules! extremum {
     ($($t:ty),*) => {$(
         impl Extremum for $t { type Nullable = Option<$t>; }
         impl Extremum for Option<$t> { type Nullable = Option<$t>; }
     )*};
 }
-extremum!(bool, i16, i32, i64, f32, f64, String);
+extremum!(bool, i16, i32, i64, u8, u16, u32, f32, f64, String);
 
 fn call<M, R>(func: SqlFunc, args: Vec<Scalar>) -> ScalarExpr<M, R> {
     ScalarExpr::from_scalar(Scalar::Func { func, args })
@@ -70,4 +70,43 @@ pub fn min<M: Source, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nul
 /// `MAX(col)`.
 pub fn max<M: Source, T: Extremum>(column: Column<M, T>) -> ScalarExpr<M, T::Nullable> {
     call(SqlFunc::Max, vec![Scalar::Column(column.column_ref())])
+}
+
+/// The instant types `func::now()` can be compared with or read as (`jiff::Timestamp`,
+/// `chrono::DateTime<Utc>`, `time::OffsetDateTime`, behind their features).
+pub trait Instant {}
+#[cfg(feature = "jiff")]
+impl Instant for jiff::Timestamp {}
+#[cfg(feature = "chrono")]
+impl Instant for chrono::DateTime<chrono::Utc> {}
+#[cfg(feature = "time")]
+impl Instant for time::OffsetDateTime {}
+
+/// The current instant, in UTC, as the statement runs ([`now`]). It compares with any instant
+/// column, `Event::at.lt(func::now())`, and `.of::<Event, jiff::Timestamp>()` makes it a typed
+/// item for a select list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Now;
+
+impl Now {
+    /// As a typed expression of a query on `M`, read as the instant type `T`:
+    /// `select((Event::name, func::now().of::<Event, jiff::Timestamp>()))`.
+    pub fn of<M, T: Instant>(self) -> ScalarExpr<M, T> {
+        call(SqlFunc::Now, Vec::new())
+    }
+}
+
+impl<M, T: Instant> crate::expr::IntoScalar<M, T, crate::expr::operand::Ex> for Now {
+    fn into_scalar(self) -> Scalar {
+        Scalar::Func { func: SqlFunc::Now, args: Vec::new() }
+    }
+}
+
+/// The current instant, in UTC, as the statement runs: `Event::at.lt(func::now())`. It is
+/// `statement_timestamp()` on PostgreSQL and `UTC_TIMESTAMP(6)` on MySQL, both with
+/// microseconds. On SQLite it is `strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')`, the stored text
+/// form, with milliseconds: SQLite's clock has no finer precision. It is the database server's
+/// clock, not the application's.
+pub fn now() -> Now {
+    Now
 }

@@ -97,6 +97,11 @@ impl Dialect for MySqlDialect {
         64
     }
 
+    /// In UTC (`NOW()` follows the session's time zone), with microseconds.
+    fn now_function(&self) -> &'static str {
+        "UTC_TIMESTAMP(6)"
+    }
+
     fn column_type(&self, col: &ColumnDef) -> athanor_core::Result<Cow<'static, str>> {
         Ok(match col.sql_type {
             SqlType::Bool => "BOOL".into(),

@@ -87,6 +87,11 @@ impl Dialect for PostgresDialect {
         let _ = write!(out, "${n}");
     }
 
+    /// The statement's start (as SQLite's and MySQL's are), not the transaction's (`now()`).
+    fn now_function(&self) -> &'static str {
+        "statement_timestamp()"
+    }
+
     /// `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`, `DOUBLE PRECISION`, `TEXT` or
     /// `VARCHAR(n)`, `BYTEA`, `UUID`; the unsigned types in the next wider signed one (`u8` in
     /// `SMALLINT`, `u16` in `INTEGER`, `u32` in `BIGINT`).

@@ -88,6 +88,11 @@ impl Dialect for SqliteDialect {
         1024
     }
 
+    /// The stored text form (`YYYY-MM-DDTHH:MM:SS.fff000Z`): SQLite's clock has milliseconds.
+    fn now_function(&self) -> &'static str {
+        "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')"
+    }
+
     /// `INTEGER` for every integer type (so a single integer primary key is the rowid), `REAL`
     /// for both float types, `TEXT` or `VARCHAR(n)` (not enforced), `BLOB`, `BOOLEAN` (integer
     /// affinity).

@@ -565,3 +565,22 @@ fn enum_columns_get_a_check_listing_their_values() {
         "\"s\" VARCHAR(4) NOT NULL CHECK (\"s\" IN ('a', 'it''s')), \"n\" INTEGER CHECK (\"n\" IN (1, 10))"
     );
 }
+
+#[test]
+fn now_is_utc_in_the_stored_form() {
+    use athanor_core::{CmpOp, Scalar, SqlFunc};
+    let e = Expr::CompareScalar {
+        left: Scalar::Column(ColumnRef::new("t", "note")),
+        op: CmpOp::Lt,
+        right: Scalar::Func { func: SqlFunc::Now, args: vec![] },
+    };
+    let render = |d: &dyn Dialect| {
+        let mut st = SelectStatement::new(&T);
+        st.filters.push(e.clone());
+        let s = st.to_sql(d).unwrap().sql;
+        s[s.find(" WHERE ").unwrap() + 7..].to_string()
+    };
+    assert_eq!(render(&SqliteDialect), "\"t\".\"note\" < strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')");
+    assert_eq!(render(&PostgresDialect), "\"t\".\"note\" < statement_timestamp()");
+    assert_eq!(render(&MySqlDialect), "`t`.`note` < UTC_TIMESTAMP(6)");
+}

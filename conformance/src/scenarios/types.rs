@@ -753,3 +753,34 @@ pub fn db_enums_as_text_and_integers(db: &TestDb) -> Result<()> {
     }
     Ok(())
 }
+
+/// `func::now()` is the database's current instant in UTC, in the stored form, so it compares
+/// with stored instants and reads back as an instant on every database.
+pub fn now_compares_with_stored_instants(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    let wall = jiff::Timestamp::now();
+    let hour = jiff::SignedDuration::from_hours(1);
+    s.add(Event { id: None, name: "past".into(), at: wall.checked_sub(hour).expect("in range"), ends: None });
+    s.add(Event { id: None, name: "future".into(), at: wall.checked_add(hour).expect("in range"), ends: None });
+    s.commit()?;
+    let past: Vec<String> = s
+        .query::<Event>()
+        .filter(Event::at.lt(athanor::func::now()))
+        .all()?
+        .iter()
+        .map(|e| e.get().name.clone())
+        .collect();
+    assert_eq!(past, ["past"]);
+    let (name, now): (String, jiff::Timestamp) = s
+        .select((Event::name, athanor::func::now().of::<Event, jiff::Timestamp>()))
+        .filter(Event::name.eq("future"))
+        .one()?;
+    assert_eq!(name, "future");
+    let skew = now.duration_since(wall).abs();
+    assert!(skew < jiff::SignedDuration::from_secs(60), "the server's clock, within a minute of ours: {skew:?}");
+    let chrono_now: Vec<chrono::DateTime<chrono::Utc>> =
+        s.select(athanor::func::now().of::<Event, chrono::DateTime<chrono::Utc>>()).all()?;
+    assert_eq!(chrono_now.len(), 2);
+    Ok(())
+}

@@ -509,7 +509,18 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     where
         S: SelectionIn<S::Root, J, I>,
     {
-        let st = self.statement()?;
+        self.rows(None)
+    }
+
+    /// The rows, at most `cap` of them (within the query's own limit).
+    fn rows(&self, cap: Option<u64>) -> Result<Vec<S::Out>> {
+        let st = self.select.statement()?;
+        let limit = match (cap, st.limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let st =
+            st.to_sql_columns(self.session.engine().dialect(), &self.items, &self.group_by, &self.having, limit)?;
         self.session.prepare_read()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let mut out = Vec::new();
@@ -520,6 +531,35 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
             })
         })?;
         Ok(out)
+    }
+
+    /// The first row (`LIMIT 1`), or `None`.
+    ///
+    /// # Errors
+    /// As [`ColumnQuery::all`].
+    pub fn first<I>(&self) -> Result<Option<S::Out>>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        Ok(self.rows(Some(1))?.into_iter().next())
+    }
+
+    /// Exactly one row: [`Error::NotFound`] for none, [`Error::MultipleResults`] for more
+    /// (SQLAlchemy's `one()`).
+    ///
+    /// # Errors
+    /// Those two, and those of [`ColumnQuery::all`].
+    pub fn one<I>(&self) -> Result<S::Out>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        let mut rows = self.rows(Some(2))?;
+        let what = || self.statement().map_or_else(|_| "a selection".to_string(), |s| s.sql);
+        match rows.len() {
+            1 => rows.pop().ok_or_else(|| Error::NotFound { what: what() }),
+            0 => Err(Error::NotFound { what: what() }),
+            _ => Err(Error::MultipleResults { what: what() }),
+        }
     }
 
     /// Read the rows `n` at a time when iterated ([`ColumnQuery::iter`]).

@@ -302,6 +302,10 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
                 }
                 SqlFunc::Min => "MIN",
                 SqlFunc::Max => "MAX",
+                SqlFunc::Now => {
+                    w.push(w.dialect.now_function());
+                    return Ok(());
+                }
             };
             w.push(name).push("(");
             for (i, a) in args.iter().enumerate() {
