@@ -824,6 +824,58 @@ mod uuid_type {
     column_value!(uuid::Uuid);
 }
 
+/// The text of a text cell (dates and times are read from the text each database renders).
+#[cfg(any(feature = "jiff", feature = "chrono", feature = "time"))]
+fn text_of(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The portable range of a date or time value as it is bound (a time of day always fits).
+#[cfg(any(feature = "jiff", feature = "chrono", feature = "time"))]
+fn temporal_range(v: ValueRef<'_>) -> Result<()> {
+    match v {
+        ValueRef::Timestamp(us) | ValueRef::DateTime(us) => crate::temporal::check_timestamp(us),
+        ValueRef::Date(days) => crate::temporal::check_date(days.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The impls of a date or time type of another crate: read from the instant value or the text
+/// `$parse` reads, converted by `$of`; bound as `ValueRef::$var($to(self))`; checked by `$check`.
+#[cfg(any(feature = "jiff", feature = "chrono", feature = "time"))]
+macro_rules! temporal_field {
+    ($t:ty, $name:literal, $var:ident, $to:expr, $of:expr, $parse:path, $check:expr) => {
+        impl FromValue for $t {
+            fn from_value(v: ValueRef<'_>) -> Result<Self> {
+                let raw = match v {
+                    ValueRef::$var(x) => Some(i64::from(x)),
+                    _ => text_of(v).and_then($parse),
+                };
+                raw.and_then($of).map_or_else(|| mismatch($name, v), Ok)
+            }
+        }
+        impl SqlField for $t {
+            const SQL_TYPE: SqlType = SqlType::$var;
+            const NULLABLE: bool = false;
+            fn as_value_ref(&self) -> ValueRef<'_> {
+                ValueRef::$var($to(self))
+            }
+            fn check(&self) -> Result<()> {
+                $check(self)
+            }
+        }
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::$var($to(&v))
+            }
+        }
+        column_value!($t);
+    };
+}
+
 /// `jiff::Timestamp` (cargo feature `jiff`, the documented choice for instants): stored in UTC
 /// with microsecond precision. A finer value is truncated toward the past when bound.
 #[cfg(feature = "jiff")]
@@ -834,47 +886,6 @@ mod jiff_types {
         // Floor to whole microseconds (jiff's own range fits an i64 of them).
         let us = t.as_nanosecond().div_euclid(1000);
         i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
-    }
-
-    impl FromValue for jiff::Timestamp {
-        /// From the text each database renders (and SQLite stores), or an instant value.
-        fn from_value(v: ValueRef<'_>) -> Result<Self> {
-            let us = match v {
-                ValueRef::Timestamp(us) => us,
-                ValueRef::Text(s) => match crate::temporal::parse_timestamp(s) {
-                    Some(us) => us,
-                    None => return mismatch("jiff::Timestamp", v),
-                },
-                other => return mismatch("jiff::Timestamp", other),
-            };
-            jiff::Timestamp::from_microsecond(us).or_else(|_| mismatch("jiff::Timestamp", v))
-        }
-    }
-
-    impl SqlField for jiff::Timestamp {
-        const SQL_TYPE: SqlType = SqlType::Timestamp;
-        const NULLABLE: bool = false;
-        fn as_value_ref(&self) -> ValueRef<'_> {
-            ValueRef::Timestamp(micros(self))
-        }
-        fn check(&self) -> Result<()> {
-            crate::temporal::check_timestamp(micros(self))
-        }
-    }
-
-    impl From<jiff::Timestamp> for Value {
-        fn from(v: jiff::Timestamp) -> Value {
-            Value::Timestamp(micros(&v))
-        }
-    }
-
-    column_value!(jiff::Timestamp);
-
-    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
-        match v {
-            ValueRef::Text(s) => Some(s),
-            _ => None,
-        }
     }
 
     fn date_days(d: &jiff::civil::Date) -> i32 {
@@ -910,90 +921,52 @@ mod jiff_types {
         i64::from(date_days(&dt.date())) * crate::temporal::MICROS_PER_DAY + time_micros(&dt.time())
     }
 
-    impl FromValue for jiff::civil::Date {
-        /// From `YYYY-MM-DD` (what every database renders and SQLite stores).
-        fn from_value(v: ValueRef<'_>) -> Result<Self> {
-            let days = match v {
-                ValueRef::Date(d) => Some(i64::from(d)),
-                _ => text_of(v).and_then(crate::temporal::parse_date),
-            };
-            days.and_then(date_of_days).map_or_else(|| mismatch("jiff::civil::Date", v), Ok)
-        }
+    fn datetime_of(us: i64) -> Option<jiff::civil::DateTime> {
+        let date = date_of_days(us.div_euclid(crate::temporal::MICROS_PER_DAY))?;
+        let time = time_of_micros(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?;
+        Some(jiff::civil::DateTime::from_parts(date, time))
     }
-    impl SqlField for jiff::civil::Date {
-        const SQL_TYPE: SqlType = SqlType::Date;
-        const NULLABLE: bool = false;
-        fn as_value_ref(&self) -> ValueRef<'_> {
-            ValueRef::Date(date_days(self))
-        }
-        fn check(&self) -> Result<()> {
-            crate::temporal::check_date(date_days(self).into())
-        }
-    }
-    impl From<jiff::civil::Date> for Value {
-        fn from(v: jiff::civil::Date) -> Value {
-            Value::Date(date_days(&v))
-        }
-    }
-    column_value!(jiff::civil::Date);
 
-    impl FromValue for jiff::civil::Time {
-        /// From `HH:MM:SS[.fraction]`; a time outside one day (MySQL's `TIME` holds durations)
-        /// is a type mismatch.
-        fn from_value(v: ValueRef<'_>) -> Result<Self> {
-            let us = match v {
-                ValueRef::Time(us) => Some(us),
-                _ => text_of(v).and_then(crate::temporal::parse_time),
-            };
-            us.and_then(time_of_micros).map_or_else(|| mismatch("jiff::civil::Time", v), Ok)
-        }
+    fn range<T: SqlField>(v: &T) -> Result<()> {
+        temporal_range(v.as_value_ref())
     }
-    impl SqlField for jiff::civil::Time {
-        const SQL_TYPE: SqlType = SqlType::Time;
-        const NULLABLE: bool = false;
-        fn as_value_ref(&self) -> ValueRef<'_> {
-            ValueRef::Time(time_micros(self))
-        }
-    }
-    impl From<jiff::civil::Time> for Value {
-        fn from(v: jiff::civil::Time) -> Value {
-            Value::Time(time_micros(&v))
-        }
-    }
-    column_value!(jiff::civil::Time);
 
-    impl FromValue for jiff::civil::DateTime {
-        /// From `YYYY-MM-DD HH:MM:SS[.fraction]` (`T` or a space) without an offset: a text with
-        /// a zone is a type mismatch (a civil value has none to convert to).
-        fn from_value(v: ValueRef<'_>) -> Result<Self> {
-            let us = match v {
-                ValueRef::DateTime(us) => Some(us),
-                _ => text_of(v).and_then(crate::temporal::parse_datetime),
-            };
-            let dt = us.and_then(|us| {
-                let date = date_of_days(us.div_euclid(crate::temporal::MICROS_PER_DAY))?;
-                let time = time_of_micros(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?;
-                Some(jiff::civil::DateTime::from_parts(date, time))
-            });
-            dt.map_or_else(|| mismatch("jiff::civil::DateTime", v), Ok)
-        }
-    }
-    impl SqlField for jiff::civil::DateTime {
-        const SQL_TYPE: SqlType = SqlType::DateTime;
-        const NULLABLE: bool = false;
-        fn as_value_ref(&self) -> ValueRef<'_> {
-            ValueRef::DateTime(datetime_micros(self))
-        }
-        fn check(&self) -> Result<()> {
-            crate::temporal::check_timestamp(datetime_micros(self))
-        }
-    }
-    impl From<jiff::civil::DateTime> for Value {
-        fn from(v: jiff::civil::DateTime) -> Value {
-            Value::DateTime(datetime_micros(&v))
-        }
-    }
-    column_value!(jiff::civil::DateTime);
+    temporal_field!(
+        jiff::Timestamp,
+        "jiff::Timestamp",
+        Timestamp,
+        micros,
+        |us| jiff::Timestamp::from_microsecond(us).ok(),
+        crate::temporal::parse_timestamp,
+        range
+    );
+    temporal_field!(
+        jiff::civil::Date,
+        "jiff::civil::Date",
+        Date,
+        date_days,
+        date_of_days,
+        crate::temporal::parse_date,
+        range
+    );
+    temporal_field!(
+        jiff::civil::DateTime,
+        "jiff::civil::DateTime",
+        DateTime,
+        datetime_micros,
+        datetime_of,
+        crate::temporal::parse_datetime,
+        range
+    );
+    temporal_field!(
+        jiff::civil::Time,
+        "jiff::civil::Time",
+        Time,
+        time_micros,
+        time_of_micros,
+        crate::temporal::parse_time,
+        range
+    );
 }
 
 /// chrono's types (cargo feature `chrono`), stored as jiff's are (see `docs/types.md`):
@@ -1006,13 +979,6 @@ mod chrono_types {
 
     /// Days from 0001-01-01 (chrono's count) to 1970-01-01.
     const UNIX_EPOCH_FROM_CE: i32 = 719_163;
-
-    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
-        match v {
-            ValueRef::Text(s) => Some(s),
-            _ => None,
-        }
-    }
 
     fn time_micros(t: &NaiveTime) -> i64 {
         let nanos = t.nanosecond().min(999_999_999);
@@ -1043,61 +1009,30 @@ mod chrono_types {
         Some(date.and_time(time_of(us.rem_euclid(crate::temporal::MICROS_PER_DAY))?))
     }
 
-    macro_rules! chrono_field {
-        ($t:ty, $name:literal, $sql:ident, $var:ident, $to:expr, $of:expr, $parse:path) => {
-            impl FromValue for $t {
-                fn from_value(v: ValueRef<'_>) -> Result<Self> {
-                    let raw = match v {
-                        ValueRef::$var(x) => Some(i64::from(x)),
-                        _ => text_of(v).and_then($parse),
-                    };
-                    raw.and_then($of).map_or_else(|| mismatch($name, v), Ok)
-                }
-            }
-            impl SqlField for $t {
-                const SQL_TYPE: SqlType = SqlType::$sql;
-                const NULLABLE: bool = false;
-                fn as_value_ref(&self) -> ValueRef<'_> {
-                    ValueRef::$var($to(self))
-                }
-                fn check(&self) -> Result<()> {
-                    // The portable range, for the types that have one (a time of day always fits).
-                    match self.as_value_ref() {
-                        ValueRef::Timestamp(us) | ValueRef::DateTime(us) => crate::temporal::check_timestamp(us),
-                        ValueRef::Date(days) => crate::temporal::check_date(days.into()),
-                        _ => Ok(()),
-                    }
-                }
-            }
-            impl From<$t> for Value {
-                fn from(v: $t) -> Value {
-                    Value::$var($to(&v))
-                }
-            }
-            column_value!($t);
-        };
+    fn range<T: SqlField>(v: &T) -> Result<()> {
+        temporal_range(v.as_value_ref())
     }
 
-    chrono_field!(
+    temporal_field!(
         DateTime<Utc>,
         "chrono::DateTime<Utc>",
         Timestamp,
-        Timestamp,
         |t: &DateTime<Utc>| datetime_micros(&t.naive_utc()),
         |us| datetime_of(us).map(|dt| dt.and_utc()),
-        crate::temporal::parse_timestamp
+        crate::temporal::parse_timestamp,
+        range
     );
-    chrono_field!(NaiveDate, "chrono::NaiveDate", Date, Date, date_days, date_of, crate::temporal::parse_date);
-    chrono_field!(
+    temporal_field!(NaiveDate, "chrono::NaiveDate", Date, date_days, date_of, crate::temporal::parse_date, range);
+    temporal_field!(
         NaiveDateTime,
         "chrono::NaiveDateTime",
         DateTime,
-        DateTime,
         datetime_micros,
         datetime_of,
-        crate::temporal::parse_datetime
+        crate::temporal::parse_datetime,
+        range
     );
-    chrono_field!(NaiveTime, "chrono::NaiveTime", Time, Time, time_micros, time_of, crate::temporal::parse_time);
+    temporal_field!(NaiveTime, "chrono::NaiveTime", Time, time_micros, time_of, crate::temporal::parse_time, range);
 }
 
 /// The time crate's types (cargo feature `time`), stored as jiff's are (see `docs/types.md`):
@@ -1110,13 +1045,6 @@ mod time_types {
 
     /// The Julian day number of 1970-01-01.
     const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
-
-    fn text_of<'v>(v: ValueRef<'v>) -> Option<&'v str> {
-        match v {
-            ValueRef::Text(s) => Some(s),
-            _ => None,
-        }
-    }
 
     fn date_days(d: &Date) -> i32 {
         d.to_julian_day() - UNIX_EPOCH_JULIAN_DAY
@@ -1155,37 +1083,7 @@ mod time_types {
         i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
     }
 
-    macro_rules! time_field {
-        ($t:ty, $name:literal, $sql:ident, $to:expr, $of:expr, $parse:path, $check:expr) => {
-            impl FromValue for $t {
-                fn from_value(v: ValueRef<'_>) -> Result<Self> {
-                    let raw = match v {
-                        ValueRef::$sql(x) => Some(i64::from(x)),
-                        _ => text_of(v).and_then($parse),
-                    };
-                    raw.and_then($of).map_or_else(|| mismatch($name, v), Ok)
-                }
-            }
-            impl SqlField for $t {
-                const SQL_TYPE: SqlType = SqlType::$sql;
-                const NULLABLE: bool = false;
-                fn as_value_ref(&self) -> ValueRef<'_> {
-                    ValueRef::$sql($to(self))
-                }
-                fn check(&self) -> Result<()> {
-                    $check(self)
-                }
-            }
-            impl From<$t> for Value {
-                fn from(v: $t) -> Value {
-                    Value::$sql($to(&v))
-                }
-            }
-            column_value!($t);
-        };
-    }
-
-    time_field!(
+    temporal_field!(
         OffsetDateTime,
         "time::OffsetDateTime",
         Timestamp,
@@ -1203,10 +1101,10 @@ mod time_types {
             crate::temporal::check_timestamp(instant_micros(t))
         }
     );
-    time_field!(Date, "time::Date", Date, date_days, date_of, crate::temporal::parse_date, |d: &Date| {
+    temporal_field!(Date, "time::Date", Date, date_days, date_of, crate::temporal::parse_date, |d: &Date| {
         crate::temporal::check_date(date_days(d).into())
     });
-    time_field!(
+    temporal_field!(
         PrimitiveDateTime,
         "time::PrimitiveDateTime",
         DateTime,
@@ -1215,5 +1113,5 @@ mod time_types {
         crate::temporal::parse_datetime,
         |dt: &PrimitiveDateTime| crate::temporal::check_timestamp(datetime_micros(dt))
     );
-    time_field!(Time, "time::Time", Time, time_micros, time_of, crate::temporal::parse_time, |_: &Time| Ok(()));
+    temporal_field!(Time, "time::Time", Time, time_micros, time_of, crate::temporal::parse_time, |_: &Time| Ok(()));
 }
