@@ -42,8 +42,10 @@ use proc_macro::TokenStream;
 /// `default = <integer | float | string | bool literal>` (checked against the field's type),
 /// `foreign_key = "table.column"`, `name = "db_name"` (default: the field's name), and
 /// `autoincrement = false` to supply a single integer key yourself (the field is then not an
-/// `Option`). Field types: `bool i16 i32 i64 f32 f64 String Vec<u8>` and `Option` of each; a
-/// primary key is never NULL. Composite keys: mark several fields `primary_key`.
+/// `Option`). Field types: `bool i16 i32 i64 u8 u16 u32 f32 f64 String Vec<u8>`, the
+/// feature-gated `uuid::Uuid` and date/time types of jiff, chrono and time, `#[derive(DbEnum)]`
+/// enums, `DbNewtype` types, and `Option` of each (see `docs/types.md`); a primary key is never
+/// NULL. Composite keys: mark several fields `primary_key`.
 ///
 /// Relationship fields (`athanor::HasMany<T>`, `BelongsTo<T>`, `ManyToMany<T>`) are not columns;
 /// each gets a typed handle (`User::posts`, an `athanor::Relationship`) for `Session::related`
