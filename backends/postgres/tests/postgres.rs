@@ -784,3 +784,38 @@ fn database_errors_keep_the_driver_error_as_source() -> Result<()> {
     assert_eq!(source.code().map(|c| c.code()), Some("42601"));
     Ok(())
 }
+
+/// `query_chunked` reads from a cursor `fetch_size` rows at a time. The proof: a statement whose
+/// third row fails hands over its first two rows before the error. A buffered read would fail
+/// before any row. The connection is usable afterwards, and a complete read gives every row.
+#[test]
+fn query_chunked_fetches_from_a_cursor_in_batches() -> Result<()> {
+    let (driver, _opts) = server_or_skip!();
+    let mut c = driver.connect_typed()?;
+    let sql = "SELECT 10 / (3 - g) FROM generate_series(1, $1) AS g";
+    c.batch_execute("BEGIN")?;
+    let mut seen: Vec<i64> = Vec::new();
+    let r = c.query_chunked(sql, &[ValueRef::I64(5)], 2, &mut |row| {
+        seen.push(athanor_core::FromValue::from_value(row.get(0)?)?);
+        Ok(())
+    });
+    assert!(matches!(r, Err(Error::Database { .. })), "division by zero at the third row: {r:?}");
+    assert_eq!(seen, [5, 10], "the first batch arrived before the failing row was computed");
+    c.batch_execute("ROLLBACK")?;
+    c.batch_execute("BEGIN")?;
+    let mut all: Vec<i64> = Vec::new();
+    c.query_chunked("SELECT g FROM generate_series(1, $1) AS g", &[ValueRef::I64(5)], 2, &mut |row| {
+        all.push(athanor_core::FromValue::from_value(row.get(0)?)?);
+        Ok(())
+    })?;
+    assert_eq!(all, [1, 2, 3, 4, 5]);
+    // The cursor was closed: the same stream can start again in the same transaction.
+    let mut again = 0;
+    c.query_chunked("SELECT g FROM generate_series(1, $1) AS g", &[ValueRef::I64(3)], 10, &mut |_| {
+        again += 1;
+        Ok(())
+    })?;
+    assert_eq!(again, 3);
+    c.batch_execute("ROLLBACK")?;
+    Ok(())
+}
