@@ -49,8 +49,20 @@
 //! a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers); programs do not
 //! need it.
 
+/// Exact decimals: the numeric text order SQLite's decimal columns use.
+pub use athanor_core::decimal;
 /// SQL functions with one result type on every database: `func::count(Post::id)`.
 pub use athanor_core::func;
+/// `Json<T>`, a field stored as a JSON document (cargo feature `json`).
+#[cfg(feature = "json")]
+pub use athanor_core::json::{self, Json};
+/// `rust_decimal::Decimal`, a field stored as an exact decimal (cargo feature `decimal`); its
+/// `dec!` macro needs the `rust_decimal_macros` crate, or write `Decimal::new(150, 2)`.
+#[cfg(feature = "decimal")]
+pub use athanor_core::rust_decimal::Decimal;
+/// The `serde_json` crate the `json` feature maps (`athanor::serde_json::json!`).
+#[cfg(feature = "json")]
+pub use athanor_core::serde_json;
 /// Instants as stored: microseconds since the Unix epoch, the portable range, the text form.
 pub use athanor_core::temporal;
 pub use athanor_core::{
@@ -65,7 +77,7 @@ pub use athanor_core::{
     ErrorSource, Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData,
     Model, NestedTransaction, NullsOrder, ObjectState, Operand, OrderKey, Ordering, Query, Result, ResultRow, Select,
     SelectStatement, Session, SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn,
-    TxOptions, Value, ValueRef,
+    ToValue, TxOptions, Value, ValueRef,
 };
 pub use athanor_core::{
     defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,

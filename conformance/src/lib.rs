@@ -64,6 +64,8 @@ macro_rules! conformance_tests {
             timestamps_roundtrip_order_and_foreign_values, civil_dates_and_times,
             chrono_types_share_the_storage, time_crate_types_share_the_storage,
             newtype_fields, db_enums_as_text_and_integers, now_compares_with_stored_instants,
+            decimals_roundtrip_and_compare_as_numbers, decimal_overflow_is_refused_and_foreign_values_read,
+            u64_within_i64, json_documents_roundtrip,
         ]);
         $crate::conformance_tests!(@group $backend, relationships: [
             blog_graph_is_built_in_one_flush, selectin_loads_one_statement_per_level, joined_loads_in_one_statement,

@@ -386,6 +386,53 @@ pub fn base() -> Base {
         .register::<Shift>()
         .register::<Contact>()
         .register::<Task>()
+        .register::<Price>()
+        .register::<Doc>()
+}
+
+/// Exact decimals (feature `decimal`) and `u64` within `i64`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "prices")]
+pub struct Price {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    #[column(length = 40)]
+    pub label: String,
+    /// Money: 10 digits before the point, 2 after.
+    #[column(precision = 12, scale = 2)]
+    pub amount: athanor::Decimal,
+    /// The widest decimal: 28 digits, 10 after the point.
+    #[column(precision = 28, scale = 10)]
+    pub rate: Option<athanor::Decimal>,
+    /// `u64`, stored within `i64`.
+    pub serial: u64,
+}
+
+/// What a [`Doc`]'s typed document holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Meta {
+    /// Tags.
+    pub tags: Vec<String>,
+    /// An optional score.
+    pub score: Option<i32>,
+}
+
+/// JSON documents (feature `json`): any `serde_json::Value`, and a typed one.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "docs")]
+pub struct Doc {
+    /// Generated key.
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    /// Name.
+    #[column(length = 40)]
+    pub name: String,
+    /// Any document.
+    pub body: athanor::serde_json::Value,
+    /// A typed document.
+    pub meta: Option<athanor::Json<Meta>>,
 }
 
 /// The blog graph of the relationships scenarios: users → posts → comments, tags through an

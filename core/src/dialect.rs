@@ -217,14 +217,18 @@ impl Capabilities {
     /// engine's [`crate::Connection`] calls it before any statement is handed to the driver, so
     /// nothing is sent (or stored as something else, as SQLite stores NaN as NULL). `dialect` is
     /// the dialect's name, for the error. An instant outside 0001–9999 UTC is refused on every
-    /// database ([`crate::temporal::check_timestamp`]).
+    /// database ([`crate::temporal::check_timestamp`]), and so is a `u64` above `i64::MAX`.
     ///
     /// # Errors
     /// [`Error::Unsupported`] naming the parameter (1-based) and the value;
-    /// [`Error::InvalidRequest`] for an instant out of the portable range.
+    /// [`Error::InvalidRequest`] for an instant out of the portable range;
+    /// [`Error::TypeMismatch`] for a `u64` above `i64::MAX`.
     pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
-        let any_instant =
-            || params.iter().any(|p| matches!(p, ValueRef::Timestamp(_) | ValueRef::DateTime(_) | ValueRef::Date(_)));
+        let any_instant = || {
+            params.iter().any(|p| {
+                matches!(p, ValueRef::Timestamp(_) | ValueRef::DateTime(_) | ValueRef::Date(_) | ValueRef::U64(_))
+            })
+        };
         if self.stores_nan && self.stores_infinity && self.text_allows_nul && !any_instant() {
             return Ok(());
         }
@@ -237,6 +241,11 @@ impl Capabilities {
                 }
                 ValueRef::Date(days) => {
                     crate::temporal::check_date(days.into())?;
+                    continue;
+                }
+                // Every database stores a u64 within i64.
+                ValueRef::U64(u) => {
+                    crate::value::check_u64(u)?;
                     continue;
                 }
                 ValueRef::F32(f) => f64::from(f),
@@ -594,7 +603,8 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 }
 
 /// The ANSI DDL type names: `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`,
-/// `DOUBLE PRECISION`, `VARCHAR(n)` or `TEXT`, `BLOB`.
+/// `DOUBLE PRECISION`, `VARCHAR(n)` or `TEXT`, `BLOB`, `NUMERIC(p,s)`, `JSON`, and the date and
+/// time types.
 pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
     match col.sql_type {
         SqlType::Bool => "BOOLEAN".into(),
@@ -616,6 +626,12 @@ pub fn ansi_column_type(col: &ColumnDef) -> Cow<'static, str> {
         SqlType::Date => "DATE".into(),
         SqlType::DateTime => "TIMESTAMP".into(),
         SqlType::Time => "TIME".into(),
+        SqlType::U64 => "BIGINT".into(),
+        SqlType::Decimal => match col.precision {
+            Some((p, s)) => format!("NUMERIC({p},{s})").into(),
+            None => "NUMERIC".into(),
+        },
+        SqlType::Json => "JSON".into(),
     }
 }
 
@@ -880,6 +896,9 @@ mod tests {
         assert!(!refused(ValueRef::F64(1.5)));
         assert!(!refused(ValueRef::Text("ab")));
         assert!(with_version(None).check_params("x", &[ValueRef::F64(f64::NAN)]).is_ok());
+        let all = with_version(None);
+        assert!(all.check_params("x", &[ValueRef::U64(i64::MAX as u64)]).is_ok());
+        assert!(matches!(all.check_params("x", &[ValueRef::U64(u64::MAX)]), Err(Error::TypeMismatch { .. })));
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //! `create_engine(url)`. Users depend on `athanor`, not on this crate.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod decimal;
 mod dialect;
 mod driver;
 mod engine;
 mod error;
 mod expr;
 pub mod func;
+#[cfg(feature = "json")]
+pub mod json;
 mod metadata;
 mod model;
 pub mod relation;
@@ -43,7 +46,13 @@ pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
 pub use row::{Row, RowIndex};
+/// The crate `rust_decimal::Decimal` fields come from (feature `decimal`).
+#[cfg(feature = "decimal")]
+pub use rust_decimal;
 pub use schema::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, TableDef};
+/// The crate JSON fields come from (feature `json`).
+#[cfg(feature = "json")]
+pub use serde_json;
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
     BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Handle, HasMany, InQuery,
@@ -53,4 +62,4 @@ pub use session::{
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
-pub use value::{ColumnValue, DbNewtype, FromValue, SqlField, SqlType, Value, ValueRef};
+pub use value::{ColumnValue, DbNewtype, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};

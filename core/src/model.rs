@@ -77,6 +77,12 @@ pub trait Model: Sized + 'static {
 /// # Errors
 /// [`Error::TypeMismatch`] naming `table.column` when the value does not convert to `T`.
 pub fn decode_value<T: crate::value::FromValue>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
+    // Another object's field (a decimal, a document) is read as the value it binds as.
+    let made = match value {
+        ValueRef::Computed(c) => Some(c.to_value()?),
+        _ => None,
+    };
+    let value = made.as_ref().map_or(value, crate::value::Value::as_ref);
     T::from_value(value).map_err(|e| match e {
         Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
             column: format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name)),
@@ -95,15 +101,7 @@ pub fn decode_value<T: crate::value::FromValue>(value: ValueRef<'_>, idx: usize,
 /// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`; the row's
 /// error for a position out of range.
 pub fn decode_cell<T: crate::value::FromValue>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
-    let cell = row.get(idx)?;
-    T::from_value(cell).map_err(|e| match e {
-        Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
-            column: format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name)),
-            expected,
-            found,
-        },
-        other => other,
-    })
+    decode_value(row.get(idx)?, idx, table)
 }
 
 /// Check field `idx`'s value before it is written ([`crate::SqlField::check`]), naming the
@@ -113,8 +111,9 @@ pub fn decode_cell<T: crate::value::FromValue>(row: &dyn Row, idx: usize, table:
 /// The field type's refusal: [`Error::TypeMismatch`] or [`Error::InvalidRequest`], with the
 /// column named.
 pub fn check_field<T: crate::value::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
-    value.check().map_err(|e| {
-        let column = format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name));
+    let def = table.columns.get(idx);
+    def.map_or_else(|| value.check(), |c| value.check_column(c)).map_err(|e| {
+        let column = format!("{}.{}", table.name, def.map_or("?", |c| c.name));
         match e {
             Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch { column, expected, found },
             Error::InvalidRequest { message } => Error::InvalidRequest { message: format!("{column}: {message}") },

@@ -56,6 +56,9 @@ pub struct ColumnDef {
     /// The only values the column may hold (a `#[derive(DbEnum)]` field's variants): a
     /// `CHECK (col IN (…))` constraint. Empty for any value.
     pub allowed: &'static [DefaultValue],
+    /// `#[column(precision = P, scale = S)]`: a decimal column's total digits and digits after
+    /// the point (`NUMERIC(P,S)`), as `(P, S)`.
+    pub precision: Option<(u8, u8)>,
 }
 
 impl ColumnDef {
@@ -74,6 +77,7 @@ impl ColumnDef {
             default: None,
             foreign_key: None,
             allowed: &[],
+            precision: None,
         }
     }
 }

@@ -51,6 +51,18 @@ pub enum SqlType {
     /// A time of day, `jiff::civil::Time`: `TIME` on PostgreSQL, `TIME(6)` on MySQL, `TEXT`
     /// (`HH:MM:SS.ffffff`) on SQLite; microseconds.
     Time,
+    /// `u64`, stored within `i64`: `BIGINT` everywhere (`INTEGER` on SQLite). A value above
+    /// `i64::MAX` is refused before it is sent.
+    U64,
+    /// An exact decimal, `rust_decimal::Decimal` (feature `decimal`), with the column's
+    /// precision and scale (`ColumnDef::precision`): `NUMERIC(p,s)` on PostgreSQL,
+    /// `DECIMAL(p,s)` on MySQL, the digits as text on SQLite (`DECIMAL_TEXT(p,s)`, compared
+    /// numerically through Athanor's `athanor_decimal` collation).
+    Decimal,
+    /// A JSON document, `serde_json::Value` or `athanor::Json<T>` (feature `json`): `JSONB` on
+    /// PostgreSQL, `JSON` on MySQL (LONGTEXT with a `json_valid` check on MariaDB), text on
+    /// SQLite (`JSON_TEXT`).
+    Json,
 }
 
 impl SqlType {
@@ -73,6 +85,9 @@ pub enum Value {
     I32(i32),
     /// A 64-bit integer.
     I64(i64),
+    /// An unsigned 64-bit integer. Every database stores it within `i64`: one above `i64::MAX` is
+    /// refused by `Capabilities::check_params` before anything is sent.
+    U64(u64),
     /// A 32-bit float.
     F32(f32),
     /// A 64-bit float.
@@ -89,9 +104,8 @@ pub enum Value {
     /// As a parameter: MySQL receives the digits as a string (the server converts); PostgreSQL
     /// receives the digits in the text format for a `NUMERIC` parameter (the server parses them
     /// exactly), the number for an integer or float parameter when the decimal converts exactly,
-    /// and [`Error::TypeMismatch`] otherwise (text parameters included); SQLite refuses it with
-    /// [`Error::Unsupported`] (binding it as TEXT would change what is stored): decimal
-    /// parameters there come with the column-types work.
+    /// and [`Error::TypeMismatch`] otherwise (text parameters included); SQLite receives it as
+    /// TEXT, which is how a decimal column (`SqlType::Decimal`) stores it there.
     Decimal(String),
     /// Bytes.
     Blob(Vec<u8>),
@@ -107,6 +121,25 @@ pub enum Value {
     Time(i64),
 }
 
+/// A field value that is made into a parameter only when it is bound: a decimal's digits, a JSON
+/// document's text. [`SqlField::as_value_ref`] lends it as [`ValueRef::Computed`], and the
+/// engine turns it into its [`Value`] before the statement reaches the driver, so drivers never
+/// see one.
+pub trait ToValue: fmt::Debug {
+    /// The parameter.
+    ///
+    /// # Errors
+    /// Whatever makes the value unrepresentable (a JSON value that does not serialize);
+    /// [`SqlField::check`] reports the same error, naming the column, before a flush writes.
+    fn to_value(&self) -> Result<Value>;
+}
+
+impl PartialEq for dyn ToValue + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        matches!((self.to_value(), other.to_value()), (Ok(a), Ok(b)) if a == b)
+    }
+}
+
 /// A borrowed SQL value: a parameter or a cell of a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'a> {
@@ -120,6 +153,8 @@ pub enum ValueRef<'a> {
     I32(i32),
     /// A 64-bit integer.
     I64(i64),
+    /// An unsigned 64-bit integer: see [`Value::U64`].
+    U64(u64),
     /// A 32-bit float.
     F32(f32),
     /// A 64-bit float.
@@ -138,6 +173,9 @@ pub enum ValueRef<'a> {
     DateTime(i64),
     /// A time of day: see [`Value::Time`].
     Time(i64),
+    /// A parameter made when it is bound (see [`ToValue`]); never a cell, and never given to a
+    /// driver (the engine resolves it first).
+    Computed(&'a dyn ToValue),
 }
 
 impl Value {
@@ -149,6 +187,7 @@ impl Value {
             Value::I16(v) => ValueRef::I16(*v),
             Value::I32(v) => ValueRef::I32(*v),
             Value::I64(v) => ValueRef::I64(*v),
+            Value::U64(v) => ValueRef::U64(*v),
             Value::F32(v) => ValueRef::F32(*v),
             Value::F64(v) => ValueRef::F64(*v),
             Value::Text(v) => ValueRef::Text(v),
@@ -179,6 +218,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::I16(v) => Value::I16(v),
             ValueRef::I32(v) => Value::I32(v),
             ValueRef::I64(v) => Value::I64(v),
+            ValueRef::U64(v) => Value::U64(v),
             ValueRef::F32(v) => Value::F32(v),
             ValueRef::F64(v) => Value::F64(v),
             ValueRef::Text(v) => Value::Text(v.to_owned()),
@@ -188,6 +228,9 @@ impl<'a> ValueRef<'a> {
             ValueRef::Date(v) => Value::Date(v),
             ValueRef::DateTime(v) => Value::DateTime(v),
             ValueRef::Time(v) => Value::Time(v),
+            // A value that cannot be made is refused by `SqlField::check` before any write; as a
+            // snapshot it is NULL.
+            ValueRef::Computed(c) => c.to_value().unwrap_or(Value::Null),
         }
     }
 
@@ -196,12 +239,14 @@ impl<'a> ValueRef<'a> {
         matches!(self, ValueRef::Null)
     }
 
-    /// The integer in this value, whatever its width (booleans count as 0/1).
+    /// The integer in this value, whatever its width (booleans count as 0/1); `None` for a `u64`
+    /// above `i64::MAX`.
     pub fn as_i64(self) -> Option<i64> {
         match self {
             ValueRef::I16(v) => Some(v.into()),
             ValueRef::I32(v) => Some(v.into()),
             ValueRef::I64(v) => Some(v),
+            ValueRef::U64(v) => i64::try_from(v).ok(),
             ValueRef::Bool(v) => Some(v.into()),
             _ => None,
         }
@@ -215,6 +260,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::I16(_) => "i16",
             ValueRef::I32(_) => "i32",
             ValueRef::I64(_) => "i64",
+            ValueRef::U64(_) => "u64",
             ValueRef::F32(_) => "f32",
             ValueRef::F64(_) => "f64",
             ValueRef::Text(_) => "text",
@@ -224,6 +270,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::Date(_) => "date",
             ValueRef::DateTime(_) => "datetime",
             ValueRef::Time(_) => "time",
+            ValueRef::Computed(_) => "computed value",
         }
     }
 
@@ -231,6 +278,9 @@ impl<'a> ValueRef<'a> {
     /// NaN equals NaN, so an unchanged NaN field is not reported dirty).
     pub fn same_as(self, other: ValueRef<'_>) -> bool {
         match (self, other) {
+            (ValueRef::Computed(a), b) => a.to_value().is_ok_and(|a| a.as_ref().same_as(b)),
+            (a, ValueRef::Computed(b)) => b.to_value().is_ok_and(|b| a.same_as(b.as_ref())),
+            (ValueRef::U64(a), ValueRef::U64(b)) => a == b,
             (ValueRef::F32(a), ValueRef::F32(b)) => a == b || (a.is_nan() && b.is_nan()),
             (ValueRef::F64(a), ValueRef::F64(b)) => a == b || (a.is_nan() && b.is_nan()),
             (ValueRef::Text(a), ValueRef::Text(b)) => a == b,
@@ -259,6 +309,7 @@ impl fmt::Display for ValueRef<'_> {
             ValueRef::I16(v) => write!(f, "{v}"),
             ValueRef::I32(v) => write!(f, "{v}"),
             ValueRef::I64(v) => write!(f, "{v}"),
+            ValueRef::U64(v) => write!(f, "{v}"),
             ValueRef::F32(v) => write!(f, "{v}"),
             ValueRef::F64(v) => write!(f, "{v}"),
             ValueRef::Text(v) => write!(f, "{v:?}"),
@@ -268,6 +319,10 @@ impl fmt::Display for ValueRef<'_> {
             ValueRef::Date(v) => f.write_str(&crate::temporal::format_date((*v).into())),
             ValueRef::DateTime(v) => f.write_str(&crate::temporal::format_datetime(*v)),
             ValueRef::Time(v) => f.write_str(&crate::temporal::format_time(*v)),
+            ValueRef::Computed(c) => match c.to_value() {
+                Ok(v) => write!(f, "{}", v.as_ref()),
+                Err(e) => write!(f, "<{e}>"),
+            },
         }
     }
 }
@@ -298,11 +353,11 @@ pub trait FromValue: Sized {
     fn from_value(v: ValueRef<'_>) -> Result<Self>;
 }
 
-fn mismatch<T>(expected: &'static str, v: ValueRef<'_>) -> Result<T> {
+pub(crate) fn mismatch<T>(expected: &'static str, v: ValueRef<'_>) -> Result<T> {
     Err(Error::TypeMismatch { column: String::new(), expected, found: describe(v) })
 }
 
-fn describe(v: ValueRef<'_>) -> String {
+pub(crate) fn describe(v: ValueRef<'_>) -> String {
     match v {
         ValueRef::Text(s) if s.len() > 40 => format!("text of {} bytes", s.len()),
         ValueRef::Decimal(s) if s.len() > 40 => format!("decimal of {} digits", s.len()),
@@ -379,6 +434,7 @@ macro_rules! int_from_value {
                         let wide = v.as_i64().unwrap_or_default();
                         <$t>::try_from(wide).or_else(|_| mismatch($name, v))
                     }
+                    ValueRef::U64(u) => <$t>::try_from(u).or_else(|_| mismatch($name, v)),
                     ValueRef::Decimal(s) => match decimal_integer(s).and_then(|n| <$t>::try_from(n).ok()) {
                         Some(n) => Ok(n),
                         None => mismatch($name, v),
@@ -389,7 +445,7 @@ macro_rules! int_from_value {
         }
     )*};
 }
-int_from_value!(i16 => "i16", i32 => "i32", i64 => "i64", u8 => "u8", u16 => "u16", u32 => "u32");
+int_from_value!(i16 => "i16", i32 => "i32", i64 => "i64", u8 => "u8", u16 => "u16", u32 => "u32", u64 => "u64");
 
 impl FromValue for bool {
     fn from_value(v: ValueRef<'_>) -> Result<Self> {
@@ -476,12 +532,15 @@ impl FromValue for Value {
 }
 
 /// A Rust type that can be a mapped field: it knows its SQL type, whether it is nullable, and how
-/// to lend itself as a parameter. Implemented for `bool i16 i32 i64 u8 u16 u32 f32 f64 String
-/// Vec<u8>`, `uuid::Uuid` (cargo feature `uuid`), and `Option` of each. See `docs/types.md`.
+/// to lend itself as a parameter. Implemented for `bool i16 i32 i64 u8 u16 u32 u64 f32 f64 String
+/// Vec<u8>`, and with cargo features for `uuid::Uuid` (`uuid`), dates and times (`jiff`,
+/// `chrono`, `time`), `rust_decimal::Decimal` (`decimal`), `serde_json::Value` and
+/// `athanor::Json<T>` (`json`); `#[derive(DbEnum)]` enums and [`DbNewtype`] types; and `Option` of
+/// each. See `docs/types.md`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a mapped field",
-    note = "supported field types: bool, i16, i32, i64, u8, u16, u32, f32, f64, String, Vec<u8>, and Option of each",
-    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`, the time crate's types the feature `time`; see docs/types.md for the types and their features"
+    note = "supported field types: bool, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, Vec<u8>, and Option of each",
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`, the time crate's types the feature `time`, rust_decimal::Decimal the feature `decimal`, serde_json::Value and athanor::Json<T> the feature `json`; see docs/types.md for the types and their features"
 )]
 pub trait SqlField: FromValue {
     /// The column type.
@@ -505,6 +564,17 @@ pub trait SqlField: FromValue {
     /// [`Error::TypeMismatch`] or [`Error::InvalidRequest`] saying why.
     fn check(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// [`SqlField::check`] for the column the value is written to, for a type whose limits are
+    /// the column's (a decimal's precision and scale). The unit of work calls this one; it is
+    /// `check` by default.
+    ///
+    /// # Errors
+    /// As [`SqlField::check`].
+    fn check_column(&self, column: &crate::schema::ColumnDef) -> Result<()> {
+        let _ = column;
+        self.check()
     }
 }
 
@@ -534,6 +604,35 @@ sql_field! {
     u32 => U32, I64, |s| i64::from(*s);
 }
 
+impl SqlField for u64 {
+    const SQL_TYPE: SqlType = SqlType::U64;
+    const NULLABLE: bool = false;
+    fn as_value_ref(&self) -> ValueRef<'_> {
+        ValueRef::U64(*self)
+    }
+    fn check(&self) -> Result<()> {
+        check_u64(*self)
+    }
+}
+impl From<u64> for Value {
+    fn from(v: u64) -> Value {
+        Value::U64(v)
+    }
+}
+
+/// The largest `u64` a column stores: every database keeps it within `i64`.
+pub(crate) fn check_u64(v: u64) -> Result<()> {
+    if i64::try_from(v).is_ok() {
+        Ok(())
+    } else {
+        Err(Error::TypeMismatch {
+            column: String::new(),
+            expected: "u64 within i64 (at most 9223372036854775807: Athanor stores u64 as BIGINT)",
+            found: format!("u64 {v}"),
+        })
+    }
+}
+
 impl<T: SqlField> SqlField for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
@@ -547,6 +646,9 @@ impl<T: SqlField> SqlField for Option<T> {
     }
     fn check(&self) -> Result<()> {
         self.as_ref().map_or(Ok(()), T::check)
+    }
+    fn check_column(&self, column: &crate::schema::ColumnDef) -> Result<()> {
+        self.as_ref().map_or(Ok(()), |v| v.check_column(column))
     }
 }
 
@@ -583,12 +685,14 @@ pub trait ColumnValue<T> {
 
 macro_rules! column_value {
     ($($t:ty),*) => {$(
-        impl ColumnValue<$t> for $t { fn into_value(self) -> Value { self.into() } }
-        impl ColumnValue<Option<$t>> for $t { fn into_value(self) -> Value { self.into() } }
-        impl ColumnValue<Option<$t>> for Option<$t> { fn into_value(self) -> Value { self.into() } }
+        impl $crate::value::ColumnValue<$t> for $t { fn into_value(self) -> $crate::value::Value { self.into() } }
+        impl $crate::value::ColumnValue<Option<$t>> for $t { fn into_value(self) -> $crate::value::Value { self.into() } }
+        impl $crate::value::ColumnValue<Option<$t>> for Option<$t> { fn into_value(self) -> $crate::value::Value { self.into() } }
     )*};
 }
-column_value!(bool, i16, i32, i64, f32, f64, String, Vec<u8>, u8, u16, u32);
+column_value!(bool, i16, i32, i64, f32, f64, String, Vec<u8>, u8, u16, u32, u64);
+#[cfg(feature = "decimal")]
+pub(crate) use column_value;
 
 impl ColumnValue<String> for &str {
     fn into_value(self) -> Value {
@@ -683,6 +787,9 @@ impl<T: DbNewtype> SqlField for T {
     }
     fn check(&self) -> Result<()> {
         self.inner().check()
+    }
+    fn check_column(&self, column: &crate::schema::ColumnDef) -> Result<()> {
+        self.inner().check_column(column)
     }
 }
 

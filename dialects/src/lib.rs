@@ -11,4 +11,4 @@ mod sqlite;
 
 pub use mysql::{MySqlDialect, MYSQL_CAPABILITIES};
 pub use postgres::{PostgresDialect, POSTGRES_CAPABILITIES};
-pub use sqlite::{SqliteDialect, SQLITE_CAPABILITIES};
+pub use sqlite::{SqliteDialect, DECIMAL_COLLATION, SQLITE_CAPABILITIES};

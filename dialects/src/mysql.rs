@@ -122,6 +122,29 @@ impl Dialect for MySqlDialect {
             SqlType::Timestamp | SqlType::DateTime => "DATETIME(6)".into(),
             SqlType::Date => "DATE".into(),
             SqlType::Time => "TIME(6)".into(),
+            // Within i64 on every database (a larger value is refused before it is sent).
+            SqlType::U64 => "BIGINT".into(),
+            SqlType::Decimal => match col.precision {
+                Some((p, s)) => format!("DECIMAL({p},{s})").into(),
+                // MySQL's own default, DECIMAL(10,0), would round what PostgreSQL keeps.
+                None => {
+                    return Err(Error::invalid_request(format!(
+                        "decimal column {} has no precision and scale: set ColumnDef::precision",
+                        col.name
+                    )))
+                }
+            },
+            // MariaDB makes it LONGTEXT with a json_valid CHECK; MySQL has a JSON type. Neither
+            // can be indexed as a whole.
+            SqlType::Json => {
+                if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
+                    return Err(Error::unsupported(
+                        format!("a unique, indexed or key JSON column ({})", col.name),
+                        self.name(),
+                    ));
+                }
+                "JSON".into()
+            }
             SqlType::Blob => {
                 if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
                     return Err(Error::unsupported(

@@ -94,7 +94,8 @@ impl Dialect for PostgresDialect {
 
     /// `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`, `DOUBLE PRECISION`, `TEXT` or
     /// `VARCHAR(n)`, `BYTEA`, `UUID`; the unsigned types in the next wider signed one (`u8` in
-    /// `SMALLINT`, `u16` in `INTEGER`, `u32` in `BIGINT`).
+    /// `SMALLINT`, `u16` in `INTEGER`, `u32` in `BIGINT`) and `u64` in `BIGINT` (within i64);
+    /// `NUMERIC(p,s)`, `JSONB`.
     fn column_type(&self, col: &ColumnDef) -> Result<Cow<'static, str>> {
         Ok(match col.sql_type {
             SqlType::Blob => "BYTEA".into(),
@@ -111,8 +112,12 @@ impl Dialect for PostgresDialect {
             | SqlType::Uuid
             | SqlType::Date
             | SqlType::DateTime
-            | SqlType::Time => ansi_column_type(col),
+            | SqlType::Time
+            | SqlType::U64
+            | SqlType::Decimal => ansi_column_type(col),
             SqlType::Timestamp => "TIMESTAMPTZ".into(),
+            // Binary JSON: it validates documents and does not keep key order or duplicates.
+            SqlType::Json => "JSONB".into(),
         })
     }
 

@@ -63,6 +63,12 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
 };
 
 /// `SQLITE_CONSTRAINT` (the primary code of every constraint violation).
+/// The collation a decimal column is declared with: numeric order of the digits
+/// ([`athanor_core::decimal::compare_text`]). The SQLite backend registers it on every
+/// connection; another client reading such a column in order must register it too (or it gets
+/// "no such collation sequence").
+pub const DECIMAL_COLLATION: &str = "athanor_decimal";
+
 const CONSTRAINT: i32 = 19;
 const CONSTRAINT_CHECK: i32 = 275;
 const CONSTRAINT_FOREIGNKEY: i32 = 787;
@@ -96,11 +102,13 @@ impl Dialect for SqliteDialect {
     /// `INTEGER` for every integer type (so a single integer primary key is the rowid), `REAL`
     /// for both float types, `TEXT` or `VARCHAR(n)` (not enforced), `BLOB`, `BOOLEAN` (integer
     /// affinity).
+    /// SQLite has no decimal, date or JSON types: decimals are their digits as text, compared
+    /// through the [`DECIMAL_COLLATION`] collation, dates and times fixed-width text, JSON text.
     fn column_type(&self, col: &ColumnDef) -> athanor_core::Result<Cow<'static, str>> {
         Ok(match col.sql_type {
             SqlType::Bool => "BOOLEAN".into(),
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER".into(),
-            SqlType::U8 | SqlType::U16 | SqlType::U32 => "INTEGER".into(),
+            SqlType::U8 | SqlType::U16 | SqlType::U32 | SqlType::U64 => "INTEGER".into(),
             SqlType::Real | SqlType::Double => "REAL".into(),
             SqlType::Text => match col.length {
                 Some(n) => format!("VARCHAR({n})").into(),
@@ -109,6 +117,13 @@ impl Dialect for SqliteDialect {
             SqlType::Blob | SqlType::Uuid => "BLOB".into(),
             // `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so text order is time order.
             SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => "TEXT".into(),
+            // The digits as text (the name holds TEXT, so the affinity is TEXT and SQLite never
+            // turns them into a float), ordered as numbers by the collation the backend registers.
+            SqlType::Decimal => match col.precision {
+                Some((p, s)) => format!("DECIMAL_TEXT({p},{s}) COLLATE {DECIMAL_COLLATION}").into(),
+                None => format!("DECIMAL_TEXT COLLATE {DECIMAL_COLLATION}").into(),
+            },
+            SqlType::Json => "JSON_TEXT".into(),
         })
     }
 

@@ -528,6 +528,59 @@ fn unsigned_and_uuid_columns_in_ddl() {
 }
 
 #[test]
+fn decimal_json_and_u64_columns_in_ddl() {
+    use athanor_core::create_table_statements;
+    static P: TableDef = TableDef {
+        name: "p",
+        rust_name: "P",
+        columns: &[
+            ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+            ColumnDef { precision: Some((12, 2)), ..ColumnDef::new("amount", SqlType::Decimal) },
+            ColumnDef { nullable: true, precision: Some((28, 0)), ..ColumnDef::new("big", SqlType::Decimal) },
+            ColumnDef::new("doc", SqlType::Json),
+            ColumnDef::new("n", SqlType::U64),
+        ],
+    };
+    let ddl = |d: &dyn Dialect| create_table_statements(d, &P).unwrap().join("; ");
+    assert_eq!(
+        ddl(&SqliteDialect),
+        "CREATE TABLE \"p\" (\"id\" INTEGER NOT NULL, \"amount\" DECIMAL_TEXT(12,2) COLLATE athanor_decimal NOT NULL, \
+         \"big\" DECIMAL_TEXT(28,0) COLLATE athanor_decimal, \"doc\" JSON_TEXT NOT NULL, \"n\" INTEGER NOT NULL, \
+         CONSTRAINT \"pk_p\" PRIMARY KEY (\"id\"))"
+    );
+    assert_eq!(
+        ddl(&PostgresDialect),
+        "CREATE TABLE \"p\" (\"id\" BIGINT NOT NULL, \"amount\" NUMERIC(12,2) NOT NULL, \"big\" NUMERIC(28,0), \
+         \"doc\" JSONB NOT NULL, \"n\" BIGINT NOT NULL, CONSTRAINT \"pk_p\" PRIMARY KEY (\"id\"))"
+    );
+    assert_eq!(
+        ddl(&MySqlDialect),
+        "CREATE TABLE `p` (`id` BIGINT NOT NULL, `amount` DECIMAL(12,2) NOT NULL, `big` DECIMAL(28,0), `doc` JSON NOT NULL, \
+         `n` BIGINT NOT NULL, CONSTRAINT `pk_p` PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    );
+    // A decimal without precision would be DECIMAL(10,0) on MySQL, rounding what the others keep;
+    // an indexed JSON column cannot be created there.
+    static BAD: TableDef = TableDef {
+        name: "b",
+        rust_name: "B",
+        columns: &[
+            ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+            ColumnDef::new("d", SqlType::Decimal),
+        ],
+    };
+    assert!(matches!(create_table_statements(&MySqlDialect, &BAD), Err(athanor_core::Error::InvalidRequest { .. })));
+    static IDX: TableDef = TableDef {
+        name: "j",
+        rust_name: "J",
+        columns: &[
+            ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) },
+            ColumnDef { index: true, ..ColumnDef::new("doc", SqlType::Json) },
+        ],
+    };
+    assert!(matches!(create_table_statements(&MySqlDialect, &IDX), Err(athanor_core::Error::Unsupported { .. })));
+}
+
+#[test]
 fn enum_columns_get_a_check_listing_their_values() {
     use athanor_core::{create_table_statements, DefaultValue};
     static E: TableDef = TableDef {

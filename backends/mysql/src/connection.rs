@@ -263,7 +263,7 @@ impl RawConnection for MySqlConnection {
     fn execute(&mut self, sql: &str, params_in: &[ValueRef<'_>]) -> Result<u64> {
         self.check_open()?;
         self.check_sizes(params_in)?;
-        let values = to_params(params_in);
+        let values = to_params(params_in)?;
         let outcome = if values.is_empty() {
             // No parameters: the text protocol, one round trip, no statement to cache.
             self.conn.query_iter(sql).and_then(|r| {
@@ -293,7 +293,7 @@ impl RawConnection for MySqlConnection {
     ) -> Result<()> {
         self.check_open()?;
         self.check_sizes(params_in)?;
-        let values = to_params(params_in);
+        let values = to_params(params_in)?;
         let no_params = values.is_empty();
         // Queries use the binary protocol even without parameters: its values are exact (MariaDB
         // prints FLOAT with 6 digits in the text protocol) and typed.

@@ -19,17 +19,26 @@ const BINARY_CHARSET: u16 = 63;
 /// Convert parameters: a [`ValueRef::Decimal`] is sent as its digits (a string, which the server
 /// converts exactly for a `DECIMAL` column). (NaN and ±infinity, which MySQL cannot store, are refused before this by
 /// core's `Capabilities::check_params`.)
-pub(crate) fn to_params(params: &[ValueRef<'_>]) -> Vec<Value> {
+///
+/// # Errors
+/// [`Error::InvalidRequest`] for a [`ValueRef::Computed`], which the engine resolves before a
+/// driver sees it.
+pub(crate) fn to_params(params: &[ValueRef<'_>]) -> Result<Vec<Value>> {
     params.iter().map(|p| to_value(*p)).collect()
 }
 
-fn to_value(v: ValueRef<'_>) -> Value {
-    match v {
+fn to_value(v: ValueRef<'_>) -> Result<Value> {
+    Ok(match v {
         ValueRef::Null => Value::NULL,
         ValueRef::Bool(b) => Value::Int(b.into()),
         ValueRef::I16(i) => Value::Int(i.into()),
         ValueRef::I32(i) => Value::Int(i.into()),
         ValueRef::I64(i) => Value::Int(i),
+        // Within i64 (core refuses a larger one first), as the BIGINT column holds it.
+        ValueRef::U64(u) => Value::UInt(u),
+        ValueRef::Computed(_) => {
+            return Err(Error::invalid_request("a computed parameter reached the driver unresolved"))
+        }
         ValueRef::F32(f) => Value::Float(f),
         ValueRef::F64(f) => Value::Double(f),
         ValueRef::Text(s) | ValueRef::Decimal(s) => Value::Bytes(s.as_bytes().to_vec()),
@@ -55,7 +64,7 @@ fn to_value(v: ValueRef<'_>) -> Value {
                 c.micro,
             )
         }
-    }
+    })
 }
 
 /// How a column's cells are read.
@@ -122,6 +131,9 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Timestamp | SqlType::DateTime => "DATETIME",
         SqlType::Date => "DATE",
         SqlType::Time => "TIME",
+        SqlType::U64 => "BIGINT",
+        SqlType::Decimal => "DECIMAL",
+        SqlType::Json => "JSON",
     }
 }
 
@@ -277,7 +289,8 @@ fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef
         | SqlType::BigInt
         | SqlType::U8
         | SqlType::U16
-        | SqlType::U32 => {
+        | SqlType::U32
+        | SqlType::U64 => {
             let s = text(b, col)?;
             match s.parse::<i64>() {
                 Ok(i) => Ok(ValueRef::I64(i)),
@@ -295,9 +308,10 @@ fn decode_portable<'a>(t: SqlType, b: &'a [u8], col: &Column) -> Result<ValueRef
             let s = text(b, col)?;
             s.parse::<f64>().map(ValueRef::F64).map_err(|_| mismatch(col, "f64", format!("{s:?}")))
         }
-        SqlType::Text | SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => {
+        SqlType::Text | SqlType::Json | SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => {
             text(b, col).map(ValueRef::Text)
         }
+        SqlType::Decimal => text(b, col).map(ValueRef::Decimal),
         SqlType::Blob | SqlType::Uuid => Ok(ValueRef::Blob(b)),
     }
 }
@@ -339,10 +353,11 @@ mod tests {
             ValueRef::Text("é"),
             ValueRef::Blob(&[0, 255]),
             ValueRef::Decimal("-12.50"),
+            ValueRef::U64(7),
         ]);
         assert_eq!(
-            p,
-            vec![
+            p.ok(),
+            Some(vec![
                 Value::NULL,
                 Value::Int(1),
                 Value::Int(-2),
@@ -353,8 +368,23 @@ mod tests {
                 Value::Bytes("é".as_bytes().to_vec()),
                 Value::Bytes(vec![0, 255]),
                 Value::Bytes(b"-12.50".to_vec()),
-            ]
+                Value::UInt(7),
+            ])
         );
+        let d = rust_decimal_free_computed();
+        assert!(to_params(&[ValueRef::Computed(&d)]).is_err(), "the engine resolves computed values");
+    }
+
+    /// A computed value without any type feature.
+    fn rust_decimal_free_computed() -> impl athanor_core::ToValue {
+        #[derive(Debug)]
+        struct Made;
+        impl athanor_core::ToValue for Made {
+            fn to_value(&self) -> athanor_core::Result<athanor_core::Value> {
+                Ok(athanor_core::Value::I64(1))
+            }
+        }
+        Made
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn encode<'a>(n: usize, ty: &Type, v: ValueRef<'a>) -> Result<Param<'a>> {
         return encode_decimal(n, ty, v, d);
     }
     let int = match v {
-        ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => v.as_i64(),
+        ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) | ValueRef::U64(_) => v.as_i64(),
         _ => None,
     };
     let p = match *ty {
@@ -352,6 +352,9 @@ pub fn native_type(t: SqlType) -> &'static str {
         SqlType::Date => "date",
         SqlType::DateTime => "timestamp",
         SqlType::Time => "time",
+        SqlType::U64 => "int8",
+        SqlType::Decimal => "numeric",
+        SqlType::Json => "jsonb",
     }
 }
 
@@ -377,6 +380,11 @@ fn decode_portable<'a>(t: SqlType, ty: &Type, raw: &'a [u8]) -> Decoded<'a> {
         SqlType::DateTime => ValueRef::DateTime(i64::from_sql(ty, raw)?.saturating_add(PG_EPOCH_MICROS)),
         SqlType::Date => ValueRef::Date(i32::from_sql(ty, raw)?.saturating_add(PG_EPOCH_DAYS as i32)),
         SqlType::Time => ValueRef::Time(i64::from_sql(ty, raw)?),
+        // Stored in int8 and jsonb; never produced by `Codec::of` either.
+        SqlType::U64 => ValueRef::I64(i64::from_sql(ty, raw)?),
+        SqlType::Json => return decode_borrowed(Codec::Jsonb, ty, raw),
+        // NUMERIC's digits are rendered (`Codec::Numeric`), not borrowed.
+        SqlType::Decimal => return Err("a NUMERIC cell is rendered as text, not decoded in place".into()),
     })
 }
 

@@ -85,6 +85,9 @@ pub(crate) fn open(target: &Target, settings: &Settings) -> Result<rusqlite::Con
     conn.execute_batch(&format!("PRAGMA foreign_keys = {fk}")).map_err(fail)?;
     // LIKE compares case-sensitively, as on PostgreSQL and on MySQL's utf8mb4_bin tables.
     conn.execute_batch("PRAGMA case_sensitive_like = ON").map_err(fail)?;
+    // Decimal columns hold their digits as text, declared with this collation so that they
+    // compare and sort as numbers, as on PostgreSQL and MySQL.
+    conn.create_collation(athanor_dialects::DECIMAL_COLLATION, athanor_core::decimal::compare_text).map_err(fail)?;
     // A file database is put in WAL mode unless the URL asks for another one; an in-memory
     // database keeps SQLite's (`memory`: the memdb VFS has no WAL).
     let journal_mode = match (settings.journal_mode, target) {

@@ -4,8 +4,9 @@
 //! Parameters: every integer width and `bool` (as 0/1) bind as INTEGER, `f32` widens exactly to
 //! REAL, text and bytes are bound from the borrowed slices (SQLite copies them; no Rust-side
 //! allocation). (NaN, which SQLite would silently store as NULL, is refused before this by core's
-//! `Capabilities::check_params`.) A [`ValueRef::Decimal`] parameter is [`Error::Unsupported`]
-//! (SQLite has no decimal type; see [`athanor_core::Value::Decimal`]).
+//! `Capabilities::check_params`.) A [`ValueRef::Decimal`] parameter is bound as its digits, TEXT,
+//! which is how a decimal column stores it (compared by the `athanor_decimal` collation this
+//! backend registers on each connection).
 //! Cells: INTEGER → [`ValueRef::I64`], REAL → [`ValueRef::F64`], TEXT → [`ValueRef::Text`]
 //! borrowed from SQLite's buffer (invalid UTF-8 is [`Error::TypeMismatch`]), BLOB →
 //! [`ValueRef::Blob`], NULL → [`ValueRef::Null`]. Booleans come back as integers. SQLite has no
@@ -19,9 +20,9 @@ use std::cell::OnceCell;
 /// Convert a parameter for binding.
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a [`ValueRef::Decimal`]: SQLite has no decimal type, and binding
-/// the digits as TEXT would store text where a number was meant (decimal parameters come with
-/// the column-types work).
+/// [`Error::TypeMismatch`] for a `u64` beyond `i64` (core refuses it first), and
+/// [`Error::InvalidRequest`] for a [`ValueRef::Computed`], which the engine resolves before a
+/// driver sees it.
 pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
     Ok(match v {
         ValueRef::Null => SqliteValue::Null,
@@ -33,14 +34,14 @@ pub(crate) fn to_sqlite(v: ValueRef<'_>) -> Result<SqliteValue<'_>> {
         ValueRef::F64(f) => SqliteValue::Real(f),
         ValueRef::Text(s) => SqliteValue::Text(s.as_bytes()),
         ValueRef::Blob(b) => SqliteValue::Blob(b),
-        ValueRef::Decimal(d) => {
-            return Err(Error::unsupported(
-                format!(
-                    "a decimal parameter ({d}): SQLite has no decimal type; decimal parameters come \
-                     with the column-types work"
-                ),
-                "sqlite",
-            ))
+        ValueRef::Decimal(d) => SqliteValue::Text(d.as_bytes()),
+        ValueRef::U64(u) => SqliteValue::Integer(i64::try_from(u).map_err(|_| Error::TypeMismatch {
+            column: String::new(),
+            expected: "u64 within i64",
+            found: format!("u64 {u}"),
+        })?),
+        ValueRef::Computed(_) => {
+            return Err(Error::invalid_request("a computed parameter reached the driver unresolved"))
         }
         // Text that is made, not borrowed: see `to_sqlite_param`.
         ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_) => {
@@ -74,7 +75,9 @@ pub fn native_type(t: SqlType) -> &'static str {
     match t {
         SqlType::Bool => "BOOLEAN",
         SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER",
-        SqlType::U8 | SqlType::U16 | SqlType::U32 => "INTEGER",
+        SqlType::U8 | SqlType::U16 | SqlType::U32 | SqlType::U64 => "INTEGER",
+        SqlType::Decimal => "DECIMAL_TEXT",
+        SqlType::Json => "JSON_TEXT",
         SqlType::Real | SqlType::Double => "REAL",
         SqlType::Text => "TEXT",
         SqlType::Blob | SqlType::Uuid => "BLOB",

@@ -208,13 +208,11 @@ pub fn raw_decimal_date_and_avg_agree(db: &TestDb) -> Result<()> {
         assert_eq!(rows[0].get::<String>("price")?, "7.25", "a decimal reads as its digits");
     }
     assert!(matches!(rows[0].get::<i64>("day"), Err(Error::TypeMismatch { .. })), "text never reads into an integer");
-    // A decimal parameter: sent exactly where the database has decimals, refused on SQLite.
+    // A decimal parameter: sent exactly where the database has decimals; as its digits (TEXT) on
+    // SQLite, which the column's NUMERIC affinity compares as a number.
     let by_price = raw_sql(db, "raw_values", "SELECT id FROM {t} WHERE price = {1}")?;
-    match c.query(&by_price, &[Value::Decimal("0.25".into())]) {
-        Ok(rows) => assert!(!sqlite && rows.len() == 1 && rows[0].get::<i64>(0)? == 3),
-        Err(Error::Unsupported { .. }) => assert!(sqlite),
-        Err(other) => return Err(other),
-    }
+    let rows = c.query(&by_price, &[Value::Decimal("0.25".into())])?;
+    assert!(rows.len() == 1 && rows[0].get::<i64>(0)? == 3);
     let days: Vec<String> = c
         .query(&raw_sql(db, "raw_values", "SELECT day FROM {t} ORDER BY day")?, &[])?
         .iter()
@@ -782,5 +780,264 @@ pub fn now_compares_with_stored_instants(db: &TestDb) -> Result<()> {
     let chrono_now: Vec<chrono::DateTime<chrono::Utc>> =
         s.select(athanor::func::now().of::<Event, chrono::DateTime<chrono::Utc>>()).all()?;
     assert_eq!(chrono_now.len(), 2);
+    Ok(())
+}
+
+fn dec(mantissa: i128, scale: u32) -> athanor::Decimal {
+    athanor::Decimal::from_i128_with_scale(mantissa, scale)
+}
+
+fn price(label: &str, amount: athanor::Decimal, rate: Option<athanor::Decimal>, serial: u64) -> Price {
+    Price { id: None, label: label.into(), amount, rate, serial }
+}
+
+/// Every price, ordered by `order`, without keys.
+fn prices(db: &TestDb, order: athanor::Ordering<Price>) -> Result<Vec<Price>> {
+    let s = db.session();
+    let rows = s.query::<Price>().order_by(order).order_by(Price::label.asc()).all()?;
+    Ok(rows.iter().map(|h| Price { id: None, ..h.cloned() }).collect())
+}
+
+/// A generated price: the amount's mantissa and scale, the rate's.
+type PriceRow = ((i64, u32), Option<(i128, u32)>);
+
+/// `rust_decimal::Decimal` round-trips exactly (property test over the whole precision of a
+/// `DECIMAL(12,2)` and a `DECIMAL(28,10)`, every scale up to the column's), and comparisons and
+/// ORDER BY order decimals as numbers on every database (SQLite's digits-as-text included).
+pub fn decimals_roundtrip_and_compare_as_numbers(db: &TestDb) -> Result<()> {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    db.create_all()?;
+    let run = |values: Vec<PriceRow>| -> Result<()> {
+        let s = db.session();
+        s.query::<Price>().delete()?;
+        let mut want = Vec::new();
+        for (i, ((m, sc), rate)) in values.into_iter().enumerate() {
+            let p = price(&format!("p{i:03}"), dec(m.into(), sc), rate.map(|(m, sc)| dec(m, sc)), i as u64);
+            s.add(p.clone());
+            want.push(p);
+        }
+        s.commit()?;
+        want.sort_by(|a, b| (a.amount, &a.label).cmp(&(b.amount, &b.label)));
+        assert_eq!(prices(db, Price::amount.asc())?, want, "equal after the round trip, in numeric order");
+        let mut by_rate = want.clone();
+        by_rate.sort_by(|a, b| (a.rate, &a.label).cmp(&(b.rate, &b.label)));
+        assert_eq!(prices(db, Price::rate.asc())?, by_rate, "NULL first, then numeric order");
+        // A bound decimal compares by value, whatever its scale.
+        if let Some(pivot) = want.get(want.len() / 2).map(|p| p.amount) {
+            let s = db.session();
+            let above = want.iter().filter(|p| p.amount >= pivot).count() as u64;
+            assert_eq!(s.query::<Price>().filter(Price::amount.ge(pivot)).count()?, above);
+            let equal = want.iter().filter(|p| p.amount == pivot).count() as u64;
+            let rescaled = pivot.normalize();
+            assert_eq!(s.query::<Price>().filter(Price::amount.eq(rescaled)).count()?, equal);
+        }
+        Ok(())
+    };
+    let cents = 999_999_999_999i64;
+    let widest = 9_999_999_999_999_999_999_999_999_999i128;
+    run(vec![
+        ((cents, 2), Some((widest, 10))),
+        ((-cents, 2), Some((-widest, 10))),
+        ((0, 0), None),
+        ((5, 1), Some((1, 10))),
+        ((-1, 2), Some((-1, 0))),
+        ((10, 0), Some((999, 1))),
+        ((9, 0), Some((9_999, 3))),
+    ])?;
+    // At most 10 digits before the point: a long mantissa needs a larger scale.
+    let amount = (-cents..=cents).prop_flat_map(|m| {
+        let digits = m.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
+        (Just(m), digits.saturating_sub(10)..=2u32)
+    });
+    let rate = (-widest..=widest).prop_flat_map(|m| {
+        let digits = m.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
+        (Just(m), digits.saturating_sub(18).min(10)..=10u32)
+    });
+    let strategy = proptest::collection::vec((amount, proptest::option::of(rate)), 1..8);
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&strategy, |v| run(v).map_err(|e| TestCaseError::fail(e.to_string())))
+        .map_err(|e| Error::invalid_request(format!("property failed: {e}")))?;
+
+    // Numeric order where text order differs: "10" > "9", "-2" < "-10" is wrong as text.
+    let s = db.session();
+    s.query::<Price>().delete()?;
+    for (label, m, sc) in [("a", 10, 0), ("b", 9, 0), ("c", -2, 0), ("d", -10, 0), ("e", 95, 1), ("f", 1000, 2)] {
+        s.add(price(label, dec(m, sc), None, 1));
+    }
+    s.commit()?;
+    let labels: Vec<String> = prices(db, Price::amount.desc())?.into_iter().map(|p| p.label).collect();
+    assert_eq!(labels, ["a", "f", "e", "b", "c", "d"], "10 > 10.00 = 10 > 9.5 > 9 > -2 > -10, as numbers");
+    assert_eq!(s.query::<Price>().filter(Price::amount.gt(dec(95, 1))).count()?, 2);
+    assert_eq!(s.query::<Price>().filter(Price::amount.eq(dec(10, 0))).count()?, 2, "10 = 10.00");
+    assert_eq!(s.query::<Price>().filter(Price::amount.between(dec(-5, 0), dec(9, 0))).count()?, 2);
+    Ok(())
+}
+
+/// A decimal the column cannot hold exactly (more digits after the point than its scale, or
+/// before it than its precision leaves) is a typed error naming the column before anything is
+/// written; the session stays usable. A decimal written by another client reads back.
+pub fn decimal_overflow_is_refused_and_foreign_values_read(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    s.add(price("fine", dec(150, 2), None, 0));
+    s.commit()?;
+    for (bad, why) in [(dec(1005, 3), "3 digit(s) after the point"), (dec(10_000_000_000, 0), "11 digit(s) before")] {
+        s.add(price("bad", bad, None, 0));
+        let err = s.commit().expect_err("cannot be stored exactly");
+        assert!(
+            matches!(err, Error::InvalidRequest { ref message } if message.starts_with("prices.amount:") && message.contains(why)),
+            "{err}"
+        );
+        s.rollback()?;
+    }
+    // Trailing zeros beyond the scale lose nothing: accepted.
+    s.add(price("zeros", dec(25_000, 4), Some(dec(1, 0)), 0));
+    s.commit()?;
+    assert_eq!(s.query::<Price>().count()?, 2, "nothing of the refused rows was written");
+    let zeros = s.query::<Price>().filter(Price::label.eq("zeros")).one()?;
+    assert_eq!(zeros.get().amount, dec(25, 1));
+
+    let insert = match db.engine.dialect().name() {
+        // The sqlite3 shell stores what it is given; a number in a TEXT column becomes its text.
+        "sqlite" => "INSERT INTO prices (label, amount, rate, serial) VALUES ('foreign', '-1234.5', 1.25e-3, 7)",
+        _ => "INSERT INTO prices (label, amount, rate, serial) VALUES ('foreign', -1234.5, 0.00125, 7)",
+    };
+    s.execute_sql(insert, &[])?;
+    s.commit()?;
+    let f = db.session().query::<Price>().filter(Price::label.eq("foreign")).one()?;
+    assert_eq!((f.get().amount, f.get().rate, f.get().serial), (dec(-12345, 1), Some(dec(125, 5)), 7));
+    assert_eq!(
+        s.query::<Price>().filter(Price::amount.lt(dec(0, 0))).count()?,
+        1,
+        "a foreign value compares as a number too"
+    );
+    Ok(())
+}
+
+/// `u64` is stored within `i64` on every database: `0..=i64::MAX` round-trips and sorts as
+/// numbers, a larger value is a typed error naming the column before anything is written (and
+/// as a filter value, before the query is sent), and a negative stored value is a typed error
+/// when read.
+pub fn u64_within_i64(db: &TestDb) -> Result<()> {
+    db.create_all()?;
+    let s = db.session();
+    for (label, serial) in [("max", i64::MAX as u64), ("zero", 0), ("big", 1 << 40)] {
+        s.add(price(label, dec(1, 0), None, serial));
+    }
+    s.commit()?;
+    let order: Vec<u64> = prices(db, Price::serial.desc())?.iter().map(|p| p.serial).collect();
+    assert_eq!(order, [i64::MAX as u64, 1 << 40, 0]);
+    assert_eq!(s.query::<Price>().filter(Price::serial.ge(1u64 << 40)).count()?, 2);
+
+    s.add(price("over", dec(1, 0), None, u64::MAX));
+    let err = s.commit().expect_err("beyond i64::MAX");
+    assert!(matches!(err, Error::TypeMismatch { ref column, .. } if column == "prices.serial"), "{err}");
+    s.rollback()?;
+    let err = s.query::<Price>().filter(Price::serial.lt(u64::MAX)).count().expect_err("refused before sending");
+    assert!(matches!(err, Error::TypeMismatch { .. }), "{err}");
+    assert_eq!(s.query::<Price>().count()?, 3, "the session is usable and nothing else was written");
+
+    s.execute_sql("UPDATE prices SET serial = -1 WHERE label = 'zero'", &[])?;
+    s.commit()?;
+    let read = db.session().query::<Price>().filter(Price::label.eq("zero")).one();
+    assert!(matches!(read, Err(Error::TypeMismatch { .. })), "{read:?}");
+    Ok(())
+}
+
+/// An arbitrary JSON document (no strings holding U+0000).
+fn json_strategy() -> impl proptest::strategy::Strategy<Value = athanor::serde_json::Value> {
+    use athanor::serde_json::Value as J;
+    use proptest::prelude::*;
+    let text = "[^\u{0}]{0,12}";
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        any::<i64>().prop_map(J::from),
+        any::<u64>().prop_map(J::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(J::from),
+        text.prop_map(J::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
+            proptest::collection::btree_map(text, inner, 0..4).prop_map(|m| J::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// JSON documents round-trip (property test: any document; objects compare without regard to
+/// key order, which PostgreSQL's JSONB does not keep), a typed `Json<T>` too; a document another
+/// client wrote reads back; a string holding U+0000 (which JSONB cannot store) is a typed error
+/// naming the column on every database, before anything is written.
+pub fn json_documents_roundtrip(db: &TestDb) -> Result<()> {
+    use athanor::serde_json::json;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    db.create_all()?;
+    let run = |bodies: Vec<athanor::serde_json::Value>| -> Result<()> {
+        let s = db.session();
+        s.query::<Doc>().delete()?;
+        let mut want = Vec::new();
+        for (i, body) in bodies.into_iter().enumerate() {
+            let meta = (i % 2 == 0).then(|| athanor::Json(Meta { tags: vec![format!("t{i}")], score: Some(i as i32) }));
+            let d = Doc { id: None, name: format!("d{i:03}"), body, meta };
+            s.add(d.clone());
+            want.push(d);
+        }
+        s.commit()?;
+        let got: Vec<Doc> = db
+            .session()
+            .query::<Doc>()
+            .order_by(Doc::name.asc())
+            .all()?
+            .iter()
+            .map(|h| Doc { id: None, ..h.cloned() })
+            .collect();
+        let want: Vec<Doc> = want.into_iter().map(|d| Doc { id: None, ..d }).collect();
+        assert_eq!(got, want, "equal after the round trip");
+        Ok(())
+    };
+    run(vec![
+        json!({"b": [1, 2.5, null, "x"], "a": {"c": true, "é": "ü"}, "": []}),
+        json!(null),
+        json!("just text with \"quotes\" and \\ and \n"),
+        json!([u64::MAX, i64::MIN, 1e300, -5e-324, 0.1]),
+    ])?;
+    let strategy = proptest::collection::vec(json_strategy(), 1..5);
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&strategy, |v| run(v).map_err(|e| TestCaseError::fail(e.to_string())))
+        .map_err(|e| Error::invalid_request(format!("property failed: {e}")))?;
+
+    // Edited in place: the unit of work sees the change.
+    let s = db.session();
+    let first = s.query::<Doc>().filter(Doc::name.eq("d000")).one()?;
+    first.edit(|d| d.body = json!({"edited": 1}))?;
+    s.commit()?;
+    let back = db.session().query::<Doc>().filter(Doc::name.eq("d000")).one()?;
+    assert_eq!(back.get().body, json!({"edited": 1}));
+    assert_eq!(s.query::<Doc>().filter(Doc::meta.is_null()).count()?, s.query::<Doc>().count()? / 2);
+
+    let insert = match db.engine.dialect().name() {
+        "postgresql" => {
+            r#"INSERT INTO docs (name, body, meta) VALUES ('foreign', '{"k": [1, 2]}'::jsonb, '{"tags": ["x"], "score": null}')"#
+        }
+        _ => {
+            r#"INSERT INTO docs (name, body, meta) VALUES ('foreign', '{"k": [1, 2]}', '{"tags": ["x"], "score": null}')"#
+        }
+    };
+    s.execute_sql(insert, &[])?;
+    s.commit()?;
+    let f = db.session().query::<Doc>().filter(Doc::name.eq("foreign")).one()?;
+    assert_eq!(f.get().body, json!({"k": [1, 2]}));
+    assert_eq!(f.get().meta, Some(athanor::Json(Meta { tags: vec!["x".into()], score: None })));
+
+    let before = s.query::<Doc>().count()?;
+    s.add(Doc { id: None, name: "nul".into(), body: json!({"a": "x\u{0}y"}), meta: None });
+    let err = s.commit().expect_err("U+0000 is refused");
+    assert!(matches!(err, Error::InvalidRequest { ref message } if message.starts_with("docs.body:")), "{err}");
+    s.rollback()?;
+    assert_eq!(s.query::<Doc>().count()?, before, "nothing was written and the session is usable");
     Ok(())
 }

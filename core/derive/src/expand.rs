@@ -197,6 +197,10 @@ fn column_def(f: &FieldDef) -> TokenStream {
         None => sql_field(f, "MAX_LENGTH"),
     };
     let allowed = sql_field(f, "ALLOWED");
+    let precision = match f.precision {
+        Some(((p, s), _)) => quote!(::core::option::Option::Some((#p, #s))),
+        None => quote!(::core::option::Option::None),
+    };
     let default = match &f.default {
         Some((d, _)) => {
             let d = match d {
@@ -227,6 +231,7 @@ fn column_def(f: &FieldDef) -> TokenStream {
             default: #default,
             foreign_key: #foreign_key,
             allowed: #allowed,
+            precision: #precision,
         }
     }
 }
@@ -253,6 +258,24 @@ fn checks(m: &ModelDef, f: &FieldDef) -> Vec<TokenStream> {
             quote!(::core::matches!(#sql_type, ::athanor::SqlType::Text)),
             format!("#[column(length = {n})] on `{column}`: a length applies only to String columns (VARCHAR({n}))"),
         ));
+    }
+    match f.precision {
+        Some(((p, s), span)) => out.push(assert(
+            span,
+            quote!(::core::matches!(#sql_type, ::athanor::SqlType::Decimal)),
+            format!(
+                "#[column(precision = {p}, scale = {s})] on `{column}`: precision and scale apply only to decimal \
+                 columns (rust_decimal::Decimal)"
+            ),
+        )),
+        None => out.push(assert(
+            f.ty.span(),
+            quote!(!::core::matches!(#sql_type, ::athanor::SqlType::Decimal)),
+            format!(
+                "decimal column `{column}` needs its precision and scale: #[column(precision = P, scale = S)] \
+                 (at most 28 digits in all, S of them after the point)"
+            ),
+        )),
     }
     if let Some((d, span)) = &f.default {
         let (types, wants) = match d {

@@ -11,7 +11,8 @@ use syn::{Attribute, Data, DeriveInput, Fields, GenericArgument, Ident, Lit, Lit
 use syn::{Token, Type, Visibility};
 
 /// The column attributes, for the "unknown attribute" message.
-const COLUMN_KEYS: &str = "primary_key, unique, index, length, default, foreign_key, name, autoincrement";
+const COLUMN_KEYS: &str =
+    "primary_key, unique, index, length, precision, scale, default, foreign_key, name, autoincrement";
 
 /// A mapped struct.
 #[derive(Debug)]
@@ -53,6 +54,9 @@ pub struct FieldDef {
     pub default: Option<(DefaultLit, Span)>,
     /// `#[column(foreign_key = "table.column")]`.
     pub foreign_key: Option<(String, String)>,
+    /// `#[column(precision = P, scale = S)]` (scale 0 when only the precision is given), with
+    /// the attribute's span.
+    pub precision: Option<((u8, u8), Span)>,
 }
 
 /// A `#[column(default = …)]` literal.
@@ -210,6 +214,7 @@ impl ModelDef {
                 length: attrs.length,
                 default: attrs.default,
                 foreign_key: attrs.foreign_key,
+                precision: attrs.precision.map(|(p, span)| ((p, attrs.scale.map_or(0, |s| s.0)), span)),
             });
         }
 
@@ -311,11 +316,16 @@ struct ColumnAttrs {
     unique: bool,
     index: bool,
     length: Option<(u32, Span)>,
+    precision: Option<(u8, Span)>,
+    scale: Option<(u8, Span)>,
     default: Option<(DefaultLit, Span)>,
     foreign_key: Option<(String, String)>,
     name: Option<String>,
     autoincrement: Option<(bool, Span)>,
 }
+
+/// The largest precision of a decimal column: `rust_decimal::Decimal` holds 28 digits.
+const MAX_PRECISION: u8 = 28;
 
 /// Read every `#[column(…)]` of a field.
 fn parse_column_attrs(attrs: &[Attribute]) -> syn::Result<ColumnAttrs> {
@@ -353,6 +363,23 @@ fn parse_column_attrs(attrs: &[Attribute]) -> syn::Result<ColumnAttrs> {
                         }
                     };
                     if out.length.replace((n, span)).is_some() {
+                        return Err(duplicate());
+                    }
+                }
+                "precision" | "scale" => {
+                    let lit: LitInt = meta.value()?.parse()?;
+                    let low = u8::from(key == "precision");
+                    let n = match lit.base10_parse::<u8>() {
+                        Ok(n) if (low..=MAX_PRECISION).contains(&n) => n,
+                        _ => {
+                            return Err(syn::Error::new(
+                                lit.span(),
+                                format!("`{key}` must be an integer from {low} to {MAX_PRECISION}, found {lit}"),
+                            ))
+                        }
+                    };
+                    let slot = if key == "precision" { &mut out.precision } else { &mut out.scale };
+                    if slot.replace((n, span)).is_some() {
                         return Err(duplicate());
                     }
                 }
@@ -410,6 +437,15 @@ fn parse_column_attrs(attrs: &[Attribute]) -> syn::Result<ColumnAttrs> {
         if text.chars().count() > n as usize {
             errors.push(syn::Error::new(*span, format!("the default {text:?} is longer than the column's length {n}")));
         }
+    }
+    match (out.precision, out.scale) {
+        (Some((p, _)), Some((sc, span))) if sc > p => {
+            errors.push(syn::Error::new(span, format!("`scale = {sc}` is more than `precision = {p}`")));
+        }
+        (None, Some((_, span))) => {
+            errors.push(syn::Error::new(span, "`scale` needs a `precision` too: #[column(precision = P, scale = S)]"));
+        }
+        _ => {}
     }
     errors.finish()?;
     Ok(out)

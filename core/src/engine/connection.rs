@@ -118,6 +118,34 @@ impl std::fmt::Debug for Connection {
     }
 }
 
+/// The parameters with each [`ValueRef::Computed`] made into its value (kept in `made`), so the
+/// driver never sees one; borrowed as they are when there is none.
+///
+/// # Errors
+/// A computed value that cannot be made (its field's `SqlField::check` reports it first).
+pub(super) fn resolve_computed<'a>(
+    params: &'a [ValueRef<'a>],
+    made: &'a mut Vec<Value>,
+) -> Result<std::borrow::Cow<'a, [ValueRef<'a>]>> {
+    if !params.iter().any(|p| matches!(p, ValueRef::Computed(_))) {
+        return Ok(std::borrow::Cow::Borrowed(params));
+    }
+    for p in params {
+        if let ValueRef::Computed(c) = p {
+            made.push(c.to_value()?);
+        }
+    }
+    let mut made = made.iter();
+    let resolved = params
+        .iter()
+        .map(|p| match p {
+            ValueRef::Computed(_) => made.next().map_or(ValueRef::Null, Value::as_ref),
+            other => *other,
+        })
+        .collect();
+    Ok(std::borrow::Cow::Owned(resolved))
+}
+
 pub(super) fn refs(params: &[Value]) -> Vec<ValueRef<'_>> {
     params.iter().map(Value::as_ref).collect()
 }
@@ -196,6 +224,8 @@ impl Connection {
     /// the driver's error as [`std::error::Error::source`]); [`Error::Connection`] when the
     /// connection is lost or was closed.
     pub fn execute_refs(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64> {
+        let mut made = Vec::new();
+        let params = &*resolve_computed(params, &mut made)?;
         self.check_params(params)?;
         self.engine.before_statement(sql, params);
         // Never replayed: an autocommit write whose connection was lost while it ran may have
@@ -221,6 +251,8 @@ impl Connection {
         params: &[ValueRef<'_>],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
+        let mut made = Vec::new();
+        let params = &*resolve_computed(params, &mut made)?;
         self.check_params(params)?;
         self.engine.before_statement(sql, params);
         // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.

@@ -28,6 +28,12 @@ impl KeyPart {
     pub(super) fn from_value(v: ValueRef<'_>, table: &TableDef, col: usize) -> Result<KeyPart> {
         Ok(match v {
             ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => KeyPart::Int(v.as_i64().unwrap_or_default()),
+            ValueRef::U64(u) => KeyPart::Int(i64::try_from(u).map_err(|_| {
+                Error::invalid(format!(
+                    "primary key {}: u64 {u} is beyond i64::MAX, which no column stores",
+                    table.name
+                ))
+            })?),
             ValueRef::Bool(b) => KeyPart::Bool(b),
             ValueRef::Text(s) => KeyPart::Text(s.into()),
             ValueRef::Decimal(s) => KeyPart::Decimal(s.into()),
@@ -45,6 +51,10 @@ impl KeyPart {
             // A row gives a timestamp as text, an object as an instant: they would not match.
             ValueRef::Timestamp(_) | ValueRef::Date(_) | ValueRef::DateTime(_) | ValueRef::Time(_) => {
                 return Err(Error::invalid(format!("date and time primary keys are not supported ({})", table.name)))
+            }
+            // A row gives a decimal as text, an object as its value: they would not match.
+            ValueRef::Computed(_) => {
+                return Err(Error::invalid(format!("decimal and JSON primary keys are not supported ({})", table.name)))
             }
         })
     }

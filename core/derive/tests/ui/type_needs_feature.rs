@@ -6,6 +6,7 @@ use athanor::Model;
 pub struct Gadget {
     #[column(primary_key)]
     pub id: uuid::Uuid,
+    pub doc: serde_json::Value,
 }
 
 fn main() {}

@@ -1,0 +1,225 @@
+//! Exact decimals.
+//!
+//! [`compare_text`] orders decimal text by its value: SQLite keeps a decimal column's digits as
+//! text, and its backend registers this as the `athanor_decimal` collation, which the column is
+//! declared with, so comparisons, `ORDER BY`, `MIN`/`MAX`, `DISTINCT` and indexes order it as
+//! numbers there as they do on PostgreSQL and MySQL. With the cargo feature `decimal`,
+//! `rust_decimal::Decimal` is a field type (see `docs/types.md`).
+
+use std::cmp::Ordering;
+
+/// A decimal number read from text: `value = ±0.D × 10^point`, where `D` are the significant
+/// digits (leading zeros dropped; trailing zeros compare as absent).
+struct Parsed<'a> {
+    negative: bool,
+    /// The digits before and after the point, as written (leading zeros included).
+    int: &'a str,
+    frac: &'a str,
+    /// `None` for zero.
+    point: Option<i64>,
+}
+
+impl<'a> Parsed<'a> {
+    /// `[+-]digits[.digits][e[+-]digits]`, surrounded by ASCII spaces, at least one digit in
+    /// the mantissa; `None` for anything else.
+    fn new(text: &'a str) -> Option<Parsed<'a>> {
+        let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        let (negative, t) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (mantissa, exp) = match t.find(['e', 'E']) {
+            Some(i) => (&t[..i], parse_exponent(&t[i + 1..])?),
+            None => (t, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let leading = int.bytes().chain(frac.bytes()).take_while(|b| *b == b'0').count();
+        let total = int.len() + frac.len();
+        let point = (leading < total).then(|| int.len() as i64 - leading as i64 + exp);
+        Some(Parsed { negative, int, frac, point })
+    }
+
+    /// The significant digits, from the first non-zero one.
+    fn digits(&self) -> impl Iterator<Item = u8> + 'a {
+        self.int.bytes().chain(self.frac.bytes()).skip_while(|b| *b == b'0')
+    }
+
+    /// -1, 0 or 1.
+    fn sign(&self) -> i8 {
+        match (self.point, self.negative) {
+            (None, _) => 0,
+            (Some(_), true) => -1,
+            (Some(_), false) => 1,
+        }
+    }
+}
+
+/// An exponent, clamped far beyond any digit count (so it cannot overflow when added).
+fn parse_exponent(e: &str) -> Option<i64> {
+    let (neg, digits) = match e.as_bytes().first() {
+        Some(b'-') => (true, &e[1..]),
+        Some(b'+') => (false, &e[1..]),
+        _ => (false, e),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.parse::<i64>().unwrap_or(i64::MAX).min(1 << 40);
+    Some(if neg { -n } else { n })
+}
+
+/// Magnitudes of two non-zero numbers of the same sign.
+fn compare_magnitude(a: &Parsed<'_>, b: &Parsed<'_>) -> Ordering {
+    a.point.cmp(&b.point).then_with(|| {
+        let (mut x, mut y) = (a.digits(), b.digits());
+        loop {
+            match (x.next(), y.next()) {
+                (None, None) => return Ordering::Equal,
+                (p, q) => match p.unwrap_or(b'0').cmp(&q.unwrap_or(b'0')) {
+                    Ordering::Equal => {}
+                    other => return other,
+                },
+            }
+        }
+    })
+}
+
+/// Order two texts by the decimal numbers they spell: `"1.5" == "1.50"`, `"-2" < "10"`,
+/// `"1e3" == "1000"`. Text that is not a number (`[+-]digits[.digits][e±digits]`) sorts after
+/// every number, and among itself byte by byte, so the order is total, as a collation's must be.
+///
+/// ```
+/// use athanor_core::decimal::compare_text;
+/// use std::cmp::Ordering;
+/// assert_eq!(compare_text("1.50", "1.5"), Ordering::Equal);
+/// assert_eq!(compare_text("-10", "9.99"), Ordering::Less);
+/// assert_eq!(compare_text("0.001", "1e-3"), Ordering::Equal);
+/// assert_eq!(compare_text("abc", "99"), Ordering::Greater);
+/// ```
+pub fn compare_text(a: &str, b: &str) -> Ordering {
+    match (Parsed::new(a), Parsed::new(b)) {
+        (Some(x), Some(y)) => match x.sign().cmp(&y.sign()) {
+            Ordering::Equal => match x.sign() {
+                0 => Ordering::Equal,
+                1 => compare_magnitude(&x, &y),
+                _ => compare_magnitude(&y, &x),
+            },
+            other => other,
+        },
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+#[cfg(feature = "decimal")]
+mod rust_decimal_type {
+    use crate::error::{Error, Result};
+    use crate::schema::ColumnDef;
+    use crate::value::{column_value, mismatch, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};
+    use rust_decimal::Decimal;
+
+    impl FromValue for Decimal {
+        /// From a decimal cell (PostgreSQL `NUMERIC`, MySQL `DECIMAL`) or text (SQLite, or any
+        /// text another client stored, in plain or scientific notation), and from integers. Never
+        /// from a float. More than 28 significant digits, and PostgreSQL's `NaN` and infinities,
+        /// are [`Error::TypeMismatch`].
+        fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let parsed = match v {
+                ValueRef::Decimal(s) | ValueRef::Text(s) => {
+                    let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
+                    Decimal::from_str_exact(s).ok().or_else(|| Decimal::from_scientific(s).ok())
+                }
+                ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => v.as_i64().map(Decimal::from),
+                ValueRef::U64(u) => Some(Decimal::from(u)),
+                _ => None,
+            };
+            parsed.map_or_else(|| mismatch("rust_decimal::Decimal", v), Ok)
+        }
+    }
+
+    impl ToValue for Decimal {
+        fn to_value(&self) -> Result<Value> {
+            Ok(Value::Decimal(self.to_string()))
+        }
+    }
+
+    impl SqlField for Decimal {
+        const SQL_TYPE: SqlType = SqlType::Decimal;
+        const NULLABLE: bool = false;
+        fn as_value_ref(&self) -> ValueRef<'_> {
+            ValueRef::Computed(self)
+        }
+        /// Refuse a value with more digits after the point than the column's scale (the
+        /// databases would round it, each its own way) or more before it than the precision
+        /// leaves.
+        fn check_column(&self, column: &ColumnDef) -> Result<()> {
+            let Some((precision, scale)) = column.precision else { return Ok(()) };
+            let exact = self.normalize();
+            if exact.scale() > u32::from(scale) {
+                return Err(Error::invalid(format!(
+                    "{self} has {} digit(s) after the point, but the column keeps {scale} \
+                     (DECIMAL({precision},{scale})); round it first, e.g. with .round_dp({scale})",
+                    exact.scale()
+                )));
+            }
+            let digits = exact.mantissa().unsigned_abs().checked_ilog10().map_or(0, |d| d + 1);
+            let int_digits = digits.saturating_sub(exact.scale());
+            let room = u32::from(precision.saturating_sub(scale));
+            if int_digits > room {
+                return Err(Error::invalid(format!(
+                    "{self} has {int_digits} digit(s) before the point, but the column holds {room} \
+                     (DECIMAL({precision},{scale}))"
+                )));
+            }
+            Ok(())
+        }
+    }
+
+    impl From<Decimal> for Value {
+        fn from(v: Decimal) -> Value {
+            Value::Decimal(v.to_string())
+        }
+    }
+
+    column_value!(Decimal);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compare_text;
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    #[test]
+    fn orders_by_value() {
+        let sorted = [
+            "-1e3", "-12.5", "-12.49", "-0.001", "0", "0.001", "0.01", "0.1", "1", "1.05", "1.5", "9.999", "10",
+            "12.50001", "100", "1e20", "abc", "abd",
+        ];
+        for (i, a) in sorted.iter().enumerate() {
+            for (j, b) in sorted.iter().enumerate() {
+                assert_eq!(compare_text(a, b), i.cmp(&j), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_spellings() {
+        for (a, b) in [("1.5", "1.50"), ("-0", "0.000"), ("+7", "007"), ("1e3", "1000.0"), (" 2 ", "2"), (".5", "0.5")]
+        {
+            assert_eq!(compare_text(a, b), Equal, "{a} vs {b}");
+        }
+        assert_eq!(compare_text("1.", "1"), Equal);
+        assert_eq!(compare_text(".", "0"), Greater, "a lone point is not a number");
+        assert_eq!(compare_text("", "-5"), Greater);
+        assert_eq!(compare_text("1e", "1"), Greater);
+        assert_eq!(compare_text("-", "-"), Equal);
+        assert_eq!(compare_text("1e99999999999999999999", "1e5"), Greater);
+        assert_eq!(compare_text("-1e99999999999999999999", "-1e5"), Less);
+    }
+}
