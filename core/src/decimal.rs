@@ -179,6 +179,20 @@ mod rust_decimal_type {
             }
             Ok(())
         }
+        /// At the column's scale, as PostgreSQL and MySQL return it (`1.5` → `1.50`, `2.5000`
+        /// → `2.50`), so a value prints the same whatever the database (SQLite keeps the digits
+        /// as written).
+        fn from_column(v: ValueRef<'_>, column: &ColumnDef) -> Result<Self> {
+            let d = Decimal::from_value(v)?;
+            let Some((_, scale)) = column.precision else { return Ok(d) };
+            let mut exact = d.normalize();
+            if exact.scale() > u32::from(scale) {
+                // Digits the column cannot have (another client's text on SQLite): kept as read.
+                return Ok(d);
+            }
+            exact.rescale(u32::from(scale));
+            Ok(exact)
+        }
     }
 
     impl From<Decimal> for Value {

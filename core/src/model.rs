@@ -76,14 +76,15 @@ pub trait Model: Sized + 'static {
 ///
 /// # Errors
 /// [`Error::TypeMismatch`] naming `table.column` when the value does not convert to `T`.
-pub fn decode_value<T: crate::value::FromValue>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
+pub fn decode_value<T: crate::value::SqlField>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
     // Another object's field (a decimal, a document) is read as the value it binds as.
     let made = match value {
         ValueRef::Computed(c) => Some(c.to_value()?),
         _ => None,
     };
     let value = made.as_ref().map_or(value, crate::value::Value::as_ref);
-    T::from_value(value).map_err(|e| match e {
+    let def = table.columns.get(idx);
+    def.map_or_else(|| T::from_value(value), |c| T::from_column(value, c)).map_err(|e| match e {
         Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
             column: format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name)),
             expected,
@@ -100,7 +101,7 @@ pub fn decode_value<T: crate::value::FromValue>(value: ValueRef<'_>, idx: usize,
 /// # Errors
 /// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`; the row's
 /// error for a position out of range.
-pub fn decode_cell<T: crate::value::FromValue>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
+pub fn decode_cell<T: crate::value::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
     decode_value(row.get(idx)?, idx, table)
 }
 

@@ -576,6 +576,17 @@ pub trait SqlField: FromValue {
         let _ = column;
         self.check()
     }
+
+    /// [`FromValue::from_value`] for a cell of `column`, for a type whose value depends on the
+    /// column (a decimal is read at the column's scale, so `1.5` stored as SQLite text reads
+    /// as `1.50`, as PostgreSQL and MySQL return it). Rows of mapped objects are read with this.
+    ///
+    /// # Errors
+    /// As [`FromValue::from_value`].
+    fn from_column(v: ValueRef<'_>, column: &crate::schema::ColumnDef) -> Result<Self> {
+        let _ = column;
+        Self::from_value(v)
+    }
 }
 
 macro_rules! sql_field {
@@ -649,6 +660,12 @@ impl<T: SqlField> SqlField for Option<T> {
     }
     fn check_column(&self, column: &crate::schema::ColumnDef) -> Result<()> {
         self.as_ref().map_or(Ok(()), |v| v.check_column(column))
+    }
+    fn from_column(v: ValueRef<'_>, column: &crate::schema::ColumnDef) -> Result<Self> {
+        match v {
+            ValueRef::Null => Ok(None),
+            other => T::from_column(other, column).map(Some),
+        }
     }
 }
 
@@ -766,14 +783,18 @@ pub trait DbNewtype: Sized {
     fn from_inner(inner: Self::Inner) -> Result<Self>;
 }
 
+/// The newtype of a stored value, or a type mismatch saying why it was refused.
+fn newtype_of<T: DbNewtype>(inner: T::Inner, v: ValueRef<'_>) -> Result<T> {
+    T::from_inner(inner).map_err(|e| Error::TypeMismatch {
+        column: String::new(),
+        expected: std::any::type_name::<T>(),
+        found: format!("{} ({e})", describe(v)),
+    })
+}
+
 impl<T: DbNewtype> FromValue for T {
     fn from_value(v: ValueRef<'_>) -> Result<Self> {
-        let inner = T::Inner::from_value(v)?;
-        T::from_inner(inner).map_err(|e| Error::TypeMismatch {
-            column: String::new(),
-            expected: std::any::type_name::<T>(),
-            found: format!("{} ({e})", describe(v)),
-        })
+        newtype_of(T::Inner::from_value(v)?, v)
     }
 }
 
@@ -790,6 +811,9 @@ impl<T: DbNewtype> SqlField for T {
     }
     fn check_column(&self, column: &crate::schema::ColumnDef) -> Result<()> {
         self.inner().check_column(column)
+    }
+    fn from_column(v: ValueRef<'_>, column: &crate::schema::ColumnDef) -> Result<Self> {
+        newtype_of(T::Inner::from_column(v, column)?, v)
     }
 }
 

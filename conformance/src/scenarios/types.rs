@@ -898,6 +898,12 @@ pub fn decimal_overflow_is_refused_and_foreign_values_read(db: &TestDb) -> Resul
     assert_eq!(s.query::<Price>().count()?, 2, "nothing of the refused rows was written");
     let zeros = s.query::<Price>().filter(Price::label.eq("zeros")).one()?;
     assert_eq!(zeros.get().amount, dec(25, 1));
+    let fine = db.session().query::<Price>().filter(Price::label.eq("fine")).one()?;
+    assert_eq!(
+        (fine.get().amount.to_string(), zeros.get().amount.to_string()),
+        ("1.50".to_string(), "2.50".to_string()),
+        "read at the column's scale on every database"
+    );
 
     let insert = match db.engine.dialect().name() {
         // The sqlite3 shell stores what it is given; a number in a TEXT column becomes its text.
@@ -908,6 +914,7 @@ pub fn decimal_overflow_is_refused_and_foreign_values_read(db: &TestDb) -> Resul
     s.commit()?;
     let f = db.session().query::<Price>().filter(Price::label.eq("foreign")).one()?;
     assert_eq!((f.get().amount, f.get().rate, f.get().serial), (dec(-12345, 1), Some(dec(125, 5)), 7));
+    assert_eq!(f.get().rate.map(|r| r.to_string()).as_deref(), Some("0.0012500000"));
     assert_eq!(
         s.query::<Price>().filter(Price::amount.lt(dec(0, 0))).count()?,
         1,
