@@ -76,6 +76,20 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
 /// The row count MySQL's manual gives for "no limit" (2^64 - 1).
 const NO_LIMIT: u64 = u64::MAX;
 
+impl MySqlDialect {
+    /// A type MySQL cannot index as a whole (`LONGBLOB`, `JSON`): refused for a unique, indexed
+    /// or key column.
+    fn unindexed(&self, col: &ColumnDef, ty: &'static str) -> athanor_core::Result<Cow<'static, str>> {
+        if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
+            return Err(Error::unsupported(
+                format!("a unique, indexed or key {ty} column ({})", col.name),
+                self.name(),
+            ));
+        }
+        Ok(ty.into())
+    }
+}
+
 impl Dialect for MySqlDialect {
     fn insert_default_values(&self) -> &'static str {
         " () VALUES ()"
@@ -136,24 +150,8 @@ impl Dialect for MySqlDialect {
             },
             // MariaDB makes it LONGTEXT with a json_valid CHECK; MySQL has a JSON type. Neither
             // can be indexed as a whole.
-            SqlType::Json => {
-                if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
-                    return Err(Error::unsupported(
-                        format!("a unique, indexed or key JSON column ({})", col.name),
-                        self.name(),
-                    ));
-                }
-                "JSON".into()
-            }
-            SqlType::Blob => {
-                if col.unique || col.index || col.primary_key || col.foreign_key.is_some() {
-                    return Err(Error::unsupported(
-                        format!("a unique, indexed or key blob column ({})", col.name),
-                        self.name(),
-                    ));
-                }
-                "LONGBLOB".into()
-            }
+            SqlType::Json => self.unindexed(col, "JSON")?,
+            SqlType::Blob => self.unindexed(col, "LONGBLOB")?,
         })
     }
 

@@ -146,7 +146,9 @@ mod tests {
         assert_eq!(to_sqlite(ValueRef::I16(i16::MIN)).unwrap(), SqliteValue::Integer(-32768));
         assert_eq!(to_sqlite(ValueRef::F32(0.1)).unwrap(), SqliteValue::Real(f64::from(0.1f32)));
         let s = String::from("héllo");
-        assert!(matches!(to_sqlite(ValueRef::Decimal("1.5")), Err(Error::Unsupported { .. })));
+        assert_eq!(to_sqlite(ValueRef::Decimal("-1.50")).unwrap(), SqliteValue::Text(b"-1.50"), "a decimal's digits");
+        assert_eq!(to_sqlite(ValueRef::U64(7)).unwrap(), SqliteValue::Integer(7));
+        assert!(matches!(to_sqlite(ValueRef::U64(u64::MAX)), Err(Error::TypeMismatch { .. })));
         match to_sqlite(ValueRef::Text(&s)).unwrap() {
             SqliteValue::Text(b) => assert!(std::ptr::eq(b.as_ptr(), s.as_ptr())),
             other => panic!("{other:?}"),
