@@ -87,6 +87,8 @@ pub use athanor_core::{
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
 pub use athanor_core::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
 
+pub mod admin;
+
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.
 pub mod dialects {

@@ -600,6 +600,58 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// Classify a database error into an [`Error`] kind: integrity (with the constraint's name where
     /// the message carries it), serialization failure or deadlock, lost connection, or other.
     fn map_error(&self, err: DbError) -> Error;
+
+    /// The database to connect to for creating or dropping another one on the same server
+    /// (`postgres` on PostgreSQL, none, `""`, on MySQL); `None` where a database is not made by a
+    /// statement (an SQLite database is its file, made by opening it).
+    fn maintenance_database(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Write `CREATE DATABASE name` (MySQL adds the character set and binary collation Athanor's
+    /// tables use).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] where [`Dialect::maintenance_database`] is `None`; a name the
+    /// dialect cannot quote.
+    fn write_create_database(&self, out: &mut String, name: &str) -> Result<()> {
+        self.require_server_databases("CREATE DATABASE")?;
+        out.push_str("CREATE DATABASE ");
+        self.write_identifier(out, name)
+    }
+
+    /// Write `DROP DATABASE [IF EXISTS] name`.
+    ///
+    /// # Errors
+    /// As [`Dialect::write_create_database`].
+    fn write_drop_database(&self, out: &mut String, name: &str, if_exists: bool) -> Result<()> {
+        self.require_server_databases("DROP DATABASE")?;
+        out.push_str(if if_exists { "DROP DATABASE IF EXISTS " } else { "DROP DATABASE " });
+        self.write_identifier(out, name)
+    }
+
+    /// Write a query with one parameter, the database's name, that returns a row when the
+    /// database exists (`information_schema.schemata` by default).
+    ///
+    /// # Errors
+    /// As [`Dialect::write_create_database`].
+    fn write_database_exists(&self, out: &mut String) -> Result<()> {
+        self.require_server_databases("a database catalog")?;
+        out.push_str("SELECT 1 FROM information_schema.schemata WHERE schema_name = ");
+        self.write_placeholder(out, 1);
+        Ok(())
+    }
+
+    /// [`Error::Unsupported`] unless databases are made by statements on this server.
+    ///
+    /// # Errors
+    /// That error, naming `what`.
+    fn require_server_databases(&self, what: &str) -> Result<()> {
+        match self.maintenance_database() {
+            Some(_) => Ok(()),
+            None => Err(Error::unsupported(format!("{what} (a database here is made by opening it)"), self.name())),
+        }
+    }
 }
 
 /// The ANSI DDL type names: `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`,

@@ -129,6 +129,12 @@ pub trait Driver: Send + Sync + 'static {
     fn max_pool_size(&self) -> Option<u32> {
         None
     }
+
+    /// The file the database is, for a backend whose database is a file (SQLite; `None` for an
+    /// in-memory one and for servers): what `athanor db create|drop` makes and removes.
+    fn database_file(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// A backend's descriptor, exported by each backend crate and installed by the facade.

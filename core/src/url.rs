@@ -183,6 +183,42 @@ impl ConnectOptions {
         Ok(o)
     }
 
+    /// The same URL naming another database on the same server (the authority and options as
+    /// written), for a server URL; `database` empty names none.
+    ///
+    /// ```
+    /// use athanor_core::ConnectOptions;
+    /// let o = ConnectOptions::parse("postgres://ann:p%40ss@db:5433/app?pool_size=4").unwrap();
+    /// assert_eq!(o.with_database("postgres").unwrap(), "postgres://ann:p%40ss@db:5433/postgres?pool_size=4");
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a URL without the server form (see
+    /// [`ConnectOptions::require_server_form`]).
+    pub fn with_database(&self, database: &str) -> Result<String> {
+        self.require_server_form()?;
+        let (scheme, rest) = self.url.split_once(':').unwrap_or((&self.url, ""));
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let after = rest.strip_prefix("//").unwrap_or(rest);
+        let authority = after.split('/').next().unwrap_or("");
+        let mut out = format!("{scheme}://{authority}/");
+        for b in database.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        if let Some(q) = query {
+            out.push('?');
+            out.push_str(q);
+        }
+        Ok(out)
+    }
+
     /// Check that the URL has the shape of a database server's URL,
     /// `scheme://[user[:password]@]host[:port]/database[?options]` (host and database may be
     /// left out for the backend's defaults), as server backends require.

@@ -91,6 +91,19 @@ impl MySqlDialect {
 }
 
 impl Dialect for MySqlDialect {
+    /// None: a MySQL connection needs no database.
+    fn maintenance_database(&self) -> Option<&'static str> {
+        Some("")
+    }
+
+    /// With the character set and binary collation Athanor's tables use.
+    fn write_create_database(&self, out: &mut String, name: &str) -> athanor_core::Result<()> {
+        out.push_str("CREATE DATABASE ");
+        self.write_identifier(out, name)?;
+        out.push_str(" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+        Ok(())
+    }
+
     fn insert_default_values(&self) -> &'static str {
         " () VALUES ()"
     }

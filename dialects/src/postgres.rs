@@ -64,6 +64,18 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 
 impl Dialect for PostgresDialect {
     /// AVG of integers is NUMERIC here: cast, so that it decodes as `f64` like elsewhere.
+    /// `postgres`, the database every PostgreSQL server has for this.
+    fn maintenance_database(&self) -> Option<&'static str> {
+        Some("postgres")
+    }
+
+    /// `pg_database`: a PostgreSQL database is not a schema.
+    fn write_database_exists(&self, out: &mut String) -> Result<()> {
+        out.push_str("SELECT 1 FROM pg_database WHERE datname = ");
+        self.write_placeholder(out, 1);
+        Ok(())
+    }
+
     fn avg_as_double(&self) -> (&'static str, &'static str) {
         ("CAST(AVG(", ") AS DOUBLE PRECISION)")
     }

@@ -140,6 +140,13 @@ impl Driver for SqliteDriver {
         Capabilities { foreign_keys: self.settings.foreign_keys, ..self.dialect.capabilities().clone() }
     }
 
+    fn database_file(&self) -> Option<std::path::PathBuf> {
+        match &self.target {
+            Target::File(path) => Some(path.clone()),
+            Target::Memory(_) => None,
+        }
+    }
+
     fn connect(&self) -> Result<Box<dyn RawConnection>> {
         if self.is_memory() {
             let mut keep = self.keep_alive.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
