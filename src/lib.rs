@@ -56,6 +56,9 @@ pub use athanor_core::func;
 /// `Json<T>`, a field stored as a JSON document (cargo feature `json`).
 #[cfg(feature = "json")]
 pub use athanor_core::json::{self, Json};
+/// Reflection: a live database's tables, columns, keys, constraints and indexes, and their
+/// differences from the models.
+pub use athanor_core::reflect;
 /// `rust_decimal::Decimal`, a field stored as an exact decimal (cargo feature `decimal`); its
 /// `dec!` macro needs the `rust_decimal_macros` crate, or write `Decimal::new(150, 2)`.
 #[cfg(feature = "decimal")]

@@ -77,6 +77,9 @@ macro_rules! conformance_tests {
             aliases_and_explicit_on, subqueries_in_from,
             association_tables_are_declared_once,
         ]);
+        $crate::conformance_tests!(@group $backend, reflection: [
+            create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect, differences_are_reported,
+        ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,
             connection_explicit_transactions, dropped_connection_rolls_back,
@@ -93,6 +96,7 @@ macro_rules! conformance_tests {
                     query::SCENARIOS,
                     relationships::SCENARIOS,
                     types::SCENARIOS,
+                    reflection::SCENARIOS,
                     transactions::SCENARIOS,
                 ],
             );

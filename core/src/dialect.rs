@@ -642,6 +642,35 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// The catalog query `query` (see [`crate::reflect::CatalogQuery`] for the columns each
+    /// returns), with the table's name as its one placeholder.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] by default: a dialect that cannot be reflected.
+    fn catalog_query(&self, query: crate::reflect::CatalogQuery) -> Result<String> {
+        Err(Error::unsupported(format!("reflection ({query:?})"), self.name()))
+    }
+
+    /// A type name of this database (as its catalog or [`Dialect::column_type`] spells it) read
+    /// as the portable type its storage represents; `None` for a type Athanor does not map.
+    fn portable_type(&self, native: &str) -> Option<crate::reflect::NativeType> {
+        let _ = native;
+        None
+    }
+
+    /// A column default as the catalog renders it, normalized so that it compares with the
+    /// literal [`Dialect::write_literal`] writes (PostgreSQL adds `::type` casts, MariaDB says
+    /// `NULL`); `None` for no default.
+    fn reflected_default(&self, raw: &str) -> Option<String> {
+        Some(raw.trim().to_string())
+    }
+
+    /// The name of a reflected index or unique constraint, `None` for one the database named
+    /// itself (SQLite's `sqlite_autoindex_…`).
+    fn reflected_index_name<'a>(&self, name: &'a str) -> Option<&'a str> {
+        Some(name)
+    }
+
     /// [`Error::Unsupported`] unless databases are made by statements on this server.
     ///
     /// # Errors
@@ -747,6 +776,18 @@ pub fn create_table_statements(dialect: &dyn Dialect, table: &TableDef) -> Resul
     create_table_statements_deferring(dialect, table, &[])
 }
 
+/// The column as `CREATE TABLE` declares it: a keyed (unique, indexed, key) text column without
+/// a length gets the database's [`Capabilities::indexed_text_length`] (MySQL cannot index
+/// `LONGTEXT`).
+pub fn ddl_column(caps: &Capabilities, col: &ColumnDef) -> ColumnDef {
+    let mut c = *col;
+    let keyed = c.unique || c.index || c.primary_key || c.foreign_key.is_some();
+    if c.sql_type == SqlType::Text && c.length.is_none() && keyed {
+        c.length = caps.indexed_text_length;
+    }
+    c
+}
+
 /// `ALTER TABLE t ADD CONSTRAINT name FOREIGN KEY (col) REFERENCES r (c)`: a foreign key left
 /// out of `CREATE TABLE` because its table did not exist yet (a cycle).
 ///
@@ -798,19 +839,11 @@ pub fn create_table_statements_deferring(
     let mut sql = String::from("CREATE TABLE ");
     dialect.write_identifier(&mut sql, table.name)?;
     sql.push_str(" (");
-    let indexed_len = |c: &ColumnDef| -> ColumnDef {
-        let mut c = *c;
-        let keyed = c.unique || c.index || c.primary_key || c.foreign_key.is_some();
-        if c.sql_type == SqlType::Text && c.length.is_none() && keyed {
-            c.length = caps.indexed_text_length;
-        }
-        c
-    };
     for (i, col) in table.columns.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        let col = indexed_len(col);
+        let col = ddl_column(caps, col);
         dialect.write_identifier(&mut sql, col.name)?;
         sql.push(' ');
         sql.push_str(&dialect.column_type(&col)?);

@@ -17,6 +17,7 @@ pub mod func;
 pub mod json;
 mod metadata;
 mod model;
+pub mod reflect;
 pub mod relation;
 
 pub mod row;

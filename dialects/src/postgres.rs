@@ -18,6 +18,7 @@
 //! - String literals follow the standard (`standard_conforming_strings = on`, the default since
 //!   9.1): a backslash is an ordinary character.
 
+use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
 use athanor_core::{ansi_column_type, Result, SqlType};
 use athanor_core::{Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery};
 use std::borrow::Cow;
@@ -65,6 +66,93 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 impl Dialect for PostgresDialect {
     /// AVG of integers is NUMERIC here: cast, so that it decodes as `f64` like elsewhere.
     /// `postgres`, the database every PostgreSQL server has for this.
+    /// `pg_catalog`, in the connection's `current_schema()`; types by `format_type`.
+    fn catalog_query(&self, query: CatalogQuery) -> Result<String> {
+        const TABLE: &str = "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() \
+                             AND c.relname::text = $1";
+        Ok(match query {
+            CatalogQuery::Tables => "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                                     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1"
+                .into(),
+            CatalogQuery::Columns => format!(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), CASE WHEN a.attnotnull THEN 0 ELSE 1 END, \
+                 pg_get_expr(d.adbin, d.adrelid), \
+                 CASE WHEN a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid), '') LIKE 'nextval(%' \
+                 THEN 1 ELSE 0 END, \
+                 COALESCE((SELECT k.pos FROM unnest(p.indkey::int2[]) WITH ORDINALITY AS k(col, pos) \
+                 WHERE k.col = a.attnum), 0) \
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 LEFT JOIN pg_index p ON p.indrelid = c.oid AND p.indisprimary {TABLE} \
+                 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+            ),
+            CatalogQuery::ForeignKeys => format!(
+                "SELECT con.conname::text, a.attname::text, r.relname::text, ra.attname::text \
+                 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_class r ON r.oid = con.confrelid \
+                 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, rcol, pos) \
+                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col \
+                 JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.rcol \
+                 {TABLE} AND con.contype = 'f' ORDER BY con.conname, k.pos"
+            ),
+            CatalogQuery::Indexes => format!(
+                "SELECT ic.relname::text, CASE WHEN i.indisunique THEN 1 ELSE 0 END, \
+                 CASE WHEN con.oid IS NULL THEN 0 ELSE 1 END, a.attname::text \
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
+                 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.contype = 'u' \
+                 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(col, pos) \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.col \
+                 {TABLE} AND NOT i.indisprimary ORDER BY ic.relname, k.pos"
+            ),
+        })
+    }
+
+    /// `format_type`'s names and the dialect's own DDL names.
+    fn portable_type(&self, native: &str) -> Option<NativeType> {
+        let (base, args) = parse_type_name(native);
+        let t = match base.as_str() {
+            "boolean" | "bool" => SqlType::Bool,
+            "smallint" | "int2" => SqlType::SmallInt,
+            "integer" | "int" | "int4" => SqlType::Integer,
+            "bigint" | "int8" => SqlType::BigInt,
+            "real" | "float4" => SqlType::Real,
+            "double precision" | "float8" => SqlType::Double,
+            "text" | "character varying" | "varchar" => SqlType::Text,
+            "bytea" => SqlType::Blob,
+            "uuid" => SqlType::Uuid,
+            "timestamp with time zone" | "timestamptz" => SqlType::Timestamp,
+            "timestamp without time zone" | "timestamp" => SqlType::DateTime,
+            "date" => SqlType::Date,
+            "time without time zone" | "time" => SqlType::Time,
+            "numeric" | "decimal" => SqlType::Decimal,
+            "jsonb" | "json" => SqlType::Json,
+            _ => return None,
+        };
+        Some(native_of(t, &args))
+    }
+
+    /// Without the `::type` cast PostgreSQL adds (`'abc'::character varying`, `'-3'::integer`,
+    /// which is the number `-3`).
+    fn reflected_default(&self, raw: &str) -> Option<String> {
+        let raw = raw.trim();
+        let Some((value, cast)) = raw.rsplit_once("::") else { return Some(raw.to_string()) };
+        let numeric = self.portable_type(cast).is_some_and(|t| {
+            matches!(
+                t.sql_type,
+                SqlType::SmallInt
+                    | SqlType::Integer
+                    | SqlType::BigInt
+                    | SqlType::Real
+                    | SqlType::Double
+                    | SqlType::Decimal
+            )
+        });
+        let value = value.trim_start_matches('(').trim_end_matches(')');
+        match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            Some(number) if numeric => Some(number.to_string()),
+            _ => Some(value.to_string()),
+        }
+    }
+
     fn maintenance_database(&self) -> Option<&'static str> {
         Some("postgres")
     }

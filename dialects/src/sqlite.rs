@@ -22,6 +22,7 @@
 //! - **NaN** is stored as NULL by SQLite, so [`Capabilities::stores_nan`] is `false` (the backend
 //!   refuses NaN parameters); ±Infinity round-trips.
 
+use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
 use athanor_core::{Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions};
 use athanor_core::{ColumnDef, SqlType};
 use std::borrow::Cow;
@@ -81,6 +82,52 @@ const BUSY: i32 = 5;
 const LOCKED: i32 = 6;
 
 impl Dialect for SqliteDialect {
+    /// The `sqlite_schema` table and the `pragma_table_info`, `pragma_foreign_key_list`,
+    /// `pragma_index_list` and `pragma_index_info` table-valued functions. SQLite keeps no
+    /// foreign-key names; a single `INTEGER` primary key is the rowid, so it is generated.
+    fn catalog_query(&self, query: CatalogQuery) -> athanor_core::Result<String> {
+        Ok(match query {
+            CatalogQuery::Tables => "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' \
+                                     ESCAPE '\\' ORDER BY name"
+                .into(),
+            CatalogQuery::Columns => "SELECT c.name, c.type, CASE WHEN c.\"notnull\" = 0 THEN 1 ELSE 0 END, c.dflt_value, \
+                                      CASE WHEN c.pk = 1 AND upper(c.type) = 'INTEGER' \
+                                      AND (SELECT COUNT(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 THEN 1 ELSE 0 END, \
+                                      c.pk FROM pragma_table_info(?1) AS c ORDER BY c.cid"
+                .into(),
+            CatalogQuery::ForeignKeys => "SELECT CAST(f.id AS TEXT), f.\"from\", f.\"table\", f.\"to\" \
+                                          FROM pragma_foreign_key_list(?1) AS f ORDER BY f.id, f.seq"
+                .into(),
+            CatalogQuery::Indexes => "SELECT l.name, l.\"unique\", CASE WHEN l.origin = 'u' THEN 1 ELSE 0 END, i.name \
+                                      FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
+                                      WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno"
+                .into(),
+        })
+    }
+
+    /// The declared type by SQLite's affinity rules, with Athanor's own names first: every
+    /// integer is `INTEGER` (read as `i64`), both floats `REAL`, dates and times `TEXT`,
+    /// UUIDs `BLOB`.
+    fn portable_type(&self, native: &str) -> Option<NativeType> {
+        let (base, args) = parse_type_name(native);
+        let t = match base.as_str() {
+            "boolean" | "bool" => SqlType::Bool,
+            "decimal_text" => SqlType::Decimal,
+            "json_text" => SqlType::Json,
+            "" | "blob" => SqlType::Blob,
+            b if b.contains("int") => SqlType::BigInt,
+            b if b.contains("char") || b.contains("clob") || b.contains("text") => SqlType::Text,
+            b if b.contains("real") || b.contains("floa") || b.contains("doub") => SqlType::Double,
+            _ => return None,
+        };
+        Some(native_of(t, &args))
+    }
+
+    /// SQLite names the index of a `UNIQUE` constraint itself.
+    fn reflected_index_name<'a>(&self, name: &'a str) -> Option<&'a str> {
+        (!name.starts_with("sqlite_autoindex_")).then_some(name)
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

@@ -2,6 +2,7 @@
 
 pub mod mapping;
 pub mod query;
+pub mod reflection;
 pub mod relationships;
 pub mod session;
 pub mod transactions;
