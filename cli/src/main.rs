@@ -1,13 +1,16 @@
-//! `athanor`: the command-line tool. Today it creates and drops databases (`athanor db create
-//! URL`, `athanor db drop URL`) and prints shell completions; reflection, `copy` and migrations
-//! are to come (issue 14).
+//! `athanor`: the command-line tool. It creates and drops databases (`athanor db create URL`,
+//! `athanor db drop URL`), reads a database's schema (`athanor reflect URL [--rust]`) and prints
+//! shell completions; `copy` and migrations are to come (issue 14).
 //!
 //! Exit codes: 0 success; 1 the command could not do what was asked (the database exists, does
 //! not exist, or the server refused: the message says which); 2 bad usage (clap's); 3 the
 //! database or server could not be reached; 4 a malformed URL or a backend not compiled in.
 
+mod rust;
+
 use athanor::admin::{create_database, drop_database, Outcome};
-use athanor::Error;
+use athanor::reflect::ReflectedTable;
+use athanor::{create_engine, Error};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -27,6 +30,18 @@ enum Command {
     /// Create or drop a whole database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Read a database's schema from its catalog: tables, columns (portable type, nullability,
+    /// length, precision, default), primary keys, foreign keys, unique constraints, indexes.
+    Reflect {
+        /// The database URL.
+        url: String,
+        /// Print `#[derive(Model)]` structs (relationships inferred from the foreign keys).
+        #[arg(long)]
+        rust: bool,
+        /// Only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+    },
     /// Print a completion script for a shell: `athanor completions bash > /etc/bash_completion.d/athanor`.
     Completions {
         /// The shell.
@@ -76,12 +91,62 @@ fn run(cli: Cli) -> Result<String, Error> {
             Outcome::Done => format!("dropped {}", shown(&url)?),
             Outcome::Unchanged => format!("{} does not exist", shown(&url)?),
         }),
+        Command::Reflect { url, rust, tables } => {
+            let engine = create_engine(&url)?;
+            let mut conn = engine.connect()?;
+            let names = if tables.is_empty() { athanor::reflect::table_names(&mut conn)? } else { tables };
+            let reflected =
+                names.iter().map(|n| athanor::reflect::reflect_table(&mut conn, n)).collect::<Result<Vec<_>, _>>()?;
+            Ok(if rust { rust::to_rust(&reflected).trim_end().to_string() } else { describe(&reflected) })
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "athanor", &mut out);
             Ok(String::from_utf8_lossy(&out).trim_end().to_string())
         }
     }
+}
+
+/// The plain listing of `athanor reflect`.
+fn describe(tables: &[ReflectedTable]) -> String {
+    let mut out = Vec::new();
+    for t in tables {
+        out.push(format!("table {}", t.name));
+        for c in &t.columns {
+            let portable = c.portable.map_or_else(|| "unmapped".to_string(), |p| format!("{:?}", p.sql_type));
+            let mut line = format!("  {} {} ({portable})", c.name, c.native_type);
+            line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+            if let Some(d) = &c.default {
+                line.push_str(&format!(" DEFAULT {d}"));
+            }
+            if c.autoincrement {
+                line.push_str(" generated");
+            }
+            out.push(line);
+        }
+        out.push(format!("  primary key ({})", t.primary_key.join(", ")));
+        for u in &t.unique_constraints {
+            out.push(format!(
+                "  unique {}({})",
+                u.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default(),
+                u.columns.join(", ")
+            ));
+        }
+        for i in &t.indexes {
+            let kind = if i.unique { "unique index" } else { "index" };
+            out.push(format!("  {kind} {} ({})", i.name.as_deref().unwrap_or("?"), i.columns.join(", ")));
+        }
+        for f in &t.foreign_keys {
+            let name = f.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+            out.push(format!(
+                "  foreign key {name}({}) references {} ({})",
+                f.columns.join(", "),
+                f.referred_table,
+                f.referred_columns.join(", ")
+            ));
+        }
+    }
+    out.join("\n")
 }
 
 fn main() -> ExitCode {

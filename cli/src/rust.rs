@@ -1,0 +1,219 @@
+//! `athanor reflect --rust`: `#[derive(Model)]` structs for reflected tables, with relationships
+//! inferred from the foreign keys (a `BelongsTo` on the table holding the key, a `HasMany` on the
+//! table it refers to, each naming the key column, so several keys to one table stay apart).
+
+use athanor::reflect::{ReflectedColumn, ReflectedTable};
+use athanor::SqlType;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+/// `order_items` → `OrderItems`.
+fn type_name(table: &str) -> String {
+    let mut out = String::new();
+    for part in table.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'T');
+    }
+    out
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// A field name for a column name, and whether `#[column(name = …)]` is needed.
+fn field_name(column: &str) -> (String, bool) {
+    let mut f: String = column
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if f.is_empty() || f.starts_with(|c: char| c.is_ascii_digit()) {
+        f.insert(0, '_');
+    }
+    let renamed = f != column;
+    if KEYWORDS.contains(&f.as_str()) {
+        if matches!(f.as_str(), "self" | "super" | "crate" | "Self") {
+            f.push('_');
+            return (f, true);
+        }
+        return (format!("r#{f}"), renamed);
+    }
+    (f, renamed)
+}
+
+/// The Rust type of a column, and its extra `#[column]` arguments.
+fn rust_type(c: &ReflectedColumn) -> Option<(String, Vec<String>)> {
+    let p = c.portable?;
+    let mut args = Vec::new();
+    let ty = match p.sql_type {
+        SqlType::Bool => "bool",
+        SqlType::SmallInt => "i16",
+        SqlType::Integer => "i32",
+        SqlType::BigInt => "i64",
+        SqlType::Real => "f32",
+        SqlType::Double => "f64",
+        SqlType::Text => {
+            if let Some(n) = p.length {
+                args.push(format!("length = {n}"));
+            }
+            "String"
+        }
+        SqlType::Blob => "Vec<u8>",
+        SqlType::U8 => "u8",
+        SqlType::U16 => "u16",
+        SqlType::U32 => "u32",
+        SqlType::U64 => "u64",
+        SqlType::Uuid => "uuid::Uuid",
+        SqlType::Timestamp => "jiff::Timestamp",
+        SqlType::Date => "jiff::civil::Date",
+        SqlType::DateTime => "jiff::civil::DateTime",
+        SqlType::Time => "jiff::civil::Time",
+        SqlType::Decimal => {
+            let (precision, scale) = p.precision.unwrap_or((28, 0));
+            args.push(format!("precision = {precision}, scale = {scale}"));
+            "athanor::Decimal"
+        }
+        SqlType::Json => "athanor::serde_json::Value",
+    };
+    let ty = if c.nullable || c.autoincrement { format!("Option<{ty}>") } else { ty.to_string() };
+    Some((ty, args))
+}
+
+/// A default as a `#[column(default = …)]` literal for a field of `sql_type`, when it is one.
+fn default_literal(sql_type: SqlType, raw: &str) -> Option<String> {
+    match sql_type {
+        SqlType::Bool => match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" => Some("true".into()),
+            "0" | "false" => Some("false".into()),
+            _ => None,
+        },
+        SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => raw.parse::<i64>().ok().map(|v| v.to_string()),
+        SqlType::Real | SqlType::Double => raw.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| format!("{f:?}")),
+        SqlType::Text => {
+            let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
+            Some(format!("{:?}", inner.replace("''", "'")))
+        }
+        _ => None,
+    }
+}
+
+/// The relationship fields each table gets.
+struct Relation {
+    field: String,
+    kind: &'static str,
+    target: String,
+    foreign_key: String,
+    back: String,
+}
+
+fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
+    let mut out: Vec<Vec<Relation>> = tables.iter().map(|_| Vec::new()).collect();
+    let mut taken: Vec<HashSet<String>> =
+        tables.iter().map(|t| t.columns.iter().map(|c| field_name(&c.name).0).collect()).collect();
+    let mut unique = |t: usize, wanted: String| {
+        let mut name = wanted.clone();
+        let mut n = 2;
+        while !taken[t].insert(name.clone()) {
+            name = format!("{wanted}_{n}");
+            n += 1;
+        }
+        name
+    };
+    for (ci, child) in tables.iter().enumerate() {
+        for fk in &child.foreign_keys {
+            let [col] = fk.columns.as_slice() else { continue };
+            // A key to a table that is not reflected with it gets no relationship.
+            let Some(pi) = tables.iter().position(|t| t.name == fk.referred_table) else { continue };
+            // `user_id` → `user`; a key column without `_id` → `<column>_ref`.
+            let wanted = match col.strip_suffix("_id").filter(|b| !b.is_empty()) {
+                Some(base) => field_name(base).0,
+                None => field_name(&format!("{col}_ref")).0,
+            };
+            let belongs = unique(ci, wanted);
+            let many = unique(pi, field_name(&child.name).0);
+            out[ci].push(Relation {
+                field: belongs.clone(),
+                kind: "BelongsTo",
+                target: type_name(&fk.referred_table),
+                foreign_key: col.clone(),
+                back: many.clone(),
+            });
+            out[pi].push(Relation {
+                field: many,
+                kind: "HasMany",
+                target: type_name(&child.name),
+                foreign_key: col.clone(),
+                back: belongs,
+            });
+        }
+    }
+    out
+}
+
+/// The structs, in table order.
+pub fn to_rust(tables: &[ReflectedTable]) -> String {
+    let rels = relations(tables);
+    let mut out =
+        String::from("// Generated by `athanor reflect --rust`: one model per table.\nuse athanor::prelude::*;\n");
+    for (t, rels) in tables.iter().zip(rels) {
+        let _ = write!(
+            out,
+            "\n#[derive(Model, Debug, Clone)]\n#[model(table = {:?})]\npub struct {} {{\n",
+            t.name,
+            type_name(&t.name)
+        );
+        for c in &t.columns {
+            let (field, renamed) = field_name(&c.name);
+            let Some((ty, mut args)) = rust_type(c) else {
+                let _ = writeln!(out, "    // {}: type {} has no Athanor field type", c.name, c.native_type);
+                continue;
+            };
+            if renamed {
+                args.insert(0, format!("name = {:?}", c.name));
+            }
+            if t.primary_key.contains(&c.name) {
+                args.insert(0, "primary_key".into());
+            }
+            if t.unique_constraints.iter().any(|u| u.columns == [c.name.clone()]) {
+                args.push("unique".into());
+            }
+            if t.indexes.iter().any(|i| i.columns == [c.name.clone()] && !i.unique) {
+                args.push("index".into());
+            }
+            if let Some(fk) = t.foreign_keys.iter().find(|f| f.columns == [c.name.clone()]) {
+                if let [rc] = fk.referred_columns.as_slice() {
+                    args.push(format!("foreign_key = \"{}.{rc}\"", fk.referred_table));
+                }
+            }
+            let default = match (c.default.as_deref(), c.portable) {
+                (Some(d), Some(p)) if !c.autoincrement => default_literal(p.sql_type, d),
+                _ => None,
+            };
+            if let Some(d) = default {
+                args.push(format!("default = {d}"));
+            }
+            if !args.is_empty() {
+                let _ = writeln!(out, "    #[column({})]", args.join(", "));
+            }
+            let _ = writeln!(out, "    pub {field}: {ty},");
+        }
+        for r in rels {
+            let _ = writeln!(
+                out,
+                "    #[relationship(foreign_key = {:?}, back_populates = {:?})]\n    pub {}: {}<{}>,",
+                r.foreign_key, r.back, r.field, r.kind, r.target
+            );
+        }
+        out.push_str("}\n");
+    }
+    out
+}
