@@ -49,6 +49,8 @@
 //! a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers); programs do not
 //! need it.
 
+/// Copying a live database into another of any kind (`athanor copy`).
+pub use athanor_core::copy;
 /// Exact decimals: the numeric text order SQLite's decimal columns use.
 pub use athanor_core::decimal;
 /// SQL functions with one result type on every database: `func::count(Post::id)`.

@@ -671,6 +671,22 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Some(name)
     }
 
+    /// Write the statement that makes the next generated key of `table.column` be `next` (after
+    /// rows with explicit keys were copied in): `ALTER TABLE t ALTER COLUMN c RESTART WITH n`
+    /// by default (PostgreSQL's identity columns). `false` when nothing is needed (SQLite
+    /// continues after the largest rowid).
+    ///
+    /// # Errors
+    /// A name the dialect cannot quote.
+    fn write_restart_identity(&self, out: &mut String, table: &str, column: &str, next: i64) -> Result<bool> {
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        out.push_str(" ALTER COLUMN ");
+        self.write_identifier(out, column)?;
+        let _ = write!(out, " RESTART WITH {next}");
+        Ok(true)
+    }
+
     /// [`Error::Unsupported`] unless databases are made by statements on this server.
     ///
     /// # Errors

@@ -180,6 +180,14 @@ impl Dialect for MySqlDialect {
         Some("")
     }
 
+    /// `ALTER TABLE t AUTO_INCREMENT = n` (one counter per table).
+    fn write_restart_identity(&self, out: &mut String, table: &str, _: &str, next: i64) -> athanor_core::Result<bool> {
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        let _ = write!(out, " AUTO_INCREMENT = {next}");
+        Ok(true)
+    }
+
     /// With the character set and binary collation Athanor's tables use.
     fn write_create_database(&self, out: &mut String, name: &str) -> athanor_core::Result<()> {
         out.push_str("CREATE DATABASE ");

@@ -105,15 +105,24 @@ impl Dialect for SqliteDialect {
         })
     }
 
-    /// The declared type by SQLite's affinity rules, with Athanor's own names first: every
-    /// integer is `INTEGER` (read as `i64`), both floats `REAL`, dates and times `TEXT`,
-    /// UUIDs `BLOB`.
+    /// Athanor's own names first (`UUID_BLOB`, `TIMESTAMP_TEXT`, `TINYINT UNSIGNED` …), then
+    /// SQLite's affinity rules: every signed integer is `INTEGER` (read as `i64`), both floats
+    /// `REAL` (read as `f64`).
     fn portable_type(&self, native: &str) -> Option<NativeType> {
         let (base, args) = parse_type_name(native);
         let t = match base.as_str() {
             "boolean" | "bool" => SqlType::Bool,
             "decimal_text" => SqlType::Decimal,
             "json_text" => SqlType::Json,
+            "tinyint unsigned" => SqlType::U8,
+            "smallint unsigned" => SqlType::U16,
+            "int unsigned" => SqlType::U32,
+            "unsigned big int" => SqlType::U64,
+            "uuid_blob" => SqlType::Uuid,
+            "timestamp_text" => SqlType::Timestamp,
+            "date_text" => SqlType::Date,
+            "datetime_text" => SqlType::DateTime,
+            "time_text" => SqlType::Time,
             "" | "blob" => SqlType::Blob,
             b if b.contains("int") => SqlType::BigInt,
             b if b.contains("char") || b.contains("clob") || b.contains("text") => SqlType::Text,
@@ -121,6 +130,11 @@ impl Dialect for SqliteDialect {
             _ => return None,
         };
         Some(native_of(t, &args))
+    }
+
+    /// Nothing: a rowid key continues after the largest one.
+    fn write_restart_identity(&self, _: &mut String, _: &str, _: &str, _: i64) -> athanor_core::Result<bool> {
+        Ok(false)
     }
 
     /// SQLite names the index of a `UNIQUE` constraint itself.
@@ -155,15 +169,25 @@ impl Dialect for SqliteDialect {
         Ok(match col.sql_type {
             SqlType::Bool => "BOOLEAN".into(),
             SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER".into(),
-            SqlType::U8 | SqlType::U16 | SqlType::U32 | SqlType::U64 => "INTEGER".into(),
+            // Names with INT: INTEGER affinity, and reflection tells them apart.
+            SqlType::U8 => "TINYINT UNSIGNED".into(),
+            SqlType::U16 => "SMALLINT UNSIGNED".into(),
+            SqlType::U32 => "INT UNSIGNED".into(),
+            SqlType::U64 => "UNSIGNED BIG INT".into(),
             SqlType::Real | SqlType::Double => "REAL".into(),
             SqlType::Text => match col.length {
                 Some(n) => format!("VARCHAR({n})").into(),
                 None => "TEXT".into(),
             },
-            SqlType::Blob | SqlType::Uuid => "BLOB".into(),
-            // `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so text order is time order.
-            SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => "TEXT".into(),
+            SqlType::Blob => "BLOB".into(),
+            // BLOB affinity; the name says what the 16 bytes are.
+            SqlType::Uuid => "UUID_BLOB".into(),
+            // TEXT affinity (the names hold TEXT, not INT). `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed
+            // width, so text order is time order.
+            SqlType::Timestamp => "TIMESTAMP_TEXT".into(),
+            SqlType::Date => "DATE_TEXT".into(),
+            SqlType::DateTime => "DATETIME_TEXT".into(),
+            SqlType::Time => "TIME_TEXT".into(),
             // The digits as text (the name holds TEXT, so the affinity is TEXT and SQLite never
             // turns them into a float), ordered as numbers by the collation the backend registers.
             SqlType::Decimal => match col.precision {

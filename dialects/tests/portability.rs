@@ -512,7 +512,8 @@ fn unsigned_and_uuid_columns_in_ddl() {
     let ddl = |d: &dyn Dialect| create_table_statements(d, &G).unwrap().join("; ");
     assert_eq!(
         ddl(&SqliteDialect),
-        "CREATE TABLE \"g\" (\"id\" BLOB NOT NULL, \"a\" INTEGER NOT NULL, \"b\" INTEGER NOT NULL, \"c\" INTEGER, \"t\" TEXT NOT NULL, \"d\" TEXT NOT NULL, \"dt\" TEXT NOT NULL, \"tm\" TEXT NOT NULL, \
+        "CREATE TABLE \"g\" (\"id\" UUID_BLOB NOT NULL, \"a\" TINYINT UNSIGNED NOT NULL, \"b\" SMALLINT UNSIGNED NOT NULL, \"c\" INT UNSIGNED, \
+         \"t\" TIMESTAMP_TEXT NOT NULL, \"d\" DATE_TEXT NOT NULL, \"dt\" DATETIME_TEXT NOT NULL, \"tm\" TIME_TEXT NOT NULL, \
          CONSTRAINT \"pk_g\" PRIMARY KEY (\"id\"))"
     );
     assert_eq!(
@@ -545,7 +546,7 @@ fn decimal_json_and_u64_columns_in_ddl() {
     assert_eq!(
         ddl(&SqliteDialect),
         "CREATE TABLE \"p\" (\"id\" INTEGER NOT NULL, \"amount\" DECIMAL_TEXT(12,2) COLLATE athanor_decimal NOT NULL, \
-         \"big\" DECIMAL_TEXT(28,0) COLLATE athanor_decimal, \"doc\" JSON_TEXT NOT NULL, \"n\" INTEGER NOT NULL, \
+         \"big\" DECIMAL_TEXT(28,0) COLLATE athanor_decimal, \"doc\" JSON_TEXT NOT NULL, \"n\" UNSIGNED BIG INT NOT NULL, \
          CONSTRAINT \"pk_p\" PRIMARY KEY (\"id\"))"
     );
     assert_eq!(

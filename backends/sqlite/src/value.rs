@@ -75,13 +75,20 @@ pub fn native_type(t: SqlType) -> &'static str {
     match t {
         SqlType::Bool => "BOOLEAN",
         SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => "INTEGER",
-        SqlType::U8 | SqlType::U16 | SqlType::U32 | SqlType::U64 => "INTEGER",
+        SqlType::U8 => "TINYINT UNSIGNED",
+        SqlType::U16 => "SMALLINT UNSIGNED",
+        SqlType::U32 => "INT UNSIGNED",
+        SqlType::U64 => "UNSIGNED BIG INT",
         SqlType::Decimal => "DECIMAL_TEXT",
         SqlType::Json => "JSON_TEXT",
         SqlType::Real | SqlType::Double => "REAL",
         SqlType::Text => "TEXT",
-        SqlType::Blob | SqlType::Uuid => "BLOB",
-        SqlType::Timestamp | SqlType::Date | SqlType::DateTime | SqlType::Time => "TEXT",
+        SqlType::Blob => "BLOB",
+        SqlType::Uuid => "UUID_BLOB",
+        SqlType::Timestamp => "TIMESTAMP_TEXT",
+        SqlType::Date => "DATE_TEXT",
+        SqlType::DateTime => "DATETIME_TEXT",
+        SqlType::Time => "TIME_TEXT",
     }
 }
 

@@ -63,22 +63,22 @@ pub struct Events {
     pub id: Option<i64>,
     #[column(length = 40)]
     pub name: String,
-    pub at: String,
-    pub ends: Option<String>,
+    pub at: jiff::Timestamp,
+    pub ends: Option<jiff::Timestamp>,
 }
 
 #[derive(Model, Debug, Clone)]
 #[model(table = "gadgets")]
 pub struct Gadgets {
     #[column(primary_key)]
-    pub id: Vec<u8>,
+    pub id: uuid::Uuid,
     #[column(length = 40)]
     pub label: String,
-    pub level: i64,
-    pub port: i64,
-    pub count: i64,
-    pub tag: Option<Vec<u8>>,
-    pub ocount: Option<i64>,
+    pub level: u8,
+    pub port: u16,
+    pub count: u32,
+    pub tag: Option<uuid::Uuid>,
+    pub ocount: Option<u32>,
 }
 
 #[derive(Model, Debug, Clone)]
@@ -124,7 +124,7 @@ pub struct Prices {
     pub amount: athanor::Decimal,
     #[column(precision = 28, scale = 10)]
     pub rate: Option<athanor::Decimal>,
-    pub serial: i64,
+    pub serial: u64,
 }
 
 #[derive(Model, Debug, Clone)]
@@ -132,10 +132,10 @@ pub struct Prices {
 pub struct Shifts {
     #[column(primary_key)]
     pub id: Option<i64>,
-    pub day: String,
-    pub starts: String,
-    pub planned: String,
-    pub other: Option<String>,
+    pub day: jiff::civil::Date,
+    pub starts: jiff::civil::Time,
+    pub planned: jiff::civil::DateTime,
+    pub other: Option<jiff::civil::Date>,
 }
 
 #[derive(Model, Debug, Clone)]
