@@ -58,6 +58,9 @@ pub use athanor_core::func;
 /// `Json<T>`, a field stored as a JSON document (cargo feature `json`).
 #[cfg(feature = "json")]
 pub use athanor_core::json::{self, Json};
+/// Portable migrations (cargo feature `migrate`).
+#[cfg(feature = "migrate")]
+pub use athanor_core::migrate;
 /// Reflection: a live database's tables, columns, keys, constraints and indexes, and their
 /// differences from the models.
 pub use athanor_core::reflect;
@@ -93,6 +96,8 @@ pub use athanor_core::{
 pub use athanor_core::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
 
 pub mod admin;
+#[cfg(feature = "cli")]
+pub mod cli;
 
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.

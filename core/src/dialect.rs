@@ -687,6 +687,72 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(true)
     }
 
+    /// How this database makes the schema changes `ALTER TABLE` cannot (SQLite: drop a keyed
+    /// column, add a constraint, change a column): `Some` for the table-rebuild recipe, with the
+    /// statements that turn foreign-key checks off and on around it and list the violations
+    /// afterwards. `None` where `ALTER TABLE` does everything.
+    fn rebuild_recipe(&self) -> Option<RebuildRecipe> {
+        None
+    }
+
+    /// Write `DROP INDEX name` (MySQL: `DROP INDEX name ON table`).
+    ///
+    /// # Errors
+    /// A name the dialect refuses.
+    fn write_drop_index(&self, out: &mut String, table: &str, name: &str) -> Result<()> {
+        let _ = table;
+        out.push_str("DROP INDEX ");
+        self.write_identifier(out, name)
+    }
+
+    /// Write `ALTER TABLE t DROP CONSTRAINT name` for a foreign key (`unique` false) or a unique
+    /// constraint (MySQL: `DROP FOREIGN KEY` / `DROP INDEX`).
+    ///
+    /// # Errors
+    /// A name the dialect refuses.
+    fn write_drop_constraint(&self, out: &mut String, table: &str, name: &str, unique: bool) -> Result<()> {
+        let _ = unique;
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        out.push_str(" DROP CONSTRAINT ");
+        self.write_identifier(out, name)
+    }
+
+    /// Write the statement changing column `from` into `to` (same name): type, nullability and
+    /// default. PostgreSQL's form by default (`ALTER COLUMN c TYPE …, ALTER COLUMN c SET NOT
+    /// NULL, …`); MySQL's is `MODIFY COLUMN` with the whole definition.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] where [`Dialect::rebuild_recipe`] is the way; a type or default the
+    /// dialect cannot write.
+    fn write_alter_column(&self, out: &mut String, table: &str, from: &ColumnDef, to: &ColumnDef) -> Result<()> {
+        let _ = from;
+        if self.rebuild_recipe().is_some() {
+            return Err(Error::unsupported("ALTER COLUMN (the table is rebuilt instead)", self.name()));
+        }
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        let column = |out: &mut String| -> Result<()> {
+            out.push_str(" ALTER COLUMN ");
+            self.write_identifier(out, to.name)
+        };
+        column(out)?;
+        out.push_str(" TYPE ");
+        out.push_str(&self.column_type(to)?);
+        out.push(',');
+        column(out)?;
+        out.push_str(if to.nullable { " DROP NOT NULL," } else { " SET NOT NULL," });
+        column(out)?;
+        match &to.default {
+            Some(d) => {
+                out.push_str(" SET DEFAULT ");
+                self.write_literal(out, d)?;
+            }
+            None => out.push_str(" DROP DEFAULT"),
+        }
+        Ok(())
+    }
+
     /// [`Error::Unsupported`] unless databases are made by statements on this server.
     ///
     /// # Errors
@@ -697,6 +763,17 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
             None => Err(Error::unsupported(format!("{what} (a database here is made by opening it)"), self.name())),
         }
     }
+}
+
+/// The statements around SQLite's table-rebuild recipe ([`Dialect::rebuild_recipe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildRecipe {
+    /// Before the transaction: foreign-key checks off (SQLite ignores this inside one).
+    pub checks_off: &'static str,
+    /// Before commit: a query returning a row per foreign-key violation.
+    pub check: &'static str,
+    /// After the transaction: checks on again.
+    pub checks_on: &'static str,
 }
 
 /// The ANSI DDL type names: `BOOLEAN`, `SMALLINT`, `INTEGER`, `BIGINT`, `REAL`,
@@ -822,7 +899,11 @@ pub fn add_foreign_key_statement(dialect: &dyn Dialect, table: &TableDef, constr
 }
 
 /// `CONSTRAINT name FOREIGN KEY (col) REFERENCES table (column)`.
-fn write_foreign_key(
+/// Write `CONSTRAINT name FOREIGN KEY (column) REFERENCES table (column)`.
+///
+/// # Errors
+/// A name the dialect refuses.
+pub fn write_foreign_key(
     dialect: &dyn Dialect,
     sql: &mut String,
     name: &str,
@@ -838,6 +919,42 @@ fn write_foreign_key(
     sql.push_str(" (");
     dialect.write_identifier(sql, fk.column)?;
     sql.push(')');
+    Ok(())
+}
+
+/// Write one column as `CREATE TABLE` and `ALTER TABLE … ADD COLUMN` declare it: name, type,
+/// `NOT NULL`, the autoincrement clause, `DEFAULT`, and the `CHECK` of a closed set of values.
+/// `col` is as [`ddl_column`] makes it.
+///
+/// # Errors
+/// A name the dialect refuses; a type or default it cannot write.
+pub fn write_column_definition(dialect: &dyn Dialect, sql: &mut String, col: &ColumnDef) -> Result<()> {
+    dialect.write_identifier(sql, col.name)?;
+    sql.push(' ');
+    sql.push_str(&dialect.column_type(col)?);
+    if !col.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if col.autoincrement {
+        sql.push_str(dialect.autoincrement_clause());
+    }
+    if let Some(d) = &col.default {
+        sql.push_str(" DEFAULT ");
+        dialect.write_literal(sql, d)?;
+    }
+    if !col.allowed.is_empty() {
+        sql.push_str(" CHECK (");
+        dialect.write_identifier(sql, col.name)?;
+        sql.push_str(" IN (");
+        for (k, v) in col.allowed.iter().enumerate() {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            // The plain literal: a dialect's DEFAULT spelling may differ (MySQL wraps text).
+            write_ansi_literal(dialect, sql, v)?;
+        }
+        sql.push_str("))");
+    }
     Ok(())
 }
 
@@ -859,33 +976,7 @@ pub fn create_table_statements_deferring(
         if i > 0 {
             sql.push_str(", ");
         }
-        let col = ddl_column(caps, col);
-        dialect.write_identifier(&mut sql, col.name)?;
-        sql.push(' ');
-        sql.push_str(&dialect.column_type(&col)?);
-        if !col.nullable {
-            sql.push_str(" NOT NULL");
-        }
-        if col.autoincrement {
-            sql.push_str(dialect.autoincrement_clause());
-        }
-        if let Some(d) = &col.default {
-            sql.push_str(" DEFAULT ");
-            dialect.write_literal(&mut sql, d)?;
-        }
-        if !col.allowed.is_empty() {
-            sql.push_str(" CHECK (");
-            dialect.write_identifier(&mut sql, col.name)?;
-            sql.push_str(" IN (");
-            for (k, v) in col.allowed.iter().enumerate() {
-                if k > 0 {
-                    sql.push_str(", ");
-                }
-                // The plain literal: a dialect's DEFAULT spelling may differ (MySQL wraps text).
-                write_ansi_literal(dialect, &mut sql, v)?;
-            }
-            sql.push_str("))");
-        }
+        write_column_definition(dialect, &mut sql, &ddl_column(caps, col))?;
     }
     let pk: Vec<&str> = table.primary_key().map(|i| table.columns[i].name).collect();
     if pk.is_empty() {

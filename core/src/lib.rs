@@ -17,6 +17,8 @@ pub mod func;
 #[cfg(feature = "json")]
 pub mod json;
 mod metadata;
+#[cfg(feature = "migrate")]
+pub mod migrate;
 mod model;
 pub mod reflect;
 pub mod relation;
@@ -31,8 +33,8 @@ mod value;
 
 pub use dialect::{
     add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
-    drop_table_statement, quoted, write_ansi_literal, write_ident_list, Capabilities, Dialect, IsolationLevel,
-    KeyRecovery, TxOptions,
+    ddl_column, drop_table_statement, quoted, write_ansi_literal, write_column_definition, write_foreign_key,
+    write_ident_list, Capabilities, Dialect, IsolationLevel, KeyRecovery, RebuildRecipe, TxOptions,
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};

@@ -320,6 +320,31 @@ fn model_type(dialect: &dyn Dialect, col: &crate::schema::ColumnDef) -> Result<(
     Ok((declared, portable))
 }
 
+/// How a column of the database differs from the model's `col` (as [`ddl_column`] makes it)
+/// in type, nullability and default: readable lines, empty when they agree.
+///
+/// # Errors
+/// A model column the dialect cannot declare.
+pub fn column_differences(
+    dialect: &dyn Dialect,
+    col: &crate::schema::ColumnDef,
+    found: &ReflectedColumn,
+) -> Result<Vec<String>> {
+    let mut what = Vec::new();
+    let (declared, portable) = model_type(dialect, col)?;
+    if portable != found.portable {
+        what.push(format!("type: model {declared}, database {}", found.native_type));
+    }
+    if col.nullable != found.nullable {
+        what.push(format!("nullable: model {}, database {}", col.nullable, found.nullable));
+    }
+    let default = col.default.as_ref().map(|d| model_default(dialect, d)).transpose()?.flatten();
+    if !col.autoincrement && default != found.default {
+        what.push(format!("default: model {default:?}, database {:?}", found.default));
+    }
+    Ok(what)
+}
+
 /// Compare a model's table with the database's: the differences, empty when the table is as
 /// `create_all` makes it (through the dialect's type mapping, so storages that hold several
 /// portable types compare equal). Constraints are matched by their columns (and unique flag),
@@ -337,18 +362,7 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
             out.push(Difference::MissingColumn { table: table.clone(), column: col.name.into() });
             continue;
         };
-        let mut what = Vec::new();
-        let (declared, portable) = model_type(dialect, &col)?;
-        if portable != found.portable {
-            what.push(format!("type: model {declared}, database {}", found.native_type));
-        }
-        if col.nullable != found.nullable {
-            what.push(format!("nullable: model {}, database {}", col.nullable, found.nullable));
-        }
-        let default = col.default.as_ref().map(|d| model_default(dialect, d)).transpose()?.flatten();
-        if !col.autoincrement && default != found.default {
-            what.push(format!("default: model {default:?}, database {:?}", found.default));
-        }
+        let mut what = column_differences(dialect, &col, found)?;
         // Where generation needs no clause (SQLite: an INTEGER primary key is the rowid), a key
         // the application gives is generated storage all the same.
         let implicit = dialect.autoincrement_clause().is_empty() && found.autoincrement;

@@ -180,6 +180,42 @@ impl Dialect for MySqlDialect {
         Some("")
     }
 
+    /// `DROP INDEX name ON table`.
+    fn write_drop_index(&self, out: &mut String, table: &str, name: &str) -> athanor_core::Result<()> {
+        out.push_str("DROP INDEX ");
+        self.write_identifier(out, name)?;
+        out.push_str(" ON ");
+        self.write_identifier(out, table)
+    }
+
+    /// `DROP FOREIGN KEY`, or `DROP INDEX` for a unique constraint (MySQL keeps it as an index).
+    fn write_drop_constraint(
+        &self,
+        out: &mut String,
+        table: &str,
+        name: &str,
+        unique: bool,
+    ) -> athanor_core::Result<()> {
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        out.push_str(if unique { " DROP INDEX " } else { " DROP FOREIGN KEY " });
+        self.write_identifier(out, name)
+    }
+
+    /// `MODIFY COLUMN` with the whole new definition.
+    fn write_alter_column(
+        &self,
+        out: &mut String,
+        table: &str,
+        _from: &ColumnDef,
+        to: &ColumnDef,
+    ) -> athanor_core::Result<()> {
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        out.push_str(" MODIFY COLUMN ");
+        athanor_core::write_column_definition(self, out, to)
+    }
+
     /// `ALTER TABLE t AUTO_INCREMENT = n` (one counter per table).
     fn write_restart_identity(&self, out: &mut String, table: &str, _: &str, next: i64) -> athanor_core::Result<bool> {
         out.push_str("ALTER TABLE ");

@@ -24,7 +24,7 @@
 
 use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
 use athanor_core::{Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions};
-use athanor_core::{ColumnDef, SqlType};
+use athanor_core::{ColumnDef, RebuildRecipe, SqlType};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -130,6 +130,17 @@ impl Dialect for SqliteDialect {
             _ => return None,
         };
         Some(native_of(t, &args))
+    }
+
+    /// SQLite's `ALTER TABLE` adds and renames columns only: the rest is the documented
+    /// rebuild (create the new table, copy, drop, rename, recreate indexes), with foreign-key
+    /// checks off around it and `foreign_key_check` before commit.
+    fn rebuild_recipe(&self) -> Option<RebuildRecipe> {
+        Some(RebuildRecipe {
+            checks_off: "PRAGMA foreign_keys = OFF",
+            check: "PRAGMA foreign_key_check",
+            checks_on: "PRAGMA foreign_keys = ON",
+        })
     }
 
     /// Nothing: a rowid key continues after the largest one.

@@ -1,7 +1,7 @@
 //! The progress of `athanor copy`: one bar per table (rows, rows/s, ETA) on a terminal, plain
 //! lines otherwise (a CI log, a pipe).
 
-use athanor::copy::CopyProgress;
+use crate::copy::CopyProgress;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Instant;

@@ -2,8 +2,8 @@
 //! inferred from the foreign keys (a `BelongsTo` on the table holding the key, a `HasMany` on the
 //! table it refers to, each naming the key column, so several keys to one table stay apart).
 
-use athanor::reflect::{ReflectedColumn, ReflectedTable};
-use athanor::SqlType;
+use crate::reflect::{ReflectedColumn, ReflectedTable};
+use crate::SqlType;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 

@@ -1,0 +1,441 @@
+//! The `athanor` command line (cargo feature `cli`): `db create|drop`, `reflect`, `copy`,
+//! `migrate …` and `completions`. The plain `athanor` binary (crate `athanor-cli`) runs it
+//! without models; an application's own binary runs it with its models, which `migrate
+//! generate` and `migrate check` need:
+//!
+//! ```no_run
+//! // src/bin/manage.rs of the application: `cargo run --bin manage -- migrate generate -m "add pages"`
+//! fn main() -> std::process::ExitCode {
+//!     let base = athanor::Base::new(); // .register::<User>().register::<Post>() …
+//!     athanor::cli::run(&base)
+//! }
+//! ```
+//!
+//! Exit codes: 0 success; 1 the command could not do what was asked (the database exists, does
+//! not exist, the server refused, `--verify` or `migrate check` found a difference: the message
+//! says which); 2 bad usage (clap's); 3 the database or server could not be reached; 4 a
+//! malformed URL or a backend not compiled in.
+
+mod progress;
+mod rust;
+
+use crate::admin::{create_database, drop_database, Outcome};
+use crate::reflect::ReflectedTable;
+use crate::{create_engine, Base, Error};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Athanor's command-line tool: one codebase on SQLite, PostgreSQL and MySQL/MariaDB.
+#[derive(Parser, Debug)]
+#[command(name = "athanor", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 the command failed (the message says why); 2 bad usage; \
+                          3 the database could not be reached; 4 a malformed URL or a backend not compiled in.";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create or drop a whole database.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Read a database's schema from its catalog: tables, columns (portable type, nullability,
+    /// length, precision, default), primary keys, foreign keys, unique constraints, indexes.
+    Reflect {
+        /// The database URL.
+        url: String,
+        /// Print `#[derive(Model)]` structs (relationships inferred from the foreign keys).
+        #[arg(long)]
+        rust: bool,
+        /// Only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+    },
+    /// Copy a database into another of any kind: tables created in foreign-key order with each
+    /// database's types (--create), rows in batches inside transactions, generated keys carried
+    /// and the destination's counters moved past them.
+    Copy {
+        /// The source database URL.
+        src: String,
+        /// The destination database URL.
+        dst: String,
+        /// Create the tables the destination lacks.
+        #[arg(long)]
+        create: bool,
+        /// Only these tables (comma-separated; the tables they refer to must be copied too or
+        /// exist on the destination).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+        /// Skip tables already copied whole, and copy again tables copied in part.
+        #[arg(long)]
+        resume: bool,
+        /// Compare row counts and a checksum of every value afterwards; exit 1 on a mismatch.
+        #[arg(long)]
+        verify: bool,
+        /// Rows per batch (one transaction each).
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+    },
+    /// Portable migrations: generate from the models, upgrade, downgrade, status, history,
+    /// stamp, and check (a CI drift gate).
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Print a completion script for a shell: `athanor completions bash > /etc/bash_completion.d/athanor`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the migrations are and which database they run on.
+#[derive(clap::Args, Debug)]
+struct Target {
+    /// The database URL (default: the DATABASE_URL environment variable).
+    #[arg(long, env = "DATABASE_URL")]
+    url: String,
+    /// The migrations directory.
+    #[arg(long, default_value = "migrations")]
+    dir: std::path::PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum MigrateCommand {
+    /// Write the migration that makes the database match the models (needs the application's
+    /// binary: `athanor::cli::run(&base)`).
+    Generate {
+        #[command(flatten)]
+        target: Target,
+        /// What it is for.
+        #[arg(short, long)]
+        message: String,
+    },
+    /// Apply the migrations after the database's version, up to REVISION (default: the last).
+    Upgrade {
+        #[command(flatten)]
+        target: Target,
+        /// The last migration to apply.
+        revision: Option<String>,
+    },
+    /// Undo migrations down to REVISION (`base` undoes all; default: the last one only).
+    Downgrade {
+        #[command(flatten)]
+        target: Target,
+        /// The migration to go back to, or `base`.
+        revision: Option<String>,
+    },
+    /// The database's version and the migrations not applied.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// The migrations, in order.
+    History {
+        /// The migrations directory.
+        #[arg(long, default_value = "migrations")]
+        dir: std::path::PathBuf,
+    },
+    /// Record REVISION (or `base`) as the database's version without running anything.
+    Stamp {
+        #[command(flatten)]
+        target: Target,
+        /// The migration, or `base`.
+        revision: String,
+    },
+    /// Exit 1 with the differences when the database does not match the models (needs the
+    /// application's binary).
+    Check {
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Create the database a URL names: `CREATE DATABASE` on PostgreSQL and MySQL (utf8mb4,
+    /// binary collation), the file on SQLite.
+    Create {
+        /// The database URL: sqlite://app.db, postgres://user@host/app, mysql://user@host/app.
+        url: String,
+        /// Succeed when it already exists.
+        #[arg(long)]
+        if_not_exists: bool,
+    },
+    /// Drop the database a URL names, with everything in it: `DROP DATABASE`, or remove the
+    /// SQLite file and its -wal/-shm/-journal files.
+    Drop {
+        /// The database URL.
+        url: String,
+        /// Succeed when it does not exist.
+        #[arg(long)]
+        if_exists: bool,
+    },
+}
+
+fn needs_models<'a>(models: Option<&'a Base>, what: &str) -> Result<&'a Base, Error> {
+    models.ok_or_else(|| {
+        Error::invalid_request(format!(
+            "`migrate {what}` compares the database with the application's models: run it from the application's \
+             binary, which calls athanor::cli::run(&base)"
+        ))
+    })
+}
+
+fn migrate(command: MigrateCommand, models: Option<&Base>) -> Result<String, Error> {
+    use crate::migrate as m;
+    let revision = |r: Option<String>| r.filter(|r| r != "base");
+    match command {
+        MigrateCommand::History { dir } => {
+            let chain = m::load_dir(&dir)?;
+            if chain.is_empty() {
+                return Ok(format!("no migrations in {}", dir.display()));
+            }
+            Ok(chain
+                .iter()
+                .map(|x| format!("{} {} ({} operation(s))", x.id, x.message, x.upgrade.len()))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        MigrateCommand::Generate { target, message } => {
+            let base = needs_models(models, "generate")?;
+            let chain = m::load_dir(&target.dir)?;
+            let engine = create_engine(&target.url)?;
+            let mut conn = engine.connect()?;
+            let current = m::current_version(&mut conn)?;
+            if current.as_deref() != chain.last().map(|x| x.id.as_str()) {
+                return Err(Error::invalid_request(format!(
+                    "the database is at {}, not at the last migration {}: upgrade it first",
+                    current.as_deref().unwrap_or("base"),
+                    chain.last().map_or("base", |x| x.id.as_str())
+                )));
+            }
+            let ops = m::generate(&mut conn, base.metadata())?;
+            if ops.is_empty() {
+                return Ok("the database matches the models: no migration written".into());
+            }
+            let migration = m::next(&chain, &message, ops);
+            std::fs::create_dir_all(&target.dir)
+                .map_err(|e| Error::invalid_request(format!("cannot create {}: {e}", target.dir.display())))?;
+            let path = target.dir.join(migration.file_name());
+            std::fs::write(&path, migration.to_json()? + "\n")
+                .map_err(|e| Error::invalid_request(format!("cannot write {}: {e}", path.display())))?;
+            let ops: Vec<String> = migration.upgrade.iter().map(|o| format!("  {o}")).collect();
+            Ok(format!("wrote {}\n{}", path.display(), ops.join("\n")))
+        }
+        MigrateCommand::Upgrade { target, revision: r } => {
+            let chain = m::load_dir(&target.dir)?;
+            let mut conn = create_engine(&target.url)?.connect()?;
+            let done = m::upgrade(&mut conn, &chain, revision(r).as_deref())?;
+            Ok(if done.is_empty() { "already up to date".into() } else { format!("upgraded: {}", done.join(", ")) })
+        }
+        MigrateCommand::Downgrade { target, revision: r } => {
+            let chain = m::load_dir(&target.dir)?;
+            let mut conn = create_engine(&target.url)?.connect()?;
+            let to = match r.as_deref() {
+                Some("base") => None,
+                Some(id) => Some(id.to_string()),
+                // One step back.
+                None => {
+                    let current = m::current_version(&mut conn)?;
+                    let i = chain.iter().position(|x| Some(&x.id) == current.as_ref());
+                    i.and_then(|i| i.checked_sub(1)).map(|p| chain[p].id.clone())
+                }
+            };
+            let done = m::downgrade(&mut conn, &chain, to.as_deref())?;
+            Ok(if done.is_empty() { "nothing to downgrade".into() } else { format!("downgraded: {}", done.join(", ")) })
+        }
+        MigrateCommand::Status { target } => {
+            let chain = m::load_dir(&target.dir)?;
+            let mut conn = create_engine(&target.url)?.connect()?;
+            let current = m::current_version(&mut conn)?;
+            let at = current.as_deref().and_then(|c| chain.iter().position(|x| x.id == c)).map_or(0, |i| i + 1);
+            let pending: Vec<String> = chain[at..].iter().map(|x| format!("  {} {}", x.id, x.message)).collect();
+            Ok(format!(
+                "version: {}\n{}",
+                current.as_deref().unwrap_or("base"),
+                if pending.is_empty() { "up to date".to_string() } else { format!("pending:\n{}", pending.join("\n")) }
+            ))
+        }
+        MigrateCommand::Stamp { target, revision: r } => {
+            let chain = m::load_dir(&target.dir)?;
+            let mut conn = create_engine(&target.url)?.connect()?;
+            let r = revision(Some(r));
+            m::stamp(&mut conn, &chain, r.as_deref())?;
+            Ok(format!("stamped {}", r.as_deref().unwrap_or("base")))
+        }
+        MigrateCommand::Check { target } => {
+            let base = needs_models(models, "check")?;
+            let mut conn = create_engine(&target.url)?.connect()?;
+            let ops = m::generate(&mut conn, base.metadata())?;
+            if ops.is_empty() {
+                return Ok("the database matches the models".into());
+            }
+            let lines: Vec<String> = ops.iter().map(|o| format!("  {o}")).collect();
+            Err(Error::invalid_request(format!(
+                "the database differs from the models; a migration would:\n{}",
+                lines.join("\n")
+            )))
+        }
+    }
+}
+
+fn execute(cli: Cli, models: Option<&Base>) -> Result<String, Error> {
+    let shown = |url: &str| crate::backend::ConnectOptions::parse(url).map(|o| o.redacted());
+    match cli.command {
+        Command::Db(DbCommand::Create { url, if_not_exists }) => Ok(match create_database(&url, if_not_exists)? {
+            Outcome::Done => format!("created {}", shown(&url)?),
+            Outcome::Unchanged => format!("{} already exists", shown(&url)?),
+        }),
+        Command::Db(DbCommand::Drop { url, if_exists }) => Ok(match drop_database(&url, if_exists)? {
+            Outcome::Done => format!("dropped {}", shown(&url)?),
+            Outcome::Unchanged => format!("{} does not exist", shown(&url)?),
+        }),
+        Command::Reflect { url, rust, tables } => {
+            let engine = create_engine(&url)?;
+            let mut conn = engine.connect()?;
+            let names = if tables.is_empty() { crate::reflect::table_names(&mut conn)? } else { tables };
+            let reflected =
+                names.iter().map(|n| crate::reflect::reflect_table(&mut conn, n)).collect::<Result<Vec<_>, _>>()?;
+            Ok(if rust { rust::to_rust(&reflected).trim_end().to_string() } else { describe(&reflected) })
+        }
+        Command::Copy { src, dst, create, tables, resume, verify, batch } => {
+            let options = crate::copy::CopyOptions { tables, create, resume, verify, batch_rows: batch };
+            let (from, to) = (create_engine(&src)?, create_engine(&dst)?);
+            let mut bars = progress::Bars::new();
+            let reports = crate::copy::copy(&from, &to, &options, &mut bars)?;
+            let mut lines = Vec::new();
+            let mut bad = Vec::new();
+            for r in &reports {
+                let mut line = match (r.skipped, r.created) {
+                    (true, _) => format!("{}: already complete, skipped", r.table),
+                    (false, true) => format!("{}: created, {} row(s) copied", r.table, r.copied),
+                    (false, false) => format!("{}: {} row(s) copied", r.table, r.copied),
+                };
+                if let Some((s, d, same)) = r.verified {
+                    line.push_str(&format!(
+                        "; verify: {s} / {d} rows, checksums {}",
+                        if same { "equal" } else { "DIFFER" }
+                    ));
+                }
+                if !r.ok() {
+                    bad.push(r.table.clone());
+                }
+                lines.push(line);
+            }
+            if !bad.is_empty() {
+                return Err(Error::invalid_request(format!(
+                    "{}\nverification failed for: {}",
+                    lines.join("\n"),
+                    bad.join(", ")
+                )));
+            }
+            Ok(lines.join("\n"))
+        }
+        Command::Migrate(command) => migrate(command, models),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "athanor", &mut out);
+            Ok(String::from_utf8_lossy(&out).trim_end().to_string())
+        }
+    }
+}
+
+/// The plain listing of `athanor reflect`.
+fn describe(tables: &[ReflectedTable]) -> String {
+    let mut out = Vec::new();
+    for t in tables {
+        out.push(format!("table {}", t.name));
+        for c in &t.columns {
+            let portable = c.portable.map_or_else(|| "unmapped".to_string(), |p| format!("{:?}", p.sql_type));
+            let mut line = format!("  {} {} ({portable})", c.name, c.native_type);
+            line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+            if let Some(d) = &c.default {
+                line.push_str(&format!(" DEFAULT {d}"));
+            }
+            if c.autoincrement {
+                line.push_str(" generated");
+            }
+            out.push(line);
+        }
+        out.push(format!("  primary key ({})", t.primary_key.join(", ")));
+        for u in &t.unique_constraints {
+            out.push(format!(
+                "  unique {}({})",
+                u.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default(),
+                u.columns.join(", ")
+            ));
+        }
+        for i in &t.indexes {
+            let kind = if i.unique { "unique index" } else { "index" };
+            out.push(format!("  {kind} {} ({})", i.name.as_deref().unwrap_or("?"), i.columns.join(", ")));
+        }
+        for f in &t.foreign_keys {
+            let name = f.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+            out.push(format!(
+                "  foreign key {name}({}) references {} ({})",
+                f.columns.join(", "),
+                f.referred_table,
+                f.referred_columns.join(", ")
+            ));
+        }
+    }
+    out.join("\n")
+}
+
+/// Run the command line of `std::env::args()` with the application's models (so `migrate
+/// generate` and `migrate check` can compare them with the database), print the result and
+/// return the exit code.
+pub fn run(models: &Base) -> ExitCode {
+    run_with(Some(models))
+}
+
+/// Run one command line (`args` without the program name) and return what it prints, for
+/// embedding and tests: `run_args(Some(&base), ["migrate", "check", "--url", url])`.
+///
+/// # Errors
+/// The command's error ([`exit_code`] tells its exit code); a usage error as
+/// [`Error::InvalidRequest`] with clap's message.
+pub fn run_args<I, S>(models: Option<&Base>, args: I) -> Result<String, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    let argv = std::iter::once(std::ffi::OsString::from("athanor")).chain(args.into_iter().map(Into::into));
+    let cli = Cli::try_parse_from(argv).map_err(|e| Error::invalid_request(e.to_string()))?;
+    execute(cli, models)
+}
+
+/// The exit code of a command's error: 3 for a database that cannot be reached, 4 for a bad URL
+/// or a backend not compiled in, 1 otherwise.
+pub fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Connection { .. } | Error::PoolTimeout { .. } => 3,
+        Error::Config { .. } => 4,
+        _ => 1,
+    }
+}
+
+/// [`run`] without models: the plain `athanor` binary.
+pub fn run_with(models: Option<&Base>) -> ExitCode {
+    match execute(Cli::parse(), models) {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("athanor: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
