@@ -6,8 +6,9 @@
 //! line and passes, unless `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
-use athanor::admin::{create_database, drop_database};
-use athanor::backend::ConnectOptions;
+mod common;
+
+use athanor::admin::drop_database;
 use athanor::prelude::*;
 use athanor_conformance::models::{blog, Contact, Doc, Email, Event, Gadget, Level, Price, Shift, Stage, Task};
 use std::process::{Command, Output};
@@ -96,17 +97,7 @@ fn fill(url: &str) {
 
 /// The URL of a fresh database on a test server, or `None` after the skip line.
 fn fresh(var: &str, default: &str, name: &str) -> Option<String> {
-    let server = std::env::var(var).unwrap_or_else(|_| default.into());
-    if let Err(e) = create_engine(&server).and_then(|e| e.connect().map(drop)) {
-        let shown = ConnectOptions::parse(&server).map(|o| o.redacted()).unwrap_or_default();
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "server at {shown} is unreachable in CI: {e}");
-        println!("SKIPPED copy round trip at {shown}: {e}");
-        return None;
-    }
-    let url = ConnectOptions::parse(&server).unwrap().with_database(name).unwrap();
-    drop_database(&url, true).unwrap();
-    create_database(&url, false).unwrap();
-    Some(url)
+    common::fresh_database(var, default, name, "copy round trip")
 }
 
 fn all<M: Model + Clone>(url: &str) -> Vec<M> {

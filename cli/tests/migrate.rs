@@ -5,8 +5,9 @@
 //! local test servers; without them the server part prints one `SKIPPED` line, unless `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)] // a test; each version's models are only registered
 
-use athanor::admin::{create_database, drop_database};
-use athanor::backend::ConnectOptions;
+mod common;
+
+use athanor::admin::drop_database;
 use athanor::migrate::{self, Migration};
 use athanor::prelude::*;
 use std::process::Command;
@@ -191,17 +192,7 @@ fn walk(url: &str, chain: &[Migration]) {
 }
 
 fn server(var: &str, default: &str, name: &str) -> Option<String> {
-    let server = std::env::var(var).unwrap_or_else(|_| default.into());
-    if let Err(e) = create_engine(&server).and_then(|e| e.connect().map(drop)) {
-        let shown = ConnectOptions::parse(&server).map(|o| o.redacted()).unwrap_or_default();
-        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "server at {shown} is unreachable in CI: {e}");
-        println!("SKIPPED migration chain at {shown}: {e}");
-        return None;
-    }
-    let url = ConnectOptions::parse(&server).unwrap().with_database(name).unwrap();
-    drop_database(&url, true).unwrap();
-    create_database(&url, false).unwrap();
-    Some(url)
+    common::fresh_database(var, default, name, "migration chain")
 }
 
 #[test]

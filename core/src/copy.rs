@@ -94,8 +94,10 @@ fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
 }
 
-/// A reflected default as a catalog default, when it is a plain literal.
-fn default_value(sql_type: SqlType, raw: &str) -> Option<DefaultValue> {
+/// A reflected default (as [`crate::Dialect::reflected_default`] normalizes it) as a catalog
+/// default of a column of `sql_type`, when it is a plain literal: a number, a quoted string, a
+/// boolean (`1`/`0` too); `None` for an expression.
+pub fn default_value(sql_type: SqlType, raw: &str) -> Option<DefaultValue> {
     match sql_type {
         SqlType::Bool => match raw.to_ascii_lowercase().as_str() {
             "1" | "true" => Some(DefaultValue::Bool(true)),

@@ -3,7 +3,7 @@
 //! table it refers to, each naming the key column, so several keys to one table stay apart).
 
 use crate::reflect::{ReflectedColumn, ReflectedTable};
-use crate::SqlType;
+use crate::{DefaultValue, SqlType};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -90,20 +90,13 @@ fn rust_type(c: &ReflectedColumn) -> Option<(String, Vec<String>)> {
 
 /// A default as a `#[column(default = …)]` literal for a field of `sql_type`, when it is one.
 fn default_literal(sql_type: SqlType, raw: &str) -> Option<String> {
-    match sql_type {
-        SqlType::Bool => match raw.to_ascii_lowercase().as_str() {
-            "1" | "true" => Some("true".into()),
-            "0" | "false" => Some("false".into()),
-            _ => None,
-        },
-        SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => raw.parse::<i64>().ok().map(|v| v.to_string()),
-        SqlType::Real | SqlType::Double => raw.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| format!("{f:?}")),
-        SqlType::Text => {
-            let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
-            Some(format!("{:?}", inner.replace("''", "'")))
-        }
-        _ => None,
-    }
+    Some(match crate::copy::default_value(sql_type, raw)? {
+        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Float(f) if f.is_finite() => format!("{f:?}"),
+        DefaultValue::Float(_) => return None,
+        DefaultValue::Text(t) => format!("{t:?}"),
+        DefaultValue::Bool(b) => b.to_string(),
+    })
 }
 
 /// The relationship fields each table gets.

@@ -1,0 +1,20 @@
+//! What the CLI tests share: a fresh database of their own on a test server.
+
+use athanor::admin::{create_database, drop_database};
+use athanor::backend::ConnectOptions;
+
+/// The URL of a fresh database `name` on the server `var` names (default `default`), or `None`
+/// after one `SKIPPED` line when the server cannot be reached (a failure under `CI=true`).
+pub fn fresh_database(var: &str, default: &str, name: &str, what: &str) -> Option<String> {
+    let server = std::env::var(var).unwrap_or_else(|_| default.into());
+    if let Err(e) = athanor::create_engine(&server).and_then(|e| e.connect().map(drop)) {
+        let shown = ConnectOptions::parse(&server).map(|o| o.redacted()).unwrap_or_default();
+        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "server at {shown} is unreachable in CI: {e}");
+        println!("SKIPPED {what} at {shown}: {e}");
+        return None;
+    }
+    let url = ConnectOptions::parse(&server).ok()?.with_database(name).ok()?;
+    drop_database(&url, true).ok()?;
+    create_database(&url, false).ok()?;
+    Some(url)
+}
