@@ -50,6 +50,16 @@ fn every_command_has_help_and_completions_are_printed() {
         &["db", "--help"],
         &["db", "create", "--help"],
         &["db", "drop", "--help"],
+        &["reflect", "--help"],
+        &["copy", "--help"],
+        &["migrate", "--help"],
+        &["migrate", "generate", "--help"],
+        &["migrate", "upgrade", "--help"],
+        &["migrate", "downgrade", "--help"],
+        &["migrate", "status", "--help"],
+        &["migrate", "history", "--help"],
+        &["migrate", "stamp", "--help"],
+        &["migrate", "check", "--help"],
         &["completions", "--help"],
     ] {
         let out = athanor(args);
