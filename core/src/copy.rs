@@ -19,8 +19,8 @@
 //! Limits (documented in the README): a cycle of foreign keys between tables is refused (no
 //! database here can defer the checks portably), and rows of a self-referencing table are
 //! written in key order, so a row whose parent has a larger key fails with the foreign-key
-//! error, reported with the table. CHECK constraints are not carried (reflection does not read
-//! them yet).
+//! error, reported with the table. Of the CHECK constraints, those listing a column's values
+//! (`#[derive(DbEnum)]`'s) are carried; others are not.
 
 use crate::dialect::{create_table_statements, Dialect};
 use crate::engine::{Connection, Engine};
@@ -114,6 +114,18 @@ pub fn default_value(sql_type: SqlType, raw: &str) -> Option<DefaultValue> {
     }
 }
 
+/// A column's allowed values (reflected literals) as catalog values.
+fn allowed(literals: &[String]) -> Result<&'static [DefaultValue]> {
+    let values = literals
+        .iter()
+        .map(|l| match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+            Some(t) => Ok(DefaultValue::Text(leak(&t.replace("''", "'")))),
+            None => l.parse().map(DefaultValue::Int).map_err(|_| Error::invalid_request(format!("allowed value {l}"))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Box::leak(values.into_boxed_slice()))
+}
+
 /// The catalog entry of a reflected table.
 ///
 /// # Errors
@@ -145,7 +157,7 @@ pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
             length: p.length,
             default: c.default.as_deref().and_then(|d| default_value(p.sql_type, d)),
             foreign_key: fk,
-            allowed: &[],
+            allowed: allowed(&c.allowed)?,
             precision: p.precision,
         });
     }

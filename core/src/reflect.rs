@@ -13,8 +13,8 @@
 //! portable type of its storage. [`compare`] compares a model with a reflected table through
 //! the same mapping, so a schema made by `create_all` compares equal to its models.
 //!
-//! Not reflected yet (partial): CHECK constraints (the `#[derive(DbEnum)]` value lists) and
-//! views.
+//! CHECK constraints are read when they list a column's values (`col IN (…)`, what
+//! `#[derive(DbEnum)]` declares); other CHECK constraints and views are not reflected yet.
 
 use crate::dialect::{ddl_column, Dialect};
 use crate::engine::Connection;
@@ -39,6 +39,11 @@ pub enum CatalogQuery {
     /// primary key's and those a database makes by itself for a foreign key, by index then
     /// position. `is_constraint` marks the index of a `UNIQUE` constraint.
     Indexes,
+    /// `(text)`: text holding the table's CHECK constraints as `CHECK (…)` clauses, in any
+    /// number of rows (SQLite: the table's `CREATE TABLE` statement). Those of the form
+    /// `col IN (…)` (or PostgreSQL's `col = ANY (ARRAY[…])`) are read as the column's allowed
+    /// values; others are ignored.
+    Checks,
 }
 
 /// A type name of the database read back as a portable type.
@@ -69,6 +74,9 @@ pub struct ReflectedColumn {
     pub default: Option<String>,
     /// The database generates it (an identity, `AUTO_INCREMENT`, SQLite's rowid key).
     pub autoincrement: bool,
+    /// The values a `CHECK (col IN (…))` constraint allows, as literals (`'open'`, `10`); empty
+    /// for none.
+    pub allowed: Vec<String>,
 }
 
 /// A foreign key of a reflected table.
@@ -174,6 +182,7 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
             nullable: r.get::<i64>(2)? != 0,
             default: r.get::<Option<String>>(3)?.and_then(|d| dialect.reflected_default(&d)),
             autoincrement: r.get::<i64>(4)? != 0,
+            allowed: Vec::new(),
         };
         let position: i64 = r.get(5)?;
         if position > 0 {
@@ -182,6 +191,14 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         columns.push(column);
     }
     key.sort();
+    for r in catalog(conn, CatalogQuery::Checks, Some(name))? {
+        let text: Option<String> = r.get(0)?;
+        for (column, values) in text.as_deref().map(in_checks).unwrap_or_default() {
+            if let Some(c) = columns.iter_mut().find(|c| c.name == column) {
+                c.allowed = values;
+            }
+        }
+    }
     let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, Some(name))?;
     let mut foreign_keys = Vec::new();
     for (constraint, members) in grouped(&fk_rows, |r| r.get::<Option<String>>(0))? {
@@ -373,6 +390,20 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
             out.push(Difference::Column { table: table.clone(), column: col.name.into(), what: what.join("; ") });
         }
     }
+    for col in model.columns {
+        let found = db.column(col.name).map(|c| c.allowed.clone()).unwrap_or_default();
+        let mut want: Vec<String> = col.allowed.iter().map(literal).collect();
+        let mut got = found;
+        want.sort();
+        got.sort();
+        if db.column(col.name).is_some() && want != got {
+            out.push(Difference::Column {
+                table: table.clone(),
+                column: col.name.into(),
+                what: format!("allowed values: model ({}), database ({})", want.join(", "), got.join(", ")),
+            });
+        }
+    }
     for c in &db.columns {
         if model.column_index(&c.name).is_none() {
             out.push(Difference::ExtraColumn { table: table.clone(), column: c.name.clone() });
@@ -431,6 +462,148 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
     Ok(out)
 }
 
+/// A value as [`ReflectedColumn::allowed`] spells it: `'text'` (a `'` doubled) or the number.
+pub fn literal(v: &DefaultValue) -> String {
+    match v {
+        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Float(f) => f.to_string(),
+        DefaultValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+        DefaultValue::Bool(b) => u8::from(*b).to_string(),
+    }
+}
+
+/// The bodies of the `CHECK (…)` clauses in `text` (balanced parentheses; quotes respected).
+fn check_bodies(text: &str) -> Vec<&str> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("check") {
+        let start = from + at + "check".len();
+        let Some(open) = text[start..].find('(').map(|o| start + o) else { break };
+        if !text[start..open].trim().is_empty() {
+            from = start;
+            continue;
+        }
+        match balanced(text, open) {
+            Some(close) => {
+                out.push(&text[open + 1..close]);
+                from = close;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// The position of the parenthesis (or bracket) closing the one at `open`.
+fn balanced(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut quoted) = (0usize, false);
+    for (i, &b) in bytes.iter().enumerate().skip(open) {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'(' | b'[' if !quoted => depth += 1,
+            b')' | b']' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `col IN (…)` checks in `text`: the column and its values as [`literal`]s. Reads SQLite's and
+/// MySQL's `"col" IN ('a', 'b')` and PostgreSQL's `((col)::text = ANY ((ARRAY['a'::character
+/// varying, …])::text[]))`.
+pub fn in_checks(text: &str) -> Vec<(String, Vec<String>)> {
+    check_bodies(text).into_iter().filter_map(in_check).collect()
+}
+
+fn in_check(body: &str) -> Option<(String, Vec<String>)> {
+    let rest = body.trim_start_matches(|c: char| c == '(' || c.is_whitespace());
+    let (column, after) = match rest.chars().next()? {
+        q @ ('"' | '`' | '[') => {
+            let close = if q == '[' { ']' } else { q };
+            let end = rest[1..].find(close)? + 1;
+            (rest[1..end].to_string(), &rest[end + 1..])
+        }
+        _ => {
+            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        }
+    };
+    let lower = after.to_ascii_lowercase();
+    let list = if let Some(a) = lower.find("array[") {
+        let open = a + "array".len();
+        &after[open + 1..balanced(after, open)?]
+    } else {
+        let at = lower.find(" in ").or_else(|| lower.find(" in("))?;
+        let open = at + after[at..].find('(')?;
+        &after[open + 1..balanced(after, open)?]
+    };
+    let mut values = Vec::new();
+    for item in split_top_level(list) {
+        let mut v = item.trim();
+        let mut integer_cast = false;
+        loop {
+            let before = v;
+            v = v.trim().trim_start_matches('(').trim_end_matches(')').trim();
+            if let Some(cast) = outside_quotes(v, "::") {
+                integer_cast |= v[cast..].contains("int");
+                v = &v[..cast];
+            }
+            if v == before {
+                break;
+            }
+        }
+        let quoted = v.strip_prefix('\'').and_then(|t| t.strip_suffix('\''));
+        // PostgreSQL spells a negative number in an array as a string cast to the integer type.
+        if let Some(t) = quoted.filter(|t| !(integer_cast && t.parse::<i64>().is_ok())) {
+            values.push(format!("'{t}'"));
+        } else if let Some(t) = quoted {
+            values.push(t.parse::<i64>().ok()?.to_string());
+        } else {
+            values.push(v.parse::<i64>().ok()?.to_string());
+        }
+    }
+    (!column.is_empty() && !values.is_empty()).then_some((column, values))
+}
+
+/// Split at the commas outside quotes and parentheses.
+fn split_top_level(list: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut quoted, mut start) = (Vec::new(), 0i32, false, 0);
+    for (i, b) in list.bytes().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth -= 1,
+            b',' if !quoted && depth == 0 => {
+                out.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&list[start..]);
+    out
+}
+
+/// Where `pat` first occurs outside single quotes.
+fn outside_quotes(s: &str, pat: &str) -> Option<usize> {
+    let mut quoted = false;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b'\'' {
+            quoted = !quoted;
+        } else if !quoted && s[i..].starts_with(pat) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// A type name split into its lower-case words and its numeric arguments, for
 /// [`Dialect::portable_type`]: `"tinyint(3) unsigned"` → `("tinyint unsigned", [3])`,
 /// `"NUMERIC(12,2)"` → `("numeric", [12, 2])`. A `COLLATE …` clause is dropped.
@@ -462,6 +635,29 @@ pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
 #[cfg(test)]
 mod tests {
     use super::parse_type_name;
+
+    #[test]
+    fn in_checks_of_every_database_read_the_same() {
+        let want = vec![("stage".to_string(), vec!["'open'".to_string(), "'it''s'".into(), "'closed'".into()])];
+        assert_eq!(
+            super::in_checks(
+                "CREATE TABLE t (\"stage\" VARCHAR(6) NOT NULL CHECK (\"stage\" IN ('open', 'it''s', 'closed')))"
+            ),
+            want
+        );
+        assert_eq!(super::in_checks("CHECK (`stage` in ('open','it''s','closed'))"), want);
+        assert_eq!(
+            super::in_checks(
+                "CHECK (((stage)::text = ANY ((ARRAY['open'::character varying, 'it''s'::character varying, 'closed'::character varying])::text[])))"
+            ),
+            want
+        );
+        let ints = vec![("level".to_string(), vec!["1".to_string(), "10".into(), "-3".into()])];
+        assert_eq!(super::in_checks("CHECK ((level = ANY (ARRAY[(1)::bigint, (10)::bigint, ('-3')::bigint])))"), ints);
+        assert_eq!(super::in_checks("CHECK (\"level\" IN (1, 10, -3))"), ints);
+        assert!(super::in_checks("CHECK (json_valid(`doc`))").is_empty());
+        assert!(super::in_checks("CHECK (price > 0)").is_empty());
+    }
 
     #[test]
     fn type_names_split_into_words_and_arguments() {

@@ -133,6 +133,11 @@ impl Dialect for MySqlDialect {
                                       AND t.CONSTRAINT_NAME = s.INDEX_NAME AND t.CONSTRAINT_TYPE = 'FOREIGN KEY') \
                                       ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX"
                 .into(),
+            CatalogQuery::Checks => "SELECT CONCAT('CHECK (', k.CHECK_CLAUSE, ')') FROM information_schema.TABLE_CONSTRAINTS t \
+                                     JOIN information_schema.CHECK_CONSTRAINTS k ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA \
+                                     AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME WHERE t.TABLE_SCHEMA = DATABASE() \
+                                     AND t.TABLE_NAME = ? AND t.CONSTRAINT_TYPE = 'CHECK' ORDER BY t.CONSTRAINT_NAME"
+                .into(),
         })
     }
 

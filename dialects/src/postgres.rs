@@ -103,6 +103,10 @@ impl Dialect for PostgresDialect {
                  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.col \
                  {TABLE} AND NOT i.indisprimary ORDER BY ic.relname, k.pos"
             ),
+            CatalogQuery::Checks => format!(
+                "SELECT pg_get_constraintdef(con.oid) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+                 {TABLE} AND con.contype = 'c' ORDER BY con.conname"
+            ),
         })
     }
 

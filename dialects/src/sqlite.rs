@@ -102,6 +102,8 @@ impl Dialect for SqliteDialect {
                                       FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
                                       WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno"
                 .into(),
+            // SQLite keeps CHECK constraints only in the table's statement.
+            CatalogQuery::Checks => "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1".into(),
         })
     }
 

@@ -356,6 +356,9 @@ fn describe(tables: &[ReflectedTable]) -> String {
             if c.autoincrement {
                 line.push_str(" generated");
             }
+            if !c.allowed.is_empty() {
+                line.push_str(&format!(" IN ({})", c.allowed.join(", ")));
+            }
             out.push(line);
         }
         out.push(format!("  primary key ({})", t.primary_key.join(", ")));
