@@ -60,6 +60,7 @@ fn every_command_has_help_and_completions_are_printed() {
         &["migrate", "history", "--help"],
         &["migrate", "stamp", "--help"],
         &["migrate", "check", "--help"],
+        &["check", "--help"],
         &["completions", "--help"],
     ] {
         let out = athanor(args);

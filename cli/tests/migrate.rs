@@ -268,5 +268,6 @@ fn a_chain_of_five_runs_up_and_down_on_every_database() {
         .contains("upgrade it first"));
     cli(&v1::base(), &["migrate", "upgrade"]).unwrap();
     assert_eq!(cli(&v1::base(), &["migrate", "check"]).unwrap(), "the database matches the models");
+    assert_eq!(cli(&v1::base(), &["check"]).unwrap(), "the database matches the models", "`check` is `migrate check`");
     assert!(cli(&v2::base(), &["migrate", "check"]).unwrap_err().to_string().contains("add column m_books.pages"));
 }

@@ -185,11 +185,10 @@ pub fn portable_value(sql_type: SqlType, v: ValueRef<'_>) -> Result<Value> {
         return Ok(Value::Null);
     }
     let bad = || Error::TypeMismatch { column: String::new(), expected: "the column's type", found: v.to_string() };
-    let text = |v: ValueRef<'_>| match v {
-        ValueRef::Text(s) | ValueRef::Decimal(s) => Some(s.to_owned()),
+    let parsed = |parse: fn(&str) -> Option<i64>| match v {
+        ValueRef::Text(s) | ValueRef::Decimal(s) => parse(s),
         _ => None,
     };
-    let parsed = |parse: fn(&str) -> Option<i64>| text(v).and_then(|s| parse(&s));
     Ok(match sql_type {
         SqlType::Bool => match v {
             ValueRef::Bool(b) => Value::Bool(b),
@@ -263,27 +262,29 @@ impl Checksum {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    /// A portable value in one canonical spelling (decimals without insignificant zeros).
+    /// A portable value in one canonical spelling (decimals without insignificant zeros), as a
+    /// tag byte and its bytes: no allocation but for decimals.
     fn value(&mut self, v: &Value) {
-        let canonical = match v {
-            Value::Null => "n".to_string(),
-            Value::Bool(b) => format!("b{b}"),
-            Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::U64(_) => {
-                format!("i{}", v.as_ref().as_i64().unwrap_or_default())
-            }
-            Value::F32(f) => format!("f{:x}", f64::from(*f).to_bits()),
-            Value::F64(f) => format!("f{:x}", f.to_bits()),
-            Value::Text(s) => format!("t{s}"),
-            Value::Decimal(d) => format!("d{}", canonical_decimal(d)),
-            Value::Blob(b) => {
-                self.bytes(b"x");
-                self.bytes(b);
-                return;
-            }
-            Value::Timestamp(us) | Value::DateTime(us) | Value::Time(us) => format!("u{us}"),
-            Value::Date(d) => format!("D{d}"),
+        let mut tagged = |tag: u8, bytes: &[u8]| {
+            self.bytes(&[tag]);
+            self.bytes(bytes);
         };
-        self.bytes(canonical.as_bytes());
+        match v {
+            Value::Null => tagged(b'n', &[]),
+            Value::Bool(b) => tagged(b'b', &[u8::from(*b)]),
+            Value::I16(_) | Value::I32(_) | Value::I64(_) | Value::U64(_) => match v.as_ref().as_i64() {
+                Some(i) => tagged(b'i', &i.to_le_bytes()),
+                // A u64 beyond i64 (no column holds one).
+                None => tagged(b'I', v.as_ref().to_string().as_bytes()),
+            },
+            Value::F32(f) => tagged(b'f', &f64::from(*f).to_bits().to_le_bytes()),
+            Value::F64(f) => tagged(b'f', &f.to_bits().to_le_bytes()),
+            Value::Text(s) => tagged(b't', s.as_bytes()),
+            Value::Decimal(d) => tagged(b'd', canonical_decimal(d).as_bytes()),
+            Value::Blob(b) => tagged(b'x', b),
+            Value::Timestamp(us) | Value::DateTime(us) | Value::Time(us) => tagged(b'u', &us.to_le_bytes()),
+            Value::Date(d) => tagged(b'D', &d.to_le_bytes()),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reflection: reading a live database's schema (SQLAlchemy's `inspect(engine)` /
 //! `MetaData.reflect`) into plain data, and comparing it with the models.
 //!
-//! Each dialect writes four catalog queries ([`Dialect::catalog_query`]) that return the same
+//! Each dialect writes five catalog queries ([`Dialect::catalog_query`]) that return the same
 //! normalized columns on every database, and reads its own type names back into portable types
 //! ([`Dialect::portable_type`]); this module runs them and builds [`ReflectedTable`]s. Nothing
 //! here names a database.
@@ -23,7 +23,7 @@ use crate::schema::{DefaultValue, TableDef};
 use crate::value::{SqlType, Value};
 use std::fmt;
 
-/// The four catalog queries a dialect writes. Each takes the table's name as its one parameter
+/// The five catalog queries a dialect writes. Each takes the table's name as its one parameter
 /// (but `Tables`, which takes none) and returns the columns its variant lists, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogQuery {

@@ -82,6 +82,12 @@ enum Command {
     /// stamp, and check (a CI drift gate).
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Exit 1 with the differences when the database does not match the models: a CI drift
+    /// gate (the same as `migrate check`; needs the application's binary).
+    Check {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Print a completion script for a shell: `athanor completions bash > /etc/bash_completion.d/athanor`.
     Completions {
         /// The shell.
@@ -333,6 +339,7 @@ fn execute(cli: Cli, models: Option<&Base>) -> Result<String, Error> {
             Ok(lines.join("\n"))
         }
         Command::Migrate(command) => migrate(command, models),
+        Command::Check { target } => migrate(MigrateCommand::Check { target }, models),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "athanor", &mut out);
