@@ -109,9 +109,10 @@ pub use athanor_derive::{DbEnum, Model};
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
     pub use crate::{
-        and_, create_engine, defaultload, joinedload, lazyload, not_, or_, params, raiseload, selectinload,
-        sessionmaker, text, AliasName, Base, BelongsTo, Connection, DbEnum, Engine, Error, Handle, HasMany,
-        IsolationLevel, ManyToMany, Model, Query, Result, Session, SessionMaker, TextColumn, TxOptions, Value,
+        alias, and_, case, create_engine, defaultload, exists, func, joinedload, lazyload, not_, not_exists, or_,
+        params, raiseload, select, selectinload, sessionmaker, text, AliasName, Aliased, Base, BelongsTo, Connection,
+        DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model, Query, Result, Rows,
+        Session, SessionMaker, TextColumn, TxOptions, Value,
     };
 }
 

@@ -133,7 +133,7 @@ fn steps() -> Vec<(&'static str, Base)> {
 fn matches(url: &str, base: &Base, step: &str) {
     let engine = create_engine(url).unwrap();
     let mut conn = engine.connect().unwrap();
-    let ops = migrate::generate(&mut conn, base.metadata()).unwrap();
+    let ops = migrate::generate(&mut conn, &base.metadata()).unwrap();
     let shown: Vec<String> = ops.iter().map(ToString::to_string).collect();
     assert!(shown.is_empty(), "{url} after {step:?} differs from its models: {shown:?}");
 }
@@ -144,7 +144,7 @@ fn generate_chain(url: &str, dir: &std::path::Path) -> Vec<Migration> {
     let mut chain: Vec<Migration> = Vec::new();
     for (message, base) in steps() {
         let mut conn = engine.connect().unwrap();
-        let ops = migrate::generate(&mut conn, base.metadata()).unwrap();
+        let ops = migrate::generate(&mut conn, &base.metadata()).unwrap();
         assert!(!ops.is_empty(), "{message}: a change to migrate");
         let m = migrate::next(&chain, message, ops);
         std::fs::write(dir.join(m.file_name()), m.to_json().unwrap()).unwrap();

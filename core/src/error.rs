@@ -158,6 +158,17 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A value that its column cannot store exactly was refused before anything was written: a
+    /// decimal with more digits than `DECIMAL(P,S)` keeps, a `u64` beyond `i64::MAX`, an instant
+    /// outside the portable range or not in UTC, a JSON string holding U+0000 … The caller's
+    /// input is wrong, not the program: a service answers it with 422. The session is usable
+    /// after a rollback (the refusal happens inside a flush, which needs one).
+    InvalidValue {
+        /// The column, as `table.column`.
+        column: String,
+        /// Why the value was refused, in words.
+        reason: String,
+    },
     /// An earlier flush failed; the session must be rolled back before it can do new work.
     PendingRollback {
         /// The error that failed the flush (also [`std::error::Error::source`]).
@@ -307,6 +318,7 @@ impl fmt::Display for Error {
                 write!(f, "type mismatch in column {column}: expected {expected}, found {found}")
             }
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Error::InvalidValue { column, reason } => write!(f, "invalid value for column {column}: {reason}"),
             Error::PendingRollback { cause } => write!(
                 f,
                 "this session's transaction has been rolled back due to a previous exception during flush; \
@@ -367,6 +379,9 @@ impl PartialEq for Error {
                 E::TypeMismatch { column: c2, expected: e2, found: f2 },
             ) => c1 == c2 && e1 == e2 && f1 == f2,
             (E::InvalidRequest { message: a }, E::InvalidRequest { message: b }) => a == b,
+            (E::InvalidValue { column: c1, reason: r1 }, E::InvalidValue { column: c2, reason: r2 }) => {
+                c1 == c2 && r1 == r2
+            }
             (E::PendingRollback { cause: a }, E::PendingRollback { cause: b }) => a == b,
             (E::Unsupported { feature: a, dialect: x }, E::Unsupported { feature: b, dialect: y }) => a == b && x == y,
             (

@@ -35,6 +35,13 @@ pub struct MetaData {
 /// # }
 /// let base = Base::new().register::<T>();
 /// assert_eq!(base.metadata().tables()[0].name, "t");
+///
+/// // A base built by a function: its metadata does not borrow the temporary.
+/// fn models() -> Base {
+///     Base::new().register::<T>()
+/// }
+/// let md = models().metadata();
+/// assert_eq!(md.tables().len(), 1);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Base {
@@ -99,9 +106,13 @@ impl Base {
         self
     }
 
-    /// The catalog's tables.
-    pub fn metadata(&self) -> &MetaData {
-        &self.metadata
+    /// The catalog's tables, as a [`MetaData`] value of its own (SQLAlchemy's `Base.metadata`).
+    ///
+    /// The value is a copy (a list of `&'static` table definitions), so it does not borrow the
+    /// base: `base().metadata().create_all(&engine)` and `let md = base().metadata();` both work
+    /// when the base is built by a function.
+    pub fn metadata(&self) -> MetaData {
+        self.metadata.clone()
     }
 }
 

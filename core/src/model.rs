@@ -109,15 +109,16 @@ pub fn decode_cell<T: crate::value::SqlField>(row: &dyn Row, idx: usize, table: 
 /// column `table.column` in the error. Used by the code `#[derive(Model)]` writes.
 ///
 /// # Errors
-/// The field type's refusal: [`Error::TypeMismatch`] or [`Error::InvalidRequest`], with the
-/// column named.
+/// [`Error::InvalidValue`] naming the column and saying why the field type refused the value.
 pub fn check_field<T: crate::value::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
     let def = table.columns.get(idx);
     def.map_or_else(|| value.check(), |c| value.check_column(c)).map_err(|e| {
         let column = format!("{}.{}", table.name, def.map_or("?", |c| c.name));
         match e {
-            Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch { column, expected, found },
-            Error::InvalidRequest { message } => Error::InvalidRequest { message: format!("{column}: {message}") },
+            Error::TypeMismatch { expected, found, .. } => {
+                Error::InvalidValue { column, reason: format!("{found} does not fit {expected}") }
+            }
+            Error::InvalidRequest { message } => Error::InvalidValue { column, reason: message },
             other => other,
         }
     })

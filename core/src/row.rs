@@ -27,9 +27,10 @@
 //!
 //! Fractional seconds are written only when not zero, without trailing zeros (`.5`, not
 //! `.500000`). SQLite has no decimal or date types: what was stored (text, integer or real) is
-//! what is read (SQLite never produces `Decimal`). The `Text` meaning of dates, times, UUIDs and
-//! JSON is the interim one, until typed [`crate::Value`] variants for them exist; the text is
-//! exact, so nothing is lost meanwhile.
+//! what is read (SQLite never produces `Decimal`). Dates, times, UUIDs and JSON are `Text` in a
+//! raw row on purpose: the text is exact, and the typed field types (`uuid::Uuid`, jiff, chrono
+//! and time values, `serde_json::Value`; see docs/types.md) decode from it, so a mapped field or
+//! `ResultRow::get::<jiff::Timestamp>` reads the same value on every database.
 //!
 //! Decoding never loses precision silently: a cell that has no portable value, or that would
 //! only convert with a loss, is [`crate::Error::TypeMismatch`] naming the column. Reading a cell

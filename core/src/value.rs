@@ -344,6 +344,10 @@ impl fmt::Display for ValueRef<'_> {
 ///   PostgreSQL, `DECIMAL` on MySQL, `REAL` on SQLite — reads as the same `f64` everywhere when
 ///   the average has a short decimal form; one that does not (`1.6666…`) is a mismatch where it
 ///   is a decimal (cast it in SQL to read it as a float).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from a column",
+    note = "uuid::Uuid needs athanor's cargo feature `uuid`, jiff::Timestamp and jiff::civil's Date, DateTime and Time the feature `jiff`, chrono's DateTime<Utc> and Naive types the feature `chrono`, the time crate's types the feature `time`, rust_decimal::Decimal the feature `decimal`, serde_json::Value and athanor::Json<T> the feature `json`; see docs/types.md for the types and their features"
+)]
 pub trait FromValue: Sized {
     /// Decode, or fail with [`Error::TypeMismatch`] (the column is filled in by the caller).
     ///

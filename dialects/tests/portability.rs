@@ -638,3 +638,18 @@ fn now_is_utc_in_the_stored_form() {
     assert_eq!(render(&PostgresDialect), "\"t\".\"note\" < statement_timestamp()");
     assert_eq!(render(&MySqlDialect), "`t`.`note` < UTC_TIMESTAMP(6)");
 }
+
+/// `Display` of a rendered statement is its SQL text with placeholders (SQLAlchemy's
+/// `str(stmt)`); the values stay bound, never in the text.
+#[test]
+fn statement_displays_its_sql_with_placeholders() {
+    let mut st = SelectStatement::new(&T);
+    st.filters.push(Expr::Compare {
+        left: ColumnRef::new("t", "note"),
+        op: athanor_core::CmpOp::Eq,
+        right: athanor_core::Operand::Value(Value::Text("secret".into())),
+    });
+    let stmt = st.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(stmt.to_string(), "SELECT \"t\".\"id\", \"t\".\"note\" FROM \"t\" WHERE \"t\".\"note\" = $1");
+    assert_eq!(stmt.params, [Value::Text("secret".into())]);
+}

@@ -216,7 +216,7 @@ fn migrate(command: MigrateCommand, models: Option<&Base>) -> Result<String, Err
                     chain.last().map_or("base", |x| x.id.as_str())
                 )));
             }
-            let ops = m::generate(&mut conn, base.metadata())?;
+            let ops = m::generate(&mut conn, &base.metadata())?;
             if ops.is_empty() {
                 return Ok("the database matches the models: no migration written".into());
             }
@@ -273,7 +273,7 @@ fn migrate(command: MigrateCommand, models: Option<&Base>) -> Result<String, Err
         MigrateCommand::Check { target } => {
             let base = needs_models(models, "check")?;
             let mut conn = create_engine(&target.url)?.connect()?;
-            let ops = m::generate(&mut conn, base.metadata())?;
+            let ops = m::generate(&mut conn, &base.metadata())?;
             if ops.is_empty() {
                 return Ok("the database matches the models".into());
             }

@@ -7,6 +7,7 @@
 
 mod db_enum;
 mod expand;
+mod features;
 mod model;
 mod relationship;
 

@@ -192,6 +192,15 @@ impl ModelDef {
                     "#[model(…)] belongs on the struct; a field takes #[column(…)]",
                 ));
             }
+            if let Some((feature, path)) = crate::features::missing(&field.ty) {
+                errors.push(syn::Error::new_spanned(
+                    &field.ty,
+                    format!(
+                        "`{path}` needs athanor's cargo feature `{feature}`: add it to the dependency, \
+                         e.g. athanor = {{ version = \"0.1\", features = [\"{feature}\"] }} (docs/types.md)"
+                    ),
+                ));
+            }
             let attrs = match parse_column_attrs(&field.attrs) {
                 Ok(a) => a,
                 Err(e) => {

@@ -161,6 +161,24 @@ impl IntoIterator for Rows {
     }
 }
 
+/// `for row in &rows`: the rows by reference.
+///
+/// ```
+/// # use athanor_core::Rows;
+/// let rows = Rows::default();
+/// for row in &rows {
+///     let _ = row.values().len();
+/// }
+/// assert_eq!((&rows).into_iter().count(), 0);
+/// ```
+impl<'a> IntoIterator for &'a Rows {
+    type Item = &'a ResultRow;
+    type IntoIter = std::slice::Iter<'a, ResultRow>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
 const SQL_SELECT_BY_PK: u8 = 1;
 const SQL_UPDATE: u8 = 2;
 

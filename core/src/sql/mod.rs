@@ -22,12 +22,21 @@ use crate::schema::TableDef;
 use crate::value::Value;
 
 /// A rendered statement and its parameters.
+///
+/// `Display` prints the SQL text with its placeholders, as SQLAlchemy's `str(stmt)` does: the
+/// values stay in [`Statement::params`] and are never written into the text (they are bound).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// The SQL text.
     pub sql: String,
     /// The bound parameters, in placeholder order.
     pub params: Vec<Value>,
+}
+
+impl std::fmt::Display for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sql)
+    }
 }
 
 /// Writes SQL text and numbers placeholders.

@@ -1,0 +1,1 @@
+// The README's snippet is a whole program: no context.

@@ -1,0 +1,1 @@
+// Context of docs/types.md's snippets: each is whole.
