@@ -40,6 +40,27 @@ impl Cleanup {
     }
 }
 
+/// How many connections the server has open for the test's engine (`None` for SQLite); with
+/// `until_none`, waiting up to 10 s for closed ones to leave the server's list. PostgreSQL's are
+/// found by the engine's `application_name` (the schema's name), MySQL's by their database.
+fn open_connections(backend: &'static str, name: &str, until_none: bool) -> Option<i64> {
+    let sql = match backend {
+        "postgres" => "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+        "mysql" => "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ?",
+        _ => return None,
+    };
+    let admin = create_engine(&harness::configured_url(backend)).unwrap();
+    let mut conn = admin.connect().unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let n: i64 = conn.query_scalar(sql, &[Value::Text(name.to_string())]).unwrap();
+        if n == 0 || !until_none || start.elapsed() > std::time::Duration::from_secs(10) {
+            return Some(n);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let Some(name) = self.name.take() else { return };
@@ -68,7 +89,12 @@ async fn round_trip(backend: &'static str, test: &str) {
     // The engine under test: its own pool, checked before each checkout, dropped below on this
     // thread.
     let sep = if db.url.contains('?') { '&' } else { '?' };
-    let engine = create_engine(&format!("{}{sep}pool_pre_ping=true&pool_size=2", db.url)).unwrap();
+    let mut url = format!("{}{sep}pool_pre_ping=true&pool_size=2", db.url);
+    let cleanup_name = _cleanup.name.clone().unwrap_or_default();
+    if backend == "postgres" {
+        url.push_str(&format!("&application_name={cleanup_name}"));
+    }
+    let engine = create_engine(&url).unwrap();
     base().metadata().create_all(&engine).unwrap();
 
     let s = sessionmaker(&engine).session();
@@ -93,6 +119,13 @@ async fn round_trip(backend: &'static str, test: &str) {
     s.commit().unwrap();
     drop(s);
 
+    // A session dropped in the middle of its transaction rolls it back, on this thread.
+    {
+        let s = sessionmaker(&engine).session();
+        s.add(Customer::new("ghost", "ghost@x", 1));
+        s.flush().unwrap();
+    }
+
     // Another task of the same runtime (another worker thread under multi_thread) uses the
     // engine; a second session there sees the committed edit.
     let shared = engine.clone();
@@ -107,10 +140,20 @@ async fn round_trip(backend: &'static str, test: &str) {
     .await
     .unwrap();
     assert_eq!(age, 31, "the edit was committed");
+    let count = sessionmaker(&engine).session().query::<Customer>().count().unwrap();
+    assert_eq!(count, 2, "the dropped session's insert was rolled back");
 
     // The last handle to the engine, dropped on the runtime thread: its pool closes the
     // connections here.
+    let (open, _) = engine.pool_status();
+    assert!(open >= 1, "the pool holds connections to close");
+    if let Some(open) = open_connections(backend, &cleanup_name, false) {
+        assert!(open >= 1, "the server lists the engine's connections");
+    }
     drop(engine);
+    if let Some(open) = open_connections(backend, &cleanup_name, true) {
+        assert_eq!(open, 0, "the dropped engine closed its connections");
+    }
     // The runtime is still alive and well.
     tokio::task::yield_now().await;
     drop(db);

@@ -31,6 +31,7 @@
 
 mod connection;
 mod error;
+mod offload;
 mod value;
 
 pub use connection::PostgresConnection;
@@ -181,6 +182,9 @@ impl PostgresDriver {
     /// login, has no such database, or does not finish the handshake within `connect_timeout`
     /// (the message then says it timed out); the message is the server's or the network's.
     pub fn connect_typed(&self) -> Result<PostgresConnection> {
+        if offload::inside_runtime() {
+            return self.connect_elsewhere();
+        }
         let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
         self.deadline.run(self.connect_timeout, &format!("PostgreSQL at {}", self.target), move || {
             PostgresConnection::connect(&config, &target, ping_timeout)
