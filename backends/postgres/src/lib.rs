@@ -27,6 +27,10 @@
 //!   `Decimal` with its exact digits, `DATE`/`TIME`/`TIMESTAMP`/`TIMESTAMPTZ` ISO-8601 text, `UUID` canonical
 //!   text, `JSON`/`JSONB` the document (the contract is `athanor_core::Row`'s); arrays,
 //!   `INTERVAL` and other types without a portable value are a `TypeMismatch` naming the type.
+//! - The `postgres` client blocks on a tokio runtime of its own, which tokio refuses inside
+//!   another. On a thread inside a tokio runtime each call (and the closing of a dropped
+//!   connection) therefore runs on the connection's own worker thread, started on first need and
+//!   kept for the connection's life; elsewhere calls run on the caller's thread as they are.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
