@@ -1,6 +1,7 @@
 //! [`PostgresConnection`]: one session with the server, with its prepared-statement cache.
 
 use crate::error;
+use crate::offload::{Fetched, Link};
 use crate::value::{encode_params, Codec, PgRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use postgres::{Client, NoTls, Statement};
@@ -17,7 +18,9 @@ const STATEMENT_CACHE_CAPACITY: usize = 512;
 /// parameter's type, which is what the values are encoded as) and cached by its SQL text.
 /// Transaction control and DDL go through [`RawConnection::batch_execute`], unprepared.
 pub struct PostgresConnection {
-    client: Client,
+    /// The driver's client, called on this thread or, inside a tokio runtime, on the
+    /// connection's worker (`offload.rs`).
+    client: Link,
     statements: HashMap<String, Statement>,
     broken: bool,
     ping_timeout: Duration,
@@ -35,7 +38,7 @@ impl std::fmt::Debug for PostgresConnection {
 }
 
 /// What went wrong while a statement ran.
-enum Failure {
+pub(crate) enum Failure {
     /// The driver or server failed.
     Driver(postgres::Error),
     /// A conversion or the row callback failed; the connection is fine.
@@ -46,7 +49,13 @@ impl PostgresConnection {
     pub(crate) fn connect(config: &postgres::Config, target: &str, ping_timeout: Duration) -> Result<Self> {
         let mut client = config.connect(NoTls).map_err(|e| error::map_connect(e, target))?;
         let server_version = read_server_version(&mut client, target);
-        Ok(PostgresConnection { client, statements: HashMap::new(), broken: false, ping_timeout, server_version })
+        Ok(PostgresConnection {
+            client: client.into(),
+            statements: HashMap::new(),
+            broken: false,
+            ping_timeout,
+            server_version,
+        })
     }
 
     /// The server's version (`SHOW server_version`, e.g. `16.4 (Debian 16.4-1.pgdg120+1)`), as
@@ -85,10 +94,8 @@ impl PostgresConnection {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = match self.client.prepare(sql) {
-            Ok(s) => s,
-            Err(e) => return Err(self.fail(e)),
-        };
+        let prepared = self.client.prepare(sql);
+        let stmt = self.outcome(prepared)?;
         if self.statements.len() >= STATEMENT_CACHE_CAPACITY {
             self.statements.clear();
         }
@@ -116,7 +123,7 @@ impl PostgresConnection {
         self.outcome(r)
     }
 
-    fn outcome(&mut self, r: std::result::Result<u64, Failure>) -> Result<u64> {
+    fn outcome<T>(&mut self, r: std::result::Result<T, Failure>) -> Result<T> {
         match r {
             Ok(n) => Ok(n),
             Err(Failure::Athanor(e)) => Err(e),
@@ -132,16 +139,32 @@ impl PostgresConnection {
         params: &[ValueRef<'_>],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> std::result::Result<u64, Failure> {
+        let Some(client) = self.client.here() else {
+            // Inside a tokio runtime: the statement runs on the connection's worker.
+            return match self.client.fetch_elsewhere(stmt, params)? {
+                Fetched::Count(n) => Ok(n),
+                Fetched::Rows(rows) => Self::decode_rows(stmt, &rows, on_row),
+            };
+        };
         let encoded = encode_params(stmt.params(), params).map_err(Failure::Athanor)?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
             encoded.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
         if stmt.columns().is_empty() {
             // No result columns: just the affected-row count.
-            return self.client.execute(stmt, &refs).map_err(Failure::Driver);
+            return client.execute(stmt, &refs).map_err(Failure::Driver);
         }
         // One trip into the client's runtime per statement (streaming with `query_raw`
         // enters it once per row, which cost ~40% on large results).
-        let rows = self.client.query(stmt, &refs).map_err(Failure::Driver)?;
+        let rows = client.query(stmt, &refs).map_err(Failure::Driver)?;
+        Self::decode_rows(stmt, &rows, on_row)
+    }
+
+    /// Hand a statement's rows to `on_row`, decoded; how many there were.
+    fn decode_rows(
+        stmt: &Statement,
+        rows: &[postgres::Row],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> std::result::Result<u64, Failure> {
         // The columns' codecs, once per statement, when some cells are rendered as text.
         let columns = stmt.columns();
         let codecs: Vec<Option<Codec>> = if columns.iter().any(|c| Codec::of(c.type_()).is_some_and(Codec::renders)) {
@@ -149,7 +172,7 @@ impl PostgresConnection {
         } else {
             Vec::new()
         };
-        for row in &rows {
+        for row in rows {
             on_row(&PgRow::new(row, &codecs)).map_err(Failure::Athanor)?;
         }
         Ok(rows.len() as u64)
@@ -167,15 +190,13 @@ impl PostgresConnection {
         // cached like any statement (its parameters are the query's).
         self.run(&format!("DECLARE {STREAM_CURSOR} NO SCROLL CURSOR FOR {sql}"), params, &mut |_| Ok(()))?;
         // A FETCH's columns are its cursor's: prepared per stream, never cached.
-        let fetch = match self.client.prepare(&format!("FETCH FORWARD {fetch_size} FROM {STREAM_CURSOR}")) {
-            Ok(s) => s,
-            Err(e) => return Err(self.fail(e)),
-        };
+        let fetch = self.client.prepare(&format!("FETCH FORWARD {fetch_size} FROM {STREAM_CURSOR}"));
+        let fetch = self.outcome(fetch)?;
         let read = loop {
             match self.run_prepared(&fetch, &[], on_row) {
                 Ok(n) if (n as usize) < fetch_size => break Ok(()),
                 Ok(_) => {}
-                Err(e) => break self.outcome(Err(e)).map(|_| ()),
+                Err(e) => break self.outcome::<u64>(Err(e)).map(|_| ()),
             }
         };
         // After a server error the transaction is aborted and the cursor gone with it.
@@ -187,8 +208,8 @@ impl PostgresConnection {
                 | Error::Connection { .. })
         );
         if !failed_on_server && !self.broken {
-            if let Err(e) = self.client.batch_execute(&format!("CLOSE {STREAM_CURSOR}")) {
-                let e = self.fail(e);
+            let closed = self.client.batch_execute(&format!("CLOSE {STREAM_CURSOR}"));
+            if let Err(e) = self.outcome(closed) {
                 return read.and(Err(e));
             }
         }
@@ -259,7 +280,7 @@ impl RawConnection for PostgresConnection {
                 }
                 Ok(())
             }
-            Err(e) => Err(self.fail(e)),
+            Err(e) => self.outcome(Err(e)),
         }
     }
 
@@ -274,10 +295,14 @@ impl RawConnection for PostgresConnection {
         self.check_usable()?;
         match self.client.is_valid(self.ping_timeout) {
             Ok(()) => Ok(()),
-            Err(e) => {
+            Err(Failure::Driver(e)) => {
                 self.broken = true;
                 self.statements.clear();
                 Err(Error::connection(error::describe(&e), true).with_source(e))
+            }
+            Err(Failure::Athanor(e)) => {
+                self.broken |= e.is_disconnect();
+                Err(e)
             }
         }
     }

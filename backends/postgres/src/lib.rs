@@ -27,10 +27,15 @@
 //!   `Decimal` with its exact digits, `DATE`/`TIME`/`TIMESTAMP`/`TIMESTAMPTZ` ISO-8601 text, `UUID` canonical
 //!   text, `JSON`/`JSONB` the document (the contract is `athanor_core::Row`'s); arrays,
 //!   `INTERVAL` and other types without a portable value are a `TypeMismatch` naming the type.
+//! - The `postgres` client blocks on a tokio runtime of its own, which tokio refuses inside
+//!   another. On a thread inside a tokio runtime each call (and the closing of a dropped
+//!   connection) therefore runs on the connection's own worker thread, started on first need and
+//!   kept for the connection's life; elsewhere calls run on the caller's thread as they are.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod error;
+mod offload;
 mod value;
 
 pub use connection::PostgresConnection;
@@ -181,6 +186,9 @@ impl PostgresDriver {
     /// login, has no such database, or does not finish the handshake within `connect_timeout`
     /// (the message then says it timed out); the message is the server's or the network's.
     pub fn connect_typed(&self) -> Result<PostgresConnection> {
+        if offload::inside_runtime() {
+            return self.connect_elsewhere();
+        }
         let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
         self.deadline.run(self.connect_timeout, &format!("PostgreSQL at {}", self.target), move || {
             PostgresConnection::connect(&config, &target, ping_timeout)

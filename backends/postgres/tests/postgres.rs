@@ -819,3 +819,69 @@ fn query_chunked_fetches_from_a_cursor_in_batches() -> Result<()> {
     c.batch_execute("ROLLBACK")?;
     Ok(())
 }
+
+/// Every call into the driver, made on a thread inside a tokio runtime (which the `postgres`
+/// client's own runtime refuses to block: "Cannot start a runtime from within a runtime"),
+/// works and gives the same answers as elsewhere: connecting (`connect_timeout=0` connects on the
+/// calling thread), statements with parameters and rows, a cursor, a server error, a ping, a lost
+/// connection, and the drop, which closes the connection before it returns.
+#[test]
+fn every_driver_call_works_inside_a_tokio_runtime() -> Result<()> {
+    let (_, opts) = server_or_skip!();
+    let url = url();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let no_deadline = ConnectOptions::parse(&format!("{url}{sep}connect_timeout=0"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        for o in [&opts, &no_deadline] {
+            let driver = PostgresDriver::from_options(o)?;
+            let mut c = driver.connect_typed()?;
+            let mut killer = driver.connect_typed()?;
+            assert_eq!(c.execute("SELECT $1::int4", &[ValueRef::I32(7)])?, 1);
+            let mut got = Vec::new();
+            c.query("SELECT g, 'x' || g FROM generate_series(1, $1) AS g", &[ValueRef::I64(3)], &mut |row| {
+                got.push((row.get(0)?.to_owned(), row.get(1)?.to_owned()));
+                Ok(())
+            })?;
+            assert_eq!(got[2], (Value::I32(3), Value::Text("x3".into())));
+            c.batch_execute("BEGIN")?;
+            let mut streamed = 0;
+            c.query_chunked("SELECT g FROM generate_series(1, $1) AS g", &[ValueRef::I64(5)], 2, &mut |_| {
+                streamed += 1;
+                Ok(())
+            })?;
+            assert_eq!(streamed, 5);
+            c.batch_execute("ROLLBACK")?;
+            let e = c.execute("SELEC 1", &[]).expect_err("a syntax error");
+            assert!(matches!(&e, Error::Database { code, .. } if code == "42601"), "{e:?}");
+            c.ping()?;
+            assert!(!c.is_broken());
+
+            // Dropped here: closed before the drop returns.
+            let pid = backend_pid(&mut c)?;
+            drop(c);
+            let mut open = 1;
+            let start = Instant::now();
+            while open > 0 && start.elapsed() < Duration::from_secs(10) {
+                killer.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                    &[ValueRef::I64(pid.into())],
+                    &mut |row| {
+                        open = row.get(0)?.as_i64().unwrap_or(0);
+                        Ok(())
+                    },
+                )?;
+            }
+            assert_eq!(open, 0, "the dropped connection was closed");
+
+            // A connection the server ends is a disconnect here too.
+            let mut victim = driver.connect_typed()?;
+            let pid = backend_pid(&mut victim)?;
+            terminate(&mut killer, pid)?;
+            assert!(matches!(victim.execute("SELECT 1", &[]), Err(Error::Connection { disconnect: true, .. })));
+            assert!(victim.is_broken());
+            assert!(matches!(victim.ping(), Err(Error::Connection { disconnect: true, .. })));
+        }
+        Ok(())
+    })
+}
