@@ -15,19 +15,21 @@
 //! longer than the threshold is recorded as blocked. At the end every session must finish within
 //! a deadline, or the test fails with the trace (nothing hangs).
 //!
-//! The observed outcome is decided the same way for every anomaly, by [`serial::judge`]: the
-//! run is **allowed** when its committed transactions' history is not serializable, that is when
-//! no serial order of them, replayed from the seeded rows against a model of the table, gives
-//! every read the rows it returned, every write its affected-row count and the same final rows
-//! (aborted transactions are left out, so reading their writes cannot be explained). Otherwise it
-//! is **error** when a step failed with a serialization failure; else **blocks** when a step
-//! waited; else **snapshot**. Any other error fails the test. Each anomaly's own one-symptom
-//! detector ([`symptom`]) is only a label in the trace (printed with the judge's verdict). When
-//! the observed outcome differs from the expected one, the script is run again with longer
+//! The observed outcome of a cell is **allowed** when the run shows the anomaly's phenomenon,
+//! decided by its definition (Adya's, and Bailis et al.'s for OTV and PMP) from the rows each
+//! read returned, the rows each write affected, which transactions committed and the final rows
+//! ([`phenomena::analyse`]; PMP-write is PMP on a write predicate, G-single-write is G-single).
+//! Otherwise it is **error** when a step failed with a serialization failure; else **blocks**
+//! when a step waited; else **snapshot**. Any other error fails the test. Separately, the test
+//! checks whether the run's whole history was serializable ([`serial::judge`]: some serial order
+//! of the committed transactions, replayed from the seeded rows, gives every read the rows it
+//! returned, every write its affected-row count and the same final rows) against the matrix's
+//! separate column. When either differs from the expectation, the script is run again with longer
 //! timings (up to three runs: a loaded machine can make a slow step look blocked) and the last
 //! run decides. `ATHANOR_TRACE=1` prints every run's trace.
 
-use crate::acid::expectations::{expected, symptom_expected, Anomaly, Outcome, Target};
+use crate::acid::expectations::{expected, expected_serializable, Anomaly, Outcome, Target};
+use crate::acid::phenomena::{self, Phenomenon, Unexplained};
 use crate::acid::serial;
 use crate::harness;
 use athanor::backend::sql::SqlWriter;
@@ -310,70 +312,13 @@ impl Timing {
     }
 }
 
-/// Does the trace show the anomaly's named symptom (Hermitage's one-line check for it)?
+/// The outcome of `anomaly`'s cell that a trace shows (see the module docs): **allowed** when
+/// the run shows the anomaly's phenomenon ([`phenomena::analyse`]), else how it was prevented.
 ///
-/// A label for the trace, not the judge: a history can be non-serializable without it (see
-/// [`classify`]).
-pub fn symptom(anomaly: Anomaly, trace: &Trace) -> bool {
-    let value = |rows: &[(i64, i64)], id: i64| rows.iter().find(|(i, _)| *i == id).map(|(_, v)| *v);
-    let any_value = |tx: usize, v: i64| trace.reads(tx).iter().any(|rows| rows.iter().any(|(_, x)| *x == v));
-    match anomaly {
-        // The two writers' updates interleave in the final state.
-        Anomaly::G0 => {
-            matches!((trace.final_value(1), trace.final_value(2)), (Some(12), Some(21)) | (Some(11), Some(22)))
-        }
-        // T2 saw T1's value that was rolled back / overwritten before commit.
-        Anomaly::G1a | Anomaly::G1b => any_value(1, 101),
-        // Each transaction saw the other's uncommitted write.
-        Anomaly::G1c => any_value(0, 22) && any_value(1, 11),
-        // T3 saw part of T2 (12 on row 1 with T1's 19 on row 2, or the reverse), or saw T2 and
-        // later saw a row as it was before T2.
-        Anomaly::Otv => {
-            let mut saw_t2 = false;
-            for rows in trace.reads(2) {
-                let (a, b) = (value(rows, 1), value(rows, 2));
-                if matches!((a, b), (Some(12), Some(19)) | (Some(11), Some(18))) {
-                    return true;
-                }
-                let t2 = a == Some(12) || b == Some(18);
-                let before_t2 = a == Some(11) || b == Some(19);
-                if saw_t2 && before_t2 {
-                    return true;
-                }
-                saw_t2 |= t2;
-            }
-            false
-        }
-        // T1's second predicate read returns the row T2 inserted after T1's first read.
-        Anomaly::Pmp => trace.reads(0).iter().skip(1).any(|rows| rows.iter().any(|(i, _)| *i == 3)),
-        // After deleting the rows with value 20, T2 still sees a row with value 20.
-        Anomaly::PmpWrite => trace.reads(1).iter().skip(1).any(|rows| rows.iter().any(|(_, v)| *v == 20)),
-        // Both read 10 and wrote 11: one increment is lost.
-        Anomaly::P4 => trace.committed(0) && trace.committed(1),
-        // T1 saw row 1 before T2 and row 2 after it.
-        Anomaly::GSingle => {
-            let reads = trace.reads(0);
-            reads.first().and_then(|r| value(r, 1)) == Some(10) && reads.get(1).and_then(|r| value(r, 2)) == Some(18)
-        }
-        // T1 saw row 1 before T2, deleted the rows with value 20, and still finds row 2 (either
-        // T2's 18, or 20 that its delete did not see) and commits.
-        Anomaly::GSingleWrite => {
-            let reads = trace.reads(0);
-            trace.committed(0)
-                && reads.first().and_then(|r| value(r, 1)) == Some(10)
-                && reads.get(1).is_some_and(|r| value(r, 2).is_some())
-        }
-        // Both read both rows and each wrote one: write skew.
-        Anomaly::G2Item => trace.committed(0) && trace.committed(1),
-        // Both saw no row matching the predicate and each inserted one.
-        Anomaly::G2 => trace.committed(0) && trace.committed(1) && trace.reads(0).first().is_some_and(|r| r.is_empty()),
-    }
-}
-
-/// The outcome a trace shows (see the module docs): **allowed** when its committed transactions'
-/// history is not serializable ([`serial::judge`]), else how the anomaly was prevented.
-pub fn classify(trace: &Trace) -> Outcome {
-    if !serial::judge(trace).serializable() {
+/// # Errors
+/// [`Unexplained`] when no interpretation of the run explains it.
+pub fn classify(anomaly: Anomaly, trace: &Trace) -> Result<Outcome, Unexplained> {
+    Ok(if phenomena::analyse(trace)?.shows(anomaly.phenomenon()) {
         Outcome::Allowed
     } else if trace.failed().next().is_some() {
         Outcome::Aborted
@@ -381,7 +326,7 @@ pub fn classify(trace: &Trace) -> Outcome {
         Outcome::Blocked
     } else {
         Outcome::Snapshot
-    }
+    })
 }
 
 struct Statements {
@@ -579,6 +524,7 @@ pub fn run_case(target: Target, level: IsolationLevel, anomaly: Anomaly) {
     let name = format!("herm_{}_{}_{}", target.name(), level.as_snake(), anomaly.id());
     let Some(db) = harness::open(target.backend(), &name) else { return };
     let want = expected(target, level, anomaly);
+    let want_serializable = expected_serializable(target, level, anomaly);
     let url = url_with(&db.url, target.hermitage_options());
     let engine = create_engine(&url).unwrap_or_else(|e| panic!("create_engine({url}): {e}"));
     if !engine.capabilities().isolation_levels.contains(&level) {
@@ -604,29 +550,26 @@ pub fn run_case(target: Target, level: IsolationLevel, anomaly: Anomaly) {
                  {e:?}\n{trace}"
             );
         }
-        let got = classify(&trace);
         let verdict = serial::judge(&trace);
-        let seen = symptom(anomaly, &trace);
-        // An allowed cell also says whether the named symptom shows (the docs mark it when not).
-        let want_seen = symptom_expected(target, level, anomaly);
-        let matched = got == want && (got != Outcome::Allowed || seen == want_seen);
-        let (want_s, got_s) = if got == Outcome::Allowed && want == Outcome::Allowed {
-            let with = |s: bool| format!("allowed (named symptom {})", if s { "seen" } else { "absent" });
-            (with(want_seen), with(seen))
-        } else {
-            (want.to_string(), got.to_string())
-        };
-        let seen = match (seen, verdict.serializable()) {
-            (true, true) => "seen, in a serializable history (the detector over-approximates)",
-            (true, false) => "seen",
-            (false, false) => "absent (the history is non-serializable another way)",
-            (false, true) => "absent",
-        };
-        let labels = format!("  judge: {verdict}\n  named symptom of {anomaly}: {seen}");
+        let analysis = phenomena::analyse(&trace)
+            .unwrap_or_else(|e| panic!("{target} {level} {anomaly}: the phenomena analysis failed: {e}\n{trace}"));
+        let got = classify(anomaly, &trace).unwrap_or_else(|e| panic!("{target} {level} {anomaly}: {e}\n{trace}"));
+        let serializable = |s: bool| if s { "serializable" } else { "not serializable" };
+        let want_s = format!("{want}, history {}", serializable(want_serializable));
+        let got_s = format!("{got}, history {}", serializable(verdict.serializable()));
+        let labels = format!("  phenomena: {analysis}\n  judge: {verdict}");
+        // The two analyses are independent; Adya's theory says they must agree: a history is
+        // serializable exactly when it shows none of G0, G1a, G1b, G1c and G2.
+        let proscribed = [Phenomenon::G0, Phenomenon::G1a, Phenomenon::G1b, Phenomenon::G1c, Phenomenon::G2];
+        assert_eq!(
+            proscribed.iter().any(|p| analysis.shows(*p)),
+            !verdict.serializable(),
+            "{target} {level} {anomaly}: the phenomena and the serializability judge disagree\n{trace}\n{labels}"
+        );
         if std::env::var_os("ATHANOR_TRACE").is_some() {
             eprintln!("{target} {level} {anomaly}: observed {got_s}\n{trace}\n{labels}");
         }
-        if matched {
+        if got == want && verdict.serializable() == want_serializable {
             return;
         }
         eprintln!(

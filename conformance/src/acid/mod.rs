@@ -16,6 +16,7 @@ pub mod hermitage;
 mod hermitage_tests;
 pub mod hostile;
 pub mod models;
+pub mod phenomena;
 pub mod serial;
 pub mod transactions;
 
