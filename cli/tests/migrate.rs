@@ -276,5 +276,8 @@ fn a_chain_of_five_runs_up_and_down_on_every_database() {
     cli(&v1::base(), &["migrate", "upgrade"]).unwrap();
     assert_eq!(cli(&v1::base(), &["migrate", "check"]).unwrap(), "the database matches the models");
     assert_eq!(cli(&v1::base(), &["check"]).unwrap(), "the database matches the models", "`check` is `migrate check`");
-    assert!(cli(&v2::base(), &["migrate", "check"]).unwrap_err().to_string().contains("m_books.pages: missing in the database"));
+    assert!(cli(&v2::base(), &["migrate", "check"])
+        .unwrap_err()
+        .to_string()
+        .contains("m_books.pages: missing in the database"));
 }

@@ -76,7 +76,7 @@ mod v1 {
 
 mod v2 {
     use athanor::prelude::*;
-    models!(Open, Closed, Archived);
+    models!(Open, Closed, Done);
 }
 
 /// The tables of the database, but the version table.
@@ -115,7 +115,7 @@ fn upgrade(url: &str, chain: &[Migration], to: &str) {
 fn generate_chain(dir: &std::path::Path) -> Vec<Migration> {
     let url = format!("sqlite://{}", dir.join("gen.db").display());
     let mut chain: Vec<Migration> = Vec::new();
-    for (message, base) in [("tickets", v1::base()), ("archived tickets", v2::base())] {
+    for (message, base) in [("tickets", v1::base()), ("tickets can be done", v2::base())] {
         let engine = create_engine(&url).unwrap();
         let mut conn = engine.connect().unwrap();
         let ops = migrate::generate(&mut conn, base.metadata()).unwrap();
@@ -153,7 +153,7 @@ fn walk(ca1: &str, ca2: &str, mig: &str, chain: &[Migration], dir: &std::path::P
     let shown = err.to_string();
     assert!(
         shown.contains("oc_tickets.status: ")
-            && shown.contains("allowed values: model ('Archived', 'Closed', 'Open'), database ('Closed', 'Open')"),
+            && shown.contains("allowed values: model ('Closed', 'Done', 'Open'), database ('Closed', 'Open')"),
         "{shown}"
     );
     assert_eq!(cli(&v1::base(), &["migrate", "check"]).unwrap(), "the database matches the models");
@@ -183,8 +183,8 @@ fn migrations_build_the_tables_create_all_builds_and_check_sees_enum_values() {
     let ops: Vec<String> = chain[1].upgrade.iter().map(ToString::to_string).collect();
     assert_eq!(
         ops,
-        ["alter column oc_tickets.status: Text(6) NOT NULL IN ('Open', 'Closed') → Text(8) NOT NULL IN ('Open', 'Closed', \
-          'Archived')"]
+        ["alter column oc_tickets.status: Text(6) NOT NULL IN ('Open', 'Closed') → Text(6) NOT NULL IN ('Open', 'Closed', \
+          'Done')"]
     );
 
     let file = |n: &str| format!("sqlite://{}", dir.path().join(n).display());

@@ -501,3 +501,29 @@ pub fn next(chain: &[Migration], message: &str, upgrade: Vec<Operation>) -> Migr
     let n = chain.last().and_then(|m| m.id.parse::<u32>().ok()).map_or(1, |n| n + 1);
     Migration { id: format!("{n:04}"), parent: chain.last().map(|m| m.id.clone()), message: message.into(), upgrade }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static STATUS: ColumnDef = ColumnDef {
+        length: Some(6),
+        allowed: &[DefaultValue::Text("open"), DefaultValue::Text("it's")],
+        ..ColumnDef::new("status", SqlType::Text)
+    };
+
+    #[test]
+    fn a_column_spec_keeps_allowed_values_and_old_files_still_read() {
+        let spec = ColumnSpec::of(&STATUS);
+        assert_eq!(spec.allowed, [DefaultSpec::Text("open".into()), DefaultSpec::Text("it's".into())]);
+        assert_eq!(spec.def().unwrap(), STATUS, "the catalog column comes back whole");
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains(r#""allowed":[{"text":"open"},{"text":"it's"}]"#), "{json}");
+        assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), spec);
+        // A file written before allowed values were kept: no `allowed`, any value.
+        let old: ColumnSpec = serde_json::from_str(r#"{"name":"status","type":"Text","nullable":false}"#).unwrap();
+        assert!(old.allowed.is_empty() && old.def().unwrap().allowed.is_empty());
+        let plain = ColumnSpec::of(&ColumnDef::new("n", SqlType::BigInt));
+        assert!(!serde_json::to_string(&plain).unwrap().contains("allowed"), "no empty list in the file");
+    }
+}
