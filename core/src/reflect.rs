@@ -13,6 +13,10 @@
 //! portable type of its storage. [`compare`] compares a model with a reflected table through
 //! the same mapping, so a schema made by `create_all` compares equal to its models.
 //!
+//! This module owns the one conversion between the catalog and reflected tables ([`table_def`];
+//! the catalog → database direction is `create_table_statements`) and the one comparison
+//! ([`compare`]): `copy`, `migrate generate` and `migrate check` all use these two.
+//!
 //! CHECK constraints are read when they list a column's values (`col IN (…)`, what
 //! `#[derive(DbEnum)]` declares); other CHECK constraints and views are not reflected yet.
 

@@ -22,6 +22,7 @@ pub fn fresh_database(var: &str, default: &str, name: &str, what: &str) -> Optio
 /// A database dropped when this goes out of scope, whether the test passed or panicked. Make
 /// it before the engines that use the database, so they are dropped (and their connections
 /// closed) first.
+#[allow(dead_code)] // not every test binary that shares this module uses it
 pub struct DroppedAtEnd(pub String);
 
 impl Drop for DroppedAtEnd {
