@@ -288,6 +288,7 @@ pub fn reflect(conn: &mut Connection) -> Result<Vec<ReflectedTable>> {
 
 /// A way a table in the database differs from its model.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Difference {
     /// The model's table is not in the database.
     MissingTable(String),
@@ -347,6 +348,7 @@ pub enum Difference {
 
 /// What differs in a [`Difference::Column`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ColumnAspect {
     /// The portable type, length or precision the stored type reads as.
     Type,
@@ -362,6 +364,7 @@ pub enum ColumnAspect {
 
 /// The kind of a [`Difference::Constraint`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ConstraintKind {
     /// A `UNIQUE` constraint.
     Unique,
