@@ -5,7 +5,7 @@
 //! PostgreSQL and MySQL/MariaDB (two databases each, compared table by table). Then the enum
 //! gains a variant: `migrate check` reports the difference (the library's `check`, and the CLI
 //! with exit code 1), the generated migration changes the CHECK, and the database again equals
-//! `create_all`'s, on the way up and back down. Every database made here is dropped at the end,
+//! `create_all`'s; a third migration adds a column of another enum; and so on the way back down. Every database made here is dropped at the end,
 //! passing or failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)] // a test
 
@@ -17,9 +17,12 @@ use athanor::reflect::{self, ColumnAspect, Difference, ReflectedTable};
 use common::DroppedAtEnd;
 
 macro_rules! models {
-    ($($variant:ident),*) => {
+    ($($variant:ident),*; $($extra:tt)*) => {
         #[derive(athanor::DbEnum, Debug, Clone, Copy, PartialEq)]
         pub enum Status { $($variant),* }
+
+        #[derive(athanor::DbEnum, Debug, Clone, Copy, PartialEq)]
+        pub enum Kind { Bug, Feature }
 
         #[derive(athanor::DbEnum, Debug, Clone, Copy, PartialEq)]
         #[db_enum(int)]
@@ -52,6 +55,7 @@ macro_rules! models {
             pub label: String,
             #[column(precision = 12, scale = 2)]
             pub price: athanor::Decimal,
+            $($extra)*
         }
 
         #[derive(Model, Debug, Clone)]
@@ -71,12 +75,19 @@ macro_rules! models {
 
 mod v1 {
     use athanor::prelude::*;
-    models!(Open, Closed);
+    models!(Open, Closed;);
 }
 
+/// The enum gains a variant (the column's length stays: only the CHECK differs).
 mod v2 {
     use athanor::prelude::*;
-    models!(Open, Closed, Done);
+    models!(Open, Closed, Done;);
+}
+
+/// A column of another enum is added.
+mod v3 {
+    use athanor::prelude::*;
+    models!(Open, Closed, Done; pub kind: Option<Kind>,);
 }
 
 /// The tables of the database, but the version table.
@@ -115,7 +126,7 @@ fn upgrade(url: &str, chain: &[Migration], to: &str) {
 fn generate_chain(dir: &std::path::Path) -> Vec<Migration> {
     let url = format!("sqlite://{}", dir.join("gen.db").display());
     let mut chain: Vec<Migration> = Vec::new();
-    for (message, base) in [("tickets", v1::base()), ("tickets can be done", v2::base())] {
+    for (message, base) in [("tickets", v1::base()), ("tickets can be done", v2::base()), ("kinds", v3::base())] {
         let engine = create_engine(&url).unwrap();
         let mut conn = engine.connect().unwrap();
         let ops = migrate::generate(&mut conn, base.metadata()).unwrap();
@@ -125,10 +136,12 @@ fn generate_chain(dir: &std::path::Path) -> Vec<Migration> {
     chain
 }
 
-/// On one database kind: `ca1` and `ca2` made by create_all of v1 and v2, `mig` by the chain.
-fn walk(ca1: &str, ca2: &str, mig: &str, chain: &[Migration], dir: &std::path::Path) {
+/// On one database kind: `ca1`, `ca2`, `ca3` made by create_all of v1, v2, v3, `mig` by the
+/// chain.
+fn walk([ca1, ca2, ca3, mig]: [&str; 4], chain: &[Migration], dir: &std::path::Path) {
     create_all(ca1, &v1::base());
     create_all(ca2, &v2::base());
+    create_all(ca3, &v3::base());
     assert_eq!(check(ca1, &v1::base()), [], "create_all's database matches its models");
 
     upgrade(mig, chain, "0001");
@@ -162,10 +175,15 @@ fn walk(ca1: &str, ca2: &str, mig: &str, chain: &[Migration], dir: &std::path::P
     same_schema(ca2, mig, "after 0002");
     assert_eq!(check(mig, &v2::base()), [], "migrated to v2, the database matches v2");
 
+    upgrade(mig, chain, "0003");
+    same_schema(ca3, mig, "after 0003");
+    assert_eq!(check(mig, &v3::base()), [], "migrated to v3, the database matches v3");
+
     let engine = create_engine(mig).unwrap();
     migrate::downgrade(&mut engine.connect().unwrap(), chain, Some("0001")).unwrap();
     drop(engine);
     same_schema(ca1, mig, "downgraded to 0001");
+    assert_eq!(check(mig, &v1::base()), [], "downgraded, the database matches v1 again");
 }
 
 #[test]
@@ -180,15 +198,17 @@ fn migrations_build_the_tables_create_all_builds_and_check_sees_enum_values() {
     }
     assert_eq!(migrate::load_dir(&migrations).unwrap(), chain);
     assert!(chain[0].to_json().unwrap().contains("\"allowed\""), "{}", chain[0].to_json().unwrap());
-    let ops: Vec<String> = chain[1].upgrade.iter().map(ToString::to_string).collect();
+    let ops: Vec<Vec<String>> = chain.iter().map(|m| m.upgrade.iter().map(ToString::to_string).collect()).collect();
+    assert_eq!(ops[2], ["add column oc_tickets.kind (Text)"]);
+    assert!(chain[2].to_json().unwrap().contains(r#""allowed": ["#), "{}", chain[2].to_json().unwrap());
     assert_eq!(
-        ops,
+        ops[1],
         ["alter column oc_tickets.status: Text(6) NOT NULL IN ('Open', 'Closed') → Text(6) NOT NULL IN ('Open', 'Closed', \
           'Done')"]
     );
 
     let file = |n: &str| format!("sqlite://{}", dir.path().join(n).display());
-    walk(&file("ca1.db"), &file("ca2.db"), &file("mig.db"), &chain, &migrations);
+    walk([&file("ca1.db"), &file("ca2.db"), &file("ca3.db"), &file("mig.db")], &chain, &migrations);
 
     let pid = std::process::id();
     for (var, default) in [
@@ -196,15 +216,15 @@ fn migrations_build_the_tables_create_all_builds_and_check_sees_enum_values() {
         ("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     ] {
         let mut dbs = Vec::new();
-        for part in ["ca1", "ca2", "mig"] {
+        for part in ["ca1", "ca2", "ca3", "mig"] {
             let name = format!("athanor_oc_{part}_{pid}");
             match common::fresh_database(var, default, &name, "migrations against create_all") {
                 Some(url) => dbs.push(DroppedAtEnd(url)),
                 None => break,
             }
         }
-        if let [ca1, ca2, mig] = &dbs[..] {
-            walk(&ca1.0, &ca2.0, &mig.0, &chain, &migrations);
+        if let [ca1, ca2, ca3, mig] = &dbs[..] {
+            walk([&ca1.0, &ca2.0, &ca3.0, &mig.0], &chain, &migrations);
         }
     }
 }
