@@ -72,3 +72,36 @@ fn every_command_has_help_and_completions_are_printed() {
     assert_eq!(bash.status.code(), Some(0));
     assert!(text(&bash.stdout).contains("_athanor()"), "{}", text(&bash.stdout));
 }
+
+#[test]
+fn an_application_binary_shows_its_own_name_version_and_about() {
+    use athanor::cli::{run_args_as, App};
+    // `app!()` reads the calling crate's Cargo metadata (here this test's package; in a binary
+    // the binary's name).
+    let app = athanor::cli::app!();
+    assert_eq!(
+        (app.name, app.version, app.about),
+        ("athanor-cli", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_DESCRIPTION"))
+    );
+    let shop = App { name: "shop-admin", version: "2.5.1", about: "Shop administration: migrations and copies." };
+    let help = run_args_as(&shop, None, ["--help"]).unwrap();
+    assert!(help.starts_with("Shop administration: migrations and copies.\n"), "{help}");
+    assert!(help.contains("Usage: shop-admin <COMMAND>") && help.contains("Exit codes:"), "{help}");
+    assert!(!help.contains("Athanor's command-line tool"), "{help}");
+    assert_eq!(run_args_as(&shop, None, ["--version"]).unwrap(), "shop-admin 2.5.1");
+    let sub = run_args_as(&shop, None, ["migrate", "check", "--help"]).unwrap();
+    assert!(sub.contains("Usage: shop-admin migrate check"), "{sub}");
+    let bash = run_args_as(&shop, None, ["completions", "bash"]).unwrap();
+    assert!(bash.contains("-o default shop-admin") && !bash.contains("athanor"), "{bash}");
+    // A usage error is still one, with the application's name.
+    let bad = run_args_as(&shop, None, ["frobnicate"]).unwrap_err();
+    assert!(bad.to_string().contains("Usage: shop-admin"), "{bad}");
+
+    // The plain binary keeps Athanor's.
+    let version = athanor(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(text(&version.stdout), format!("athanor {}\n", env!("CARGO_PKG_VERSION")));
+    let help = athanor(&["--help"]);
+    assert!(text(&help.stdout).starts_with("Athanor's command-line tool"), "{}", text(&help.stdout));
+    assert_eq!(athanor::cli::run_args(None, ["--version"]).unwrap(), format!("athanor {}", env!("CARGO_PKG_VERSION")));
+}

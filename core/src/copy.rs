@@ -25,8 +25,8 @@
 use crate::dialect::{create_table_statements, Dialect};
 use crate::engine::{Connection, Engine};
 use crate::error::{Error, Result};
-use crate::reflect::{self, ReflectedTable};
-use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
+use crate::reflect::{self, table_def};
+use crate::schema::TableDef;
 use crate::value::{SqlType, Value, ValueRef};
 
 /// What to copy and how.
@@ -88,81 +88,6 @@ impl TableReport {
     pub fn ok(&self) -> bool {
         self.verified.is_none_or(|(s, d, same)| s == d && same)
     }
-}
-
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_owned().into_boxed_str())
-}
-
-/// A reflected default (as [`crate::Dialect::reflected_default`] normalizes it) as a catalog
-/// default of a column of `sql_type`, when it is a plain literal: a number, a quoted string, a
-/// boolean (`1`/`0` too); `None` for an expression.
-pub fn default_value(sql_type: SqlType, raw: &str) -> Option<DefaultValue> {
-    match sql_type {
-        SqlType::Bool => match raw.to_ascii_lowercase().as_str() {
-            "1" | "true" => Some(DefaultValue::Bool(true)),
-            "0" | "false" => Some(DefaultValue::Bool(false)),
-            _ => None,
-        },
-        SqlType::Real | SqlType::Double => raw.parse().ok().map(DefaultValue::Float),
-        t if t.is_integer() => raw.parse().ok().map(DefaultValue::Int),
-        SqlType::Text => {
-            let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
-            Some(DefaultValue::Text(leak(&inner.replace("''", "'"))))
-        }
-        _ => None,
-    }
-}
-
-/// A column's allowed values (reflected literals) as catalog values.
-fn allowed(literals: &[String]) -> Result<&'static [DefaultValue]> {
-    let values = literals
-        .iter()
-        .map(|l| match l.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-            Some(t) => Ok(DefaultValue::Text(leak(&t.replace("''", "'")))),
-            None => l.parse().map(DefaultValue::Int).map_err(|_| Error::invalid_request(format!("allowed value {l}"))),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Box::leak(values.into_boxed_slice()))
-}
-
-/// The catalog entry of a reflected table.
-///
-/// # Errors
-/// [`Error::Unsupported`] for a column whose type has no portable type (before anything moves).
-pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
-    let mut columns = Vec::with_capacity(t.columns.len());
-    for c in &t.columns {
-        let Some(p) = c.portable else {
-            return Err(Error::unsupported(
-                format!("copying {}.{} of type {}, which has no portable type", t.name, c.name, c.native_type),
-                "athanor copy",
-            ));
-        };
-        let single = |cols: &[String]| cols.len() == 1 && cols[0] == c.name;
-        let fk = t.foreign_keys.iter().find(|f| single(&f.columns)).and_then(|f| match f.referred_columns.as_slice() {
-            [rc] => Some(ForeignKeyDef { table: leak(&f.referred_table), column: leak(rc) }),
-            _ => None,
-        });
-        let name = leak(&c.name);
-        columns.push(ColumnDef {
-            name,
-            field: name,
-            sql_type: p.sql_type,
-            nullable: c.nullable,
-            primary_key: t.primary_key.contains(&c.name),
-            autoincrement: c.autoincrement && t.primary_key.len() == 1 && p.sql_type.is_integer(),
-            unique: t.unique_constraints.iter().any(|u| single(&u.columns)),
-            index: t.indexes.iter().any(|i| !i.unique && single(&i.columns)),
-            length: p.length,
-            default: c.default.as_deref().and_then(|d| default_value(p.sql_type, d)),
-            foreign_key: fk,
-            allowed: allowed(&c.allowed)?,
-            precision: p.precision,
-        });
-    }
-    let rust_name = leak(&t.name);
-    Ok(Box::leak(Box::new(TableDef { name: rust_name, rust_name, columns: Box::leak(columns.into_boxed_slice()) })))
 }
 
 /// 16 bytes from a UUID's text (hyphens and braces ignored).

@@ -753,6 +753,32 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Write the statement that gives column `to` of `table` its allowed values after an
+    /// `ALTER COLUMN` ([`Dialect::write_alter_column`]) ran: drop the CHECK constraints named
+    /// `existing` (the column's `CHECK (col IN (…))`s, as the catalog names them) and add
+    /// `to`'s, if it has values. Leaves `out` empty when nothing is to be done. The default is
+    /// PostgreSQL's (`ALTER TABLE t DROP CONSTRAINT a, ADD CHECK (col IN (…))`); MySQL's
+    /// `MODIFY COLUMN` already re-declared the column with its CHECK; SQLite rebuilds the table.
+    ///
+    /// # Errors
+    /// A name the dialect refuses; a value it has no literal for.
+    fn write_alter_allowed(&self, out: &mut String, table: &str, to: &ColumnDef, existing: &[String]) -> Result<()> {
+        if existing.is_empty() && to.allowed.is_empty() {
+            return Ok(());
+        }
+        out.push_str("ALTER TABLE ");
+        self.write_identifier(out, table)?;
+        for (k, name) in existing.iter().enumerate() {
+            out.push_str(if k == 0 { " DROP CONSTRAINT " } else { ", DROP CONSTRAINT " });
+            self.write_identifier(out, name)?;
+        }
+        if !to.allowed.is_empty() {
+            out.push_str(if existing.is_empty() { " ADD " } else { ", ADD " });
+            write_allowed_check(self, out, to)?;
+        }
+        Ok(())
+    }
+
     /// [`Error::Unsupported`] unless databases are made by statements on this server.
     ///
     /// # Errors
@@ -943,18 +969,28 @@ pub fn write_column_definition(dialect: &dyn Dialect, sql: &mut String, col: &Co
         dialect.write_literal(sql, d)?;
     }
     if !col.allowed.is_empty() {
-        sql.push_str(" CHECK (");
-        dialect.write_identifier(sql, col.name)?;
-        sql.push_str(" IN (");
-        for (k, v) in col.allowed.iter().enumerate() {
-            if k > 0 {
-                sql.push_str(", ");
-            }
-            // The plain literal: a dialect's DEFAULT spelling may differ (MySQL wraps text).
-            write_ansi_literal(dialect, sql, v)?;
-        }
-        sql.push_str("))");
+        sql.push(' ');
+        write_allowed_check(dialect, sql, col)?;
     }
+    Ok(())
+}
+
+/// Write `CHECK (col IN (…))`, the constraint of a column's [`ColumnDef::allowed`] values.
+///
+/// # Errors
+/// A name the dialect refuses; a value it has no literal for.
+pub fn write_allowed_check<D: Dialect + ?Sized>(dialect: &D, sql: &mut String, col: &ColumnDef) -> Result<()> {
+    sql.push_str("CHECK (");
+    dialect.write_identifier(sql, col.name)?;
+    sql.push_str(" IN (");
+    for (k, v) in col.allowed.iter().enumerate() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        // The plain literal: a dialect's DEFAULT spelling may differ (MySQL wraps text).
+        write_ansi_literal(dialect, sql, v)?;
+    }
+    sql.push_str("))");
     Ok(())
 }
 

@@ -190,6 +190,12 @@ pub enum Error {
         /// The dialect that lacks it.
         dialect: &'static str,
     },
+    /// The database's schema differs from the application's models (`migrate check`, the drift
+    /// gate): nothing is wrong with the request, the schema needs a migration.
+    SchemaDrift {
+        /// The differences, readable, one per entry (`tickets.status: allowed values: …`).
+        differences: Vec<String>,
+    },
     /// Any other error the database reported (syntax, missing table, permission …).
     Database {
         /// The database's own code.
@@ -330,6 +336,13 @@ impl fmt::Display for Error {
                  lazy = \"raise\"); load it eagerly in the query"
             ),
             Error::Unsupported { feature, dialect } => write!(f, "{feature} is not supported by {dialect}"),
+            Error::SchemaDrift { differences } => {
+                write!(f, "the database differs from the models ({} difference(s)):", differences.len())?;
+                for d in differences {
+                    write!(f, "\n  {d}")?;
+                }
+                Ok(())
+            }
             Error::Database { code, message, .. } => write!(f, "database error {code}: {message}"),
         }
     }
@@ -389,6 +402,7 @@ impl PartialEq for Error {
                 E::LazyLoadForbidden { model: b, relationship: y },
             ) => a == b && x == y,
             (E::Database { code: a, message: x, .. }, E::Database { code: b, message: y, .. }) => a == b && x == y,
+            (E::SchemaDrift { differences: a }, E::SchemaDrift { differences: b }) => a == b,
             _ => false,
         }
     }

@@ -13,13 +13,17 @@
 //! portable type of its storage. [`compare`] compares a model with a reflected table through
 //! the same mapping, so a schema made by `create_all` compares equal to its models.
 //!
+//! This module owns the one conversion between the catalog and reflected tables ([`table_def`];
+//! the catalog → database direction is `create_table_statements`) and the one comparison
+//! ([`compare`]): `copy`, `migrate generate` and `migrate check` all use these two.
+//!
 //! CHECK constraints are read when they list a column's values (`col IN (…)`, what
 //! `#[derive(DbEnum)]` declares); other CHECK constraints and views are not reflected yet.
 
 use crate::dialect::{ddl_column, Dialect};
 use crate::engine::Connection;
 use crate::error::{Error, Result};
-use crate::schema::{DefaultValue, TableDef};
+use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use crate::value::{SqlType, Value};
 use std::fmt;
 
@@ -39,9 +43,11 @@ pub enum CatalogQuery {
     /// primary key's and those a database makes by itself for a foreign key, by index then
     /// position. `is_constraint` marks the index of a `UNIQUE` constraint.
     Indexes,
-    /// `(text)`: text holding the table's CHECK constraints as `CHECK (…)` clauses, in any
-    /// number of rows (SQLite: the table's `CREATE TABLE` statement). Those of the form
-    /// `col IN (…)` (or PostgreSQL's `col = ANY (ARRAY[…])`) are read as the column's allowed
+    /// `(text, name text or NULL)`: text holding the table's CHECK constraints as `CHECK (…)`
+    /// clauses, in any number of rows (SQLite: the table's `CREATE TABLE` statement), and the
+    /// constraint's name where a row holds one constraint and the database can drop it by that
+    /// name (PostgreSQL; NULL on SQLite). Those of the form `col IN (…)` (or PostgreSQL's
+    /// `col = ANY (ARRAY[…])`, and `col = v` for one value) are read as the column's allowed
     /// values; others are ignored.
     Checks,
 }
@@ -191,12 +197,9 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         columns.push(column);
     }
     key.sort();
-    for r in catalog(conn, CatalogQuery::Checks, Some(name))? {
-        let text: Option<String> = r.get(0)?;
-        for (column, values) in text.as_deref().map(in_checks).unwrap_or_default() {
-            if let Some(c) = columns.iter_mut().find(|c| c.name == column) {
-                c.allowed = values;
-            }
+    for check in allowed_checks(conn, name)? {
+        if let Some(c) = columns.iter_mut().find(|c| c.name == check.column) {
+            c.allowed = check.values;
         }
     }
     let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, Some(name))?;
@@ -245,6 +248,35 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
     })
 }
 
+/// A `CHECK (col IN (…))` constraint of a table: a column's allowed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedCheck {
+    /// The constraint's name, where the database reports one it can drop by (see
+    /// [`CatalogQuery::Checks`]).
+    pub name: Option<String>,
+    /// The column.
+    pub column: String,
+    /// The values, as [`literal`]s.
+    pub values: Vec<String>,
+}
+
+/// The `CHECK (col IN (…))` constraints of table `table` (what [`ReflectedColumn::allowed`]
+/// is read from), with their names where the database keeps droppable ones.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
+pub fn allowed_checks(conn: &mut Connection, table: &str) -> Result<Vec<AllowedCheck>> {
+    let mut out = Vec::new();
+    for r in catalog(conn, CatalogQuery::Checks, Some(table))? {
+        let text: Option<String> = r.get(0)?;
+        let name: Option<String> = if r.values().len() > 1 { r.get(1)? } else { None };
+        for (column, values) in text.as_deref().map(in_checks).unwrap_or_default() {
+            out.push(AllowedCheck { name: name.clone(), column, values });
+        }
+    }
+    Ok(out)
+}
+
 /// Read every table of the connection's database, sorted by name.
 ///
 /// # Errors
@@ -256,9 +288,13 @@ pub fn reflect(conn: &mut Connection) -> Result<Vec<ReflectedTable>> {
 
 /// A way a table in the database differs from its model.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Difference {
     /// The model's table is not in the database.
     MissingTable(String),
+    /// A table of the database is not a model's (reported by `migrate::check`, which compares
+    /// the whole database; [`compare`] compares one table).
+    ExtraTable(String),
     /// A model column is not in the table.
     MissingColumn {
         /// The table.
@@ -273,12 +309,14 @@ pub enum Difference {
         /// The column.
         column: String,
     },
-    /// A column's stored type, nullability, default or generation differs.
+    /// A column's stored type, nullability, default, generation or allowed values differ.
     Column {
         /// The table.
         table: String,
         /// The column.
         column: String,
+        /// Which of them differ, in that order.
+        aspects: Vec<ColumnAspect>,
         /// What differs, readable: `type: model VARCHAR(40), database TEXT`.
         what: String,
     },
@@ -292,24 +330,87 @@ pub enum Difference {
         database: Vec<String>,
     },
     /// A unique constraint, index or foreign key of the model is missing, or one of the
-    /// database is not in the model.
+    /// database is not in the model. Constraints are matched by their columns (and unique
+    /// flag, and referred table and columns), not by name.
     Constraint {
         /// The table.
         table: String,
-        /// `missing` (in the database) or `extra` (not in the model), and the constraint.
-        what: String,
+        /// What kind of constraint.
+        kind: ConstraintKind,
+        /// Its columns, in order.
+        columns: Vec<String>,
+        /// A foreign key's referred table and columns.
+        references: Option<(String, Vec<String>)>,
+        /// `true`: the model has it and the database does not; `false`: the reverse.
+        missing: bool,
     },
+}
+
+/// What differs in a [`Difference::Column`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColumnAspect {
+    /// The portable type, length or precision the stored type reads as.
+    Type,
+    /// NULL accepted or not.
+    Nullable,
+    /// The default.
+    Default,
+    /// Generated by the database or not.
+    Generated,
+    /// The values a `CHECK (col IN (…))` allows (a `#[derive(DbEnum)]` field's variants).
+    AllowedValues,
+}
+
+/// The kind of a [`Difference::Constraint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// A `UNIQUE` constraint.
+    Unique,
+    /// An index that is not a constraint's.
+    Index,
+    /// A unique index that is not a constraint's (models declare none).
+    UniqueIndex,
+    /// A foreign key.
+    ForeignKey,
+}
+
+impl fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique constraint",
+            ConstraintKind::Index => "index",
+            ConstraintKind::UniqueIndex => "unique index",
+            ConstraintKind::ForeignKey => "foreign key",
+        })
+    }
+}
+
+impl Difference {
+    /// The table it is about.
+    pub fn table(&self) -> &str {
+        match self {
+            Difference::MissingTable(t) | Difference::ExtraTable(t) => t,
+            Difference::MissingColumn { table, .. }
+            | Difference::ExtraColumn { table, .. }
+            | Difference::Column { table, .. }
+            | Difference::PrimaryKey { table, .. }
+            | Difference::Constraint { table, .. } => table,
+        }
+    }
 }
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Difference::MissingTable(t) => write!(f, "table {t}: missing in the database"),
+            Difference::ExtraTable(t) => write!(f, "table {t}: in the database, not in the models"),
             Difference::MissingColumn { table, column } => write!(f, "{table}.{column}: missing in the database"),
             Difference::ExtraColumn { table, column } => {
                 write!(f, "{table}.{column}: in the database, not in the model")
             }
-            Difference::Column { table, column, what } => write!(f, "{table}.{column}: {what}"),
+            Difference::Column { table, column, what, .. } => write!(f, "{table}.{column}: {what}"),
             Difference::PrimaryKey { table, model, database } => {
                 write!(
                     f,
@@ -318,7 +419,13 @@ impl fmt::Display for Difference {
                     database.join(", ")
                 )
             }
-            Difference::Constraint { table, what } => write!(f, "{table}: {what}"),
+            Difference::Constraint { table, kind, columns, references, missing } => {
+                write!(f, "{table}: {kind} ({})", columns.join(", "))?;
+                if let Some((t, c)) = references {
+                    write!(f, " -> {t} ({})", c.join(", "))?;
+                }
+                f.write_str(if *missing { " missing in the database" } else { " in the database, not in the model" })
+            }
         }
     }
 }
@@ -331,41 +438,67 @@ fn model_default(dialect: &dyn Dialect, d: &DefaultValue) -> Result<Option<Strin
 }
 
 /// How the model's declared type reads back, for comparison with a reflected column.
-fn model_type(dialect: &dyn Dialect, col: &crate::schema::ColumnDef) -> Result<(String, Option<NativeType>)> {
+fn model_type(dialect: &dyn Dialect, col: &ColumnDef) -> Result<(String, Option<NativeType>)> {
     let declared = dialect.column_type(col)?.into_owned();
     let portable = dialect.portable_type(&declared);
     Ok((declared, portable))
 }
 
 /// How a column of the database differs from the model's `col` (as [`ddl_column`] makes it)
-/// in type, nullability and default: readable lines, empty when they agree.
+/// in type, nullability, default and allowed values: readable lines, empty when they agree.
 ///
 /// # Errors
 /// A model column the dialect cannot declare.
-pub fn column_differences(
+pub fn column_differences(dialect: &dyn Dialect, col: &ColumnDef, found: &ReflectedColumn) -> Result<Vec<String>> {
+    Ok(column_aspects(dialect, col, found)?.into_iter().map(|(_, what)| what).collect())
+}
+
+/// [`column_differences`] with the aspect of each line.
+fn column_aspects(
     dialect: &dyn Dialect,
-    col: &crate::schema::ColumnDef,
+    col: &ColumnDef,
     found: &ReflectedColumn,
-) -> Result<Vec<String>> {
+) -> Result<Vec<(ColumnAspect, String)>> {
     let mut what = Vec::new();
     let (declared, portable) = model_type(dialect, col)?;
     if portable != found.portable {
-        what.push(format!("type: model {declared}, database {}", found.native_type));
+        what.push((ColumnAspect::Type, format!("type: model {declared}, database {}", found.native_type)));
     }
     if col.nullable != found.nullable {
-        what.push(format!("nullable: model {}, database {}", col.nullable, found.nullable));
+        what.push((ColumnAspect::Nullable, format!("nullable: model {}, database {}", col.nullable, found.nullable)));
     }
     let default = col.default.as_ref().map(|d| model_default(dialect, d)).transpose()?.flatten();
     if !col.autoincrement && default != found.default {
-        what.push(format!("default: model {default:?}, database {:?}", found.default));
+        what.push((ColumnAspect::Default, format!("default: model {default:?}, database {:?}", found.default)));
+    }
+    // Where generation needs no clause (SQLite: an INTEGER primary key is the rowid), a key
+    // the application gives is generated storage all the same.
+    let implicit = dialect.autoincrement_clause().is_empty() && found.autoincrement;
+    if col.autoincrement != found.autoincrement && !implicit {
+        what.push((
+            ColumnAspect::Generated,
+            format!("generated: model {}, database {}", col.autoincrement, found.autoincrement),
+        ));
+    }
+    let mut want: Vec<String> = col.allowed.iter().map(literal).collect();
+    let mut got = found.allowed.clone();
+    want.sort();
+    got.sort();
+    if want != got {
+        what.push((
+            ColumnAspect::AllowedValues,
+            format!("allowed values: model ({}), database ({})", want.join(", "), got.join(", ")),
+        ));
     }
     Ok(what)
 }
 
 /// Compare a model's table with the database's: the differences, empty when the table is as
 /// `create_all` makes it (through the dialect's type mapping, so storages that hold several
-/// portable types compare equal). Constraints are matched by their columns (and unique flag),
-/// not by name, since SQLite keeps no names for some.
+/// portable types compare equal). This is the one comparison: `copy` checks an existing
+/// destination table with it, and `migrate generate` and `migrate check` are made of it.
+/// Constraints are matched by their columns (and unique flag), not by name, since SQLite keeps
+/// no names for some.
 ///
 /// # Errors
 /// A model column the dialect cannot declare (its `column_type` error).
@@ -379,28 +512,14 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
             out.push(Difference::MissingColumn { table: table.clone(), column: col.name.into() });
             continue;
         };
-        let mut what = column_differences(dialect, &col, found)?;
-        // Where generation needs no clause (SQLite: an INTEGER primary key is the rowid), a key
-        // the application gives is generated storage all the same.
-        let implicit = dialect.autoincrement_clause().is_empty() && found.autoincrement;
-        if col.autoincrement != found.autoincrement && !implicit {
-            what.push(format!("generated: model {}, database {}", col.autoincrement, found.autoincrement));
-        }
-        if !what.is_empty() {
-            out.push(Difference::Column { table: table.clone(), column: col.name.into(), what: what.join("; ") });
-        }
-    }
-    for col in model.columns {
-        let found = db.column(col.name).map(|c| c.allowed.clone()).unwrap_or_default();
-        let mut want: Vec<String> = col.allowed.iter().map(literal).collect();
-        let mut got = found;
-        want.sort();
-        got.sort();
-        if db.column(col.name).is_some() && want != got {
+        let found = column_aspects(dialect, &col, found)?;
+        if !found.is_empty() {
+            let (aspects, what): (Vec<_>, Vec<_>) = found.into_iter().unzip();
             out.push(Difference::Column {
                 table: table.clone(),
                 column: col.name.into(),
-                what: format!("allowed values: model ({}), database ({})", want.join(", "), got.join(", ")),
+                aspects,
+                what: what.join("; "),
             });
         }
     }
@@ -413,53 +532,122 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
     if pk != db.primary_key {
         out.push(Difference::PrimaryKey { table: table.clone(), model: pk, database: db.primary_key.clone() });
     }
-    let mut constraint = |what: String| out.push(Difference::Constraint { table: table.clone(), what });
+    type Shape = (ConstraintKind, Vec<String>, Option<(String, Vec<String>)>);
     let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let same_set =
-        |model: Vec<(Vec<String>, bool)>, db: Vec<(Vec<String>, bool)>, kind: &str, report: &mut dyn FnMut(String)| {
-            for m in &model {
-                if !db.contains(m) {
-                    report(format!("{kind} ({}) missing in the database", m.0.join(", ")));
-                }
-            }
-            for d in &db {
-                if !model.contains(d) {
-                    report(format!("{kind} ({}) in the database, not in the model", d.0.join(", ")));
-                }
-            }
-        };
-    same_set(
-        model.unique_constraints().iter().map(|u| (cols(&u.columns), true)).collect(),
-        db.unique_constraints.iter().map(|u| (u.columns.clone(), true)).collect(),
-        "unique constraint",
-        &mut constraint,
-    );
-    same_set(
-        model.indexes().iter().map(|i| (cols(&i.columns), false)).collect(),
-        db.indexes.iter().map(|i| (i.columns.clone(), i.unique)).collect(),
-        "index",
-        &mut constraint,
-    );
-    let fk_key = |columns: Vec<String>, table: &str, referred: Vec<String>| {
-        let mut key = columns;
-        key.push(format!("-> {table}"));
-        key.extend(referred);
-        (key, false)
-    };
-    same_set(
-        model
-            .foreign_keys()
-            .into_iter()
-            .map(|(_, c, fk)| fk_key(vec![c.name.into()], fk.table, vec![fk.column.into()]))
-            .collect(),
-        db.foreign_keys
-            .iter()
-            .map(|fk| fk_key(fk.columns.clone(), &fk.referred_table, fk.referred_columns.clone()))
-            .collect(),
-        "foreign key",
-        &mut constraint,
-    );
+    let mut wanted: Vec<Shape> = Vec::new();
+    wanted.extend(model.unique_constraints().iter().map(|u| (ConstraintKind::Unique, cols(&u.columns), None)));
+    wanted.extend(model.indexes().iter().map(|i| (ConstraintKind::Index, cols(&i.columns), None)));
+    wanted.extend(model.foreign_keys().into_iter().map(|(_, c, fk)| {
+        (
+            ConstraintKind::ForeignKey,
+            vec![c.name.to_string()],
+            Some((fk.table.to_string(), vec![fk.column.to_string()])),
+        )
+    }));
+    let mut present: Vec<Shape> = Vec::new();
+    present.extend(db.unique_constraints.iter().map(|u| (ConstraintKind::Unique, u.columns.clone(), None)));
+    present.extend(db.indexes.iter().map(|i| {
+        (if i.unique { ConstraintKind::UniqueIndex } else { ConstraintKind::Index }, i.columns.clone(), None)
+    }));
+    present.extend(db.foreign_keys.iter().map(|fk| {
+        (ConstraintKind::ForeignKey, fk.columns.clone(), Some((fk.referred_table.clone(), fk.referred_columns.clone())))
+    }));
+    for (set, other, missing) in [(&wanted, &present, true), (&present, &wanted, false)] {
+        for (kind, columns, references) in set.iter().filter(|s| !other.contains(s)) {
+            out.push(Difference::Constraint {
+                table: table.clone(),
+                kind: *kind,
+                columns: columns.clone(),
+                references: references.clone(),
+                missing,
+            });
+        }
+    }
     Ok(out)
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+/// A reflected default (as [`Dialect::reflected_default`] normalizes it) as a catalog default
+/// of a column of `sql_type`, when it is a plain literal: a number, a quoted string, a boolean
+/// (`1`/`0` too); `None` for an expression.
+pub fn default_value(sql_type: SqlType, raw: &str) -> Option<DefaultValue> {
+    match sql_type {
+        SqlType::Bool => match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" => Some(DefaultValue::Bool(true)),
+            "0" | "false" => Some(DefaultValue::Bool(false)),
+            _ => None,
+        },
+        SqlType::Real | SqlType::Double => raw.parse().ok().map(DefaultValue::Float),
+        t if t.is_integer() => raw.parse().ok().map(DefaultValue::Int),
+        SqlType::Text => Some(DefaultValue::Text(leak(&unquote(raw)?))),
+        _ => None,
+    }
+}
+
+/// The text of a quoted literal (`'it''s'` → `it's`).
+fn unquote(literal: &str) -> Option<String> {
+    literal.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')).map(|t| t.replace("''", "'"))
+}
+
+/// A [`literal`] read back as a catalog value: `'text'` or an integer.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] for anything else.
+pub fn parse_literal(literal: &str) -> Result<DefaultValue> {
+    match unquote(literal) {
+        Some(t) => Ok(DefaultValue::Text(leak(&t))),
+        None => literal
+            .parse()
+            .map(DefaultValue::Int)
+            .map_err(|_| Error::invalid_request(format!("allowed value {literal} is neither text nor an integer"))),
+    }
+}
+
+/// The catalog entry of a reflected table (the other direction of the one conversion; the
+/// catalog → database direction is `create_table_statements`, and [`compare`] checks that the
+/// two agree). Names are leaked once: catalog data is `'static`. What the catalog cannot hold
+/// is left out: constraints over several columns (models declare single-column ones) and
+/// defaults that are expressions; [`compare`] reports them.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a column whose type has no portable type.
+pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
+    let mut columns = Vec::with_capacity(t.columns.len());
+    for c in &t.columns {
+        let Some(p) = c.portable else {
+            return Err(Error::unsupported(
+                format!("{}.{} of type {} (no portable type)", t.name, c.name, c.native_type),
+                "athanor",
+            ));
+        };
+        let single = |cols: &[String]| cols.len() == 1 && cols[0] == c.name;
+        let fk = t.foreign_keys.iter().find(|f| single(&f.columns)).and_then(|f| match f.referred_columns.as_slice() {
+            [rc] => Some(ForeignKeyDef { table: leak(&f.referred_table), column: leak(rc) }),
+            _ => None,
+        });
+        let allowed = c.allowed.iter().map(|l| parse_literal(l)).collect::<Result<Vec<_>>>()?;
+        let name = leak(&c.name);
+        columns.push(ColumnDef {
+            name,
+            field: name,
+            sql_type: p.sql_type,
+            nullable: c.nullable,
+            primary_key: t.primary_key.contains(&c.name),
+            autoincrement: c.autoincrement && t.primary_key.len() == 1 && p.sql_type.is_integer(),
+            unique: t.unique_constraints.iter().any(|u| single(&u.columns)),
+            index: t.indexes.iter().any(|i| !i.unique && single(&i.columns)),
+            length: p.length,
+            default: c.default.as_deref().and_then(|d| default_value(p.sql_type, d)),
+            foreign_key: fk,
+            allowed: Box::leak(allowed.into_boxed_slice()),
+            precision: p.precision,
+        });
+    }
+    let rust_name = leak(&t.name);
+    Ok(Box::leak(Box::new(TableDef { name: rust_name, rust_name, columns: Box::leak(columns.into_boxed_slice()) })))
 }
 
 /// A value as [`ReflectedColumn::allowed`] spells it: `'text'` (a `'` doubled) or the number.
@@ -539,10 +727,18 @@ fn in_check(body: &str) -> Option<(String, Vec<String>)> {
     let list = if let Some(a) = lower.find("array[") {
         let open = a + "array".len();
         &after[open + 1..balanced(after, open)?]
-    } else {
-        let at = lower.find(" in ").or_else(|| lower.find(" in("))?;
+    } else if let Some(at) = lower.find(" in ").or_else(|| lower.find(" in(")) {
         let open = at + after[at..].find('(')?;
         &after[open + 1..balanced(after, open)?]
+    } else {
+        // One value: PostgreSQL and MariaDB keep `col IN ('x')` as `col = 'x'`.
+        let eq = outside_quotes(after, "=")?;
+        let cast_only =
+            after[..eq].chars().all(|c| matches!(c, ')' | ':' | '_') || c.is_whitespace() || c.is_alphanumeric());
+        if !cast_only {
+            return None;
+        }
+        &after[eq + 1..]
     };
     let mut values = Vec::new();
     for item in split_top_level(list) {
@@ -655,6 +851,11 @@ mod tests {
         let ints = vec![("level".to_string(), vec!["1".to_string(), "10".into(), "-3".into()])];
         assert_eq!(super::in_checks("CHECK ((level = ANY (ARRAY[(1)::bigint, (10)::bigint, ('-3')::bigint])))"), ints);
         assert_eq!(super::in_checks("CHECK (\"level\" IN (1, 10, -3))"), ints);
+        let one = vec![("stage".to_string(), vec!["'open'".to_string()])];
+        assert_eq!(super::in_checks("CHECK (((stage)::text = 'open'::text))"), one);
+        assert_eq!(super::in_checks("CHECK (`stage` = 'open')"), one);
+        assert!(super::in_checks("CHECK (level >= 1)").is_empty());
+        assert!(super::in_checks("CHECK (a = b)").is_empty());
         assert!(super::in_checks("CHECK (json_valid(`doc`))").is_empty());
         assert!(super::in_checks("CHECK (price > 0)").is_empty());
     }

@@ -133,7 +133,7 @@ impl Dialect for MySqlDialect {
                                       AND t.CONSTRAINT_NAME = s.INDEX_NAME AND t.CONSTRAINT_TYPE = 'FOREIGN KEY') \
                                       ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX"
                 .into(),
-            CatalogQuery::Checks => "SELECT CONCAT('CHECK (', k.CHECK_CLAUSE, ')') FROM information_schema.TABLE_CONSTRAINTS t \
+            CatalogQuery::Checks => "SELECT CONCAT('CHECK (', k.CHECK_CLAUSE, ')'), t.CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS t \
                                      JOIN information_schema.CHECK_CONSTRAINTS k ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA \
                                      AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME WHERE t.TABLE_SCHEMA = DATABASE() \
                                      AND t.TABLE_NAME = ? AND t.CONSTRAINT_TYPE = 'CHECK' ORDER BY t.CONSTRAINT_NAME"
@@ -219,6 +219,13 @@ impl Dialect for MySqlDialect {
         self.write_identifier(out, table)?;
         out.push_str(" MODIFY COLUMN ");
         athanor_core::write_column_definition(self, out, to)
+    }
+
+    /// Nothing: `MODIFY COLUMN` ([`Dialect::write_alter_column`]) re-declared the column with
+    /// its `CHECK (col IN (…))`, which replaces the column's old one on MariaDB. (MySQL 8 keeps
+    /// column CHECKs as table constraints: there the old one stays; not tested here.)
+    fn write_alter_allowed(&self, _: &mut String, _: &str, _: &ColumnDef, _: &[String]) -> athanor_core::Result<()> {
+        Ok(())
     }
 
     /// `ALTER TABLE t AUTO_INCREMENT = n` (one counter per table).

@@ -104,7 +104,7 @@ impl Dialect for PostgresDialect {
                  {TABLE} AND NOT i.indisprimary ORDER BY ic.relname, k.pos"
             ),
             CatalogQuery::Checks => format!(
-                "SELECT pg_get_constraintdef(con.oid) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+                "SELECT pg_get_constraintdef(con.oid), con.conname::text FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
                  {TABLE} AND con.contype = 'c' ORDER BY con.conname"
             ),
         })

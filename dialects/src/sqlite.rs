@@ -103,7 +103,7 @@ impl Dialect for SqliteDialect {
                                       WHERE l.origin <> 'pk' ORDER BY l.name, i.seqno"
                 .into(),
             // SQLite keeps CHECK constraints only in the table's statement.
-            CatalogQuery::Checks => "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1".into(),
+            CatalogQuery::Checks => "SELECT sql, NULL FROM sqlite_schema WHERE type = 'table' AND name = ?1".into(),
         })
     }
 

@@ -1,20 +1,22 @@
 //! The `athanor` command line (cargo feature `cli`): `db create|drop`, `reflect`, `copy`,
 //! `migrate …` and `completions`. The plain `athanor` binary (crate `athanor-cli`) runs it
 //! without models; an application's own binary runs it with its models, which `migrate
-//! generate` and `migrate check` need:
+//! generate` and `migrate check` need, under its own name, version and about text
+//! ([`app!`] reads them from the application's `Cargo.toml`):
 //!
 //! ```no_run
 //! // src/bin/manage.rs of the application: `cargo run --bin manage -- migrate generate -m "add pages"`
 //! fn main() -> std::process::ExitCode {
 //!     let base = athanor::Base::new(); // .register::<User>().register::<Post>() …
-//!     athanor::cli::run(&base)
+//!     athanor::cli::run(athanor::cli::app!(), &base)
 //! }
 //! ```
 //!
 //! Exit codes: 0 success; 1 the command could not do what was asked (the database exists, does
-//! not exist, the server refused, `--verify` or `migrate check` found a difference: the message
-//! says which); 2 bad usage (clap's); 3 the database or server could not be reached; 4 a
-//! malformed URL or a backend not compiled in.
+//! not exist, the server refused, `--verify` found a difference: the message says which), and
+//! `check` / `migrate check` found the schema differs from the models ([`Error::SchemaDrift`],
+//! listing the differences); 2 bad usage (clap's); 3 the database or server could not be
+//! reached; 4 a malformed URL or a backend not compiled in.
 
 mod progress;
 mod rust;
@@ -22,7 +24,7 @@ mod rust;
 use crate::admin::{create_database, drop_database, Outcome};
 use crate::reflect::ReflectedTable;
 use crate::{create_engine, Base, Error};
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Athanor's command-line tool: one codebase on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -33,8 +35,57 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 the command failed (the message says why); 2 bad usage; \
-                          3 the database could not be reached; 4 a malformed URL or a backend not compiled in.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 the command failed (the message says why), or `check` found \
+                          the database differs from the models; 2 bad usage; 3 the database could not be reached; \
+                          4 a malformed URL or a backend not compiled in.";
+
+/// The program a command line belongs to: the name, version and about text its `--help` and
+/// `--version` show. [`app!`] makes the application's from its `Cargo.toml`; [`App::ATHANOR`]
+/// is the plain `athanor` binary's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct App {
+    /// The program's name (`Usage: <name> …`).
+    pub name: &'static str,
+    /// Its version (`--version` prints `<name> <version>`).
+    pub version: &'static str,
+    /// One line saying what it is (the top of `--help`).
+    pub about: &'static str,
+}
+
+impl App {
+    /// The plain `athanor` binary.
+    pub const ATHANOR: App = App {
+        name: "athanor",
+        version: env!("CARGO_PKG_VERSION"),
+        about: "Athanor's command-line tool: one codebase on SQLite, PostgreSQL and MySQL/MariaDB.",
+    };
+
+    /// The command line with this program's name, version and about text.
+    fn command(&self) -> clap::Command {
+        Cli::command().name(self.name).bin_name(self.name).version(self.version).about(self.about).long_about(None)
+    }
+}
+
+/// The [`App`] of the crate that calls it: the binary's name (the package's outside a binary),
+/// and the package's version and description, read from the calling crate's Cargo metadata at
+/// compile time. `athanor::cli::run(athanor::cli::app!(), &base)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __athanor_cli_app {
+    () => {
+        $crate::cli::App {
+            name: match ::core::option_env!("CARGO_BIN_NAME") {
+                ::core::option::Option::Some(name) => name,
+                ::core::option::Option::None => ::core::env!("CARGO_PKG_NAME"),
+            },
+            version: ::core::env!("CARGO_PKG_VERSION"),
+            about: ::core::env!("CARGO_PKG_DESCRIPTION"),
+        }
+    };
+}
+
+#[doc(inline)]
+pub use crate::__athanor_cli_app as app;
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -82,7 +133,7 @@ enum Command {
     /// stamp, and check (a CI drift gate).
     #[command(subcommand)]
     Migrate(MigrateCommand),
-    /// Exit 1 with the differences when the database does not match the models: a CI drift
+    /// Exit 1 listing the differences when the database does not match the models: a CI drift
     /// gate (the same as `migrate check`; needs the application's binary).
     Check {
         #[command(flatten)]
@@ -109,7 +160,7 @@ struct Target {
 #[derive(Subcommand, Debug)]
 enum MigrateCommand {
     /// Write the migration that makes the database match the models (needs the application's
-    /// binary: `athanor::cli::run(&base)`).
+    /// binary: `athanor::cli::run(athanor::cli::app!(), &base)`).
     Generate {
         #[command(flatten)]
         target: Target,
@@ -149,7 +200,7 @@ enum MigrateCommand {
         /// The migration, or `base`.
         revision: String,
     },
-    /// Exit 1 with the differences when the database does not match the models (needs the
+    /// Exit 1 listing the differences when the database does not match the models (needs the
     /// application's binary).
     Check {
         #[command(flatten)]
@@ -183,7 +234,7 @@ fn needs_models<'a>(models: Option<&'a Base>, what: &str) -> Result<&'a Base, Er
     models.ok_or_else(|| {
         Error::invalid_request(format!(
             "`migrate {what}` compares the database with the application's models: run it from the application's \
-             binary, which calls athanor::cli::run(&base)"
+             binary, which calls athanor::cli::run(athanor::cli::app!(), &base)"
         ))
     })
 }
@@ -273,20 +324,16 @@ fn migrate(command: MigrateCommand, models: Option<&Base>) -> Result<String, Err
         MigrateCommand::Check { target } => {
             let base = needs_models(models, "check")?;
             let mut conn = create_engine(&target.url)?.connect()?;
-            let ops = m::generate(&mut conn, &base.metadata())?;
-            if ops.is_empty() {
+            let differences = m::check(&mut conn, &base.metadata())?;
+            if differences.is_empty() {
                 return Ok("the database matches the models".into());
             }
-            let lines: Vec<String> = ops.iter().map(|o| format!("  {o}")).collect();
-            Err(Error::invalid_request(format!(
-                "the database differs from the models; a migration would:\n{}",
-                lines.join("\n")
-            )))
+            Err(Error::SchemaDrift { differences: differences.iter().map(ToString::to_string).collect() })
         }
     }
 }
 
-fn execute(cli: Cli, models: Option<&Base>) -> Result<String, Error> {
+fn execute(app: &App, cli: Cli, models: Option<&Base>) -> Result<String, Error> {
     let shown = |url: &str| crate::backend::ConnectOptions::parse(url).map(|o| o.redacted());
     match cli.command {
         Command::Db(DbCommand::Create { url, if_not_exists }) => Ok(match create_database(&url, if_not_exists)? {
@@ -342,7 +389,7 @@ fn execute(cli: Cli, models: Option<&Base>) -> Result<String, Error> {
         Command::Check { target } => migrate(MigrateCommand::Check { target }, models),
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "athanor", &mut out);
+            clap_complete::generate(shell, &mut app.command(), app.name, &mut out);
             Ok(String::from_utf8_lossy(&out).trim_end().to_string())
         }
     }
@@ -393,31 +440,58 @@ fn describe(tables: &[ReflectedTable]) -> String {
     out.join("\n")
 }
 
-/// Run the command line of `std::env::args()` with the application's models (so `migrate
+/// Run the command line of `std::env::args()` as program `app` (its `--help` and `--version`
+/// show `app`'s name, version and about text) with the application's models (so `migrate
 /// generate` and `migrate check` can compare them with the database), print the result and
-/// return the exit code.
-pub fn run(models: &Base) -> ExitCode {
-    run_with(Some(models))
+/// return the exit code: `athanor::cli::run(athanor::cli::app!(), &base)`.
+pub fn run(app: App, models: &Base) -> ExitCode {
+    run_as(&app, Some(models))
 }
 
-/// Run one command line (`args` without the program name) and return what it prints, for
-/// embedding and tests: `run_args(Some(&base), ["migrate", "check", "--url", url])`.
+/// Parse `argv` (with the program name) as program `app`; `--help` and `--version` are clap
+/// "errors" of their own kinds.
+fn parse(app: &App, argv: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    Cli::from_arg_matches(&app.command().try_get_matches_from(argv)?)
+}
+
+/// Run one command line (`args` without the program name) as the plain `athanor` program and
+/// return what it prints, for embedding and tests: `run_args(Some(&base), ["migrate", "check",
+/// "--url", url])`.
 ///
 /// # Errors
-/// The command's error ([`exit_code`] tells its exit code); a usage error as
-/// [`Error::InvalidRequest`] with clap's message.
+/// As [`run_args_as`].
 pub fn run_args<I, S>(models: Option<&Base>, args: I) -> Result<String, Error>
 where
     I: IntoIterator<Item = S>,
     S: Into<std::ffi::OsString> + Clone,
 {
-    let argv = std::iter::once(std::ffi::OsString::from("athanor")).chain(args.into_iter().map(Into::into));
-    let cli = Cli::try_parse_from(argv).map_err(|e| Error::invalid_request(e.to_string()))?;
-    execute(cli, models)
+    run_args_as(&App::ATHANOR, models, args)
+}
+
+/// Run one command line (`args` without the program name) as program `app` and return what it
+/// prints (for `--help` and `--version`, the text they show).
+///
+/// # Errors
+/// The command's error ([`exit_code`] tells its exit code); a usage error as
+/// [`Error::InvalidRequest`] with clap's message.
+pub fn run_args_as<I, S>(app: &App, models: Option<&Base>, args: I) -> Result<String, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    let argv = std::iter::once(std::ffi::OsString::from(app.name)).chain(args.into_iter().map(Into::into));
+    match parse(app, argv) {
+        Ok(cli) => execute(app, cli, models),
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            Ok(e.render().to_string().trim_end().to_string())
+        }
+        Err(e) => Err(Error::invalid_request(e.to_string())),
+    }
 }
 
 /// The exit code of a command's error: 3 for a database that cannot be reached, 4 for a bad URL
-/// or a backend not compiled in, 1 otherwise.
+/// or a backend not compiled in, 1 otherwise (a schema that differs from the models,
+/// [`Error::SchemaDrift`], included).
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Connection { .. } | Error::PoolTimeout { .. } => 3,
@@ -426,15 +500,22 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// [`run`] without models: the plain `athanor` binary.
+/// The command line of `std::env::args()` as the plain `athanor` program, with `models` if
+/// given: the `athanor` binary is `run_with(None)`.
 pub fn run_with(models: Option<&Base>) -> ExitCode {
-    match execute(Cli::parse(), models) {
+    run_as(&App::ATHANOR, models)
+}
+
+fn run_as(app: &App, models: Option<&Base>) -> ExitCode {
+    // A usage error exits 2 (clap's); --help and --version print and exit 0.
+    let cli = parse(app, std::env::args_os()).unwrap_or_else(|e| e.exit());
+    match execute(app, cli, models) {
         Ok(message) => {
             println!("{message}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("athanor: {e}");
+            eprintln!("{}: {e}", app.name);
             ExitCode::from(exit_code(&e))
         }
     }

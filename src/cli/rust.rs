@@ -90,7 +90,7 @@ fn rust_type(c: &ReflectedColumn) -> Option<(String, Vec<String>)> {
 
 /// A default as a `#[column(default = …)]` literal for a field of `sql_type`, when it is one.
 fn default_literal(sql_type: SqlType, raw: &str) -> Option<String> {
-    Some(match crate::copy::default_value(sql_type, raw)? {
+    Some(match crate::reflect::default_value(sql_type, raw)? {
         DefaultValue::Int(i) => i.to_string(),
         DefaultValue::Float(f) if f.is_finite() => format!("{f:?}"),
         DefaultValue::Float(_) => return None,

@@ -255,14 +255,23 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
                     Ok(())
                 });
             }
+            let to_def = ddl_column(&caps, &to.def()?);
             let mut sql = String::new();
-            dialect.write_alter_column(
-                &mut sql,
-                table,
-                &ddl_column(&caps, &from.def()?),
-                &ddl_column(&caps, &to.def()?),
-            )?;
-            exec(conn, &sql)
+            dialect.write_alter_column(&mut sql, table, &ddl_column(&caps, &from.def()?), &to_def)?;
+            exec(conn, &sql)?;
+            if from.allowed != to.allowed {
+                let existing: Vec<String> = crate::reflect::allowed_checks(conn, table)?
+                    .into_iter()
+                    .filter(|c| c.column == to.name)
+                    .filter_map(|c| c.name)
+                    .collect();
+                let mut sql = String::new();
+                dialect.write_alter_allowed(&mut sql, table, &to_def, &existing)?;
+                if !sql.is_empty() {
+                    exec(conn, &sql)?;
+                }
+            }
+            Ok(())
         }
         Operation::CreateIndex { table, column } => {
             let mut sql = String::from("CREATE INDEX ");
@@ -354,7 +363,7 @@ fn rebuild_table(
     table: &str,
     change: impl FnOnce(&mut TableSpec) -> Result<()>,
 ) -> Result<()> {
-    let current = crate::copy::table_def(&crate::reflect::reflect_table(conn, table)?)?;
+    let current = crate::reflect::table_def(&crate::reflect::reflect_table(conn, table)?)?;
     let mut spec = TableSpec::of(current);
     change(&mut spec)?;
     let tmp = format!("_athanor_new_{table}");

@@ -18,14 +18,19 @@
 //!   the rows, drop the old one, rename, recreate the indexes, in one transaction with
 //!   foreign-key checks off and `PRAGMA foreign_key_check` before commit.
 //!
-//! Limits (partial): single-column unique constraints, indexes and foreign keys (what models
-//! declare); CHECK constraints are not diffed.
+//! What is compared is [`crate::reflect::compare`]'s: [`check`] lists its differences over the
+//! whole database, and [`generate`] turns each into operations, so the two cannot disagree. A
+//! column's allowed values (the `CHECK (col IN (…))` of a `#[derive(DbEnum)]` field) are part
+//! of its spec, created with it and changed by `AlterColumn`. Limits: single-column unique
+//! constraints, indexes and foreign keys (what models declare); a difference no operation
+//! makes (a primary key, generation, a constraint over several columns) makes `generate`
+//! refuse with [`Error::Unsupported`] naming it; other CHECK constraints are not reflected.
 
 mod apply;
 mod plan;
 
 pub use apply::{current_version, downgrade, stamp, upgrade, VERSION_TABLE};
-pub use plan::generate;
+pub use plan::{check, generate};
 
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
@@ -115,6 +120,33 @@ pub struct ColumnSpec {
     /// `("table", "column")` it refers to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreign_key: Option<(String, String)>,
+    /// The only values it may hold (a `#[derive(DbEnum)]` field's variants): the
+    /// `CHECK (col IN (…))` that `create_all` writes. Empty (and absent from the file, as in
+    /// files written before it was kept) for any value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<DefaultSpec>,
+}
+
+impl DefaultSpec {
+    /// The spec of a catalog value.
+    pub fn of(d: &DefaultValue) -> DefaultSpec {
+        match *d {
+            DefaultValue::Int(i) => DefaultSpec::Int(i),
+            DefaultValue::Float(f) => DefaultSpec::Float(f),
+            DefaultValue::Text(t) => DefaultSpec::Text(t.into()),
+            DefaultValue::Bool(b) => DefaultSpec::Bool(b),
+        }
+    }
+
+    /// The catalog value (text leaked once: catalog data is `'static`).
+    pub fn def(&self) -> DefaultValue {
+        match self {
+            DefaultSpec::Int(i) => DefaultValue::Int(*i),
+            DefaultSpec::Float(f) => DefaultValue::Float(*f),
+            DefaultSpec::Text(t) => DefaultValue::Text(leak(t)),
+            DefaultSpec::Bool(b) => DefaultValue::Bool(*b),
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -147,13 +179,9 @@ impl ColumnSpec {
             index: c.index,
             length: c.length,
             precision: c.precision,
-            default: c.default.map(|d| match d {
-                DefaultValue::Int(i) => DefaultSpec::Int(i),
-                DefaultValue::Float(f) => DefaultSpec::Float(f),
-                DefaultValue::Text(t) => DefaultSpec::Text(t.into()),
-                DefaultValue::Bool(b) => DefaultSpec::Bool(b),
-            }),
+            default: c.default.as_ref().map(DefaultSpec::of),
             foreign_key: c.foreign_key.map(|f| (f.table.into(), f.column.into())),
+            allowed: c.allowed.iter().map(DefaultSpec::of).collect(),
         }
     }
 
@@ -173,14 +201,9 @@ impl ColumnSpec {
             unique: self.unique,
             index: self.index,
             length: self.length,
-            default: self.default.as_ref().map(|d| match d {
-                DefaultSpec::Int(i) => DefaultValue::Int(*i),
-                DefaultSpec::Float(f) => DefaultValue::Float(*f),
-                DefaultSpec::Text(t) => DefaultValue::Text(leak(t)),
-                DefaultSpec::Bool(b) => DefaultValue::Bool(*b),
-            }),
+            default: self.default.as_ref().map(DefaultSpec::def),
             foreign_key: self.foreign_key.as_ref().map(|(t, c)| ForeignKeyDef { table: leak(t), column: leak(c) }),
-            allowed: &[],
+            allowed: Box::leak(self.allowed.iter().map(DefaultSpec::def).collect::<Vec<_>>().into_boxed_slice()),
             precision: self.precision,
         })
     }
@@ -371,6 +394,19 @@ fn describe(c: &ColumnSpec) -> String {
     if let Some(d) = &c.default {
         s.push_str(&format!(" DEFAULT {d:?}"));
     }
+    if !c.allowed.is_empty() {
+        let values: Vec<String> = c
+            .allowed
+            .iter()
+            .map(|v| match v {
+                DefaultSpec::Int(i) => i.to_string(),
+                DefaultSpec::Float(f) => f.to_string(),
+                DefaultSpec::Text(t) => format!("'{}'", t.replace('\'', "''")),
+                DefaultSpec::Bool(b) => b.to_string(),
+            })
+            .collect();
+        s.push_str(&format!(" IN ({})", values.join(", ")));
+    }
     s
 }
 
@@ -464,4 +500,30 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Migration>> {
 pub fn next(chain: &[Migration], message: &str, upgrade: Vec<Operation>) -> Migration {
     let n = chain.last().and_then(|m| m.id.parse::<u32>().ok()).map_or(1, |n| n + 1);
     Migration { id: format!("{n:04}"), parent: chain.last().map(|m| m.id.clone()), message: message.into(), upgrade }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static STATUS: ColumnDef = ColumnDef {
+        length: Some(6),
+        allowed: &[DefaultValue::Text("open"), DefaultValue::Text("it's")],
+        ..ColumnDef::new("status", SqlType::Text)
+    };
+
+    #[test]
+    fn a_column_spec_keeps_allowed_values_and_old_files_still_read() {
+        let spec = ColumnSpec::of(&STATUS);
+        assert_eq!(spec.allowed, [DefaultSpec::Text("open".into()), DefaultSpec::Text("it's".into())]);
+        assert_eq!(spec.def().unwrap(), STATUS, "the catalog column comes back whole");
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains(r#""allowed":[{"text":"open"},{"text":"it's"}]"#), "{json}");
+        assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), spec);
+        // A file written before allowed values were kept: no `allowed`, any value.
+        let old: ColumnSpec = serde_json::from_str(r#"{"name":"status","type":"Text","nullable":false}"#).unwrap();
+        assert!(old.allowed.is_empty() && old.def().unwrap().allowed.is_empty());
+        let plain = ColumnSpec::of(&ColumnDef::new("n", SqlType::BigInt));
+        assert!(!serde_json::to_string(&plain).unwrap().contains("allowed"), "no empty list in the file");
+    }
 }
