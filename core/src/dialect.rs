@@ -131,7 +131,9 @@ pub struct Capabilities {
     pub key_recovery: KeyRecovery,
     /// `INSERT … VALUES (…), (…)` in one statement.
     pub multi_row_insert: bool,
-    /// The most bound parameters one statement may carry.
+    /// The most bound parameters one statement may carry (the database's own limit: a statement
+    /// with more is refused by [`Capabilities::check_params`] before anything is sent, where the
+    /// database would fail it, or, on PostgreSQL, break the connection).
     pub max_bind_params: usize,
     /// `SAVEPOINT` / `ROLLBACK TO SAVEPOINT` / `RELEASE SAVEPOINT`.
     pub savepoints: bool,
@@ -217,13 +219,27 @@ impl Capabilities {
     /// engine's [`crate::Connection`] calls it before any statement is handed to the driver, so
     /// nothing is sent (or stored as something else, as SQLite stores NaN as NULL). `dialect` is
     /// the dialect's name, for the error. An instant outside 0001–9999 UTC is refused on every
-    /// database ([`crate::temporal::check_timestamp`]), and so is a `u64` above `i64::MAX`.
+    /// database ([`crate::temporal::check_timestamp`]), and so is a `u64` above `i64::MAX`. A
+    /// statement with more parameters than [`Capabilities::max_bind_params`] is refused whole (a
+    /// long `in_()` list: the database would refuse it, or drop the connection).
     ///
     /// # Errors
-    /// [`Error::Unsupported`] naming the parameter (1-based) and the value;
+    /// [`Error::Unsupported`] naming the parameter (1-based) and the value, or the number of
+    /// parameters and the limit;
     /// [`Error::InvalidRequest`] for an instant out of the portable range;
     /// [`Error::TypeMismatch`] for a `u64` above `i64::MAX`.
     pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
+        if params.len() > self.max_bind_params {
+            return Err(Error::unsupported(
+                format!(
+                    "a statement with {} bound parameters (at most {} in one statement; split a long in_() list \
+                     or use a subquery)",
+                    params.len(),
+                    self.max_bind_params
+                ),
+                dialect,
+            ));
+        }
         let any_instant = || {
             params.iter().any(|p| {
                 matches!(p, ValueRef::Timestamp(_) | ValueRef::DateTime(_) | ValueRef::Date(_) | ValueRef::U64(_))
