@@ -84,7 +84,7 @@ use std::time::Duration;
 /// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
 /// scheme.
 pub const fn backend() -> Backend {
-    Backend { name: "sqlite", schemes: &["sqlite"], open }
+    Backend { name: "sqlite", schemes: &["sqlite"], drivers: &["pysqlite"], open }
 }
 
 fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
