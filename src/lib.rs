@@ -131,7 +131,7 @@ pub mod backend {
     pub use athanor_core::{
         ansi_column_type, create_table_statements, decode_cell, drop_table_statement, generated_key, percent_decode,
         quoted, write_ansi_literal, write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError,
-        Dialect, Driver, KeyRecovery, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
+        Dialect, Driver, KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
     };
 
     /// The SQL writer and the statement builders the session uses ([`sql::SqlWriter`],

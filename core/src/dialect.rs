@@ -293,6 +293,44 @@ impl Capabilities {
     }
 }
 
+/// The literal and comment forms of a dialect's SQL beyond the ANSI ones (`'…'` with `''`,
+/// `"…"` identifiers with `""`, `-- …`, `/* … */`), as [`crate::text`] reads raw SQL: a `:name`
+/// inside any of them is not a bind. Whether a backslash escapes inside a string literal is
+/// [`Dialect::backslash_escapes`]; everything else is here, one value per dialect
+/// ([`Dialect::lexical_forms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LexicalForms {
+    /// `"…"` is a string literal, read like `'…'` (a backslash escapes in both where
+    /// [`Dialect::backslash_escapes`]), not a quoted identifier (MySQL without `ANSI_QUOTES`).
+    pub double_quoted_strings: bool,
+    /// `E'…'` escape strings, in which a backslash escapes (PostgreSQL).
+    pub escape_strings: bool,
+    /// `$$…$$` and `$tag$…$tag$` dollar-quoted strings (PostgreSQL).
+    pub dollar_quoted_strings: bool,
+    /// `# …` comments to the end of the line (MySQL).
+    pub hash_comments: bool,
+    /// `--` opens a comment only when whitespace or a control character follows it (MySQL, where
+    /// `1--1` is arithmetic); elsewhere `--` always opens one.
+    pub dash_comment_needs_space: bool,
+    /// `/* … */` comments nest (PostgreSQL).
+    pub nested_block_comments: bool,
+    /// `[…]` quoted identifiers (SQLite).
+    pub bracket_identifiers: bool,
+}
+
+impl LexicalForms {
+    /// The ANSI forms only.
+    pub const ANSI: LexicalForms = LexicalForms {
+        double_quoted_strings: false,
+        escape_strings: false,
+        dollar_quoted_strings: false,
+        hash_comments: false,
+        dash_comment_needs_space: false,
+        nested_block_comments: false,
+        bracket_identifiers: false,
+    };
+}
+
 /// SQL generation for one database. Every method has the ANSI behaviour by default; a dialect
 /// overrides only what differs, so the differences read as a list.
 pub trait Dialect: Send + Sync + fmt::Debug + 'static {
@@ -471,6 +509,12 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// `sql_mode`), so literals must double it.
     fn backslash_escapes(&self) -> bool {
         false
+    }
+
+    /// The literal and comment forms raw SQL ([`crate::text`]) may use beyond ANSI's, so that a
+    /// `:name` inside one is not read as a bind. [`LexicalForms::ANSI`] by default.
+    fn lexical_forms(&self) -> LexicalForms {
+        LexicalForms::ANSI
     }
 
     /// The tail of an INSERT of a row whose only column is generated: ` DEFAULT VALUES` by

@@ -89,3 +89,66 @@ pub fn in_list_over_the_bind_limit_is_refused(db: &TestDb) -> Result<()> {
     assert_eq!(fresh.get::<Customer>(id)?.expect("row").get().age, 31);
     Ok(())
 }
+
+/// Raw SQL written in each database's own literal and comment forms runs unchanged: a `:name`
+/// inside a literal or comment is not a bind, and a real bind next to them is. The forms are
+/// picked from the dialect's [`athanor::backend::LexicalForms`] (PostgreSQL `$$…$$`,
+/// `$tag$…$tag$`, `E'…\'…'`, nested comments; MySQL `"…\"…"`, `'…\'…'`, `# …`, `1--1`;
+/// SQLite `[…]` identifiers), and what the database returns proves it read them the same way.
+pub fn raw_sql_reads_each_dialects_literals_and_comments(db: &TestDb) -> Result<()> {
+    let dialect = db.engine.dialect();
+    let forms = dialect.lexical_forms();
+    // (SQL expression, the text it reads as)
+    let mut cols: Vec<(&str, &str)> = vec![("':a'", ":a"), ("'x'':b'", "x':b"), ("'-- :c'", "-- :c")];
+    if forms.escape_strings {
+        cols.push(("E'it\\'s :e'", "it's :e"));
+        cols.push(("e'\\\\:f'", "\\:f"));
+    }
+    if forms.dollar_quoted_strings {
+        cols.push(("$$a ':g' :h$$", "a ':g' :h"));
+        cols.push(("$q$b $$ :i$q$", "b $$ :i"));
+    }
+    if forms.double_quoted_strings {
+        cols.push(("\"say \\\"hi\\\" :j\"", "say \"hi\" :j"));
+    }
+    if dialect.backslash_escapes() {
+        cols.push(("'it\\'s :k'", "it's :k"));
+    }
+    let mut sql = String::from("SELECT :n AS n");
+    for (k, (expr, _)) in cols.iter().enumerate() {
+        sql.push_str(&format!(", {expr} AS c{k}"));
+    }
+    if forms.bracket_identifiers {
+        sql.push_str(", 'w' AS [w:z]");
+    }
+    if forms.dash_comment_needs_space {
+        sql.push_str(", 7--:m AS m");
+    }
+    sql.push_str(" -- :o\n /* :p */");
+    if forms.hash_comments {
+        sql.push_str(" # :q\n");
+    }
+    if forms.nested_block_comments {
+        sql.push_str(" /* a /* :r */ :s */");
+    }
+    let mut t = text(sql.as_str()).bind("n", "v");
+    if forms.dash_comment_needs_space {
+        t = t.bind("m", 1i64);
+    }
+    let s = db.session();
+    let rows = s.execute(t)?;
+    assert_eq!(rows.len(), 1, "{sql}");
+    let row = &rows[0];
+    assert_eq!(row.get::<String>("n")?, "v", "{sql}");
+    for (k, (expr, want)) in cols.iter().enumerate() {
+        assert_eq!(row.get::<String>(format!("c{k}").as_str())?, *want, "{expr} in {sql}");
+    }
+    if forms.bracket_identifiers {
+        assert_eq!(row.get::<String>("w:z")?, "w");
+    }
+    if forms.dash_comment_needs_space {
+        assert_eq!(row.get::<i64>("m")?, 8, "7 - (-1)");
+    }
+    s.commit()?;
+    Ok(())
+}
