@@ -303,6 +303,29 @@ mod tests {
         }
     }
 
+    /// A failed connect, the engine and its driver never show the password (nothing listens on
+    /// port 1, so each connect fails at once).
+    #[test]
+    fn connect_errors_and_debug_never_show_the_password() {
+        let mut urls = vec!["sqlite:ann:Pw-s3cr3t-X@h"];
+        if cfg!(feature = "postgres") {
+            urls.push("postgresql+psycopg2://ann:Pw-s3cr3t-X@127.0.0.1:1/db?connect_timeout=2");
+        }
+        if cfg!(feature = "mysql") {
+            urls.push("mysql://ann:Pw-s3cr3t-X@127.0.0.1:1/db?connect_timeout=2");
+        }
+        for url in urls {
+            let shown = match create_engine(url) {
+                Err(e) => format!("{e} {e:?}"),
+                Ok(engine) => {
+                    let e = engine.connect().expect_err("nothing listens there");
+                    format!("{e} {e:?} {engine:?} {}", engine.url())
+                }
+            };
+            assert!(!shown.contains("s3cr3t"), "{url}: {shown}");
+        }
+    }
+
     #[test]
     fn unknown_scheme_lists_known_ones() {
         let msg = no_backend_error("oracle", &backend::backends()).to_string();

@@ -1154,6 +1154,19 @@ mod tests {
     }
 
     #[test]
+    fn check_params_refuses_more_parameters_than_the_limit() {
+        let caps = Capabilities { max_bind_params: 3, ..with_version(None) };
+        let p = [ValueRef::I64(1), ValueRef::I64(2), ValueRef::I64(3), ValueRef::I64(4)];
+        assert!(caps.check_params("x", &p[..3]).is_ok());
+        match caps.check_params("x", &p) {
+            Err(Error::Unsupported { feature, dialect: "x" }) => {
+                assert!(feature.contains("4 bound parameters") && feature.contains("at most 3"), "{feature}")
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn server_version_number_reads_the_leading_major_minor() {
         let n = |v| with_version(v).server_version_number();
         assert_eq!(n(Some("10.11.6-MariaDB-0+deb12u1")), Some((10, 11)));

@@ -178,7 +178,7 @@ fn target(o: &ConnectOptions) -> Result<Target> {
                 message: format!(
                     "cannot tell which SQLite database {:?} names: write sqlite://relative.db, \
                      sqlite:///absolute/path.db or sqlite::memory:",
-                    o.url
+                    o.redacted()
                 ),
             })
         }
