@@ -5,7 +5,7 @@
 //! ```text
 //! mysql://[user[:password]@][host][:port][/database][?option=value&…]
 //! mariadb://…                      (the same)
-//! mysql+pymysql://…                (a +driver suffix is accepted and ignored)
+//! mysql+pymysql://…                (also mysql+mysqldb; another +driver is refused)
 //! ```
 //!
 //! The host defaults to `127.0.0.1` and the port to `3306`; the connection always goes over TCP
