@@ -34,11 +34,12 @@
 //!
 //! | feature | URL schemes | driver |
 //! |---|---|---|
-//! | `sqlite` (default) | `sqlite:` | rusqlite, bundled SQLite |
-//! | `postgres` | `postgres:`, `postgresql:` (also `postgresql+psycopg2:`) | postgres |
-//! | `mysql` | `mysql:`, `mariadb:` (also `mysql+pymysql:`) | mysql (pure Rust) |
+//! | `sqlite` (default) | `sqlite:` (also `sqlite+pysqlite:`) | rusqlite, bundled SQLite |
+//! | `postgres` | `postgres:`, `postgresql:` (also `postgresql+psycopg2:`, `postgresql+psycopg:`) | postgres |
+//! | `mysql` | `mysql:`, `mariadb:` (also `mysql+pymysql:`, `mysql+mysqldb:`) | mysql (pure Rust) |
 //!
-//! A URL whose backend is not compiled in fails with [`Error::Config`] naming the feature to enable.
+//! A URL whose backend is not compiled in fails with [`Error::Config`] naming the feature to enable;
+//! so does a `+driver` suffix not in this table (`postgresql+asyncpg:`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 //!
 //! ## What is where
@@ -131,7 +132,7 @@ pub mod backend {
     pub use athanor_core::{
         ansi_column_type, create_table_statements, decode_cell, drop_table_statement, generated_key, percent_decode,
         quoted, write_ansi_literal, write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError,
-        Dialect, Driver, KeyRecovery, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
+        Dialect, Driver, KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
     };
 
     /// The SQL writer and the statement builders the session uses ([`sql::SqlWriter`],
@@ -180,8 +181,32 @@ const SCHEME_FEATURES: &[(&str, &str)] = &[
 fn open_driver(options: &backend::ConnectOptions) -> Result<std::sync::Arc<dyn backend::Driver>> {
     let compiled = backend::backends();
     match compiled.iter().find(|b| b.schemes.contains(&options.scheme.as_str())) {
-        Some(b) => (b.open)(options),
+        Some(b) => {
+            check_driver_hint(b, options)?;
+            (b.open)(options)
+        }
         None => Err(no_backend_error(&options.scheme, &compiled)),
+    }
+}
+
+/// Refuse a `+driver` suffix the backend does not list ([`backend::Backend::drivers`]): a URL
+/// written for another driver (`postgresql+asyncpg://`) is not silently read as if it named none.
+fn check_driver_hint(b: &backend::Backend, options: &backend::ConnectOptions) -> Result<()> {
+    match options.driver_hint.as_deref() {
+        Some(d) if !b.drivers.contains(&d) => Err(Error::Config {
+            message: format!(
+                "unknown driver {d:?} in the URL scheme {scheme}+{d}: Athanor's {name} backend accepts {accepted}, \
+                 or no +driver at all",
+                scheme = options.scheme,
+                name = b.name,
+                accepted = if b.drivers.is_empty() {
+                    "no +driver suffix".to_string()
+                } else {
+                    b.drivers.iter().map(|x| format!("{}+{x}", options.scheme)).collect::<Vec<_>>().join(", ")
+                },
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -211,13 +236,14 @@ fn no_backend_error(scheme: &str, compiled: &[backend::Backend]) -> Error {
 ///
 /// URLs: `sqlite://relative.db`, `sqlite:///absolute.db`, `sqlite::memory:` (also `sqlite://`
 /// and `sqlite:///:memory:`), `postgres://user:pass@host:5432/db`, `mysql://user@host/db`,
-/// `mariadb://…`; the SQLAlchemy spellings `postgresql+psycopg2://…` and `mysql+pymysql://…`
-/// work too. Query options: `pool_size`, `pool_timeout` (seconds), `pool_pre_ping`, `echo`,
+/// `mariadb://…`; the SQLAlchemy spellings `postgresql+psycopg2://…`, `postgresql+psycopg://…`,
+/// `mysql+pymysql://…`, `mysql+mysqldb://…` and `sqlite+pysqlite://…` work too (another
+/// `+driver` is refused). Query options: `pool_size`, `pool_timeout` (seconds), `pool_pre_ping`, `echo`,
 /// `isolation_level`, and backend options documented by each backend.
 ///
 /// # Errors
-/// [`Error::Config`] for a malformed URL, an unknown scheme, a backend not compiled in (naming
-/// the feature) or a bad option.
+/// [`Error::Config`] for a malformed URL, an unknown scheme or `+driver` suffix, a backend not
+/// compiled in (naming the feature) or a bad option.
 pub fn create_engine(url: &str) -> Result<Engine> {
     create_engine_with(url, |_| {})
 }
@@ -247,6 +273,57 @@ mod tests {
             let msg = e.to_string();
             assert!(matches!(e, Error::Config { .. }));
             assert!(msg.contains(&format!("`{feature}` cargo feature")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn unknown_driver_suffixes_are_refused() {
+        for url in [
+            "sqlite+anything://x.db",
+            "sqlite+://x.db",
+            "postgresql+asyncpg://u:p@h/db",
+            "postgres+pymysql://h/db",
+            "mysql+psycopg2://h/db",
+            "mariadb+asyncmy://h/db",
+        ] {
+            match create_engine(url) {
+                Err(Error::Config { message }) => assert!(message.contains("unknown driver"), "{url}: {message}"),
+                other => panic!("{url}: expected a Config error, got {other:?}"),
+            }
+        }
+        for url in ["sqlite+pysqlite://", "sqlite://", "SQLite+PySQLite://"] {
+            create_engine(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        #[cfg(feature = "postgres")]
+        for url in ["postgresql+psycopg2://u@h/db", "postgresql+psycopg://u@h/db", "postgres://u@h/db"] {
+            create_engine(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        #[cfg(feature = "mysql")]
+        for url in ["mysql+pymysql://u@h/db", "mysql+mysqldb://u@h/db", "mariadb+pymysql://u@h/db"] {
+            create_engine(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+    }
+
+    /// A failed connect, the engine and its driver never show the password (nothing listens on
+    /// port 1, so each connect fails at once).
+    #[test]
+    fn connect_errors_and_debug_never_show_the_password() {
+        let mut urls = vec!["sqlite:ann:Pw-s3cr3t-X@h"];
+        if cfg!(feature = "postgres") {
+            urls.push("postgresql+psycopg2://ann:Pw-s3cr3t-X@127.0.0.1:1/db?connect_timeout=2");
+        }
+        if cfg!(feature = "mysql") {
+            urls.push("mysql://ann:Pw-s3cr3t-X@127.0.0.1:1/db?connect_timeout=2");
+        }
+        for url in urls {
+            let shown = match create_engine(url) {
+                Err(e) => format!("{e} {e:?}"),
+                Ok(engine) => {
+                    let e = engine.connect().expect_err("nothing listens there");
+                    format!("{e} {e:?} {engine:?} {}", engine.url())
+                }
+            };
+            assert!(!shown.contains("s3cr3t"), "{url}: {shown}");
         }
     }
 

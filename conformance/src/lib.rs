@@ -85,6 +85,10 @@ macro_rules! conformance_tests {
             connection_explicit_transactions, dropped_connection_rolls_back,
             isolation_levels_follow_capabilities, pool_exhaustion_times_out, uncommitted_work_is_invisible,
         ]);
+        $crate::conformance_tests!(@group $backend, bad_input: [
+            like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
+            in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
+        ]);
         #[test]
         fn requirements_summary() {
             $crate::harness::summary(
@@ -98,6 +102,7 @@ macro_rules! conformance_tests {
                     types::SCENARIOS,
                     reflection::SCENARIOS,
                     transactions::SCENARIOS,
+                    bad_input::SCENARIOS,
                 ],
             );
         }

@@ -131,7 +131,9 @@ pub struct Capabilities {
     pub key_recovery: KeyRecovery,
     /// `INSERT … VALUES (…), (…)` in one statement.
     pub multi_row_insert: bool,
-    /// The most bound parameters one statement may carry.
+    /// The most bound parameters one statement may carry (the database's own limit: a statement
+    /// with more is refused by [`Capabilities::check_params`] before anything is sent, where the
+    /// database would fail it, or, on PostgreSQL, break the connection).
     pub max_bind_params: usize,
     /// `SAVEPOINT` / `ROLLBACK TO SAVEPOINT` / `RELEASE SAVEPOINT`.
     pub savepoints: bool,
@@ -217,13 +219,27 @@ impl Capabilities {
     /// engine's [`crate::Connection`] calls it before any statement is handed to the driver, so
     /// nothing is sent (or stored as something else, as SQLite stores NaN as NULL). `dialect` is
     /// the dialect's name, for the error. An instant outside 0001–9999 UTC is refused on every
-    /// database ([`crate::temporal::check_timestamp`]), and so is a `u64` above `i64::MAX`.
+    /// database ([`crate::temporal::check_timestamp`]), and so is a `u64` above `i64::MAX`. A
+    /// statement with more parameters than [`Capabilities::max_bind_params`] is refused whole (a
+    /// long `in_()` list: the database would refuse it, or drop the connection).
     ///
     /// # Errors
-    /// [`Error::Unsupported`] naming the parameter (1-based) and the value;
+    /// [`Error::Unsupported`] naming the parameter (1-based) and the value, or the number of
+    /// parameters and the limit;
     /// [`Error::InvalidRequest`] for an instant out of the portable range;
     /// [`Error::TypeMismatch`] for a `u64` above `i64::MAX`.
     pub fn check_params(&self, dialect: &'static str, params: &[ValueRef<'_>]) -> Result<()> {
+        if params.len() > self.max_bind_params {
+            return Err(Error::unsupported(
+                format!(
+                    "a statement with {} bound parameters (at most {} in one statement; split a long in_() list \
+                     or use a subquery)",
+                    params.len(),
+                    self.max_bind_params
+                ),
+                dialect,
+            ));
+        }
         let any_instant = || {
             params.iter().any(|p| {
                 matches!(p, ValueRef::Timestamp(_) | ValueRef::DateTime(_) | ValueRef::Date(_) | ValueRef::U64(_))
@@ -275,6 +291,44 @@ impl Capabilities {
         }
         Ok(())
     }
+}
+
+/// The literal and comment forms of a dialect's SQL beyond the ANSI ones (`'…'` with `''`,
+/// `"…"` identifiers with `""`, `-- …`, `/* … */`), as [`crate::text`] reads raw SQL: a `:name`
+/// inside any of them is not a bind. Whether a backslash escapes inside a string literal is
+/// [`Dialect::backslash_escapes`]; everything else is here, one value per dialect
+/// ([`Dialect::lexical_forms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LexicalForms {
+    /// `"…"` is a string literal, read like `'…'` (a backslash escapes in both where
+    /// [`Dialect::backslash_escapes`]), not a quoted identifier (MySQL without `ANSI_QUOTES`).
+    pub double_quoted_strings: bool,
+    /// `E'…'` escape strings, in which a backslash escapes (PostgreSQL).
+    pub escape_strings: bool,
+    /// `$$…$$` and `$tag$…$tag$` dollar-quoted strings (PostgreSQL).
+    pub dollar_quoted_strings: bool,
+    /// `# …` comments to the end of the line (MySQL).
+    pub hash_comments: bool,
+    /// `--` opens a comment only when whitespace or a control character follows it (MySQL, where
+    /// `1--1` is arithmetic); elsewhere `--` always opens one.
+    pub dash_comment_needs_space: bool,
+    /// `/* … */` comments nest (PostgreSQL).
+    pub nested_block_comments: bool,
+    /// `[…]` quoted identifiers (SQLite).
+    pub bracket_identifiers: bool,
+}
+
+impl LexicalForms {
+    /// The ANSI forms only.
+    pub const ANSI: LexicalForms = LexicalForms {
+        double_quoted_strings: false,
+        escape_strings: false,
+        dollar_quoted_strings: false,
+        hash_comments: false,
+        dash_comment_needs_space: false,
+        nested_block_comments: false,
+        bracket_identifiers: false,
+    };
 }
 
 /// SQL generation for one database. Every method has the ANSI behaviour by default; a dialect
@@ -455,6 +509,12 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// `sql_mode`), so literals must double it.
     fn backslash_escapes(&self) -> bool {
         false
+    }
+
+    /// The literal and comment forms raw SQL ([`crate::text`]) may use beyond ANSI's, so that a
+    /// `:name` inside one is not read as a bind. [`LexicalForms::ANSI`] by default.
+    fn lexical_forms(&self) -> LexicalForms {
+        LexicalForms::ANSI
     }
 
     /// The tail of an INSERT of a row whose only column is generated: ` DEFAULT VALUES` by
@@ -1127,6 +1187,19 @@ mod tests {
         let all = with_version(None);
         assert!(all.check_params("x", &[ValueRef::U64(i64::MAX as u64)]).is_ok());
         assert!(matches!(all.check_params("x", &[ValueRef::U64(u64::MAX)]), Err(Error::TypeMismatch { .. })));
+    }
+
+    #[test]
+    fn check_params_refuses_more_parameters_than_the_limit() {
+        let caps = Capabilities { max_bind_params: 3, ..with_version(None) };
+        let p = [ValueRef::I64(1), ValueRef::I64(2), ValueRef::I64(3), ValueRef::I64(4)];
+        assert!(caps.check_params("x", &p[..3]).is_ok());
+        match caps.check_params("x", &p) {
+            Err(Error::Unsupported { feature, dialect: "x" }) => {
+                assert!(feature.contains("4 bound parameters") && feature.contains("at most 3"), "{feature}")
+            }
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
     }
 
     #[test]

@@ -144,13 +144,22 @@ pub struct Backend {
     pub name: &'static str,
     /// The URL schemes it accepts, without `+driver` suffixes (`"postgres"`, `"postgresql"`).
     pub schemes: &'static [&'static str],
+    /// The `+driver` suffixes it accepts after any of its schemes: SQLAlchemy's names of the
+    /// drivers such a URL was written for (`"psycopg2"` in `postgresql+psycopg2://`). The
+    /// backend's own driver is used whatever the suffix says; a suffix not listed is refused
+    /// with [`Error::Config`](crate::Error::Config) rather than ignored.
+    pub drivers: &'static [&'static str],
     /// Open a driver for a parsed URL. Must not connect.
     pub open: fn(&ConnectOptions) -> Result<Arc<dyn Driver>>,
 }
 
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Backend").field("name", &self.name).field("schemes", &self.schemes).finish()
+        f.debug_struct("Backend")
+            .field("name", &self.name)
+            .field("schemes", &self.schemes)
+            .field("drivers", &self.drivers)
+            .finish()
     }
 }
 

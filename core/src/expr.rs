@@ -326,6 +326,10 @@ impl<M> Condition<M> {
     /// `like(pattern, escape="!")`): `Customer::email.like("100!%%").escape('!')` matches text
     /// starting with `100%`. The default is the backslash. A condition that is not a LIKE (or
     /// its negation) is returned unchanged: it has no escape character.
+    ///
+    /// `c` must be one ASCII character other than NUL, on every database (MySQL would compare a
+    /// multi-byte one byte-wise and match nothing): a statement with another escape character
+    /// fails with [`Error::Unsupported`](crate::Error::Unsupported) before anything is sent.
     pub fn escape(self, c: char) -> Condition<M> {
         fn set(e: Expr, c: char) -> Expr {
             match e {
@@ -1176,6 +1180,11 @@ impl<M: Source, T> Column<M, T> {
 /// SQLite has none, so Athanor always renders `ESCAPE '\\'`): `like("%\\%%")` matches a literal `%`
 /// everywhere. [`TextColumn::contains`], [`TextColumn::startswith`] and
 /// [`TextColumn::endswith`] escape their argument, so `%`, `_` and `\\` in it match themselves.
+///
+/// A pattern (or `contains`/`startswith`/`endswith` argument) containing the NUL character is
+/// refused on every database with [`Error::Unsupported`](crate::Error::Unsupported) before
+/// anything is sent: SQLite reads a LIKE pattern only up to the NUL (so `contains("\0")` would
+/// match every row) and PostgreSQL cannot hold NUL in text.
 pub trait TextColumn<M> {
     /// `col LIKE pattern` (`%` and `_` are wildcards, `\\` escapes them; see
     /// [`Condition::escape`] for another escape character). Case-sensitive on every database:

@@ -11,14 +11,16 @@ use crate::error::{Error, Result};
 pub const ENGINE_OPTIONS: &[&str] =
     &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
 
-/// A parsed engine URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed engine URL. Its `Debug` output masks the password (in `url` and `password`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// The URL as given (with the password masked by [`ConnectOptions::redacted`]).
     pub url: String,
     /// The scheme without a `+driver` suffix, lower case: `sqlite`, `postgresql`, `mysql` …
     pub scheme: String,
-    /// The `+driver` suffix (`psycopg2`, `pymysql`), accepted and ignored.
+    /// The `+driver` suffix (`psycopg2`, `pymysql`), lower case. Athanor uses its own driver
+    /// whatever it says; the facade refuses a name the backend does not list
+    /// ([`crate::Backend::drivers`]).
     pub driver_hint: Option<String>,
     /// The user name, percent-decoded.
     pub user: Option<String>,
@@ -81,11 +83,43 @@ struct Authority {
     port: Option<u16>,
 }
 
-fn parse_authority(authority: &str) -> Result<Authority> {
+/// What every error about a URL's user, password or host part adds: how to write the characters
+/// that end those parts early.
+const ENCODE_HINT: &str =
+    "write %40, %3A, %2F, %3F, %23 and %25 for '@', ':', '/', '?', '#' and '%' in a user name or password";
+
+/// `url` with everything that may be a password masked, for error messages and logs: from the
+/// first `:` of the text after the scheme (and its `//`) to the *last* `@` of the URL, when
+/// there is an `@` after that `:`. This is conservative on purpose: a password holding an
+/// unencoded `/`, `?` or `#` ends the authority early and is not where a parser would look
+/// for it, but it always lies between the user's `:` and an `@`. (A URL with an `@` in its
+/// database name or options and a port shows less than it could, never a password.)
+fn redact_url(url: &str) -> String {
+    let Some(colon) = url.find(':') else { return url.to_string() };
+    let start = colon + 1 + if url[colon + 1..].starts_with("//") { 2 } else { 0 };
+    format!("{}{}", &url[..start], mask_userinfo(&url[start..]))
+}
+
+/// `s` with the text between its first `:` and its last `@` (when there is an `@` after a `:`)
+/// replaced by `***`: `ann:pw@h/db` → `ann:***@h/db`.
+fn mask_userinfo(s: &str) -> String {
+    let Some(at) = s.rfind('@') else { return s.to_string() };
+    match s[..at].find(':') {
+        Some(c) => format!("{}:***{}", &s[..c], &s[at..]),
+        None => s.to_string(),
+    }
+}
+
+/// Parse `authority` (`shown` is the whole URL, redacted, for the errors: an error never quotes
+/// the authority itself, which holds the password).
+fn parse_authority(authority: &str, shown: &str) -> Result<Authority> {
+    if authority.contains('#') {
+        return Err(Error::config(format!("malformed host part in the URL {shown:?}: a '#' ({ENCODE_HINT})")));
+    }
     // A neutral scheme: the `url` crate then checks the authority by the generic rules (no
     // scheme-specific default ports or host normalisation).
     let parsed = ::url::Url::parse(&format!("athanor://{authority}/"))
-        .map_err(|e| Error::config(format!("malformed host part {authority:?} in the URL: {e}")))?;
+        .map_err(|e| Error::config(format!("malformed host part in the URL {shown:?}: {e} ({ENCODE_HINT})")))?;
     let user = match parsed.username() {
         "" => None,
         u => Some(percent_decode(u, "user")?),
@@ -104,7 +138,7 @@ fn parse_authority(authority: &str) -> Result<Authority> {
         Some(::url::Host::Ipv6(a)) => Some(a.to_string()),
     };
     if host.is_none() && (user.is_some() || password.is_some() || parsed.port().is_some()) {
-        return Err(Error::config(format!("the URL names a user or port but no host: {authority:?}")));
+        return Err(Error::config(format!("the URL {shown:?} names a user or port but no host ({ENCODE_HINT})")));
     }
     Ok(Authority { user, password, host, port: parsed.port() })
 }
@@ -165,7 +199,18 @@ impl ConnectOptions {
                 Some(i) => (&after[..i], &after[i..]),
                 None => (after, ""),
             };
-            let a = parse_authority(authority)?;
+            let shown = redact_url(url);
+            // `ann:12/cret@h/db` or `ann:12?cret@h/db`: a password with an unencoded `/` or `?`
+            // ends the authority early, leaving `ann:12` (a host and port) and an `@` after it.
+            // SQLAlchemy would read everything up to that `@` as the password; refuse rather than
+            // connect somewhere else with the password's tail as the database name or an option.
+            if !authority.contains('@') && authority.contains(':') && url[colon + 1..].contains('@') {
+                return Err(Error::config(format!(
+                    "ambiguous URL {shown:?}: an '@' follows the host and port ({ENCODE_HINT}, and %40 for an '@' in \
+                     a database name or option)"
+                )));
+            }
+            let a = parse_authority(authority, &shown)?;
             (o.user, o.password, o.host, o.port) = (a.user, a.password, a.host, a.port);
             let db = path.strip_prefix('/').unwrap_or(path);
             if !db.is_empty() {
@@ -283,23 +328,33 @@ impl ConnectOptions {
         }
     }
 
-    /// The URL with the password replaced by `***` (for logs and error messages).
+    /// The URL with the password replaced by `***` (for logs and error messages): everything
+    /// from the user's `:` to the last `@` is masked, so a password is hidden even where an
+    /// unencoded `/`, `?` or `#` in it misled the parser.
+    ///
+    /// ```
+    /// let o = athanor_core::ConnectOptions::parse("postgres://ann:s3cret@db/app").unwrap();
+    /// assert_eq!(o.redacted(), "postgres://ann:***@db/app");
+    /// ```
     pub fn redacted(&self) -> String {
-        match &self.password {
-            Some(p) if !p.is_empty() => {
-                // Mask the raw password as it appears between ':' and '@' in the authority.
-                if let Some(scheme_end) = self.url.find("://") {
-                    let after = &self.url[scheme_end + 3..];
-                    if let Some(at) = after.rfind('@') {
-                        if let Some(c) = after[..at].find(':') {
-                            return format!("{}{}:***{}", &self.url[..scheme_end + 3], &after[..c], &after[at..]);
-                        }
-                    }
-                }
-                self.url.clone()
-            }
-            _ => self.url.clone(),
-        }
+        redact_url(&self.url)
+    }
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("url", &self.redacted())
+            .field("scheme", &self.scheme)
+            .field("driver_hint", &self.driver_hint)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            // Masked too: in the opaque form (`postgres:ann:pw@h`) the path holds the user info.
+            .field("database", &self.database.as_deref().map(mask_userinfo))
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -413,5 +468,81 @@ mod tests {
     fn redacts_password() {
         let o = ConnectOptions::parse("postgres://u:secret@h/db").unwrap();
         assert_eq!(o.redacted(), "postgres://u:***@h/db");
+        assert!(!format!("{o:?}").contains("secret"), "{o:?}");
+    }
+
+    /// The issue's case: an unencoded `#` (or `/`, `?`) in a password used to be quoted back in
+    /// the error (`malformed host part "ann:Se#cret@127.0.0.1:5999"`).
+    #[test]
+    fn unencoded_specials_in_a_password_are_refused_without_showing_it() {
+        for url in [
+            "postgres://ann:Se#cret@127.0.0.1:5999/db",
+            "postgres://ann:Se/cret@127.0.0.1:5999/db",
+            "postgres://ann:Se?cret@127.0.0.1:5999/db",
+            "postgres://ann:12/cret@127.0.0.1:5999/db",
+            "postgres://ann:12?cret@127.0.0.1",
+            "mysql://ann:1#cret@h/db",
+        ] {
+            match ConnectOptions::parse(url) {
+                Err(e @ Error::Config { .. }) => {
+                    let shown = format!("{e} {e:?}");
+                    assert!(!shown.contains("cret"), "{url}: {shown}");
+                    assert!(shown.contains("%23"), "{url}: the error says how to encode: {shown}");
+                }
+                other => panic!("{url}: expected a Config error, got {other:?}"),
+            }
+        }
+        // Encoded, the same password is read exactly.
+        let o = ConnectOptions::parse("postgres://ann:Se%23c%2Fr%3Fet@127.0.0.1:5999/db").unwrap();
+        assert_eq!(o.password.as_deref(), Some("Se#c/r?et"));
+        assert_eq!(o.redacted(), "postgres://ann:***@127.0.0.1:5999/db");
+    }
+
+    /// Random passwords over an alphabet of URL-special characters, written unencoded and
+    /// percent-encoded into server URLs: whatever the parser makes of them, no error's Display or
+    /// Debug, no `redacted()` and no `Debug` of the options holds the password.
+    #[test]
+    fn no_error_or_debug_output_shows_a_random_password() {
+        const ALPHABET: &[u8] = b"@:/?#%&=+ ;[]!$'()*,~.-_abcXYZ019";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..4000 {
+            let len = 1 + (next() % 12) as usize;
+            let middle: String =
+                (0..len).map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize])).collect();
+            // Marked at both ends so the whole password cannot occur by chance.
+            let password = format!("Qk{middle}Vj");
+            let encoded: String = password.bytes().map(|b| format!("%{b:02X}")).collect();
+            for pw in [password.as_str(), encoded.as_str()] {
+                for url in [
+                    format!("postgres://ann:{pw}@127.0.0.1:5999/db"),
+                    format!("postgresql+psycopg2://ann:{pw}@db.example/app?sslmode=disable"),
+                    format!("mysql://ann:{pw}@h"),
+                    format!("mariadb://ann:{pw}@[::1]:3306/x?charset=utf8mb4"),
+                    format!("postgres:ann:{pw}@h/db"),
+                ] {
+                    let check = |shown: String| {
+                        assert!(!shown.contains(&password), "{url:?} shows the password: {shown}");
+                        if pw != password {
+                            assert!(!shown.contains(&encoded), "{url:?} shows the encoded password: {shown}");
+                        }
+                    };
+                    match ConnectOptions::parse(&url) {
+                        Err(e) => check(format!("{e} {e:?}")),
+                        Ok(o) => {
+                            check(format!("{} {o:?}", o.redacted()));
+                            if let Err(e) = o.require_server_form() {
+                                check(format!("{e} {e:?}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -316,6 +316,17 @@ impl Dialect for MySqlDialect {
         true
     }
 
+    /// `"…"` is a string (the session's `sql_mode` has no `ANSI_QUOTES`), with backslash escapes
+    /// like `'…'`; `# …` comments; `--` is a comment only before whitespace (`1--1` is 2).
+    fn lexical_forms(&self) -> athanor_core::LexicalForms {
+        athanor_core::LexicalForms {
+            double_quoted_strings: true,
+            hash_comments: true,
+            dash_comment_needs_space: true,
+            ..athanor_core::LexicalForms::ANSI
+        }
+    }
+
     /// As the default, except that a text default is written in parentheses, `DEFAULT ('x')`:
     /// MySQL 8 refuses a literal default on a `TEXT`/`BLOB` column but accepts an expression
     /// (since 8.0.13), and MariaDB (since 10.2) accepts both.

@@ -176,6 +176,16 @@ impl Dialect for PostgresDialect {
         "postgresql"
     }
 
+    /// `E'…\'…'` escape strings, `$$…$$` / `$tag$…$tag$` dollar quotes, nested `/* … */`.
+    fn lexical_forms(&self) -> athanor_core::LexicalForms {
+        athanor_core::LexicalForms {
+            escape_strings: true,
+            dollar_quoted_strings: true,
+            nested_block_comments: true,
+            ..athanor_core::LexicalForms::ANSI
+        }
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &POSTGRES_CAPABILITIES
     }

@@ -159,6 +159,11 @@ impl Dialect for SqliteDialect {
         "sqlite"
     }
 
+    /// `[…]` quoted identifiers besides `"…"` and `` `…` ``.
+    fn lexical_forms(&self) -> athanor_core::LexicalForms {
+        athanor_core::LexicalForms { bracket_identifiers: true, ..athanor_core::LexicalForms::ANSI }
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &SQLITE_CAPABILITIES
     }

@@ -653,3 +653,35 @@ fn statement_displays_its_sql_with_placeholders() {
     assert_eq!(stmt.to_string(), "SELECT \"t\".\"id\", \"t\".\"note\" FROM \"t\" WHERE \"t\".\"note\" = $1");
     assert_eq!(stmt.params, [Value::Text("secret".into())]);
 }
+
+/// `text()` reads each dialect's own literal and comment forms: a `:name` inside them is not a
+/// bind (issue 20: PostgreSQL `$$…$$` and `E'…\'…'`, MySQL `"…\"…"` and `# …` were misread).
+#[test]
+fn text_skips_each_dialects_literals_and_comments() {
+    use athanor_core::text;
+    let sql = |d: &dyn Dialect, s: &str| text(s).bind("a", 1i64).to_sql(d).map(|st| st.sql);
+    // PostgreSQL: dollar quotes (tagged too), escape strings, nested comments, casts.
+    let pg = |s: &str| sql(&PostgresDialect, s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(pg("SELECT $$it's :x$$, :a"), "SELECT $$it's :x$$, $1");
+    assert_eq!(pg("SELECT $fn$ :x $$ :y $fn$ || :a"), "SELECT $fn$ :x $$ :y $fn$ || $1");
+    assert_eq!(pg("SELECT E'it\\'s :x', e'\\\\', :a"), "SELECT E'it\\'s :x', e'\\\\', $1");
+    assert_eq!(pg("SELECT /* a /* :x */ :y */ :a::int"), "SELECT /* a /* :x */ :y */ $1::int");
+    assert_eq!(pg("SELECT a$b, :a"), "SELECT a$b, $1", "a $ inside an identifier opens nothing");
+    assert_eq!(pg("SELECT $1, :a"), "SELECT $1, $1", "positional $1 passes through");
+    assert_eq!(pg("SELECT name'x' ,:a"), "SELECT name'x' ,$1");
+    // Elsewhere an E before a quote is an identifier's end, and a backslash is a character.
+    assert!(sql(&SqliteDialect, "SELECT E'\\', ':x', :a").is_ok());
+    // MySQL: double-quoted strings with backslash escapes, # comments, `--` only before a space.
+    let my = |s: &str| sql(&MySqlDialect, s).unwrap_or_else(|e| panic!("{s}: {e}"));
+    assert_eq!(my("SELECT \"say \\\":x\\\"\", :a"), "SELECT \"say \\\":x\\\"\", ?");
+    assert_eq!(my("SELECT 'it\\'s :x', :a # :y\n"), "SELECT 'it\\'s :x', ? # :y\n");
+    assert_eq!(my("SELECT 1 -- :y\n, :a"), "SELECT 1 -- :y\n, ?");
+    assert_eq!(my("SELECT 7--:a"), "SELECT 7--?", "`--` before a non-space is arithmetic");
+    assert_eq!(my("SELECT /* :x /* */ :a"), "SELECT /* :x /* */ ?", "comments do not nest");
+    // PostgreSQL and SQLite: `"…"` is an identifier without backslash escapes, `#` is no comment.
+    assert_eq!(pg("SELECT \"a\\\" , :a"), "SELECT \"a\\\" , $1");
+    assert!(sql(&PostgresDialect, "SELECT 1 # :x").is_err(), ":x is a bind there, and unbound");
+    // SQLite: [bracketed] identifiers.
+    assert_eq!(sql(&SqliteDialect, "SELECT 1 AS [a:x], :a").unwrap(), "SELECT 1 AS [a:x], ?");
+    assert!(sql(&MySqlDialect, "SELECT 1 AS [a:x], :a").is_err(), "no brackets on MySQL: :x is read");
+}

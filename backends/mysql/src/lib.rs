@@ -5,7 +5,7 @@
 //! ```text
 //! mysql://[user[:password]@][host][:port][/database][?option=value&…]
 //! mariadb://…                      (the same)
-//! mysql+pymysql://…                (a +driver suffix is accepted and ignored)
+//! mysql+pymysql://…                (also mysql+mysqldb; another +driver is refused)
 //! ```
 //!
 //! The host defaults to `127.0.0.1` and the port to `3306`; the connection always goes over TCP
@@ -99,7 +99,7 @@ use std::time::Duration;
 /// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
 /// scheme.
 pub const fn backend() -> Backend {
-    Backend { name: "mysql", schemes: &["mysql", "mariadb"], open }
+    Backend { name: "mysql", schemes: &["mysql", "mariadb"], drivers: &["pymysql", "mysqldb"], open }
 }
 
 /// The session setup every connection runs after the handshake.
@@ -117,8 +117,9 @@ fn open(o: &ConnectOptions) -> Result<Arc<dyn Driver>> {
 }
 
 /// Opens connections to one MySQL or MariaDB database. Building it checks the URL's options and
-/// does not connect.
-#[derive(Debug, Clone)]
+/// does not connect. Its `Debug` output shows the target, never the password (the driver's own
+/// `Opts` would print it).
+#[derive(Clone)]
 pub struct MySqlDriver {
     opts: Opts,
     target: String,
@@ -127,6 +128,15 @@ pub struct MySqlDriver {
     /// The limit on opening a connection, handshake and session setup included.
     connect_timeout: Duration,
     deadline: ConnectDeadline,
+}
+
+impl std::fmt::Debug for MySqlDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MySqlDriver")
+            .field("target", &self.target)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MySqlDriver {
@@ -294,6 +304,15 @@ mod tests {
                 other => panic!("{url}: expected a Config error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let o = ConnectOptions::parse("mysql://ann:Pw%23s3cr%2Ft@127.0.0.1:1/none").unwrap();
+        let d = MySqlDriver::from_options(&o).unwrap();
+        let shown = format!("{d:?}");
+        assert!(!shown.contains("Pw#s3cr/t") && !shown.contains("s3cr"), "{shown}");
+        assert!(shown.contains("127.0.0.1"), "{shown}");
     }
 
     #[test]

@@ -54,7 +54,7 @@ use std::time::Duration;
 /// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
 /// scheme.
 pub const fn backend() -> Backend {
-    Backend { name: "postgres", schemes: &["postgres", "postgresql"], open }
+    Backend { name: "postgres", schemes: &["postgres", "postgresql"], drivers: &["psycopg2", "psycopg"], open }
 }
 
 /// How long a liveness check ([`athanor_core::RawConnection::ping`]) waits for the server when

@@ -84,7 +84,7 @@ use std::time::Duration;
 /// Every backend crate offers the same `backend()`; the `athanor` facade registers it by URL
 /// scheme.
 pub const fn backend() -> Backend {
-    Backend { name: "sqlite", schemes: &["sqlite"], open }
+    Backend { name: "sqlite", schemes: &["sqlite"], drivers: &["pysqlite"], open }
 }
 
 fn open(options: &ConnectOptions) -> Result<Arc<dyn Driver>> {
@@ -178,7 +178,7 @@ fn target(o: &ConnectOptions) -> Result<Target> {
                 message: format!(
                     "cannot tell which SQLite database {:?} names: write sqlite://relative.db, \
                      sqlite:///absolute/path.db or sqlite::memory:",
-                    o.url
+                    o.redacted()
                 ),
             })
         }

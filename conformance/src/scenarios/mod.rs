@@ -1,5 +1,6 @@
 //! The scenarios, each `fn(&TestDb) -> Result<()>`, written once for every backend.
 
+pub mod bad_input;
 pub mod mapping;
 pub mod query;
 pub mod reflection;

@@ -20,7 +20,8 @@ impl Inner {
         // capabilities the connection reported, not from the dialect's static sheet.
         let recovery = self.conn.as_ref().map_or(engine.capabilities(), Connection::capabilities).key_recovery;
         let multi = caps.multi_row_insert;
-        let max_params = caps.max_bind_params;
+        // The engine's limit (the sheet as the backend adjusted it), the one check_params applies.
+        let max_params = engine.capabilities().max_bind_params;
         let auto = table.autoincrement_column();
         let ncols_all = table.columns.len();
         let key_is_generated = auto.is_some() && {
@@ -194,7 +195,7 @@ impl Inner {
     pub(super) fn delete_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
         let keys: Vec<Key> = items.iter().filter_map(|i| i.meta().borrow().key.clone()).collect();
         let pk_cols = table.primary_key().count();
-        let caps = self.engine.dialect().capabilities();
+        let caps = self.engine.capabilities();
         let per_stmt = if pk_cols == 1 { caps.max_bind_params.clamp(1, 500) } else { 1 };
         for chunk in keys.chunks(per_stmt) {
             let sql = sql::delete(self.engine.dialect(), table, chunk.len())?;

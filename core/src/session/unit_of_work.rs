@@ -174,7 +174,7 @@ impl Inner {
                     keys.push(k.as_ref());
                 }
             }
-            for chunk in keys.chunks(dialect.capabilities().max_bind_params.clamp(1, 30_000)) {
+            for chunk in keys.chunks(engine.capabilities().max_bind_params.clamp(1, 30_000)) {
                 let sql = sql::delete_where_in(dialect, table, *col, chunk.len())?;
                 self.conn()?.execute_refs(&sql, chunk)?;
             }
@@ -200,7 +200,7 @@ impl Inner {
             self.conn()?.execute_refs(&sql, &[keys[0].as_ref(), keys[1].as_ref()])?;
         }
         let ins: Vec<(&'static TableDef, &[Value; 2])> = net.iter().filter(|n| n.2 > 0).map(|n| (n.0, &n.1)).collect();
-        let caps = dialect.capabilities();
+        let caps = engine.capabilities();
         let per = if caps.multi_row_insert { (caps.max_bind_params / 2).clamp(1, 500) } else { 1 };
         let mut i = 0;
         while i < ins.len() {

@@ -16,7 +16,7 @@ pub use select::{select, Select, SelectStatement};
 pub use text::{text, Text};
 
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::{CmpOp, ColumnRef, Expr, Operand};
 use crate::schema::TableDef;
 use crate::value::Value;
@@ -130,6 +130,7 @@ pub fn write_expr(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, expr: &Expr) -
             }
         }
         Expr::Like { column, pattern, negated, escape, case_insensitive } => {
+            check_like(w.dialect.name(), pattern, *escape)?;
             if *case_insensitive {
                 w.push("LOWER(").column(column)?.push(")");
             } else {
@@ -372,6 +373,24 @@ fn write_case_result(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::
         Some(to) => write_scalar(w, params, &Scalar::Cast { inner: Box::new(s.clone()), to }),
         None => write_scalar(w, params, s),
     }
+}
+
+/// The refusals of a LIKE condition, the same on every database and made before anything is
+/// sent: a pattern containing NUL (SQLite reads a LIKE pattern only up to a NUL, so it would match
+/// rows it should not; PostgreSQL cannot hold NUL in text), and an escape character that is not
+/// one ASCII character other than NUL (MySQL compares a multi-byte escape byte-wise and matches
+/// nothing).
+fn check_like(dialect: &'static str, pattern: &Value, escape: char) -> Result<()> {
+    if matches!(pattern, Value::Text(p) if p.contains('\0')) {
+        return Err(Error::unsupported("a LIKE pattern containing the NUL character", dialect));
+    }
+    if !escape.is_ascii() || escape == '\0' {
+        return Err(Error::unsupported(
+            format!("the LIKE escape character {escape:?} (it must be one ASCII character other than NUL)"),
+            dialect,
+        ));
+    }
+    Ok(())
 }
 
 /// A one-character string literal (a LIKE escape character): quotes doubled, and backslashes
