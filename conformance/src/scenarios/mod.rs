@@ -1,9 +1,11 @@
 //! The scenarios, each `fn(&TestDb) -> Result<()>`, written once for every backend.
 
+pub mod detached;
 pub mod mapping;
 pub mod query;
 pub mod reflection;
 pub mod relationships;
 pub mod session;
+pub mod session_conveniences;
 pub mod transactions;
 pub mod types;

@@ -114,6 +114,7 @@ impl Inner {
                     m.expired = false;
                 }
                 i.clear_snapshot();
+                i.settle_stored();
                 Rc::clone(i).identity_insert(&mut self.identity, key);
                 self.inserted_in_tx.push(Rc::clone(i));
             }
@@ -187,6 +188,7 @@ impl Inner {
             });
         }
         i.clear_snapshot();
+        i.settle_stored();
         meta.listed_modified = false;
         Ok(())
     }
