@@ -302,7 +302,7 @@ impl Error {
 /// error (not found, conflict, …) is returned at once.
 ///
 /// ```
-/// use athanor::{Error, RetryError};
+/// use athanor_core::{Error, RetryError};
 ///
 /// enum ApiError { NotFound, Db(Error) }
 /// impl From<Error> for ApiError {
@@ -473,6 +473,16 @@ mod tests {
         assert_eq!(e.clone().source().map(ToString::to_string), Some("pipe".to_string()));
         // Variants that carry no driver error stay as they are.
         assert!(Error::invalid_request("x").with_source(std::fmt::Error).source().is_none());
+    }
+
+    #[test]
+    fn retry_errors_see_the_athanor_error_they_carry() {
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Error::serialization_failure("40001", true).into();
+        assert!(boxed.is_retryable());
+        let other: Box<dyn std::error::Error + Send + Sync> = "business".into();
+        assert!(other.athanor_error().is_none() && !other.is_retryable());
+        assert!(!Error::invalid("x").is_retryable());
+        assert!(Error::serialization_failure("40001", false).is_retryable());
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! clonable `Rc` to the one in-memory instance of that row (`Handle::get` borrows it,
 //! `Handle::edit` changes it and records the change). The session's identity map holds the same
 //! `Rc`s, keyed by model type and primary key, so a row loaded twice is the same instance. Handles
-//! point back to their session weakly: dropping the session detaches them, nothing leaks, and a
-//! handle can outlive its session as a plain value holder. A session is one-thread (`!Send`), as
-//! in SQLAlchemy; engines are shared across threads.
+//! point back to their session weakly: dropping the session detaches them (as `close()` does),
+//! nothing leaks, and a handle can outlive its session. A detached object keeps the edits made to
+//! it, and the flush of the session [`Session::add_handle`] attaches it to writes them (as
+//! SQLAlchemy does after `session.add(obj)`); loading or changing its relationships needs a
+//! session ([`Error::DetachedInstance`]). A session is one-thread (`!Send`), as in SQLAlchemy;
+//! engines are shared across threads.
 //!
 //! The session is split the way SQLAlchemy's `orm/` is: this module is the session API;
 //! `state` the object states and [`Handle`]; `identity` keys and the identity map; `transaction`
