@@ -386,8 +386,8 @@ impl fmt::Display for Error {
             ),
             Error::DetachedInstance { model, operation } => write!(
                 f,
-                "this {model} is detached (its session was closed or dropped, or it was expunged): cannot \
-                 {operation}; attach it to a session with add_handle first"
+                "this {model} is detached (in no session: closed, dropped, expunged, or its deletion committed): \
+                 cannot {operation}; attach it to a session with add_handle first"
             ),
             Error::IdentityConflict { model, key } => {
                 write!(f, "cannot attach this {model}: another {model} with key {key} is already in this session")
