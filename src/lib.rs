@@ -74,6 +74,7 @@ pub use athanor_core::rust_decimal::Decimal;
 pub use athanor_core::serde_json;
 /// Instants as stored: microseconds since the Unix epoch, the portable range, the text form.
 pub use athanor_core::temporal;
+pub use athanor_core::RetryError;
 pub use athanor_core::{
     alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
     CompoundQuery, Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined,

@@ -48,6 +48,16 @@ macro_rules! conformance_tests {
             reentrant_edit_reads_and_conflicts_are_typed, mixed_flush_statement_sequence,
             update_of_a_deleted_row_is_stale_data, query_keeps_unflushed_edits_of_expired_objects,
         ]);
+        $crate::conformance_tests!(@group $backend, detached: [
+            dropped_session_detaches_its_objects, edit_after_drop_is_written_after_add_handle,
+            edit_after_close_is_written_after_add_handle, expunged_edits_are_written_after_add_handle,
+            attaching_a_key_the_session_holds_is_a_typed_error, detached_edits_are_never_discarded_silently,
+            detached_relationships_are_typed_errors,
+        ]);
+        $crate::conformance_tests!(@group $backend, session_conveniences: [
+            get_takes_the_option_key_of_a_model, transaction_helpers_take_application_errors,
+            flush_brings_instants_to_stored_precision,
+        ]);
         $crate::conformance_tests!(@group $backend, query: [
             filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,
             terminal_methods, query_sql_is_visible_and_bound, missing_table_is_a_database_error,
@@ -97,6 +107,8 @@ macro_rules! conformance_tests {
                 &[
                     mapping::SCENARIOS,
                     session::SCENARIOS,
+                    detached::SCENARIOS,
+                    session_conveniences::SCENARIOS,
                     query::SCENARIOS,
                     relationships::SCENARIOS,
                     types::SCENARIOS,

@@ -183,6 +183,26 @@ pub enum Error {
         /// The relationship's field name.
         relationship: &'static str,
     },
+    /// The object is detached (its session was closed or dropped, it was expunged, or its
+    /// deletion was committed) and the call needs a session: loading one of its relationships
+    /// or its expired values, or changing a relationship. Nothing was done; attach it with
+    /// [`crate::Session::add_handle`] first. SQLAlchemy's `DetachedInstanceError`.
+    DetachedInstance {
+        /// The object's model.
+        model: &'static str,
+        /// What was asked of it.
+        operation: String,
+    },
+    /// [`crate::Session::add_handle`] of a detached object whose primary key another object of
+    /// the session already has (one instance per row per session). Nothing changed: the object
+    /// stays detached with its edits. SQLAlchemy raises `InvalidRequestError` ("another
+    /// instance with key … is already present in this session").
+    IdentityConflict {
+        /// The object's model.
+        model: &'static str,
+        /// The primary key.
+        key: String,
+    },
     /// The database does not offer this feature; nothing was sent.
     Unsupported {
         /// The feature asked for.
@@ -292,6 +312,53 @@ impl Error {
     }
 }
 
+/// An application's error type that the transaction helpers
+/// ([`crate::SessionMaker::retry_on_serialization_failure`]) can look into: it is made from an
+/// [`Error`] (so `?` works on Athanor's calls inside the closure) and says which `Error` it
+/// carries, if any, so a serialization failure wrapped in it is still retried while a business
+/// error (not found, conflict, …) is returned at once.
+///
+/// ```
+/// use athanor_core::{Error, RetryError};
+///
+/// enum ApiError { NotFound, Db(Error) }
+/// impl From<Error> for ApiError {
+///     fn from(e: Error) -> Self { ApiError::Db(e) }
+/// }
+/// impl RetryError for ApiError {
+///     fn athanor_error(&self) -> Option<&Error> {
+///         match self { ApiError::Db(e) => Some(e), ApiError::NotFound => None }
+///     }
+/// }
+/// assert!(ApiError::from(Error::serialization_failure("40001", false)).is_retryable());
+/// assert!(!ApiError::NotFound.is_retryable());
+/// ```
+///
+/// Implemented for [`Error`] itself and for `Box<dyn std::error::Error + Send + Sync>` (which
+/// carries an `Error` when it downcasts to one).
+pub trait RetryError: From<Error> {
+    /// The Athanor error this value carries, if it carries one.
+    fn athanor_error(&self) -> Option<&Error>;
+
+    /// `true` when rerunning the whole transaction may succeed: the carried error is an
+    /// [`Error::SerializationFailure`] (a serialization failure or a deadlock).
+    fn is_retryable(&self) -> bool {
+        self.athanor_error().is_some_and(Error::is_serialization_failure)
+    }
+}
+
+impl RetryError for Error {
+    fn athanor_error(&self) -> Option<&Error> {
+        Some(self)
+    }
+}
+
+impl RetryError for Box<dyn std::error::Error + Send + Sync> {
+    fn athanor_error(&self) -> Option<&Error> {
+        self.downcast_ref::<Error>()
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -335,6 +402,14 @@ impl fmt::Display for Error {
                 "{model}.{relationship} is not loaded and loading it on demand is forbidden (raiseload or \
                  lazy = \"raise\"); load it eagerly in the query"
             ),
+            Error::DetachedInstance { model, operation } => write!(
+                f,
+                "this {model} is detached (in no session: closed, dropped, expunged, or its deletion committed): \
+                 cannot {operation}; attach it to a session with add_handle first"
+            ),
+            Error::IdentityConflict { model, key } => {
+                write!(f, "cannot attach this {model}: another {model} with key {key} is already in this session")
+            }
             Error::Unsupported { feature, dialect } => write!(f, "{feature} is not supported by {dialect}"),
             Error::SchemaDrift { differences } => {
                 write!(f, "the database differs from the models ({} difference(s)):", differences.len())?;
@@ -401,6 +476,10 @@ impl PartialEq for Error {
                 E::LazyLoadForbidden { model: a, relationship: x },
                 E::LazyLoadForbidden { model: b, relationship: y },
             ) => a == b && x == y,
+            (E::DetachedInstance { model: a, operation: x }, E::DetachedInstance { model: b, operation: y }) => {
+                a == b && x == y
+            }
+            (E::IdentityConflict { model: a, key: x }, E::IdentityConflict { model: b, key: y }) => a == b && x == y,
             (E::Database { code: a, message: x, .. }, E::Database { code: b, message: y, .. }) => a == b && x == y,
             (E::SchemaDrift { differences: a }, E::SchemaDrift { differences: b }) => a == b,
             _ => false,
@@ -423,6 +502,16 @@ mod tests {
         assert_eq!(e.clone().source().map(ToString::to_string), Some("pipe".to_string()));
         // Variants that carry no driver error stay as they are.
         assert!(Error::invalid_request("x").with_source(std::fmt::Error).source().is_none());
+    }
+
+    #[test]
+    fn retry_errors_see_the_athanor_error_they_carry() {
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Error::serialization_failure("40001", true).into();
+        assert!(boxed.is_retryable());
+        let other: Box<dyn std::error::Error + Send + Sync> = "business".into();
+        assert!(other.athanor_error().is_none() && !other.is_retryable());
+        assert!(!Error::invalid("x").is_retryable());
+        assert!(Error::serialization_failure("40001", false).is_retryable());
     }
 
     #[test]

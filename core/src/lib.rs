@@ -39,7 +39,7 @@ pub use dialect::{
 };
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
-pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
+pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError};
 pub use expr::{
     and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,
     CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Correlated, Expr, ExprOrdering, InValues, IntoOrderKey,

@@ -162,7 +162,7 @@ pub fn bank_transfers_keep_the_total(db: &TestDb) -> Result<()> {
                     let to = 1 + (from + rng.below(ACCOUNTS as u64 - 1) as i64) % ACCOUNTS;
                     let amount = 1 + rng.below(300) as i64;
                     let attempts = Cell::new(0u64);
-                    let r = maker.retry_on_serialization_failure(100, |s| {
+                    let r = maker.retry_on_serialization_failure(100, |s| -> Result<bool> {
                         attempts.set(attempts.get() + 1);
                         let missing = |id| Error::NotFound { what: format!("account {id}") };
                         let a = s.get::<Account>(from)?.ok_or_else(|| missing(from))?;

@@ -1,10 +1,12 @@
 //! The scenarios, each `fn(&TestDb) -> Result<()>`, written once for every backend.
 
 pub mod bad_input;
+pub mod detached;
 pub mod mapping;
 pub mod query;
 pub mod reflection;
 pub mod relationships;
 pub mod session;
+pub mod session_conveniences;
 pub mod transactions;
 pub mod types;

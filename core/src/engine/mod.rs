@@ -318,12 +318,14 @@ impl Engine {
     }
 
     /// Run `f` in a transaction: commit when it returns `Ok`, roll back when it returns `Err` or
-    /// panics (the panic then continues).
+    /// panics (the panic then continues). `f` may return the application's own error type `E`
+    /// (any `E: From<Error>`, so `?` works on Athanor's calls inside it); the helper's own errors
+    /// are converted into it.
     ///
     /// # Errors
     /// `f`'s error (after the rollback); those of connecting, BEGIN and COMMIT (an
     /// [`Error::SerializationFailure`] at COMMIT means the transaction may be retried).
-    pub fn transaction<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    pub fn transaction<T, E: From<Error>>(&self, f: impl FnOnce(&mut Connection) -> Result<T, E>) -> Result<T, E> {
         self.transaction_with(TxOptions::default(), f)
     }
 
@@ -331,7 +333,11 @@ impl Engine {
     ///
     /// # Errors
     /// Those of [`Engine::transaction`], and [`Error::Unsupported`] for options the database lacks.
-    pub fn transaction_with<T>(&self, opts: TxOptions, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    pub fn transaction_with<T, E: From<Error>>(
+        &self,
+        opts: TxOptions,
+        f: impl FnOnce(&mut Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.connect()?;
         conn.begin_with(opts)?;
         match panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))) {

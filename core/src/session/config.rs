@@ -4,7 +4,7 @@
 use super::*;
 use crate::dialect::TxOptions;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RetryError};
 
 /// Session settings (`sessionmaker(bind=engine, autoflush=…, expire_on_commit=…)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,24 +83,29 @@ impl SessionMaker {
     /// `attempts` times in all, with a short growing pause between tries. Other errors are
     /// returned at once (after rollback).
     ///
+    /// `f` may return the application's own error type `E` instead of [`Error`] (a 404 or 409
+    /// beside the database's errors): `E` is made from an `Error` (so `?` works inside `f`) and
+    /// says through [`RetryError`] which `Error` it carries; an `E` that carries a
+    /// serialization failure is retried, any other `E` (a business error) is returned at once.
+    ///
     /// # Errors
-    /// The last [`Error::SerializationFailure`] when every attempt failed with one; any other
+    /// The last serialization failure (as `E`) when every attempt failed with one; any other
     /// error of `f` or of the commit at once.
-    pub fn retry_on_serialization_failure<T>(
+    pub fn retry_on_serialization_failure<T, E: RetryError>(
         &self,
         attempts: usize,
-        mut f: impl FnMut(&Session) -> Result<T>,
-    ) -> Result<T> {
+        mut f: impl FnMut(&Session) -> Result<T, E>,
+    ) -> Result<T, E> {
         let attempts = attempts.max(1);
         let mut last = None;
         for attempt in 0..attempts {
             let session = self.session();
-            let outcome = f(&session).and_then(|v| session.commit().map(|_| v));
+            let outcome = f(&session).and_then(|v| session.commit().map(|_| v).map_err(E::from));
             match outcome {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let _ = session.rollback();
-                    if !e.is_serialization_failure() {
+                    if !e.is_retryable() {
                         return Err(e);
                     }
                     last = Some(e);
@@ -109,6 +114,6 @@ impl SessionMaker {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::invalid("no attempt was made")))
+        Err(last.unwrap_or_else(|| E::from(Error::invalid("no attempt was made"))))
     }
 }

@@ -76,6 +76,14 @@ pub(super) fn check_edit<M: Model>(owner: &Instance<M>, new: &mut M, diffs: &[Re
     };
     for d in diffs {
         let rel = &M::RELATIONSHIPS[d.idx];
+        if state == ObjectState::Detached {
+            // No session records the change for a flush, and the other side may be in one:
+            // attach the object first (SQLAlchemy's DetachedInstanceError).
+            return Err(Error::DetachedInstance {
+                model: M::TABLE.rust_name,
+                operation: format!("change {}; the edit was discarded", rel.describe()),
+            });
+        }
         if d.changed_unloaded {
             if state == ObjectState::Persistent {
                 return Err(Error::invalid(format!(
@@ -95,7 +103,10 @@ pub(super) fn check_edit<M: Model>(owner: &Instance<M>, new: &mut M, diffs: &[Re
             let theirs = meta.session.upgrade();
             match meta.state {
                 ObjectState::Detached => {
-                    return Err(object_error("that is detached (add_handle it first)", &*m.0, rel))
+                    return Err(Error::DetachedInstance {
+                        model: m.0.table().rust_name,
+                        operation: format!("be related through {}; the edit was discarded", rel.describe()),
+                    })
                 }
                 ObjectState::Deleted => return Err(object_error("that is deleted", &*m.0, rel)),
                 ObjectState::Transient if session.is_some() && !rel.cascade.save_update => {

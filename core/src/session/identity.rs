@@ -189,6 +189,16 @@ impl<A: Into<Value>, B: Into<Value>, C: Into<Value>> IntoPrimaryKey for (A, B, C
         vec![self.0.into(), self.1.into(), self.2.into()]
     }
 }
+/// The `Option` of a generated key (`Option<i64>` of `#[column(primary_key)] id: Option<i64>`):
+/// `None` is a NULL key, which [`Session::get`] answers with `Ok(None)` without SQL.
+impl<T: IntoPrimaryKey> IntoPrimaryKey for Option<T> {
+    fn into_key_values(self) -> Vec<Value> {
+        match self {
+            Some(k) => k.into_key_values(),
+            None => vec![Value::Null],
+        }
+    }
+}
 impl IntoPrimaryKey for Vec<Value> {
     fn into_key_values(self) -> Vec<Value> {
         self

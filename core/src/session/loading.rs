@@ -558,8 +558,9 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::LazyLoadForbidden`] when the field is not loaded and the relationship is marked
-    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::InvalidRequest`] for an object of
-    /// another session; the database's errors.
+    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::DetachedInstance`] for a detached
+    /// object whose field is not loaded (SQLAlchemy's `DetachedInstanceError`: `add_handle` it
+    /// first); [`Error::InvalidRequest`] for an object of another session; the database's errors.
     pub fn related<P: Model, T: Model, K: RelKind>(
         &self,
         h: &Handle<P>,
@@ -584,6 +585,12 @@ impl Session {
         }
         if forbidden || (!loaded && def.lazy == LoadStrategy::Raise) {
             return Err(Error::LazyLoadForbidden { model: P::TABLE.rust_name, relationship: def.name });
+        }
+        if state == ObjectState::Detached {
+            return Err(Error::DetachedInstance {
+                model: P::TABLE.rust_name,
+                operation: format!("load {}", def.describe()),
+            });
         }
         let pending = state == ObjectState::Pending;
         if !owned || !(pending || state == ObjectState::Persistent) {

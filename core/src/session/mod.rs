@@ -7,9 +7,12 @@
 //! clonable `Rc` to the one in-memory instance of that row (`Handle::get` borrows it,
 //! `Handle::edit` changes it and records the change). The session's identity map holds the same
 //! `Rc`s, keyed by model type and primary key, so a row loaded twice is the same instance. Handles
-//! point back to their session weakly: dropping the session detaches them, nothing leaks, and a
-//! handle can outlive its session as a plain value holder. A session is one-thread (`!Send`), as
-//! in SQLAlchemy; engines are shared across threads.
+//! point back to their session weakly: dropping the session detaches them (as `close()` does),
+//! nothing leaks, and a handle can outlive its session. A detached object keeps the edits made to
+//! it, and the flush of the session [`Session::add_handle`] attaches it to writes them (as
+//! SQLAlchemy does after `session.add(obj)`); loading or changing its relationships needs a
+//! session ([`Error::DetachedInstance`]). A session is one-thread (`!Send`), as in SQLAlchemy;
+//! engines are shared across threads.
 //!
 //! The session is split the way SQLAlchemy's `orm/` is: this module is the session API;
 //! `state` the object states and [`Handle`]; `identity` keys and the identity map; `transaction`
@@ -90,14 +93,21 @@ struct Inner {
     deferred_error: Option<Error>,
 }
 
-impl Drop for Inner {
-    /// Related objects hold each other (`post.author` ↔ `user.posts`): reset the relationship
-    /// fields of the session's objects so that dropping the session frees them.
-    fn drop(&mut self) {
+impl Inner {
+    /// Empty the identity map: every object in it becomes detached (keeping its key, its values
+    /// and any edit it records), with its relationship fields back to "not loaded" (related
+    /// objects hold each other, `post.author` ↔ `user.posts`: this frees them).
+    fn detach_all(&mut self) {
         self.identity.reset_relationships();
         for i in &self.new {
             identity::reset_relationships(&**i);
         }
+        self.identity.for_each_meta(|m| {
+            let mut m = m.borrow_mut();
+            m.state = ObjectState::Detached;
+            m.session = Weak::new();
+        });
+        self.identity = IdentityMap::default();
     }
 }
 
@@ -107,11 +117,23 @@ struct Shared {
     inner: RefCell<Inner>,
 }
 
+impl Drop for Shared {
+    /// Dropping the session is [`Session::close`]: roll back (objects back to their state before
+    /// the transaction, unflushed edits undone) and detach every object.
+    fn drop(&mut self) {
+        let modified = std::mem::take(self.modified.get_mut());
+        let inner = self.inner.get_mut();
+        inner.restore_after_rollback(modified);
+        inner.detach_all();
+    }
+}
+
 /// A unit of work: the objects it holds, the changes it will flush, and the transaction it runs
 /// in. Made by [`SessionMaker::session`].
 ///
-/// Dropping a session rolls back its uncommitted work and returns its connection to the pool.
-/// One session per thread (`!Send`), as in SQLAlchemy.
+/// Dropping a session is [`Session::close`]: it rolls back its uncommitted work, returns its
+/// connection to the pool and detaches its objects (see [`ObjectState::Detached`]). One session
+/// per thread (`!Send`), as in SQLAlchemy.
 ///
 /// Any error the database reports inside the session's transaction (a failed flush, a failed
 /// query) rolls that transaction back and leaves the session needing [`Session::rollback`]:
@@ -315,12 +337,18 @@ impl Session {
         objs.into_iter().map(|o| self.add(o)).collect()
     }
 
-    /// Put a handle back into this session: a transient one (e.g. whose insert was rolled back)
-    /// becomes pending again; a detached one becomes persistent again.
+    /// Put a handle back into this session (SQLAlchemy's `session.add(obj)` of an object that
+    /// is not new): a transient one (e.g. whose insert was rolled back) becomes pending again; a
+    /// detached one becomes persistent again, in the identity map under the key it had, and the
+    /// edits it recorded while detached (or before it was expunged) are written by the next
+    /// flush: one UPDATE of exactly the changed columns. It is expired (its values come from an
+    /// earlier transaction): the next query returning its row reloads the columns it did not
+    /// change. Its relationship fields are not loaded; `related` loads them.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] for an object of another session, or a detached one whose key
-    /// another object of this session already has.
+    /// [`Error::IdentityConflict`] for a detached object whose key another object of this
+    /// session already has (expunge that one first, or edit that one instead); nothing changes.
+    /// [`Error::InvalidRequest`] for an object of another (open) session.
     pub fn add_handle<M: Model>(&self, h: &Handle<M>) -> Result<()> {
         let mut meta = h.inner.meta.borrow_mut();
         if meta.state != ObjectState::Transient && meta.state != ObjectState::Detached && !self.owns(&meta) {
@@ -335,19 +363,27 @@ impl Session {
                 self.inner().new.push(h.erased());
             }
             ObjectState::Detached => {
-                let key = h.inner.compute_key()?;
+                // The key the row had: an edit of the key itself is refused by the flush, as for
+                // any persistent object.
+                let key = match &meta.key {
+                    Some(k) => k.clone(),
+                    None => h.inner.compute_key()?,
+                };
                 let mut inner = self.inner();
                 if inner.identity.typed::<M>().is_some_and(|m| m.contains_key(&key)) {
-                    return Err(Error::invalid(format!(
-                        "another {} with key {key} is already in this session",
-                        M::TABLE.rust_name
-                    )));
+                    return Err(Error::IdentityConflict { model: M::TABLE.rust_name, key: key.to_string() });
                 }
                 meta.state = ObjectState::Persistent;
                 meta.key = Some(key.clone());
                 meta.expired = true;
                 meta.session = Rc::downgrade(&self.shared);
                 inner.identity.typed_mut::<M>().insert(key, h.inner.clone());
+                let edited = meta.listed_modified;
+                drop(meta);
+                drop(inner);
+                if edited {
+                    self.shared.modified.borrow_mut().push(h.erased());
+                }
             }
             _ => {} // already here
         }
@@ -383,8 +419,12 @@ impl Session {
         }
     }
 
-    /// Remove an object from the session without touching the database (its pending changes
-    /// are forgotten).
+    /// Remove an object from the session without touching the database: a pending one becomes
+    /// transient (it is not inserted), any other detached (a deletion not yet flushed is
+    /// forgotten). A detached object keeps its unflushed column edits: they are written after
+    /// [`Session::add_handle`] attaches it again (to this session or another), as in SQLAlchemy.
+    /// Its relationship fields are reset to "not loaded" (unflushed relationship changes are
+    /// forgotten), as for every detached object.
     pub fn expunge<M: Model>(&self, h: &Handle<M>) {
         let mut meta = h.inner.meta.borrow_mut();
         if !self.owns(&meta) {
@@ -394,13 +434,26 @@ impl Session {
         let mut inner = self.inner();
         inner.new.retain(|i| !Rc::ptr_eq(i, &target));
         inner.deleted.retain(|i| !Rc::ptr_eq(i, &target));
+        inner.inserted_in_tx.retain(|i| !Rc::ptr_eq(i, &target));
+        inner.deleted_in_tx.retain(|i| !Rc::ptr_eq(i, &target));
+        let addr = Rc::as_ptr(&target) as *const () as usize;
+        inner.dirty_rels.retain(|d| !Rc::ptr_eq(&d.owner, &target));
+        inner.dirty_index.retain(|(a, _)| *a != addr);
         if let Some(k) = &meta.key {
             inner.identity.remove(TypeId::of::<M>(), k);
         }
-        meta.state = if meta.key.is_some() { ObjectState::Detached } else { ObjectState::Transient };
+        drop(inner);
+        self.shared.modified.borrow_mut().retain(|i| !Rc::ptr_eq(i, &target));
         meta.session = Weak::new();
-        meta.listed_modified = false;
-        h.inner.clear_snapshot();
+        if meta.key.is_some() {
+            meta.state = ObjectState::Detached;
+        } else {
+            meta.state = ObjectState::Transient;
+            meta.listed_modified = false;
+            h.inner.clear_snapshot();
+        }
+        drop(meta);
+        identity::reset_relationships(&*target);
     }
 
     /// Mark an object as out of date: the next query returning its row (or `get`, `load`,
@@ -579,11 +632,18 @@ impl Session {
     /// and not expired, else by a SELECT (after autoflush). `None` if there is no such row, or
     /// the object is marked deleted.
     ///
+    /// The key may be the `Option` a model's generated key is (`session.get::<User>(u.get().id)`):
+    /// `None` (or any NULL part of a composite key) matches no row, since no primary key is
+    /// NULL, and gives `Ok(None)` without SQL, as SQLAlchemy's `get(None)` returns `None`.
+    ///
     /// # Errors
     /// [`Error::InvalidRequest`] if the key has the wrong number of columns.
     pub fn get<M: Model>(&self, pk: impl IntoPrimaryKey) -> Result<Option<Handle<M>>> {
         self.check_failed()?;
         let values = pk.into_key_values();
+        if values.iter().any(|v| matches!(v, Value::Null)) {
+            return Ok(None);
+        }
         let key = Key::from_values(&values, M::TABLE)?;
         let sql = {
             let inner = self.inner();
@@ -683,16 +743,14 @@ impl Session {
         Ok(())
     }
 
-    /// Roll back and empty the session: every object is detached (or transient).
+    /// Roll back and empty the session, as dropping it does: the transaction's work is undone
+    /// (as by [`Session::rollback`]: unflushed edits undone, objects inserted in it transient
+    /// again), then every object is detached, keeping its values, and its relationship fields
+    /// read as not loaded. A detached object's later edits are kept and written after
+    /// [`Session::add_handle`] attaches it to a session. The session itself stays usable.
     pub fn close(&self) {
         let _ = self.rollback();
-        let mut inner = self.inner();
-        inner.identity.for_each_meta(|m| {
-            let mut m = m.borrow_mut();
-            m.state = ObjectState::Detached;
-            m.session = Weak::new();
-        });
-        inner.identity = IdentityMap::default();
+        self.inner().detach_all();
     }
 }
 

@@ -115,6 +115,7 @@ impl Inner {
                     m.expired = false;
                 }
                 i.clear_snapshot();
+                i.settle_stored();
                 Rc::clone(i).identity_insert(&mut self.identity, key);
                 self.inserted_in_tx.push(Rc::clone(i));
             }
@@ -188,6 +189,7 @@ impl Inner {
             });
         }
         i.clear_snapshot();
+        i.settle_stored();
         meta.listed_modified = false;
         Ok(())
     }

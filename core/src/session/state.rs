@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::relation::RelationshipDef;
 use crate::schema::TableDef;
-use crate::value::Value;
 use crate::value::ValueRef;
+use crate::value::{SqlType, Value};
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
 use std::fmt;
@@ -24,7 +24,9 @@ pub enum ObjectState {
     Persistent,
     /// Marked for deletion (deleted at the next flush), or deleted by a flush not yet committed.
     Deleted,
-    /// Was persistent; its session closed, expunged it, or committed its deletion.
+    /// Was persistent; its session was closed or dropped, expunged it, or committed its
+    /// deletion. Its edits are kept (compared with the last values the database gave) and
+    /// written after [`Session::add_handle`] attaches it to a session.
     Detached,
 }
 
@@ -104,6 +106,10 @@ pub(super) trait Erased {
     fn set_column(&self, idx: usize, value: ValueRef<'_>) -> Result<bool>;
     /// The value of a column, owned.
     fn column(&self, idx: usize) -> Result<Value>;
+    /// After a flush wrote the object: bring each date or time field to the value the database
+    /// stores (an instant's nanoseconds floored to microseconds), so the object equals what a
+    /// later read returns. Not an edit: no snapshot, no UPDATE.
+    fn settle_stored(&self);
 }
 
 fn discarded_borrowed(table: &TableDef) -> Error {
@@ -200,6 +206,25 @@ impl<M: Model> Erased for Instance<M> {
     fn column(&self, idx: usize) -> Result<Value> {
         Ok(self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?.column_value(idx).to_owned())
     }
+    fn settle_stored(&self) {
+        let Ok(mut v) = self.value.try_borrow_mut() else { return };
+        for (idx, col) in M::TABLE.columns.iter().enumerate() {
+            if !matches!(col.sql_type, SqlType::Timestamp | SqlType::DateTime | SqlType::Time) {
+                continue;
+            }
+            // The value as bound is the value stored: read the field back from it.
+            let stored = match v.column_value(idx) {
+                ValueRef::Timestamp(us) => ValueRef::Timestamp(us),
+                ValueRef::DateTime(us) => ValueRef::DateTime(us),
+                ValueRef::Time(us) => ValueRef::Time(us),
+                _ => continue,
+            };
+            // A hand-written model without `set_column` keeps its own value.
+            if let Err(e) = v.set_column(idx, stored) {
+                tracing::debug!(target: "athanor::session", "{}.{} kept as it is: {e}", M::TABLE.name, col.name);
+            }
+        }
+    }
 }
 
 fn no_relationship(table: &TableDef, idx: usize) -> Error {
@@ -279,6 +304,11 @@ impl<M: Model> Handle<M> {
     /// does not undo another transaction's committed change to its other columns. Returns the
     /// closure's result.
     ///
+    /// A detached object (its session closed or dropped, or it was expunged) keeps its column
+    /// edits: the flush of the session [`Session::add_handle`] attaches it to writes them, as
+    /// SQLAlchemy does after `session.add(obj)`. Its relationship fields cannot change while it
+    /// is detached ([`Error::DetachedInstance`]).
+    ///
     /// The closure works on a copy of the object that replaces it when the closure returns, so
     /// reading the handle inside the closure sees the values from before this edit:
     /// `h.edit(|c| c.age = h.get().age + 1)` works. An expired object keeps its last known
@@ -287,7 +317,9 @@ impl<M: Model> Handle<M> {
     /// # Errors
     /// [`Error::InvalidRequest`] when the object cannot take the change, which is then discarded
     /// and the object left as it was: a [`Ref`] from [`Handle::get`] is still alive when the
-    /// closure returns, or this edit is nested in another edit of the same object.
+    /// closure returns, or this edit is nested in another edit of the same object; the
+    /// relationship errors of `docs/relationships.md` ([`Error::DetachedInstance`] for a change
+    /// to a relationship of a detached object, or relating a detached one).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> Result<R> {
         let mut copy = {
             let mut meta = self.inner.meta.borrow_mut();
@@ -327,7 +359,9 @@ impl<M: Model> Handle<M> {
             None
         } else {
             let mut meta = self.inner.meta.borrow_mut();
-            if meta.state != ObjectState::Persistent {
+            // A detached object records its edits as a persistent one does (the snapshot and
+            // the mark), with no session to list it: `add_handle` lists it.
+            if !matches!(meta.state, ObjectState::Persistent | ObjectState::Detached) {
                 None
             } else {
                 if let Ok(mut snap) = self.inner.snapshot.try_borrow_mut() {
@@ -364,16 +398,23 @@ impl<M: Model> Handle<M> {
     /// Reload the object first if it is expired, then borrow it.
     ///
     /// # Errors
-    /// Those of [`Session::refresh`]; [`Error::InvalidRequest`] if the object is expired but no
-    /// longer in a session.
+    /// Those of [`Session::refresh`]; [`Error::DetachedInstance`] if the object is expired and
+    /// detached (SQLAlchemy's `DetachedInstanceError`: attach it with `add_handle` first);
+    /// [`Error::InvalidRequest`] if it is expired and in no session otherwise.
     pub fn load(&self) -> Result<Ref<'_, M>> {
-        let (expired, session) = {
+        let (expired, session, state) = {
             let m = self.inner.meta.borrow();
-            (m.expired, m.session.upgrade())
+            (m.expired, m.session.upgrade(), m.state)
         };
         if expired {
             match session {
                 Some(shared) => Session { shared }.refresh(self)?,
+                None if state == ObjectState::Detached => {
+                    return Err(Error::DetachedInstance {
+                        model: M::TABLE.rust_name,
+                        operation: "load its expired values".into(),
+                    })
+                }
                 None => {
                     return Err(Error::invalid(format!("this {} is expired and in no session", M::TABLE.rust_name)))
                 }
