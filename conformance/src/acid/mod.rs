@@ -18,6 +18,8 @@ pub mod hostile;
 pub mod models;
 pub mod phenomena;
 pub mod serial;
+#[cfg(test)]
+mod trace_fixtures;
 pub mod transactions;
 
 use crate::harness::{self, TestDb};

@@ -748,59 +748,11 @@ fn phenomena(u: &Universe, fx: &Effects, order: &Order) -> BTreeSet<Phenomenon> 
 mod tests {
     use super::*;
     use crate::acid::expectations::{Anomaly, Outcome};
-    use crate::acid::hermitage::{classify, Record, Step, Timing};
+    use crate::acid::hermitage::classify;
     use crate::acid::serial::judge;
-    use athanor::Error;
-    use std::time::Duration;
+    use crate::acid::trace_fixtures::*;
     use Op::*;
     use Pred::*;
-
-    fn rows(r: &[(i64, i64)]) -> Reply {
-        Reply::Rows(r.to_vec())
-    }
-
-    fn n(k: u64) -> Reply {
-        Reply::Affected(k)
-    }
-
-    fn ok() -> Reply {
-        Reply::Done
-    }
-
-    fn failure() -> Reply {
-        Reply::Failed(Error::SerializationFailure {
-            message: "could not serialize access".into(),
-            deadlock: false,
-            source: None,
-        })
-    }
-
-    type Row = (usize, Op, Reply, bool);
-
-    fn s(tx: usize, op: Op, reply: Reply) -> Row {
-        (tx, op, reply, false)
-    }
-
-    fn blocked(tx: usize, op: Op, reply: Reply) -> Row {
-        (tx, op, reply, true)
-    }
-
-    /// A run: the steps in script order (every transaction's `begin` is added first) and the final
-    /// rows.
-    fn run(steps: &[Row], final_rows: &[(i64, i64)]) -> Trace {
-        let ntx = steps.iter().map(|s| s.0 + 1).max().unwrap_or(0);
-        let records = (0..ntx)
-            .map(|tx| (tx, Begin, ok(), false))
-            .chain(steps.iter().cloned())
-            .map(|(tx, op, reply, blocked)| Record {
-                step: Step { tx, op },
-                reply: Some(reply),
-                took: if blocked { Duration::from_millis(400) } else { Duration::ZERO },
-                blocked,
-            })
-            .collect();
-        Trace { records, final_rows: final_rows.to_vec(), timing: Timing::scaled(1) }
-    }
 
     /// The phenomena of a run; checks on the way that they agree with the separate
     /// serializability judge (Adya: serializable exactly when none of G0, G1a, G1b, G1c, G2).
@@ -820,8 +772,6 @@ mod tests {
         found(trace);
         classify(anomaly, trace).unwrap_or_else(|e| panic!("{e}\n{trace}"))
     }
-
-    const SEEDED: [(i64, i64); 2] = [(1, 10), (2, 20)];
 
     /// PostgreSQL and MySQL read committed on the G1b script: T2 never sees T1's intermediate
     /// 101, only the seeded 10 and then T1's final 11. A non-repeatable read (G-single, so the
@@ -1055,7 +1005,7 @@ mod tests {
         let lost = p4(n(1), ok());
         assert_eq!(cell(Anomaly::P4, &lost), Outcome::Allowed);
         assert_eq!(analyse(&lost).map(|a| a.interpretations), Ok(2));
-        assert_eq!(cell(Anomaly::P4, &p4(failure(), Reply::Skipped)), Outcome::Aborted);
+        assert_eq!(cell(Anomaly::P4, &p4(serialization_failure(), Reply::Skipped)), Outcome::Aborted);
     }
 
     fn g_single(second: (i64, i64)) -> Trace {
@@ -1109,7 +1059,7 @@ mod tests {
                 s(1, Set(1, 12), n(1)),
                 s(1, Set(2, 18), n(1)),
                 s(1, Commit, ok()),
-                s(0, DeleteWhereValue(20), failure()),
+                s(0, DeleteWhereValue(20), serialization_failure()),
                 s(0, Read(Id(2)), Reply::Skipped),
                 s(0, Commit, Reply::Skipped),
             ],

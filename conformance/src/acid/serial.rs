@@ -236,58 +236,11 @@ pub fn judge(trace: &Trace) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::acid::hermitage::{Record, Step, Timing};
-    use athanor::Error;
-    use std::time::Duration;
+    use crate::acid::trace_fixtures::*;
     use Op::*;
     use Pred::*;
 
-    fn rows(r: &[(i64, i64)]) -> Reply {
-        Reply::Rows(r.to_vec())
-    }
-
-    fn n(k: u64) -> Reply {
-        Reply::Affected(k)
-    }
-
-    fn ok() -> Reply {
-        Reply::Done
-    }
-
-    fn serialization_failure() -> Reply {
-        Reply::Failed(Error::SerializationFailure {
-            message: "could not serialize access".into(),
-            deadlock: false,
-            source: None,
-        })
-    }
-
-    /// A run: `(tx, op, reply, blocked)` in script order (each transaction's `begin` first), and
-    /// the final rows.
-    fn run(steps: &[(usize, Op, Reply, bool)], final_rows: &[(i64, i64)]) -> Trace {
-        let ntx = steps.iter().map(|s| s.0 + 1).max().unwrap_or(0);
-        let begins = (0..ntx).map(|tx| (tx, Begin, ok(), false));
-        let records = begins
-            .chain(steps.iter().cloned())
-            .map(|(tx, op, reply, blocked)| Record {
-                step: Step { tx, op },
-                reply: Some(reply),
-                took: if blocked { Duration::from_millis(400) } else { Duration::ZERO },
-                blocked,
-            })
-            .collect();
-        Trace { records, final_rows: final_rows.to_vec(), timing: Timing::scaled(1) }
-    }
-
-    fn s(tx: usize, op: Op, reply: Reply) -> (usize, Op, Reply, bool) {
-        (tx, op, reply, false)
-    }
-
-    fn blocked(tx: usize, op: Op, reply: Reply) -> (usize, Op, Reply, bool) {
-        (tx, op, reply, true)
-    }
-
-    const BOTH: [(i64, i64); 2] = [(1, 10), (2, 20)];
+    const BOTH: [(i64, i64); 2] = SEEDED;
 
     #[test]
     fn permutations_cover_every_order() {
