@@ -4,6 +4,12 @@
 //! server is unreachable they print one `SKIPPED` line and pass, unless `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
+/// The conformance suite's guard for what tests make on a server (this crate cannot depend on
+/// the suite, which depends on it): names that the next test process drops if this one dies.
+#[allow(dead_code)]
+#[path = "../conformance/src/scratch.rs"]
+mod scratch;
+
 use athanor::admin::{create_database, drop_database, Outcome};
 use athanor::backend::ConnectOptions;
 use athanor::{create_engine, Error};
@@ -44,10 +50,11 @@ fn server(var: &str, default: &str) -> Option<String> {
 }
 
 fn create_use_and_drop(server_url: &str) {
-    let name = format!("athanor_admin_{}", std::process::id());
+    let name = scratch::name(server_url, "admin").unwrap();
     let url = ConnectOptions::parse(server_url).unwrap().with_database(&name).unwrap();
-    // Left over from an interrupted run.
-    drop_database(&url, true).unwrap();
+    // Dropped when the test ends, even when an assertion below fails.
+    let admin = create_engine(server_url).unwrap();
+    let _guard = scratch::Scratch::database(admin, scratch::Server::of(server_url).unwrap(), name);
     assert_eq!(create_database(&url, false).unwrap(), Outcome::Done);
     assert!(matches!(create_database(&url, false), Err(Error::InvalidRequest { .. })));
     assert_eq!(create_database(&url, true).unwrap(), Outcome::Unchanged);

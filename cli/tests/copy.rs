@@ -95,8 +95,8 @@ fn fill(url: &str) {
     }
 }
 
-/// The URL of a fresh database on a test server, or `None` after the skip line.
-fn fresh(var: &str, default: &str, name: &str) -> Option<String> {
+/// A fresh database on a test server (its guard and URL), or `None` after the skip line.
+fn fresh(var: &str, default: &str, name: &str) -> Option<(athanor_conformance::scratch::Scratch, String)> {
     common::fresh_database(var, default, name, "copy round trip")
 }
 
@@ -109,9 +109,11 @@ fn all<M: Model + Clone>(url: &str) -> Vec<M> {
 
 #[test]
 fn sqlite_to_postgres_to_mysql_to_sqlite_is_lossless() {
-    let name = format!("athanor_copy_{}", std::process::id());
-    let Some(pg) = fresh("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test", &name) else { return };
-    let Some(my) = fresh("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test", &name) else { return };
+    let name = "copy";
+    let Some((_pg_db, pg)) = fresh("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test", name) else {
+        return;
+    };
+    let Some((_my_db, my)) = fresh("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test", name) else { return };
     let dir = tempfile::tempdir().unwrap();
     let first = format!("sqlite://{}", dir.path().join("first.db").display());
     let last = format!("sqlite://{}", dir.path().join("last.db").display());

@@ -191,7 +191,7 @@ fn walk(url: &str, chain: &[Migration]) {
     assert_eq!(left, [migrate::VERSION_TABLE], "downgraded to base");
 }
 
-fn server(var: &str, default: &str, name: &str) -> Option<String> {
+fn server(var: &str, default: &str, name: &str) -> Option<(athanor_conformance::scratch::Scratch, String)> {
     common::fresh_database(var, default, name, "migration chain")
 }
 
@@ -214,12 +214,12 @@ fn a_chain_of_five_runs_up_and_down_on_every_database() {
         ]
     );
     walk(&format!("sqlite://{}", dir.path().join("walk.db").display()), &chain);
-    let name = format!("athanor_migrate_{}", std::process::id());
+    let name = "migrate";
     for (var, default) in [
         ("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
         ("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     ] {
-        if let Some(url) = server(var, default, &name) {
+        if let Some((_db, url)) = server(var, default, name) {
             walk(&url, &chain);
             drop_database(&url, false).unwrap();
         }

@@ -1,6 +1,7 @@
 //! Running one scenario against one backend: the backend's URL from the environment, a fresh
 //! schema (PostgreSQL), database (MySQL) or file (SQLite) per test so tests run in parallel,
-//! and the skip rule: outside CI an unreachable server is skipped with one line, under
+//! dropped when the [`TestDb`] is, after a pass, an error or a panic ([`crate::scratch`]), and
+//! the skip rule: outside CI an unreachable server is skipped with one line, under
 //! `CI=true` it is a failure.
 //!
 //! A scenario that needs something not every database has declares it in the generated list,
@@ -9,8 +10,10 @@
 //! and each suite's `requirements_summary` test prints how many of its scenarios ran and how
 //! many were skipped on the backend.
 
+use crate::scratch::{self, Scratch, Server};
 use athanor::{create_engine, Capabilities, Engine, Session};
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The database a scenario runs against.
@@ -22,7 +25,9 @@ pub struct TestDb {
     /// An engine on that URL, with a statement log.
     pub engine: Engine,
     log: Arc<Mutex<Vec<String>>>,
-    _dir: Option<tempfile::TempDir>,
+    /// The schema, database or file, dropped after `engine` (fields drop in order): at the
+    /// test's end, passing or panicking. See [`crate::scratch`].
+    scratch: Scratch,
 }
 
 impl TestDb {
@@ -57,6 +62,11 @@ impl TestDb {
     /// Forget the statements logged so far.
     pub fn clear_sql(&self) {
         self.take_sql();
+    }
+
+    /// Where the test's data lives: `schema <name>`, `database <name>`, or a path.
+    pub fn location(&self) -> String {
+        self.scratch.describe()
     }
 }
 
@@ -114,52 +124,52 @@ fn replace_database(url: &str, db: &str) -> String {
     }
 }
 
-/// A schema/database name for a test: lower case, at most 60 bytes.
-fn isolated_name(backend: &str, test: &str) -> String {
-    // The process id keeps two concurrent runs against one server out of each other's way.
-    let mut name = format!("ath{}_{backend}_{test}", std::process::id() % 100_000).to_ascii_lowercase();
-    name.retain(|c| c.is_ascii_alphanumeric() || c == '_');
-    if name.len() > 60 {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in name.bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
-        }
-        name.truncate(48);
-        name.push_str(&format!("_{:x}", h & 0xffff_ffff));
+/// A schema/database name for a test, `ath_<token>_<backend>_<test>` (see [`crate::scratch`]):
+/// lower case, at most 60 bytes. On a server the token is the one this process holds a lock for
+/// there; an SQLite file is named by the process id.
+fn isolated_name(backend: &str, configured: &str, test: &str) -> String {
+    let label = format!("{backend}_{test}");
+    match backend {
+        "sqlite" => scratch::name_for(std::process::id(), &label),
+        _ => scratch::name(configured, &label)
+            .unwrap_or_else(|e| panic!("no test-owner lock on {backend} at {configured}: {e}")),
     }
-    name
 }
 
-fn reachability() -> &'static Mutex<HashMap<String, Result<(), String>>> {
-    static R: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+fn reachability() -> &'static Mutex<HashMap<String, Result<Engine, String>>> {
+    static R: OnceLock<Mutex<HashMap<String, Result<Engine, String>>>> = OnceLock::new();
     R.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// An admin engine on the configured URL, or why the server cannot be used (checked once).
+/// The admin engine on the configured URL (one per process), or why the server cannot be used
+/// (checked once).
 fn admin(url: &str) -> Result<Engine, String> {
     let mut cache = reachability().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(Err(e)) = cache.get(url) {
-        return Err(e.clone());
+    if let Some(known) = cache.get(url) {
+        return known.clone();
     }
     let r = create_engine(&with_option(url, "pool_timeout", "10"))
         .and_then(|e| e.connect().map(|_| e))
         .map_err(|e| e.to_string());
-    cache.insert(url.to_string(), r.as_ref().map(|_| ()).map_err(Clone::clone));
+    cache.insert(url.to_string(), r.clone());
     r
 }
 
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
 pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
     let configured = configured_url(backend);
-    let name = isolated_name(backend, test);
-    let (url, dir) = match backend {
+    let (url, scratch) = match backend {
         "sqlite" => {
+            let name = isolated_name(backend, &configured, test);
             if configured.is_empty() {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
                 let path = dir.path().join(format!("{name}.db"));
-                (format!("sqlite://{}", path.display()), Some(dir))
+                (format!("sqlite://{}", path.display()), Scratch::dir(dir))
             } else {
-                (configured.replace(".db", &format!("-{name}.db")), None)
+                let url = configured.replace(".db", &format!("-{name}.db"));
+                let path = url.strip_prefix("sqlite://").unwrap_or(&url).split('?').next().unwrap_or_default();
+                let scratch = Scratch::file(path.into());
+                (url, scratch)
             }
         }
         "postgres" => {
@@ -167,21 +177,26 @@ pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
                 Ok(a) => a,
                 Err(e) => return skip(backend, &configured, &e),
             };
+            let name = isolated_name(backend, &configured, test);
+            // The guard first: a failure below still drops what was made.
+            let scratch = Scratch::schema(admin.clone(), name.clone());
             let setup = format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE; CREATE SCHEMA \"{name}\"");
             for stmt in setup.split("; ") {
                 admin.execute(stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
             }
-            (with_option(&configured, "search_path", &name), None)
+            (with_option(&configured, "search_path", &name), scratch)
         }
         "mysql" => {
             let admin = match admin(&configured) {
                 Ok(a) => a,
                 Err(e) => return skip(backend, &configured, &e),
             };
+            let name = isolated_name(backend, &configured, test);
+            let scratch = Scratch::database(admin.clone(), Server::MySql, name.clone());
             for stmt in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
                 admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
             }
-            (replace_database(&configured, &name), None)
+            (replace_database(&configured, &name), scratch)
         }
         other => panic!("unknown backend {other}"),
     };
@@ -191,7 +206,7 @@ pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
     engine.on_statement(move |ev| {
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(normalize(ev.sql));
     });
-    Some(TestDb { backend, url, engine, log, _dir: dir })
+    Some(TestDb { backend, url, engine, log, scratch })
 }
 
 fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
@@ -338,4 +353,138 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
         if skipped.is_empty() { "" } else { ": " },
         skipped.join(", ")
     );
+}
+
+/// `true` while what [`TestDb::location`] named exists (a schema or database on the configured
+/// server, or a path).
+fn still_there(backend: &str, location: &str) -> bool {
+    let sql = match backend {
+        "postgres" => "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+        "mysql" => "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+        _ => return std::path::Path::new(location).exists(),
+    };
+    let name = location.rsplit(' ').next().unwrap_or(location);
+    let admin = admin(&configured_url(backend)).unwrap_or_else(|e| panic!("{backend}: {e}"));
+    admin
+        .connect()
+        .and_then(|mut c| c.query_scalar::<i64>(sql, &[athanor::Value::Text(name.to_string())]))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        > 0
+}
+
+/// Where the last [`panicking_scenario`]/[`failing_scenario`] ran.
+static LAST_LOCATION: Mutex<Option<String>> = Mutex::new(None);
+
+fn panicking_scenario(db: &TestDb) -> athanor::Result<()> {
+    db.create_all()?;
+    *LAST_LOCATION.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.location());
+    panic!("harness_cleanup: this scenario panics on purpose");
+}
+
+fn failing_scenario(db: &TestDb) -> athanor::Result<()> {
+    db.create_all()?;
+    *LAST_LOCATION.lock().unwrap_or_else(|p| p.into_inner()) = Some(db.location());
+    Err(athanor::Error::invalid_request("harness_cleanup: this scenario fails on purpose"))
+}
+
+/// The body of the generated `harness_cleanup::test_database_is_dropped_after_the_test_and_after_a_panic`
+/// tests: a test's schema, database or file exists while it runs and is gone once its
+/// [`TestDb`] is dropped, after a scenario that passed, returned an error or panicked.
+pub fn check_dropped(backend: &'static str) {
+    if scratch::keep() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED harness_cleanup on {backend}: {} is set", scratch::KEEP_VAR);
+        return;
+    }
+    let Some(db) = open(backend, "harness_dropped_after_the_test") else { return };
+    db.create_all().unwrap_or_else(|e| panic!("create_all: {e}"));
+    let at = db.location();
+    assert!(still_there(backend, &at), "{at} exists during the test");
+    drop(db);
+    assert!(!still_there(backend, &at), "{at} is gone after the test");
+
+    for (how, scenario) in [
+        ("panicked", panicking_scenario as fn(&TestDb) -> athanor::Result<()>),
+        ("returned an error", failing_scenario),
+    ] {
+        *LAST_LOCATION.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let outcome = std::panic::catch_unwind(|| run(backend, "harness_dropped_after_a_failure", &[], scenario));
+        assert!(outcome.is_err(), "the scenario that {how} fails its test");
+        let at = LAST_LOCATION.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let at = at.unwrap_or_else(|| panic!("the scenario that {how} ran"));
+        assert!(!still_there(backend, &at), "{at} is gone after a scenario that {how}");
+    }
+}
+
+/// The body of the generated `harness_cleanup::leftovers_of_finished_processes_are_swept_and_live_ones_kept`
+/// tests: of two made-up test processes' leftovers on the server, the one whose owner lock
+/// nobody holds (a finished process) is dropped by [`scratch::sweep`], the one whose lock is
+/// held (a live process) is kept until its lock is released. Nothing to do on SQLite.
+pub fn check_sweep(backend: &'static str) {
+    let configured = configured_url(backend);
+    let Some(server) = Server::of(&configured) else { return };
+    if scratch::keep() {
+        let _ = writeln!(std::io::stderr(), "SKIPPED harness_cleanup on {backend}: {} is set", scratch::KEEP_VAR);
+        return;
+    }
+    let admin = match admin(&configured) {
+        Ok(a) => a,
+        Err(e) => {
+            skip(backend, &configured, &e);
+            return;
+        }
+    };
+    let mine = scratch::owner(&configured).unwrap_or_else(|e| panic!("{e}"));
+    // Above any process id and the tokens scratch picks, below 2^31; one pair per process.
+    let dead = 2_000_000_000 + (std::process::id() % 70_000_000) * 2;
+    let live = dead + 1;
+    let ok = |what: &str, r: athanor::Result<()>| r.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut holder = admin.connect().unwrap_or_else(|e| panic!("{e}"));
+    assert!(scratch::try_lock(&mut holder, server, live).unwrap_or_else(|e| panic!("{e}")), "lock {live} is free");
+
+    let made = |token: u32, label: &str| -> Scratch {
+        let name = scratch::name_for(token, &format!("{backend}_{label}"));
+        let (sql, guard) = match server {
+            Server::Postgres => (format!("CREATE SCHEMA \"{name}\""), Scratch::schema(admin.clone(), name.clone())),
+            Server::MySql => {
+                (format!("CREATE DATABASE `{name}`"), Scratch::database(admin.clone(), server, name.clone()))
+            }
+        };
+        ok(&sql, admin.execute(&sql, &[]).map(drop));
+        guard
+    };
+    // The guards drop both whatever happens below.
+    let gone = made(dead, "sweep_dead_owner");
+    let kept = made(live, "sweep_live_owner");
+    let gone_db = (server == Server::Postgres).then(|| {
+        let name = scratch::name_for(dead, "postgres_sweep_dead_owner_db");
+        let sql = format!("CREATE DATABASE \"{name}\"");
+        ok(&sql, admin.execute(&sql, &[]).map(drop));
+        Scratch::database(admin.clone(), server, name)
+    });
+    let exists = |s: &Scratch| still_there(backend, &s.describe());
+    let db_exists = |s: &Scratch| {
+        let name = s.name().unwrap_or_default().to_string();
+        admin
+            .connect()
+            .and_then(|mut c| {
+                c.query_scalar::<i64>(
+                    "SELECT count(*) FROM pg_database WHERE datname = $1",
+                    &[athanor::Value::Text(name)],
+                )
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+            > 0
+    };
+    assert!(exists(&gone) && exists(&kept));
+    assert!(gone_db.as_ref().is_none_or(db_exists));
+
+    let mut sweeper = admin.connect().unwrap_or_else(|e| panic!("{e}"));
+    scratch::sweep(&mut sweeper, server, Some(mine));
+    assert!(!exists(&gone), "{} of a finished process is dropped", gone.describe());
+    assert!(gone_db.as_ref().is_none_or(|d| !db_exists(d)), "a finished process's database is dropped");
+    assert!(exists(&kept), "{} of a live process is kept", kept.describe());
+
+    ok("unlock", scratch::unlock(&mut holder, server, live));
+    scratch::sweep(&mut sweeper, server, Some(mine));
+    assert!(!exists(&kept), "{} is dropped once its process is gone", kept.describe());
 }

@@ -16,15 +16,21 @@
 //! | `ATHANOR_TEST_SQLITE_URL` | a temporary file per test |
 //! | `ATHANOR_TEST_POSTGRES_URL` | `postgres://postgres@127.0.0.1:5432/test` (a schema per test) |
 //! | `ATHANOR_TEST_MYSQL_URL` | `mysql://root@127.0.0.1:3306/test` (a database per test) |
+//! | `ATHANOR_TEST_KEEP` | unset: each test's schema, database or file is dropped at its end; `1` keeps them |
 //!
 //! Outside CI an unreachable server is skipped with one line, `SKIPPED backend <name> at <url>: …`;
 //! with `CI=true` it fails the test.
+//!
+//! Each test's schema, database or file is dropped when the test ends, passing or failing, and
+//! what a killed test process left is dropped when the next one starts ([`scratch`]);
+//! `ATHANOR_TEST_KEEP=1` keeps them for inspection.
 #![allow(missing_docs)]
 
 pub mod acid;
 pub mod harness;
 pub mod models;
 pub mod scenarios;
+pub mod scratch;
 
 pub use athanor;
 
@@ -117,6 +123,16 @@ macro_rules! conformance_tests {
                     bad_input::SCENARIOS,
                 ],
             );
+        }
+        mod harness_cleanup {
+            #[test]
+            fn test_database_is_dropped_after_the_test_and_after_a_panic() {
+                $crate::harness::check_dropped(stringify!($backend));
+            }
+            #[test]
+            fn leftovers_of_finished_processes_are_swept_and_live_ones_kept() {
+                $crate::harness::check_sweep(stringify!($backend));
+            }
         }
     };
     (@group $backend:ident, $module:ident: [$($name:ident $(requires($($req:ident),+))?),* $(,)?]) => {

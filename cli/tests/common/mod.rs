@@ -1,11 +1,13 @@
 //! What the CLI tests share: a fresh database of their own on a test server.
 
-use athanor::admin::{create_database, drop_database};
 use athanor::backend::ConnectOptions;
+use athanor_conformance::scratch::Scratch;
 
-/// The URL of a fresh database `name` on the server `var` names (default `default`), or `None`
-/// after one `SKIPPED` line when the server cannot be reached (a failure under `CI=true`).
-pub fn fresh_database(var: &str, default: &str, name: &str, what: &str) -> Option<String> {
+/// A fresh database `ath_<token>_<label>` on the server `var` names (default `default`): its
+/// guard, which drops it when the test ends, passing or panicking (see
+/// `athanor_conformance::scratch`), and its URL; or `None` after one `SKIPPED` line when the
+/// server cannot be reached (a failure under `CI=true`).
+pub fn fresh_database(var: &str, default: &str, label: &str, what: &str) -> Option<(Scratch, String)> {
     let server = std::env::var(var).unwrap_or_else(|_| default.into());
     if let Err(e) = athanor::create_engine(&server).and_then(|e| e.connect().map(drop)) {
         let shown = ConnectOptions::parse(&server).map(|o| o.redacted()).unwrap_or_default();
@@ -13,10 +15,7 @@ pub fn fresh_database(var: &str, default: &str, name: &str, what: &str) -> Optio
         println!("SKIPPED {what} at {shown}: {e}");
         return None;
     }
-    let url = ConnectOptions::parse(&server).ok()?.with_database(name).ok()?;
-    drop_database(&url, true).ok()?;
-    create_database(&url, false).ok()?;
-    Some(url)
+    Some(Scratch::fresh_database(&server, label).unwrap_or_else(|e| panic!("a fresh database for {what}: {e}")))
 }
 
 /// A database dropped when this goes out of scope, whether the test passed or panicked. Make
