@@ -36,8 +36,10 @@ pub use dialect::{
     ddl_column, drop_table_statement, quoted, write_ansi_literal, write_column_definition, write_foreign_key,
     write_ident_list, Capabilities, Dialect, IsolationLevel, KeyRecovery, RebuildRecipe, TxOptions,
 };
+pub use driver::Timeouts;
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
+pub use error::TimeoutKind;
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result};
 pub use expr::{
     and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,

@@ -127,6 +127,9 @@ pub struct MySqlDriver {
     /// The limit on opening a connection, handshake and session setup included.
     connect_timeout: Duration,
     deadline: ConnectDeadline,
+    /// `statement_timeout` and `lock_timeout`, set on each connection for its server (MariaDB
+    /// and MySQL name the statement bound differently).
+    timeouts: athanor_core::Timeouts,
 }
 
 impl MySqlDriver {
@@ -189,6 +192,7 @@ impl MySqlDriver {
             warned_autoinc: Arc::new(AtomicBool::new(false)),
             connect_timeout,
             deadline: ConnectDeadline::new(),
+            timeouts: athanor_core::Timeouts::from_options(o)?,
         })
     }
 
@@ -200,8 +204,10 @@ impl MySqlDriver {
     /// `connect_timeout` (the message then says it timed out).
     pub fn connect_typed(&self) -> Result<MySqlConnection> {
         let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
-        self.deadline
-            .run(Some(self.connect_timeout), &self.target, move || MySqlConnection::connect(opts, &target, &warned))
+        let timeouts = self.timeouts;
+        self.deadline.run(Some(self.connect_timeout), &self.target, move || {
+            MySqlConnection::connect(opts, &target, &warned, timeouts)
+        })
     }
 
     /// The limit on opening a connection (`connect_timeout`, 10 s by default).
@@ -274,6 +280,14 @@ mod tests {
             "mysql://h/db?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=1&isolation_level=SERIALIZABLE"
         )
         .is_ok());
+    }
+
+    #[test]
+    fn timeouts_are_read() {
+        let d = driver("mysql://h/db?statement_timeout=1500&lock_timeout=300").unwrap();
+        assert_eq!(d.timeouts.statement, Some(Duration::from_millis(1500)));
+        assert_eq!(d.timeouts.lock, Some(Duration::from_millis(300)));
+        assert!(matches!(driver("mysql://h/db?lock_timeout=x"), Err(Error::Config { .. })));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod hermitage_tests;
 pub mod hostile;
 pub mod models;
 pub mod serial;
+pub mod timeouts;
 pub mod transactions;
 
 use crate::harness::{self, TestDb};

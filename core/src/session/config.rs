@@ -78,13 +78,15 @@ impl SessionMaker {
         &self.engine
     }
 
-    /// Run `f` in a fresh session and commit; when the database reports a serialization failure
-    /// or deadlock (from any statement or the commit), roll back and run `f` again, up to
+    /// Run `f` in a fresh session and commit; when the database reports a serialization failure,
+    /// a deadlock or a lock wait that gave up (`Error::Timeout` of kind `LockWait`; from any
+    /// statement or the commit), roll back and run `f` again, up to
     /// `attempts` times in all, with a short growing pause between tries. Other errors are
     /// returned at once (after rollback).
     ///
     /// # Errors
-    /// The last [`Error::SerializationFailure`] when every attempt failed with one; any other
+    /// The last [`Error::SerializationFailure`] (or lock-wait [`Error::Timeout`]) when every
+    /// attempt failed with one; any other
     /// error of `f` or of the commit at once.
     pub fn retry_on_serialization_failure<T>(
         &self,
@@ -100,7 +102,10 @@ impl SessionMaker {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let _ = session.rollback();
-                    if !e.is_serialization_failure() {
+                    // A lock wait that gave up is retried too: the other transaction may be
+                    // done by the next attempt (MySQL's own message says to restart).
+                    let lock_wait = matches!(e, Error::Timeout { kind: crate::error::TimeoutKind::LockWait, .. });
+                    if !e.is_serialization_failure() && !lock_wait {
                         return Err(e);
                     }
                     last = Some(e);
