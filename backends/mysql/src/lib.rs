@@ -18,7 +18,8 @@
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by the engine; any other option is an [`Error::Config`] naming it.
+//! `isolation_level`, `write_intent`) are read by the engine; `statement_timeout` and
+//! `lock_timeout` are set on each connection (below); any other option is an [`Error::Config`] naming it.
 //!
 //! # What every connection does at connect
 //!
@@ -44,6 +45,14 @@
 //!   (`Connection::capabilities`), so the unit of work inserts rows that need a generated key one
 //!   per statement. Keys of single-row inserts are always exact.
 //! - It reads `@@version`, reported as [`athanor_core::Capabilities::server_version`].
+//! - With the engine options `statement_timeout` / `lock_timeout` (milliseconds), on MariaDB
+//!   (`@@version` names it) `SET SESSION max_statement_time` (seconds, to the microsecond; every
+//!   statement; error 1969), on MySQL `SET SESSION max_execution_time` (read-only `SELECT`s only:
+//!   MySQL has no bound for other statements; error 3024); on both `innodb_lock_wait_timeout`
+//!   and `lock_wait_timeout` (row and metadata locks; error 1205) in whole seconds, rounded up,
+//!   at least 1. All three errors are [`athanor_core::Error::Timeout`]. InnoDB rolls back only
+//!   the statement that timed out; a session rolls back its whole transaction, as on every
+//!   database.
 //!
 //! # Statements and values
 //!

@@ -13,7 +13,10 @@
 //! | `search_path` | the schemas to use, comma-separated (`app,public`): sent as `-c search_path=…` at connect |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by `athanor-core`; any other option is an [`Error::Config`].
+//! `isolation_level`, `write_intent`) are read by `athanor-core`; `statement_timeout` and
+//! `lock_timeout` (milliseconds) become `SET statement_timeout` / `SET lock_timeout` on every new
+//! connection (a statement stopped by either is [`Error::Timeout`]; PostgreSQL aborts the
+//! transaction); any other option is an [`Error::Config`].
 //!
 //! What this backend does differently from the others:
 //! - Statements are prepared once per connection and cached by SQL text; parameters are encoded

@@ -212,6 +212,15 @@ impl Deadline {
     fn disarm(&self) {
         self.at.store(0, Ordering::Relaxed);
     }
+
+    /// Move the deadline `by` later: the time the caller spent with a row is not the statement's.
+    fn postpone(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let at = self.at.load(Ordering::Relaxed);
+        if at != 0 {
+            self.at.store(at.saturating_add(by), Ordering::Relaxed);
+        }
+    }
 }
 
 fn nanos_since(base: Instant) -> u64 {
@@ -315,7 +324,16 @@ impl RawConnection for SqliteConnection {
             let decl_types = DeclTypes::new();
             let mut rows = stmt.raw_query();
             while let Some(row) = rows.next().map_err(map_error)? {
-                on_row(&SqliteRow { row, len, decl_types: &decl_types })?;
+                match &c.deadline {
+                    // A streamed query (`yield_per`) may wait for its reader here.
+                    Some(d) => {
+                        let handed = Instant::now();
+                        let r = on_row(&SqliteRow { row, len, decl_types: &decl_types });
+                        d.postpone(handed.elapsed());
+                        r?;
+                    }
+                    None => on_row(&SqliteRow { row, len, decl_types: &decl_types })?,
+                }
             }
             Ok(())
         })

@@ -36,21 +36,28 @@
 //!
 //! | option | meaning | default |
 //! |---|---|---|
-//! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::SerializationFailure`]) | 5000 |
+//! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::Timeout`] of kind `LockWait`); the engine option `lock_timeout` sets the same (both with different values: [`Error::Config`]) | 5000 |
+//! | `mode` | `ro`: open the file read-only (`SQLITE_OPEN_READONLY`): reads work, writes fail with [`Error::ReadOnly`], the journal mode is not switched at connect; `rw`: read-write, never create the file; `rwc`: read-write, create it (the default) | `rwc` |
+//! | `immutable` | `1`: open read-only with SQLite's `immutable` URI parameter: no locks, no `-wal`/`-shm` files, so a WAL database can be read in a directory the process cannot write (where `mode=ro` fails at the first read); the file must not change while it is open | off |
 //! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | `wal` for a file; `memory` in memory |
 //! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`: a commit survives a power loss, in WAL mode too) |
 //! | `foreign_keys` | enforce foreign keys (`PRAGMA foreign_keys`) | on |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by core. Any other option is an [`Error::Config`]
-//! naming it.
+//! `isolation_level`, `write_intent`) are read by core. `lock_timeout` is the busy timeout;
+//! `statement_timeout` (milliseconds) installs a progress handler that interrupts a statement
+//! once it has run that long ([`Error::Timeout`] of kind `Statement`, from `SQLITE_INTERRUPT`;
+//! SQLite rolls back the whole transaction when the interrupted statement was a write). Any other
+//! option is an [`Error::Config`] naming it. `mode=ro` and `immutable=1` need a file; with either,
+//! a `journal_mode` is an [`Error::Config`].
 //!
 //! # What SQLite does differently
 //!
 //! One writer at a time for the whole database: a transaction that cannot get the write lock
-//! within `busy_timeout` (or at once, when waiting could deadlock) fails with
-//! [`Error::SerializationFailure`]; retry the whole transaction. Transactions are always
-//! serializable.
+//! within `busy_timeout` fails with [`Error::Timeout`] (`LockWait`), and at once, when waiting
+//! could deadlock, with [`Error::SerializationFailure`] (the connection tells the two
+//! `SQLITE_BUSY`s apart by whether the busy timeout had passed); retry the whole transaction
+//! (`retry_on_serialization_failure` retries both). Transactions are always serializable.
 //!
 //! A transaction begins deferred (`BEGIN`): its first read takes a snapshot, its first write the
 //! write lock. One that has read and then writes cannot wait for the lock (waiting could
