@@ -75,6 +75,8 @@ pub use athanor_core::serde_json;
 /// Instants as stored: microseconds since the Unix epoch, the portable range, the text form.
 pub use athanor_core::temporal;
 pub use athanor_core::RetryError;
+/// What an [`Error::Timeout`] bounded (a statement's run time or a lock wait).
+pub use athanor_core::TimeoutKind;
 pub use athanor_core::{
     alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
     CompoundQuery, Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined,
@@ -130,6 +132,8 @@ pub mod sql {
 /// need it. (Backend crates depend on `athanor-core`, where the same items live at the top
 /// level.)
 pub mod backend {
+    /// The `statement_timeout` / `lock_timeout` URL options every backend applies.
+    pub use athanor_core::Timeouts;
     pub use athanor_core::{
         ansi_column_type, create_table_statements, decode_cell, drop_table_statement, generated_key, percent_decode,
         quoted, write_ansi_literal, write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError,

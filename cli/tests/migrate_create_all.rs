@@ -14,7 +14,6 @@ mod common;
 use athanor::migrate::{self, Migration};
 use athanor::prelude::*;
 use athanor::reflect::{self, ColumnAspect, Difference, ReflectedTable};
-use common::DroppedAtEnd;
 
 macro_rules! models {
     ($($variant:ident),*; $($extra:tt)*) => {
@@ -210,21 +209,20 @@ fn migrations_build_the_tables_create_all_builds_and_check_sees_enum_values() {
     let file = |n: &str| format!("sqlite://{}", dir.path().join(n).display());
     walk([&file("ca1.db"), &file("ca2.db"), &file("ca3.db"), &file("mig.db")], &chain, &migrations);
 
-    let pid = std::process::id();
     for (var, default) in [
         ("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
         ("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     ] {
+        // Each database's guard drops it when the test ends, passing or panicking.
         let mut dbs = Vec::new();
         for part in ["ca1", "ca2", "ca3", "mig"] {
-            let name = format!("athanor_oc_{part}_{pid}");
-            match common::fresh_database(var, default, &name, "migrations against create_all") {
-                Some(url) => dbs.push(DroppedAtEnd(url)),
+            match common::fresh_database(var, default, &format!("oc_{part}"), "migrations against create_all") {
+                Some(db) => dbs.push(db),
                 None => break,
             }
         }
-        if let [ca1, ca2, ca3, mig] = &dbs[..] {
-            walk([&ca1.0, &ca2.0, &ca3.0, &mig.0], &chain, &migrations);
+        if let [(_, ca1), (_, ca2), (_, ca3), (_, mig)] = &dbs[..] {
+            walk([ca1, ca2, ca3, mig], &chain, &migrations);
         }
     }
 }

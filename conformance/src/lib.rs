@@ -181,6 +181,9 @@ macro_rules! acid_tests {
             server_kills_connection_mid_session, idle_pooled_connection_dies, pool_exhaustion_is_a_timeout,
             database_lock_held_elsewhere requires(database_lock),
         ]);
+        $crate::acid_tests!(@group $backend, acid_timeouts, timeouts: [
+            lock_wait_is_bounded_by_lock_timeout, long_statement_is_stopped_by_statement_timeout,
+        ]);
         $crate::acid_tests!(@group $backend, acid_hostile, hostile: [
             strings_and_numbers_roundtrip, identifiers_are_quoted_or_refused, bad_urls_and_credentials_are_typed_errors,
         ]);
@@ -210,6 +213,7 @@ macro_rules! acid_tests {
                         super::acid_atomicity::SCENARIOS,
                         super::acid_consistency::SCENARIOS,
                         super::acid_faults::SCENARIOS,
+                        super::acid_timeouts::SCENARIOS,
                         super::acid_hostile::SCENARIOS,
                         super::acid_durability::SCENARIOS,
                     ],

@@ -163,6 +163,61 @@ impl std::fmt::Debug for Backend {
     }
 }
 
+/// The engine URL options every backend applies to its connections: `statement_timeout` and
+/// `lock_timeout`, in milliseconds (listed in [`crate::ENGINE_OPTIONS`], checked by
+/// [`crate::EngineConfig::from_options`], read by each backend's driver with
+/// [`Timeouts::from_options`]).
+///
+/// `0` or an absent option leaves the database's own default (no statement bound; for locks
+/// PostgreSQL waits forever, InnoDB `innodb_lock_wait_timeout`, 50 s by default, SQLite its
+/// `busy_timeout`, 5 s by default). A statement or lock wait that passes its bound fails with
+/// [`Error::Timeout`].
+///
+/// ```
+/// use athanor_core::{ConnectOptions, Timeouts};
+/// use std::time::Duration;
+/// let o = ConnectOptions::parse("postgres://h/db?statement_timeout=5000&lock_timeout=300").unwrap();
+/// let t = Timeouts::from_options(&o).unwrap();
+/// assert_eq!(t.statement, Some(Duration::from_secs(5)));
+/// assert_eq!(t.lock, Some(Duration::from_millis(300)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `statement_timeout`: the longest a statement may run.
+    pub statement: Option<Duration>,
+    /// `lock_timeout`: the longest a statement may wait for a lock another transaction holds.
+    pub lock: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The URL option names, in milliseconds.
+    pub const OPTIONS: [&'static str; 2] = ["statement_timeout", "lock_timeout"];
+
+    /// The largest value accepted, in milliseconds (`i32::MAX`, about 24.8 days: PostgreSQL's
+    /// and SQLite's limit).
+    pub const MAX_MILLIS: u64 = i32::MAX as u64;
+
+    /// Read `statement_timeout` and `lock_timeout` from a parsed URL.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the option for a value that is not a whole number of
+    /// milliseconds from 0 to [`Timeouts::MAX_MILLIS`].
+    pub fn from_options(o: &ConnectOptions) -> Result<Timeouts> {
+        let read = |key: &str| -> Result<Option<Duration>> {
+            let Some(v) = o.option(key) else { return Ok(None) };
+            let ms: u64 = v.trim().parse().ok().filter(|ms| *ms <= Self::MAX_MILLIS).ok_or_else(|| Error::Config {
+                message: format!(
+                    "invalid value {v:?} for URL option {key} (a whole number of milliseconds from 0 to {}; 0 \
+                     leaves the database's default)",
+                    Self::MAX_MILLIS
+                ),
+            })?;
+            Ok((ms > 0).then(|| Duration::from_millis(ms)))
+        };
+        Ok(Timeouts { statement: read("statement_timeout")?, lock: read("lock_timeout")? })
+    }
+}
+
 /// Opens connections under a deadline, for drivers whose client library cannot bound a whole
 /// handshake itself (a server that accepts the TCP connection and then never answers).
 ///

@@ -44,6 +44,29 @@ impl fmt::Display for IntegrityKind {
     }
 }
 
+/// What a [`Error::Timeout`] bounded: a statement's run time or a wait for a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The statement ran longer than the engine's `statement_timeout` (PostgreSQL
+    /// `statement_timeout` or a cancel request, MariaDB `max_statement_time`, MySQL
+    /// `max_execution_time`, SQLite's progress-handler deadline) and was stopped.
+    Statement,
+    /// The statement waited for a lock held by another transaction longer than the engine's
+    /// `lock_timeout` (PostgreSQL `lock_timeout`, MySQL/MariaDB `innodb_lock_wait_timeout` and
+    /// `lock_wait_timeout`, SQLite `busy_timeout`) and gave up.
+    LockWait,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Statement => "statement",
+            TimeoutKind::LockWait => "lock wait",
+        })
+    }
+}
+
 /// A database error as a backend reads it off its driver, before the dialect classifies it.
 ///
 /// `code` is the database's own code as text: the extended result code for SQLite (`"2067"`),
@@ -110,12 +133,40 @@ pub enum Error {
         source: Option<ErrorSource>,
     },
     /// The transaction could not be serialized (SQLSTATE 40001), a deadlock was detected, or a lock
-    /// could not be had; retrying the whole transaction may succeed.
+    /// could not be had at once (`NOWAIT`, or SQLite refusing to wait where waiting could
+    /// deadlock); retrying the whole transaction may succeed. A lock wait that gave up after its
+    /// bound is [`Error::Timeout`].
     SerializationFailure {
         /// The database's message.
         message: String,
         /// `true` for a detected deadlock.
         deadlock: bool,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
+    },
+    /// A statement was stopped because it ran, or waited for a lock, longer than the engine's
+    /// bound (`statement_timeout` / `lock_timeout` URL options, or the database's own lock-wait
+    /// limit: SQLite's `busy_timeout`, InnoDB's `innodb_lock_wait_timeout`). Inside a session
+    /// the transaction is then rolled back like after any database error (the session needs
+    /// [`crate::Session::rollback`]); the connection stays usable. `retry_on_serialization_failure`
+    /// retries a [`TimeoutKind::LockWait`] (the other transaction may be done by the next
+    /// attempt), never a [`TimeoutKind::Statement`].
+    Timeout {
+        /// What timed out: the statement's run time or a lock wait.
+        kind: TimeoutKind,
+        /// The database's message.
+        message: String,
+        /// The driver's error, where there was one.
+        source: Option<ErrorSource>,
+    },
+    /// The database is read-only for this connection or transaction and refused a write: a
+    /// read-only transaction (`TxOptions::read_only`: PostgreSQL SQLSTATE 25006, MySQL error
+    /// 1792), a server in read-only mode (MySQL 1290), or an SQLite database opened with
+    /// `mode=ro` or `immutable=1` (`SQLITE_READONLY`). Inside a session the transaction is then
+    /// rolled back like after any database error.
+    ReadOnly {
+        /// The database's message.
+        message: String,
         /// The driver's error, where there was one.
         source: Option<ErrorSource>,
     },
@@ -251,13 +302,15 @@ impl Error {
     }
 
     /// Attach the driver's error as the [`std::error::Error::source`] of a `Connection`,
-    /// `Integrity`, `SerializationFailure` or `Database` error (for backends, after the dialect
+    /// `Integrity`, `SerializationFailure`, `Timeout`, `ReadOnly` or `Database` error (for backends, after the dialect
     /// classified the error); other variants are returned unchanged.
     #[must_use]
     pub fn with_source(mut self, err: impl std::error::Error + Send + Sync + 'static) -> Self {
         if let Error::Connection { source, .. }
         | Error::Integrity { source, .. }
         | Error::SerializationFailure { source, .. }
+        | Error::Timeout { source, .. }
+        | Error::ReadOnly { source, .. }
         | Error::Database { source, .. } = &mut self
         {
             *source = Some(Arc::new(err));
@@ -278,6 +331,26 @@ impl Error {
     /// Build an [`Error::SerializationFailure`] without a driver error (for dialects and tests).
     pub fn serialization_failure(message: impl Into<String>, deadlock: bool) -> Self {
         Error::SerializationFailure { message: message.into(), deadlock, source: None }
+    }
+
+    /// Build an [`Error::Timeout`] without a driver error (for dialects and backends).
+    pub fn timeout(kind: TimeoutKind, message: impl Into<String>) -> Self {
+        Error::Timeout { kind, message: message.into(), source: None }
+    }
+
+    /// Build an [`Error::ReadOnly`] without a driver error (for dialects and backends).
+    pub fn read_only(message: impl Into<String>) -> Self {
+        Error::ReadOnly { message: message.into(), source: None }
+    }
+
+    /// `true` for [`Error::Timeout`] (a statement or a lock wait ran past its bound).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// `true` for [`Error::ReadOnly`].
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Error::ReadOnly { .. })
     }
 
     /// The error that put a session in [`Error::PendingRollback`]; `self` for any other error.
@@ -341,9 +414,13 @@ pub trait RetryError: From<Error> {
     fn athanor_error(&self) -> Option<&Error>;
 
     /// `true` when rerunning the whole transaction may succeed: the carried error is an
-    /// [`Error::SerializationFailure`] (a serialization failure or a deadlock).
+    /// [`Error::SerializationFailure`] (a serialization failure or a deadlock) or an
+    /// [`Error::Timeout`] of a lock wait (the other transaction may be done by the next attempt;
+    /// MySQL's own message says to restart). A statement that ran out of time is not retried.
     fn is_retryable(&self) -> bool {
-        self.athanor_error().is_some_and(Error::is_serialization_failure)
+        self.athanor_error().is_some_and(|e| {
+            e.is_serialization_failure() || matches!(e, Error::Timeout { kind: TimeoutKind::LockWait, .. })
+        })
     }
 }
 
@@ -380,6 +457,13 @@ impl fmt::Display for Error {
                     write!(f, "serialization failure, retry the transaction: {message}")
                 }
             }
+            Error::Timeout { kind: TimeoutKind::Statement, message, .. } => {
+                write!(f, "statement timeout: the statement ran too long and was stopped: {message}")
+            }
+            Error::Timeout { kind: TimeoutKind::LockWait, message, .. } => {
+                write!(f, "lock timeout: gave up waiting for a lock another transaction holds: {message}")
+            }
+            Error::ReadOnly { message, .. } => write!(f, "read-only: the database refused a write: {message}"),
             Error::NotFound { what } => write!(f, "no row found for {what}"),
             Error::StaleData { table, key, expected, matched } => write!(
                 f,
@@ -429,6 +513,8 @@ impl std::error::Error for Error {
             Error::Connection { source, .. }
             | Error::Integrity { source, .. }
             | Error::SerializationFailure { source, .. }
+            | Error::Timeout { source, .. }
+            | Error::ReadOnly { source, .. }
             | Error::Database { source, .. } => source.as_deref().map(|e| e as &(dyn std::error::Error + 'static)),
             Error::PendingRollback { cause } => Some(&**cause),
             _ => None,
@@ -456,6 +542,8 @@ impl PartialEq for Error {
                 E::SerializationFailure { message: a, deadlock: x, .. },
                 E::SerializationFailure { message: b, deadlock: y, .. },
             ) => a == b && x == y,
+            (E::Timeout { kind: k1, message: a, .. }, E::Timeout { kind: k2, message: b, .. }) => k1 == k2 && a == b,
+            (E::ReadOnly { message: a, .. }, E::ReadOnly { message: b, .. }) => a == b,
             (E::NotFound { what: a }, E::NotFound { what: b }) => a == b,
             (
                 E::StaleData { table: t1, key: k1, expected: e1, matched: m1 },
@@ -512,6 +600,24 @@ mod tests {
         assert!(other.athanor_error().is_none() && !other.is_retryable());
         assert!(!Error::invalid("x").is_retryable());
         assert!(Error::serialization_failure("40001", false).is_retryable());
+        assert!(Error::timeout(TimeoutKind::LockWait, "lock wait").is_retryable());
+        assert!(!Error::timeout(TimeoutKind::Statement, "too long").is_retryable());
+    }
+
+    #[test]
+    fn timeouts_and_read_only_keep_their_source_and_say_what() {
+        let io = || std::io::Error::new(std::io::ErrorKind::TimedOut, "t");
+        let e = Error::timeout(TimeoutKind::LockWait, "canceling statement due to lock timeout").with_source(io());
+        assert!(e.is_timeout() && !e.is_serialization_failure());
+        assert!(e.source().is_some());
+        assert_eq!(e, Error::timeout(TimeoutKind::LockWait, "canceling statement due to lock timeout"));
+        assert_ne!(e, Error::timeout(TimeoutKind::Statement, "canceling statement due to lock timeout"));
+        assert!(e.to_string().starts_with("lock timeout: "), "{e}");
+        let s = Error::timeout(TimeoutKind::Statement, "interrupted");
+        assert!(s.to_string().starts_with("statement timeout: "), "{s}");
+        let r = Error::read_only("attempt to write a readonly database").with_source(io());
+        assert!(r.is_read_only() && r.source().is_some());
+        assert_eq!(r.to_string(), "read-only: the database refused a write: attempt to write a readonly database");
     }
 
     #[test]

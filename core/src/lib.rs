@@ -37,9 +37,10 @@ pub use dialect::{
     write_foreign_key, write_ident_list, Capabilities, Dialect, IsolationLevel, KeyRecovery, LexicalForms,
     RebuildRecipe, TxOptions,
 };
+pub use driver::Timeouts;
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
-pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError};
+pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError, TimeoutKind};
 pub use expr::{
     and_, case, escape_like, exists, not_, not_exists, operand, or_, AliasName, Aliased, ArithOp, Case, CaseStart,
     CastTo, CastType, CmpOp, Column, ColumnRef, Condition, Correlated, Expr, ExprOrdering, InValues, IntoOrderKey,

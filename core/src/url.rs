@@ -8,8 +8,17 @@ use crate::error::{Error, Result};
 
 /// The URL options the engine reads itself ([`crate::EngineConfig::from_options`]); every other
 /// option belongs to the backend, which sees them through [`ConnectOptions::backend_options`].
-pub const ENGINE_OPTIONS: &[&str] =
-    &["pool_size", "pool_timeout", "pool_pre_ping", "echo", "isolation_level", "write_intent"];
+pub const ENGINE_OPTIONS: &[&str] = &[
+    "pool_size",
+    "pool_timeout",
+    "pool_pre_ping",
+    "echo",
+    "isolation_level",
+    "write_intent",
+    // Applied by every backend at connect ([`crate::Timeouts`]).
+    "statement_timeout",
+    "lock_timeout",
+];
 
 /// A parsed engine URL. Its `Debug` output masks the password (in `url` and `password`).
 #[derive(Clone, PartialEq, Eq)]

@@ -33,6 +33,7 @@
 //! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
 use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
+use athanor_core::TimeoutKind;
 use athanor_core::{
     write_ansi_literal, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind,
     IsolationLevel, KeyRecovery, SqlType, TxOptions,
@@ -481,7 +482,10 @@ impl Dialect for MySqlDialect {
     /// | 1048, 1364 | NULL into NOT NULL / no value for a column without default | `Integrity(NotNull)` with the column |
     /// | 3819 (MySQL), 4025 (MariaDB) | CHECK failed | `Integrity(Check)` with the constraint |
     /// | 1213 | deadlock | `SerializationFailure { deadlock: true }` |
-    /// | 1205, 3572, 1020 | lock wait timeout, `NOWAIT`, snapshot conflict | `SerializationFailure { deadlock: false }` |
+    /// | 1205 | lock wait timeout (`innodb_lock_wait_timeout`, `lock_wait_timeout`) | `Timeout { kind: LockWait }` |
+    /// | 1969 (MariaDB), 3024 (MySQL) | `max_statement_time` / `max_execution_time` exceeded | `Timeout { kind: Statement }` |
+    /// | 1792, 1290 (naming `--read-only`) | a write in a read-only transaction / on a read-only server | `ReadOnly` |
+    /// | 3572, 1020 | `NOWAIT`, snapshot conflict | `SerializationFailure { deadlock: false }` |
     /// | 2006, 2013, 1927, 1053, 1153, 4031, 3169 | connection lost, killed, server shutdown, packet over `max_allowed_packet` (the server then closes the connection), idle timeout | `Connection { disconnect: true }` |
     /// | 1040, 1044, 1045, 1049, 1129, 1130, 1251, 1862 | login refused, unknown database | `Connection { disconnect: false }` |
     /// | anything else | | `Database` |
@@ -543,7 +547,14 @@ impl Dialect for MySqlDialect {
                 integrity(IntegrityKind::Check, name, t, column.into_iter().collect(), message)
             }
             1213 => Error::SerializationFailure { message, deadlock: true, source: None },
-            1205 | 3572 | 1020 => Error::SerializationFailure { message, deadlock: false, source: None },
+            1205 => Error::Timeout { kind: TimeoutKind::LockWait, message, source: None },
+            1969 | 3024 => Error::Timeout { kind: TimeoutKind::Statement, message, source: None },
+            1792 => Error::ReadOnly { message, source: None },
+            // ER_OPTION_PREVENTS_STATEMENT is also other options' refusal: only `--read-only`.
+            1290 if message.contains("read-only") || message.contains("read_only") => {
+                Error::ReadOnly { message, source: None }
+            }
+            3572 | 1020 => Error::SerializationFailure { message, deadlock: false, source: None },
             2006 | 2013 | 1927 | 1053 | 1153 | 4031 | 3169 => {
                 Error::Connection { message, disconnect: true, source: None }
             }

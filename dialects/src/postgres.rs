@@ -19,7 +19,7 @@
 //!   9.1): a backslash is an ordinary character.
 
 use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
-use athanor_core::{ansi_column_type, Result, SqlType};
+use athanor_core::{ansi_column_type, Result, SqlType, TimeoutKind};
 use athanor_core::{Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -253,7 +253,10 @@ impl Dialect for PostgresDialect {
     /// | `23502` | `Integrity { kind: NotNull }` |
     /// | `23514` | `Integrity { kind: Check }` |
     /// | `23P01` and other class `23` codes | `Integrity { kind: Other }` |
-    /// | `40001`, `55P03` | `SerializationFailure { deadlock: false }` |
+    /// | `55P03` from `lock_timeout` ("… due to lock timeout") | `Timeout { kind: LockWait }` |
+    /// | `57014` (`statement_timeout` or a cancel request) | `Timeout { kind: Statement }` |
+    /// | `25006` (a write in a read-only transaction) | `ReadOnly` |
+    /// | `40001`, `55P03` (`NOWAIT`) | `SerializationFailure { deadlock: false }` |
     /// | `40P01` | `SerializationFailure { deadlock: true }` |
     /// | class `08`, `57P01`, `57P02`, `57P03` | `Connection { disconnect: true }` |
     /// | `28000`, `28P01`, `3D000` | `Connection { disconnect: false }` |
@@ -284,6 +287,15 @@ impl Dialect for PostgresDialect {
             "23502" => integrity(IntegrityKind::NotNull, err),
             "23514" => integrity(IntegrityKind::Check, err),
             c if c.starts_with("23") => integrity(IntegrityKind::Other, err),
+            // lock_not_available: from `lock_timeout` ("canceling statement due to lock timeout",
+            // the backend also tells it by the error's routine, whatever the server's language)
+            // or from NOWAIT ("could not obtain lock on row …").
+            "55P03" if err.message.contains("lock timeout") => {
+                Error::Timeout { kind: TimeoutKind::LockWait, message: err.message, source: None }
+            }
+            // query_canceled: `statement_timeout`, or a cancel request: the statement was stopped.
+            "57014" => Error::Timeout { kind: TimeoutKind::Statement, message: err.message, source: None },
+            "25006" => Error::ReadOnly { message: err.message, source: None },
             "40001" | "55P03" => Error::SerializationFailure { message: err.message, deadlock: false, source: None },
             "40P01" => Error::SerializationFailure { message: err.message, deadlock: true, source: None },
             c if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03") => {

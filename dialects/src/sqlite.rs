@@ -12,8 +12,10 @@
 //! - **`OFFSET` needs a `LIMIT`**: an offset alone is written `LIMIT -1 OFFSET m`.
 //! - **Transactions** are always serializable (one writer at a time, database-wide lock), so only
 //!   [`IsolationLevel::Serializable`] is accepted and `BEGIN` carries no isolation clause; there are
-//!   no read-only transactions. A writer that cannot get the lock fails with `SQLITE_BUSY`, which
-//!   maps to [`Error::SerializationFailure`]. A transaction with [`TxOptions::write_intent`]
+//!   no read-only transactions. A writer that cannot get the lock within the busy timeout fails
+//!   with `SQLITE_BUSY`, which maps to [`Error::Timeout`] (`LockWait`); the backend reports a
+//!   `SQLITE_BUSY` that came back without waiting (SQLite refuses to wait where it could
+//!   deadlock) as [`Error::SerializationFailure`]. A transaction with [`TxOptions::write_intent`]
 //!   begins `BEGIN IMMEDIATE`, taking the write lock at once (waiting for it up to the busy
 //!   timeout), so it never has to upgrade a read lock later.
 //! - **Errors name columns, not constraints**: `UNIQUE constraint failed: customers.email`. The
@@ -80,6 +82,12 @@ const CONSTRAINT_UNIQUE: i32 = 2067;
 const BUSY: i32 = 5;
 /// `SQLITE_LOCKED`: a conflicting lock inside this connection or its shared cache.
 const LOCKED: i32 = 6;
+/// `SQLITE_BUSY_TIMEOUT`: a blocking lock wait timed out.
+const BUSY_TIMEOUT: i32 = 773;
+/// `SQLITE_READONLY` (and its extended codes): a write to a read-only database.
+const READONLY: i32 = 8;
+/// `SQLITE_INTERRUPT`: the statement was interrupted (the backend's statement deadline).
+const INTERRUPT: i32 = 9;
 
 impl Dialect for SqliteDialect {
     /// The `sqlite_schema` table and the `pragma_table_info`, `pragma_foreign_key_list`,
@@ -275,9 +283,13 @@ impl Dialect for SqliteDialect {
 
     /// `code` is SQLite's *extended* result code in decimal (`"2067"`). Unique and primary-key,
     /// foreign-key, not-null and check violations are [`Error::Integrity`] (other constraint
-    /// codes, such as a trigger's `RAISE(ABORT, …)`, are `IntegrityKind::Other`); `SQLITE_BUSY`
-    /// and `SQLITE_LOCKED` with their extended codes are [`Error::SerializationFailure`];
-    /// everything else is [`Error::Database`].
+    /// codes, such as a trigger's `RAISE(ABORT, …)`, are `IntegrityKind::Other`); a plain
+    /// `SQLITE_BUSY` (the busy handler gave up) and `SQLITE_BUSY_TIMEOUT` are [`Error::Timeout`]
+    /// (`LockWait`); the other `SQLITE_BUSY` and `SQLITE_LOCKED` codes (a stale WAL snapshot,
+    /// recovery, a lock inside the connection) are [`Error::SerializationFailure`];
+    /// `SQLITE_INTERRUPT` is [`Error::Timeout`] (`Statement`: the backend interrupts a statement
+    /// only at its `statement_timeout`); `SQLITE_READONLY` and its extended codes are
+    /// [`Error::ReadOnly`]; everything else is [`Error::Database`].
     fn map_error(&self, err: DbError) -> Error {
         let Ok(code) = err.code.parse::<i32>() else {
             return Error::Database { code: err.code, message: err.message, source: None };
@@ -312,6 +324,13 @@ impl Dialect for SqliteDialect {
                 integrity(IntegrityKind::Check, name, None, Vec::new())
             }
             c if c & 0xff == CONSTRAINT => integrity(IntegrityKind::Other, None, None, Vec::new()),
+            BUSY | BUSY_TIMEOUT => {
+                Error::Timeout { kind: athanor_core::TimeoutKind::LockWait, message: err.message, source: None }
+            }
+            c if c & 0xff == INTERRUPT => {
+                Error::Timeout { kind: athanor_core::TimeoutKind::Statement, message: err.message, source: None }
+            }
+            c if c & 0xff == READONLY => Error::ReadOnly { message: err.message, source: None },
             c if c & 0xff == BUSY || c & 0xff == LOCKED => {
                 Error::SerializationFailure { message: err.message, deadlock: false, source: None }
             }

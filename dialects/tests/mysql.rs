@@ -404,7 +404,6 @@ fn serialization_failures() {
         }
     );
     for (code, msg) in [
-        ("1205", "Lock wait timeout exceeded; try restarting transaction"),
         ("3572", "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set."),
         ("1020", "Record has changed since last read in table 'customers'"),
     ] {
@@ -414,6 +413,23 @@ fn serialization_failures() {
             "{code}"
         );
     }
+}
+
+#[test]
+fn timeouts_and_read_only() {
+    use athanor_core::TimeoutKind;
+    let lock = "Lock wait timeout exceeded; try restarting transaction";
+    assert_eq!(db("1205", lock), Error::timeout(TimeoutKind::LockWait, lock));
+    let maria = "Query execution was interrupted (max_statement_time exceeded)";
+    assert_eq!(db("1969", maria), Error::timeout(TimeoutKind::Statement, maria));
+    let mysql = "Query execution was interrupted, maximum statement execution time exceeded";
+    assert_eq!(db("3024", mysql), Error::timeout(TimeoutKind::Statement, mysql));
+    let ro = "Cannot execute statement in a READ ONLY transaction";
+    assert_eq!(db("1792", ro), Error::read_only(ro));
+    let server = "The MariaDB server is running with the --read-only option so it cannot execute this statement";
+    assert_eq!(db("1290", server), Error::read_only(server));
+    let other = "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement";
+    assert!(matches!(db("1290", other), Error::Database { .. }));
 }
 
 #[test]

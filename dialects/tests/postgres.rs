@@ -439,10 +439,22 @@ fn map_concurrency_errors() {
         D.map_error(db("40P01", "deadlock detected")),
         Error::SerializationFailure { message: "deadlock detected".into(), deadlock: true, source: None }
     );
+    // NOWAIT.
     assert_eq!(
         D.map_error(db("55P03", "could not obtain lock")),
         Error::SerializationFailure { message: "could not obtain lock".into(), deadlock: false, source: None }
     );
+}
+
+#[test]
+fn map_timeouts_and_read_only() {
+    use athanor_core::TimeoutKind;
+    let lock = "canceling statement due to lock timeout";
+    assert_eq!(D.map_error(db("55P03", lock)), Error::timeout(TimeoutKind::LockWait, lock));
+    let stmt = "canceling statement due to statement timeout";
+    assert_eq!(D.map_error(db("57014", stmt)), Error::timeout(TimeoutKind::Statement, stmt));
+    let ro = "cannot execute INSERT in a read-only transaction";
+    assert_eq!(D.map_error(db("25006", ro)), Error::read_only(ro));
 }
 
 #[test]
@@ -473,8 +485,8 @@ fn map_other_errors() {
         D.map_error(db("22003", "integer out of range")),
         Error::Database { code: "22003".into(), message: "integer out of range".into(), source: None }
     );
-    // 57014 (query canceled) is not a disconnect.
-    assert!(matches!(D.map_error(db("57014", "canceling statement")), Error::Database { .. }));
+    // 57014 (query canceled) is not a disconnect: the statement was stopped.
+    assert!(matches!(D.map_error(db("57014", "canceling statement")), Error::Timeout { .. }));
 }
 
 /// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,

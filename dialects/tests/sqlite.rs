@@ -355,7 +355,16 @@ fn map_foreign_key_not_null_check() {
 
 #[test]
 fn map_busy_and_locked() {
-    for code in ["5", "261", "517", "773", "6", "262", "518"] {
+    // The busy handler gave up (or a blocking wait timed out): a lock-wait timeout.
+    for code in ["5", "773"] {
+        assert_eq!(
+            d().map_error(db_err(code, "database is locked")),
+            Error::timeout(athanor_core::TimeoutKind::LockWait, "database is locked"),
+            "{code}"
+        );
+    }
+    // Recovery, a stale WAL snapshot, locks inside the connection: nothing to wait for.
+    for code in ["261", "517", "6", "262", "518"] {
         match d().map_error(db_err(code, "database is locked")) {
             Error::SerializationFailure { message, deadlock: false, .. } => assert_eq!(message, "database is locked"),
             other => panic!("{code}: {other:?}"),
@@ -364,8 +373,23 @@ fn map_busy_and_locked() {
 }
 
 #[test]
+fn map_interrupt_and_read_only() {
+    assert_eq!(
+        d().map_error(db_err("9", "interrupted")),
+        Error::timeout(athanor_core::TimeoutKind::Statement, "interrupted")
+    );
+    for code in ["8", "264", "520", "776", "1032", "1288", "1544"] {
+        assert_eq!(
+            d().map_error(db_err(code, "attempt to write a readonly database")),
+            Error::read_only("attempt to write a readonly database"),
+            "{code}"
+        );
+    }
+}
+
+#[test]
 fn map_everything_else_to_database() {
-    for (code, msg) in [("1", "no such table: nope"), ("14", "unable to open database file"), ("8", "readonly")] {
+    for (code, msg) in [("1", "no such table: nope"), ("14", "unable to open database file")] {
         assert_eq!(
             d().map_error(db_err(code, msg)),
             Error::Database { code: code.into(), message: msg.into(), source: None }

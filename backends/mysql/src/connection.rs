@@ -2,7 +2,7 @@
 
 use crate::error::{connect_error, map_error, server_code, UNSUPPORTED_IN_PREPARED};
 use crate::value::{to_params, MySqlRow};
-use athanor_core::{Capabilities, Error, KeyRecovery, RawConnection, Result, Row, ValueRef};
+use athanor_core::{Capabilities, Error, KeyRecovery, RawConnection, Result, Row, Timeouts, ValueRef};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, Params, QueryResult, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,9 +42,13 @@ impl std::fmt::Debug for MySqlConnection {
 impl MySqlConnection {
     /// Connect; `warned` is the driver's "already warned about non-consecutive keys" flag, so a
     /// pool logs the warning once rather than once per connection.
-    pub(crate) fn connect(opts: Opts, target: &str, warned: &AtomicBool) -> Result<Self> {
+    pub(crate) fn connect(opts: Opts, target: &str, warned: &AtomicBool, timeouts: Timeouts) -> Result<Self> {
         let mut conn = Conn::new(opts).map_err(|e| connect_error(e, target))?;
         let settings = read_server_settings(&mut conn).map_err(|e| connect_error(e, target))?;
+        let mariadb = settings.version.as_deref().is_some_and(|v| v.contains("MariaDB"));
+        for sql in timeout_statements(timeouts, mariadb) {
+            conn.query_drop(&sql).map_err(|e| connect_error(e, target))?;
+        }
         let (increment, lock_mode) = (settings.autoinc_increment, settings.autoinc_lock_mode);
         let consecutive_insert_keys = keys_are_consecutive(increment, lock_mode);
         let server_version = settings.version.clone().or_else(|| {
@@ -152,6 +156,31 @@ impl MySqlConnection {
             self.last_insert_id = Some(id);
         }
     }
+}
+
+/// The session settings for the engine's timeouts.
+///
+/// - `statement_timeout`: MariaDB's `max_statement_time` (seconds, to the microsecond; every
+///   statement, error 1969); MySQL's `max_execution_time` (milliseconds; read-only `SELECT`
+///   statements only, error 3024: MySQL has no bound for other statements).
+/// - `lock_timeout`: `innodb_lock_wait_timeout` (row locks) and `lock_wait_timeout` (metadata
+///   locks: a table altered or dropped meanwhile), both whole seconds: the bound is rounded up,
+///   1 s at least (error 1205 for both).
+fn timeout_statements(t: Timeouts, mariadb: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(d) = t.statement {
+        out.push(if mariadb {
+            format!("SET SESSION max_statement_time = {}.{:06}", d.as_secs(), d.subsec_micros())
+        } else {
+            format!("SET SESSION max_execution_time = {}", d.as_millis().max(1))
+        });
+    }
+    if let Some(d) = t.lock {
+        let secs = d.as_millis().div_ceil(1000).max(1);
+        out.push(format!("SET SESSION innodb_lock_wait_timeout = {secs}"));
+        out.push(format!("SET SESSION lock_wait_timeout = {secs}"));
+    }
+    out
 }
 
 /// MySQL promises consecutive keys for the rows of one INSERT when the increment is 1 and the
@@ -387,6 +416,30 @@ fn read_rows<P: mysql::prelude::Protocol>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_per_server() {
+        use std::time::Duration;
+        let t = Timeouts { statement: Some(Duration::from_millis(1500)), lock: Some(Duration::from_millis(300)) };
+        assert_eq!(
+            timeout_statements(t, true),
+            [
+                "SET SESSION max_statement_time = 1.500000",
+                "SET SESSION innodb_lock_wait_timeout = 1",
+                "SET SESSION lock_wait_timeout = 1"
+            ]
+        );
+        let t = Timeouts { statement: Some(Duration::from_millis(250)), lock: Some(Duration::from_millis(2001)) };
+        assert_eq!(
+            timeout_statements(t, false),
+            [
+                "SET SESSION max_execution_time = 250",
+                "SET SESSION innodb_lock_wait_timeout = 3",
+                "SET SESSION lock_wait_timeout = 3"
+            ]
+        );
+        assert!(timeout_statements(Timeouts::default(), true).is_empty());
+    }
 
     #[test]
     fn consecutive_keys_need_increment_1_and_lock_mode_0_or_1() {

@@ -18,7 +18,8 @@
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by the engine; any other option is an [`Error::Config`] naming it.
+//! `isolation_level`, `write_intent`) are read by the engine; `statement_timeout` and
+//! `lock_timeout` are set on each connection (below); any other option is an [`Error::Config`] naming it.
 //!
 //! # What every connection does at connect
 //!
@@ -44,6 +45,14 @@
 //!   (`Connection::capabilities`), so the unit of work inserts rows that need a generated key one
 //!   per statement. Keys of single-row inserts are always exact.
 //! - It reads `@@version`, reported as [`athanor_core::Capabilities::server_version`].
+//! - With the engine options `statement_timeout` / `lock_timeout` (milliseconds), on MariaDB
+//!   (`@@version` names it) `SET SESSION max_statement_time` (seconds, to the microsecond; every
+//!   statement; error 1969), on MySQL `SET SESSION max_execution_time` (read-only `SELECT`s only:
+//!   MySQL has no bound for other statements; error 3024); on both `innodb_lock_wait_timeout`
+//!   and `lock_wait_timeout` (row and metadata locks; error 1205) in whole seconds, rounded up,
+//!   at least 1. All three errors are [`athanor_core::Error::Timeout`]. InnoDB rolls back only
+//!   the statement that timed out; a session rolls back its whole transaction, as on every
+//!   database.
 //!
 //! # Statements and values
 //!
@@ -128,6 +137,9 @@ pub struct MySqlDriver {
     /// The limit on opening a connection, handshake and session setup included.
     connect_timeout: Duration,
     deadline: ConnectDeadline,
+    /// `statement_timeout` and `lock_timeout`, set on each connection for its server (MariaDB
+    /// and MySQL name the statement bound differently).
+    timeouts: athanor_core::Timeouts,
 }
 
 impl std::fmt::Debug for MySqlDriver {
@@ -199,6 +211,7 @@ impl MySqlDriver {
             warned_autoinc: Arc::new(AtomicBool::new(false)),
             connect_timeout,
             deadline: ConnectDeadline::new(),
+            timeouts: athanor_core::Timeouts::from_options(o)?,
         })
     }
 
@@ -210,8 +223,10 @@ impl MySqlDriver {
     /// `connect_timeout` (the message then says it timed out).
     pub fn connect_typed(&self) -> Result<MySqlConnection> {
         let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
-        self.deadline
-            .run(Some(self.connect_timeout), &self.target, move || MySqlConnection::connect(opts, &target, &warned))
+        let timeouts = self.timeouts;
+        self.deadline.run(Some(self.connect_timeout), &self.target, move || {
+            MySqlConnection::connect(opts, &target, &warned, timeouts)
+        })
     }
 
     /// The limit on opening a connection (`connect_timeout`, 10 s by default).
@@ -284,6 +299,14 @@ mod tests {
             "mysql://h/db?pool_size=2&pool_timeout=1&pool_pre_ping=true&echo=1&isolation_level=SERIALIZABLE"
         )
         .is_ok());
+    }
+
+    #[test]
+    fn timeouts_are_read() {
+        let d = driver("mysql://h/db?statement_timeout=1500&lock_timeout=300").unwrap();
+        assert_eq!(d.timeouts.statement, Some(Duration::from_millis(1500)));
+        assert_eq!(d.timeouts.lock, Some(Duration::from_millis(300)));
+        assert!(matches!(driver("mysql://h/db?lock_timeout=x"), Err(Error::Config { .. })));
     }
 
     #[test]

@@ -205,6 +205,8 @@ impl PostgresConnection {
             Err(Error::Database { .. }
                 | Error::Integrity { .. }
                 | Error::SerializationFailure { .. }
+                | Error::Timeout { .. }
+                | Error::ReadOnly { .. }
                 | Error::Connection { .. })
         );
         if !failed_on_server && !self.broken {

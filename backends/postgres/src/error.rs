@@ -54,6 +54,9 @@ pub(crate) fn map(e: postgres::Error, closed: bool) -> Error {
 
 fn classify(e: &postgres::Error, closed: bool) -> Error {
     if let Some(db) = e.as_db_error() {
+        if let Some(kind) = timeout_kind(db) {
+            return Error::timeout(kind, with_detail(db));
+        }
         let fatal = matches!(db.parsed_severity(), Some(Severity::Fatal | Severity::Panic));
         let mapped = PostgresDialect.map_error(db_error(db));
         if (fatal || closed) && !mapped.is_disconnect() {
@@ -65,6 +68,22 @@ fn classify(e: &postgres::Error, closed: bool) -> Error {
     // expect (a protocol surprise, a timeout): the connection is in an unknown state, discard it.
     // (Parameter and value conversions are checked before anything is sent.)
     Error::connection(describe(e), true)
+}
+
+/// A statement stopped by `lock_timeout` or `statement_timeout`. `lock_timeout` and `NOWAIT` share
+/// SQLSTATE 55P03 (lock_not_available); a lock timeout is raised where the server handles
+/// interrupts (the error's routine, `ProcessInterrupts`), NOWAIT where the lock is asked for,
+/// which tells them apart whatever language the server's messages are in. 57014
+/// (query_canceled) is `statement_timeout` or a cancel request.
+fn timeout_kind(db: &postgres::error::DbError) -> Option<athanor_core::TimeoutKind> {
+    use postgres::error::SqlState;
+    if db.code() == &SqlState::LOCK_NOT_AVAILABLE && db.routine() == Some("ProcessInterrupts") {
+        Some(athanor_core::TimeoutKind::LockWait)
+    } else if db.code() == &SqlState::QUERY_CANCELED && !matches!(db.parsed_severity(), Some(Severity::Fatal)) {
+        Some(athanor_core::TimeoutKind::Statement)
+    } else {
+        None
+    }
 }
 
 /// Classify an error while connecting: always `Connection { disconnect: false }`, with the server's

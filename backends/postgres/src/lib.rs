@@ -13,7 +13,10 @@
 //! | `search_path` | the schemas to use, comma-separated (`app,public`): sent as `-c search_path=…` at connect |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by `athanor-core`; any other option is an [`Error::Config`].
+//! `isolation_level`, `write_intent`) are read by `athanor-core`; `statement_timeout` and
+//! `lock_timeout` (milliseconds) become `SET statement_timeout` / `SET lock_timeout` on every new
+//! connection (a statement stopped by either is [`Error::Timeout`]; PostgreSQL aborts the
+//! transaction); any other option is an [`Error::Config`].
 //!
 //! What this backend does differently from the others:
 //! - Statements are prepared once per connection and cached by SQL text; parameters are encoded
@@ -75,6 +78,8 @@ pub struct PostgresDriver {
     /// The limit on opening a connection, handshake included; `None` waits forever.
     connect_timeout: Option<Duration>,
     deadline: ConnectDeadline,
+    /// The `SET` statements every new connection runs (`statement_timeout`, `lock_timeout`).
+    session_setup: Option<String>,
 }
 
 impl PostgresDriver {
@@ -171,7 +176,15 @@ impl PostgresDriver {
             config.connect_timeout(t);
         }
         let target = format!("{host}:{port}/{}", o.database.as_deref().unwrap_or(""));
-        Ok(PostgresDriver { config, target, ping_timeout, connect_timeout, deadline: ConnectDeadline::new() })
+        let session_setup = session_setup(athanor_core::Timeouts::from_options(o)?);
+        Ok(PostgresDriver {
+            config,
+            target,
+            ping_timeout,
+            connect_timeout,
+            deadline: ConnectDeadline::new(),
+            session_setup,
+        })
     }
 
     /// The driver-level configuration built from the URL.
@@ -190,8 +203,15 @@ impl PostgresDriver {
             return self.connect_elsewhere();
         }
         let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
+        let setup = self.session_setup.clone();
         self.deadline.run(self.connect_timeout, &format!("PostgreSQL at {}", self.target), move || {
-            PostgresConnection::connect(&config, &target, ping_timeout)
+            let mut conn = PostgresConnection::connect(&config, &target, ping_timeout)?;
+            if let Some(sql) = &setup {
+                RawConnection::batch_execute(&mut conn, sql).map_err(|e| {
+                    Error::connection(format!("cannot set up the session on PostgreSQL at {target}: {e}"), false)
+                })?;
+            }
+            Ok(conn)
         })
     }
 
@@ -199,6 +219,20 @@ impl PostgresDriver {
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
     }
+}
+
+/// The session settings for the engine's timeouts, in milliseconds: `statement_timeout` cancels
+/// a statement that runs longer (SQLSTATE 57014), `lock_timeout` one that waits longer for a lock
+/// (55P03); both abort the transaction, as every error does on PostgreSQL.
+fn session_setup(t: athanor_core::Timeouts) -> Option<String> {
+    let mut sql = Vec::new();
+    if let Some(d) = t.statement {
+        sql.push(format!("SET statement_timeout = {}", d.as_millis()));
+    }
+    if let Some(d) = t.lock {
+        sql.push(format!("SET lock_timeout = {}", d.as_millis()));
+    }
+    (!sql.is_empty()).then(|| sql.join("; "))
 }
 
 fn config_error(message: String) -> Error {
@@ -253,6 +287,15 @@ mod tests {
         assert_eq!(c.get_connect_timeout(), Some(&Duration::from_millis(2500)));
         assert_eq!(c.get_application_name(), Some("app"));
         assert_eq!(d.target, "db.example:6543/shop");
+    }
+
+    #[test]
+    fn timeouts_are_session_settings() {
+        let d = driver("postgres://h/db?statement_timeout=1500&lock_timeout=300").unwrap();
+        assert_eq!(d.session_setup.as_deref(), Some("SET statement_timeout = 1500; SET lock_timeout = 300"));
+        assert_eq!(driver("postgres://h/db?lock_timeout=0").unwrap().session_setup, None);
+        assert_eq!(driver("postgres://h/db").unwrap().session_setup, None);
+        assert!(matches!(driver("postgres://h/db?statement_timeout=1s"), Err(Error::Config { .. })));
     }
 
     #[test]

@@ -575,7 +575,7 @@ fn transactions_isolation_savepoints_and_ddl() -> Result<()> {
     // Read-only transactions refuse writes (SQLSTATE 25006).
     conn.begin_with(TxOptions { isolation: None, read_only: true, ..TxOptions::default() })?;
     match conn.execute("INSERT INTO pgb_tx (v) VALUES ($1)", &[Value::I32(1)]) {
-        Err(Error::Database { code, .. }) => assert_eq!(code, "25006"),
+        Err(Error::ReadOnly { message, .. }) => assert!(message.contains("read-only transaction"), "{message}"),
         other => panic!("{other:?}"),
     }
     conn.rollback()?;

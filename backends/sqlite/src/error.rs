@@ -68,7 +68,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(map_error(failure(5, "database is locked")).is_serialization_failure());
+        // The busy handler gave up: a lock wait that timed out (the connection turns one that did
+        // not wait into a serialization failure); a stale WAL snapshot cannot be waited for.
+        assert!(map_error(failure(5, "database is locked")).is_timeout());
+        assert!(map_error(failure(517, "database is locked")).is_serialization_failure());
+        assert!(matches!(
+            map_error(failure(9, "interrupted")),
+            Error::Timeout { kind: athanor_core::TimeoutKind::Statement, .. }
+        ));
+        assert!(map_error(failure(8, "attempt to write a readonly database")).is_read_only());
+        assert!(map_error(failure(1288, "attempt to write a readonly database")).is_read_only());
     }
 
     #[test]

@@ -36,21 +36,28 @@
 //!
 //! | option | meaning | default |
 //! |---|---|---|
-//! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::SerializationFailure`]) | 5000 |
+//! | `busy_timeout` | milliseconds a statement waits for another connection's lock before `SQLITE_BUSY` ([`Error::Timeout`] of kind `LockWait`); the engine option `lock_timeout` sets the same (both with different values: [`Error::Config`]) | 5000 |
+//! | `mode` | `ro`: open the file read-only (`SQLITE_OPEN_READONLY`): reads work, writes fail with [`Error::ReadOnly`], the journal mode is not switched at connect; `rw`: read-write, never create the file; `rwc`: read-write, create it (the default) | `rwc` |
+//! | `immutable` | `1`: open read-only with SQLite's `immutable` URI parameter: no locks, no `-wal`/`-shm` files, so a WAL database can be read in a directory the process cannot write (where `mode=ro` fails at the first read); the file must not change while it is open | off |
 //! | `journal_mode` | `delete`, `truncate`, `persist`, `memory`, `wal`, `off` | `wal` for a file; `memory` in memory |
 //! | `synchronous` | `off`, `normal`, `full`, `extra` | SQLite's (`full`: a commit survives a power loss, in WAL mode too) |
 //! | `foreign_keys` | enforce foreign keys (`PRAGMA foreign_keys`) | on |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
-//! `isolation_level`, `write_intent`) are read by core. Any other option is an [`Error::Config`]
-//! naming it.
+//! `isolation_level`, `write_intent`) are read by core. `lock_timeout` is the busy timeout;
+//! `statement_timeout` (milliseconds) installs a progress handler that interrupts a statement
+//! once it has run that long ([`Error::Timeout`] of kind `Statement`, from `SQLITE_INTERRUPT`;
+//! SQLite rolls back the whole transaction when the interrupted statement was a write). Any other
+//! option is an [`Error::Config`] naming it. `mode=ro` and `immutable=1` need a file; with either,
+//! a `journal_mode` is an [`Error::Config`].
 //!
 //! # What SQLite does differently
 //!
 //! One writer at a time for the whole database: a transaction that cannot get the write lock
-//! within `busy_timeout` (or at once, when waiting could deadlock) fails with
-//! [`Error::SerializationFailure`]; retry the whole transaction. Transactions are always
-//! serializable.
+//! within `busy_timeout` fails with [`Error::Timeout`] (`LockWait`), and at once, when waiting
+//! could deadlock, with [`Error::SerializationFailure`] (the connection tells the two
+//! `SQLITE_BUSY`s apart by whether the busy timeout had passed); retry the whole transaction
+//! (`retry_on_serialization_failure` retries both). Transactions are always serializable.
 //!
 //! A transaction begins deferred (`BEGIN`): its first read takes a snapshot, its first write the
 //! write lock. One that has read and then writes cannot wait for the lock (waiting could
@@ -121,6 +128,11 @@ impl SqliteDriver {
     pub fn from_options(options: &ConnectOptions) -> Result<Self> {
         let target = target(options)?;
         let settings = settings(options)?;
+        if settings.read_only && matches!(target, Target::Memory(_)) {
+            return Err(Error::Config {
+                message: "mode=ro and immutable=1 need a database file; an in-memory database is new and empty".into(),
+            });
+        }
         Ok(SqliteDriver { target, settings, dialect: Arc::new(SqliteDialect), keep_alive: Mutex::new(None) })
     }
 
@@ -155,7 +167,7 @@ impl Driver for SqliteDriver {
             }
         }
         let conn = connection::open(&self.target, &self.settings)?;
-        Ok(Box::new(SqliteConnection::new(conn)))
+        Ok(Box::new(SqliteConnection::new(conn, &self.settings).map_err(|e| Error::connection(e.to_string(), false))?))
     }
 }
 
@@ -201,11 +213,26 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
         let lower = value.to_ascii_lowercase();
         allowed.iter().copied().find(|a| *a == lower).ok_or_else(|| invalid(key, value, &allowed.join(", ")))
     };
+    let mut busy_timeout_given = false;
     for (key, value) in o.backend_options() {
         match key {
             "busy_timeout" => {
                 let ms: u64 = value.parse().map_err(|_| invalid(key, value, "milliseconds"))?;
                 s.busy_timeout = Duration::from_millis(ms);
+                busy_timeout_given = true;
+            }
+            "mode" => match value.to_ascii_lowercase().as_str() {
+                "ro" => s.read_only = true,
+                "rw" => s.no_create = true,
+                "rwc" => {}
+                _ => return Err(invalid(key, value, "ro, rw or rwc")),
+            },
+            "immutable" => {
+                s.immutable = match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" | "" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(invalid(key, value, "true or false")),
+                }
             }
             "journal_mode" => s.journal_mode = Some(one_of(key, value, JOURNAL_MODES)?),
             "synchronous" => s.synchronous = Some(one_of(key, value, SYNCHRONOUS)?),
@@ -220,13 +247,41 @@ fn settings(o: &ConnectOptions) -> Result<Settings> {
                 return Err(Error::Config {
                     message: format!(
                         "unknown sqlite URL option {other:?} (the sqlite backend knows busy_timeout, journal_mode, \
-                         synchronous, foreign_keys; the engine knows {})",
+                         synchronous, foreign_keys, mode, immutable; the engine knows {})",
                         athanor_core::ENGINE_OPTIONS.join(", ")
                     ),
                 })
             }
         }
     }
+    s.read_only |= s.immutable;
+    if s.read_only && s.no_create {
+        return Err(invalid("mode", "rw", "ro with immutable=1"));
+    }
+    if let (true, Some(mode)) = (s.read_only, s.journal_mode) {
+        return Err(Error::Config {
+            message: format!(
+                "journal_mode={mode} cannot be set on a read-only database (mode=ro or immutable=1): it is read in \
+                 the journal mode its file has"
+            ),
+        });
+    }
+    let timeouts = athanor_core::Timeouts::from_options(o)?;
+    // `lock_timeout` is SQLite's busy timeout under the engine's portable name.
+    if let Some(lock) = timeouts.lock {
+        if busy_timeout_given && lock != s.busy_timeout {
+            return Err(Error::Config {
+                message: format!(
+                    "the sqlite URL options lock_timeout ({} ms) and busy_timeout ({} ms) disagree: they are the \
+                     same setting, give one",
+                    lock.as_millis(),
+                    s.busy_timeout.as_millis()
+                ),
+            });
+        }
+        s.busy_timeout = lock;
+    }
+    s.statement_timeout = timeouts.statement;
     Ok(s)
 }
 
@@ -269,9 +324,39 @@ mod tests {
         assert!(s.foreign_keys);
         let off = settings(&ConnectOptions::parse("sqlite://?foreign_keys=off").unwrap()).unwrap();
         assert!(!off.foreign_keys);
-        for bad in ["journal_mode=wal;drop", "busy_timeout=-1", "synchronous=2x", "foreign_keys=maybe"] {
+        for bad in [
+            "journal_mode=wal;drop",
+            "busy_timeout=-1",
+            "synchronous=2x",
+            "foreign_keys=maybe",
+            "mode=memory",
+            "immutable=2",
+            "mode=rw&immutable=1",
+            "mode=ro&journal_mode=wal",
+            "lock_timeout=300&busy_timeout=200",
+            "statement_timeout=soon",
+            "lock_timeout=-1",
+        ] {
             let o = ConnectOptions::parse(&format!("sqlite://x.db?{bad}")).unwrap();
             assert!(matches!(settings(&o), Err(Error::Config { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn timeout_and_read_only_options() {
+        let s = |q: &str| settings(&ConnectOptions::parse(&format!("sqlite://x.db?{q}")).unwrap()).unwrap();
+        let t = s("lock_timeout=300&statement_timeout=1500");
+        assert_eq!(t.busy_timeout, Duration::from_millis(300));
+        assert_eq!(t.statement_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(s("lock_timeout=300&busy_timeout=300").busy_timeout, Duration::from_millis(300));
+        assert_eq!(s("statement_timeout=0").statement_timeout, None);
+        assert_eq!(s("").busy_timeout, Duration::from_millis(5000));
+        let ro = s("mode=ro");
+        assert!(ro.read_only && !ro.immutable);
+        let imm = s("immutable=1");
+        assert!(imm.read_only && imm.immutable);
+        assert!(s("mode=rw").no_create);
+        let mem = SqliteDriver::from_options(&ConnectOptions::parse("sqlite::memory:?mode=ro").unwrap());
+        assert!(matches!(mem, Err(Error::Config { .. })), "{mem:?}");
     }
 }

@@ -167,10 +167,14 @@ fn memory_database_is_shared_by_one_driver_only() -> Result<()> {
     assert_eq!(rows(&mut *b, "SELECT x FROM shared", &[])?, vec![vec![Value::I64(1)]]);
 
     // Uncommitted rows are never seen: in memory, an open write transaction makes readers on
-    // other connections wait (here past their busy timeout); once committed, its rows are seen.
+    // other connections wait (here past their busy timeout: a lock-wait timeout); once
+    // committed, its rows are seen.
     a.batch_execute("BEGIN")?;
     a.execute("INSERT INTO shared (x) VALUES (?)", &[ValueRef::I64(2)])?;
-    assert!(matches!(rows(&mut *b, "SELECT count(*) FROM shared", &[]), Err(Error::SerializationFailure { .. })));
+    assert!(matches!(
+        rows(&mut *b, "SELECT count(*) FROM shared", &[]),
+        Err(Error::Timeout { kind: athanor_core::TimeoutKind::LockWait, .. })
+    ));
     a.batch_execute("COMMIT")?;
     assert_eq!(rows(&mut *b, "SELECT count(*) FROM shared", &[])?, vec![vec![Value::I64(2)]]);
 
@@ -201,11 +205,12 @@ fn memory_database_has_one_writer_at_a_time() -> Result<()> {
     a.batch_execute("CREATE TABLE l (x INTEGER)")?;
     a.batch_execute("BEGIN")?;
     a.execute("INSERT INTO l (x) VALUES (1)", &[])?;
+    // b waits its busy timeout for the write lock, then gives up.
     match b.execute("INSERT INTO l (x) VALUES (2)", &[]) {
-        Err(Error::SerializationFailure { deadlock: false, message, .. }) => {
+        Err(Error::Timeout { kind: athanor_core::TimeoutKind::LockWait, message, .. }) => {
             assert!(message.contains("locked"), "{message}")
         }
-        other => panic!("expected SQLITE_BUSY, got {other:?}"),
+        other => panic!("expected SQLITE_BUSY after the busy timeout, got {other:?}"),
     }
     a.batch_execute("COMMIT")?;
     assert_eq!(b.execute("INSERT INTO l (x) VALUES (2)", &[])?, 1);

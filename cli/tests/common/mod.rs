@@ -17,17 +17,3 @@ pub fn fresh_database(var: &str, default: &str, label: &str, what: &str) -> Opti
     }
     Some(Scratch::fresh_database(&server, label).unwrap_or_else(|e| panic!("a fresh database for {what}: {e}")))
 }
-
-/// A database dropped when this goes out of scope, whether the test passed or panicked. Make
-/// it before the engines that use the database, so they are dropped (and their connections
-/// closed) first.
-#[allow(dead_code)] // not every test binary that shares this module uses it
-pub struct DroppedAtEnd(pub String);
-
-impl Drop for DroppedAtEnd {
-    fn drop(&mut self) {
-        if let Err(e) = drop_database(&self.0, true) {
-            eprintln!("could not drop the test database: {e}");
-        }
-    }
-}

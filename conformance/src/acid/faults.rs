@@ -187,8 +187,8 @@ pub fn pool_exhaustion_is_a_timeout(db: &TestDb) -> Result<()> {
 }
 
 /// Where locks are database-wide (SQLite), a writer that cannot get the lock within `busy_timeout`
-/// fails with `Error::SerializationFailure` (retryable, no hang) and succeeds once the other
-/// writer commits; the other writer's work is intact. Row-locking databases wait for the row
+/// fails with `Error::Timeout { kind: LockWait }` (no hang; `retry_on_serialization_failure`
+/// retries it) and succeeds once the other writer commits; the other writer's work is intact. Row-locking databases wait for the row
 /// instead (shown by the Hermitage tests): listed as `requires(database_lock)`.
 pub fn database_lock_held_elsewhere(db: &TestDb) -> Result<()> {
     db.create_all()?;
@@ -200,7 +200,7 @@ pub fn database_lock_held_elsewhere(db: &TestDb) -> Result<()> {
     s.add(Customer::new("waiter", "waiter@x", 2));
     let start = Instant::now();
     let err = s.commit().expect_err("the write lock is taken");
-    assert!(err.is_serialization_failure(), "{err:?}");
+    assert!(matches!(err, Error::Timeout { kind: athanor::TimeoutKind::LockWait, .. }), "{err:?}");
     assert!(start.elapsed() < Duration::from_secs(5), "gave up after {:?}", start.elapsed());
     s.rollback()?;
     blocker.commit()?;

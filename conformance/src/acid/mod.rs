@@ -18,6 +18,7 @@ pub mod hostile;
 pub mod models;
 pub mod phenomena;
 pub mod serial;
+pub mod timeouts;
 #[cfg(test)]
 mod trace_fixtures;
 pub mod transactions;

@@ -15,6 +15,9 @@ use std::time::Duration;
 /// | `echo` | `echo` | false |
 /// | `isolation_level` | `isolation_level` | the database's default |
 /// | `write_intent` | `write_intent` | false |
+///
+/// `statement_timeout` and `lock_timeout` (milliseconds) are engine URL options too, applied by
+/// the backend to every connection it opens ([`crate::Timeouts`]); this type only checks them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
     /// The most connections the pool opens.
@@ -57,7 +60,8 @@ impl EngineConfig {
     /// # Errors
     /// [`Error::Config`] for a value that does not parse: a `pool_size` of 0 or not a number, a
     /// negative or non-numeric `pool_timeout`, a boolean option that is not
-    /// `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, an unknown `isolation_level`.
+    /// `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, an unknown `isolation_level`, a
+    /// `statement_timeout` or `lock_timeout` that is not a number of milliseconds.
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         let mut c = EngineConfig::default();
         if let Some(n) = o.parsed_option::<u32>("pool_size")? {
@@ -84,6 +88,8 @@ impl EngineConfig {
         if let Some(b) = o.option("write_intent") {
             c.write_intent = parse_bool(b, "write_intent")?;
         }
+        // Applied by the backend to each connection; checked here so a bad value fails first.
+        crate::driver::Timeouts::from_options(o)?;
         Ok(c)
     }
 }

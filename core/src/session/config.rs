@@ -78,8 +78,9 @@ impl SessionMaker {
         &self.engine
     }
 
-    /// Run `f` in a fresh session and commit; when the database reports a serialization failure
-    /// or deadlock (from any statement or the commit), roll back and run `f` again, up to
+    /// Run `f` in a fresh session and commit; when the database reports a serialization failure,
+    /// a deadlock or a lock wait that gave up (`Error::Timeout` of kind `LockWait`; from any
+    /// statement or the commit), roll back and run `f` again, up to
     /// `attempts` times in all, with a short growing pause between tries. Other errors are
     /// returned at once (after rollback).
     ///
@@ -89,7 +90,8 @@ impl SessionMaker {
     /// serialization failure is retried, any other `E` (a business error) is returned at once.
     ///
     /// # Errors
-    /// The last serialization failure (as `E`) when every attempt failed with one; any other
+    /// The last retryable error (a serialization failure, a deadlock or a lock wait that timed
+    /// out, as `E`) when every attempt failed with one; any other
     /// error of `f` or of the commit at once.
     pub fn retry_on_serialization_failure<T, E: RetryError>(
         &self,

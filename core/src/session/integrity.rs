@@ -13,6 +13,8 @@ pub(super) fn is_database_error(e: &Error) -> bool {
         Error::Database { .. }
             | Error::Integrity { .. }
             | Error::SerializationFailure { .. }
+            | Error::Timeout { .. }
+            | Error::ReadOnly { .. }
             | Error::Connection { .. }
     )
 }
