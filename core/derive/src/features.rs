@@ -9,28 +9,24 @@
 
 use syn::{GenericArgument, PathArguments, Type};
 
-/// The types each feature provides, as the path a field names them by.
-const TYPES: &[(&str, &[&str])] = &[
-    ("uuid", &["uuid::Uuid"]),
-    ("jiff", &["jiff::Timestamp", "jiff::civil::Date", "jiff::civil::DateTime", "jiff::civil::Time"]),
-    ("chrono", &["chrono::DateTime", "chrono::NaiveDate", "chrono::NaiveDateTime", "chrono::NaiveTime"]),
-    ("time", &["time::OffsetDateTime", "time::PrimitiveDateTime", "time::Date", "time::Time"]),
-    ("decimal", &["rust_decimal::Decimal", "athanor::Decimal"]),
-    ("json", &["serde_json::Value", "athanor::Json"]),
+/// Each feature, whether this build of the derive has it (the facade's feature of the same
+/// name), and the types it provides, as the path a field names them by.
+const TYPES: &[(&str, bool, &[&str])] = &[
+    ("uuid", cfg!(feature = "uuid"), &["uuid::Uuid"]),
+    (
+        "jiff",
+        cfg!(feature = "jiff"),
+        &["jiff::Timestamp", "jiff::civil::Date", "jiff::civil::DateTime", "jiff::civil::Time"],
+    ),
+    (
+        "chrono",
+        cfg!(feature = "chrono"),
+        &["chrono::DateTime", "chrono::NaiveDate", "chrono::NaiveDateTime", "chrono::NaiveTime"],
+    ),
+    ("time", cfg!(feature = "time"), &["time::OffsetDateTime", "time::PrimitiveDateTime", "time::Date", "time::Time"]),
+    ("decimal", cfg!(feature = "decimal"), &["rust_decimal::Decimal", "athanor::Decimal"]),
+    ("json", cfg!(feature = "json"), &["serde_json::Value", "athanor::Json"]),
 ];
-
-/// Whether this build of the derive has `feature` (the facade's feature of the same name).
-fn enabled(feature: &str) -> bool {
-    match feature {
-        "uuid" => cfg!(feature = "uuid"),
-        "jiff" => cfg!(feature = "jiff"),
-        "chrono" => cfg!(feature = "chrono"),
-        "time" => cfg!(feature = "time"),
-        "decimal" => cfg!(feature = "decimal"),
-        "json" => cfg!(feature = "json"),
-        _ => true,
-    }
-}
 
 /// The path of `ty` (inside one `Option<…>`), as `a::b::C` without generic arguments.
 fn path_of(ty: &Type) -> Option<String> {
@@ -55,9 +51,9 @@ pub fn missing(ty: &Type) -> Option<(&'static str, String)> {
     let path = path_of(ty)?;
     TYPES
         .iter()
-        .find(|(_, types)| types.contains(&path.as_str()))
-        .filter(|(feature, _)| !enabled(feature))
-        .map(|(feature, _)| (*feature, path))
+        .find(|(_, _, types)| types.contains(&path.as_str()))
+        .filter(|(_, enabled, _)| !enabled)
+        .map(|(feature, _, _)| (*feature, path))
 }
 
 #[cfg(test)]
