@@ -18,6 +18,11 @@
 //! | `ATHANOR_TEST_MYSQL_URL` | `mysql://root@127.0.0.1:3306/test` (a database per test) |
 //! | `ATHANOR_TEST_KEEP` | unset: each test's schema, database or file is dropped at its end; `1` keeps them |
 //!
+//! Each scenario is a `pub fn name(db: &TestDb) -> Result<()>` in `src/scenarios/<group>.rs` or
+//! `src/acid/<group>.rs`, named in its group's list in the macros below. Each suite's
+//! `every_scenario_is_registered_once` test ([`registry`]) fails when a scenario in the sources
+//! is missing from the lists or named twice, so none is silently never run.
+//!
 //! Outside CI an unreachable server is skipped with one line, `SKIPPED backend <name> at <url>: …`;
 //! with `CI=true` it fails the test.
 //!
@@ -29,6 +34,7 @@
 pub mod acid;
 pub mod harness;
 pub mod models;
+pub mod registry;
 pub mod scenarios;
 pub mod scratch;
 
@@ -105,24 +111,29 @@ macro_rules! conformance_tests {
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
         ]);
+        /// Every group of the suite, as the source module and its list: the summary counts
+        /// them and the registration check compares them with the sources.
+        const GROUPS: &[$crate::registry::Group<'static>] = &[
+            mapping::GROUP,
+            session::GROUP,
+            detached::GROUP,
+            session_conveniences::GROUP,
+            query::GROUP,
+            relationships::GROUP,
+            types::GROUP,
+            reflection::GROUP,
+            transactions::GROUP,
+            bad_input::GROUP,
+        ];
         #[test]
         fn requirements_summary() {
-            $crate::harness::summary(
-                stringify!($backend),
-                "conformance",
-                &[
-                    mapping::SCENARIOS,
-                    session::SCENARIOS,
-                    detached::SCENARIOS,
-                    session_conveniences::SCENARIOS,
-                    query::SCENARIOS,
-                    relationships::SCENARIOS,
-                    types::SCENARIOS,
-                    reflection::SCENARIOS,
-                    transactions::SCENARIOS,
-                    bad_input::SCENARIOS,
-                ],
-            );
+            let lists: Vec<_> = GROUPS.iter().map(|(_, list)| *list).collect();
+            $crate::harness::summary(stringify!($backend), "conformance", &lists);
+        }
+        /// A `pub fn` scenario in `src/scenarios/` that no list above names fails here.
+        #[test]
+        fn every_scenario_is_registered_once() {
+            $crate::registry::check("scenarios", GROUPS);
         }
         mod harness_cleanup {
             #[test]
@@ -140,6 +151,8 @@ macro_rules! conformance_tests {
             /// Each scenario of the group with what it requires.
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[$((stringify!($name), &[$($($crate::harness::req::$req),+)?])),*];
+            /// The group as the registration check reads it: source module and list.
+            pub(super) const GROUP: $crate::registry::Group<'static> = (stringify!($module), SCENARIOS);
             $(
                 #[test]
                 fn $name() {
@@ -190,6 +203,7 @@ macro_rules! acid_tests {
         mod acid_durability {
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[("child_killed_at_random_moments", &[])];
+            pub(super) const GROUP: $crate::registry::Group<'static> = ("durability", SCENARIOS);
             #[test]
             fn child_killed_at_random_moments() {
                 $crate::acid::run(stringify!($backend), "durability", "child_killed_at_random_moments", &[], |db| {
@@ -201,23 +215,27 @@ macro_rules! acid_tests {
             $crate::__acid_hermitage_tests!($backend);
         }
         mod acid_summary {
+            /// Every group of the suite, as the source module under `src/acid/` and its list.
+            const GROUPS: &[$crate::registry::Group<'static>] = &[
+                super::acid_transactions::GROUP,
+                super::acid_atomicity::GROUP,
+                super::acid_consistency::GROUP,
+                super::acid_faults::GROUP,
+                super::acid_timeouts::GROUP,
+                super::acid_hostile::GROUP,
+                super::acid_durability::GROUP,
+            ];
             // The Hermitage cells are not gated: a level the database lacks is a cell that
             // expects `Unsupported`.
             #[test]
             fn requirements_summary() {
-                $crate::harness::summary(
-                    stringify!($backend),
-                    "acid",
-                    &[
-                        super::acid_transactions::SCENARIOS,
-                        super::acid_atomicity::SCENARIOS,
-                        super::acid_consistency::SCENARIOS,
-                        super::acid_faults::SCENARIOS,
-                        super::acid_timeouts::SCENARIOS,
-                        super::acid_hostile::SCENARIOS,
-                        super::acid_durability::SCENARIOS,
-                    ],
-                );
+                let lists: Vec<_> = GROUPS.iter().map(|(_, list)| *list).collect();
+                $crate::harness::summary(stringify!($backend), "acid", &lists);
+            }
+            /// A `pub fn` scenario in `src/acid/` that no list above names fails here.
+            #[test]
+            fn every_scenario_is_registered_once() {
+                $crate::registry::check("acid", GROUPS);
             }
         }
     };
@@ -226,6 +244,8 @@ macro_rules! acid_tests {
             /// Each scenario of the group with what it requires.
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[$((stringify!($name), &[$($($crate::harness::req::$req),+)?])),*];
+            /// The group as the registration check reads it: source module and list.
+            pub(super) const GROUP: $crate::registry::Group<'static> = (stringify!($module), SCENARIOS);
             $(
                 #[test]
                 fn $name() {
