@@ -71,13 +71,13 @@ macro_rules! conformance_tests {
             flush_brings_instants_to_stored_precision,
         ]);
         $crate::conformance_tests!(@group $backend, query: [
-            filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,
-            terminal_methods, query_sql_is_visible_and_bound, missing_table_is_a_database_error,
-            for_update_follows_capability, null_order_is_the_same_everywhere, like_escapes_and_matchers,
-            bulk_update_and_delete, insert_and_upsert, portable_raw_sql,
-            column_comparisons_and_arithmetic, string_functions_and_coalesce,
+            filter_and_order_by, queries_are_generative, operators_compare_match_and_combine_the_same_everywhere,
+            filter_by_name, limit_offset_distinct, first_one_and_count_report_no_or_several_rows,
+            query_sql_is_visible_and_bound, missing_table_is_a_database_error, for_update_follows_capability,
+            null_order_is_the_same_everywhere, like_escapes_and_matchers, bulk_update_and_delete, insert_and_upsert,
+            portable_raw_sql, column_comparisons_and_arithmetic, string_functions_and_coalesce,
             for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
-            case_and_cast,
+            case_and_cast_give_the_same_results_everywhere,
         ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,
@@ -91,16 +91,17 @@ macro_rules! conformance_tests {
         ]);
         $crate::conformance_tests!(@group $backend, relationships: [
             blog_graph_is_built_in_one_flush, selectin_loads_one_statement_per_level, joined_loads_in_one_statement,
-            lazy_and_raise, self_referential_tree, changes_to_the_graph, delete_without_cascade requires(foreign_keys),
-            bad_relationship_input, selectin_100_users_10_posts_10_comments,
-            cycle_between_tables_is_flushed_with_a_later_update, rollback_expires_relationships requires(savepoints),
-            default_strategies_and_overrides, joins_along_relationships,
-            aggregates_group_by_having, subqueries_in_and_exists, unions, rows_of_several_models,
-            aliases_and_explicit_on, subqueries_in_from,
-            association_tables_are_declared_once,
+            lazy_and_raise, self_referential_tree, moved_unlinked_and_orphaned_objects_write_the_expected_statements,
+            delete_without_cascade requires(foreign_keys), unrelatable_objects_are_typed_errors_that_change_nothing,
+            selectin_100_users_10_posts_10_comments, cycle_between_tables_is_flushed_with_a_later_update,
+            rollback_expires_relationships requires(savepoints), default_strategies_and_overrides,
+            joins_along_relationships, aggregates_group_by_having, subqueries_in_and_exists,
+            union_removes_duplicates_and_union_all_keeps_them, rows_of_several_models, aliases_and_explicit_on,
+            subqueries_in_from, association_tables_are_declared_once,
         ]);
         $crate::conformance_tests!(@group $backend, reflection: [
-            create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect, differences_are_reported,
+            create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect,
+            column_added_behind_the_model_is_reported_as_a_difference,
         ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,
