@@ -18,6 +18,11 @@
 //! | `ATHANOR_TEST_MYSQL_URL` | `mysql://root@127.0.0.1:3306/test` (a database per test) |
 //! | `ATHANOR_TEST_KEEP` | unset: each test's schema, database or file is dropped at its end; `1` keeps them |
 //!
+//! Each scenario is a `pub fn name(db: &TestDb) -> Result<()>` in `src/scenarios/<group>.rs` or
+//! `src/acid/<group>.rs`, named in its group's list in the macros below. Each suite's
+//! `every_scenario_is_registered_once` test ([`registry`]) fails when a scenario in the sources
+//! is missing from the lists or named twice, so none is silently never run.
+//!
 //! Outside CI an unreachable server is skipped with one line, `SKIPPED backend <name> at <url>: …`;
 //! with `CI=true` it fails the test.
 //!
@@ -29,6 +34,7 @@
 pub mod acid;
 pub mod harness;
 pub mod models;
+pub mod registry;
 pub mod scenarios;
 pub mod scratch;
 
@@ -65,13 +71,13 @@ macro_rules! conformance_tests {
             flush_brings_instants_to_stored_precision,
         ]);
         $crate::conformance_tests!(@group $backend, query: [
-            filter_and_order_by, queries_are_generative, operators, filter_by_name, limit_offset_distinct,
-            terminal_methods, query_sql_is_visible_and_bound, missing_table_is_a_database_error,
-            for_update_follows_capability, null_order_is_the_same_everywhere, like_escapes_and_matchers,
-            bulk_update_and_delete, insert_and_upsert, portable_raw_sql,
-            column_comparisons_and_arithmetic, string_functions_and_coalesce,
+            filter_and_order_by, queries_are_generative, operators_compare_match_and_combine_the_same_everywhere,
+            filter_by_name, limit_offset_distinct, first_one_and_count_report_no_or_several_rows,
+            query_sql_is_visible_and_bound, missing_table_is_a_database_error, for_update_follows_capability,
+            null_order_is_the_same_everywhere, like_escapes_and_matchers, bulk_update_and_delete, insert_and_upsert,
+            portable_raw_sql, column_comparisons_and_arithmetic, string_functions_and_coalesce,
             for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
-            case_and_cast,
+            case_and_cast_give_the_same_results_everywhere,
         ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,
@@ -85,16 +91,17 @@ macro_rules! conformance_tests {
         ]);
         $crate::conformance_tests!(@group $backend, relationships: [
             blog_graph_is_built_in_one_flush, selectin_loads_one_statement_per_level, joined_loads_in_one_statement,
-            lazy_and_raise, self_referential_tree, changes_to_the_graph, delete_without_cascade requires(foreign_keys),
-            bad_relationship_input, selectin_100_users_10_posts_10_comments,
-            cycle_between_tables_is_flushed_with_a_later_update, rollback_expires_relationships requires(savepoints),
-            default_strategies_and_overrides, joins_along_relationships,
-            aggregates_group_by_having, subqueries_in_and_exists, unions, rows_of_several_models,
-            aliases_and_explicit_on, subqueries_in_from,
-            association_tables_are_declared_once,
+            lazy_and_raise, self_referential_tree, moved_unlinked_and_orphaned_objects_write_the_expected_statements,
+            delete_without_cascade requires(foreign_keys), unrelatable_objects_are_typed_errors_that_change_nothing,
+            selectin_100_users_10_posts_10_comments, cycle_between_tables_is_flushed_with_a_later_update,
+            rollback_expires_relationships requires(savepoints), default_strategies_and_overrides,
+            joins_along_relationships, aggregates_group_by_having, subqueries_in_and_exists,
+            union_removes_duplicates_and_union_all_keeps_them, rows_of_several_models, aliases_and_explicit_on,
+            subqueries_in_from, association_tables_are_declared_once,
         ]);
         $crate::conformance_tests!(@group $backend, reflection: [
-            create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect, differences_are_reported,
+            create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect,
+            column_added_behind_the_model_is_reported_as_a_difference,
         ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,
@@ -105,24 +112,29 @@ macro_rules! conformance_tests {
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
         ]);
+        /// Every group of the suite, as the source module and its list: the summary counts
+        /// them and the registration check compares them with the sources.
+        const GROUPS: &[$crate::registry::Group<'static>] = &[
+            mapping::GROUP,
+            session::GROUP,
+            detached::GROUP,
+            session_conveniences::GROUP,
+            query::GROUP,
+            relationships::GROUP,
+            types::GROUP,
+            reflection::GROUP,
+            transactions::GROUP,
+            bad_input::GROUP,
+        ];
         #[test]
         fn requirements_summary() {
-            $crate::harness::summary(
-                stringify!($backend),
-                "conformance",
-                &[
-                    mapping::SCENARIOS,
-                    session::SCENARIOS,
-                    detached::SCENARIOS,
-                    session_conveniences::SCENARIOS,
-                    query::SCENARIOS,
-                    relationships::SCENARIOS,
-                    types::SCENARIOS,
-                    reflection::SCENARIOS,
-                    transactions::SCENARIOS,
-                    bad_input::SCENARIOS,
-                ],
-            );
+            let lists: Vec<_> = GROUPS.iter().map(|(_, list)| *list).collect();
+            $crate::harness::summary(stringify!($backend), "conformance", &lists);
+        }
+        /// A `pub fn` scenario in `src/scenarios/` that no list above names fails here.
+        #[test]
+        fn every_scenario_is_registered_once() {
+            $crate::registry::check("scenarios", GROUPS);
         }
         mod harness_cleanup {
             #[test]
@@ -140,6 +152,8 @@ macro_rules! conformance_tests {
             /// Each scenario of the group with what it requires.
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[$((stringify!($name), &[$($($crate::harness::req::$req),+)?])),*];
+            /// The group as the registration check reads it: source module and list.
+            pub(super) const GROUP: $crate::registry::Group<'static> = (stringify!($module), SCENARIOS);
             $(
                 #[test]
                 fn $name() {
@@ -190,6 +204,7 @@ macro_rules! acid_tests {
         mod acid_durability {
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[("child_killed_at_random_moments", &[])];
+            pub(super) const GROUP: $crate::registry::Group<'static> = ("durability", SCENARIOS);
             #[test]
             fn child_killed_at_random_moments() {
                 $crate::acid::run(stringify!($backend), "durability", "child_killed_at_random_moments", &[], |db| {
@@ -201,23 +216,27 @@ macro_rules! acid_tests {
             $crate::__acid_hermitage_tests!($backend);
         }
         mod acid_summary {
+            /// Every group of the suite, as the source module under `src/acid/` and its list.
+            const GROUPS: &[$crate::registry::Group<'static>] = &[
+                super::acid_transactions::GROUP,
+                super::acid_atomicity::GROUP,
+                super::acid_consistency::GROUP,
+                super::acid_faults::GROUP,
+                super::acid_timeouts::GROUP,
+                super::acid_hostile::GROUP,
+                super::acid_durability::GROUP,
+            ];
             // The Hermitage cells are not gated: a level the database lacks is a cell that
             // expects `Unsupported`.
             #[test]
             fn requirements_summary() {
-                $crate::harness::summary(
-                    stringify!($backend),
-                    "acid",
-                    &[
-                        super::acid_transactions::SCENARIOS,
-                        super::acid_atomicity::SCENARIOS,
-                        super::acid_consistency::SCENARIOS,
-                        super::acid_faults::SCENARIOS,
-                        super::acid_timeouts::SCENARIOS,
-                        super::acid_hostile::SCENARIOS,
-                        super::acid_durability::SCENARIOS,
-                    ],
-                );
+                let lists: Vec<_> = GROUPS.iter().map(|(_, list)| *list).collect();
+                $crate::harness::summary(stringify!($backend), "acid", &lists);
+            }
+            /// A `pub fn` scenario in `src/acid/` that no list above names fails here.
+            #[test]
+            fn every_scenario_is_registered_once() {
+                $crate::registry::check("acid", GROUPS);
             }
         }
     };
@@ -226,6 +245,8 @@ macro_rules! acid_tests {
             /// Each scenario of the group with what it requires.
             pub(super) const SCENARIOS: &[(&str, &[$crate::harness::Requirement])] =
                 &[$((stringify!($name), &[$($($crate::harness::req::$req),+)?])),*];
+            /// The group as the registration check reads it: source module and list.
+            pub(super) const GROUP: $crate::registry::Group<'static> = (stringify!($module), SCENARIOS);
             $(
                 #[test]
                 fn $name() {

@@ -1,5 +1,7 @@
 //! Athanor core: the engine and its pool, the [`Dialect`] and [`Driver`] traits, table metadata,
-//! the [`Session`] unit of work and the generative [`Query`].
+//! the [`Session`] unit of work and the generative [`Query`], and the schema tools built on them:
+//! [`reflect`] (reading a database's catalog), [`copy`] (copying tables between databases) and
+//! `migrate` (cargo feature `migrate`: migration files, their generation and their application).
 //!
 //! This crate names no database. Backends implement [`Driver`] and [`RawConnection`]; dialects
 //! implement [`Dialect`]; the `athanor` facade crate installs the compiled-in backends and offers

@@ -252,7 +252,8 @@ pub const fn association_column(name: &'static str, references: &'static TableDe
 }
 
 /// `BlogPost` → `blog_post`: the rule `#[derive(Model)]` and `Base::association` use to name an
-/// association table's columns (`<snake case of the model>_id`).
+/// association table's columns (`<snake case of the model>_id`). The derive keeps its own copy;
+/// `tests/snake_case_agrees.rs` of the facade checks the two agree.
 pub fn snake_case(rust_name: &str) -> String {
     let mut out = String::with_capacity(rust_name.len() + 4);
     for (i, ch) in rust_name.chars().enumerate() {

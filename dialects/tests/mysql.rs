@@ -279,7 +279,7 @@ fn literal(v: DefaultValue) -> String {
 }
 
 #[test]
-fn literals() {
+fn column_defaults_render_as_escaped_mysql_literals() {
     assert!(D.backslash_escapes());
     assert_eq!(literal(DefaultValue::Text(r#"a'b\c"d"#)), r#"('a''b\\c"d')"#);
     assert_eq!(literal(DefaultValue::Text(r"\'")), r"('\\''')");
@@ -484,7 +484,7 @@ fn other_errors() {
 /// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
 /// exactly, with table-qualified columns and a column-to-column comparison.
 #[test]
-fn select_statements() {
+fn select_count_exists_and_limit_forms_render_exactly() {
     let mut s = common::items_select();
     let st = s.to_sql(&D).unwrap();
     assert_eq!(st.sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC");

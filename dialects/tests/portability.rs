@@ -335,7 +335,7 @@ fn subqueries_number_their_placeholders_with_the_statement() {
 }
 
 #[test]
-fn case_and_cast() {
+fn case_and_cast_render_per_dialect() {
     use athanor_core::{CastType, CmpOp, Scalar};
     let id = || Scalar::Column(ColumnRef::new("t", "id"));
     let gt = |v: i64| Expr::Compare {

@@ -492,7 +492,7 @@ fn map_other_errors() {
 /// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
 /// exactly, with table-qualified columns and a column-to-column comparison.
 #[test]
-fn select_statements() {
+fn select_count_exists_and_limit_forms_render_exactly() {
     let mut s = common::items_select();
     let st = s.to_sql(&D).unwrap();
     assert_eq!(st.sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC");

@@ -117,7 +117,7 @@ fn drop_table() {
 }
 
 #[test]
-fn insert_statements() {
+fn insert_lists_columns_rows_and_returning_exactly() {
     assert_eq!(
         insert(d(), &CUSTOMERS, 1, true, Some("id")).unwrap(),
         "INSERT INTO \"customers\" (\"name\", \"address\", \"email\", \"age\", \"active\") \
@@ -270,7 +270,7 @@ fn identifiers_are_quoted_with_embedded_quotes_doubled() {
 }
 
 #[test]
-fn literals() {
+fn column_defaults_render_as_sqlite_literals() {
     let lit = |v: DefaultValue| {
         let mut s = String::new();
         d().write_literal(&mut s, &v).map(|()| s)
@@ -404,7 +404,7 @@ fn map_everything_else_to_database() {
 /// The session-free SELECT and its COUNT / EXISTS / DISTINCT / LIMIT-OFFSET / FOR UPDATE forms,
 /// exactly, with table-qualified columns and a column-to-column comparison.
 #[test]
-fn select_statements() {
+fn select_count_exists_and_limit_forms_render_exactly() {
     let mut s = common::items_select();
     let st = s.to_sql(d()).unwrap();
     assert_eq!(st.sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= ? AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC");

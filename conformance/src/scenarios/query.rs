@@ -52,7 +52,7 @@ pub fn queries_are_generative(db: &TestDb) -> Result<()> {
 }
 
 /// Every comparison operator, and/or/not, IN, LIKE, NULL tests, BETWEEN.
-pub fn operators(db: &TestDb) -> Result<()> {
+pub fn operators_compare_match_and_combine_the_same_everywhere(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let run = |c: athanor::Condition<Customer>| -> Result<Vec<String>> {
@@ -114,7 +114,7 @@ pub fn limit_offset_distinct(db: &TestDb) -> Result<()> {
 }
 
 /// first, one, one_or_none, count, exists.
-pub fn terminal_methods(db: &TestDb) -> Result<()> {
+pub fn first_one_and_count_report_no_or_several_rows(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let q = s.query::<Customer>().order_by(Customer::name.asc());
@@ -613,7 +613,7 @@ pub fn yield_per_streams_in_batches(db: &TestDb) -> Result<()> {
 
 /// `CASE` and `CAST` with the same results everywhere: the first matching WHEN wins, a missing
 /// ELSE is NULL, bound numbers in results keep their type, integers cast to text, i64 and f64.
-pub fn case_and_cast(db: &TestDb) -> Result<()> {
+pub fn case_and_cast_give_the_same_results_everywhere(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let band = || {

@@ -58,7 +58,7 @@ pub fn foreign_keys_and_composite_keys_reflect(db: &TestDb) -> Result<()> {
 }
 
 /// A column changed behind the model's back is reported, readably.
-pub fn differences_are_reported(db: &TestDb) -> Result<()> {
+pub fn column_added_behind_the_model_is_reported_as_a_difference(db: &TestDb) -> Result<()> {
     let base = crate::models::base();
     base.metadata().create_all(&db.engine)?;
     let mut conn = db.engine.connect()?;

@@ -315,7 +315,7 @@ pub fn self_referential_tree(db: &TestDb) -> Result<()> {
 
 /// Move a post to another author, remove a tag, delete a user with `delete-orphan`: the
 /// statements and the rows after.
-pub fn changes_to_the_graph(db: &TestDb) -> Result<()> {
+pub fn moved_unlinked_and_orphaned_objects_write_the_expected_statements(db: &TestDb) -> Result<()> {
     seeded(db)?;
     let s = db.session();
     let users = s.query::<User>().order_by(User::id.asc()).options(selectinload(User::posts)).all()?;
@@ -410,7 +410,7 @@ pub fn delete_without_cascade(db: &TestDb) -> Result<()> {
 
 /// Objects that cannot be related are typed errors and change nothing; so is changing a
 /// collection that was never loaded; the session stays usable.
-pub fn bad_relationship_input(db: &TestDb) -> Result<()> {
+pub fn unrelatable_objects_are_typed_errors_that_change_nothing(db: &TestDb) -> Result<()> {
     seeded(db)?;
     let s = db.session();
     let hello = s.query::<Post>().filter(Post::title.eq("hello")).one()?;
@@ -978,7 +978,7 @@ pub fn subqueries_in_from(db: &TestDb) -> Result<()> {
 }
 
 /// UNION and UNION ALL of selections with the same row type.
-pub fn unions(db: &TestDb) -> Result<()> {
+pub fn union_removes_duplicates_and_union_all_keeps_them(db: &TestDb) -> Result<()> {
     seeded(db)?;
     let s = db.session();
     let mut names: Vec<String> = s.select(User::name).union(s.select(Tag::name)).union(s.select(User::name)).all()?;

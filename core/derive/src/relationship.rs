@@ -73,7 +73,8 @@ fn type_name(ty: &Type) -> String {
     }
 }
 
-/// `BlogPost` → `blog_post` (the same rule as `athanor::relation::snake_case`).
+/// `BlogPost` → `blog_post`: the same rule as `athanor_core::relation::snake_case` (the derive
+/// cannot depend on core; `tests/snake_case_agrees.rs` of the facade holds the two to one answer).
 pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, ch) in name.chars().enumerate() {

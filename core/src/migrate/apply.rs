@@ -1,7 +1,9 @@
 //! Running migrations: the version table, the chain walk, and each operation per database.
 
 use super::{ColumnSpec, Migration, Operation, TableSpec};
-use crate::dialect::{create_table_statements, ddl_column, write_column_definition, write_foreign_key, Dialect};
+use crate::dialect::{
+    create_table_statements, ddl_column, drop_table_statement, write_column_definition, write_foreign_key, Dialect,
+};
 use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, ForeignKeyDef, TableDef};
@@ -192,9 +194,10 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
             Ok(())
         }
         Operation::DropTable { table } => {
-            let mut sql = String::from("DROP TABLE ");
-            dialect.write_identifier(&mut sql, &table.name)?;
-            exec(conn, &sql)
+            // Only the name is rendered, so the columns are not converted (one that names a type
+            // this version does not know cannot stop the drop).
+            let name = super::leak(&table.name);
+            exec(conn, &drop_table_statement(dialect, &TableDef { name, rust_name: name, columns: &[] })?)
         }
         Operation::AddColumn { table, column } => {
             if !column.nullable && column.default.is_none() {
@@ -380,9 +383,7 @@ fn rebuild_table(
     copy.push_str(" FROM ");
     dialect.write_identifier(&mut copy, table)?;
     exec(conn, &copy)?;
-    let mut drop = String::from("DROP TABLE ");
-    dialect.write_identifier(&mut drop, table)?;
-    exec(conn, &drop)?;
+    exec(conn, &drop_table_statement(dialect, current)?)?;
     let mut rename = alter(dialect, &tmp)?;
     rename.push_str(" RENAME TO ");
     dialect.write_identifier(&mut rename, table)?;

@@ -1,8 +1,9 @@
 //! Queries of several models per row: `session.query::<(User, Option<Post>)>()`
 //! (SQLAlchemy's `session.query(User, Post)` / `select(User, Post)`).
 //!
-//! The first model is the FROM table; the others must be joined (`join` / `outerjoin`), which
-//! the compiler checks when the query runs. Each row gives one object per model, through the
+//! The first model is the FROM table; the others must be joined (`join` / `outerjoin`): a model
+//! that is not joined does not compile (the [`InQuery`] bound), nothing is checked at run time.
+//! Each row gives one object per model, through the
 //! identity map, with no uniquing: a user with three posts comes back in three rows, with the
 //! same `Handle<User>` in each. `Option<B>` is a model an outer join may leave out (its columns
 //! are all NULL in that row); a plain `B` with no row there is [`Error::InvalidRequest`].

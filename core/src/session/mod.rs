@@ -14,11 +14,27 @@
 //! session ([`Error::DetachedInstance`]). A session is one-thread (`!Send`), as in SQLAlchemy;
 //! engines are shared across threads.
 //!
-//! The session is split the way SQLAlchemy's `orm/` is: this module is the session API;
-//! `state` the object states and [`Handle`]; `identity` keys and the identity map; `transaction`
-//! transactions, savepoints and rollback bookkeeping; `unit_of_work` flush ordering;
-//! `persistence` the statements of a flush; `integrity` integrity-error enrichment; `query` the
-//! session's [`Query`] over a [`crate::Select`]; `config` the factory.
+//! The session is split the way SQLAlchemy's `orm/` is; this module is the session API, and each
+//! file below holds one part of it:
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `bulk` | bulk UPDATE / DELETE of the rows a query matches, and `insert` / upsert builders |
+//! | `collections` | the relationship fields ([`HasMany`], [`ManyToMany`], [`BelongsTo`]) |
+//! | `columns` | [`ColumnQuery`]: a SELECT of columns and expressions, and UNION of them |
+//! | `config` | the factory ([`sessionmaker`]), session settings and the serialization retry |
+//! | `dependency` | relationships in the flush: foreign-key values, association rows, cascades |
+//! | `entities` | queries of several models per row, `query::<(User, Option<Post>)>()` |
+//! | `graph` | the object graph in memory: `back_populates`, `save-update`, changed relationships |
+//! | `identity` | identity keys and the identity map |
+//! | `integrity` | integrity errors completed with the constraint name from the metadata |
+//! | `loading` | relationship loading: loader options, joined and selectin loads, `Session::related` |
+//! | `persistence` | the INSERT, UPDATE and DELETE statements of a flush, generated keys |
+//! | `query` | the generative [`Query`] over a [`crate::Select`], and its joins |
+//! | `state` | object states ([`ObjectState`]), the snapshot, and the user's [`Handle`] |
+//! | `stream` | `yield_per`: walking a large result in bounded memory |
+//! | `transaction` | the transaction, savepoints, [`NestedTransaction`], rollback bookkeeping |
+//! | `unit_of_work` | flush order by foreign keys, and what happens to objects when a step fails |
 
 mod bulk;
 mod collections;
