@@ -171,6 +171,12 @@ pub mod __private {
         FK_AMBIGUOUS, FK_NONE,
     };
     pub use athanor_core::{check_field, decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
+    // Everything else the derives name: generated code uses only `::athanor::__private::…` paths,
+    // so the facade's top level can change without breaking it.
+    pub use athanor_core::{
+        Cascade, Column, ColumnDef, ColumnValue, DefaultValue, Error, ForeignKeyDef, FromValue, LoadStrategy, Many,
+        Model, One, RelationKind, Relationship, RelationshipDef, Result, SqlField, SqlType, TableDef, Value, ValueRef,
+    };
 }
 
 /// Which cargo feature provides each URL scheme (including backends not compiled in, so the error

@@ -79,16 +79,16 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let (sql_type, value_ref, value, allowed, max_len, decode) = if int {
         let numbers: Vec<i64> = variants.iter().map(|v| v.number).collect();
         (
-            quote!(::athanor::SqlType::BigInt),
-            quote!(::athanor::ValueRef::I64(match self { #(Self::#idents => #numbers,)* })),
-            quote!(::athanor::Value::I64(match v { #(#ident::#idents => #numbers,)* })),
-            quote!(&[#(::athanor::DefaultValue::Int(#numbers)),*]),
+            quote!(::athanor::__private::SqlType::BigInt),
+            quote!(::athanor::__private::ValueRef::I64(match self { #(Self::#idents => #numbers,)* })),
+            quote!(::athanor::__private::Value::I64(match v { #(#ident::#idents => #numbers,)* })),
+            quote!(&[#(::athanor::__private::DefaultValue::Int(#numbers)),*]),
             quote!(::core::option::Option::None),
             quote! {
-                let n = <i64 as ::athanor::FromValue>::from_value(v)?;
+                let n = <i64 as ::athanor::__private::FromValue>::from_value(v)?;
                 match n {
                     #(#numbers => ::core::result::Result::Ok(Self::#idents),)*
-                    _ => ::core::result::Result::Err(::athanor::Error::type_mismatch("", #name, ::std::format!("{n}"))),
+                    _ => ::core::result::Result::Err(::athanor::__private::Error::type_mismatch("", #name, ::std::format!("{n}"))),
                 }
             },
         )
@@ -96,55 +96,55 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         let texts: Vec<&str> = variants.iter().map(|v| v.text.as_str()).collect();
         let longest = texts.iter().map(|t| t.chars().count()).max().unwrap_or(1).max(1) as u32;
         (
-            quote!(::athanor::SqlType::Text),
-            quote!(::athanor::ValueRef::Text(match self { #(Self::#idents => #texts,)* })),
-            quote!(::athanor::Value::Text(::std::string::String::from(match v { #(#ident::#idents => #texts,)* }))),
-            quote!(&[#(::athanor::DefaultValue::Text(#texts)),*]),
+            quote!(::athanor::__private::SqlType::Text),
+            quote!(::athanor::__private::ValueRef::Text(match self { #(Self::#idents => #texts,)* })),
+            quote!(::athanor::__private::Value::Text(::std::string::String::from(match v { #(#ident::#idents => #texts,)* }))),
+            quote!(&[#(::athanor::__private::DefaultValue::Text(#texts)),*]),
             quote!(::core::option::Option::Some(#longest)),
             quote! {
-                let s = <::std::string::String as ::athanor::FromValue>::from_value(v)?;
+                let s = <::std::string::String as ::athanor::__private::FromValue>::from_value(v)?;
                 match s.as_str() {
                     #(#texts => ::core::result::Result::Ok(Self::#idents),)*
-                    _ => ::core::result::Result::Err(::athanor::Error::type_mismatch("", #name, ::std::format!("{s:?}"))),
+                    _ => ::core::result::Result::Err(::athanor::__private::Error::type_mismatch("", #name, ::std::format!("{s:?}"))),
                 }
             },
         )
     };
     Ok(quote! {
         #[automatically_derived]
-        impl ::athanor::FromValue for #ident {
-            fn from_value(v: ::athanor::ValueRef<'_>) -> ::athanor::Result<Self> {
+        impl ::athanor::__private::FromValue for #ident {
+            fn from_value(v: ::athanor::__private::ValueRef<'_>) -> ::athanor::__private::Result<Self> {
                 #decode
             }
         }
 
         #[automatically_derived]
-        impl ::athanor::SqlField for #ident {
-            const SQL_TYPE: ::athanor::SqlType = #sql_type;
+        impl ::athanor::__private::SqlField for #ident {
+            const SQL_TYPE: ::athanor::__private::SqlType = #sql_type;
             const NULLABLE: bool = false;
-            const ALLOWED: &'static [::athanor::DefaultValue] = #allowed;
+            const ALLOWED: &'static [::athanor::__private::DefaultValue] = #allowed;
             const MAX_LENGTH: ::core::option::Option<u32> = #max_len;
-            fn as_value_ref(&self) -> ::athanor::ValueRef<'_> {
+            fn as_value_ref(&self) -> ::athanor::__private::ValueRef<'_> {
                 #value_ref
             }
         }
 
         #[automatically_derived]
-        impl ::core::convert::From<#ident> for ::athanor::Value {
-            fn from(v: #ident) -> ::athanor::Value {
+        impl ::core::convert::From<#ident> for ::athanor::__private::Value {
+            fn from(v: #ident) -> ::athanor::__private::Value {
                 #value
             }
         }
 
         #[automatically_derived]
-        impl ::athanor::ColumnValue<#ident> for #ident {
-            fn into_value(self) -> ::athanor::Value { self.into() }
+        impl ::athanor::__private::ColumnValue<#ident> for #ident {
+            fn into_value(self) -> ::athanor::__private::Value { self.into() }
         }
         // A nullable column compares with a variant; test NULL with `is_null()` (an impl for
         // `Option<Self>` would be another crate's type, which the orphan rule forbids here).
         #[automatically_derived]
-        impl ::athanor::ColumnValue<::core::option::Option<#ident>> for #ident {
-            fn into_value(self) -> ::athanor::Value { self.into() }
+        impl ::athanor::__private::ColumnValue<::core::option::Option<#ident>> for #ident {
+            fn into_value(self) -> ::athanor::__private::Value { self.into() }
         }
     })
 }

@@ -261,8 +261,8 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
         let fk = format_ident!("__athanor_fk_{}", field);
         let local = format_ident!("__athanor_local_{}", field);
         let remote = format_ident!("__athanor_remote_{}", field);
-        let me = quote!(<#owner as ::athanor::Model>::TABLE);
-        let them = quote_spanned!(span=> <#target as ::athanor::Model>::TABLE);
+        let me = quote!(<#owner as ::athanor::__private::Model>::TABLE);
+        let them = quote_spanned!(span=> <#target as ::athanor::__private::Model>::TABLE);
         let desc = format!("relationship `{owner_name}::{field}`");
         let tname = &rel.target_name;
         let assert =
@@ -334,7 +334,7 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                     #[doc(hidden)]
                     const #remote: usize = #p::single_primary_key(#them);
                     #[doc(hidden)]
-                    const #assoc: &'static ::athanor::TableDef = &::athanor::TableDef {
+                    const #assoc: &'static ::athanor::__private::TableDef = &::athanor::__private::TableDef {
                         name: #secondary,
                         rust_name: #secondary,
                         columns: &[#p::association_column(#n1, #t1), #p::association_column(#n2, #t2)],
@@ -369,9 +369,9 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                     Kind::BelongsTo => quote!(OneToMany),
                     Kind::ManyToMany => quote!(ManyToMany),
                 };
-                let rels = quote_spanned!(span=> <#target as ::athanor::Model>::RELATIONSHIPS);
+                let rels = quote_spanned!(span=> <#target as ::athanor::__private::Model>::RELATIONSHIPS);
                 g.checks.push(assert(
-                    quote!(#p::has_relationship(#rels, #name, ::athanor::RelationKind::#want)),
+                    quote!(#p::has_relationship(#rels, #name, ::athanor::__private::RelationKind::#want)),
                     format!(
                         "{desc}: back_populates = \"{name}\" names no matching relationship of `{tname}` (a {} \
                          field `{name}`, the other side of this one)",
@@ -394,10 +394,10 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
         };
         let (su, del, orph) = rel.cascade;
         g.defs.push(quote! {
-            ::athanor::RelationshipDef {
+            ::athanor::__private::RelationshipDef {
                 name: #field,
                 owner: #me,
-                kind: ::athanor::RelationKind::#kind,
+                kind: ::athanor::__private::RelationKind::#kind,
                 target: &#p::ModelMarker::<#target>::NEW,
                 local: #owner::#local,
                 remote: #owner::#remote,
@@ -405,9 +405,9 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                 secondary_local: #sec_local,
                 secondary_remote: #sec_remote,
                 back_populates: #back,
-                cascade: ::athanor::Cascade { save_update: #su, delete: #del, delete_orphan: #orph },
+                cascade: ::athanor::__private::Cascade { save_update: #su, delete: #del, delete_orphan: #orph },
                 order_by: &[#(#order),*],
-                lazy: ::athanor::LoadStrategy::#lazy,
+                lazy: ::athanor::__private::LoadStrategy::#lazy,
             }
         });
         let (vis, ident) = (&rel.vis, &rel.ident);
@@ -418,7 +418,7 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
         let _ = table;
         g.handles.push(quote! {
             #[doc = #doc]
-            #vis const #ident: ::athanor::Relationship<#owner, #target, ::athanor::#k> = ::athanor::Relationship::new(#idx);
+            #vis const #ident: ::athanor::__private::Relationship<#owner, #target, ::athanor::__private::#k> = ::athanor::__private::Relationship::new(#idx);
         });
     }
     Ok(g)
