@@ -707,13 +707,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     /// [`Error::Unsupported`] by default: a dialect that cannot be reflected.
-    fn catalog_query(&self, query: crate::reflect::CatalogQuery) -> Result<String> {
+    fn catalog_query(&self, query: crate::catalog::CatalogQuery) -> Result<String> {
         Err(Error::unsupported(format!("reflection ({query:?})"), self.name()))
     }
 
     /// A type name of this database (as its catalog or [`Dialect::column_type`] spells it) read
     /// as the portable type its storage represents; `None` for a type Athanor does not map.
-    fn portable_type(&self, native: &str) -> Option<crate::reflect::NativeType> {
+    fn portable_type(&self, native: &str) -> Option<crate::catalog::NativeType> {
         let _ = native;
         None
     }

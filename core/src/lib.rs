@@ -6,6 +6,7 @@
 //! `create_engine(url)`. Users depend on `athanor`, not on this crate.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod catalog;
 pub mod copy;
 pub mod decimal;
 mod dialect;
