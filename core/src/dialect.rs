@@ -459,8 +459,8 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// What surrounds an expression converted to a portable type: `CAST(x AS BIGINT)`,
     /// `CAST(x AS DOUBLE PRECISION)`, `CAST(x AS TEXT)` by default (SQLite takes these names by
     /// affinity); MySQL says `SIGNED` and `CHAR`, and adds `0e0` for a double.
-    fn cast(&self, to: crate::expr::CastType) -> (&'static str, &'static str) {
-        use crate::expr::CastType;
+    fn cast(&self, to: crate::sql::ast::CastType) -> (&'static str, &'static str) {
+        use crate::sql::ast::CastType;
         match to {
             CastType::BigInt => ("CAST(", " AS BIGINT)"),
             CastType::Double => ("CAST(", " AS DOUBLE PRECISION)"),
@@ -496,12 +496,12 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// Write a sort key with an explicit NULL order: `col ASC NULLS LAST` (ANSI, SQLite 3.30+,
     /// PostgreSQL); MySQL, which lacks the syntax, sorts by `col IS NULL` first. `column` is the
     /// quoted, qualified column.
-    fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: crate::expr::NullsOrder) {
+    fn write_nulls_order(&self, out: &mut String, column: &str, descending: bool, nulls: crate::sql::ast::NullsOrder) {
         out.push_str(column);
         out.push_str(if descending { " DESC" } else { " ASC" });
         out.push_str(match nulls {
-            crate::expr::NullsOrder::First => " NULLS FIRST",
-            crate::expr::NullsOrder::Last => " NULLS LAST",
+            crate::sql::ast::NullsOrder::First => " NULLS FIRST",
+            crate::sql::ast::NullsOrder::Last => " NULLS LAST",
         });
     }
 

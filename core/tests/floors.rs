@@ -17,12 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Sub-modules that count as nodes of their own (the longest listed prefix wins).
-const OWN_NODES: &[&str] = &[];
+const OWN_NODES: &[&str] = &["sql::ast"];
 
 /// The circles that may remain, each as its sorted members and the reason it stays.
 const ALLOWED_CIRCLES: &[(&[&str], &str)] = &[
     (
-        &["dialect", "driver", "engine", "expr", "metadata", "model", "relation", "session", "sql"],
+        &["dialect", "driver", "engine", "expr", "metadata", "model", "relation", "session", "sql", "sql::ast"],
         "today's big circle across the SQL, engine and ORM floors; issue 22 cuts it move by move",
     ),
     (&["schema", "value"], "SqlField names ColumnDef/DefaultValue; M1 moves it to field.rs"),

@@ -8,9 +8,10 @@
 use super::{write_junction, write_order_key, write_qualified_column_list, SqlWriter, Statement};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::expr::{CmpOp, ColumnRef, Condition, Expr, Operand, OrderKey, Ordering};
+use crate::expr::{Condition, Ordering};
 use crate::model::Model;
 use crate::schema::TableDef;
+use crate::sql::ast::{CmpOp, ColumnRef, Expr, Operand, OrderKey};
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -50,9 +51,9 @@ pub struct SubqueryStatement {
     /// The FROM table, joins, filters, order and limits.
     pub base: SelectStatement,
     /// The selected expressions.
-    pub items: Vec<crate::expr::Scalar>,
+    pub items: Vec<crate::sql::ast::Scalar>,
     /// `GROUP BY`.
-    pub group_by: Vec<crate::expr::Scalar>,
+    pub group_by: Vec<crate::sql::ast::Scalar>,
     /// `HAVING`.
     pub having: Vec<Expr>,
     /// An error of the builder (a refused join), reported when the outer statement renders.
@@ -412,8 +413,8 @@ impl SelectStatement {
     pub fn to_sql_columns(
         &self,
         dialect: &dyn Dialect,
-        items: &[crate::expr::Scalar],
-        group_by: &[crate::expr::Scalar],
+        items: &[crate::sql::ast::Scalar],
+        group_by: &[crate::sql::ast::Scalar],
         having: &[Expr],
         limit: Option<u64>,
     ) -> Result<Statement> {
@@ -432,8 +433,8 @@ impl SelectStatement {
         &self,
         w: &mut SqlWriter<'_>,
         params: &mut Vec<Value>,
-        items: &[crate::expr::Scalar],
-        group_by: &[crate::expr::Scalar],
+        items: &[crate::sql::ast::Scalar],
+        group_by: &[crate::sql::ast::Scalar],
         having: &[Expr],
         limit: Option<u64>,
     ) -> Result<()> {
@@ -616,7 +617,7 @@ impl<M: Model> Select<M> {
         self
     }
 
-    pub(crate) fn order_key(mut self, key: crate::expr::OrderKey) -> Self {
+    pub(crate) fn order_key(mut self, key: crate::sql::ast::OrderKey) -> Self {
         self.statement.order.push(key);
         self
     }
