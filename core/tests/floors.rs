@@ -22,8 +22,9 @@ const OWN_NODES: &[&str] = &["sql::ast"];
 /// The circles that may remain, each as its sorted members and the reason it stays.
 const ALLOWED_CIRCLES: &[(&[&str], &str)] = &[
     (
-        &["dialect", "driver", "engine", "expr", "metadata", "model", "relation", "session", "sql", "sql::ast"],
-        "today's big circle across the SQL, engine and ORM floors; issue 22 cuts it move by move",
+        &["expr", "metadata", "model", "relation", "session", "sql"],
+        "the typed layer (expr, Select<M> in sql/select.rs) is bound on Model; metadata holds Base and the \
+         flush sort; M5/M6 cut it down to the ORM's own circle",
     ),
     (&["schema", "value"], "SqlField names ColumnDef/DefaultValue; M1 moves it to field.rs"),
 ];

@@ -15,50 +15,7 @@ use crate::sql::ast::{CmpOp, ColumnRef, Expr, Operand, OrderKey};
 use crate::value::Value;
 use std::marker::PhantomData;
 
-/// A SELECT of every column of one table, as data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SelectStatement {
-    /// The table selected from.
-    pub table: &'static TableDef,
-    /// Conditions, ANDed.
-    pub filters: Vec<Expr>,
-    /// Sort keys.
-    pub order: Vec<OrderKey>,
-    /// `LIMIT`.
-    pub limit: Option<u64>,
-    /// `OFFSET`.
-    pub offset: Option<u64>,
-    /// `SELECT DISTINCT`.
-    pub distinct: bool,
-    /// `FOR UPDATE` (refused by dialects without row locks).
-    pub for_update: bool,
-    /// What `FOR UPDATE` does with rows another transaction holds.
-    pub lock_wait: LockWait,
-    /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
-    pub distinct_on: Vec<ColumnRef>,
-    /// Joins named by the query (`Query::join`): the joined tables under their own names, for
-    /// filters and sort keys; their columns are not selected.
-    pub table_joins: Vec<TableJoin>,
-    /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
-    pub joins: Vec<EagerJoin>,
-    /// A many-to-many load's association table, joined and its key selected first.
-    pub through: Option<Through>,
-}
-
-/// A SELECT of columns used inside another statement (`IN (SELECT …)`, `EXISTS (SELECT …)`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubqueryStatement {
-    /// The FROM table, joins, filters, order and limits.
-    pub base: SelectStatement,
-    /// The selected expressions.
-    pub items: Vec<crate::sql::ast::Scalar>,
-    /// `GROUP BY`.
-    pub group_by: Vec<crate::sql::ast::Scalar>,
-    /// `HAVING`.
-    pub having: Vec<Expr>,
-    /// An error of the builder (a refused join), reported when the outer statement renders.
-    pub error: Option<Error>,
-}
+pub use crate::sql::ast::{EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through};
 
 impl SubqueryStatement {
     /// Write `(SELECT …)` into a statement being rendered.
@@ -76,106 +33,7 @@ impl SubqueryStatement {
     }
 }
 
-/// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
-/// through an association table for a many-to-many relationship.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableJoin {
-    /// `LEFT OUTER JOIN` rather than `JOIN`.
-    pub outer: bool,
-    /// The joined table.
-    pub table: &'static TableDef,
-    /// Its column in the ON clause.
-    pub column: &'static str,
-    /// The table it joins to (the query's table or one joined before).
-    pub parent: &'static str,
-    /// The parent's column in the ON clause.
-    pub parent_column: &'static str,
-    /// For a many-to-many relationship: the association table, its column referencing the
-    /// parent and its column referencing the joined table.
-    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
-    /// `AS alias`: the name the joined table's columns are qualified with (a self-join).
-    pub alias: Option<&'static str>,
-    /// A subquery in FROM joined instead of `table` (`JOIN (SELECT …) AS alias`); `table` is
-    /// then its FROM table, unused in the SQL.
-    pub derived: Option<Box<SubqueryStatement>>,
-}
-
-impl TableJoin {
-    /// The name the joined table's columns are qualified with.
-    pub fn qualifier(&self) -> &'static str {
-        self.alias.unwrap_or(self.table.name)
-    }
-}
-
-/// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LockWait {
-    /// Wait for it (the default).
-    #[default]
-    Wait,
-    /// Fail at once (`NOWAIT`).
-    NoWait,
-    /// Leave it out of the result (`SKIP LOCKED`).
-    SkipLocked,
-}
-
-/// A relationship loaded in the same statement: `LEFT OUTER JOIN <table> AS <table>_<n> ON …`,
-/// where `n` is the join's position plus one (SQLAlchemy's `users_1` naming). Its columns are
-/// selected after those of the statement's table and of the joins before it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EagerJoin {
-    /// The join this one hangs from (`None`: the statement's table).
-    pub parent: Option<usize>,
-    /// The parent's column the ON clause compares.
-    pub parent_column: &'static str,
-    /// The joined table.
-    pub table: &'static TableDef,
-    /// The joined table's column compared with `parent_column` (or with the association's).
-    pub column: &'static str,
-    /// For a many-to-many relationship: the association table, its column that references the
-    /// parent, and its column that references the joined table.
-    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
-    /// A collection (one-to-many or many-to-many): it multiplies the parent's rows, so a
-    /// LIMIT/OFFSET is applied in a subquery first.
-    pub collection: bool,
-    /// Sort keys appended to the statement's (a collection's `order_by`), on the joined table.
-    pub order: Vec<(&'static str, bool)>,
-}
-
-/// A many-to-many load: `SELECT <assoc>.<owner_column>, <table's columns> FROM <table> JOIN
-/// <assoc> ON <assoc>.<target_column> = <table>.<referenced>` (the statement's filter then
-/// restricts `<assoc>.<owner_column>`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Through {
-    /// The association table.
-    pub table: &'static TableDef,
-    /// Its column that references the owners (selected first).
-    pub owner_column: &'static str,
-    /// Its column that references the statement's table.
-    pub target_column: &'static str,
-    /// The statement's table's column it references.
-    pub referenced: &'static str,
-}
-
 impl SelectStatement {
-    /// `SELECT <every column> FROM table`, no conditions.
-    pub fn new(table: &'static TableDef) -> Self {
-        SelectStatement {
-            table,
-            filters: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            distinct: false,
-            for_update: false,
-            lock_wait: LockWait::Wait,
-            distinct_on: Vec::new(),
-            table_joins: Vec::new(),
-            joins: Vec::new(),
-            through: None,
-        }
-    }
-
     fn write_where(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
         if !self.filters.is_empty() {
             w.push(" WHERE ");

@@ -14,12 +14,7 @@ use crate::dialect::{Dialect, LexicalForms};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
-/// A raw SQL statement with named binds (SQLAlchemy's `text()`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Text {
-    sql: String,
-    binds: Vec<(String, Value)>,
-}
+pub use crate::sql::ast::Text;
 
 /// A raw SQL statement with `:name` binds: `text("SELECT id FROM users WHERE name = :n").bind("n", "ann")`.
 pub fn text(sql: impl Into<String>) -> Text {
