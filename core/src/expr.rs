@@ -6,8 +6,9 @@
 
 pub use crate::sql::ast::{ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc};
 
+use crate::field::ColumnValue;
 use crate::model::Model;
-use crate::value::{ColumnValue, Value};
+use crate::value::Value;
 use std::marker::PhantomData;
 
 /// A filter condition on model `M`: a typed wrapper around [`Expr`].

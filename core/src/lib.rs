@@ -14,6 +14,7 @@ mod driver;
 mod engine;
 mod error;
 mod expr;
+mod field;
 pub mod func;
 #[cfg(feature = "json")]
 pub mod json;
@@ -52,6 +53,7 @@ pub use metadata::{Base, MetaData};
 pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
+pub use field::{ColumnValue, DbNewtype, SqlField};
 pub use row::{Row, RowIndex};
 /// The crate `rust_decimal::Decimal` fields come from (feature `decimal`).
 #[cfg(feature = "decimal")]
@@ -69,4 +71,4 @@ pub use session::{
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
-pub use value::{ColumnValue, DbNewtype, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};
+pub use value::{FromValue, SqlType, ToValue, Value, ValueRef};
