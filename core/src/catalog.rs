@@ -1,11 +1,14 @@
 //! The catalog types that dialects and reflection share: the catalog queries a dialect writes
 //! ([`CatalogQuery`]) and how a database's type names read back as portable types
-//! ([`NativeType`], [`parse_type_name`], [`native`]).
+//! ([`NativeType`], [`parse_type_name`], [`native`]), and the order tables are created and
+//! flushed in by their foreign keys ([`sort_by_dependencies`], [`sort_for_flush`]).
 //!
 //! This sits on the schema floor, below the dialect: a dialect describes its catalog without
 //! reaching reflection (which runs the queries over an engine connection). The public paths are
 //! `athanor_core::reflect::{CatalogQuery, NativeType, parse_type_name, native}`.
 
+use crate::error::{Error, Result};
+use crate::schema::TableDef;
 use crate::value::SqlType;
 
 /// The five catalog queries a dialect writes. Each takes the table's name as its one parameter
@@ -70,4 +73,58 @@ pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
         length: if sql_type == SqlType::Text { args.first().copied() } else { None },
         precision: if sql_type == SqlType::Decimal { narrow(0).map(|p| (p, narrow(1).unwrap_or(0))) } else { None },
     }
+}
+
+/// Stable topological sort of tables by their foreign keys (self-references ignored).
+/// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
+/// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
+/// later UPDATE where a row needs it).
+pub(crate) fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+    sort_by_dependencies(tables).or_else(|e| sort_edges(tables, true).map_err(|_| e))
+}
+
+pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+    sort_edges(tables, false)
+}
+
+fn sort_edges(tables: &[&'static TableDef], skip_nullable: bool) -> Result<Vec<&'static TableDef>> {
+    let n = tables.len();
+    let idx = |name: &str| tables.iter().position(|t| t.name == name);
+    // deps[i] = tables that i references (and that are in the set).
+    let deps: Vec<Vec<usize>> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut d: Vec<usize> = t
+                .columns
+                .iter()
+                .filter(|c| !(skip_nullable && c.nullable))
+                .filter_map(|c| c.foreign_key)
+                .filter_map(|fk| idx(fk.table))
+                .filter(|&j| j != i)
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let next = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                out.push(tables[i]);
+            }
+            None => {
+                let cycle: Vec<&str> = (0..n).filter(|&i| !done[i]).map(|i| tables[i].name).collect();
+                return Err(Error::invalid(format!(
+                    "the foreign keys of tables {} form a cycle; they cannot be created or flushed in order",
+                    cycle.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(out)
 }

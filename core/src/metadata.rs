@@ -1,6 +1,7 @@
 //! The declarative [`Base`] (a catalog of mapped models) and its [`MetaData`] (their tables):
 //! `create_all` / `drop_all` in foreign-key order.
 
+use crate::catalog::{sort_by_dependencies, sort_for_flush};
 use crate::dialect::{add_foreign_key_statement, create_table_statements_deferring, drop_table_statement, Dialect};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -215,8 +216,7 @@ impl MetaData {
         let (order, deferred) = self.creation_plan(dialect)?;
         let mut out = Vec::new();
         for t in &order {
-            let skip: Vec<String> = deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
-            out.extend(create_table_statements_deferring(dialect, t, &skip)?);
+            out.extend(create_table_statements_deferring(dialect, t, &deferred_of(&deferred, t))?);
         }
         for (t, name) in &deferred {
             out.push(add_foreign_key_statement(dialect, t, name)?);
@@ -237,11 +237,7 @@ impl MetaData {
         // sent, so no earlier table is created either.
         let rendered = tables
             .into_iter()
-            .map(|t| {
-                let skip: Vec<String> =
-                    deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
-                Ok((t, create_table_statements_deferring(dialect, t, &skip)?))
-            })
+            .map(|t| Ok((t, create_table_statements_deferring(dialect, t, &deferred_of(&deferred, t))?)))
             .collect::<Result<Vec<_>>>()?;
         let later = deferred
             .iter()
@@ -284,64 +280,15 @@ impl MetaData {
     }
 }
 
+/// The foreign keys of `table` that its `CREATE TABLE` leaves out (the plan's deferred ones).
+fn deferred_of(deferred: &[(&'static TableDef, String)], table: &TableDef) -> Vec<String> {
+    deferred.iter().filter(|(d, _)| d.name == table.name).map(|(_, n)| n.clone()).collect()
+}
+
 /// `true` when `name` exists in the connection's current schema/database.
 pub(crate) fn table_exists(conn: &mut crate::engine::Connection, name: &str) -> Result<bool> {
     let sql = conn.dialect().table_exists_query();
     Ok(!conn.query(sql, &[Value::Text(name.to_string())])?.is_empty())
-}
-
-/// Stable topological sort of tables by their foreign keys (self-references ignored).
-/// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
-/// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
-/// later UPDATE where a row needs it).
-pub(crate) fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
-    sort_by_dependencies(tables).or_else(|e| sort_edges(tables, true).map_err(|_| e))
-}
-
-pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
-    sort_edges(tables, false)
-}
-
-fn sort_edges(tables: &[&'static TableDef], skip_nullable: bool) -> Result<Vec<&'static TableDef>> {
-    let n = tables.len();
-    let idx = |name: &str| tables.iter().position(|t| t.name == name);
-    // deps[i] = tables that i references (and that are in the set).
-    let deps: Vec<Vec<usize>> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let mut d: Vec<usize> = t
-                .columns
-                .iter()
-                .filter(|c| !(skip_nullable && c.nullable))
-                .filter_map(|c| c.foreign_key)
-                .filter_map(|fk| idx(fk.table))
-                .filter(|&j| j != i)
-                .collect();
-            d.sort_unstable();
-            d.dedup();
-            d
-        })
-        .collect();
-    let mut done = vec![false; n];
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let next = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
-        match next {
-            Some(i) => {
-                done[i] = true;
-                out.push(tables[i]);
-            }
-            None => {
-                let cycle: Vec<&str> = (0..n).filter(|&i| !done[i]).map(|i| tables[i].name).collect();
-                return Err(Error::invalid(format!(
-                    "the foreign keys of tables {} form a cycle; they cannot be created or flushed in order",
-                    cycle.join(", ")
-                )));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
