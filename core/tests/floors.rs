@@ -507,6 +507,13 @@ fn core_modules_form_no_circle_outside_the_allow_list() {
             m
         })
         .collect();
+    let mut imports: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in &edges {
+        imports.entry(&e.from).or_default().insert(&e.to);
+    }
+    for (from, to) in &imports {
+        println!("{from} imports {}", to.iter().copied().collect::<Vec<_>>().join(", "));
+    }
     for c in &found {
         println!("circle: {c:?}");
     }
