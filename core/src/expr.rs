@@ -127,7 +127,7 @@ pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
 /// A one-column subquery whose values have type `T` (`ColumnQuery::subquery`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subquery<T> {
-    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) statement: crate::sql::ast::SubqueryStatement,
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
@@ -178,7 +178,7 @@ impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
 /// value of `Q`'s query, so the compiler checks that the enclosing query has `Q`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correlated<T, Q> {
-    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) statement: crate::sql::ast::SubqueryStatement,
     pub(crate) _t: PhantomData<fn() -> (T, Q)>,
 }
 
@@ -197,15 +197,15 @@ impl<T, Q> Correlated<T, Q> {
 /// the model, `exists::<User, _>(sub)`), or a [`Correlated`] one (valid where its outer model is).
 pub trait IntoSubquery<M> {
     /// The statement.
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement;
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement;
 }
 impl<M, T> IntoSubquery<M> for Subquery<T> {
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement {
         self.statement
     }
 }
 impl<T, Q> IntoSubquery<Q> for Correlated<T, Q> {
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement {
         self.statement
     }
 }

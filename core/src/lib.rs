@@ -22,6 +22,7 @@ mod metadata;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod model;
+mod orm;
 pub mod reflect;
 pub mod relation;
 

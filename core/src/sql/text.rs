@@ -96,20 +96,6 @@ impl Text {
         Ok(())
     }
 
-    /// This text as a condition on `M`, inside a query's filters (SQLAlchemy's
-    /// `filter(text("…"))`), parenthesized and ANDed with the others:
-    /// `query::<User>().filter(text("length(name) > :n").bind("n", 3).condition::<User>())`.
-    /// Athanor cannot check raw SQL: it must be valid on each database it runs on.
-    pub fn condition<M>(self) -> crate::expr::Condition<M> {
-        crate::expr::Condition::from_expr(crate::sql::ast::Expr::Text(Box::new(self)))
-    }
-
-    /// This text as a value of type `T` in an expression or a select list of a query on `M`:
-    /// `select((User::name, text("1 + 1").scalar::<User, i64>()))`.
-    pub fn scalar<M, T>(self) -> crate::expr::ScalarExpr<M, T> {
-        crate::expr::ScalarExpr::from_scalar(crate::sql::ast::Scalar::Text(Box::new(self)))
-    }
-
     /// Whether the statement returns rows (it starts with SELECT, WITH, VALUES, SHOW, EXPLAIN or
     /// PRAGMA, or has a RETURNING clause), read from its first word: how `Session::execute`
     /// decides between reading rows and counting affected ones.
