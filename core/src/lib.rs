@@ -50,8 +50,9 @@ pub use expr::{
     IntoScalar, IntoSubquery, Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source,
     SqlFunc, Subquery, TableSource, TextColumn, Textual,
 };
-pub use metadata::{Base, MetaData};
+pub use metadata::MetaData;
 pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
+pub use orm::Base;
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
 pub use field::{ColumnValue, DbNewtype, SqlField};
