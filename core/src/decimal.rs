@@ -120,8 +120,9 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
 #[cfg(feature = "decimal")]
 mod rust_decimal_type {
     use crate::error::{Error, Result};
+    use crate::field::{column_value, SqlField};
     use crate::schema::ColumnDef;
-    use crate::value::{column_value, mismatch, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};
+    use crate::value::{mismatch, FromValue, SqlType, ToValue, Value, ValueRef};
     use rust_decimal::Decimal;
 
     impl FromValue for Decimal {

@@ -4,272 +4,12 @@
 //! model and the field's Rust type, so `Customer::age.ge("x")` and a filter on another model's
 //! column do not compile. Values always become bound parameters.
 
+pub use crate::sql::ast::{ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc};
+
+use crate::field::ColumnValue;
 use crate::model::Model;
-use crate::value::{ColumnValue, Value};
+use crate::value::Value;
 use std::marker::PhantomData;
-
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
-    /// `=`
-    Eq,
-    /// `<>`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
-impl CmpOp {
-    /// The SQL operator.
-    pub fn as_sql(self) -> &'static str {
-        match self {
-            CmpOp::Eq => "=",
-            CmpOp::Ne => "<>",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-        }
-    }
-}
-
-/// A table-qualified column: rendered `"table"."column"`, each part quoted by the dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ColumnRef {
-    /// The table's name.
-    pub table: &'static str,
-    /// The column's name.
-    pub column: &'static str,
-}
-
-impl ColumnRef {
-    /// Column `column` of table `table`.
-    pub const fn new(table: &'static str, column: &'static str) -> Self {
-        ColumnRef { table, column }
-    }
-}
-
-/// The right-hand side of a comparison: a bound value or another column.
-///
-/// (The expression-language work adds functions and subqueries here.)
-#[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
-    /// A value, always sent as a bound parameter.
-    Value(Value),
-    /// Another column (`"t"."a" < "t"."b"`).
-    Column(ColumnRef),
-}
-
-/// An arithmetic operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArithOp {
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/`: truncating on integers on every database (MySQL's `DIV`), exact otherwise.
-    Div,
-    /// `%`: the remainder takes the dividend's sign on every database.
-    Rem,
-}
-
-/// An untyped scalar SQL expression: a column, a bound value, or arithmetic over them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
-    /// A table-qualified column.
-    Column(ColumnRef),
-    /// A value, always bound.
-    Value(Value),
-    /// `(left op right)`; `integer` when both sides are integers (division truncates).
-    Arith {
-        /// The operator.
-        op: ArithOp,
-        /// The left operand.
-        left: Box<Scalar>,
-        /// The right operand.
-        right: Box<Scalar>,
-        /// Integer arithmetic.
-        integer: bool,
-    },
-    /// `(-inner)`.
-    Neg(Box<Scalar>),
-    /// A function over scalar arguments, rendered per dialect.
-    Func {
-        /// The function.
-        func: SqlFunc,
-        /// Its arguments.
-        args: Vec<Scalar>,
-    },
-    /// `CASE WHEN cond THEN value … [ELSE value] END`; a bound number in a result is cast to
-    /// its type, so PostgreSQL does not take it for text.
-    Case {
-        /// The conditions and their results, in order.
-        whens: Vec<(Expr, Scalar)>,
-        /// The result where no condition holds (NULL without one).
-        otherwise: Option<Box<Scalar>>,
-    },
-    /// `(SELECT …)`: a one-column subquery giving one value (NULL for no row).
-    Subquery(Box<crate::sql::select::SubqueryStatement>),
-    /// `(raw SQL)` with `:name` binds ([`crate::sql::Text::scalar`]).
-    Text(Box<crate::sql::Text>),
-    /// `inner AS label`: a named item of a subquery's select list (only there: a subquery in
-    /// FROM names its columns `c0`, `c1`, …).
-    Labeled {
-        /// The item.
-        inner: Box<Scalar>,
-        /// Its name.
-        label: &'static str,
-    },
-    /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
-    Cast {
-        /// The expression converted.
-        inner: Box<Scalar>,
-        /// The portable type it becomes.
-        to: CastType,
-    },
-}
-
-/// The portable types a [`Scalar::Cast`] converts to: only where every database gives the same
-/// result (see [`CastTo`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CastType {
-    /// A 64-bit integer.
-    BigInt,
-    /// A double-precision float.
-    Double,
-    /// Text.
-    Text,
-}
-
-/// The portable scalar functions (each rendered with the same meaning on every database).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqlFunc {
-    /// Text concatenation: `a || b` (SQLite, PostgreSQL), `CONCAT(a, b)` (MySQL); NULL if either
-    /// side is NULL everywhere.
-    Concat,
-    /// `LOWER(x)`: Unicode on PostgreSQL and MySQL, ASCII letters only on SQLite.
-    Lower,
-    /// `UPPER(x)`: as `Lower`.
-    Upper,
-    /// The length in characters: `LENGTH` (SQLite, PostgreSQL), `CHAR_LENGTH` (MySQL, whose
-    /// `LENGTH` counts bytes).
-    Length,
-    /// `COALESCE(a, b, …)`: the first argument that is not NULL.
-    Coalesce,
-    /// `COUNT(x)` (`COUNT(*)` without an argument): an `i64` everywhere.
-    Count,
-    /// `COUNT(DISTINCT x)`.
-    CountDistinct,
-    /// `SUM(x)`: `Option<i64>` over integers (decoded from PostgreSQL's and MySQL's exact
-    /// decimal results), `Option<f64>` over floats.
-    Sum,
-    /// `AVG(x)`: an `Option<f64>` everywhere (cast to a double on PostgreSQL and MySQL, whose
-    /// AVG of integers is a decimal).
-    Avg,
-    /// `MIN(x)`: the column's type, or NULL over no rows.
-    Min,
-    /// `MAX(x)`.
-    Max,
-    /// The current instant in UTC ([`crate::func::now`]), rendered by [`crate::Dialect::now_function`].
-    Now,
-}
-
-/// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
-/// rendered; values are bound).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    /// `col op ?` or `col op other_col`; comparing with a NULL value renders `IS NULL` /
-    /// `IS NOT NULL`.
-    Compare {
-        /// The column on the left.
-        left: ColumnRef,
-        /// The operator.
-        op: CmpOp,
-        /// The value or column on the right.
-        right: Operand,
-    },
-    /// `col [NOT] IN (?, …)`; an empty list is always false (`IN`) or true (`NOT IN`).
-    InList {
-        /// The column.
-        column: ColumnRef,
-        /// The values.
-        values: Vec<Value>,
-        /// `NOT IN`.
-        negated: bool,
-    },
-    /// `col [NOT] LIKE ? ESCAPE 'c'`, or `LOWER(col) [NOT] LIKE LOWER(?) ESCAPE 'c'` when
-    /// `case_insensitive`.
-    Like {
-        /// The column.
-        column: ColumnRef,
-        /// The pattern.
-        pattern: Value,
-        /// `NOT LIKE`.
-        negated: bool,
-        /// The escape character (`\\` unless changed by [`Condition::escape`]), rendered with
-        /// `ESCAPE` on every database so a pattern means the same everywhere.
-        escape: char,
-        /// Compare `LOWER()` of both sides (`ilike`).
-        case_insensitive: bool,
-    },
-    /// `col IS [NOT] NULL`.
-    IsNull {
-        /// The column.
-        column: ColumnRef,
-        /// `IS NOT NULL`.
-        negated: bool,
-    },
-    /// `col BETWEEN ? AND ?`.
-    Between {
-        /// The column.
-        column: ColumnRef,
-        /// Lower bound (inclusive).
-        low: Value,
-        /// Upper bound (inclusive).
-        high: Value,
-    },
-    /// `(raw SQL)` with `:name` binds ([`crate::sql::Text::condition`]).
-    Text(Box<crate::sql::Text>),
-    /// `col [NOT] IN (SELECT …)`.
-    InSubquery {
-        /// The column.
-        column: ColumnRef,
-        /// The subquery (one column).
-        subquery: Box<crate::sql::select::SubqueryStatement>,
-        /// `NOT IN`.
-        negated: bool,
-    },
-    /// `[NOT] EXISTS (SELECT …)`.
-    Exists {
-        /// The subquery.
-        subquery: Box<crate::sql::select::SubqueryStatement>,
-        /// `NOT EXISTS`.
-        negated: bool,
-    },
-    /// `left op right` over scalar expressions (arithmetic, columns of either side).
-    CompareScalar {
-        /// The left side.
-        left: Scalar,
-        /// The operator.
-        op: CmpOp,
-        /// The right side.
-        right: Scalar,
-    },
-    /// All of these (an empty list is true).
-    And(Vec<Expr>),
-    /// Any of these (an empty list is false).
-    Or(Vec<Expr>),
-    /// `NOT (…)`.
-    Not(Box<Expr>),
-}
 
 /// A filter condition on model `M`: a typed wrapper around [`Expr`].
 ///
@@ -387,7 +127,7 @@ pub fn not_<M>(condition: Condition<M>) -> Condition<M> {
 /// A one-column subquery whose values have type `T` (`ColumnQuery::subquery`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subquery<T> {
-    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) statement: crate::sql::ast::SubqueryStatement,
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
@@ -438,7 +178,7 @@ impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
 /// value of `Q`'s query, so the compiler checks that the enclosing query has `Q`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correlated<T, Q> {
-    pub(crate) statement: crate::sql::select::SubqueryStatement,
+    pub(crate) statement: crate::sql::ast::SubqueryStatement,
     pub(crate) _t: PhantomData<fn() -> (T, Q)>,
 }
 
@@ -457,15 +197,15 @@ impl<T, Q> Correlated<T, Q> {
 /// the model, `exists::<User, _>(sub)`), or a [`Correlated`] one (valid where its outer model is).
 pub trait IntoSubquery<M> {
     /// The statement.
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement;
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement;
 }
 impl<M, T> IntoSubquery<M> for Subquery<T> {
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement {
         self.statement
     }
 }
 impl<T, Q> IntoSubquery<Q> for Correlated<T, Q> {
-    fn into_statement(self) -> crate::sql::select::SubqueryStatement {
+    fn into_statement(self) -> crate::sql::ast::SubqueryStatement {
         self.statement
     }
 }
@@ -482,41 +222,6 @@ pub fn exists<M, S: IntoSubquery<M>>(subquery: S) -> Condition<M> {
 /// `NOT EXISTS (subquery)`.
 pub fn not_exists<M, S: IntoSubquery<M>>(subquery: S) -> Condition<M> {
     Condition::new(Expr::Exists { subquery: Box::new(subquery.into_statement()), negated: true })
-}
-
-/// Where NULLs go in a sort (`nulls_first()`, `nulls_last()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NullsOrder {
-    /// NULLs before every value.
-    First,
-    /// NULLs after every value.
-    Last,
-}
-
-/// An untyped sort key of a statement.
-///
-/// Without `nulls`, a nullable column sorts NULL as the **smallest value on every database**:
-/// first in `ASC`, last in `DESC` (SQLite's and MySQL's own order; PostgreSQL is told
-/// `NULLS FIRST` / `NULLS LAST`). With `nulls`, that order is rendered per dialect: `NULLS
-/// FIRST|LAST` where the syntax exists, `col IS NULL, col` on MySQL.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderKey {
-    /// The column (ignored when `expr` is set).
-    pub column: ColumnRef,
-    /// An expression to sort by instead of the column (`func::count(Post::id).desc()`); its
-    /// NULLs follow the same default.
-    pub expr: Option<Scalar>,
-    /// `DESC`.
-    pub descending: bool,
-    /// Where NULLs go; `None`: the default above.
-    pub nulls: Option<NullsOrder>,
-}
-
-impl OrderKey {
-    /// A key with the default NULL order.
-    pub fn new(column: ColumnRef, descending: bool) -> Self {
-        OrderKey { column, expr: None, descending, nulls: None }
-    }
 }
 
 /// A sort key: a column, ascending or descending, and where its NULLs go.

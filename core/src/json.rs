@@ -9,7 +9,8 @@
 //! compares them differently (PostgreSQL by its `JSONB` order, the others as text).
 
 use crate::error::{Error, Result};
-use crate::value::{mismatch, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};
+use crate::field::SqlField;
+use crate::value::{mismatch, FromValue, SqlType, ToValue, Value, ValueRef};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

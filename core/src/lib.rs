@@ -8,6 +8,7 @@
 //! `create_engine(url)`. Users depend on `athanor`, not on this crate.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod catalog;
 pub mod copy;
 pub mod decimal;
 mod dialect;
@@ -15,6 +16,7 @@ mod driver;
 mod engine;
 mod error;
 mod expr;
+mod field;
 pub mod func;
 #[cfg(feature = "json")]
 pub mod json;
@@ -22,6 +24,7 @@ mod metadata;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod model;
+mod orm;
 pub mod reflect;
 pub mod relation;
 
@@ -49,10 +52,12 @@ pub use expr::{
     IntoScalar, IntoSubquery, Nullable, NullsOrder, Numeric, Operand, OrderKey, Ordering, Scalar, ScalarExpr, Source,
     SqlFunc, Subquery, TableSource, TextColumn, Textual,
 };
-pub use metadata::{Base, MetaData};
+pub use metadata::MetaData;
 pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
+pub use orm::Base;
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
 
+pub use field::{ColumnValue, DbNewtype, SqlField};
 pub use row::{Row, RowIndex};
 /// The crate `rust_decimal::Decimal` fields come from (feature `decimal`).
 #[cfg(feature = "decimal")]
@@ -70,4 +75,4 @@ pub use session::{
 };
 pub use sql::{select, text, Select, SelectStatement, Text};
 pub use url::{percent_decode, ConnectOptions, ENGINE_OPTIONS};
-pub use value::{ColumnValue, DbNewtype, FromValue, SqlField, SqlType, ToValue, Value, ValueRef};
+pub use value::{FromValue, SqlType, ToValue, Value, ValueRef};

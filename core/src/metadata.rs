@@ -1,119 +1,23 @@
-//! The declarative [`Base`] (a catalog of mapped models) and its [`MetaData`] (their tables):
+//! [`MetaData`], the tables of a declarative `Base` (which lives on the ORM floor, `orm/base.rs`):
 //! `create_all` / `drop_all` in foreign-key order.
 
+use crate::catalog::{sort_by_dependencies, sort_for_flush};
 use crate::dialect::{add_foreign_key_statement, create_table_statements_deferring, drop_table_statement, Dialect};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::Model;
 use crate::schema::TableDef;
 use crate::value::Value;
 
 /// The tables in creation order, and the foreign keys (table, constraint) added after them.
 type CreationPlan = (Vec<&'static TableDef>, Vec<(&'static TableDef, String)>);
 
-/// The tables of a [`Base`]: columns, types, nullability, keys, constraints and indexes, all
+/// The tables of a [`Base`](crate::Base): columns, types, nullability, keys, constraints and indexes, all
 /// readable from each [`TableDef`].
 
 #[derive(Debug, Clone, Default)]
 pub struct MetaData {
     tables: Vec<&'static TableDef>,
     conflicts: Vec<String>,
-}
-
-/// The declarative base: one catalog of mapped models and the [`MetaData`] of their tables
-/// (`declarative_base()` in SQLAlchemy). Usually built once and shared.
-///
-/// ```
-/// use athanor_core::{Base, TableDef, ColumnDef, SqlType};
-/// # use athanor_core::{Model, Row, ValueRef, Result};
-/// # struct T;
-/// # impl Model for T {
-/// #     const TABLE: &'static TableDef = &TableDef { name: "t", rust_name: "T", columns: &[ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) }] };
-/// #     fn column_value(&self, _: usize) -> ValueRef<'_> { ValueRef::Null }
-/// #     fn from_row(_: &dyn Row) -> Result<Self> { Ok(T) }
-/// #     fn set_generated_key(&mut self, _: i64) -> Result<()> { Ok(()) }
-/// # }
-/// let base = Base::new().register::<T>();
-/// assert_eq!(base.metadata().tables()[0].name, "t");
-///
-/// // A base built by a function: its metadata does not borrow the temporary.
-/// fn models() -> Base {
-///     Base::new().register::<T>()
-/// }
-/// let md = models().metadata();
-/// assert_eq!(md.tables().len(), 1);
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Base {
-    metadata: MetaData,
-}
-
-impl Base {
-    /// An empty catalog.
-    pub fn new() -> Self {
-        Base::default()
-    }
-
-    /// Add model `M` to the catalog (registering it twice is harmless).
-    pub fn register<M: Model>(mut self) -> Self {
-        self.metadata.add(M::TABLE);
-        for r in M::RELATIONSHIPS {
-            if let Some(t) = r.secondary {
-                self.metadata.add(t);
-            }
-        }
-        self
-    }
-
-    /// Declare an association table for a many-to-many relationship: two columns, each a
-    /// foreign key to one model's primary key, together the primary key
-    /// (`Base::new().association("post_tags", (Post::id, Tag::id))` makes `post_id` and
-    /// `tag_id`). A `ManyToMany` field with `secondary = "post_tags"` declares the same table
-    /// itself when its model is registered, so this is needed only for a table no relationship
-    /// names; declaring it differently from the relationship is an error at `create_all`.
-    ///
-    /// The description lives as long as the program (it is leaked once per call, like a
-    /// derived model's static table).
-    pub fn association<A: Model, TA, B: Model, TB>(
-        mut self,
-        name: &'static str,
-        columns: (crate::expr::Column<A, TA>, crate::expr::Column<B, TB>),
-    ) -> Self {
-        // Each column must be its model's single primary key (what the association references).
-        for (t, idx) in [(A::TABLE, columns.0.index), (B::TABLE, columns.1.index)] {
-            if crate::relation::single_primary_key(t) != idx {
-                self.metadata.conflicts.push(format!(
-                    "association {name:?}: {}.{} is not the single primary key of {} (an association \
-                     table references primary keys)",
-                    t.name,
-                    t.columns.get(idx).map_or("?", |c| c.name),
-                    t.rust_name
-                ));
-                return self;
-            }
-        }
-        let col = |t: &'static TableDef| -> &'static str {
-            let snake = crate::relation::snake_case(t.rust_name);
-            Box::leak(format!("{snake}_id").into_boxed_str())
-        };
-        let (a, b) = (col(A::TABLE), col(B::TABLE));
-        let mut cols =
-            [crate::relation::association_column(a, A::TABLE), crate::relation::association_column(b, B::TABLE)];
-        cols.sort_by(|x, y| x.name.cmp(y.name));
-        let table: &'static TableDef =
-            Box::leak(Box::new(TableDef { name, rust_name: name, columns: Box::leak(Box::new(cols)) }));
-        self.metadata.add(table);
-        self
-    }
-
-    /// The catalog's tables, as a [`MetaData`] value of its own (SQLAlchemy's `Base.metadata`).
-    ///
-    /// The value is a copy (a list of `&'static` table definitions), so it does not borrow the
-    /// base: `base().metadata().create_all(&engine)` and `let md = base().metadata();` both work
-    /// when the base is built by a function.
-    pub fn metadata(&self) -> MetaData {
-        self.metadata.clone()
-    }
 }
 
 impl MetaData {
@@ -131,6 +35,11 @@ impl MetaData {
                 .push(format!("two models map table {:?}: {} and {}", table.name, t.rust_name, table.rust_name)),
             None => self.tables.push(table),
         }
+    }
+
+    /// Record a declaration error, reported by every later operation (as a name conflict is).
+    pub(crate) fn conflict(&mut self, message: String) {
+        self.conflicts.push(message);
     }
 
     /// The tables, in registration order.
@@ -215,8 +124,7 @@ impl MetaData {
         let (order, deferred) = self.creation_plan(dialect)?;
         let mut out = Vec::new();
         for t in &order {
-            let skip: Vec<String> = deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
-            out.extend(create_table_statements_deferring(dialect, t, &skip)?);
+            out.extend(create_table_statements_deferring(dialect, t, &deferred_of(&deferred, t))?);
         }
         for (t, name) in &deferred {
             out.push(add_foreign_key_statement(dialect, t, name)?);
@@ -237,11 +145,7 @@ impl MetaData {
         // sent, so no earlier table is created either.
         let rendered = tables
             .into_iter()
-            .map(|t| {
-                let skip: Vec<String> =
-                    deferred.iter().filter(|(d, _)| d.name == t.name).map(|(_, n)| n.clone()).collect();
-                Ok((t, create_table_statements_deferring(dialect, t, &skip)?))
-            })
+            .map(|t| Ok((t, create_table_statements_deferring(dialect, t, &deferred_of(&deferred, t))?)))
             .collect::<Result<Vec<_>>>()?;
         let later = deferred
             .iter()
@@ -284,64 +188,15 @@ impl MetaData {
     }
 }
 
+/// The foreign keys of `table` that its `CREATE TABLE` leaves out (the plan's deferred ones).
+fn deferred_of(deferred: &[(&'static TableDef, String)], table: &TableDef) -> Vec<String> {
+    deferred.iter().filter(|(d, _)| d.name == table.name).map(|(_, n)| n.clone()).collect()
+}
+
 /// `true` when `name` exists in the connection's current schema/database.
 pub(crate) fn table_exists(conn: &mut crate::engine::Connection, name: &str) -> Result<bool> {
     let sql = conn.dialect().table_exists_query();
     Ok(!conn.query(sql, &[Value::Text(name.to_string())])?.is_empty())
-}
-
-/// Stable topological sort of tables by their foreign keys (self-references ignored).
-/// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
-/// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
-/// later UPDATE where a row needs it).
-pub(crate) fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
-    sort_by_dependencies(tables).or_else(|e| sort_edges(tables, true).map_err(|_| e))
-}
-
-pub(crate) fn sort_by_dependencies(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
-    sort_edges(tables, false)
-}
-
-fn sort_edges(tables: &[&'static TableDef], skip_nullable: bool) -> Result<Vec<&'static TableDef>> {
-    let n = tables.len();
-    let idx = |name: &str| tables.iter().position(|t| t.name == name);
-    // deps[i] = tables that i references (and that are in the set).
-    let deps: Vec<Vec<usize>> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let mut d: Vec<usize> = t
-                .columns
-                .iter()
-                .filter(|c| !(skip_nullable && c.nullable))
-                .filter_map(|c| c.foreign_key)
-                .filter_map(|fk| idx(fk.table))
-                .filter(|&j| j != i)
-                .collect();
-            d.sort_unstable();
-            d.dedup();
-            d
-        })
-        .collect();
-    let mut done = vec![false; n];
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let next = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
-        match next {
-            Some(i) => {
-                done[i] = true;
-                out.push(tables[i]);
-            }
-            None => {
-                let cycle: Vec<&str> = (0..n).filter(|&i| !done[i]).map(|i| tables[i].name).collect();
-                return Err(Error::invalid(format!(
-                    "the foreign keys of tables {} form a cycle; they cannot be created or flushed in order",
-                    cycle.join(", ")
-                )));
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ pub trait Model: Sized + 'static {
 ///
 /// # Errors
 /// [`Error::TypeMismatch`] naming `table.column` when the value does not convert to `T`.
-pub fn decode_value<T: crate::value::SqlField>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
+pub fn decode_value<T: crate::field::SqlField>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
     // Another object's field (a decimal, a document) is read as the value it binds as.
     let made = match value {
         ValueRef::Computed(c) => Some(c.to_value()?),
@@ -101,7 +101,7 @@ pub fn decode_value<T: crate::value::SqlField>(value: ValueRef<'_>, idx: usize, 
 /// # Errors
 /// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`; the row's
 /// error for a position out of range.
-pub fn decode_cell<T: crate::value::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
+pub fn decode_cell<T: crate::field::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
     decode_value(row.get(idx)?, idx, table)
 }
 
@@ -110,7 +110,7 @@ pub fn decode_cell<T: crate::value::SqlField>(row: &dyn Row, idx: usize, table: 
 ///
 /// # Errors
 /// [`Error::InvalidValue`] naming the column and saying why the field type refused the value.
-pub fn check_field<T: crate::value::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
+pub fn check_field<T: crate::field::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
     let def = table.columns.get(idx);
     def.map_or_else(|| value.check(), |c| value.check_column(c)).map_err(|e| {
         let column = format!("{}.{}", table.name, def.map_or("?", |c| c.name));

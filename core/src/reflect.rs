@@ -27,41 +27,7 @@ use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use crate::value::{SqlType, Value};
 use std::fmt;
 
-/// The five catalog queries a dialect writes. Each takes the table's name as its one parameter
-/// (but `Tables`, which takes none) and returns the columns its variant lists, in that order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CatalogQuery {
-    /// `(name text)`: the tables of the connection's database (or schema), sorted by name.
-    Tables,
-    /// `(name text, type text, nullable int 0/1, default text or NULL, autoincrement int 0/1,
-    /// primary_key_position int, 0 for none)`, in column order.
-    Columns,
-    /// `(constraint text or NULL, column text, referred_table text, referred_column text)`,
-    /// by constraint then position.
-    ForeignKeys,
-    /// `(index text, unique int 0/1, is_constraint int 0/1, column text)`, every index but the
-    /// primary key's and those a database makes by itself for a foreign key, by index then
-    /// position. `is_constraint` marks the index of a `UNIQUE` constraint.
-    Indexes,
-    /// `(text, name text or NULL)`: text holding the table's CHECK constraints as `CHECK (…)`
-    /// clauses, in any number of rows (SQLite: the table's `CREATE TABLE` statement), and the
-    /// constraint's name where a row holds one constraint and the database can drop it by that
-    /// name (PostgreSQL; NULL on SQLite). Those of the form `col IN (…)` (or PostgreSQL's
-    /// `col = ANY (ARRAY[…])`, and `col = v` for one value) are read as the column's allowed
-    /// values; others are ignored.
-    Checks,
-}
-
-/// A type name of the database read back as a portable type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NativeType {
-    /// The representative portable type of this storage (see the module docs).
-    pub sql_type: SqlType,
-    /// `VARCHAR(n)`'s `n`.
-    pub length: Option<u32>,
-    /// `DECIMAL(p,s)`'s `(p, s)`.
-    pub precision: Option<(u8, u8)>,
-}
+pub use crate::catalog::{native, parse_type_name, CatalogQuery, NativeType};
 
 /// A column of a reflected table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -798,34 +764,6 @@ fn outside_quotes(s: &str, pat: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// A type name split into its lower-case words and its numeric arguments, for
-/// [`Dialect::portable_type`]: `"tinyint(3) unsigned"` → `("tinyint unsigned", [3])`,
-/// `"NUMERIC(12,2)"` → `("numeric", [12, 2])`. A `COLLATE …` clause is dropped.
-pub fn parse_type_name(native: &str) -> (String, Vec<u32>) {
-    let lower = native.trim().to_ascii_lowercase();
-    let lower = lower.split(" collate ").next().unwrap_or("").to_string();
-    let (mut base, mut args) = (String::new(), Vec::new());
-    let mut rest = lower.as_str();
-    while let Some(open) = rest.find('(') {
-        base.push_str(&rest[..open]);
-        let close = rest[open..].find(')').map_or(rest.len(), |c| open + c);
-        args.extend(rest[open + 1..close].split(',').filter_map(|a| a.trim().parse::<u32>().ok()));
-        rest = rest.get(close + 1..).unwrap_or("");
-    }
-    base.push_str(rest);
-    (base.split_whitespace().collect::<Vec<_>>().join(" "), args)
-}
-
-/// A [`NativeType`] of `sql_type` with the length or precision its arguments give.
-pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
-    let narrow = |i: usize| args.get(i).and_then(|a| u8::try_from(*a).ok());
-    NativeType {
-        sql_type,
-        length: if sql_type == SqlType::Text { args.first().copied() } else { None },
-        precision: if sql_type == SqlType::Decimal { narrow(0).map(|p| (p, narrow(1).unwrap_or(0))) } else { None },
-    }
 }
 
 #[cfg(test)]

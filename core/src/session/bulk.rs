@@ -130,7 +130,7 @@ impl<M: Model> UpdateSet<M> {
 
     /// `SET column = value` (typed: the value must suit the column).
     #[must_use]
-    pub fn value<T>(mut self, column: crate::expr::Column<M, T>, value: impl crate::value::ColumnValue<T>) -> Self {
+    pub fn value<T>(mut self, column: crate::expr::Column<M, T>, value: impl crate::field::ColumnValue<T>) -> Self {
         self.values.retain(|(i, _)| *i != column.index);
         self.values.push((column.index, value.into_value()));
         self

@@ -9,8 +9,8 @@ use crate::expr::{
     AliasName, Aliased, Column, Condition, Expr, IntoOrderKey, Scalar, ScalarExpr, Source, SubquerySource, TableSource,
 };
 use crate::model::Model;
+use crate::orm::Select;
 use crate::row::Row;
-use crate::sql::Select;
 use crate::value::{FromValue, Value, ValueRef};
 use std::marker::PhantomData;
 
@@ -209,7 +209,7 @@ impl Session {
     pub fn select<S: Selection>(&self, items: S) -> ColumnQuery<'_, S> {
         ColumnQuery {
             session: self,
-            select: crate::sql::select::<S::Root>(),
+            select: crate::orm::select::<S::Root>(),
             items: items.scalars(),
             group_by: Vec::new(),
             having: Vec::new(),

@@ -7,7 +7,8 @@ use super::{Handle, Load, Relationship, Session};
 use crate::error::{Error, Result};
 use crate::expr::{AliasName, Aliased, Column, Condition, Source, SubquerySource, TableSource};
 use crate::model::Model;
-use crate::sql::{Select, Statement};
+use crate::orm::Select;
+use crate::sql::Statement;
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -91,7 +92,7 @@ impl<'s, M: Model, E> Query<'s, M, (), E> {
     pub(crate) fn new(session: &'s Session) -> Self {
         Query {
             session,
-            select: crate::sql::select::<M>(),
+            select: crate::orm::select::<M>(),
             options: Vec::new(),
             sync: super::Synchronize::Fetch,
             fetch: None,

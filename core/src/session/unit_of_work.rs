@@ -13,8 +13,8 @@
 
 use super::dependency::{Intent, SyncPlan};
 use super::*;
+use crate::catalog::sort_for_flush;
 use crate::error::Result;
-use crate::metadata::sort_for_flush;
 use crate::schema::TableDef;
 use std::rc::Rc;
 

@@ -161,7 +161,7 @@ pub fn bulk_update(
     dialect: &dyn Dialect,
     table: &TableDef,
     set: &[(usize, crate::value::Value)],
-    filters: &[crate::expr::Expr],
+    filters: &[crate::sql::ast::Expr],
 ) -> Result<super::Statement> {
     if set.is_empty() {
         return Err(crate::Error::invalid_request(format!("a bulk UPDATE of {} sets no column", table.name)));
@@ -191,7 +191,11 @@ pub fn bulk_update(
 ///
 /// # Errors
 /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses.
-pub fn bulk_delete(dialect: &dyn Dialect, table: &TableDef, filters: &[crate::expr::Expr]) -> Result<super::Statement> {
+pub fn bulk_delete(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    filters: &[crate::sql::ast::Expr],
+) -> Result<super::Statement> {
     let mut w = SqlWriter::new(dialect);
     let mut params = Vec::new();
     w.push("DELETE FROM ").ident(table.name)?;

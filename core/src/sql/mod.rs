@@ -7,6 +7,7 @@
 //!   `Query`, with its COUNT and EXISTS forms;
 //! - `dml`: the unit of work's per-table INSERT, UPDATE, DELETE and SELECT by key.
 
+pub mod ast;
 mod dml;
 pub mod select;
 mod text;
@@ -17,8 +18,8 @@ pub use text::{text, Text};
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::expr::{CmpOp, ColumnRef, Expr, Operand};
 use crate::schema::TableDef;
+use crate::sql::ast::{CmpOp, ColumnRef, Expr, Operand};
 use crate::value::Value;
 
 /// A rendered statement and its parameters.
@@ -197,7 +198,7 @@ pub fn write_order_key(
     qualifier: &str,
     column: &str,
     descending: bool,
-    nulls: Option<crate::expr::NullsOrder>,
+    nulls: Option<crate::sql::ast::NullsOrder>,
     nullable: bool,
 ) -> Result<()> {
     let mut col = String::new();
@@ -214,10 +215,10 @@ pub fn write_order_sql(
     w: &mut SqlWriter<'_>,
     col: &str,
     descending: bool,
-    nulls: Option<crate::expr::NullsOrder>,
+    nulls: Option<crate::sql::ast::NullsOrder>,
     nullable: bool,
 ) {
-    use crate::expr::NullsOrder;
+    use crate::sql::ast::NullsOrder;
     let smallest = if descending { NullsOrder::Last } else { NullsOrder::First };
     let wanted = nulls.or(nullable.then_some(smallest));
     let native =
@@ -236,8 +237,8 @@ pub fn write_order_sql(
 ///
 /// # Errors
 /// Those of [`SqlWriter::ident`].
-pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::expr::Scalar) -> Result<()> {
-    use crate::expr::{ArithOp, Scalar};
+pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::sql::ast::Scalar) -> Result<()> {
+    use crate::sql::ast::{ArithOp, Scalar};
     match s {
         Scalar::Column(c) => {
             w.column(c)?;
@@ -267,7 +268,7 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
             w.push(")");
         }
         Scalar::Func { func, args } => {
-            use crate::expr::SqlFunc;
+            use crate::sql::ast::SqlFunc;
             let name = match func {
                 SqlFunc::Concat => match w.dialect.concat_operator() {
                     Some(op) => {
@@ -362,8 +363,8 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::e
 
 /// A result of a `CASE`: a bound number is cast to its type (PostgreSQL types a parameter that
 /// nothing else types as text).
-fn write_case_result(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::expr::Scalar) -> Result<()> {
-    use crate::expr::{CastType, Scalar};
+fn write_case_result(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::sql::ast::Scalar) -> Result<()> {
+    use crate::sql::ast::{CastType, Scalar};
     let to = match s {
         Scalar::Value(Value::I16(_) | Value::I32(_) | Value::I64(_)) => Some(CastType::BigInt),
         Scalar::Value(Value::F32(_) | Value::F64(_)) => Some(CastType::Double),

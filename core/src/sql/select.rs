@@ -2,62 +2,17 @@
 //!
 //! [`SelectStatement`] is the untyped form (a table, filters, sort keys, limit/offset,
 //! DISTINCT, FOR UPDATE); [`Select<M>`] is its typed builder, what [`select`] returns and what
-//! `Query` wraps. Neither knows a connection: `athanor::select::<Customer>()
+//! `Query` wraps (declared on the ORM floor, `orm/select.rs`, re-exported here). Neither knows a connection: `athanor::select::<Customer>()
 //! .filter(Customer::age.ge(18)).to_sql(&dialect)` renders the same text a session would run.
 
 use super::{write_junction, write_order_key, write_qualified_column_list, SqlWriter, Statement};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::expr::{CmpOp, ColumnRef, Condition, Expr, Operand, OrderKey, Ordering};
-use crate::model::Model;
-use crate::schema::TableDef;
+use crate::sql::ast::{ColumnRef, Expr, OrderKey};
 use crate::value::Value;
-use std::marker::PhantomData;
 
-/// A SELECT of every column of one table, as data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SelectStatement {
-    /// The table selected from.
-    pub table: &'static TableDef,
-    /// Conditions, ANDed.
-    pub filters: Vec<Expr>,
-    /// Sort keys.
-    pub order: Vec<OrderKey>,
-    /// `LIMIT`.
-    pub limit: Option<u64>,
-    /// `OFFSET`.
-    pub offset: Option<u64>,
-    /// `SELECT DISTINCT`.
-    pub distinct: bool,
-    /// `FOR UPDATE` (refused by dialects without row locks).
-    pub for_update: bool,
-    /// What `FOR UPDATE` does with rows another transaction holds.
-    pub lock_wait: LockWait,
-    /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
-    pub distinct_on: Vec<ColumnRef>,
-    /// Joins named by the query (`Query::join`): the joined tables under their own names, for
-    /// filters and sort keys; their columns are not selected.
-    pub table_joins: Vec<TableJoin>,
-    /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
-    pub joins: Vec<EagerJoin>,
-    /// A many-to-many load's association table, joined and its key selected first.
-    pub through: Option<Through>,
-}
-
-/// A SELECT of columns used inside another statement (`IN (SELECT …)`, `EXISTS (SELECT …)`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubqueryStatement {
-    /// The FROM table, joins, filters, order and limits.
-    pub base: SelectStatement,
-    /// The selected expressions.
-    pub items: Vec<crate::expr::Scalar>,
-    /// `GROUP BY`.
-    pub group_by: Vec<crate::expr::Scalar>,
-    /// `HAVING`.
-    pub having: Vec<Expr>,
-    /// An error of the builder (a refused join), reported when the outer statement renders.
-    pub error: Option<Error>,
-}
+pub use crate::orm::{select, Select};
+pub use crate::sql::ast::{EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through};
 
 impl SubqueryStatement {
     /// Write `(SELECT …)` into a statement being rendered.
@@ -75,106 +30,7 @@ impl SubqueryStatement {
     }
 }
 
-/// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
-/// through an association table for a many-to-many relationship.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableJoin {
-    /// `LEFT OUTER JOIN` rather than `JOIN`.
-    pub outer: bool,
-    /// The joined table.
-    pub table: &'static TableDef,
-    /// Its column in the ON clause.
-    pub column: &'static str,
-    /// The table it joins to (the query's table or one joined before).
-    pub parent: &'static str,
-    /// The parent's column in the ON clause.
-    pub parent_column: &'static str,
-    /// For a many-to-many relationship: the association table, its column referencing the
-    /// parent and its column referencing the joined table.
-    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
-    /// `AS alias`: the name the joined table's columns are qualified with (a self-join).
-    pub alias: Option<&'static str>,
-    /// A subquery in FROM joined instead of `table` (`JOIN (SELECT …) AS alias`); `table` is
-    /// then its FROM table, unused in the SQL.
-    pub derived: Option<Box<SubqueryStatement>>,
-}
-
-impl TableJoin {
-    /// The name the joined table's columns are qualified with.
-    pub fn qualifier(&self) -> &'static str {
-        self.alias.unwrap_or(self.table.name)
-    }
-}
-
-/// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LockWait {
-    /// Wait for it (the default).
-    #[default]
-    Wait,
-    /// Fail at once (`NOWAIT`).
-    NoWait,
-    /// Leave it out of the result (`SKIP LOCKED`).
-    SkipLocked,
-}
-
-/// A relationship loaded in the same statement: `LEFT OUTER JOIN <table> AS <table>_<n> ON …`,
-/// where `n` is the join's position plus one (SQLAlchemy's `users_1` naming). Its columns are
-/// selected after those of the statement's table and of the joins before it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EagerJoin {
-    /// The join this one hangs from (`None`: the statement's table).
-    pub parent: Option<usize>,
-    /// The parent's column the ON clause compares.
-    pub parent_column: &'static str,
-    /// The joined table.
-    pub table: &'static TableDef,
-    /// The joined table's column compared with `parent_column` (or with the association's).
-    pub column: &'static str,
-    /// For a many-to-many relationship: the association table, its column that references the
-    /// parent, and its column that references the joined table.
-    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
-    /// A collection (one-to-many or many-to-many): it multiplies the parent's rows, so a
-    /// LIMIT/OFFSET is applied in a subquery first.
-    pub collection: bool,
-    /// Sort keys appended to the statement's (a collection's `order_by`), on the joined table.
-    pub order: Vec<(&'static str, bool)>,
-}
-
-/// A many-to-many load: `SELECT <assoc>.<owner_column>, <table's columns> FROM <table> JOIN
-/// <assoc> ON <assoc>.<target_column> = <table>.<referenced>` (the statement's filter then
-/// restricts `<assoc>.<owner_column>`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Through {
-    /// The association table.
-    pub table: &'static TableDef,
-    /// Its column that references the owners (selected first).
-    pub owner_column: &'static str,
-    /// Its column that references the statement's table.
-    pub target_column: &'static str,
-    /// The statement's table's column it references.
-    pub referenced: &'static str,
-}
-
 impl SelectStatement {
-    /// `SELECT <every column> FROM table`, no conditions.
-    pub fn new(table: &'static TableDef) -> Self {
-        SelectStatement {
-            table,
-            filters: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            distinct: false,
-            for_update: false,
-            lock_wait: LockWait::Wait,
-            distinct_on: Vec::new(),
-            table_joins: Vec::new(),
-            joins: Vec::new(),
-            through: None,
-        }
-    }
-
     fn write_where(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
         if !self.filters.is_empty() {
             w.push(" WHERE ");
@@ -412,8 +268,8 @@ impl SelectStatement {
     pub fn to_sql_columns(
         &self,
         dialect: &dyn Dialect,
-        items: &[crate::expr::Scalar],
-        group_by: &[crate::expr::Scalar],
+        items: &[crate::sql::ast::Scalar],
+        group_by: &[crate::sql::ast::Scalar],
         having: &[Expr],
         limit: Option<u64>,
     ) -> Result<Statement> {
@@ -432,8 +288,8 @@ impl SelectStatement {
         &self,
         w: &mut SqlWriter<'_>,
         params: &mut Vec<Value>,
-        items: &[crate::expr::Scalar],
-        group_by: &[crate::expr::Scalar],
+        items: &[crate::sql::ast::Scalar],
+        group_by: &[crate::sql::ast::Scalar],
         having: &[Expr],
         limit: Option<u64>,
     ) -> Result<()> {
@@ -546,294 +402,5 @@ impl SelectStatement {
         sql.push_str(&inner.sql);
         sql.push(')');
         Ok(Statement { sql, params: inner.params })
-    }
-}
-
-/// A typed SELECT of model `M`, built generatively (each method returns the changed
-/// statement) and rendered by a dialect: SQLAlchemy 2.0's `select(Customer)`.
-///
-/// ```text
-/// let st = athanor::select::<Customer>()
-///     .filter(Customer::age.ge(18))
-///     .order_by(Customer::name.asc())
-///     .limit(10)
-///     .to_sql(engine.dialect())?;
-/// ```
-pub struct Select<M: Model> {
-    statement: SelectStatement,
-    /// The first error of a builder step that could not be checked by types (`filter_by` of an
-    /// unknown column), reported when the statement is rendered.
-    error: Option<Error>,
-    _model: PhantomData<fn() -> M>,
-}
-
-/// `SELECT <every column of M> FROM <M's table>`.
-pub fn select<M: Model>() -> Select<M> {
-    Select { statement: SelectStatement::new(M::TABLE), error: None, _model: PhantomData }
-}
-
-impl<M: Model> Clone for Select<M> {
-    fn clone(&self) -> Self {
-        Select { statement: self.statement.clone(), error: self.error.clone(), _model: PhantomData }
-    }
-}
-
-impl<M: Model> std::fmt::Debug for Select<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Select").field("statement", &self.statement).field("error", &self.error).finish()
-    }
-}
-
-impl<M: Model> Select<M> {
-    /// Add a condition (several filters are ANDed).
-    pub fn filter(mut self, condition: Condition<M>) -> Self {
-        self.statement.filters.push(condition.into_expr());
-        self
-    }
-
-    /// Add `column = value` by column (or field) name, checked when the statement is rendered
-    /// (SQLAlchemy's `filter_by(name="ed")`). Prefer the typed [`Select::filter`].
-    pub fn filter_by(mut self, column: &str, value: impl Into<Value>) -> Self {
-        match M::TABLE.column_index(column) {
-            Some(i) => self.statement.filters.push(Expr::Compare {
-                left: ColumnRef::new(M::TABLE.name, M::TABLE.columns[i].name),
-                op: CmpOp::Eq,
-                right: Operand::Value(value.into()),
-            }),
-            None => {
-                if self.error.is_none() {
-                    self.error =
-                        Some(Error::invalid(format!("filter_by: {} has no column {column:?}", M::TABLE.rust_name)));
-                }
-            }
-        }
-        self
-    }
-
-    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`).
-    pub fn order_by(mut self, ordering: Ordering<M>) -> Self {
-        self.statement.order.push(ordering.key());
-        self
-    }
-
-    pub(crate) fn order_key(mut self, key: crate::expr::OrderKey) -> Self {
-        self.statement.order.push(key);
-        self
-    }
-
-    pub(crate) fn filter_expr(mut self, expr: Expr) -> Self {
-        self.statement.filters.push(expr);
-        self
-    }
-
-    pub(crate) fn with_error(mut self, e: Error) -> Self {
-        if self.error.is_none() {
-            self.error = Some(e);
-        }
-        self
-    }
-
-    /// Join the target of relationship `rel` (whose owner is this table or one joined before).
-    pub(crate) fn join_relationship(self, rel: &'static crate::relation::RelationshipDef, outer: bool) -> Self {
-        self.join_relationship_as(rel, outer, None)
-    }
-
-    /// Whether `qualifier` already names a table of the statement (or it would be ambiguous).
-    fn qualifier_taken(&self, qualifier: &str) -> bool {
-        qualifier == self.statement.table.name
-            || self
-                .statement
-                .table_joins
-                .iter()
-                .any(|j| j.qualifier() == qualifier || j.via.is_some_and(|(assoc, _, _)| assoc.name == qualifier))
-    }
-
-    /// `JOIN <target> [AS alias] ON …` along a relationship.
-    pub(crate) fn join_relationship_as(
-        mut self,
-        rel: &'static crate::relation::RelationshipDef,
-        outer: bool,
-        alias: Option<&'static str>,
-    ) -> Self {
-        let target = rel.target.table();
-        let name = |t: &'static TableDef, i: usize| t.columns.get(i).map_or("?", |c| c.name);
-        let via = rel.secondary.map(|a| (a, name(a, rel.secondary_local), name(a, rel.secondary_remote)));
-        if via.is_some() && alias.is_some() {
-            return self.with_error(Error::invalid(format!(
-                "an alias of {} joined through its association table is not built yet",
-                target.name
-            )));
-        }
-        let qualifier = alias.unwrap_or(target.name);
-        if self.qualifier_taken(qualifier) || via.is_some_and(|(a, _, _)| self.qualifier_taken(a.name)) {
-            return self.with_error(Error::invalid(format!(
-                "{qualifier} is already in this query: join the table again under an alias (join_as)"
-            )));
-        }
-        self.statement.table_joins.push(TableJoin {
-            outer,
-            table: target,
-            column: name(target, rel.remote),
-            parent: rel.owner.name,
-            parent_column: name(rel.owner, rel.local),
-            via,
-            alias,
-            derived: None,
-        });
-        self
-    }
-
-    /// `JOIN <table> [AS alias] ON <qualifier>.<column> = <parent>.<parent_column>`: an explicit
-    /// equality ON clause.
-    pub(crate) fn join_columns(
-        mut self,
-        table: &'static TableDef,
-        alias: Option<&'static str>,
-        column: &'static str,
-        parent: &'static str,
-        parent_column: &'static str,
-        outer: bool,
-    ) -> Self {
-        let qualifier = alias.unwrap_or(table.name);
-        if self.qualifier_taken(qualifier) {
-            return self.with_error(Error::invalid(format!(
-                "{qualifier} is already in this query: join the table again under an alias"
-            )));
-        }
-        if parent == qualifier || !(parent == self.statement.table.name || self.qualifier_taken(parent)) {
-            return self.with_error(Error::invalid(format!(
-                "the ON clause of the join of {qualifier} compares with {parent}, which is not in the query before it"
-            )));
-        }
-        self.statement.table_joins.push(TableJoin {
-            outer,
-            table,
-            column,
-            parent,
-            parent_column,
-            via: None,
-            alias,
-            derived: None,
-        });
-        self
-    }
-
-    /// `JOIN (SELECT …) AS alias ON alias.<column> = <parent>.<parent_column>`: a subquery in
-    /// FROM.
-    pub(crate) fn join_subquery(
-        mut self,
-        sub: SubqueryStatement,
-        alias: &'static str,
-        column: &'static str,
-        parent: &'static str,
-        parent_column: &'static str,
-        outer: bool,
-    ) -> Self {
-        if self.qualifier_taken(alias) {
-            return self.with_error(Error::invalid(format!("{alias} is already in this query: use another alias")));
-        }
-        if parent == alias || !self.qualifier_taken(parent) {
-            return self.with_error(Error::invalid(format!(
-                "the ON clause of the join of {alias} compares with {parent}, which is not in the query before it"
-            )));
-        }
-        if let Some(e) = &sub.error {
-            return self.with_error(e.clone());
-        }
-        self.statement.table_joins.push(TableJoin {
-            outer,
-            table: sub.base.table,
-            column,
-            parent,
-            parent_column,
-            via: None,
-            alias: Some(alias),
-            derived: Some(Box::new(sub)),
-        });
-        self
-    }
-
-    /// At most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.statement.limit = Some(n);
-        self
-    }
-
-    /// Skip `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.statement.offset = Some(n);
-        self
-    }
-
-    /// `SELECT DISTINCT`.
-    pub fn distinct(mut self) -> Self {
-        self.statement.distinct = true;
-        self
-    }
-
-    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. Rendering fails with
-    /// [`Error::Unsupported`] on databases without row locks (SQLite).
-    pub fn with_for_update(mut self) -> Self {
-        self.statement.for_update = true;
-        self
-    }
-
-    /// `FOR UPDATE NOWAIT`: fail at once on a row another transaction holds. [`Error::Unsupported`]
-    /// on SQLite, and on MySQL before 8.0.1 / MariaDB before 10.3.
-    pub fn with_for_update_nowait(mut self) -> Self {
-        self.statement.for_update = true;
-        self.statement.lock_wait = LockWait::NoWait;
-        self
-    }
-
-    /// `FOR UPDATE SKIP LOCKED`: leave out the rows another transaction holds (a job queue's
-    /// read). [`Error::Unsupported`] on SQLite, and on MySQL before 8.0.1 / MariaDB before 10.6.
-    pub fn with_for_update_skip_locked(mut self) -> Self {
-        self.statement.for_update = true;
-        self.statement.lock_wait = LockWait::SkipLocked;
-        self
-    }
-
-    /// `SELECT DISTINCT ON (col, …)` (PostgreSQL; [`Error::Unsupported`] elsewhere): one row per
-    /// distinct value, the first in the query's order (which must start with these columns).
-    pub fn distinct_on<T>(mut self, column: crate::expr::Column<M, T>) -> Self {
-        self.statement.distinct_on.push(column.column_ref());
-        self
-    }
-
-    /// The untyped statement.
-    ///
-    /// # Errors
-    /// The error of a `filter_by` naming an unknown column.
-    pub fn statement(&self) -> Result<&SelectStatement> {
-        match &self.error {
-            Some(e) => Err(e.clone()),
-            None => Ok(&self.statement),
-        }
-    }
-
-    /// The SELECT's text and parameters.
-    ///
-    /// # Errors
-    /// A `filter_by` of an unknown column ([`Error::InvalidRequest`]), an identifier the dialect
-    /// refuses, or `FOR UPDATE` where unsupported ([`Error::Unsupported`]).
-    pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        self.statement()?.to_sql(dialect)
-    }
-
-    /// The COUNT form ([`SelectStatement::count_sql`]).
-    ///
-    /// # Errors
-    /// As [`Select::to_sql`].
-    pub fn count_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        self.statement()?.count_sql(dialect)
-    }
-
-    /// The EXISTS form ([`SelectStatement::exists_sql`]).
-    ///
-    /// # Errors
-    /// As [`Select::to_sql`].
-    pub fn exists_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        self.statement()?.exists_sql(dialect)
     }
 }

@@ -14,12 +14,7 @@ use crate::dialect::{Dialect, LexicalForms};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
-/// A raw SQL statement with named binds (SQLAlchemy's `text()`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Text {
-    sql: String,
-    binds: Vec<(String, Value)>,
-}
+pub use crate::sql::ast::Text;
 
 /// A raw SQL statement with `:name` binds: `text("SELECT id FROM users WHERE name = :n").bind("n", "ann")`.
 pub fn text(sql: impl Into<String>) -> Text {
@@ -99,20 +94,6 @@ impl Text {
             return Err(Error::invalid(format!("bound :{} is not used in {:?}", self.binds[k].0, self.sql)));
         }
         Ok(())
-    }
-
-    /// This text as a condition on `M`, inside a query's filters (SQLAlchemy's
-    /// `filter(text("…"))`), parenthesized and ANDed with the others:
-    /// `query::<User>().filter(text("length(name) > :n").bind("n", 3).condition::<User>())`.
-    /// Athanor cannot check raw SQL: it must be valid on each database it runs on.
-    pub fn condition<M>(self) -> crate::expr::Condition<M> {
-        crate::expr::Condition::from_expr(crate::expr::Expr::Text(Box::new(self)))
-    }
-
-    /// This text as a value of type `T` in an expression or a select list of a query on `M`:
-    /// `select((User::name, text("1 + 1").scalar::<User, i64>()))`.
-    pub fn scalar<M, T>(self) -> crate::expr::ScalarExpr<M, T> {
-        crate::expr::ScalarExpr::from_scalar(crate::expr::Scalar::Text(Box::new(self)))
     }
 
     /// Whether the statement returns rows (it starts with SELECT, WITH, VALUES, SHOW, EXPLAIN or

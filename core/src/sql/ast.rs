@@ -1,0 +1,468 @@
+//! The untyped SQL syntax tree: columns, operands, scalar expressions, boolean expressions and
+//! sort keys, as plain data with no model or session in sight. The dialect renders parts of it
+//! (casts, NULL order) and the renderers in `sql` write it; the typed layer (`Column<M, T>`,
+//! `Condition<M>`, `ScalarExpr<M, T>` in `expr`) builds it.
+//!
+//! Statement data follows: [`SelectStatement`], [`SubqueryStatement`] and their joins, and
+//! [`Text`] (raw SQL with named binds).
+//!
+//! Every item is also reachable at its old path at the crate root (`athanor_core::Expr`, …).
+
+use crate::error::Error;
+use crate::schema::TableDef;
+use crate::value::Value;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The SQL operator.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "<>",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+/// A table-qualified column: rendered `"table"."column"`, each part quoted by the dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnRef {
+    /// The table's name.
+    pub table: &'static str,
+    /// The column's name.
+    pub column: &'static str,
+}
+
+impl ColumnRef {
+    /// Column `column` of table `table`.
+    pub const fn new(table: &'static str, column: &'static str) -> Self {
+        ColumnRef { table, column }
+    }
+}
+
+/// The right-hand side of a comparison: a bound value or another column.
+///
+/// (The expression-language work adds functions and subqueries here.)
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A value, always sent as a bound parameter.
+    Value(Value),
+    /// Another column (`"t"."a" < "t"."b"`).
+    Column(ColumnRef),
+}
+
+/// An arithmetic operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`: truncating on integers on every database (MySQL's `DIV`), exact otherwise.
+    Div,
+    /// `%`: the remainder takes the dividend's sign on every database.
+    Rem,
+}
+
+/// An untyped scalar SQL expression: a column, a bound value, or arithmetic over them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A table-qualified column.
+    Column(ColumnRef),
+    /// A value, always bound.
+    Value(Value),
+    /// `(left op right)`; `integer` when both sides are integers (division truncates).
+    Arith {
+        /// The operator.
+        op: ArithOp,
+        /// The left operand.
+        left: Box<Scalar>,
+        /// The right operand.
+        right: Box<Scalar>,
+        /// Integer arithmetic.
+        integer: bool,
+    },
+    /// `(-inner)`.
+    Neg(Box<Scalar>),
+    /// A function over scalar arguments, rendered per dialect.
+    Func {
+        /// The function.
+        func: SqlFunc,
+        /// Its arguments.
+        args: Vec<Scalar>,
+    },
+    /// `CASE WHEN cond THEN value … [ELSE value] END`; a bound number in a result is cast to
+    /// its type, so PostgreSQL does not take it for text.
+    Case {
+        /// The conditions and their results, in order.
+        whens: Vec<(Expr, Scalar)>,
+        /// The result where no condition holds (NULL without one).
+        otherwise: Option<Box<Scalar>>,
+    },
+    /// `(SELECT …)`: a one-column subquery giving one value (NULL for no row).
+    Subquery(Box<SubqueryStatement>),
+    /// `(raw SQL)` with `:name` binds ([`Text::scalar`]).
+    Text(Box<Text>),
+    /// `inner AS label`: a named item of a subquery's select list (only there: a subquery in
+    /// FROM names its columns `c0`, `c1`, …).
+    Labeled {
+        /// The item.
+        inner: Box<Scalar>,
+        /// Its name.
+        label: &'static str,
+    },
+    /// `CAST(inner AS type)`, rendered per dialect ([`crate::Dialect::cast`]).
+    Cast {
+        /// The expression converted.
+        inner: Box<Scalar>,
+        /// The portable type it becomes.
+        to: CastType,
+    },
+}
+
+/// The portable types a [`Scalar::Cast`] converts to: only where every database gives the same
+/// result (see [`CastTo`](crate::CastTo)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    /// A 64-bit integer.
+    BigInt,
+    /// A double-precision float.
+    Double,
+    /// Text.
+    Text,
+}
+
+/// The portable scalar functions (each rendered with the same meaning on every database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlFunc {
+    /// Text concatenation: `a || b` (SQLite, PostgreSQL), `CONCAT(a, b)` (MySQL); NULL if either
+    /// side is NULL everywhere.
+    Concat,
+    /// `LOWER(x)`: Unicode on PostgreSQL and MySQL, ASCII letters only on SQLite.
+    Lower,
+    /// `UPPER(x)`: as `Lower`.
+    Upper,
+    /// The length in characters: `LENGTH` (SQLite, PostgreSQL), `CHAR_LENGTH` (MySQL, whose
+    /// `LENGTH` counts bytes).
+    Length,
+    /// `COALESCE(a, b, …)`: the first argument that is not NULL.
+    Coalesce,
+    /// `COUNT(x)` (`COUNT(*)` without an argument): an `i64` everywhere.
+    Count,
+    /// `COUNT(DISTINCT x)`.
+    CountDistinct,
+    /// `SUM(x)`: `Option<i64>` over integers (decoded from PostgreSQL's and MySQL's exact
+    /// decimal results), `Option<f64>` over floats.
+    Sum,
+    /// `AVG(x)`: an `Option<f64>` everywhere (cast to a double on PostgreSQL and MySQL, whose
+    /// AVG of integers is a decimal).
+    Avg,
+    /// `MIN(x)`: the column's type, or NULL over no rows.
+    Min,
+    /// `MAX(x)`.
+    Max,
+    /// The current instant in UTC ([`crate::func::now`]), rendered by [`crate::Dialect::now_function`].
+    Now,
+}
+
+/// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when
+/// rendered; values are bound).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `col op ?` or `col op other_col`; comparing with a NULL value renders `IS NULL` /
+    /// `IS NOT NULL`.
+    Compare {
+        /// The column on the left.
+        left: ColumnRef,
+        /// The operator.
+        op: CmpOp,
+        /// The value or column on the right.
+        right: Operand,
+    },
+    /// `col [NOT] IN (?, …)`; an empty list is always false (`IN`) or true (`NOT IN`).
+    InList {
+        /// The column.
+        column: ColumnRef,
+        /// The values.
+        values: Vec<Value>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `col [NOT] LIKE ? ESCAPE 'c'`, or `LOWER(col) [NOT] LIKE LOWER(?) ESCAPE 'c'` when
+    /// `case_insensitive`.
+    Like {
+        /// The column.
+        column: ColumnRef,
+        /// The pattern.
+        pattern: Value,
+        /// `NOT LIKE`.
+        negated: bool,
+        /// The escape character (`\\` unless changed by [`Condition::escape`](crate::Condition::escape)), rendered with
+        /// `ESCAPE` on every database so a pattern means the same everywhere.
+        escape: char,
+        /// Compare `LOWER()` of both sides (`ilike`).
+        case_insensitive: bool,
+    },
+    /// `col IS [NOT] NULL`.
+    IsNull {
+        /// The column.
+        column: ColumnRef,
+        /// `IS NOT NULL`.
+        negated: bool,
+    },
+    /// `col BETWEEN ? AND ?`.
+    Between {
+        /// The column.
+        column: ColumnRef,
+        /// Lower bound (inclusive).
+        low: Value,
+        /// Upper bound (inclusive).
+        high: Value,
+    },
+    /// `(raw SQL)` with `:name` binds ([`Text::condition`]).
+    Text(Box<Text>),
+    /// `col [NOT] IN (SELECT …)`.
+    InSubquery {
+        /// The column.
+        column: ColumnRef,
+        /// The subquery (one column).
+        subquery: Box<SubqueryStatement>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `[NOT] EXISTS (SELECT …)`.
+    Exists {
+        /// The subquery.
+        subquery: Box<SubqueryStatement>,
+        /// `NOT EXISTS`.
+        negated: bool,
+    },
+    /// `left op right` over scalar expressions (arithmetic, columns of either side).
+    CompareScalar {
+        /// The left side.
+        left: Scalar,
+        /// The operator.
+        op: CmpOp,
+        /// The right side.
+        right: Scalar,
+    },
+    /// All of these (an empty list is true).
+    And(Vec<Expr>),
+    /// Any of these (an empty list is false).
+    Or(Vec<Expr>),
+    /// `NOT (…)`.
+    Not(Box<Expr>),
+}
+
+/// Where NULLs go in a sort (`nulls_first()`, `nulls_last()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    /// NULLs before every value.
+    First,
+    /// NULLs after every value.
+    Last,
+}
+
+/// An untyped sort key of a statement.
+///
+/// Without `nulls`, a nullable column sorts NULL as the **smallest value on every database**:
+/// first in `ASC`, last in `DESC` (SQLite's and MySQL's own order; PostgreSQL is told
+/// `NULLS FIRST` / `NULLS LAST`). With `nulls`, that order is rendered per dialect: `NULLS
+/// FIRST|LAST` where the syntax exists, `col IS NULL, col` on MySQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderKey {
+    /// The column (ignored when `expr` is set).
+    pub column: ColumnRef,
+    /// An expression to sort by instead of the column (`func::count(Post::id).desc()`); its
+    /// NULLs follow the same default.
+    pub expr: Option<Scalar>,
+    /// `DESC`.
+    pub descending: bool,
+    /// Where NULLs go; `None`: the default above.
+    pub nulls: Option<NullsOrder>,
+}
+
+impl OrderKey {
+    /// A key with the default NULL order.
+    pub fn new(column: ColumnRef, descending: bool) -> Self {
+        OrderKey { column, expr: None, descending, nulls: None }
+    }
+}
+
+// Statement data: what a SELECT, a subquery and a raw text are, rendered in `sql::select` and
+// `sql::text`.
+
+/// A SELECT of every column of one table, as data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectStatement {
+    /// The table selected from.
+    pub table: &'static TableDef,
+    /// Conditions, ANDed.
+    pub filters: Vec<Expr>,
+    /// Sort keys.
+    pub order: Vec<OrderKey>,
+    /// `LIMIT`.
+    pub limit: Option<u64>,
+    /// `OFFSET`.
+    pub offset: Option<u64>,
+    /// `SELECT DISTINCT`.
+    pub distinct: bool,
+    /// `FOR UPDATE` (refused by dialects without row locks).
+    pub for_update: bool,
+    /// What `FOR UPDATE` does with rows another transaction holds.
+    pub lock_wait: LockWait,
+    /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
+    pub distinct_on: Vec<ColumnRef>,
+    /// Joins named by the query (`Query::join`): the joined tables under their own names, for
+    /// filters and sort keys; their columns are not selected.
+    pub table_joins: Vec<TableJoin>,
+    /// Eager `LEFT OUTER JOIN`s whose columns follow the table's (`joinedload`).
+    pub joins: Vec<EagerJoin>,
+    /// A many-to-many load's association table, joined and its key selected first.
+    pub through: Option<Through>,
+}
+
+/// A SELECT of columns used inside another statement (`IN (SELECT …)`, `EXISTS (SELECT …)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubqueryStatement {
+    /// The FROM table, joins, filters, order and limits.
+    pub base: SelectStatement,
+    /// The selected expressions.
+    pub items: Vec<crate::sql::ast::Scalar>,
+    /// `GROUP BY`.
+    pub group_by: Vec<crate::sql::ast::Scalar>,
+    /// `HAVING`.
+    pub having: Vec<Expr>,
+    /// An error of the builder (a refused join), reported when the outer statement renders.
+    pub error: Option<Error>,
+}
+
+/// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
+/// through an association table for a many-to-many relationship.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableJoin {
+    /// `LEFT OUTER JOIN` rather than `JOIN`.
+    pub outer: bool,
+    /// The joined table.
+    pub table: &'static TableDef,
+    /// Its column in the ON clause.
+    pub column: &'static str,
+    /// The table it joins to (the query's table or one joined before).
+    pub parent: &'static str,
+    /// The parent's column in the ON clause.
+    pub parent_column: &'static str,
+    /// For a many-to-many relationship: the association table, its column referencing the
+    /// parent and its column referencing the joined table.
+    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
+    /// `AS alias`: the name the joined table's columns are qualified with (a self-join).
+    pub alias: Option<&'static str>,
+    /// A subquery in FROM joined instead of `table` (`JOIN (SELECT …) AS alias`); `table` is
+    /// then its FROM table, unused in the SQL.
+    pub derived: Option<Box<SubqueryStatement>>,
+}
+
+impl TableJoin {
+    /// The name the joined table's columns are qualified with.
+    pub fn qualifier(&self) -> &'static str {
+        self.alias.unwrap_or(self.table.name)
+    }
+}
+
+/// What `SELECT … FOR UPDATE` does with a row another transaction has locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockWait {
+    /// Wait for it (the default).
+    #[default]
+    Wait,
+    /// Fail at once (`NOWAIT`).
+    NoWait,
+    /// Leave it out of the result (`SKIP LOCKED`).
+    SkipLocked,
+}
+
+/// A relationship loaded in the same statement: `LEFT OUTER JOIN <table> AS <table>_<n> ON …`,
+/// where `n` is the join's position plus one (SQLAlchemy's `users_1` naming). Its columns are
+/// selected after those of the statement's table and of the joins before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EagerJoin {
+    /// The join this one hangs from (`None`: the statement's table).
+    pub parent: Option<usize>,
+    /// The parent's column the ON clause compares.
+    pub parent_column: &'static str,
+    /// The joined table.
+    pub table: &'static TableDef,
+    /// The joined table's column compared with `parent_column` (or with the association's).
+    pub column: &'static str,
+    /// For a many-to-many relationship: the association table, its column that references the
+    /// parent, and its column that references the joined table.
+    pub via: Option<(&'static TableDef, &'static str, &'static str)>,
+    /// A collection (one-to-many or many-to-many): it multiplies the parent's rows, so a
+    /// LIMIT/OFFSET is applied in a subquery first.
+    pub collection: bool,
+    /// Sort keys appended to the statement's (a collection's `order_by`), on the joined table.
+    pub order: Vec<(&'static str, bool)>,
+}
+
+/// A many-to-many load: `SELECT <assoc>.<owner_column>, <table's columns> FROM <table> JOIN
+/// <assoc> ON <assoc>.<target_column> = <table>.<referenced>` (the statement's filter then
+/// restricts `<assoc>.<owner_column>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Through {
+    /// The association table.
+    pub table: &'static TableDef,
+    /// Its column that references the owners (selected first).
+    pub owner_column: &'static str,
+    /// Its column that references the statement's table.
+    pub target_column: &'static str,
+    /// The statement's table's column it references.
+    pub referenced: &'static str,
+}
+
+impl SelectStatement {
+    /// `SELECT <every column> FROM table`, no conditions.
+    pub fn new(table: &'static TableDef) -> Self {
+        SelectStatement {
+            table,
+            filters: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            distinct: false,
+            for_update: false,
+            lock_wait: LockWait::Wait,
+            distinct_on: Vec::new(),
+            table_joins: Vec::new(),
+            joins: Vec::new(),
+            through: None,
+        }
+    }
+}
+
+/// A raw SQL statement with named binds (SQLAlchemy's `text()`): made by `text()`, rendered in
+/// `sql::text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<(String, Value)>,
+}
