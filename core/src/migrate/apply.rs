@@ -196,7 +196,7 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
         Operation::DropTable { table } => {
             // Only the name is rendered, so the columns are not converted (one that names a type
             // this version does not know cannot stop the drop).
-            let name = super::leak(&table.name);
+            let name = crate::reflect::leak(&table.name);
             exec(conn, &drop_table_statement(dialect, &TableDef { name, rust_name: name, columns: &[] })?)
         }
         Operation::AddColumn { table, column } => {
@@ -327,7 +327,10 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
             if adding {
                 sql = alter(dialect, table)?;
                 sql.push_str(" ADD ");
-                let fk = ForeignKeyDef { table: super::leak(&references.0), column: super::leak(&references.1) };
+                let fk = ForeignKeyDef {
+                    table: crate::reflect::leak(&references.0),
+                    column: crate::reflect::leak(&references.1),
+                };
                 write_foreign_key(dialect, &mut sql, &name, column, fk)?;
                 return exec(conn, &sql);
             }

@@ -33,6 +33,7 @@ pub use apply::{current_version, downgrade, stamp, upgrade, VERSION_TABLE};
 pub use plan::{check, generate};
 
 use crate::error::{Error, Result};
+use crate::reflect::leak;
 use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use crate::value::SqlType;
 use serde::{Deserialize, Serialize};
@@ -160,10 +161,6 @@ pub struct TableSpec {
     pub name: String,
     /// The columns, in order.
     pub columns: Vec<ColumnSpec>,
-}
-
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_owned().into_boxed_str())
 }
 
 impl ColumnSpec {
