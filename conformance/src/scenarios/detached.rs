@@ -4,23 +4,11 @@
 //! relationship or an expired object, changing a relationship) and attaching an object whose key
 //! the session already holds are typed errors.
 
+use super::session::seed;
 use crate::harness::TestDb;
 use crate::models::*;
 use athanor::prelude::*;
 use athanor::ObjectState;
-
-fn seed(db: &TestDb) -> Result<()> {
-    db.create_all()?;
-    let s = db.session();
-    s.add_all(vec![
-        Customer::new("brian", "brian@example.com", 34),
-        Customer::new("ann", "ann@example.com", 41),
-        Customer::new("zed", "zed@example.com", 12),
-    ]);
-    s.commit()?;
-    db.clear_sql();
-    Ok(())
-}
 
 /// The writes since the last call (transaction control and reads left out).
 fn writes(db: &TestDb) -> Vec<String> {

@@ -5,7 +5,9 @@ use crate::models::*;
 use athanor::prelude::*;
 use athanor::ObjectState;
 
-fn seed(db: &TestDb) -> Result<()> {
+/// Three customers committed, and the statement log cleared (also the start of the `detached`
+/// scenarios).
+pub(crate) fn seed(db: &TestDb) -> Result<()> {
     db.create_all()?;
     let s = db.session();
     s.add_all(vec![
