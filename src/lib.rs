@@ -50,18 +50,11 @@
 //! a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers); programs do not
 //! need it.
 
-/// Copying a live database into another of any kind (`athanor copy`).
-pub use athanor_core::copy;
 /// Exact decimals: the numeric text order SQLite's decimal columns use.
 pub use athanor_core::decimal;
-/// SQL functions with one result type on every database: `func::count(Post::id)`.
-pub use athanor_core::func;
 /// `Json<T>`, a field stored as a JSON document (cargo feature `json`).
 #[cfg(feature = "json")]
 pub use athanor_core::json::{self, Json};
-/// Portable migrations (cargo feature `migrate`).
-#[cfg(feature = "migrate")]
-pub use athanor_core::migrate;
 /// Reflection: a live database's tables, columns, keys, constraints and indexes, and their
 /// differences from the models.
 pub use athanor_core::reflect;
@@ -78,26 +71,36 @@ pub use athanor_core::RetryError;
 /// What an [`Error::Timeout`] bounded (a statement's run time or a lock wait).
 pub use athanor_core::TimeoutKind;
 pub use athanor_core::{
-    alias, case, exists, not_exists, AliasName, Aliased, ArithOp, Case, CaseStart, CastTo, CastType, ColumnQuery,
-    CompoundQuery, Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined,
-    Nullable, Numeric, Scalar, ScalarExpr, SelectItem, Selection, SelectionIn, Source, SqlFunc, Subquery, TableSource,
-    Textual,
+    params, Capabilities, CmpOp, ColumnDef, ColumnRef, ColumnValue, Connection, ConstraintDef, DbNewtype, DefaultValue,
+    Dialect, Engine, EngineConfig, Error, ErrorSource, Expr, ForeignKeyDef, FromValue, IntegrityKind, IsolationLevel,
+    MetaData, NullsOrder, Operand, OrderKey, Result, ResultRow, SelectStatement, SqlField, SqlType, StatementEvent,
+    TableDef, ToValue, TxOptions, Value, ValueRef,
 };
-pub use athanor_core::{
-    and_, not_, or_, params, select, sessionmaker, Base, Capabilities, CmpOp, Column, ColumnDef, ColumnRef,
-    ColumnValue, Condition, Connection, ConstraintDef, DbNewtype, DefaultValue, Dialect, Engine, EngineConfig, Error,
-    ErrorSource, Expr, ForeignKeyDef, FromValue, Handle, IntegrityKind, IntoPrimaryKey, IsolationLevel, MetaData,
-    Model, NestedTransaction, NullsOrder, ObjectState, Operand, OrderKey, Ordering, Query, Result, ResultRow, Select,
-    SelectStatement, Session, SessionConfig, SessionMaker, SqlField, SqlType, StatementEvent, TableDef, TextColumn,
-    ToValue, TxOptions, Value, ValueRef,
+pub use athanor_core::{text, Text};
+pub use athanor_core::{ArithOp, CastType, Scalar, SqlFunc};
+/// SQL functions with one result type on every database: `func::count(Post::id)`.
+pub use athanor_orm::func;
+pub use athanor_orm::{
+    alias, case, exists, not_exists, AliasName, Aliased, Case, CaseStart, CastTo, ColumnQuery, CompoundQuery,
+    Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined, Nullable, Numeric,
+    ScalarExpr, SelectItem, Selection, SelectionIn, Source, Subquery, TableSource, Textual,
 };
-pub use athanor_core::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, text, BelongsTo, Cascade, ColumnList, HasMany, Insert,
-    Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
-    Synchronize, Text, UpdateSet,
+pub use athanor_orm::{
+    and_, not_, or_, select, sessionmaker, Base, Column, Condition, Handle, IntoPrimaryKey, Model, NestedTransaction,
+    ObjectState, Ordering, Query, Select, Session, SessionConfig, SessionMaker, TextColumn, TypedText,
+};
+pub use athanor_orm::{
+    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
+    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
+    Synchronize, UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
-pub use athanor_core::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
+pub use athanor_orm::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
+/// Copying a live database into another of any kind (`athanor copy`).
+pub use athanor_tools::copy;
+/// Portable migrations (cargo feature `migrate`).
+#[cfg(feature = "migrate")]
+pub use athanor_tools::migrate;
 
 pub mod admin;
 #[cfg(feature = "cli")]
@@ -116,14 +119,15 @@ pub mod prelude {
         alias, and_, case, create_engine, defaultload, exists, func, joinedload, lazyload, not_, not_exists, or_,
         params, raiseload, select, selectinload, sessionmaker, text, AliasName, Aliased, Base, BelongsTo, Connection,
         DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model, Query, Result, Rows,
-        Session, SessionMaker, TextColumn, TxOptions, Value,
+        Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
     };
 }
 
 /// SELECT statements built without a session and rendered by a dialect:
 /// `sql::select::<Customer>().filter(…).to_sql(engine.dialect())`.
 pub mod sql {
-    pub use athanor_core::sql::{select, text, Select, SelectStatement, Statement, Text};
+    pub use athanor_core::sql::{text, SelectStatement, Statement, Text};
+    pub use athanor_orm::{select, Select};
 }
 
 /// The API for implementing a backend (a [`Driver`](backend::Driver) and its
@@ -135,10 +139,13 @@ pub mod backend {
     /// The `statement_timeout` / `lock_timeout` URL options every backend applies.
     pub use athanor_core::Timeouts;
     pub use athanor_core::{
-        ansi_column_type, create_table_statements, decode_cell, drop_table_statement, generated_key, percent_decode,
-        quoted, write_ansi_literal, write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError,
-        Dialect, Driver, KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
+        ansi_column_type, create_table_statements, drop_table_statement, percent_decode, quoted, write_ansi_literal,
+        write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError, Dialect, Driver,
+        KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
     };
+    /// For a [`Model`](crate::Model) written by hand: read a cell as a field, check a
+    /// generated key (what `#[derive(Model)]` writes).
+    pub use athanor_orm::{decode_cell, generated_key};
 
     /// The SQL writer and the statement builders the session uses ([`sql::SqlWriter`],
     /// [`sql::insert`], [`sql::update`], …).
@@ -166,16 +173,20 @@ pub mod backend {
 /// API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use athanor_core::relation::{
+    pub use athanor_core::Row;
+    pub use athanor_orm::relation::{
         association_column, column_position, find_foreign_key, has_relationship, referenced_column, single_primary_key,
         FK_AMBIGUOUS, FK_NONE,
     };
-    pub use athanor_core::{check_field, decode_cell, decode_value, generated_key, AnyRelation, ModelMarker, Row};
+    pub use athanor_orm::{check_field, decode_cell, decode_value, generated_key, AnyRelation, ModelMarker};
     // Everything else the derives name: generated code uses only `::athanor::__private::…` paths,
     // so the facade's top level can change without breaking it.
     pub use athanor_core::{
-        Cascade, Column, ColumnDef, ColumnValue, DefaultValue, Error, ForeignKeyDef, FromValue, LoadStrategy, Many,
-        Model, One, RelationKind, Relationship, RelationshipDef, Result, SqlField, SqlType, TableDef, Value, ValueRef,
+        ColumnDef, ColumnValue, DefaultValue, Error, ForeignKeyDef, FromValue, Result, SqlField, SqlType, TableDef,
+        Value, ValueRef,
+    };
+    pub use athanor_orm::{
+        Cascade, Column, LoadStrategy, Many, Model, One, RelationKind, Relationship, RelationshipDef,
     };
 }
 

@@ -58,7 +58,7 @@ fn columns(base: &Base, table: &str) -> Vec<String> {
 fn derive_and_core_snake_case_name_association_columns_alike() {
     for (table, owner, target, derived, declared) in cases() {
         let mut core: Vec<String> =
-            [owner, target].iter().map(|name| format!("{}_id", athanor_core::relation::snake_case(name))).collect();
+            [owner, target].iter().map(|name| format!("{}_id", athanor_orm::relation::snake_case(name))).collect();
         core.sort();
         assert_eq!(columns(&derived, table), core, "the derive's columns for {owner} -> {target}");
         assert_eq!(columns(&declared, table), core, "Base::association's columns for {owner} -> {target}");

@@ -79,7 +79,7 @@ pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
 /// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
 /// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
 /// later UPDATE where a row needs it).
-pub(crate) fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
+pub fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {
     sort_by_dependencies(tables).or_else(|e| sort_edges(tables, true).map_err(|_| e))
 }
 

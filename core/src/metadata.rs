@@ -38,7 +38,7 @@ impl MetaData {
     }
 
     /// Record a declaration error, reported by every later operation (as a name conflict is).
-    pub(crate) fn conflict(&mut self, message: String) {
+    pub fn conflict(&mut self, message: String) {
         self.conflicts.push(message);
     }
 

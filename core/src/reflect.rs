@@ -534,7 +534,7 @@ pub fn compare(dialect: &dyn Dialect, model: &TableDef, db: &ReflectedTable) -> 
 
 /// A name read at run time as the `&'static str` the catalog types hold (reflected tables and
 /// migration files become `&'static TableDef`s, leaked once each). The one copy: migrate uses it.
-pub(crate) fn leak(s: &str) -> &'static str {
+pub fn leak(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
 }
 

@@ -72,7 +72,7 @@ fn like_always_names_its_escape_character() {
     );
     assert_eq!(like(&MySqlDialect, '\'', false), "`t`.`note` LIKE ? ESCAPE ''''");
     assert_eq!(like(&SqliteDialect, '!', true), "LOWER(\"t\".\"note\") LIKE LOWER(?) ESCAPE '!'");
-    assert_eq!(athanor_core::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    assert_eq!(athanor_core::sql::ast::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
 }
 
 #[test]
@@ -391,9 +391,9 @@ fn text_inside_expressions_numbers_its_binds_with_the_statement() {
         op: CmpOp::Eq,
         right: Operand::Value(Value::from("a")),
     });
-    st.filters.push(text("length(note) > :n AND note <> ':n'").bind("n", 2).condition::<()>().into_expr());
+    st.filters.push(Expr::Text(Box::new(text("length(note) > :n AND note <> ':n'").bind("n", 2))));
     st.filters.push(Expr::CompareScalar {
-        left: text("id * :k").bind("k", 3).scalar::<(), i64>().expr,
+        left: Scalar::Text(Box::new(text("id * :k").bind("k", 3))),
         op: CmpOp::Lt,
         right: Scalar::Value(Value::from(10i64)),
     });
@@ -405,7 +405,7 @@ fn text_inside_expressions_numbers_its_binds_with_the_statement() {
     assert_eq!(pg.params, [Value::from("a"), Value::from(2), Value::from(3), Value::from(10i64)]);
     let my = st.to_sql(&MySqlDialect).unwrap();
     assert!(my.sql.ends_with(" WHERE `t`.`note` = ? AND (length(note) > ? AND note <> ':n') AND (id * ?) < ?"));
-    let unbound = text("id = :missing").condition::<()>().into_expr();
+    let unbound = Expr::Text(Box::new(text("id = :missing")));
     let mut st = SelectStatement::new(&T);
     st.filters.push(unbound);
     assert!(matches!(st.to_sql(&SqliteDialect), Err(athanor_core::Error::InvalidRequest { .. })));

@@ -1,7 +1,7 @@
 //! [`PostgresConnection`]: one session with the server, with its prepared-statement cache.
 
 use crate::error;
-use crate::offload::{Fetched, Link};
+use crate::offload::{Failure, Fetched, Link};
 use crate::value::{encode_params, Codec, PgRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
 use postgres::{Client, NoTls, Statement};
@@ -35,14 +35,6 @@ impl std::fmt::Debug for PostgresConnection {
             .field("broken", &self.broken)
             .finish()
     }
-}
-
-/// What went wrong while a statement ran.
-pub(crate) enum Failure {
-    /// The driver or server failed.
-    Driver(postgres::Error),
-    /// A conversion or the row callback failed; the connection is fine.
-    Athanor(Error),
 }
 
 impl PostgresConnection {

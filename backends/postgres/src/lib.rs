@@ -200,7 +200,16 @@ impl PostgresDriver {
     /// (the message then says it timed out); the message is the server's or the network's.
     pub fn connect_typed(&self) -> Result<PostgresConnection> {
         if offload::inside_runtime() {
-            return self.connect_elsewhere();
+            // Opening a connection blocks on the client's runtime: do it on a thread of its own.
+            let worker = offload::Worker::start()?;
+            let driver = self.clone();
+            return worker.run(move || driver.connect_typed()).unwrap_or_else(|| {
+                Err(Error::Connection {
+                    message: format!("cannot connect to PostgreSQL at {}: the connecting thread failed", self.target),
+                    disconnect: false,
+                    source: None,
+                })
+            });
         }
         let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
         let setup = self.session_setup.clone();

@@ -20,8 +20,6 @@
 //! - a connection dropped on a runtime thread is closed on its worker (or on a thread started for
 //!   that), and the drop waits until it is closed.
 
-use crate::connection::Failure;
-use crate::{PostgresConnection, PostgresDriver};
 use athanor_core::{Error, Result, Value, ValueRef};
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
@@ -219,20 +217,12 @@ impl Link {
     }
 }
 
-impl PostgresDriver {
-    /// [`PostgresDriver::connect_typed`] from inside a tokio runtime: opening a connection blocks
-    /// on the client's runtime, so it is done on a thread of its own.
-    pub(crate) fn connect_elsewhere(&self) -> Result<PostgresConnection> {
-        let worker = Worker::start()?;
-        let driver = self.clone();
-        worker.run(move || driver.connect_typed()).unwrap_or_else(|| {
-            Err(Error::Connection {
-                message: format!("cannot connect to PostgreSQL at {}: the connecting thread failed", self.target),
-                disconnect: false,
-                source: None,
-            })
-        })
-    }
+/// What went wrong while a statement ran.
+pub(crate) enum Failure {
+    /// The driver or server failed.
+    Driver(postgres::Error),
+    /// A conversion or the row callback failed; the connection is fine.
+    Athanor(Error),
 }
 
 /// What a statement run on the worker gave.

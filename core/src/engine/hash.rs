@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 /// keys, which come from data) still go through SipHash keyed with a per-process secret, so
 /// crafted keys cannot force collisions. Integers are mixed with the same per-process seed.
 #[derive(Clone, Copy)]
-pub(crate) struct FastState {
+pub struct FastState {
     pub(super) seed: u64,
     pub(super) secret: u64,
 }
@@ -47,7 +47,7 @@ pub(super) fn folded_multiply(a: u64, b: u64) -> u64 {
 }
 
 /// See [`FastState`].
-pub(crate) struct FastHasher {
+pub struct FastHasher {
     pub(super) h: u64,
     pub(super) secret: u64,
     pub(super) bytes: Option<DefaultHasher>,

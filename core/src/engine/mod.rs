@@ -12,8 +12,8 @@ mod stream;
 
 pub use config::EngineConfig;
 pub use connection::{Connection, ResultColumns, ResultRow};
-pub(crate) use hash::FastState;
-pub(crate) use stream::RowStream;
+pub use hash::FastState;
+pub use stream::RowStream;
 
 use pool::*;
 
@@ -361,7 +361,8 @@ impl Engine {
     }
 
     /// The SQL text of a per-table statement (`kind` picks which), rendered once per engine.
-    pub(crate) fn cached_sql(
+    #[doc(hidden)] // the ORM floor's per-table statement cache (athanor-orm's session)
+    pub fn cached_sql(
         &self,
         table: &'static crate::schema::TableDef,
         kind: u8,
@@ -372,7 +373,8 @@ impl Engine {
 
     /// [`Engine::cached_sql`] for statements that also depend on `variant` (an UPDATE's column
     /// set as a bit mask).
-    pub(crate) fn cached_sql_variant(
+    #[doc(hidden)]
+    pub fn cached_sql_variant(
         &self,
         table: &'static crate::schema::TableDef,
         kind: u8,

@@ -55,7 +55,7 @@ struct Outcome {
 
 /// A query's rows in batches, pulled by [`RowStream::next_batch`]. Obtained from
 /// [`Connection::stream`]; give it back with [`Connection::finish_stream`].
-pub(crate) struct RowStream {
+pub struct RowStream {
     rx: Option<mpsc::Receiver<Vec<ResultRow>>>,
     worker: Option<JoinHandle<Outcome>>,
     token: u64,
@@ -70,7 +70,7 @@ impl std::fmt::Debug for RowStream {
 impl RowStream {
     /// The next batch of at most `fetch_size` rows; `None` once the result is exhausted or
     /// failed ([`Connection::finish_stream`] then tells which).
-    pub(crate) fn next_batch(&mut self) -> Option<Vec<ResultRow>> {
+    pub fn next_batch(&mut self) -> Option<Vec<ResultRow>> {
         let rx = self.rx.as_ref()?;
         match rx.recv() {
             Ok(batch) => Some(batch),
@@ -84,7 +84,7 @@ impl RowStream {
 
 impl Connection {
     /// `true` while a [`RowStream`] has this connection.
-    pub(crate) fn is_lent(&self) -> bool {
+    pub fn is_lent(&self) -> bool {
         self.lent.is_some()
     }
 
@@ -94,7 +94,7 @@ impl Connection {
     /// # Errors
     /// As [`Connection::query_refs`] for what is known before the query starts;
     /// [`Error::Connection`] when no worker thread can be started.
-    pub(crate) fn stream(&mut self, sql: String, params: Vec<Value>, fetch_size: usize) -> Result<RowStream> {
+    pub fn stream(&mut self, sql: String, params: Vec<Value>, fetch_size: usize) -> Result<RowStream> {
         let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
         self.check_params(&refs)?;
         drop(refs);
@@ -162,7 +162,7 @@ impl Connection {
     /// # Errors
     /// The query's error (as [`Connection::query_refs`]); nothing for a stream dropped before
     /// its end. [`Error::Connection`] when the worker failed without giving the connection back.
-    pub(crate) fn finish_stream(&mut self, mut stream: RowStream) -> Result<()> {
+    pub fn finish_stream(&mut self, mut stream: RowStream) -> Result<()> {
         stream.rx = None; // the worker's next send fails: it stops
         let Some(worker) = stream.worker.take() else { return Ok(()) };
         let Outcome { mut lent, result, cancelled } = match worker.join() {

@@ -466,3 +466,15 @@ pub struct Text {
     pub(crate) sql: String,
     pub(crate) binds: Vec<(String, Value)>,
 }
+
+/// `part` with the LIKE wildcards and the escape character escaped by a backslash.
+pub fn escape_like(part: &str) -> String {
+    let mut out = String::with_capacity(part.len() + 2);
+    for ch in part.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

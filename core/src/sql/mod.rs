@@ -13,7 +13,7 @@ pub mod select;
 mod text;
 
 pub use dml::{bulk_delete, bulk_update, delete, delete_where_in, insert, select_by_pk, update, write_pk_where};
-pub use select::{select, Select, SelectStatement};
+pub use select::SelectStatement;
 pub use text::{text, Text};
 
 use crate::dialect::Dialect;

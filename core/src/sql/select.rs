@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::sql::ast::{ColumnRef, Expr, OrderKey};
 use crate::value::Value;
 
-pub use crate::orm::{select, Select};
 pub use crate::sql::ast::{EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through};
 
 impl SubqueryStatement {

@@ -1,0 +1,44 @@
+//! Athanor's ORM floor: the [`Model`] trait that `#[derive(Model)]` implements, relationships
+//! ([`relation`]), typed column expressions (`expr`), the typed [`Select<M>`], the declarative
+//! [`Base`], and the [`Session`] unit of work with its generative [`Query`].
+//!
+//! It is built on `athanor-core` (values, schema, the SQL AST, dialects, the engine) and names no
+//! database. The one import circle allowed inside this crate is the ORM's own: `Model` names the
+//! session's `AnyRelation`, the session builds typed selects over typed expressions (as
+//! SQLAlchemy keeps `orm/state.py` ↔ `orm/session.py`); `core/tests/floors.rs` keeps it so.
+//! Users depend on `athanor`, not on this crate.
+//!
+//! Module map: `model.rs` (the `Model` trait and the helpers derived code calls), `relation.rs`
+//! (relationship descriptions as plain `'static` data), `expr.rs` (typed columns, conditions and
+//! scalar expressions over the AST of `athanor_core::sql::ast`), `func.rs` (SQL functions),
+//! `select.rs` (`Select<M>`, a typed select without a session), `text.rs` (raw SQL as a typed
+//! condition or scalar), `base.rs` (`Base`, the registry of models), `session/` (the unit of work;
+//! its `mod.rs` maps its files).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod base;
+mod expr;
+pub mod func;
+mod model;
+pub mod relation;
+mod select;
+mod session;
+mod text;
+
+pub use base::Base;
+pub use expr::{
+    and_, case, exists, not_, not_exists, operand, or_, AliasName, Aliased, Case, CaseStart, CastTo, Column, Condition,
+    Correlated, ExprOrdering, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Nullable, Numeric, Ordering,
+    ScalarExpr, Source, Subquery, TableSource, TextColumn, Textual,
+};
+pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
+pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
+pub use select::{select, Select};
+pub use session::{
+    defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
+    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Handle, HasMany, InQuery,
+    Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, Nth,
+    ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection,
+    SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
+};
+pub use text::TypedText;

@@ -1,0 +1,140 @@
+//! The ORM side of a mapped struct: the [`Model`] trait that `#[derive(Model)]` implements, and
+//! the helpers its generated code calls. Apart from the catalog (`schema.rs`: `TableDef`,
+//! `ColumnDef`), which is plain data the dialects render without knowing any Rust type.
+
+use crate::relation::RelationshipDef;
+use crate::session::AnyRelation;
+use athanor_core::error::{Error, Result};
+use athanor_core::row::Row;
+use athanor_core::schema::TableDef;
+use athanor_core::value::ValueRef;
+
+/// A mapped struct. Write `#[derive(Model)]`; implementing it by hand is possible but not needed.
+///
+/// The derive checks at compile time that the struct names a table and has a primary key, and
+/// generates a typed column handle per field (`Customer::age`).
+pub trait Model: Sized + 'static {
+    /// The table description.
+    const TABLE: &'static TableDef;
+
+    /// Lend the value of column `idx` (in `TABLE.columns` order) as a parameter.
+    fn column_value(&self, idx: usize) -> ValueRef<'_>;
+
+    /// Build from a row whose cells are the table's columns in `TABLE.columns` order.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] naming `table.column` for a cell that does not convert to its
+    /// field's type (a NULL in a non-`Option` field, an integer out of range);
+    /// [`Error::InvalidRequest`] for a row with too few cells.
+    fn from_row(row: &dyn Row) -> Result<Self>;
+
+    /// Write a database-generated key into the autoincrement field (after an INSERT).
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] when the key does not fit the field's integer type.
+    fn set_generated_key(&mut self, key: i64) -> Result<()>;
+
+    /// Refuse, before anything is written, a field value its column cannot store exactly (an
+    /// instant outside 0001–9999, a `time::OffsetDateTime` with an offset other than UTC): each
+    /// field's [`athanor_core::SqlField::check`], the error naming the column. The unit of work and
+    /// `Session::insert` call it. Nothing is refused by default; `#[derive(Model)]` checks every
+    /// field.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] or [`Error::InvalidRequest`] naming `table.column`.
+    fn check_values(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The relationships (`HasMany`, `BelongsTo`, `ManyToMany` fields), in field order.
+    const RELATIONSHIPS: &'static [RelationshipDef] = &[];
+
+    /// The relationship field `idx` (in `RELATIONSHIPS` order).
+    fn relationship(&self, idx: usize) -> Option<&dyn AnyRelation> {
+        let _ = idx;
+        None
+    }
+
+    /// The relationship field `idx`, to change it.
+    fn relationship_mut(&mut self, idx: usize) -> Option<&mut dyn AnyRelation> {
+        let _ = idx;
+        None
+    }
+
+    /// Set column `idx` from a value (the flush writes foreign keys from related objects).
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] naming the column when the value does not convert;
+    /// [`Error::InvalidRequest`] for a model that does not support it (a hand-written impl).
+    fn set_column(&mut self, idx: usize, value: ValueRef<'_>) -> Result<()> {
+        let _ = value;
+        Err(Error::invalid_request(format!(
+            "{} cannot set column #{idx} (implement Model::set_column)",
+            Self::TABLE.rust_name
+        )))
+    }
+}
+
+/// Decode a value into a field for `Model::set_column`, naming the column in a type mismatch.
+///
+/// # Errors
+/// [`Error::TypeMismatch`] naming `table.column` when the value does not convert to `T`.
+pub fn decode_value<T: athanor_core::field::SqlField>(value: ValueRef<'_>, idx: usize, table: &TableDef) -> Result<T> {
+    // Another object's field (a decimal, a document) is read as the value it binds as.
+    let made = match value {
+        ValueRef::Computed(c) => Some(c.to_value()?),
+        _ => None,
+    };
+    let value = made.as_ref().map_or(value, athanor_core::value::Value::as_ref);
+    let def = table.columns.get(idx);
+    def.map_or_else(|| T::from_value(value), |c| T::from_column(value, c)).map_err(|e| match e {
+        Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
+            column: format!("{}.{}", table.name, table.columns.get(idx).map_or("?", |c| c.name)),
+            expected,
+            found,
+        },
+        other => other,
+    })
+}
+
+/// Decode cell `idx` of a row into a field, naming the column in a type mismatch.
+///
+/// Used by the code `#[derive(Model)]` writes.
+///
+/// # Errors
+/// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`; the row's
+/// error for a position out of range.
+pub fn decode_cell<T: athanor_core::field::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
+    decode_value(row.get(idx)?, idx, table)
+}
+
+/// Check field `idx`'s value before it is written ([`athanor_core::SqlField::check`]), naming the
+/// column `table.column` in the error. Used by the code `#[derive(Model)]` writes.
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming the column and saying why the field type refused the value.
+pub fn check_field<T: athanor_core::field::SqlField>(value: &T, idx: usize, table: &TableDef) -> Result<()> {
+    let def = table.columns.get(idx);
+    def.map_or_else(|| value.check(), |c| value.check_column(c)).map_err(|e| {
+        let column = format!("{}.{}", table.name, def.map_or("?", |c| c.name));
+        match e {
+            Error::TypeMismatch { expected, found, .. } => {
+                Error::InvalidValue { column, reason: format!("{found} does not fit {expected}") }
+            }
+            Error::InvalidRequest { message } => Error::InvalidValue { column, reason: message },
+            other => other,
+        }
+    })
+}
+
+/// Convert a generated key for an autoincrement field of integer type `T`.
+///
+/// # Errors
+/// [`Error::TypeMismatch`] naming `table.<generated key>` when `key` does not fit `T`.
+pub fn generated_key<T: TryFrom<i64>>(key: i64, table: &TableDef) -> Result<T> {
+    T::try_from(key).map_err(|_| Error::TypeMismatch {
+        column: format!("{}.<generated key>", table.name),
+        expected: std::any::type_name::<T>(),
+        found: format!("i64 {key}"),
+    })
+}

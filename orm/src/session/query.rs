@@ -1,0 +1,575 @@
+//! The generative [`Query`]: a session and a [`Select`] statement. Each method returns a new
+//! query; nothing runs until `all()`, `first()`, `one()`, `one_or_none()`, `count()` or
+//! `exists()`, which render the statement through the session's dialect and hand it to the
+//! session to execute.
+
+use super::{Handle, Load, Relationship, Session};
+use crate::expr::{AliasName, Aliased, Column, Condition, Source, SubquerySource, TableSource};
+use crate::model::Model;
+use crate::select::Select;
+use athanor_core::error::{Error, Result};
+use athanor_core::sql::Statement;
+use athanor_core::value::Value;
+use std::marker::PhantomData;
+
+/// A SELECT of model `M` being built in a session (`session.query(Customer)`).
+///
+/// ```text
+/// let adults = session.query::<Customer>()
+///     .filter(Customer::age.ge(18))
+///     .order_by(Customer::name.asc())
+///     .all()?;
+/// ```
+///
+/// The statement itself is plain data ([`Query::select`], [`athanor_core::sql::select()`]) and renders
+/// without a session. (A runnable version is the `athanor` crate's front-page example, where
+/// `#[derive(Model)]` is available.)
+///
+/// `J` lists the models joined with [`Query::join`] / [`Query::outerjoin`] (`()` for none):
+/// conditions and sort keys may name columns of `M` or of a joined model, and no other.
+pub struct Query<'s, M: Model, J = (), E = M> {
+    session: &'s Session,
+    select: Select<M>,
+    /// Loader options (`selectinload(…)`, …), each a path of steps.
+    options: Vec<Vec<super::loading::Step>>,
+    /// How `update` / `delete` keep loaded objects in step.
+    sync: super::Synchronize,
+    /// Rows per batch for [`Query::iter`] (`yield_per`).
+    fetch: Option<usize>,
+    /// What each row gives: `M`'s objects, or a tuple of models ([`QueryEntities`]).
+    _joined: PhantomData<fn() -> (J, E)>,
+}
+
+/// The models a query has joined: `Joined<Post, ()>` after `.join(User::posts)`.
+pub struct Joined<T, Rest>(PhantomData<fn() -> (T, Rest)>);
+
+/// Where a model sits in a query (inferred; it keeps [`InQuery`]'s impls apart).
+pub mod position {
+    use std::marker::PhantomData;
+    /// The query's own model.
+    pub struct Root;
+    /// The last joined model.
+    pub struct Here;
+    /// A model joined earlier.
+    pub struct There<I>(PhantomData<I>);
+}
+
+/// Model `Self` is the root of a `Query<M, J>` or one of the models it joined (what lets
+/// `filter(Post::score.ge(10))` compile after `.join(User::posts)`, and not before).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not in this query of `{M}`",
+    label = "`{Self}` is used here, but it is neither the query's model nor joined",
+    note = "join it first: `.join(<{M} or a joined model>::<relationship to {Self}>)`, `.join_as(<relationship>, <alias>)` for an alias, or `.join_on(<column of {Self}>, <column in the query>)`"
+)]
+pub trait InQuery<M, J, I> {}
+impl<M> InQuery<M, (), position::Root> for M {}
+impl<M, T, R> InQuery<M, Joined<T, R>, position::Here> for T {}
+impl<M, T, R, N, I> InQuery<M, Joined<T, R>, position::There<I>> for N where N: InQuery<M, R, I> {}
+
+impl<M: Model, J, E> Clone for Query<'_, M, J, E> {
+    fn clone(&self) -> Self {
+        Query {
+            session: self.session,
+            select: self.select.clone(),
+            options: self.options.clone(),
+            sync: self.sync,
+            fetch: self.fetch,
+            _joined: PhantomData,
+        }
+    }
+}
+
+impl<M: Model, J, E> std::fmt::Debug for Query<'_, M, J, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.statement() {
+            Ok(s) => write!(f, "Query({} {:?})", s.sql, s.params),
+            Err(e) => write!(f, "Query(<{e}>)"),
+        }
+    }
+}
+
+impl<'s, M: Model, E> Query<'s, M, (), E> {
+    pub(crate) fn new(session: &'s Session) -> Self {
+        Query {
+            session,
+            select: crate::select::select::<M>(),
+            options: Vec::new(),
+            sync: super::Synchronize::Fetch,
+            fetch: None,
+            _joined: PhantomData,
+        }
+    }
+}
+
+impl<'s, M: Model, J, E> Query<'s, M, J, E> {
+    /// The same query with its statement changed and another model joined.
+    fn joined_with<T>(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Query<'s, M, Joined<T, J>, E> {
+        Query {
+            session: self.session,
+            select: f(self.select),
+            options: self.options,
+            sync: self.sync,
+            fetch: self.fetch,
+            _joined: PhantomData,
+        }
+    }
+
+    fn joined<T: Model, K>(self, rel: Relationship<impl Model, T, K>, outer: bool) -> Query<'s, M, Joined<T, J>, E> {
+        let def = rel.def();
+        self.joined_with(|s| match def {
+            Ok(def) => s.join_relationship(def, outer),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    fn joined_as<T: Model, K, A: AliasName>(
+        self,
+        rel: Relationship<impl Model, T, K>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E> {
+        let def = rel.def();
+        self.joined_with(|s| match def {
+            Ok(def) => s.join_relationship_as(def, outer, Some(A::NAME)),
+            Err(e) => s.with_error(e),
+        })
+    }
+
+    fn joined_on<S: TableSource, P: Source, V>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<S, J>, E> {
+        self.joined_with(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, outer))
+    }
+
+    /// `JOIN <T> AS <alias> ON <the relationship's foreign key>`: the relationship's target
+    /// under an alias, so that a table can be joined twice, or to itself (a self-join):
+    /// `query::<Category>().join_as(Category::parent, Parent)` with `alias!(Parent = "parent")`.
+    /// Conditions and sort keys on the alias use its columns, `Parent::col(Category::name)`.
+    /// Partial: a many-to-many relationship cannot be joined under an alias yet.
+    pub fn join_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        let _ = alias;
+        self.joined_as::<T, K, A>(rel, false)
+    }
+
+    /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Query::join_as`]).
+    pub fn outerjoin_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        let _ = alias;
+        self.joined_as::<T, K, A>(rel, true)
+    }
+
+    fn joined_subquery<D, A: AliasName, V, P: Source>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+        outer: bool,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E> {
+        let sub = derived.statement.clone();
+        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, outer))
+    }
+
+    /// `JOIN (SELECT …) AS alias ON alias.column = other`: filter or sort the objects by a
+    /// subquery in FROM ([`crate::ColumnQuery::subquery_as`]).
+    pub fn join_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_subquery(derived, column, other, false)
+    }
+
+    /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Query::join_subquery`]).
+    pub fn outerjoin_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &super::Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_subquery(derived, column, other, true)
+    }
+
+    /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
+    /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
+    /// `join(Address, User.id == Address.user_id)`). `other` is a column of the query's model
+    /// or of one joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
+    pub fn join_on<S: TableSource, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<S, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_on(target, other, false)
+    }
+
+    /// `LEFT OUTER JOIN … ON target = other` ([`Query::join_on`]).
+    pub fn outerjoin_on<S: TableSource, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Query<'s, M, Joined<S, J>, E>
+    where
+        P: Source + InQuery<M, J, I>,
+    {
+        self.joined_on(target, other, true)
+    }
+
+    /// `JOIN <T> ON <the relationship's foreign key>` (through the association table for a
+    /// many-to-many): filter and sort on `T`'s columns afterwards. Each object of `M` is
+    /// returned once even when several joined rows match (the legacy Query's uniquing), in the
+    /// order its first row came. The relationship may start at `M` or at a model joined before.
+    pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        self.joined(rel, false)
+    }
+
+    /// `LEFT OUTER JOIN <T> ON …`: as [`Query::join`], keeping the objects of `M` with no related
+    /// row (their `T` columns are NULL in the filters).
+    pub fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
+    where
+        P: Model + InQuery<M, J, I>,
+    {
+        self.joined(rel, true)
+    }
+
+    /// The session this query runs in.
+    pub(super) fn session(&self) -> &'s Session {
+        self.session
+    }
+
+    /// The same statement in another session-free form, to render or reuse.
+    pub fn select(&self) -> &Select<M> {
+        &self.select
+    }
+
+    fn map(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Self {
+        Query {
+            session: self.session,
+            select: f(self.select),
+            options: self.options,
+            sync: self.sync,
+            fetch: self.fetch,
+            _joined: PhantomData,
+        }
+    }
+
+    /// Add a condition on `M` or on a joined model (several filters are ANDed).
+    pub fn filter<N, I>(self, condition: Condition<N>) -> Self
+    where
+        N: InQuery<M, J, I>,
+    {
+        self.map(|s| s.filter_expr(condition.into_expr()))
+    }
+
+    /// Add `column = value` by column (or field) name, checked when the query runs
+    /// (SQLAlchemy's `filter_by(name="ed")`). Prefer the typed [`Query::filter`].
+    pub fn filter_by(self, column: &str, value: impl Into<Value>) -> Self {
+        self.map(|s| s.filter_by(column, value))
+    }
+
+    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`), on `M` or a joined model.
+    pub fn order_by<N, I>(self, ordering: impl crate::expr::IntoOrderKey<N>) -> Self
+    where
+        N: InQuery<M, J, I>,
+    {
+        self.map(|s| s.order_key(ordering.into_order_key()))
+    }
+
+    /// At most `n` rows.
+    pub fn limit(self, n: u64) -> Self {
+        self.map(|s| s.limit(n))
+    }
+
+    /// Skip `n` rows.
+    pub fn offset(self, n: u64) -> Self {
+        self.map(|s| s.offset(n))
+    }
+
+    /// `SELECT DISTINCT`.
+    pub fn distinct(self) -> Self {
+        self.map(Select::distinct)
+    }
+
+    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. Fails with
+    /// [`Error::Unsupported`] on databases without row locks (SQLite).
+    pub fn with_for_update(self) -> Self {
+        self.map(Select::with_for_update)
+    }
+
+    /// `FOR UPDATE NOWAIT` ([`Select::with_for_update_nowait`]).
+    pub fn with_for_update_nowait(self) -> Self {
+        self.map(Select::with_for_update_nowait)
+    }
+
+    /// `FOR UPDATE SKIP LOCKED` ([`Select::with_for_update_skip_locked`]).
+    pub fn with_for_update_skip_locked(self) -> Self {
+        self.map(Select::with_for_update_skip_locked)
+    }
+
+    /// `SELECT DISTINCT ON (col)` ([`Select::distinct_on`]; PostgreSQL only).
+    pub fn distinct_on<T>(self, column: crate::expr::Column<M, T>) -> Self {
+        self.map(|s| s.distinct_on(column))
+    }
+
+    /// The SELECT this query runs, with its parameters (to see the SQL).
+    ///
+    /// # Errors
+    /// As [`Select::to_sql`].
+    pub fn statement(&self) -> Result<Statement> {
+        self.check_locking()?;
+        self.select.to_sql(self.session.engine().dialect())
+    }
+
+    /// NOWAIT / SKIP LOCKED as the connected server reports them (an older MySQL or MariaDB
+    /// lacks what the dialect's sheet offers).
+    fn check_locking(&self) -> Result<()> {
+        use athanor_core::sql::select::LockWait;
+        let st = self.select.statement()?;
+        let engine = self.session.engine();
+        let caps = engine.capabilities();
+        let (ok, what) = match st.lock_wait {
+            LockWait::Wait => (true, ""),
+            LockWait::NoWait => (caps.lock_nowait, "SELECT … FOR UPDATE NOWAIT"),
+            LockWait::SkipLocked => (caps.lock_skip_locked, "SELECT … FOR UPDATE SKIP LOCKED"),
+        };
+        if ok || !st.for_update {
+            return Ok(());
+        }
+        Err(Error::unsupported(
+            format!("{what} (server {})", caps.server_version.as_deref().unwrap_or("unknown")),
+            engine.dialect().name(),
+        ))
+    }
+
+    /// The SQL text this query runs.
+    ///
+    /// # Errors
+    /// As [`Select::to_sql`].
+    pub fn sql(&self) -> Result<String> {
+        self.statement().map(|s| s.sql)
+    }
+
+    fn capped(&self, cap: u64) -> Result<Statement> {
+        self.check_locking()?;
+        self.select.statement()?.to_sql_capped(self.session.engine().dialect(), cap)
+    }
+
+    /// The number of matching rows (`SELECT COUNT(*)`; wrapped in a subquery when the query has
+    /// a limit, an offset or DISTINCT).
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub fn count(&self) -> Result<u64> {
+        let s = self.count_statement()?;
+        let n: i64 = self.session.scalar(&s.sql, &s.params)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The COUNT statement.
+    ///
+    /// # Errors
+    /// As [`Select::to_sql`].
+    pub fn count_statement(&self) -> Result<Statement> {
+        self.select.count_sql(self.session.engine().dialect())
+    }
+
+    /// `true` when at least one row matches (`SELECT EXISTS (…)`).
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub fn exists(&self) -> Result<bool> {
+        let s = self.select.exists_sql(self.session.engine().dialect())?;
+        self.session.scalar(&s.sql, &s.params)
+    }
+}
+
+/// The terminal methods of a query of one model, and what only such a query offers (loader
+/// options, streaming, bulk UPDATE/DELETE).
+impl<'s, M: Model, J> Query<'s, M, J> {
+    /// Load relationships of the results with these strategies (SQLAlchemy's
+    /// `.options(selectinload(User.posts))`): `selectinload`, `joinedload`, `raiseload`,
+    /// `lazyload`, `defaultload`, chained for nested paths. Several calls add up; a later option
+    /// for the same path wins.
+    ///
+    /// ```text
+    /// session.query::<User>()
+    ///     .options(selectinload(User::posts).selectinload(Post::comments))   // 3 statements in all
+    ///     .options(joinedload(Post::author))
+    ///     .all()?;
+    /// ```
+    pub fn options<R: Model, L>(mut self, load: Load<R, L>) -> Self {
+        self.options.push(load.steps);
+        self
+    }
+
+    /// Whether loading needs the relationship loaders (options, or an eager default).
+    fn eager(&self) -> bool {
+        !self.options.is_empty()
+            || M::RELATIONSHIPS.iter().any(|r| !matches!(r.lazy, crate::relation::LoadStrategy::Select))
+    }
+
+    fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        if self.eager() {
+            self.check_locking()?;
+            return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
+        }
+        let s = match cap {
+            Some(c) => self.capped(c)?,
+            None => self.statement()?,
+        };
+        let mut out = self.session.load::<M>(&s.sql, &s.params)?;
+        if !self.select.statement()?.table_joins.is_empty() {
+            // A joined row per match: each object once, in the order of its first row.
+            let mut seen = std::collections::HashSet::new();
+            out.retain(|h| seen.insert(std::rc::Rc::as_ptr(&h.inner) as *const () as usize));
+        }
+        Ok(out)
+    }
+
+    /// All matching objects, in order (after autoflush).
+    ///
+    /// # Errors
+    /// A rendering error, or the database's (the session then needs `rollback()`).
+    pub fn all(&self) -> Result<Vec<Handle<M>>> {
+        self.run(None)
+    }
+
+    /// Read the results `n` rows at a time when iterated ([`Query::iter`]), SQLAlchemy's
+    /// `yield_per`. `all()` is not changed by it.
+    pub fn yield_per(mut self, n: usize) -> Self {
+        self.fetch = Some(n);
+        self
+    }
+
+    /// Walk the matching objects in bounded memory: the rows come from the database in batches
+    /// of the [`Query::yield_per`] size (1000 by default), through the identity map; objects the
+    /// stream loaded that nobody holds leave the session when the next batch is read. The
+    /// session's connection is busy until the iterator ends or is dropped: other work on the
+    /// session is [`Error::InvalidRequest`] meanwhile. SQLite steps the statement, MySQL reads
+    /// the rows one by one from the socket, PostgreSQL fetches from a cursor `n` rows at a time
+    /// (`docs/expressions.md` has the measurements).
+    ///
+    /// ```text
+    /// for user in session.query::<User>().order_by(User::id.asc()).yield_per(1000).iter()? {
+    ///     let user = user?;
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// A rendering error; [`Error::InvalidRequest`] for `yield_per(0)` and for a query with
+    /// eager relationship loading (options, or a relationship declared `lazy = "selectin"`,
+    /// `"joined"` or `"raise"`: not built for streams). Each item may be the database's error,
+    /// which ends the iteration (the session then needs `rollback()`).
+    pub fn iter(&self) -> Result<super::QueryIter<'s, M>> {
+        if self.eager() {
+            return Err(Error::invalid_request(format!(
+                "yield_per/iter() with eager relationship loading is not supported (query of {}): load the \
+                 relationships with session.related() or use all()",
+                M::TABLE.rust_name
+            )));
+        }
+        let st = self.statement()?;
+        let dedupe = !self.select.statement()?.table_joins.is_empty();
+        let fetch = self.fetch.unwrap_or(super::stream::DEFAULT_YIELD_PER);
+        let stream = self.session.start_stream(st.sql, st.params, fetch)?;
+        Ok(super::stream::QueryIter::new(self.session, stream, dedupe))
+    }
+
+    /// The first matching object (`LIMIT 1`), or `None`.
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub fn first(&self) -> Result<Option<Handle<M>>> {
+        Ok(self.run(Some(1))?.into_iter().next())
+    }
+
+    /// Exactly one object: [`Error::NotFound`] for none, [`Error::MultipleResults`] for more.
+    ///
+    /// # Errors
+    /// Those two, and those of [`Query::all`].
+    pub fn one(&self) -> Result<Handle<M>> {
+        self.one_or_none()?.ok_or_else(|| Error::NotFound { what: self.describe() })
+    }
+
+    /// One object or `None`: [`Error::MultipleResults`] for more than one.
+    ///
+    /// # Errors
+    /// That, and those of [`Query::all`].
+    pub fn one_or_none(&self) -> Result<Option<Handle<M>>> {
+        let mut rows = self.run(Some(2))?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => Ok(rows.pop()),
+            _ => Err(Error::MultipleResults { what: self.describe() }),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.statement() {
+            Ok(s) => format!("{} where {}", M::TABLE.name, s.sql),
+            Err(_) => M::TABLE.name.to_string(),
+        }
+    }
+
+    /// How [`Query::update`] and [`Query::delete`] keep the session's loaded objects in step
+    /// (SQLAlchemy's `synchronize_session`): [`Synchronize::Fetch`] (the default) reads the
+    /// matching keys first; [`Synchronize::None`] does not.
+    pub fn synchronize_session(mut self, sync: super::Synchronize) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// `UPDATE <table> SET … WHERE <the query's filters>` in the session's transaction (after
+    /// autoflush); the number of rows matched. Loaded objects of those rows get the new values
+    /// (see [`Query::synchronize_session`] and the `bulk` module's limits).
+    ///
+    /// ```text
+    /// let n = session.query::<Post>().filter(Post::score.lt(0)).update(|set| set.value(Post::score, 0))?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a query with a limit, offset, DISTINCT or FOR UPDATE, no
+    /// column set, or a primary-key column set; the database's errors (the session then needs
+    /// `rollback()`).
+    pub fn update(&self, f: impl FnOnce(super::UpdateSet<M>) -> super::UpdateSet<M>) -> Result<u64> {
+        let set = f(super::UpdateSet::new());
+        self.session.bulk_update::<M>(self.select.statement()?, &set.values, self.sync)
+    }
+
+    /// `DELETE FROM <table> WHERE <the query's filters>` in the session's transaction (after
+    /// autoflush); the number of rows deleted. Loaded objects of those rows become deleted.
+    /// Relationship cascades do not apply (a bulk statement sees rows, not objects): children
+    /// are left to the database's foreign keys.
+    ///
+    /// # Errors
+    /// As [`Query::update`].
+    pub fn delete(&self) -> Result<u64> {
+        self.session.bulk_delete::<M>(self.select.statement()?, self.sync)
+    }
+}
