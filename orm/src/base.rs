@@ -10,8 +10,10 @@ use athanor_core::schema::TableDef;
 /// (`declarative_base()` in SQLAlchemy). Usually built once and shared.
 ///
 /// ```
-/// use athanor_core::{Base, TableDef, ColumnDef, SqlType};
-/// # use athanor_core::{Model, Row, ValueRef, Result};
+/// use athanor_orm::Base;
+/// use athanor_core::{TableDef, ColumnDef, SqlType};
+/// # use athanor_orm::Model;
+/// # use athanor_core::{Row, ValueRef, Result};
 /// # struct T;
 /// # impl Model for T {
 /// #     const TABLE: &'static TableDef = &TableDef { name: "t", rust_name: "T", columns: &[ColumnDef { primary_key: true, ..ColumnDef::new("id", SqlType::BigInt) }] };

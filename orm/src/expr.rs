@@ -28,7 +28,7 @@ impl<M> Condition<M> {
         Condition { expr, _model: PhantomData }
     }
 
-    /// A condition around an untyped expression (for raw SQL, [`athanor_core::sql::Text::condition`]).
+    /// A condition around an untyped expression (for raw SQL, [`crate::TypedText::condition`]).
     pub(crate) fn from_expr(expr: Expr) -> Self {
         Condition::new(expr)
     }
@@ -604,8 +604,8 @@ pub struct Case<M, T> {
 /// Start a `CASE` expression (SQLAlchemy's `case((cond, value), …, else_=…)`):
 ///
 /// ```
-/// use athanor_core::{case, Condition};
-/// # use athanor_core::{Model, ScalarExpr};
+/// use athanor_orm::{case, Condition};
+/// # use athanor_orm::{Model, ScalarExpr};
 /// # fn demo<M: Model>(high: Condition<M>, low: Condition<M>) -> ScalarExpr<M, String> {
 /// case::<String>().when(high, "high").when(low, "low").else_("other")
 /// # }

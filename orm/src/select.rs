@@ -1,7 +1,7 @@
 //! `Select<M>`: the typed, session-free SELECT of model `M` over a [`SelectStatement`]
 //! (SQLAlchemy 2.0's `select(Customer)`). It is bound on `Model` and joins along a
 //! `RelationshipDef`, so it lives on the ORM floor; the statement data and its rendering are in
-//! `sql/`. Public as `athanor_core::sql::{select, Select}` (and `sql::select::…`).
+//! `sql/`. Public as `athanor::select` and `athanor::sql::{select, Select}`.
 
 use crate::expr::{Condition, Ordering};
 use crate::model::Model;

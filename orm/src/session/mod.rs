@@ -202,7 +202,7 @@ impl IntoIterator for Rows {
 /// `for row in &rows`: the rows by reference.
 ///
 /// ```
-/// # use athanor_core::Rows;
+/// # use athanor_orm::Rows;
 /// let rows = Rows::default();
 /// for row in &rows {
 ///     let _ = row.values().len();

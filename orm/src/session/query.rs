@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 ///     .all()?;
 /// ```
 ///
-/// The statement itself is plain data ([`Query::select`], [`athanor_core::sql::select()`]) and renders
+/// The statement itself is plain data ([`Query::select`], [`crate::select()`]) and renders
 /// without a session. (A runnable version is the `athanor` crate's front-page example, where
 /// `#[derive(Model)]` is available.)
 ///
