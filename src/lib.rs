@@ -45,10 +45,12 @@
 //! ## What is where
 //!
 //! The top level (`athanor::…`) is what a program using Athanor needs: engines and connections,
-//! sessions and queries, models and their metadata, values, errors. [`prelude`] is the usual
-//! subset. [`sql`] builds SELECT statements without a session. [`backend`] is the API for writing
-//! a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers); programs do not
-//! need it.
+//! sessions and queries, models and their metadata, expressions, values, errors. [`prelude`] is
+//! the usual subset. [`sql`] builds SELECT statements without a session and holds the untyped
+//! syntax tree; [`schema`] the catalog (`TableDef`, `ColumnDef`, `SqlType`, …); [`backend`] is the
+//! API for writing a backend or a dialect (drivers, raw connections, SQL writers, DDL helpers,
+//! `Dialect`, `Capabilities`); programs do not need it. The tools are modules of their own:
+//! [`reflect`], [`copy`], `migrate` (feature `migrate`), `cli` (feature `cli`).
 
 /// Exact decimals: the numeric text order SQLite's decimal columns use.
 pub use athanor_core::decimal;
@@ -70,29 +72,26 @@ pub use athanor_core::temporal;
 pub use athanor_core::RetryError;
 /// What an [`Error::Timeout`] bounded (a statement's run time or a lock wait).
 pub use athanor_core::TimeoutKind;
-pub use athanor_core::{
-    params, Capabilities, CmpOp, ColumnDef, ColumnRef, ColumnValue, Connection, ConstraintDef, DbNewtype, DefaultValue,
-    Dialect, Engine, EngineConfig, Error, ErrorSource, Expr, ForeignKeyDef, FromValue, IntegrityKind, IsolationLevel,
-    MetaData, NullsOrder, Operand, OrderKey, Result, ResultRow, SelectStatement, SqlField, SqlType, StatementEvent,
-    TableDef, ToValue, TxOptions, Value, ValueRef,
-};
-pub use athanor_core::{text, Text};
-pub use athanor_core::{ArithOp, CastType, Scalar, SqlFunc};
 /// SQL functions with one result type on every database: `func::count(Post::id)`.
 pub use athanor_orm::func;
-pub use athanor_orm::{
-    alias, case, exists, not_exists, AliasName, Aliased, Case, CaseStart, CastTo, ColumnQuery, CompoundQuery,
-    Correlated, ExprOrdering, InQuery, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Joined, Nullable, Numeric,
-    ScalarExpr, SelectItem, Selection, SelectionIn, Source, Subquery, TableSource, Textual,
+// Engines, connections, values, errors: athanor-core.
+pub use athanor_core::{
+    params, ColumnValue, Connection, DbNewtype, Engine, EngineConfig, Error, ErrorSource, FromValue, IntegrityKind,
+    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, ToValue, TxOptions, Value, ValueRef,
 };
+pub use athanor_core::{text, Text};
+// Models, sessions, queries and expressions: athanor-orm.
 pub use athanor_orm::{
-    and_, not_, or_, select, sessionmaker, Base, Column, Condition, Handle, IntoPrimaryKey, Model, NestedTransaction,
-    ObjectState, Ordering, Query, Select, Session, SessionConfig, SessionMaker, TextColumn, TypedText,
+    alias, and_, case, exists, not_, not_exists, or_, select, sessionmaker, AliasName, Aliased, Base, Case, CaseStart,
+    CastTo, Column, ColumnQuery, CompoundQuery, Condition, Correlated, ExprOrdering, Handle, InQuery, InValues,
+    IntoOrderKey, IntoPrimaryKey, IntoScalar, IntoSubquery, Joined, Model, NestedTransaction, Nullable, Numeric,
+    ObjectState, Ordering, Query, ScalarExpr, Select, SelectItem, Selection, SelectionIn, Session, SessionConfig,
+    SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedText,
 };
+// Relationships and their loading; bulk statements.
 pub use athanor_orm::{
     defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
-    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, RelationKind, Relationship, RelationshipDef, Rows,
-    Synchronize, UpdateSet,
+    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize, UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
 pub use athanor_orm::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
@@ -125,9 +124,23 @@ pub mod prelude {
 
 /// SELECT statements built without a session and rendered by a dialect:
 /// `sql::select::<Customer>().filter(…).to_sql(engine.dialect())`.
+///
+/// The untyped syntax tree the typed expressions build ([`sql::Expr`], [`sql::Scalar`], …) is
+/// here too, for code that inspects or assembles statements as data.
 pub mod sql {
+    pub use athanor_core::sql::ast::{
+        ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc,
+    };
     pub use athanor_core::sql::{text, SelectStatement, Statement, Text};
     pub use athanor_orm::{select, Select};
+}
+
+/// The catalog: tables and columns as plain `'static` data ([`schema::TableDef`],
+/// [`schema::ColumnDef`], …) as `#[derive(Model)]` writes them and reflection reads them, the
+/// portable column types ([`schema::SqlType`]), and relationship descriptions.
+pub mod schema {
+    pub use athanor_core::{ColumnDef, ConstraintDef, DefaultValue, ForeignKeyDef, SqlType, TableDef};
+    pub use athanor_orm::{RelationKind, RelationshipDef};
 }
 
 /// The API for implementing a backend (a [`Driver`](backend::Driver) and its

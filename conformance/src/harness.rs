@@ -11,7 +11,8 @@
 //! many were skipped on the backend.
 
 use crate::scratch::{self, Scratch, Server};
-use athanor::{create_engine, Capabilities, Engine, Session};
+use athanor::backend::Capabilities;
+use athanor::{create_engine, Engine, Session};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};

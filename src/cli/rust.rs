@@ -3,7 +3,7 @@
 //! table it refers to, each naming the key column, so several keys to one table stay apart).
 
 use crate::reflect::{ReflectedColumn, ReflectedTable};
-use crate::{DefaultValue, SqlType};
+use crate::schema::{DefaultValue, SqlType};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 

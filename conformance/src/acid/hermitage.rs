@@ -336,7 +336,7 @@ struct Statements {
 }
 
 impl Statements {
-    fn new(dialect: &dyn athanor::Dialect) -> Result<Statements> {
+    fn new(dialect: &dyn athanor::backend::Dialect) -> Result<Statements> {
         let mut set = SqlWriter::new(dialect);
         set.push("UPDATE ").ident("hermitage")?.push(" SET ").ident("value")?.push(" = ").placeholder();
         set.push(" WHERE ").ident("id")?.push(" = ").placeholder();

@@ -8,7 +8,7 @@ use crate::acid::{scaled, url_with};
 use crate::harness::TestDb;
 use crate::models::{Narrow, Wide};
 use athanor::prelude::*;
-use athanor::{ColumnDef, SqlType, TableDef};
+use athanor::schema::{ColumnDef, SqlType, TableDef};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::panic::{self, AssertUnwindSafe};

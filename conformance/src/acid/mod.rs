@@ -24,7 +24,8 @@ mod trace_fixtures;
 pub mod transactions;
 
 use crate::harness::{self, TestDb};
-use athanor::{Capabilities, IsolationLevel};
+use athanor::backend::Capabilities;
+use athanor::IsolationLevel;
 use std::panic::{self, AssertUnwindSafe};
 
 /// `true` when `ATHANOR_FULL` is `1`/`true`: run the full counts (8 × 500 bank transfers, 100

@@ -1,7 +1,8 @@
 //! Models of the ACID suite (Hermitage's `Item` lives with its tests).
 
 use athanor::prelude::*;
-use athanor::{ColumnDef, SqlType, TableDef, ValueRef};
+use athanor::schema::{ColumnDef, SqlType, TableDef};
+use athanor::ValueRef;
 
 /// A row written by the durability child: `ROWS_PER_TXN` of them per transaction.
 #[derive(Model, Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 use crate::harness::TestDb;
 use crate::models::*;
 use athanor::prelude::*;
-use athanor::SqlType;
+use athanor::schema::SqlType;
 
 /// `metadata()` lists tables with columns, types, nullability, keys, constraints and indexes.
 pub fn metadata_describes_tables(_db: &TestDb) -> Result<()> {

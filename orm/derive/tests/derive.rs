@@ -3,10 +3,9 @@
 #![allow(clippy::unwrap_used, missing_docs)] // a test: a failed unwrap is a failed test
 
 use athanor::backend::Row;
-use athanor::{
-    CmpOp, ColumnDef, ColumnRef, DefaultValue, Error, Expr, ForeignKeyDef, Model, Operand, Result, SqlType, TableDef,
-    Value, ValueRef,
-};
+use athanor::schema::{ColumnDef, DefaultValue, ForeignKeyDef, SqlType, TableDef};
+use athanor::sql::{CmpOp, ColumnRef, Expr, Operand};
+use athanor::{Error, Model, Result, Value, ValueRef};
 
 /// A row over owned values, standing in for a driver's row.
 struct TestRow(Vec<Value>);
