@@ -11,8 +11,14 @@
 //! relationship collections still holding a bulk-deleted object are not changed;
 //! `Synchronize::None` skips the SELECT and leaves loaded objects as they were.
 
-use super::*;
+use super::identity::Key;
+use super::state::ObjectState;
+use super::Session;
+use crate::model::Model;
+use athanor_core::error::{Error, Result};
 use athanor_core::sql::SelectStatement;
+use athanor_core::value::{Value, ValueRef};
+use std::any::TypeId;
 
 /// How `Query::update` / `Query::delete` keep the session's loaded objects in step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

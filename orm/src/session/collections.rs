@@ -5,13 +5,18 @@
 //! The session sees a field through the object-safe [`AnyRelation`] and the related model
 //! through [`ModelType`], so the unit of work and the loaders are written once for every model.
 
-use super::state::{Erased, Instance};
-use super::*;
+use super::identity::IdentityMap;
+use super::state::{Erased, Handle, Instance};
+use super::{identity_row, Shared};
+use crate::model::Model;
 use crate::relation::RelationshipDef;
+use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
 use athanor_core::schema::TableDef;
 use std::any::{Any, TypeId};
+use std::fmt;
 use std::marker::PhantomData;
+use std::rc::{Rc, Weak};
 
 /// A handle of any model (the session's view of a related object).
 #[doc(hidden)]

@@ -1,7 +1,7 @@
 //! Session settings and the session factory ([`sessionmaker`], [`SessionMaker`]), with the
 //! retry helper for serialization failures.
 
-use super::*;
+use super::Session;
 use athanor_core::dialect::TxOptions;
 use athanor_core::engine::Engine;
 use athanor_core::error::{Error, Result, RetryError};

@@ -5,11 +5,14 @@
 //! later UPDATE where a cycle leaves no other order (`post_update`).
 
 use super::collections::AnyHandle;
-use super::state::Erased;
-use super::*;
+use super::state::{Erased, ObjectState};
+use super::Session;
 use crate::relation::{RelationKind, RelationshipDef};
+use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
+use athanor_core::value::Value;
 use std::collections::HashSet;
+use std::rc::{Rc, Weak};
 
 /// Where a foreign-key value comes from.
 pub(super) enum Source {

@@ -4,10 +4,14 @@
 //! (SQLAlchemy's backref events and `cascade_iterator`).
 
 use super::collections::AnyHandle;
-use super::state::Erased;
-use super::*;
+use super::identity::Key;
+use super::state::{Erased, Instance, ObjectState};
+use super::Session;
+use crate::model::Model;
 use crate::relation::{RelationKind, RelationshipDef};
+use athanor_core::error::{Error, Result};
 use athanor_core::value::Value;
+use std::rc::Rc;
 
 /// A relationship field an edit (or `add`) changed since the last flush: the flush compares
 /// the field's contents then with `original`, its contents when first changed.

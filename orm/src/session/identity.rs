@@ -1,7 +1,7 @@
 //! Identity keys and the identity map: one instance per (model, primary key) per session
 //! (SQLAlchemy's `orm/identity.py`).
 
-use super::*;
+use super::state::{Erased, Instance, Meta};
 use crate::model::Model;
 use athanor_core::engine::FastState;
 use athanor_core::error::{Error, Result};
@@ -396,10 +396,13 @@ pub(super) fn reset_relationships(i: &dyn Erased) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::ObjectState;
     use athanor_core::schema::ColumnDef;
+    use athanor_core::value::FromValue;
     use athanor_core::value::SqlType;
     use std::collections::HashSet;
     use std::hash::BuildHasher;
+    use std::rc::Weak;
 
     struct Thing {
         id: i64,

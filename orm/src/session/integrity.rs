@@ -2,7 +2,7 @@
 //! columns only; some databases call every primary key by one alias, see
 //! [`Dialect::primary_key_constraint_alias`]), found from the table metadata.
 
-use super::*;
+use super::Inner;
 use athanor_core::dialect::Dialect;
 use athanor_core::error::Error;
 use athanor_core::schema::TableDef;

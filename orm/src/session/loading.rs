@@ -7,20 +7,29 @@
 //! `n` levels deep runs `1 + n` statements (more only when a level's keys exceed the database's
 //! bind-parameter limit and are sent in chunks); `joinedload` adds no statement.
 
-use super::collections::{typed_all, AnyHandle, LoadCtx, ModelType, RelKind, Relationship};
-use super::*;
+use super::collections::{typed_all, AnyHandle, LoadCtx, ModelMarker, ModelType, RelKind, Relationship};
+use super::identity::{Key, KeyPart};
+use super::integrity::is_database_error;
+use super::state::{Erased, Handle, ObjectState};
+use super::{Inner, Session};
 use crate::expr::{ColumnRef, Expr};
+use crate::model::Model;
 use crate::relation::{LoadStrategy, RelationKind, RelationshipDef};
 use athanor_core::engine::FastState;
+use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
 use athanor_core::sql::select::{EagerJoin, Through};
 use athanor_core::sql::SelectStatement;
+use athanor_core::value::{Value, ValueRef};
+use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// The loaders' sets and maps: keyed by instance addresses and key parts, hashed like the
 /// identity map (std's SipHash was a fifth of a selectin load's time).
 type FastSet<T> = HashSet<T, FastState>;
 type FastMap<K, V> = HashMap<K, V, FastState>;
+use std::fmt;
 use std::marker::PhantomData;
 
 /// What one step of a loader option asks for.

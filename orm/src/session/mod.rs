@@ -68,11 +68,10 @@ pub use state::{Handle, ObjectState};
 pub use stream::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 pub use transaction::NestedTransaction;
 
-use identity::*;
-use integrity::*;
-use state::*;
-use transaction::*;
-
+use self::identity::{IdentityMap, Key, TypedMap};
+use self::integrity::is_database_error;
+use self::state::{borrowed_error, Erased, Instance, Meta};
+use self::transaction::Frame;
 use crate::model::Model;
 use athanor_core::dialect::TxOptions;
 use athanor_core::engine::{Connection, Engine, ResultRow};

@@ -1,7 +1,9 @@
 //! Persistence: the INSERT, UPDATE and DELETE statements a flush sends for one table, and the
 //! recovery of generated keys (SQLAlchemy's `orm/persistence.py`).
 
-use super::*;
+use super::identity::{Key, KeyPart};
+use super::state::{Erased, ObjectState};
+use super::{Inner, SQL_UPDATE};
 use athanor_core::dialect::KeyRecovery;
 use athanor_core::engine::Connection;
 use athanor_core::error::{Error, Result};

@@ -1,13 +1,14 @@
 //! Object state: what the session knows of each instance ([`ObjectState`], the bookkeeping
 //! `Meta`, the snapshot) and the user's [`Handle`] to it (SQLAlchemy's `orm/state.py`).
 
-use super::*;
+use super::collections::{AnyRelation, ModelMarker, ModelType};
+use super::identity::{IdentityMap, Key};
+use super::{graph, Session, Shared};
 use crate::model::Model;
 use crate::relation::RelationshipDef;
 use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
-use athanor_core::value::ValueRef;
-use athanor_core::value::{SqlType, Value};
+use athanor_core::value::{SqlType, Value, ValueRef};
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
 use std::fmt;

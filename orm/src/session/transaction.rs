@@ -2,7 +2,9 @@
 //! a failure, commit and rollback bookkeeping, [`NestedTransaction`], and the one routine that puts
 //! objects back after the database rolled back (the whole transaction or to a savepoint).
 
-use super::*;
+use super::identity::reset_relationships;
+use super::state::{Erased, ObjectState};
+use super::{Inner, Session};
 use athanor_core::engine::Connection;
 use athanor_core::error::{Error, Result};
 use std::rc::{Rc, Weak};

@@ -12,10 +12,14 @@
 //! again in waves within a self-referencing table).
 
 use super::dependency::{Intent, SyncPlan};
-use super::*;
+use super::integrity::enrich;
+use super::state::{Erased, ObjectState};
+use super::Inner;
 use athanor_core::catalog::sort_for_flush;
-use athanor_core::error::Result;
+use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
+use athanor_core::sql;
+use athanor_core::value::{Value, ValueRef};
 use std::rc::Rc;
 
 fn is(a: &Rc<dyn Erased>, b: &Rc<dyn Erased>) -> bool {
