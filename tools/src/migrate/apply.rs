@@ -185,7 +185,6 @@ fn alter(dialect: &dyn Dialect, table: &str) -> Result<String> {
 /// Run one operation.
 fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result<()> {
     let rebuild = dialect.rebuild_recipe().is_some();
-    let caps = dialect.capabilities().clone();
     match op {
         Operation::CreateTable { table } => {
             for s in create_table_statements(dialect, table.def()?)? {
@@ -199,38 +198,7 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
             let name = athanor_core::reflect::leak(&table.name);
             exec(conn, &drop_table_statement(dialect, &TableDef { name, rust_name: name, columns: &[] })?)
         }
-        Operation::AddColumn { table, column } => {
-            if !column.nullable && column.default.is_none() {
-                return Err(Error::invalid_request(format!(
-                    "adding NOT NULL column {table}.{} needs a default (for the rows already there)",
-                    column.name
-                )));
-            }
-            let plain = ColumnSpec { unique: false, index: false, foreign_key: None, ..column.clone() };
-            if rebuild && column.primary_key {
-                rebuild_table(conn, dialect, table, |spec| {
-                    spec.columns.push(column.clone());
-                    Ok(())
-                })?;
-                return Ok(());
-            }
-            let mut sql = alter(dialect, table)?;
-            sql.push_str(" ADD COLUMN ");
-            write_column_definition(dialect, &mut sql, &ddl_column(&caps, &plain.def()?))?;
-            exec(conn, &sql)?;
-            let t = table.clone();
-            let c = column.name.clone();
-            if column.unique {
-                apply(conn, dialect, &Operation::AddUnique { table: t.clone(), column: c.clone() })?;
-            }
-            if column.index {
-                apply(conn, dialect, &Operation::CreateIndex { table: t.clone(), column: c.clone() })?;
-            }
-            if let Some(r) = &column.foreign_key {
-                apply(conn, dialect, &Operation::AddForeignKey { table: t, column: c, references: r.clone() })?;
-            }
-            Ok(())
-        }
+        Operation::AddColumn { table, column } => add_column(conn, dialect, table, column),
         Operation::DropColumn { table, column } => {
             if rebuild {
                 return rebuild_table(conn, dialect, table, |spec| {
@@ -243,39 +211,7 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
             dialect.write_identifier(&mut sql, &column.name)?;
             exec(conn, &sql)
         }
-        Operation::AlterColumn { table, from, to } => {
-            if rebuild {
-                return rebuild_table(conn, dialect, table, |spec| {
-                    let c = column_mut(spec, &to.name)?;
-                    *c = ColumnSpec {
-                        primary_key: c.primary_key,
-                        autoincrement: c.autoincrement,
-                        unique: c.unique,
-                        index: c.index,
-                        foreign_key: c.foreign_key.clone(),
-                        ..to.clone()
-                    };
-                    Ok(())
-                });
-            }
-            let to_def = ddl_column(&caps, &to.def()?);
-            let mut sql = String::new();
-            dialect.write_alter_column(&mut sql, table, &ddl_column(&caps, &from.def()?), &to_def)?;
-            exec(conn, &sql)?;
-            if from.allowed != to.allowed {
-                let existing: Vec<String> = athanor_core::reflect::allowed_checks(conn, table)?
-                    .into_iter()
-                    .filter(|c| c.column == to.name)
-                    .filter_map(|c| c.name)
-                    .collect();
-                let mut sql = String::new();
-                dialect.write_alter_allowed(&mut sql, table, &to_def, &existing)?;
-                if !sql.is_empty() {
-                    exec(conn, &sql)?;
-                }
-            }
-            Ok(())
-        }
+        Operation::AlterColumn { table, from, to } => alter_column(conn, dialect, table, from, to),
         Operation::CreateIndex { table, column } => {
             let mut sql = String::from("CREATE INDEX ");
             dialect.write_identifier(&mut sql, &format!("ix_{table}_{column}"))?;
@@ -292,64 +228,163 @@ fn apply(conn: &mut Connection, dialect: &dyn Dialect, op: &Operation) -> Result
             exec(conn, &sql)
         }
         Operation::AddUnique { table, column } | Operation::DropUnique { table, column } => {
-            let adding = matches!(op, Operation::AddUnique { .. });
-            if rebuild {
-                return rebuild_table(conn, dialect, table, |spec| {
-                    column_mut(spec, column)?.unique = adding;
-                    Ok(())
-                });
-            }
-            let name = format!("uq_{table}_{column}");
-            let mut sql = String::new();
-            if adding {
-                sql = alter(dialect, table)?;
-                sql.push_str(" ADD CONSTRAINT ");
-                dialect.write_identifier(&mut sql, &name)?;
-                sql.push_str(" UNIQUE (");
-                dialect.write_identifier(&mut sql, column)?;
-                sql.push(')');
-            } else {
-                dialect.write_drop_constraint(&mut sql, table, &name, true)?;
-            }
-            exec(conn, &sql)
+            set_unique(conn, dialect, table, column, matches!(op, Operation::AddUnique { .. }))
         }
         Operation::AddForeignKey { table, column, references }
         | Operation::DropForeignKey { table, column, references } => {
-            let adding = matches!(op, Operation::AddForeignKey { .. });
-            if rebuild {
-                return rebuild_table(conn, dialect, table, |spec| {
-                    column_mut(spec, column)?.foreign_key = adding.then(|| references.clone());
-                    Ok(())
-                });
-            }
-            let name = format!("fk_{table}_{column}_{}", references.0);
-            let mut sql = String::new();
-            if adding {
-                sql = alter(dialect, table)?;
-                sql.push_str(" ADD ");
-                let fk = ForeignKeyDef {
-                    table: athanor_core::reflect::leak(&references.0),
-                    column: athanor_core::reflect::leak(&references.1),
-                };
-                write_foreign_key(dialect, &mut sql, &name, column, fk)?;
-                return exec(conn, &sql);
-            }
-            dialect.write_drop_constraint(&mut sql, table, &name, false)?;
-            exec(conn, &sql)?;
-            // An index the database made by itself for the key (MySQL names it after the key)
-            // outlives it: drop it too, so the table is as before the key was added.
-            let leftover = athanor_core::reflect::reflect_table(conn, table)?
-                .indexes
-                .iter()
-                .any(|i| i.name.as_deref() == Some(name.as_str()));
-            if leftover {
-                let mut drop = String::new();
-                dialect.write_drop_index(&mut drop, table, &name)?;
-                exec(conn, &drop)?;
-            }
-            Ok(())
+            set_foreign_key(conn, dialect, table, column, references, matches!(op, Operation::AddForeignKey { .. }))
         }
     }
+}
+
+/// [`Operation::AddColumn`]: `ALTER TABLE … ADD COLUMN`, then its unique constraint, index and
+/// foreign key as operations of their own (a table rebuild on SQLite for a key column).
+fn add_column(conn: &mut Connection, dialect: &dyn Dialect, table: &str, column: &ColumnSpec) -> Result<()> {
+    let rebuild = dialect.rebuild_recipe().is_some();
+    let caps = dialect.capabilities().clone();
+    if !column.nullable && column.default.is_none() {
+        return Err(Error::invalid_request(format!(
+            "adding NOT NULL column {table}.{} needs a default (for the rows already there)",
+            column.name
+        )));
+    }
+    let plain = ColumnSpec { unique: false, index: false, foreign_key: None, ..column.clone() };
+    if rebuild && column.primary_key {
+        rebuild_table(conn, dialect, table, |spec| {
+            spec.columns.push(column.clone());
+            Ok(())
+        })?;
+        return Ok(());
+    }
+    let mut sql = alter(dialect, table)?;
+    sql.push_str(" ADD COLUMN ");
+    write_column_definition(dialect, &mut sql, &ddl_column(&caps, &plain.def()?))?;
+    exec(conn, &sql)?;
+    let t = table.to_owned();
+    let c = column.name.clone();
+    if column.unique {
+        apply(conn, dialect, &Operation::AddUnique { table: t.clone(), column: c.clone() })?;
+    }
+    if column.index {
+        apply(conn, dialect, &Operation::CreateIndex { table: t.clone(), column: c.clone() })?;
+    }
+    if let Some(r) = &column.foreign_key {
+        apply(conn, dialect, &Operation::AddForeignKey { table: t, column: c, references: r.clone() })?;
+    }
+    Ok(())
+}
+
+/// [`Operation::AlterColumn`]: the dialect's `write_alter_column`, and its allowed values when
+/// they changed (a table rebuild on SQLite).
+fn alter_column(
+    conn: &mut Connection,
+    dialect: &dyn Dialect,
+    table: &str,
+    from: &ColumnSpec,
+    to: &ColumnSpec,
+) -> Result<()> {
+    let rebuild = dialect.rebuild_recipe().is_some();
+    let caps = dialect.capabilities().clone();
+    if rebuild {
+        return rebuild_table(conn, dialect, table, |spec| {
+            let c = column_mut(spec, &to.name)?;
+            *c = ColumnSpec {
+                primary_key: c.primary_key,
+                autoincrement: c.autoincrement,
+                unique: c.unique,
+                index: c.index,
+                foreign_key: c.foreign_key.clone(),
+                ..to.clone()
+            };
+            Ok(())
+        });
+    }
+    let to_def = ddl_column(&caps, &to.def()?);
+    let mut sql = String::new();
+    dialect.write_alter_column(&mut sql, table, &ddl_column(&caps, &from.def()?), &to_def)?;
+    exec(conn, &sql)?;
+    if from.allowed != to.allowed {
+        let existing: Vec<String> = athanor_core::reflect::allowed_checks(conn, table)?
+            .into_iter()
+            .filter(|c| c.column == to.name)
+            .filter_map(|c| c.name)
+            .collect();
+        let mut sql = String::new();
+        dialect.write_alter_allowed(&mut sql, table, &to_def, &existing)?;
+        if !sql.is_empty() {
+            exec(conn, &sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`Operation::AddUnique`] / [`Operation::DropUnique`] (`adding` tells which).
+fn set_unique(conn: &mut Connection, dialect: &dyn Dialect, table: &str, column: &str, adding: bool) -> Result<()> {
+    let rebuild = dialect.rebuild_recipe().is_some();
+    if rebuild {
+        return rebuild_table(conn, dialect, table, |spec| {
+            column_mut(spec, column)?.unique = adding;
+            Ok(())
+        });
+    }
+    let name = format!("uq_{table}_{column}");
+    let mut sql = String::new();
+    if adding {
+        sql = alter(dialect, table)?;
+        sql.push_str(" ADD CONSTRAINT ");
+        dialect.write_identifier(&mut sql, &name)?;
+        sql.push_str(" UNIQUE (");
+        dialect.write_identifier(&mut sql, column)?;
+        sql.push(')');
+    } else {
+        dialect.write_drop_constraint(&mut sql, table, &name, true)?;
+    }
+    exec(conn, &sql)
+}
+
+/// [`Operation::AddForeignKey`] / [`Operation::DropForeignKey`] (`adding` tells which), and the
+/// index MySQL made for a dropped key.
+fn set_foreign_key(
+    conn: &mut Connection,
+    dialect: &dyn Dialect,
+    table: &str,
+    column: &str,
+    references: &(String, String),
+    adding: bool,
+) -> Result<()> {
+    let rebuild = dialect.rebuild_recipe().is_some();
+    if rebuild {
+        return rebuild_table(conn, dialect, table, |spec| {
+            column_mut(spec, column)?.foreign_key = adding.then(|| references.clone());
+            Ok(())
+        });
+    }
+    let name = format!("fk_{table}_{column}_{}", references.0);
+    let mut sql = String::new();
+    if adding {
+        sql = alter(dialect, table)?;
+        sql.push_str(" ADD ");
+        let fk = ForeignKeyDef {
+            table: athanor_core::reflect::leak(&references.0),
+            column: athanor_core::reflect::leak(&references.1),
+        };
+        write_foreign_key(dialect, &mut sql, &name, column, fk)?;
+        return exec(conn, &sql);
+    }
+    dialect.write_drop_constraint(&mut sql, table, &name, false)?;
+    exec(conn, &sql)?;
+    // An index the database made by itself for the key (MySQL names it after the key)
+    // outlives it: drop it too, so the table is as before the key was added.
+    let leftover = athanor_core::reflect::reflect_table(conn, table)?
+        .indexes
+        .iter()
+        .any(|i| i.name.as_deref() == Some(name.as_str()));
+    if leftover {
+        let mut drop = String::new();
+        dialect.write_drop_index(&mut drop, table, &name)?;
+        exec(conn, &drop)?;
+    }
+    Ok(())
 }
 
 fn column_mut<'a>(spec: &'a mut TableSpec, name: &str) -> Result<&'a mut ColumnSpec> {
