@@ -173,7 +173,7 @@ impl Dialect for PostgresDialect {
     }
 
     fn name(&self) -> &'static str {
-        "postgresql"
+        "postgres"
     }
 
     /// `E'…\'…'` escape strings, `$$…$$` / `$tag$…$tag$` dollar quotes, nested `/* … */`.

@@ -64,7 +64,7 @@ const TICKETS: TableDef = TableDef {
 
 #[test]
 fn name_and_capabilities() {
-    assert_eq!(D.name(), "postgresql");
+    assert_eq!(D.name(), "postgres");
     let c = D.capabilities();
     assert_eq!(c, &POSTGRES_CAPABILITIES);
     assert_eq!(c.key_recovery, KeyRecovery::Returning);
@@ -159,7 +159,7 @@ fn non_finite_default_is_unsupported() {
             ColumnDef { default: Some(DefaultValue::Float(f64::NAN)), ..ColumnDef::new("x", SqlType::Double) },
         ],
     };
-    assert!(matches!(create_table_statements(&D, &T), Err(Error::Unsupported { dialect: "postgresql", .. })));
+    assert!(matches!(create_table_statements(&D, &T), Err(Error::Unsupported { dialect: "postgres", .. })));
 }
 
 #[test]

@@ -350,6 +350,6 @@ mod tests {
         assert_eq!(backend().schemes, &["postgres", "postgresql"]);
         // Opening does not connect: an unreachable host is fine until the first connection.
         let d = (backend().open)(&ConnectOptions::parse("postgres://unreachable.invalid:1/x").unwrap()).unwrap();
-        assert_eq!(d.dialect().name(), "postgresql");
+        assert_eq!(d.dialect().name(), "postgres");
     }
 }

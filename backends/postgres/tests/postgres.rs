@@ -476,7 +476,7 @@ fn unusable_values_are_refused_before_sending() -> Result<()> {
     let e = engine(driver.clone(), &opts);
     match e.connect()?.execute("SELECT $1::text", &[Value::from("nul\0inside")]) {
         Err(Error::Unsupported { feature, dialect }) => {
-            assert_eq!(dialect, "postgresql");
+            assert_eq!(dialect, "postgres");
             assert!(feature.contains("NUL"), "{feature}");
         }
         other => panic!("{other:?}"),

@@ -382,7 +382,7 @@ pub fn unsigned_and_uuid_compare_and_foreign_values(db: &TestDb) -> Result<()> {
     let insert = match dialect {
         // sqlite3 users often store the text form.
         "sqlite" => "INSERT INTO gadgets (id, label, level, port, count) VALUES ('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc', 'foreign', 255, 65535, 4294967295)",
-        "postgresql" => "INSERT INTO gadgets (id, label, level, port, count) VALUES ('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc'::uuid, 'foreign', 255, 65535, 4294967295)",
+        "postgres" => "INSERT INTO gadgets (id, label, level, port, count) VALUES ('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc'::uuid, 'foreign', 255, 65535, 4294967295)",
         _ => "INSERT INTO gadgets (id, label, level, port, count) VALUES (UNHEX(REPLACE('6f1c2a4e-9b3d-4c8e-a1f0-123456789abc', '-', '')), 'foreign', 255, 65535, 4294967295)",
     };
     s.execute_sql(insert, &[])?;
@@ -484,7 +484,7 @@ pub fn timestamps_roundtrip_order_and_foreign_values(db: &TestDb) -> Result<()> 
     let dialect = db.engine.dialect().name();
     let insert = match dialect {
         "sqlite" => "INSERT INTO events (name, at) VALUES ('foreign', '2024-02-29 12:34:56.5+02:00')",
-        "postgresql" => "INSERT INTO events (name, at) VALUES ('foreign', TIMESTAMPTZ '2024-02-29 12:34:56.5+02:00')",
+        "postgres" => "INSERT INTO events (name, at) VALUES ('foreign', TIMESTAMPTZ '2024-02-29 12:34:56.5+02:00')",
         _ => "INSERT INTO events (name, at) VALUES ('foreign', '2024-02-29 10:34:56.5')",
     };
     s.execute_sql(insert, &[])?;
@@ -1048,7 +1048,7 @@ pub fn json_documents_roundtrip(db: &TestDb) -> Result<()> {
     assert_eq!(s.query::<Doc>().filter(Doc::meta.is_null()).count()?, s.query::<Doc>().count()? / 2);
 
     let insert = match db.engine.dialect().name() {
-        "postgresql" => {
+        "postgres" => {
             r#"INSERT INTO docs (name, body, meta) VALUES ('foreign', '{"k": [1, 2]}'::jsonb, '{"tags": ["x"], "score": null}')"#
         }
         _ => {

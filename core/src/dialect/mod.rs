@@ -31,7 +31,8 @@ use std::fmt::{self, Write as _};
 /// SQL generation for one database. Every method has the ANSI behaviour by default; a dialect
 /// overrides only what differs, so the differences read as a list.
 pub trait Dialect: Send + Sync + fmt::Debug + 'static {
-    /// The dialect's name, as in error messages: `"sqlite"`, `"postgresql"`, `"mysql"`.
+    /// The dialect's name, as in error messages: `"sqlite"`, `"postgres"`, `"mysql"` (the names of the
+    /// backends and their cargo features).
     fn name(&self) -> &'static str;
 
     /// The capability sheet.
