@@ -144,7 +144,7 @@ pub mod schema {
 }
 
 /// The API for implementing a backend (a [`Driver`](backend::Driver) and its
-/// [`RawConnection`](backend::RawConnection)) or a [`Dialect`]: what
+/// [`RawConnection`](backend::RawConnection)) or a [`Dialect`](backend::Dialect): what
 /// `athanor-sqlite`, `athanor-postgres` and `athanor-mysql` use. Programs using Athanor do not
 /// need it. (Backend crates depend on `athanor-core`, where the same items live at the top
 /// level.)

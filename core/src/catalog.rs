@@ -1,7 +1,7 @@
 //! The catalog types that dialects and reflection share: the catalog queries a dialect writes
 //! ([`CatalogQuery`]) and how a database's type names read back as portable types
 //! ([`NativeType`], [`parse_type_name`], [`native`]), and the order tables are created and
-//! flushed in by their foreign keys ([`sort_by_dependencies`], [`sort_for_flush`]).
+//! flushed in by their foreign keys (`sort_by_dependencies`, [`sort_for_flush`]).
 //!
 //! This sits on the schema floor, below the dialect: a dialect describes its catalog without
 //! reaching reflection (which runs the queries over an engine connection). The public paths are
@@ -48,7 +48,7 @@ pub struct NativeType {
 }
 
 /// A type name split into its lower-case words and its numeric arguments, for
-/// [`Dialect::portable_type`]: `"tinyint(3) unsigned"` → `("tinyint unsigned", [3])`,
+/// `Dialect::portable_type`: `"tinyint(3) unsigned"` → `("tinyint unsigned", [3])`,
 /// `"NUMERIC(12,2)"` → `("numeric", [12, 2])`. A `COLLATE …` clause is dropped.
 pub fn parse_type_name(native: &str) -> (String, Vec<u32>) {
     let lower = native.trim().to_ascii_lowercase();
@@ -76,7 +76,7 @@ pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
 }
 
 /// Stable topological sort of tables by their foreign keys (self-references ignored).
-/// The flush's table order: [`sort_by_dependencies`], or where tables reference each other in a
+/// The flush's table order: `sort_by_dependencies`, or where tables reference each other in a
 /// cycle, the same order with the nullable foreign keys left out (the flush writes those in a
 /// later UPDATE where a row needs it).
 pub fn sort_for_flush(tables: &[&'static TableDef]) -> Result<Vec<&'static TableDef>> {

@@ -147,7 +147,7 @@ pub struct Backend {
     /// The `+driver` suffixes it accepts after any of its schemes: SQLAlchemy's names of the
     /// drivers such a URL was written for (`"psycopg2"` in `postgresql+psycopg2://`). The
     /// backend's own driver is used whatever the suffix says; a suffix not listed is refused
-    /// with [`Error::Config`](crate::Error::Config) rather than ignored.
+    /// with [`Error::Config`] rather than ignored.
     pub drivers: &'static [&'static str],
     /// Open a driver for a parsed URL. Must not connect.
     pub open: fn(&ConnectOptions) -> Result<Arc<dyn Driver>>,

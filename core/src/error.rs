@@ -148,7 +148,7 @@ pub enum Error {
     /// bound (`statement_timeout` / `lock_timeout` URL options, or the database's own lock-wait
     /// limit: SQLite's `busy_timeout`, InnoDB's `innodb_lock_wait_timeout`). Inside a session
     /// the transaction is then rolled back like after any database error (the session needs
-    /// [`crate::Session::rollback`]); the connection stays usable. `retry_on_serialization_failure`
+    /// `crate::Session::rollback`); the connection stays usable. `retry_on_serialization_failure`
     /// retries a [`TimeoutKind::LockWait`] (the other transaction may be done by the next
     /// attempt), never a [`TimeoutKind::Statement`].
     Timeout {
@@ -170,7 +170,7 @@ pub enum Error {
         /// The driver's error, where there was one.
         source: Option<ErrorSource>,
     },
-    /// `one()` found no row, or a refresh ([`crate::Session::refresh`], `Handle::load`) found the
+    /// `one()` found no row, or a refresh (`crate::Session::refresh`, `Handle::load`) found the
     /// object's row gone.
     NotFound {
         /// What was looked for.
@@ -178,7 +178,7 @@ pub enum Error {
     },
     /// A flush's UPDATE by primary key matched no row: another transaction deleted the row (or
     /// changed its key) since this session loaded it. SQLAlchemy's `StaleDataError`. The flush
-    /// failed, so the session needs [`crate::Session::rollback`].
+    /// failed, so the session needs `crate::Session::rollback`.
     StaleData {
         /// The table.
         table: String,
@@ -237,14 +237,14 @@ pub enum Error {
     /// The object is detached (its session was closed or dropped, it was expunged, or its
     /// deletion was committed) and the call needs a session: loading one of its relationships
     /// or its expired values, or changing a relationship. Nothing was done; attach it with
-    /// [`crate::Session::add_handle`] first. SQLAlchemy's `DetachedInstanceError`.
+    /// `crate::Session::add_handle` first. SQLAlchemy's `DetachedInstanceError`.
     DetachedInstance {
         /// The object's model.
         model: &'static str,
         /// What was asked of it.
         operation: String,
     },
-    /// [`crate::Session::add_handle`] of a detached object whose primary key another object of
+    /// `crate::Session::add_handle` of a detached object whose primary key another object of
     /// the session already has (one instance per row per session). Nothing changed: the object
     /// stays detached with its edits. SQLAlchemy raises `InvalidRequestError` ("another
     /// instance with key … is already present in this session").
@@ -386,7 +386,7 @@ impl Error {
 }
 
 /// An application's error type that the transaction helpers
-/// ([`crate::SessionMaker::retry_on_serialization_failure`]) can look into: it is made from an
+/// (`crate::SessionMaker::retry_on_serialization_failure`) can look into: it is made from an
 /// [`Error`] (so `?` works on Athanor's calls inside the closure) and says which `Error` it
 /// carries, if any, so a serialization failure wrapped in it is still retried while a business
 /// error (not found, conflict, …) is returned at once.

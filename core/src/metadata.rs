@@ -11,7 +11,7 @@ use crate::value::Value;
 /// The tables in creation order, and the foreign keys (table, constraint) added after them.
 type CreationPlan = (Vec<&'static TableDef>, Vec<(&'static TableDef, String)>);
 
-/// The tables of a [`Base`](crate::Base): columns, types, nullability, keys, constraints and indexes, all
+/// The tables of a `Base`: columns, types, nullability, keys, constraints and indexes, all
 /// readable from each [`TableDef`].
 
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,5 @@
 //! The catalog: static table descriptions written by `#[derive(Model)]` (the ORM side, the
-//! [`Model`](crate::Model) trait, is in `model.rs`).
+//! `Model` trait, is in `model.rs`).
 //!
 //! A [`TableDef`] is plain data (`&'static`), so reading the catalog costs nothing at run time and
 //! dialects can render DDL from it without knowing any Rust type.

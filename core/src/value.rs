@@ -122,7 +122,7 @@ pub enum Value {
 }
 
 /// A field value that is made into a parameter only when it is bound: a decimal's digits, a JSON
-/// document's text. [`SqlField::as_value_ref`] lends it as [`ValueRef::Computed`], and the
+/// document's text. `SqlField::as_value_ref` lends it as [`ValueRef::Computed`], and the
 /// engine turns it into its [`Value`] before the statement reaches the driver, so drivers never
 /// see one.
 pub trait ToValue: fmt::Debug {
@@ -130,7 +130,7 @@ pub trait ToValue: fmt::Debug {
     ///
     /// # Errors
     /// Whatever makes the value unrepresentable (a JSON value that does not serialize);
-    /// [`SqlField::check`] reports the same error, naming the column, before a flush writes.
+    /// `SqlField::check` reports the same error, naming the column, before a flush writes.
     fn to_value(&self) -> Result<Value>;
 }
 

@@ -718,7 +718,7 @@ impl<M: Source, T> Column<M, Option<T>> {
 
 /// Where a column's values come from in a statement: a model's table, an alias of it
 /// ([`Aliased`]) for a second appearance of the same table (a self-join), or a subquery in FROM
-/// ([`Derived`]).
+/// (`Derived`).
 pub trait Source {
     /// The name its columns are qualified with (the table's, or the alias's).
     const QUALIFIER: &'static str;

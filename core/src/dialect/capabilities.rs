@@ -77,7 +77,7 @@ pub struct TxOptions {
     pub read_only: bool,
     /// The transaction is going to write: take the database's write lock when it begins rather
     /// than at its first write, where the database locks whole databases (SQLite renders
-    /// `BEGIN IMMEDIATE`, see [`Dialect::begin_statements`]). A transaction that reads and then
+    /// `BEGIN IMMEDIATE`, see `Dialect::begin_statements`). A transaction that reads and then
     /// writes then waits for other writers (up to SQLite's `busy_timeout`) at `BEGIN` instead
     /// of failing with [`Error::SerializationFailure`] when its read lock cannot be upgraded.
     /// Concurrent transactions that declare it run one after another.
@@ -106,7 +106,7 @@ pub enum KeyRecovery {
 }
 
 /// What a database can do. One literal per dialect (a field set twice does not compile): the
-/// dialect's static sheet, [`Dialect::capabilities`].
+/// dialect's static sheet, `Dialect::capabilities`.
 ///
 /// What an [`Engine`](crate::Engine) reports ([`Engine::capabilities`](crate::Engine::capabilities),
 /// [`Connection::capabilities`](crate::Connection::capabilities)) is that sheet *adjusted* by the
@@ -288,12 +288,12 @@ impl Capabilities {
 /// The literal and comment forms of a dialect's SQL beyond the ANSI ones (`'…'` with `''`,
 /// `"…"` identifiers with `""`, `-- …`, `/* … */`), as [`crate::text`] reads raw SQL: a `:name`
 /// inside any of them is not a bind. Whether a backslash escapes inside a string literal is
-/// [`Dialect::backslash_escapes`]; everything else is here, one value per dialect
-/// ([`Dialect::lexical_forms`]).
+/// `Dialect::backslash_escapes`; everything else is here, one value per dialect
+/// (`Dialect::lexical_forms`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LexicalForms {
     /// `"…"` is a string literal, read like `'…'` (a backslash escapes in both where
-    /// [`Dialect::backslash_escapes`]), not a quoted identifier (MySQL without `ANSI_QUOTES`).
+    /// `Dialect::backslash_escapes`), not a quoted identifier (MySQL without `ANSI_QUOTES`).
     pub double_quoted_strings: bool,
     /// `E'…'` escape strings, in which a backslash escapes (PostgreSQL).
     pub escape_strings: bool,

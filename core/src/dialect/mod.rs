@@ -167,7 +167,7 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// The current instant in UTC, in the form the dialect stores instants
-    /// ([`crate::func::now`]): `CURRENT_TIMESTAMP` by default; PostgreSQL
+    /// (`crate::func::now`): `CURRENT_TIMESTAMP` by default; PostgreSQL
     /// `statement_timestamp()`, MySQL `UTC_TIMESTAMP(6)`, SQLite the fixed-width text.
     fn now_function(&self) -> &'static str {
         "CURRENT_TIMESTAMP"

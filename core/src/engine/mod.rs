@@ -2,7 +2,8 @@
 //!
 //! `mod.rs` is the [`Engine`] itself (its shared state, the statement and BEGIN caches, events);
 //! `config` its settings, `pool` the r2d2 manager and threads, `connection` the [`Connection`]
-//! and its rows, `hash` the internal maps' hasher.
+//! and its rows, `hash` the internal maps' hasher, `stream` a query's rows read in batches on a
+//! worker thread that holds the connection meanwhile ([`RowStream`], `yield_per`).
 
 mod config;
 mod connection;

@@ -38,7 +38,7 @@ pub trait SqlField: FromValue {
     fn as_value_ref(&self) -> ValueRef<'_>;
 
     /// Refuse a value this type's column cannot store exactly, before anything is written (the
-    /// caller names the column: [`crate::Model::check_values`]). Everything is accepted by
+    /// caller names the column: `crate::Model::check_values`). Everything is accepted by
     /// default.
     ///
     /// # Errors

@@ -122,7 +122,7 @@ pub enum Scalar {
     },
     /// `(SELECT …)`: a one-column subquery giving one value (NULL for no row).
     Subquery(Box<SubqueryStatement>),
-    /// `(raw SQL)` with `:name` binds ([`Text::scalar`]).
+    /// `(raw SQL)` with `:name` binds (`Text::scalar`).
     Text(Box<Text>),
     /// `inner AS label`: a named item of a subquery's select list (only there: a subquery in
     /// FROM names its columns `c0`, `c1`, …).
@@ -142,7 +142,7 @@ pub enum Scalar {
 }
 
 /// The portable types a [`Scalar::Cast`] converts to: only where every database gives the same
-/// result (see [`CastTo`](crate::CastTo)).
+/// result (see `CastTo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CastType {
     /// A 64-bit integer.
@@ -182,7 +182,7 @@ pub enum SqlFunc {
     Min,
     /// `MAX(x)`.
     Max,
-    /// The current instant in UTC ([`crate::func::now`]), rendered by [`crate::Dialect::now_function`].
+    /// The current instant in UTC (`crate::func::now`), rendered by [`crate::Dialect::now_function`].
     Now,
 }
 
@@ -218,7 +218,7 @@ pub enum Expr {
         pattern: Value,
         /// `NOT LIKE`.
         negated: bool,
-        /// The escape character (`\\` unless changed by [`Condition::escape`](crate::Condition::escape)), rendered with
+        /// The escape character (`\\` unless changed by `Condition::escape`), rendered with
         /// `ESCAPE` on every database so a pattern means the same everywhere.
         escape: char,
         /// Compare `LOWER()` of both sides (`ilike`).
@@ -240,7 +240,7 @@ pub enum Expr {
         /// Upper bound (inclusive).
         high: Value,
     },
-    /// `(raw SQL)` with `:name` binds ([`Text::condition`]).
+    /// `(raw SQL)` with `:name` binds (`Text::condition`).
     Text(Box<Text>),
     /// `col [NOT] IN (SELECT …)`.
     InSubquery {

@@ -2,9 +2,12 @@
 //! connection or session in sight. Output is deterministic; the dialects crate asserts it
 //! exactly.
 //!
+//! - `ast`: the untyped syntax tree and the statement data ([`ast::Expr`], [`SelectStatement`],
+//!   [`Text`], …), plain data below the dialect;
 //! - this module: the [`SqlWriter`] and the rendering of expressions ([`write_expr`]);
-//! - `select`: the session-free SELECT ([`Select`], [`SelectStatement`]) behind
-//!   `Query`, with its COUNT and EXISTS forms;
+//! - `select`: the rendering of [`SelectStatement`] (the statement behind the ORM's typed
+//!   `Select<M>` and `Query`), with its COUNT and EXISTS forms;
+//! - `text`: raw SQL with portable `:name` binds ([`text`]);
 //! - `dml`: the unit of work's per-table INSERT, UPDATE, DELETE and SELECT by key.
 
 pub mod ast;
@@ -62,7 +65,7 @@ impl<'d> SqlWriter<'d> {
     /// Append a quoted identifier.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for an identifier the dialect refuses (empty, NUL, too long).
+    /// [`Error::InvalidRequest`] for an identifier the dialect refuses (empty, NUL, too long).
     pub fn ident(&mut self, ident: &str) -> Result<&mut Self> {
         self.dialect.write_identifier(&mut self.sql, ident)?;
         Ok(self)

@@ -1,9 +1,10 @@
 //! The session-free SELECT: a statement as plain data, rendered by any [`Dialect`].
 //!
 //! [`SelectStatement`] is the untyped form (a table, filters, sort keys, limit/offset,
-//! DISTINCT, FOR UPDATE); [`Select<M>`] is its typed builder, what [`select`] returns and what
-//! `Query` wraps (declared on the ORM floor, `orm/select.rs`, re-exported here). Neither knows a connection: `athanor::select::<Customer>()
-//! .filter(Customer::age.ge(18)).to_sql(&dialect)` renders the same text a session would run.
+//! DISTINCT, FOR UPDATE); the ORM's typed `Select<M>` (athanor-orm's `select.rs`, what
+//! `athanor::select` returns and what `Query` wraps) builds it. Neither knows a connection:
+//! `athanor::select::<Customer>().filter(Customer::age.ge(18)).to_sql(&dialect)` renders the same
+//! text a session would run.
 
 use super::{write_junction, write_order_key, write_qualified_column_list, SqlWriter, Statement};
 use crate::dialect::Dialect;

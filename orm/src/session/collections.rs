@@ -137,7 +137,7 @@ macro_rules! collection {
     ($name:ident, $what:literal, $example:literal) => {
         #[doc = concat!("A ", $what, " relationship field: the related objects, or \"not loaded\".")]
         ///
-        /// `Default` is "not loaded"; [`Session::related`] loads it, or an eager loader option
+        /// `Default` is "not loaded"; `Session::related` loads it, or an eager loader option
         /// (`selectinload`, `joinedload`) fills it when the owner is queried. Reading never does
         /// I/O. Changing it inside [`Handle::edit`] is recorded: `back_populates` updates the
         /// other side in memory, and the next flush writes the change.

@@ -171,7 +171,7 @@ impl fmt::Display for Key {
     }
 }
 
-/// A primary-key value given to [`Session::get`]: a scalar for a one-column key, a tuple for a
+/// A primary-key value given to `Session::get`: a scalar for a one-column key, a tuple for a
 /// composite key, in the order of the key's columns.
 pub trait IntoPrimaryKey {
     /// The key's values.
@@ -200,7 +200,7 @@ impl<A: Into<Value>, B: Into<Value>, C: Into<Value>> IntoPrimaryKey for (A, B, C
     }
 }
 /// The `Option` of a generated key (`Option<i64>` of `#[column(primary_key)] id: Option<i64>`):
-/// `None` is a NULL key, which [`Session::get`] answers with `Ok(None)` without SQL.
+/// `None` is a NULL key, which `Session::get` answers with `Ok(None)` without SQL.
 impl<T: IntoPrimaryKey> IntoPrimaryKey for Option<T> {
     fn into_key_values(self) -> Vec<Value> {
         match self {

@@ -538,8 +538,8 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     }
 
     /// How [`Query::update`] and [`Query::delete`] keep the session's loaded objects in step
-    /// (SQLAlchemy's `synchronize_session`): [`Synchronize::Fetch`] (the default) reads the
-    /// matching keys first; [`Synchronize::None`] does not.
+    /// (SQLAlchemy's `synchronize_session`): `Synchronize::Fetch` (the default) reads the
+    /// matching keys first; `Synchronize::None` does not.
     pub fn synchronize_session(mut self, sync: super::Synchronize) -> Self {
         self.sync = sync;
         self

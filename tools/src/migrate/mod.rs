@@ -25,6 +25,10 @@
 //! constraints, indexes and foreign keys (what models declare); a difference no operation
 //! makes (a primary key, generation, a constraint over several columns) makes `generate`
 //! refuse with [`Error::Unsupported`] naming it; other CHECK constraints are not reflected.
+//!
+//! Files: this module holds the operations and the migration files; `plan.rs` [`check`] and
+//! [`generate`]; `apply.rs` the version table, [`upgrade`] / [`downgrade`] and each operation
+//! per database.
 
 mod apply;
 mod plan;
