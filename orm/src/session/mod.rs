@@ -35,6 +35,9 @@
 //! | `stream` | `yield_per`: walking a large result in bounded memory |
 //! | `transaction` | the transaction, savepoints, [`NestedTransaction`], rollback bookkeeping |
 //! | `unit_of_work` | flush order by foreign keys, and what happens to objects when a step fails |
+//!
+//! This file is long (about 800 lines) because it is the session's whole public surface, as
+//! SQLAlchemy's `orm/session.py` is: each method is short and hands the work to the files above.
 
 mod bulk;
 mod collections;
