@@ -9,7 +9,7 @@
 //! Users depend on `athanor`, not on this crate.
 //!
 //! Module map: `model.rs` (the `Model` trait and the helpers derived code calls), `relation.rs`
-//! (relationship descriptions as plain `'static` data), `expr.rs` (typed columns, conditions and
+//! (relationship descriptions as plain `'static` data), `expr/` (typed columns, conditions and
 //! scalar expressions over the AST of `athanor_core::sql::ast`), `func.rs` (SQL functions),
 //! `select.rs` (`Select<M>`, a typed select without a session), `text.rs` (raw SQL as a typed
 //! condition or scalar), `base.rs` (`Base`, the registry of models), `session/` (the unit of work;
