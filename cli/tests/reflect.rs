@@ -85,3 +85,53 @@ fn listing_shows_keys_constraints_and_indexes() {
     }
     assert!(text.contains("  unique (name)"), "{text}");
 }
+
+/// A database another tool made (the declared names of a classic sample database and of
+/// SQLAlchemy/Django on SQLite): every column gets a field type, and `--type-map` reads a
+/// column as another portable type.
+#[test]
+fn rust_output_for_a_database_another_tool_made_has_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("other.db").display());
+    let engine = athanor::create_engine(&url).unwrap();
+    engine
+        .connect()
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE \"Track\" (\"TrackId\" INTEGER NOT NULL PRIMARY KEY, \"Name\" NVARCHAR(200) NOT NULL, \
+             \"UnitPrice\" NUMERIC(10,2) NOT NULL, \"BirthDate\" DATETIME, \"Day\" DATE, \"Code\" CHAR(36), \
+             \"Flag\" BOOLEAN NOT NULL, \"Doc\" JSON, \"Weight\" DOUBLE)",
+        )
+        .unwrap();
+    let rust = reflect(&url, true);
+    for line in [
+        "    pub name: String,",
+        "    #[column(name = \"UnitPrice\", precision = 10, scale = 2)]",
+        "    pub unitprice: athanor::Decimal,",
+        "    pub birthdate: Option<jiff::civil::DateTime>,",
+        "    pub day: Option<jiff::civil::Date>,",
+        "    pub code: Option<uuid::Uuid>,",
+        "    pub flag: bool,",
+        "    pub doc: Option<athanor::serde_json::Value>,",
+        "    pub weight: Option<f64>,",
+    ] {
+        assert!(rust.lines().any(|l| l == line), "{line:?} missing in:\n{rust}");
+    }
+    assert!(!rust.contains("no Athanor field type"), "{rust}");
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_athanor")).args(args).output().unwrap();
+    let mapped = run(&["reflect", &url, "--rust", "--type-map", "Track.Code=Text(36)"]);
+    assert_eq!(mapped.status.code(), Some(0), "{}", String::from_utf8_lossy(&mapped.stderr));
+    let mapped = String::from_utf8(mapped.stdout).unwrap();
+    assert!(mapped.contains("    #[column(name = \"Code\", length = 36)]\n    pub code: Option<String>,"), "{mapped}");
+    let listed = String::from_utf8(run(&["reflect", &url, "--type-map", "Track.Code=Text(36)"]).stdout).unwrap();
+    assert!(listed.contains("  Code CHAR(36) (Text(36)) NULL"), "{listed}");
+    for (bad, says) in [
+        ("Track.Code=Textual", "is not a portable type"),
+        ("Track=Text", "expected table.column=Type"),
+        ("Track.Nope=Text", "no such column"),
+    ] {
+        let out = run(&["reflect", &url, "--rust", "--type-map", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

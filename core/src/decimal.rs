@@ -117,6 +117,26 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// `true` when `text` is a number in plain or scientific notation (`-12.50`, ` 7 `, `1e-3`), as
+/// [`compare_text`] reads one.
+pub fn is_number(text: &str) -> bool {
+    Parsed::new(text).is_some()
+}
+
+/// A float cell read as a decimal, as SQLAlchemy's `Numeric` reads what SQLite stored as REAL
+/// (a `NUMERIC(10,2)` column holding `0.99` holds the float nearest to it): the shortest decimal
+/// text that reads back as the same float (`0.99`, `12.5`, `1e-7` as `0.0000001`), never a
+/// longer expansion of its binary value. `None` for NaN and the infinities, which no decimal is.
+pub fn float_text(f: f64) -> Option<String> {
+    // Rust's `Display` of a float is the shortest text that reads back as it, without exponent.
+    f.is_finite().then(|| f.to_string())
+}
+
+/// [`float_text`] of a 32-bit float: the shortest text that reads back as the same `f32`.
+pub fn float32_text(f: f32) -> Option<String> {
+    f.is_finite().then(|| f.to_string())
+}
+
 #[cfg(feature = "decimal")]
 mod rust_decimal_type {
     use crate::error::{Error, Result};

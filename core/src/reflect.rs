@@ -27,7 +27,9 @@ use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use crate::value::{SqlType, Value};
 use std::fmt;
 
-pub use crate::catalog::{native, parse_type_name, CatalogQuery, NativeType};
+pub use crate::catalog::{
+    enum_values, native, parse_portable_name, parse_type_name, portable_name, CatalogQuery, NativeType,
+};
 
 /// A column of a reflected table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +39,10 @@ pub struct ReflectedColumn {
     /// The type as the database names it (`character varying(40)`, `bigint(20)`, `TEXT`).
     pub native_type: String,
     /// The portable type, length and precision it reads as; `None` for a type Athanor does not
-    /// map (an array, a range, `INTERVAL`).
+    /// map (an array, a range, `INTERVAL`), with the reason in `unmapped`.
     pub portable: Option<NativeType>,
+    /// Why the type has no portable type (when `portable` is `None`), as the dialect says.
+    pub unmapped: Option<String>,
     /// Accepts NULL.
     pub nullable: bool,
     /// The default as the database renders it, normalized by [`Dialect::reflected_default`]
@@ -147,14 +151,17 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
     let mut key: Vec<(i64, String)> = Vec::new();
     for r in &rows {
         let native_type: String = r.get(1)?;
+        let portable = dialect.portable_type(&native_type);
         let column = ReflectedColumn {
             name: r.get(0)?,
-            portable: dialect.portable_type(&native_type),
+            portable,
+            unmapped: portable.is_none().then(|| dialect.unmapped_reason(&native_type).into_owned()),
+            // An enum type's values (MySQL's `enum(…)`, PostgreSQL's labels) are its allowed values.
+            allowed: enum_values(&native_type).unwrap_or_default(),
             native_type,
             nullable: r.get::<i64>(2)? != 0,
             default: r.get::<Option<String>>(3)?.and_then(|d| dialect.reflected_default(&d)),
             autoincrement: r.get::<i64>(4)? != 0,
-            allowed: Vec::new(),
         };
         let position: i64 = r.get(5)?;
         if position > 0 {
@@ -586,10 +593,7 @@ pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
     let mut columns = Vec::with_capacity(t.columns.len());
     for c in &t.columns {
         let Some(p) = c.portable else {
-            return Err(Error::unsupported(
-                format!("{}.{} of type {} (no portable type)", t.name, c.name, c.native_type),
-                "athanor",
-            ));
+            return Err(Error::unsupported(unmapped_line(t, c), "athanor"));
         };
         let single = |cols: &[String]| cols.len() == 1 && cols[0] == c.name;
         let fk = t.foreign_keys.iter().find(|f| single(&f.columns)).and_then(|f| match f.referred_columns.as_slice() {
@@ -616,6 +620,99 @@ pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
     }
     let rust_name = leak(&t.name);
     Ok(Box::leak(Box::new(TableDef { name: rust_name, rust_name, columns: Box::leak(columns.into_boxed_slice()) })))
+}
+
+/// Overrides of reflected columns' portable types, `table.column=Type` each (the CLI's
+/// `--type-map`): a column whose type has no portable type, or one read as another (a `CHAR(36)`
+/// that holds no UUIDs: `Text(36)`). Types are spelled as [`portable_name`] writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeMap {
+    entries: Vec<(String, String, NativeType)>,
+}
+
+impl TypeMap {
+    /// Read `table.column=Type` entries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an entry of another form or an unknown portable type.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TypeMap> {
+        let mut map = TypeMap::default();
+        for e in entries {
+            let e = e.as_ref();
+            let form = || Error::invalid_request(format!("--type-map {e:?}: expected table.column=Type"));
+            let (target, ty) = e.split_once('=').ok_or_else(form)?;
+            let (table, column) = target.trim().rsplit_once('.').ok_or_else(form)?;
+            if table.is_empty() || column.is_empty() {
+                return Err(form());
+            }
+            map.entries.push((table.to_string(), column.to_string(), parse_portable_name(ty.trim())?));
+        }
+        Ok(map)
+    }
+
+    /// `true` for no overrides.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Give each named column its type. A column so overridden reads through the backend's
+    /// cells as that type: a cell that is not one is [`Error::TypeMismatch`] when read.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an entry that names no column of `tables`.
+    pub fn apply(&self, tables: &mut [ReflectedTable]) -> Result<()> {
+        for (table, column, ty) in &self.entries {
+            let found = tables
+                .iter_mut()
+                .find(|t| &t.name == table)
+                .and_then(|t| t.columns.iter_mut().find(|c| &c.name == column));
+            let Some(c) = found else {
+                return Err(Error::invalid_request(format!(
+                    "--type-map {table}.{column}: no such column among the reflected tables"
+                )));
+            };
+            c.portable = Some(*ty);
+            c.unmapped = None;
+        }
+        Ok(())
+    }
+}
+
+/// The line that reports a column without a portable type: the column, its type, why, and the
+/// `--type-map` override that would read it.
+fn unmapped_line(t: &ReflectedTable, c: &ReflectedColumn) -> String {
+    format!(
+        "{}.{} of type {} ({}; `reflect --rust` and `copy` read it as a portable type with --type-map {}.{}=Text \
+         or another type)",
+        t.name,
+        c.name,
+        c.native_type,
+        c.unmapped.as_deref().unwrap_or("no portable type"),
+        t.name,
+        c.name
+    )
+}
+
+/// The columns of `tables` without a portable type, one line each naming `table.column`, the
+/// type, the reason and the `--type-map` override to use; empty when every column maps.
+pub fn unmapped_columns(tables: &[ReflectedTable]) -> Vec<String> {
+    tables
+        .iter()
+        .flat_map(|t| t.columns.iter().filter(|c| c.portable.is_none()).map(move |c| unmapped_line(t, c)))
+        .collect()
+}
+
+/// [`Error::Unsupported`] listing every column of `tables` without a portable type (see
+/// [`unmapped_columns`]), or `Ok` when there is none.
+///
+/// # Errors
+/// As above.
+pub fn check_mapped(tables: &[ReflectedTable]) -> Result<()> {
+    let lines = unmapped_columns(tables);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(Error::unsupported(format!("columns without a portable type:\n  {}\n", lines.join("\n  ")), "athanor"))
 }
 
 /// A value as [`ReflectedColumn::allowed`] spells it: `'text'` (a `'` doubled) or the number.

@@ -32,7 +32,7 @@
 //!
 //! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
-use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
+use athanor_core::reflect::{CatalogQuery, NativeType};
 use athanor_core::TimeoutKind;
 use athanor_core::{
     write_ansi_literal, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind,
@@ -142,33 +142,14 @@ impl Dialect for MySqlDialect {
         })
     }
 
-    /// `COLUMN_TYPE`'s names (display widths ignored) and the dialect's own DDL names:
-    /// `TINYINT(1)` is a boolean, `BINARY(16)` a UUID, `DATETIME` both instants and civil
-    /// date-times.
+    /// [`crate::type_names::mysql`]: `COLUMN_TYPE`'s names (display widths ignored, `tinyint(1)`
+    /// a boolean), `enum(…)` as text with its values, and the dialect's own DDL names.
     fn portable_type(&self, native: &str) -> Option<NativeType> {
-        let (base, args) = parse_type_name(native);
-        let t = match base.as_str() {
-            "bool" | "boolean" => SqlType::Bool,
-            "tinyint" if args.first() == Some(&1) => SqlType::Bool,
-            "tinyint unsigned" => SqlType::U8,
-            "smallint unsigned" => SqlType::U16,
-            "int unsigned" => SqlType::U32,
-            "smallint" => SqlType::SmallInt,
-            "int" | "integer" => SqlType::Integer,
-            "bigint" => SqlType::BigInt,
-            "float" => SqlType::Real,
-            "double" => SqlType::Double,
-            "longtext" | "text" | "mediumtext" | "varchar" => SqlType::Text,
-            "longblob" | "blob" => SqlType::Blob,
-            "binary" if args.first() == Some(&16) => SqlType::Uuid,
-            "datetime" => SqlType::DateTime,
-            "date" => SqlType::Date,
-            "time" => SqlType::Time,
-            "decimal" => SqlType::Decimal,
-            "json" => SqlType::Json,
-            _ => return None,
-        };
-        Some(native_of(t, &args))
+        crate::type_names::mysql(native).ok()
+    }
+
+    fn unmapped_reason(&self, native: &str) -> Cow<'static, str> {
+        crate::type_names::mysql(native).err().unwrap_or("it maps").into()
     }
 
     /// Without the parentheses of an expression default (`('abc')`, as this dialect writes

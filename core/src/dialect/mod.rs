@@ -415,6 +415,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         None
     }
 
+    /// Why [`Dialect::portable_type`] maps no portable type for `native` (an array, an
+    /// interval …), for the message that reports the column.
+    fn unmapped_reason(&self, native: &str) -> std::borrow::Cow<'static, str> {
+        let _ = native;
+        "Athanor maps no portable type for it".into()
+    }
+
     /// A column default as the catalog renders it, normalized so that it compares with the
     /// literal [`Dialect::write_literal`] writes (PostgreSQL adds `::type` casts, MariaDB says
     /// `NULL`); `None` for no default.
