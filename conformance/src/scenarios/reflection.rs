@@ -316,5 +316,33 @@ pub fn hand_written_tables_reflect_map_and_copy(db: &TestDb) -> Result<()> {
     assert_eq!(rows, want);
     // The decimals print at the column's scale whatever the source stored (a REAL on SQLite).
     assert_eq!(rows.iter().map(|r| r.price.to_string()).collect::<Vec<_>>(), ["0.99", "12.50", "3.00"]);
+    // The same model reads the cells where the other tool stored them: a REAL or INTEGER price,
+    // DATETIME text with a space or a `T`, a UUID as 32 hex digits or as text, a BIT(1).
+    let s = db.session();
+    let source: Vec<HwItem> =
+        s.query::<HwItem>().order_by(HwItem::id.asc()).all()?.iter().map(|h| h.cloned()).collect();
+    assert_eq!(source, want, "read in place");
+    if db.engine.dialect().name() == "sqlite" {
+        // A cell no field reads without a loss is a type mismatch naming the column and the row.
+        let mut conn = db.engine.connect()?;
+        conn.batch_execute(
+            "INSERT INTO hw_items VALUES (4, 'four', 'n/a', '2009-01-01 00:00:00', NULL, NULL, 1, NULL, \
+             '6f1c2a4e9b3d4c8ea1f0123456789abc', NULL, NULL, NULL, NULL, NULL); \
+             INSERT INTO hw_items VALUES (5, 'five', 1, '2009-01-01 10:00:00+02:00', NULL, NULL, 1, NULL, \
+             '6f1c2a4e9b3d4c8ea1f0123456789abc', NULL, NULL, NULL, NULL, NULL)",
+        )?;
+        for (id, column, found) in [
+            (4, "hw_items.price", "text \"n/a\" in the row with id = 4"),
+            (5, "hw_items.released", "in the row with id = 5"),
+        ] {
+            match db.session().query::<HwItem>().filter(HwItem::id.eq(Some(id))).all() {
+                Err(Error::TypeMismatch { column: c, found: f, .. }) => {
+                    assert_eq!(c, column);
+                    assert!(f.contains(found), "{f}");
+                }
+                other => panic!("expected a type mismatch for {column}, got {other:?}"),
+            }
+        }
+    }
     Ok(())
 }
