@@ -12,7 +12,8 @@ use crate::schema::TableDef;
 use crate::value::SqlType;
 
 /// The five catalog queries a dialect writes. Each takes the table's name as its one parameter
-/// (but `Tables`, which takes none) and returns the columns its variant lists, in that order.
+/// (but `Tables`, which takes none), unless the dialect lists other parameters with
+/// `Dialect::catalog_params`, and returns the columns its variant lists, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogQuery {
     /// `(name text)`: the tables of the connection's database (or schema), sorted by name.
@@ -34,6 +35,22 @@ pub enum CatalogQuery {
     /// `col = ANY (ARRAY[…])`, and `col = v` for one value) are read as the column's allowed
     /// values; others are ignored.
     Checks,
+}
+
+/// What one placeholder of a catalog query stands for ([`Dialect::catalog_params`] lists them in
+/// order): the schema (the database, on MySQL) being reflected, which reflection reads once with
+/// [`Dialect::current_schema_query`], or the table's name. Binding the schema as a constant, not
+/// writing `DATABASE()` into correlated subqueries, is what keeps MariaDB's `information_schema`
+/// from reading every schema on the server.
+///
+/// [`Dialect::catalog_params`]: crate::dialect::Dialect::catalog_params
+/// [`Dialect::current_schema_query`]: crate::dialect::Dialect::current_schema_query
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogParam {
+    /// The name of the schema reflected.
+    Schema,
+    /// The name of the table.
+    Table,
 }
 
 /// A type name of the database read back as a portable type.

@@ -418,13 +418,10 @@ pub fn copy(
     from.begin()?;
     let names = if options.tables.is_empty() { reflect::table_names(&mut from)? } else { options.tables.clone() };
     let source_names = reflect::table_names(&mut from)?;
-    let mut reflected = Vec::new();
-    for name in &names {
-        if !source_names.contains(name) {
-            return Err(Error::invalid_request(format!("no table {name} in the source database")));
-        }
-        reflected.push(reflect::reflect_table(&mut from, name)?);
+    if let Some(name) = names.iter().find(|n| !source_names.contains(n)) {
+        return Err(Error::invalid_request(format!("no table {name} in the source database")));
     }
+    let mut reflected = reflect::reflect_tables(&mut from, &names)?;
     options.type_map.apply(&mut reflected)?;
     reflect::check_mapped(&reflected)?;
     let defs = reflected.iter().map(table_def).collect::<Result<Vec<_>>>()?;

@@ -28,7 +28,7 @@ use crate::value::{SqlType, Value};
 use std::fmt;
 
 pub use crate::catalog::{
-    enum_values, native, parse_portable_name, parse_type_name, portable_name, CatalogQuery, NativeType,
+    enum_values, native, parse_portable_name, parse_type_name, portable_name, CatalogParam, CatalogQuery, NativeType,
 };
 
 /// A column of a reflected table.
@@ -103,9 +103,32 @@ impl ReflectedTable {
     }
 }
 
-fn catalog(conn: &mut Connection, query: CatalogQuery, table: Option<&str>) -> Result<Vec<crate::ResultRow>> {
-    let sql = conn.dialect().catalog_query(query)?;
-    let params: Vec<Value> = table.map(|t| Value::Text(t.to_string())).into_iter().collect();
+/// The schema the catalog queries read, as the dialect's [`Dialect::current_schema_query`]
+/// names it (`None` where the queries take none, or no database is selected).
+fn current_schema(conn: &mut Connection) -> Result<Option<String>> {
+    match conn.dialect().current_schema_query() {
+        Some(sql) => conn.query_scalar::<Option<String>>(sql, &[]),
+        None => Ok(None),
+    }
+}
+
+fn catalog(
+    conn: &mut Connection,
+    query: CatalogQuery,
+    schema: Option<&str>,
+    table: Option<&str>,
+) -> Result<Vec<crate::ResultRow>> {
+    let dialect = conn.engine().dialect_arc();
+    let sql = dialect.catalog_query(query)?;
+    let text = |v: Option<&str>| v.map_or(Value::Null, |v| Value::Text(v.to_string()));
+    let params: Vec<Value> = dialect
+        .catalog_params(query)
+        .iter()
+        .map(|p| match p {
+            CatalogParam::Schema => text(schema),
+            CatalogParam::Table => text(table),
+        })
+        .collect();
     conn.query(&sql, &params)
 }
 
@@ -114,7 +137,8 @@ fn catalog(conn: &mut Connection, query: CatalogQuery, table: Option<&str>) -> R
 /// # Errors
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn table_names(conn: &mut Connection) -> Result<Vec<String>> {
-    catalog(conn, CatalogQuery::Tables, None)?.iter().map(|r| r.get::<String>(0)).collect()
+    let schema = current_schema(conn)?;
+    catalog(conn, CatalogQuery::Tables, schema.as_deref(), None)?.iter().map(|r| r.get::<String>(0)).collect()
 }
 
 /// Group consecutive rows by their first cell (a constraint's or an index's rows).
@@ -142,8 +166,14 @@ where
 /// [`Error::InvalidRequest`] when there is no such table;
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable> {
+    let schema = current_schema(conn)?;
+    reflect_table_in(conn, schema.as_deref(), name)
+}
+
+/// [`reflect_table`] in `schema` (as [`current_schema`] read it).
+fn reflect_table_in(conn: &mut Connection, schema: Option<&str>, name: &str) -> Result<ReflectedTable> {
     let dialect = conn.engine().dialect_arc();
-    let rows = catalog(conn, CatalogQuery::Columns, Some(name))?;
+    let rows = catalog(conn, CatalogQuery::Columns, schema, Some(name))?;
     if rows.is_empty() {
         return Err(Error::invalid_request(format!("no table {name} in the database")));
     }
@@ -170,12 +200,12 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         columns.push(column);
     }
     key.sort();
-    for check in allowed_checks(conn, name)? {
+    for check in checks_in(conn, schema, name)? {
         if let Some(c) = columns.iter_mut().find(|c| c.name == check.column) {
             c.allowed = check.values;
         }
     }
-    let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, Some(name))?;
+    let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, schema, Some(name))?;
     let mut foreign_keys = Vec::new();
     for (constraint, members) in grouped(&fk_rows, |r| r.get::<Option<String>>(0))? {
         let mut fk = ReflectedForeignKey {
@@ -192,7 +222,7 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         }
         foreign_keys.push(fk);
     }
-    let ix_rows = catalog(conn, CatalogQuery::Indexes, Some(name))?;
+    let ix_rows = catalog(conn, CatalogQuery::Indexes, schema, Some(name))?;
     let (mut unique_constraints, mut indexes) = (Vec::new(), Vec::new());
     for (index, members) in grouped(&ix_rows, |r| r.get::<String>(0))? {
         let first = &ix_rows[members[0]];
@@ -239,8 +269,13 @@ pub struct AllowedCheck {
 /// # Errors
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn allowed_checks(conn: &mut Connection, table: &str) -> Result<Vec<AllowedCheck>> {
+    let schema = current_schema(conn)?;
+    checks_in(conn, schema.as_deref(), table)
+}
+
+fn checks_in(conn: &mut Connection, schema: Option<&str>, table: &str) -> Result<Vec<AllowedCheck>> {
     let mut out = Vec::new();
-    for r in catalog(conn, CatalogQuery::Checks, Some(table))? {
+    for r in catalog(conn, CatalogQuery::Checks, schema, Some(table))? {
         let text: Option<String> = r.get(0)?;
         let name: Option<String> = if r.values().len() > 1 { r.get(1)? } else { None };
         for (column, values) in text.as_deref().map(in_checks).unwrap_or_default() {
@@ -256,7 +291,16 @@ pub fn allowed_checks(conn: &mut Connection, table: &str) -> Result<Vec<AllowedC
 /// As [`reflect_table`].
 pub fn reflect(conn: &mut Connection) -> Result<Vec<ReflectedTable>> {
     let names = table_names(conn)?;
-    names.iter().map(|n| reflect_table(conn, n)).collect()
+    reflect_tables(conn, &names)
+}
+
+/// Read the tables called `names`, in that order (the schema is looked up once).
+///
+/// # Errors
+/// As [`reflect_table`].
+pub fn reflect_tables<S: AsRef<str>>(conn: &mut Connection, names: &[S]) -> Result<Vec<ReflectedTable>> {
+    let schema = current_schema(conn)?;
+    names.iter().map(|n| reflect_table_in(conn, schema.as_deref(), n.as_ref())).collect()
 }
 
 /// A way a table in the database differs from its model.

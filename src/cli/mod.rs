@@ -359,8 +359,7 @@ fn execute(app: &App, cli: Cli, models: Option<&Base>) -> Result<String, Error> 
             let engine = create_engine(&url)?;
             let mut conn = engine.connect()?;
             let names = if tables.is_empty() { crate::reflect::table_names(&mut conn)? } else { tables };
-            let mut reflected =
-                names.iter().map(|n| crate::reflect::reflect_table(&mut conn, n)).collect::<Result<Vec<_>, _>>()?;
+            let mut reflected = crate::reflect::reflect_tables(&mut conn, &names)?;
             type_map.apply(&mut reflected)?;
             if rust {
                 // A model without a column of the table would be no model of it.
