@@ -39,6 +39,7 @@ fn uuid_width(args: &[u32]) -> bool {
 /// | `NUMERIC(p,s)`, `DECIMAL(p,s)`, `NUMERIC`, `DECIMAL`, `MONEY` | `Decimal` (with `(p,s)` when given) |
 /// | `UUID`, `GUID`, `UNIQUEIDENTIFIER`, `CHAR(32)`, `CHAR(36)` | `Uuid` |
 /// | `JSON`, `JSONB` | `Json` |
+/// | `ENUM('a', …)` | `Text` (the values are the column's allowed values) |
 /// | `TINYINT UNSIGNED`, `SMALLINT UNSIGNED`, `INT UNSIGNED`, `UNSIGNED BIG INT` | `U8`, `U16`, `U32`, `U64` |
 /// | any other name containing `INT` (`INTEGER`, `BIGINT`, `INT8`, `MEDIUMINT` …) | `BigInt` (INTEGER affinity: 64-bit) |
 /// | containing `CHAR`, `CLOB` or `TEXT` (`VARCHAR(n)`, `NVARCHAR`, `CHARACTER(20)`) | `Text` (with `n`) |
@@ -52,6 +53,10 @@ fn uuid_width(args: &[u32]) -> bool {
 /// # Errors
 /// Never: every name has an affinity. (The `Result` keeps the three functions alike.)
 pub fn sqlite(name: &str) -> Result<NativeType, Refusal> {
+    // `ENUM('a', …)` (a MySQL dump): text, its values the column's allowed values.
+    if athanor_core::reflect::enum_values(name).is_some() {
+        return Ok(native(SqlType::Text, &[]));
+    }
     let (base, args) = parse_type_name(name);
     let t = match base.as_str() {
         // Athanor's own DDL names.
@@ -267,6 +272,7 @@ mod tests {
                 ("UUID", "Uuid"),
                 ("CHAR(3)", "Text(3)"),
                 ("JSON", "Json"),
+                ("ENUM('s','m')", "Text"),
                 ("BIGINT", "BigInt"),
                 ("INTEGER", "BigInt"),
                 ("SMALLINT", "BigInt"),
