@@ -11,6 +11,12 @@ mod blog_sqlite {
     include!("reflected/blog_sqlite.rs");
 }
 
+/// And for a database another tool made (`other_tool_schema`), compiled and used to read it.
+#[allow(dead_code, missing_docs, clippy::all)]
+mod other_sqlite {
+    include!("reflected/other_sqlite.rs");
+}
+
 /// And for the schema of every column type.
 #[allow(dead_code, missing_docs, clippy::all)]
 mod types_sqlite {
@@ -107,8 +113,8 @@ fn rust_output_for_a_database_another_tool_made_has_every_column() {
     for line in [
         "    pub name: String,",
         "    #[column(name = \"UnitPrice\", precision = 10, scale = 2)]",
-        "    pub unitprice: athanor::Decimal,",
-        "    pub birthdate: Option<jiff::civil::DateTime>,",
+        "    pub unit_price: athanor::Decimal,",
+        "    pub birth_date: Option<jiff::civil::DateTime>,",
         "    pub day: Option<jiff::civil::Date>,",
         "    pub code: Option<uuid::Uuid>,",
         "    pub flag: bool,",
@@ -134,4 +140,54 @@ fn rust_output_for_a_database_another_tool_made_has_every_column() {
         assert_eq!(out.status.code(), Some(1), "{bad}");
         assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{bad}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// A classic sample database's shape, as another tool made it on SQLite: CamelCase names, a
+/// self-reference, `NUMERIC(10,2)` prices stored as REAL, `DATETIME` text.
+const OTHER_TOOL_SCHEMA: &str = "\
+    CREATE TABLE \"Artist\" (\"ArtistId\" INTEGER NOT NULL PRIMARY KEY, \"Name\" NVARCHAR(120));
+    CREATE TABLE \"Album\" (\"AlbumId\" INTEGER NOT NULL PRIMARY KEY, \"Title\" NVARCHAR(160) NOT NULL,
+        \"ArtistId\" INTEGER NOT NULL REFERENCES \"Artist\" (\"ArtistId\"));
+    CREATE TABLE \"Track\" (\"TrackId\" INTEGER NOT NULL PRIMARY KEY, \"Name\" NVARCHAR(200) NOT NULL,
+        \"AlbumId\" INTEGER REFERENCES \"Album\" (\"AlbumId\"), \"Milliseconds\" INTEGER NOT NULL,
+        \"UnitPrice\" NUMERIC(10,2) NOT NULL);
+    CREATE TABLE \"Employee\" (\"EmployeeId\" INTEGER NOT NULL PRIMARY KEY, \"LastName\" NVARCHAR(20) NOT NULL,
+        \"ReportsTo\" INTEGER REFERENCES \"Employee\" (\"EmployeeId\"), \"BirthDate\" DATETIME, \"HireDate\" DATE);
+    INSERT INTO \"Artist\" VALUES (1, 'AC/DC');
+    INSERT INTO \"Album\" VALUES (1, 'For Those About To Rock', 1);
+    INSERT INTO \"Track\" VALUES (1, 'For Those About To Rock', 1, 343719, 0.99), (2, 'Balls to the Wall', NULL, 342562, 1.5);
+    INSERT INTO \"Employee\" VALUES (1, 'Adams', NULL, '1962-02-18 00:00:00', '2002-08-14 00:00:00'),
+        (2, 'Edwards', 1, '1958-12-08 00:00:00', '2002-05-01');";
+
+/// `reflect --rust` of a database another tool made compiles (the checked-in output is a module
+/// of this test), reads like Rust (`unit_price`, `Album::artist`, `Artist::albums`), and its
+/// models read the rows as the other tool stored them.
+#[test]
+fn rust_output_for_a_database_another_tool_made_compiles_and_reads_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("chinook.db").display());
+    let engine = athanor::create_engine(&url).unwrap();
+    engine.connect().unwrap().batch_execute(OTHER_TOOL_SCHEMA).unwrap();
+    golden("other_sqlite.rs", &reflect(&url, true));
+    use athanor::prelude::*;
+    use other_sqlite::*;
+    let s = athanor::sessionmaker(&engine).session();
+    let tracks: Vec<(String, String)> = s
+        .query::<Track>()
+        .order_by(Track::track_id.asc())
+        .all()
+        .unwrap()
+        .iter()
+        .map(|t| (t.get().name.clone(), t.get().unit_price.to_string()))
+        .collect();
+    assert_eq!(
+        tracks,
+        [("For Those About To Rock".into(), "0.99".into()), ("Balls to the Wall".into(), "1.50".into())]
+    );
+    let edwards = s.query::<Employee>().filter(Employee::last_name.eq("Edwards")).one().unwrap();
+    let e = edwards.get().clone();
+    assert_eq!(e.birth_date, Some(jiff::civil::date(1958, 12, 8).at(0, 0, 0, 0)));
+    assert_eq!(e.hire_date, Some(jiff::civil::date(2002, 5, 1)));
+    let adams = s.query::<Employee>().filter(Employee::last_name.eq("Adams")).one().unwrap();
+    assert_eq!(adams.get().hire_date, Some(jiff::civil::date(2002, 8, 14)), "a DATE stored as midnight date-time");
 }

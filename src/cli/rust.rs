@@ -30,12 +30,52 @@ const KEYWORDS: &[&str] = &[
     "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
-/// A field name for a column name, and whether `#[column(name = …)]` is needed.
+/// `UnitPrice` → `unit_price`, `ArtistId` → `artist_id`, `HTTPStatus` → `http_status`,
+/// `order_items` unchanged; other characters than letters, digits and `_` become `_`.
+fn snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let starts_word = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(|p| p.is_ascii_uppercase()) && next.is_some_and(|n| n.is_ascii_lowercase()));
+            if starts_word && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+/// The plural of a snake-case table name for a collection: `album` → `albums`, `category` →
+/// `categories`, `box` → `boxes`; a name that already ends in `s` is kept.
+fn plural(name: &str) -> String {
+    let consonant_y = name.strip_suffix('y').is_some_and(|b| b.chars().last().is_some_and(|c| !"aeiou".contains(c)));
+    const IRREGULAR: &[(&str, &str)] = &[("child", "children"), ("person", "people")];
+    const UNCOUNTED: &[&str] = &["children", "people", "data", "media", "news", "info", "staff"];
+    if name.ends_with('s') || name.is_empty() || UNCOUNTED.iter().any(|u| name.ends_with(u)) {
+        name.to_string()
+    } else if let Some((one, many)) = IRREGULAR.iter().find(|(one, _)| name.ends_with(one)) {
+        format!("{}{many}", &name[..name.len() - one.len()])
+    } else if consonant_y {
+        format!("{}ies", &name[..name.len() - 1])
+    } else if name.ends_with('x') || name.ends_with('z') || name.ends_with("ch") || name.ends_with("sh") {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// A field name for a column name (snake case), and whether `#[column(name = …)]` is needed.
 fn field_name(column: &str) -> (String, bool) {
-    let mut f: String = column
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut f = snake(column);
     if f.is_empty() || f.starts_with(|c: char| c.is_ascii_digit()) {
         f.insert(0, '_');
     }
@@ -126,13 +166,15 @@ fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
             let [col] = fk.columns.as_slice() else { continue };
             // A key to a table that is not reflected with it gets no relationship.
             let Some(pi) = tables.iter().position(|t| t.name == fk.referred_table) else { continue };
-            // `user_id` → `user`; a key column without `_id` → `<column>_ref`.
-            let wanted = match col.strip_suffix("_id").filter(|b| !b.is_empty()) {
+            // `user_id`, `UserId` → `user`; a key column without `_id` → `<column>_ref`.
+            let column = snake(col);
+            let wanted = match column.strip_suffix("_id").filter(|b| !b.is_empty()) {
                 Some(base) => field_name(base).0,
-                None => field_name(&format!("{col}_ref")).0,
+                None => field_name(&format!("{column}_ref")).0,
             };
             let belongs = unique(ci, wanted);
-            let many = unique(pi, field_name(&child.name).0);
+            // `Album` → `albums`, `order_items` kept.
+            let many = unique(pi, field_name(&plural(&snake(&child.name))).0);
             out[ci].push(Relation {
                 field: belongs.clone(),
                 kind: "BelongsTo",
@@ -209,4 +251,35 @@ pub fn to_rust(tables: &[ReflectedTable]) -> String {
         out.push_str("}\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{field_name, plural, snake};
+
+    #[test]
+    fn names_read_like_rust() {
+        for (name, want) in [
+            ("UnitPrice", "unit_price"),
+            ("ArtistId", "artist_id"),
+            ("HTTPStatus", "http_status"),
+            ("order_items", "order_items"),
+            ("Employee", "employee"),
+            ("line2Total", "line2_total"),
+            ("my-col", "my_col"),
+        ] {
+            assert_eq!(snake(name), want, "{name}");
+        }
+        for (name, want) in [("album", "albums"), ("category", "categories"), ("key", "keys"), ("box", "boxes")] {
+            assert_eq!(plural(name), want);
+        }
+        assert_eq!(plural("post_tags"), "post_tags");
+        assert_eq!(plural("children"), "children");
+        assert_eq!(plural("child"), "children");
+        assert_eq!(plural("sales_person"), "sales_people");
+        assert_eq!(plural("metadata"), "metadata");
+        assert_eq!(field_name("UnitPrice"), ("unit_price".to_string(), true));
+        assert_eq!(field_name("type"), ("r#type".to_string(), false));
+        assert_eq!(field_name("Self"), ("self_".to_string(), true));
+    }
 }
