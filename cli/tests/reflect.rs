@@ -169,7 +169,6 @@ fn rust_output_for_a_database_another_tool_made_compiles_and_reads_its_rows() {
     let engine = athanor::create_engine(&url).unwrap();
     engine.connect().unwrap().batch_execute(OTHER_TOOL_SCHEMA).unwrap();
     golden("other_sqlite.rs", &reflect(&url, true));
-    use athanor::prelude::*;
     use other_sqlite::*;
     let s = athanor::sessionmaker(&engine).session();
     let tracks: Vec<(String, String)> = s
