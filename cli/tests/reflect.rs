@@ -64,7 +64,6 @@ fn rust_output_for_the_blog_schema_compiles_and_is_stable() {
             .register::<Posts>()
             .register::<Comments>()
             .register::<Tags>()
-            .register::<PostTags>()
             .register::<Reviews>(),
     );
     assert_eq!(reflect(&url2, false), reflect(&url, false));
@@ -151,17 +150,23 @@ const OTHER_TOOL_SCHEMA: &str = "\
     CREATE TABLE \"Track\" (\"TrackId\" INTEGER NOT NULL PRIMARY KEY, \"Name\" NVARCHAR(200) NOT NULL,
         \"AlbumId\" INTEGER REFERENCES \"Album\" (\"AlbumId\"), \"Milliseconds\" INTEGER NOT NULL,
         \"UnitPrice\" NUMERIC(10,2) NOT NULL);
+    CREATE TABLE \"Playlist\" (\"PlaylistId\" INTEGER NOT NULL PRIMARY KEY, \"Name\" NVARCHAR(120));
+    CREATE TABLE \"PlaylistTrack\" (\"PlaylistId\" INTEGER NOT NULL REFERENCES \"Playlist\" (\"PlaylistId\"),
+        \"TrackId\" INTEGER NOT NULL REFERENCES \"Track\" (\"TrackId\"), PRIMARY KEY (\"PlaylistId\", \"TrackId\"));
     CREATE TABLE \"Employee\" (\"EmployeeId\" INTEGER NOT NULL PRIMARY KEY, \"LastName\" NVARCHAR(20) NOT NULL,
         \"ReportsTo\" INTEGER REFERENCES \"Employee\" (\"EmployeeId\"), \"BirthDate\" DATETIME, \"HireDate\" DATE);
     INSERT INTO \"Artist\" VALUES (1, 'AC/DC');
     INSERT INTO \"Album\" VALUES (1, 'For Those About To Rock', 1);
     INSERT INTO \"Track\" VALUES (1, 'For Those About To Rock', 1, 343719, 0.99), (2, 'Balls to the Wall', NULL, 342562, 1.5);
+    INSERT INTO \"Playlist\" VALUES (1, 'Music'), (2, 'Empty');
+    INSERT INTO \"PlaylistTrack\" VALUES (1, 1), (1, 2);
     INSERT INTO \"Employee\" VALUES (1, 'Adams', NULL, '1962-02-18 00:00:00', '2002-08-14 00:00:00'),
         (2, 'Edwards', 1, '1958-12-08 00:00:00', '2002-05-01');";
 
 /// `reflect --rust` of a database another tool made compiles (the checked-in output is a module
-/// of this test), reads like Rust (`unit_price`, `Album::artist`, `Artist::albums`), and its
-/// models read the rows as the other tool stored them.
+/// of this test), reads like Rust (`unit_price`, `Album::artist`, `Artist::albums`, the association
+/// table `PlaylistTrack` as `Playlist::tracks` / `Track::playlists`), and its models read the
+/// rows as the other tool stored them.
 #[test]
 fn rust_output_for_a_database_another_tool_made_compiles_and_reads_its_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,6 +192,12 @@ fn rust_output_for_a_database_another_tool_made_compiles_and_reads_its_rows() {
     let e = edwards.get().clone();
     assert_eq!(e.birth_date, Some(jiff::civil::date(1958, 12, 8).at(0, 0, 0, 0)));
     assert_eq!(e.hire_date, Some(jiff::civil::date(2002, 5, 1)));
+    let music = s.query::<Playlist>().filter(Playlist::name.eq(Some("Music".to_string()))).one().unwrap();
+    let names: Vec<String> =
+        s.related(&music, Playlist::tracks).unwrap().iter().map(|t| t.get().name.clone()).collect();
+    assert_eq!(names, ["For Those About To Rock", "Balls to the Wall"]);
+    let first = s.query::<Track>().filter(Track::track_id.eq(Some(1))).one().unwrap();
+    assert_eq!(s.related(&first, Track::playlists).unwrap().len(), 1);
     let adams = s.query::<Employee>().filter(Employee::last_name.eq("Adams")).one().unwrap();
     assert_eq!(adams.get().hire_date, Some(jiff::civil::date(2002, 8, 14)), "a DATE stored as midnight date-time");
 }
