@@ -235,3 +235,62 @@ fn missing_tables_and_unreachable_databases_are_refused() {
     let out = ok(&["copy", &src, &dst, "--create", "--verify"]);
     assert!(out.contains("gadgets: created, 40 row(s) copied; verify: 40 / 40 rows, checksums equal"), "{out}");
 }
+
+/// A database another tool made on SQLite (the declared names of a classic sample database, the
+/// cells as Python's `sqlite3` stores them: prices as REAL, dates as text, UUIDs as 32 hex
+/// digits) copies SQLite → PostgreSQL → MySQL with every value checked.
+#[test]
+fn a_sqlite_database_another_tool_made_copies_to_postgres_and_mysql() {
+    let name = "copy_other";
+    let Some((_pg_db, pg)) = fresh("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test", name) else {
+        return;
+    };
+    let Some((_my_db, my)) = fresh("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test", name) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let first = format!("sqlite://{}", dir.path().join("other.db").display());
+    create_engine(&first)
+        .unwrap()
+        .connect()
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE \"Employee\" (\"EmployeeId\" INTEGER NOT NULL PRIMARY KEY, \"LastName\" NVARCHAR(20) NOT NULL, \
+             \"ReportsTo\" INTEGER REFERENCES \"Employee\" (\"EmployeeId\"), \"BirthDate\" DATETIME, \"HireDate\" DATE, \
+             \"Salary\" NUMERIC(10,2) NOT NULL, \"Code\" CHAR(32), \"Active\" BOOLEAN NOT NULL, \"Rating\" REAL);
+             INSERT INTO \"Employee\" VALUES (1, 'Adams', NULL, '1962-02-18 00:00:00', '2002-08-14', 0.99, \
+             '6f1c2a4e9b3d4c8ea1f0123456789abc', 1, 4.5);
+             INSERT INTO \"Employee\" VALUES (2, 'Edwards', 1, '1958-12-08T00:00:00.25', '2002-05-01 00:00:00', 12.5, NULL, 0, NULL);
+             INSERT INTO \"Employee\" VALUES (3, 'Peacock', 2, NULL, NULL, 3, NULL, 1, -1);",
+        )
+        .unwrap();
+    for (src, dst) in [(&first, &pg), (&pg, &my)] {
+        let out = ok(&["copy", src, dst, "--create", "--verify"]);
+        assert!(out.contains("Employee: created, 3 row(s) copied; verify: 3 / 3 rows, checksums equal"), "{out}");
+    }
+    let engine = create_engine(&my).unwrap();
+    let rows = engine
+        .connect()
+        .unwrap()
+        .query(
+            "SELECT `EmployeeId`, `ReportsTo`, CAST(`BirthDate` AS CHAR), CAST(`HireDate` AS CHAR), \
+             CAST(`Salary` AS CHAR), HEX(`Code`), `Active`, `Rating` FROM `Employee` ORDER BY 1",
+            &[],
+        )
+        .unwrap();
+    let got: Vec<String> = rows.iter().map(|r| format!("{:?}", r.values())).collect();
+    assert_eq!(
+        got,
+        [
+            "[I64(1), Null, Text(\"1962-02-18 00:00:00.000000\"), Text(\"2002-08-14\"), Text(\"0.99\"), \
+             Text(\"6F1C2A4E9B3D4C8EA1F0123456789ABC\"), I64(1), F64(4.5)]",
+            "[I64(2), I64(1), Text(\"1958-12-08 00:00:00.250000\"), Text(\"2002-05-01\"), Text(\"12.50\"), Null, I64(0), Null]",
+            "[I64(3), I64(2), Null, Null, Text(\"3.00\"), Null, I64(1), F64(-1.0)]",
+        ]
+    );
+    let described = ok(&["reflect", &my]);
+    for line in ["  Salary decimal(10,2) (Decimal(10,2)) NOT NULL", "  Code binary(16) (Uuid) NULL"] {
+        assert!(described.lines().any(|l| l == line), "{line:?} in:\n{described}");
+    }
+    for url in [&pg, &my] {
+        drop_database(url, false).unwrap();
+    }
+}

@@ -101,7 +101,7 @@ macro_rules! conformance_tests {
         ]);
         $crate::conformance_tests!(@group $backend, reflection: [
             create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect,
-            column_added_behind_the_model_is_reported_as_a_difference,
+            column_added_behind_the_model_is_reported_as_a_difference, hand_written_tables_reflect_map_and_copy,
         ]);
         $crate::conformance_tests!(@group $backend, transactions: [
             engine_transaction_commits_or_rolls_back, engine_transaction_rolls_back_on_panic,

@@ -12,7 +12,8 @@ use crate::schema::TableDef;
 use crate::value::SqlType;
 
 /// The five catalog queries a dialect writes. Each takes the table's name as its one parameter
-/// (but `Tables`, which takes none) and returns the columns its variant lists, in that order.
+/// (but `Tables`, which takes none), unless the dialect lists other parameters with
+/// `Dialect::catalog_params`, and returns the columns its variant lists, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogQuery {
     /// `(name text)`: the tables of the connection's database (or schema), sorted by name.
@@ -34,6 +35,22 @@ pub enum CatalogQuery {
     /// `col = ANY (ARRAY[…])`, and `col = v` for one value) are read as the column's allowed
     /// values; others are ignored.
     Checks,
+}
+
+/// What one placeholder of a catalog query stands for ([`Dialect::catalog_params`] lists them in
+/// order): the schema (the database, on MySQL) being reflected, which reflection reads once with
+/// [`Dialect::current_schema_query`], or the table's name. Binding the schema as a constant, not
+/// writing `DATABASE()` into correlated subqueries, is what keeps MariaDB's `information_schema`
+/// from reading every schema on the server.
+///
+/// [`Dialect::catalog_params`]: crate::dialect::Dialect::catalog_params
+/// [`Dialect::current_schema_query`]: crate::dialect::Dialect::current_schema_query
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogParam {
+    /// The name of the schema reflected.
+    Schema,
+    /// The name of the table.
+    Table,
 }
 
 /// A type name of the database read back as a portable type.
@@ -73,6 +90,105 @@ pub fn native(sql_type: SqlType, args: &[u32]) -> NativeType {
         length: if sql_type == SqlType::Text { args.first().copied() } else { None },
         precision: if sql_type == SqlType::Decimal { narrow(0).map(|p| (p, narrow(1).unwrap_or(0))) } else { None },
     }
+}
+
+/// The portable types by the names `--type-map` and [`portable_name`] use (the [`SqlType`]
+/// variants' names).
+const PORTABLE_NAMES: &[(&str, SqlType)] = &[
+    ("Bool", SqlType::Bool),
+    ("SmallInt", SqlType::SmallInt),
+    ("Integer", SqlType::Integer),
+    ("BigInt", SqlType::BigInt),
+    ("Real", SqlType::Real),
+    ("Double", SqlType::Double),
+    ("Text", SqlType::Text),
+    ("Blob", SqlType::Blob),
+    ("U8", SqlType::U8),
+    ("U16", SqlType::U16),
+    ("U32", SqlType::U32),
+    ("U64", SqlType::U64),
+    ("Uuid", SqlType::Uuid),
+    ("Timestamp", SqlType::Timestamp),
+    ("Date", SqlType::Date),
+    ("DateTime", SqlType::DateTime),
+    ("Time", SqlType::Time),
+    ("Decimal", SqlType::Decimal),
+    ("Json", SqlType::Json),
+];
+
+/// The portable type of a [`SqlType`] variant's name, exactly as [`portable_name`] writes it
+/// (migration files name column types so).
+pub fn sql_type_named(name: &str) -> Option<SqlType> {
+    PORTABLE_NAMES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// A portable type as `--type-map` spells it: the [`SqlType`] variant's name, with `Text`'s
+/// length or `Decimal`'s precision and scale: `Text`, `Text(40)`, `Decimal(10,2)`, `DateTime`.
+pub fn portable_name(t: NativeType) -> String {
+    let name = PORTABLE_NAMES.iter().find(|(_, s)| *s == t.sql_type).map_or("?", |(n, _)| n);
+    match (t.length, t.precision) {
+        (Some(n), _) => format!("{name}({n})"),
+        (_, Some((p, s))) => format!("{name}({p},{s})"),
+        _ => name.to_string(),
+    }
+}
+
+/// Read a portable type as [`portable_name`] writes it (names in any case).
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the portable types, for anything else.
+pub fn parse_portable_name(spec: &str) -> Result<NativeType> {
+    let (base, args) = parse_type_name(spec);
+    let bad = || {
+        let names: Vec<&str> = PORTABLE_NAMES.iter().map(|(n, _)| *n).collect();
+        Error::invalid_request(format!(
+            "{spec:?} is not a portable type: one of {}, with Text(n) and Decimal(p,s)",
+            names.join(", ")
+        ))
+    };
+    let (_, sql_type) = *PORTABLE_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(&base)).ok_or_else(bad)?;
+    let arity_ok = match sql_type {
+        SqlType::Text => args.len() <= 1,
+        SqlType::Decimal => args.len() <= 2 && args.iter().all(|a| *a <= u32::from(u8::MAX)),
+        _ => args.is_empty(),
+    };
+    if !arity_ok || spec.contains('(') == args.is_empty() {
+        return Err(bad());
+    }
+    Ok(native(sql_type, &args))
+}
+
+/// The values of an `enum('a','b')` type name (MySQL's `COLUMN_TYPE`, and how the PostgreSQL
+/// dialect's catalog query spells an enum type's labels), as [`ReflectedColumn::allowed`]
+/// literals (`'a'`, a `'` doubled); `None` for another type name.
+///
+/// [`ReflectedColumn::allowed`]: crate::reflect::ReflectedColumn::allowed
+pub fn enum_values(native: &str) -> Option<Vec<String>> {
+    let t = native.trim();
+    let open = t.find('(')?;
+    if !t[..open].trim().eq_ignore_ascii_case("enum") || !t.ends_with(')') {
+        return None;
+    }
+    let list = &t[open + 1..t.len() - 1];
+    let (mut values, mut current, mut quoted, mut chars) = (Vec::new(), String::new(), false, list.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('\'', false) => quoted = true,
+            ('\'', true) if chars.peek() == Some(&'\'') => {
+                chars.next();
+                current.push_str("''");
+            }
+            ('\'', true) => {
+                quoted = false;
+                values.push(format!("'{current}'"));
+                current.clear();
+            }
+            (c, true) => current.push(c),
+            (',' | ' ', false) => {}
+            _ => return None,
+        }
+    }
+    (!quoted && !values.is_empty()).then_some(values)
 }
 
 /// Stable topological sort of tables by their foreign keys (self-references ignored).
@@ -127,4 +243,30 @@ fn sort_edges(tables: &[&'static TableDef], skip_nullable: bool) -> Result<Vec<&
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portable_names_round_trip_and_others_are_refused() {
+        for spec in ["Text", "Text(40)", "Decimal(10,2)", "DateTime", "Uuid", "U64", "Json"] {
+            assert_eq!(parse_portable_name(spec).map(portable_name).ok().as_deref(), Some(spec));
+        }
+        assert_eq!(parse_portable_name("decimal(10)").map(portable_name).ok().as_deref(), Some("Decimal(10,0)"));
+        for bad in ["Textual", "BigInt(8)", "Text()", "Decimal(1,2,3)", "Decimal(300,2)", ""] {
+            assert!(parse_portable_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enum_type_names_list_their_values() {
+        assert_eq!(enum_values("enum('a','it''s', 'c')"), Some(vec!["'a'".into(), "'it''s'".into(), "'c'".into()]));
+        assert_eq!(enum_values("ENUM('x')"), Some(vec!["'x'".into()]));
+        assert_eq!(enum_values("set('a')"), None);
+        assert_eq!(enum_values("enum(a)"), None);
+        assert_eq!(enum_values("enum('a'"), None);
+        assert_eq!(enum_values("varchar(3)"), None);
+    }
 }

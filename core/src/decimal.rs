@@ -117,6 +117,26 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// `true` when `text` is a number in plain or scientific notation (`-12.50`, ` 7 `, `1e-3`), as
+/// [`compare_text`] reads one.
+pub fn is_number(text: &str) -> bool {
+    Parsed::new(text).is_some()
+}
+
+/// A float cell read as a decimal, as SQLAlchemy's `Numeric` reads what SQLite stored as REAL
+/// (a `NUMERIC(10,2)` column holding `0.99` holds the float nearest to it): the shortest decimal
+/// text that reads back as the same float (`0.99`, `12.5`, `1e-7` as `0.0000001`), never a
+/// longer expansion of its binary value. `None` for NaN and the infinities, which no decimal is.
+pub fn float_text(f: f64) -> Option<String> {
+    // Rust's `Display` of a float is the shortest text that reads back as it, without exponent.
+    f.is_finite().then(|| f.to_string())
+}
+
+/// [`float_text`] of a 32-bit float: the shortest text that reads back as the same `f32`.
+pub fn float32_text(f: f32) -> Option<String> {
+    f.is_finite().then(|| f.to_string())
+}
+
 #[cfg(feature = "decimal")]
 mod rust_decimal_type {
     use crate::error::{Error, Result};
@@ -127,15 +147,18 @@ mod rust_decimal_type {
 
     impl FromValue for Decimal {
         /// From a decimal cell (PostgreSQL `NUMERIC`, MySQL `DECIMAL`) or text (SQLite, or any
-        /// text another client stored, in plain or scientific notation), and from integers. Never
-        /// from a float. More than 28 significant digits, and PostgreSQL's `NaN` and infinities,
-        /// are [`Error::TypeMismatch`].
+        /// text another client stored, in plain or scientific notation), from integers, and from
+        /// a float as SQLAlchemy reads one (what SQLite stores as REAL in a `NUMERIC` column, or a
+        /// float column read into a decimal): the float's shortest decimal text
+        /// ([`crate::decimal::float_text`]: `0.99`, not `0.98999999999999999112`). More than 28
+        /// significant digits, NaN and the infinities (PostgreSQL's or a float's) are
+        /// [`Error::TypeMismatch`].
         fn from_value(v: ValueRef<'_>) -> Result<Self> {
+            let exact = |s: &str| Decimal::from_str_exact(s).ok().or_else(|| Decimal::from_scientific(s).ok());
             let parsed = match v {
-                ValueRef::Decimal(s) | ValueRef::Text(s) => {
-                    let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
-                    Decimal::from_str_exact(s).ok().or_else(|| Decimal::from_scientific(s).ok())
-                }
+                ValueRef::Decimal(s) | ValueRef::Text(s) => exact(s.trim_matches(|c: char| c.is_ascii_whitespace())),
+                ValueRef::F64(f) => crate::decimal::float_text(f).as_deref().and_then(exact),
+                ValueRef::F32(f) => crate::decimal::float32_text(f).as_deref().and_then(exact),
                 ValueRef::I16(_) | ValueRef::I32(_) | ValueRef::I64(_) => v.as_i64().map(Decimal::from),
                 ValueRef::U64(u) => Some(Decimal::from(u)),
                 _ => None,
@@ -236,5 +259,34 @@ mod tests {
         assert_eq!(compare_text("-", "-"), Equal);
         assert_eq!(compare_text("1e99999999999999999999", "1e5"), Greater);
         assert_eq!(compare_text("-1e99999999999999999999", "-1e5"), Less);
+    }
+}
+
+#[cfg(all(test, feature = "decimal"))]
+mod float_tests {
+    use crate::field::SqlField;
+    use crate::schema::ColumnDef;
+    use crate::value::{FromValue, SqlType, ValueRef};
+    use rust_decimal::Decimal;
+
+    fn column(precision: Option<(u8, u8)>) -> ColumnDef {
+        ColumnDef { precision, ..ColumnDef::new("price", SqlType::Decimal) }
+    }
+
+    #[test]
+    fn floats_read_as_their_shortest_decimal_text_at_the_column_scale() {
+        let read = |v: ValueRef<'_>, p| Decimal::from_column(v, &column(p)).map(|d| d.to_string()).ok();
+        assert_eq!(read(ValueRef::F64(0.99), Some((10, 2))).as_deref(), Some("0.99"));
+        assert_eq!(read(ValueRef::F64(12.5), Some((10, 2))).as_deref(), Some("12.50"));
+        assert_eq!(read(ValueRef::I64(3), Some((10, 2))).as_deref(), Some("3.00"));
+        assert_eq!(read(ValueRef::Text("7.25"), Some((10, 2))).as_deref(), Some("7.25"));
+        assert_eq!(read(ValueRef::F64(0.1), None).as_deref(), Some("0.1"));
+        assert_eq!(read(ValueRef::F64(1e-7), None).as_deref(), Some("0.0000001"));
+        assert_eq!(read(ValueRef::F32(0.1), None).as_deref(), Some("0.1"));
+        // More digits than the scale: kept, never rounded away.
+        assert_eq!(read(ValueRef::F64(0.125), Some((10, 2))).as_deref(), Some("0.125"));
+        for v in [ValueRef::F64(f64::NAN), ValueRef::F64(f64::INFINITY), ValueRef::F64(1e300), ValueRef::F64(1e-40)] {
+            assert!(Decimal::from_value(v).is_err(), "{v:?}");
+        }
     }
 }

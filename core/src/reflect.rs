@@ -27,7 +27,9 @@ use crate::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use crate::value::{SqlType, Value};
 use std::fmt;
 
-pub use crate::catalog::{native, parse_type_name, CatalogQuery, NativeType};
+pub use crate::catalog::{
+    enum_values, native, parse_portable_name, parse_type_name, portable_name, CatalogParam, CatalogQuery, NativeType,
+};
 
 /// A column of a reflected table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +39,10 @@ pub struct ReflectedColumn {
     /// The type as the database names it (`character varying(40)`, `bigint(20)`, `TEXT`).
     pub native_type: String,
     /// The portable type, length and precision it reads as; `None` for a type Athanor does not
-    /// map (an array, a range, `INTERVAL`).
+    /// map (an array, a range, `INTERVAL`), with the reason in `unmapped`.
     pub portable: Option<NativeType>,
+    /// Why the type has no portable type (when `portable` is `None`), as the dialect says.
+    pub unmapped: Option<String>,
     /// Accepts NULL.
     pub nullable: bool,
     /// The default as the database renders it, normalized by [`Dialect::reflected_default`]
@@ -99,9 +103,32 @@ impl ReflectedTable {
     }
 }
 
-fn catalog(conn: &mut Connection, query: CatalogQuery, table: Option<&str>) -> Result<Vec<crate::ResultRow>> {
-    let sql = conn.dialect().catalog_query(query)?;
-    let params: Vec<Value> = table.map(|t| Value::Text(t.to_string())).into_iter().collect();
+/// The schema the catalog queries read, as the dialect's [`Dialect::current_schema_query`]
+/// names it (`None` where the queries take none, or no database is selected).
+fn current_schema(conn: &mut Connection) -> Result<Option<String>> {
+    match conn.dialect().current_schema_query() {
+        Some(sql) => conn.query_scalar::<Option<String>>(sql, &[]),
+        None => Ok(None),
+    }
+}
+
+fn catalog(
+    conn: &mut Connection,
+    query: CatalogQuery,
+    schema: Option<&str>,
+    table: Option<&str>,
+) -> Result<Vec<crate::ResultRow>> {
+    let dialect = conn.engine().dialect_arc();
+    let sql = dialect.catalog_query(query)?;
+    let text = |v: Option<&str>| v.map_or(Value::Null, |v| Value::Text(v.to_string()));
+    let params: Vec<Value> = dialect
+        .catalog_params(query)
+        .iter()
+        .map(|p| match p {
+            CatalogParam::Schema => text(schema),
+            CatalogParam::Table => text(table),
+        })
+        .collect();
     conn.query(&sql, &params)
 }
 
@@ -110,7 +137,8 @@ fn catalog(conn: &mut Connection, query: CatalogQuery, table: Option<&str>) -> R
 /// # Errors
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn table_names(conn: &mut Connection) -> Result<Vec<String>> {
-    catalog(conn, CatalogQuery::Tables, None)?.iter().map(|r| r.get::<String>(0)).collect()
+    let schema = current_schema(conn)?;
+    catalog(conn, CatalogQuery::Tables, schema.as_deref(), None)?.iter().map(|r| r.get::<String>(0)).collect()
 }
 
 /// Group consecutive rows by their first cell (a constraint's or an index's rows).
@@ -138,8 +166,14 @@ where
 /// [`Error::InvalidRequest`] when there is no such table;
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable> {
+    let schema = current_schema(conn)?;
+    reflect_table_in(conn, schema.as_deref(), name)
+}
+
+/// [`reflect_table`] in `schema` (as [`current_schema`] read it).
+fn reflect_table_in(conn: &mut Connection, schema: Option<&str>, name: &str) -> Result<ReflectedTable> {
     let dialect = conn.engine().dialect_arc();
-    let rows = catalog(conn, CatalogQuery::Columns, Some(name))?;
+    let rows = catalog(conn, CatalogQuery::Columns, schema, Some(name))?;
     if rows.is_empty() {
         return Err(Error::invalid_request(format!("no table {name} in the database")));
     }
@@ -147,14 +181,17 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
     let mut key: Vec<(i64, String)> = Vec::new();
     for r in &rows {
         let native_type: String = r.get(1)?;
+        let portable = dialect.portable_type(&native_type);
         let column = ReflectedColumn {
             name: r.get(0)?,
-            portable: dialect.portable_type(&native_type),
+            portable,
+            unmapped: portable.is_none().then(|| dialect.unmapped_reason(&native_type).into_owned()),
+            // An enum type's values (MySQL's `enum(…)`, PostgreSQL's labels) are its allowed values.
+            allowed: enum_values(&native_type).unwrap_or_default(),
             native_type,
             nullable: r.get::<i64>(2)? != 0,
             default: r.get::<Option<String>>(3)?.and_then(|d| dialect.reflected_default(&d)),
             autoincrement: r.get::<i64>(4)? != 0,
-            allowed: Vec::new(),
         };
         let position: i64 = r.get(5)?;
         if position > 0 {
@@ -163,12 +200,12 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         columns.push(column);
     }
     key.sort();
-    for check in allowed_checks(conn, name)? {
+    for check in checks_in(conn, schema, name)? {
         if let Some(c) = columns.iter_mut().find(|c| c.name == check.column) {
             c.allowed = check.values;
         }
     }
-    let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, Some(name))?;
+    let fk_rows = catalog(conn, CatalogQuery::ForeignKeys, schema, Some(name))?;
     let mut foreign_keys = Vec::new();
     for (constraint, members) in grouped(&fk_rows, |r| r.get::<Option<String>>(0))? {
         let mut fk = ReflectedForeignKey {
@@ -185,7 +222,7 @@ pub fn reflect_table(conn: &mut Connection, name: &str) -> Result<ReflectedTable
         }
         foreign_keys.push(fk);
     }
-    let ix_rows = catalog(conn, CatalogQuery::Indexes, Some(name))?;
+    let ix_rows = catalog(conn, CatalogQuery::Indexes, schema, Some(name))?;
     let (mut unique_constraints, mut indexes) = (Vec::new(), Vec::new());
     for (index, members) in grouped(&ix_rows, |r| r.get::<String>(0))? {
         let first = &ix_rows[members[0]];
@@ -232,8 +269,13 @@ pub struct AllowedCheck {
 /// # Errors
 /// [`Error::Unsupported`] for a dialect without catalog queries; what the database reports.
 pub fn allowed_checks(conn: &mut Connection, table: &str) -> Result<Vec<AllowedCheck>> {
+    let schema = current_schema(conn)?;
+    checks_in(conn, schema.as_deref(), table)
+}
+
+fn checks_in(conn: &mut Connection, schema: Option<&str>, table: &str) -> Result<Vec<AllowedCheck>> {
     let mut out = Vec::new();
-    for r in catalog(conn, CatalogQuery::Checks, Some(table))? {
+    for r in catalog(conn, CatalogQuery::Checks, schema, Some(table))? {
         let text: Option<String> = r.get(0)?;
         let name: Option<String> = if r.values().len() > 1 { r.get(1)? } else { None };
         for (column, values) in text.as_deref().map(in_checks).unwrap_or_default() {
@@ -249,7 +291,16 @@ pub fn allowed_checks(conn: &mut Connection, table: &str) -> Result<Vec<AllowedC
 /// As [`reflect_table`].
 pub fn reflect(conn: &mut Connection) -> Result<Vec<ReflectedTable>> {
     let names = table_names(conn)?;
-    names.iter().map(|n| reflect_table(conn, n)).collect()
+    reflect_tables(conn, &names)
+}
+
+/// Read the tables called `names`, in that order (the schema is looked up once).
+///
+/// # Errors
+/// As [`reflect_table`].
+pub fn reflect_tables<S: AsRef<str>>(conn: &mut Connection, names: &[S]) -> Result<Vec<ReflectedTable>> {
+    let schema = current_schema(conn)?;
+    names.iter().map(|n| reflect_table_in(conn, schema.as_deref(), n.as_ref())).collect()
 }
 
 /// A way a table in the database differs from its model.
@@ -586,10 +637,7 @@ pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
     let mut columns = Vec::with_capacity(t.columns.len());
     for c in &t.columns {
         let Some(p) = c.portable else {
-            return Err(Error::unsupported(
-                format!("{}.{} of type {} (no portable type)", t.name, c.name, c.native_type),
-                "athanor",
-            ));
+            return Err(Error::unsupported(unmapped_line(t, c), "athanor"));
         };
         let single = |cols: &[String]| cols.len() == 1 && cols[0] == c.name;
         let fk = t.foreign_keys.iter().find(|f| single(&f.columns)).and_then(|f| match f.referred_columns.as_slice() {
@@ -616,6 +664,99 @@ pub fn table_def(t: &ReflectedTable) -> Result<&'static TableDef> {
     }
     let rust_name = leak(&t.name);
     Ok(Box::leak(Box::new(TableDef { name: rust_name, rust_name, columns: Box::leak(columns.into_boxed_slice()) })))
+}
+
+/// Overrides of reflected columns' portable types, `table.column=Type` each (the CLI's
+/// `--type-map`): a column whose type has no portable type, or one read as another (a `CHAR(36)`
+/// that holds no UUIDs: `Text(36)`). Types are spelled as [`portable_name`] writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeMap {
+    entries: Vec<(String, String, NativeType)>,
+}
+
+impl TypeMap {
+    /// Read `table.column=Type` entries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an entry of another form or an unknown portable type.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TypeMap> {
+        let mut map = TypeMap::default();
+        for e in entries {
+            let e = e.as_ref();
+            let form = || Error::invalid_request(format!("--type-map {e:?}: expected table.column=Type"));
+            let (target, ty) = e.split_once('=').ok_or_else(form)?;
+            let (table, column) = target.trim().rsplit_once('.').ok_or_else(form)?;
+            if table.is_empty() || column.is_empty() {
+                return Err(form());
+            }
+            map.entries.push((table.to_string(), column.to_string(), parse_portable_name(ty.trim())?));
+        }
+        Ok(map)
+    }
+
+    /// `true` for no overrides.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Give each named column its type. A column so overridden reads through the backend's
+    /// cells as that type: a cell that is not one is [`Error::TypeMismatch`] when read.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an entry that names no column of `tables`.
+    pub fn apply(&self, tables: &mut [ReflectedTable]) -> Result<()> {
+        for (table, column, ty) in &self.entries {
+            let found = tables
+                .iter_mut()
+                .find(|t| &t.name == table)
+                .and_then(|t| t.columns.iter_mut().find(|c| &c.name == column));
+            let Some(c) = found else {
+                return Err(Error::invalid_request(format!(
+                    "--type-map {table}.{column}: no such column among the reflected tables"
+                )));
+            };
+            c.portable = Some(*ty);
+            c.unmapped = None;
+        }
+        Ok(())
+    }
+}
+
+/// The line that reports a column without a portable type: the column, its type, why, and the
+/// `--type-map` override that would read it.
+fn unmapped_line(t: &ReflectedTable, c: &ReflectedColumn) -> String {
+    format!(
+        "{}.{} of type {} ({}; `reflect --rust` and `copy` read it as a portable type with --type-map {}.{}=Text \
+         or another type)",
+        t.name,
+        c.name,
+        c.native_type,
+        c.unmapped.as_deref().unwrap_or("no portable type"),
+        t.name,
+        c.name
+    )
+}
+
+/// The columns of `tables` without a portable type, one line each naming `table.column`, the
+/// type, the reason and the `--type-map` override to use; empty when every column maps.
+pub fn unmapped_columns(tables: &[ReflectedTable]) -> Vec<String> {
+    tables
+        .iter()
+        .flat_map(|t| t.columns.iter().filter(|c| c.portable.is_none()).map(move |c| unmapped_line(t, c)))
+        .collect()
+}
+
+/// [`Error::Unsupported`] listing every column of `tables` without a portable type (see
+/// [`unmapped_columns`]), or `Ok` when there is none.
+///
+/// # Errors
+/// As above.
+pub fn check_mapped(tables: &[ReflectedTable]) -> Result<()> {
+    let lines = unmapped_columns(tables);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    Err(Error::unsupported(format!("columns without a portable type:\n  {}\n", lines.join("\n  ")), "athanor"))
 }
 
 /// A value as [`ReflectedColumn::allowed`] spells it: `'text'` (a `'` doubled) or the number.

@@ -230,9 +230,18 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     Some(micros_from_civil(&p.civil) + p.nanos.div_euclid(1000))
 }
 
-/// Read a date, `YYYY-MM-DD`: days since 1970-01-01.
+/// Read a date, `YYYY-MM-DD`: days since 1970-01-01. A date-time at midnight with no offset
+/// (`2009-01-01 00:00:00`, what other tools store in a `DATE` column on SQLite) is that date;
+/// any other time of day is `None`, since reading it as a date would drop the time.
 pub fn parse_date(s: &str) -> Option<i64> {
-    let (y, m, d) = parse_ymd(s.trim().as_bytes())?;
+    let t = s.trim();
+    if t.len() > 10 {
+        let p = parse_date_time(t)?;
+        let c = p.civil;
+        let midnight = c.hour == 0 && c.minute == 0 && c.second == 0 && p.nanos == 0 && p.offset.is_none();
+        return midnight.then(|| days_from_civil(c.year, c.month, c.day));
+    }
+    let (y, m, d) = parse_ymd(t.as_bytes())?;
     Some(days_from_civil(y, m, d))
 }
 
@@ -308,6 +317,10 @@ mod tests {
         assert_eq!(parse_datetime("2000-02-29T00:00:00Z"), None, "a civil value has no zone");
         assert_eq!(parse_date("2000-02-29"), Some(11_016));
         assert_eq!(parse_date("1999-02-29"), None);
+        assert_eq!(parse_date("2000-02-29 00:00:00"), Some(11_016));
+        assert_eq!(parse_date("2000-02-29T00:00:00.000"), Some(11_016));
+        assert_eq!(parse_date("2000-02-29 00:00:01"), None, "a time of day would be lost");
+        assert_eq!(parse_date("2000-02-29 00:00:00Z"), None, "an instant is no date");
         assert_eq!(parse_time("23:59:59.9999999"), Some(86_399_999_999));
         assert_eq!(parse_time("10:20"), Some(37_200_000_000));
         assert_eq!(format_date(11_016), "2000-02-29");

@@ -460,6 +460,8 @@ impl FromValue for bool {
                 Some(1) => Ok(true),
                 _ => mismatch("bool", v),
             },
+            // MySQL's BIT(1), which its protocol sends as one byte.
+            ValueRef::Blob([b @ (0 | 1)]) => Ok(*b == 1),
             other => mismatch("bool", other),
         }
     }

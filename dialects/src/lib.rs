@@ -8,6 +8,7 @@
 mod mysql;
 mod postgres;
 mod sqlite;
+pub mod type_names;
 
 pub use mysql::{MySqlDialect, MYSQL_CAPABILITIES};
 pub use postgres::{PostgresDialect, POSTGRES_CAPABILITIES};

@@ -32,7 +32,7 @@
 //!
 //! Errors are classified by MySQL error number (see [`MySqlDialect::map_error`](Dialect::map_error)).
 
-use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
+use athanor_core::reflect::{CatalogParam, CatalogQuery, NativeType};
 use athanor_core::TimeoutKind;
 use athanor_core::{
     write_ansi_literal, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind,
@@ -94,81 +94,84 @@ impl MySqlDialect {
 
 impl Dialect for MySqlDialect {
     /// None: a MySQL connection needs no database.
-    /// `information_schema`, in the connection's `DATABASE()`. A `LONGTEXT` column with a
-    /// `json_valid` check is MariaDB's `JSON`; the index MySQL makes by itself for a foreign key
-    /// (named after it) is left out.
+    /// `information_schema`, in the connection's database, which reflection reads first
+    /// ([`Dialect::current_schema_query`]) and binds as a constant wherever a query names the
+    /// schema (subqueries included, with the table's name): MariaDB reads only the tables a
+    /// constant schema and table name point to, but every schema on the server for a subquery
+    /// correlated on `TABLE_SCHEMA`. A `LONGTEXT` column with a `json_valid` check is MariaDB's
+    /// `JSON`; the index MySQL makes by itself for a foreign key (named after it) is left out.
     fn catalog_query(&self, query: CatalogQuery) -> athanor_core::Result<String> {
         Ok(match query {
-            CatalogQuery::Tables => "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+            CatalogQuery::Tables => "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? \
                                      AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
                 .into(),
             CatalogQuery::Columns => "SELECT c.COLUMN_NAME, CASE WHEN c.DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM \
-                                      information_schema.TABLE_CONSTRAINTS t JOIN information_schema.CHECK_CONSTRAINTS k \
-                                      ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME \
-                                      WHERE t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-                                      AND t.CONSTRAINT_TYPE = 'CHECK' \
-                                      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)')) \
+                                      information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = ? \
+                                      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)') \
+                                      AND k.CONSTRAINT_NAME IN (SELECT t.CONSTRAINT_NAME FROM \
+                                      information_schema.TABLE_CONSTRAINTS t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? \
+                                      AND t.CONSTRAINT_TYPE = 'CHECK')) \
                                       THEN 'json' ELSE c.COLUMN_TYPE END, \
                                       CASE WHEN c.IS_NULLABLE = 'YES' THEN 1 ELSE 0 END, c.COLUMN_DEFAULT, \
                                       CASE WHEN c.EXTRA LIKE '%auto_increment%' THEN 1 ELSE 0 END, \
                                       COALESCE((SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k \
-                                      WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME \
+                                      WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? \
                                       AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'), 0) \
-                                      FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() \
+                                      FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = ? \
                                       AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION"
                 .into(),
             CatalogQuery::ForeignKeys => "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
                                           k.REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k \
-                                          WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ? \
+                                          WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? \
                                           AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                                           ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
                 .into(),
             CatalogQuery::Indexes => "SELECT s.INDEX_NAME, CASE WHEN s.NON_UNIQUE = 0 THEN 1 ELSE 0 END, \
                                       CASE WHEN EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS t \
-                                      WHERE t.TABLE_SCHEMA = s.TABLE_SCHEMA AND t.TABLE_NAME = s.TABLE_NAME \
+                                      WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? \
                                       AND t.CONSTRAINT_NAME = s.INDEX_NAME AND t.CONSTRAINT_TYPE = 'UNIQUE') \
                                       THEN 1 ELSE 0 END, s.COLUMN_NAME FROM information_schema.STATISTICS s \
-                                      WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = ? AND s.INDEX_NAME <> 'PRIMARY' \
+                                      WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.INDEX_NAME <> 'PRIMARY' \
                                       AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS t \
-                                      WHERE t.TABLE_SCHEMA = s.TABLE_SCHEMA AND t.TABLE_NAME = s.TABLE_NAME \
+                                      WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? \
                                       AND t.CONSTRAINT_NAME = s.INDEX_NAME AND t.CONSTRAINT_TYPE = 'FOREIGN KEY') \
                                       ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX"
                 .into(),
-            CatalogQuery::Checks => "SELECT CONCAT('CHECK (', k.CHECK_CLAUSE, ')'), t.CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS t \
-                                     JOIN information_schema.CHECK_CONSTRAINTS k ON k.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA \
-                                     AND k.CONSTRAINT_NAME = t.CONSTRAINT_NAME WHERE t.TABLE_SCHEMA = DATABASE() \
-                                     AND t.TABLE_NAME = ? AND t.CONSTRAINT_TYPE = 'CHECK' ORDER BY t.CONSTRAINT_NAME"
+            // Not a join on the schema column: MariaDB would read every schema's CHECK_CONSTRAINTS.
+            CatalogQuery::Checks => "SELECT CONCAT('CHECK (', k.CHECK_CLAUSE, ')'), k.CONSTRAINT_NAME \
+                                     FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = ? \
+                                     AND k.CONSTRAINT_NAME IN (SELECT t.CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS t \
+                                     WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? AND t.CONSTRAINT_TYPE = 'CHECK') \
+                                     ORDER BY k.CONSTRAINT_NAME"
                 .into(),
         })
     }
 
-    /// `COLUMN_TYPE`'s names (display widths ignored) and the dialect's own DDL names:
-    /// `TINYINT(1)` is a boolean, `BINARY(16)` a UUID, `DATETIME` both instants and civil
-    /// date-times.
+    /// The schema and the table, in the order [`Dialect::catalog_query`]'s placeholders name them.
+    fn catalog_params(&self, query: CatalogQuery) -> &'static [CatalogParam] {
+        use CatalogParam::{Schema as S, Table as T};
+        match query {
+            CatalogQuery::Tables => &[S],
+            CatalogQuery::Columns => &[S, S, T, S, T, S, T],
+            CatalogQuery::ForeignKeys => &[S, T],
+            CatalogQuery::Indexes => &[S, T, S, T, S, T],
+            CatalogQuery::Checks => &[S, S, T],
+        }
+    }
+
+    /// `SELECT DATABASE()`: the connection's database.
+    fn current_schema_query(&self) -> Option<&'static str> {
+        Some("SELECT DATABASE()")
+    }
+
+    /// [`crate::type_names::mysql`]: `COLUMN_TYPE`'s names (display widths ignored, `tinyint(1)`
+    /// a boolean), `enum(…)` as text with its values, and the dialect's own DDL names.
     fn portable_type(&self, native: &str) -> Option<NativeType> {
-        let (base, args) = parse_type_name(native);
-        let t = match base.as_str() {
-            "bool" | "boolean" => SqlType::Bool,
-            "tinyint" if args.first() == Some(&1) => SqlType::Bool,
-            "tinyint unsigned" => SqlType::U8,
-            "smallint unsigned" => SqlType::U16,
-            "int unsigned" => SqlType::U32,
-            "smallint" => SqlType::SmallInt,
-            "int" | "integer" => SqlType::Integer,
-            "bigint" => SqlType::BigInt,
-            "float" => SqlType::Real,
-            "double" => SqlType::Double,
-            "longtext" | "text" | "mediumtext" | "varchar" => SqlType::Text,
-            "longblob" | "blob" => SqlType::Blob,
-            "binary" if args.first() == Some(&16) => SqlType::Uuid,
-            "datetime" => SqlType::DateTime,
-            "date" => SqlType::Date,
-            "time" => SqlType::Time,
-            "decimal" => SqlType::Decimal,
-            "json" => SqlType::Json,
-            _ => return None,
-        };
-        Some(native_of(t, &args))
+        crate::type_names::mysql(native).ok()
+    }
+
+    fn unmapped_reason(&self, native: &str) -> Cow<'static, str> {
+        crate::type_names::mysql(native).err().unwrap_or("it maps").into()
     }
 
     /// Without the parentheses of an expression default (`('abc')`, as this dialect writes

@@ -18,7 +18,7 @@
 //! - String literals follow the standard (`standard_conforming_strings = on`, the default since
 //!   9.1): a backslash is an ordinary character.
 
-use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
+use athanor_core::reflect::{CatalogQuery, NativeType};
 use athanor_core::{ansi_column_type, Result, SqlType, TimeoutKind};
 use athanor_core::{Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery};
 use std::borrow::Cow;
@@ -66,22 +66,28 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 impl Dialect for PostgresDialect {
     /// AVG of integers is NUMERIC here: cast, so that it decodes as `f64` like elsewhere.
     /// `postgres`, the database every PostgreSQL server has for this.
-    /// `pg_catalog`, in the connection's `current_schema()`; types by `format_type`.
+    /// `pg_catalog`, in the connection's `current_schema()` (a stable function, so the planner
+    /// looks the namespace up by its index once), the table by `relname = $1::name` (the index on
+    /// `(relname, relnamespace)`: comparing `relname::text` would read every table of every
+    /// schema); types by `format_type`, but an enum
+    /// type as `enum('label', …)` (its labels in order: the column's allowed values).
     fn catalog_query(&self, query: CatalogQuery) -> Result<String> {
         const TABLE: &str = "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() \
-                             AND c.relname::text = $1";
+                             AND c.relname = $1::text::name";
         Ok(match query {
             CatalogQuery::Tables => "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                                      WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1"
                 .into(),
             CatalogQuery::Columns => format!(
-                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), CASE WHEN a.attnotnull THEN 0 ELSE 1 END, \
+                "SELECT a.attname::text, CASE WHEN t.typtype = 'e' THEN 'enum(' || (SELECT string_agg(quote_literal(e.enumlabel), \
+                 ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')' \
+                 ELSE format_type(a.atttypid, a.atttypmod) END, CASE WHEN a.attnotnull THEN 0 ELSE 1 END, \
                  pg_get_expr(d.adbin, d.adrelid), \
                  CASE WHEN a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid), '') LIKE 'nextval(%' \
                  THEN 1 ELSE 0 END, \
                  COALESCE((SELECT k.pos FROM unnest(p.indkey::int2[]) WITH ORDINALITY AS k(col, pos) \
                  WHERE k.col = a.attnum), 0) \
-                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid \
                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
                  LEFT JOIN pg_index p ON p.indrelid = c.oid AND p.indisprimary {TABLE} \
                  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
@@ -110,28 +116,14 @@ impl Dialect for PostgresDialect {
         })
     }
 
-    /// `format_type`'s names and the dialect's own DDL names.
+    /// [`crate::type_names::postgres`]: `format_type`'s names, their DDL spellings, and enum
+    /// types as the catalog query reports them (`enum('a', …)`).
     fn portable_type(&self, native: &str) -> Option<NativeType> {
-        let (base, args) = parse_type_name(native);
-        let t = match base.as_str() {
-            "boolean" | "bool" => SqlType::Bool,
-            "smallint" | "int2" => SqlType::SmallInt,
-            "integer" | "int" | "int4" => SqlType::Integer,
-            "bigint" | "int8" => SqlType::BigInt,
-            "real" | "float4" => SqlType::Real,
-            "double precision" | "float8" => SqlType::Double,
-            "text" | "character varying" | "varchar" => SqlType::Text,
-            "bytea" => SqlType::Blob,
-            "uuid" => SqlType::Uuid,
-            "timestamp with time zone" | "timestamptz" => SqlType::Timestamp,
-            "timestamp without time zone" | "timestamp" => SqlType::DateTime,
-            "date" => SqlType::Date,
-            "time without time zone" | "time" => SqlType::Time,
-            "numeric" | "decimal" => SqlType::Decimal,
-            "jsonb" | "json" => SqlType::Json,
-            _ => return None,
-        };
-        Some(native_of(t, &args))
+        crate::type_names::postgres(native).ok()
+    }
+
+    fn unmapped_reason(&self, native: &str) -> Cow<'static, str> {
+        crate::type_names::postgres(native).err().unwrap_or("it maps").into()
     }
 
     /// Without the `::type` cast PostgreSQL adds (`'abc'::character varying`, `'-3'::integer`,

@@ -24,7 +24,7 @@
 //! - **NaN** is stored as NULL by SQLite, so [`Capabilities::stores_nan`] is `false` (the backend
 //!   refuses NaN parameters); ±Infinity round-trips.
 
-use athanor_core::reflect::{native as native_of, parse_type_name, CatalogQuery, NativeType};
+use athanor_core::reflect::{CatalogQuery, NativeType};
 use athanor_core::{Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions};
 use athanor_core::{ColumnDef, RebuildRecipe, SqlType};
 use std::borrow::Cow;
@@ -115,31 +115,11 @@ impl Dialect for SqliteDialect {
         })
     }
 
-    /// Athanor's own names first (`UUID_BLOB`, `TIMESTAMP_TEXT`, `TINYINT UNSIGNED` …), then
-    /// SQLite's affinity rules: every signed integer is `INTEGER` (read as `i64`), both floats
-    /// `REAL` (read as `f64`).
+    /// [`crate::type_names::sqlite`]: Athanor's own names (`UUID_BLOB`, `TIMESTAMP_TEXT` …), the
+    /// names other tools write (`DATETIME`, `NUMERIC(10,2)`, `CHAR(32)` …), then SQLite's affinity
+    /// rules, so every declared name maps.
     fn portable_type(&self, native: &str) -> Option<NativeType> {
-        let (base, args) = parse_type_name(native);
-        let t = match base.as_str() {
-            "boolean" | "bool" => SqlType::Bool,
-            "decimal_text" => SqlType::Decimal,
-            "json_text" => SqlType::Json,
-            "tinyint unsigned" => SqlType::U8,
-            "smallint unsigned" => SqlType::U16,
-            "int unsigned" => SqlType::U32,
-            "unsigned big int" => SqlType::U64,
-            "uuid_blob" => SqlType::Uuid,
-            "timestamp_text" => SqlType::Timestamp,
-            "date_text" => SqlType::Date,
-            "datetime_text" => SqlType::DateTime,
-            "time_text" => SqlType::Time,
-            "" | "blob" => SqlType::Blob,
-            b if b.contains("int") => SqlType::BigInt,
-            b if b.contains("char") || b.contains("clob") || b.contains("text") => SqlType::Text,
-            b if b.contains("real") || b.contains("floa") || b.contains("doub") => SqlType::Double,
-            _ => return None,
-        };
-        Some(native_of(t, &args))
+        crate::type_names::sqlite(native).ok()
     }
 
     /// SQLite's `ALTER TABLE` adds and renames columns only: the rest is the documented

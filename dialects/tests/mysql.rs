@@ -509,3 +509,28 @@ fn select_count_exists_and_limit_forms_render_exactly() {
     s.for_update = true;
     assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT `items`.`id`, `items`.`name`, `items`.`qty` FROM `items` WHERE `items`.`qty` >= ? AND `items`.`qty` < `items`.`id` ORDER BY `items`.`name` ASC, `items`.`qty` DESC LIMIT 18446744073709551615 OFFSET 20 FOR UPDATE");
 }
+
+/// The catalog queries name the schema as a bound constant, never `DATABASE()` or a column of an
+/// outer query (MariaDB then reads every schema on the server), and bind one parameter per
+/// placeholder.
+#[test]
+fn catalog_queries_bind_the_schema_as_a_constant() {
+    use athanor_core::reflect::{CatalogParam, CatalogQuery};
+    let d = MySqlDialect;
+    for q in [
+        CatalogQuery::Tables,
+        CatalogQuery::Columns,
+        CatalogQuery::ForeignKeys,
+        CatalogQuery::Indexes,
+        CatalogQuery::Checks,
+    ] {
+        let sql = d.catalog_query(q).unwrap();
+        let params = d.catalog_params(q);
+        assert_eq!(sql.matches('?').count(), params.len(), "{q:?}: {sql}");
+        assert!(params.contains(&CatalogParam::Schema), "{q:?}");
+        for correlated in ["DATABASE()", "= c.TABLE_SCHEMA", "= s.TABLE_SCHEMA", "= c.TABLE_NAME", "= s.TABLE_NAME"] {
+            assert!(!sql.contains(correlated), "{q:?} has {correlated}: {sql}");
+        }
+    }
+    assert_eq!(d.current_schema_query(), Some("SELECT DATABASE()"));
+}

@@ -517,3 +517,20 @@ fn select_count_exists_and_limit_forms_render_exactly() {
     s.for_update = true;
     assert_eq!(s.to_sql(&D).unwrap().sql, "SELECT \"items\".\"id\", \"items\".\"name\", \"items\".\"qty\" FROM \"items\" WHERE \"items\".\"qty\" >= $1 AND \"items\".\"qty\" < \"items\".\"id\" ORDER BY \"items\".\"name\" ASC, \"items\".\"qty\" DESC OFFSET 20 FOR UPDATE");
 }
+
+/// The catalog queries find the table by its index on `(relname, relnamespace)`, in the
+/// namespace `current_schema()` names, never by a cast of `relname` (which reads every table
+/// of every schema).
+#[test]
+fn catalog_queries_look_the_table_up_by_its_index() {
+    use athanor_core::reflect::CatalogQuery;
+    let d = PostgresDialect;
+    for q in [CatalogQuery::Columns, CatalogQuery::ForeignKeys, CatalogQuery::Indexes, CatalogQuery::Checks] {
+        let sql = d.catalog_query(q).unwrap();
+        assert!(sql.contains("n.nspname = current_schema() AND c.relname = $1::text::name"), "{q:?}: {sql}");
+        assert!(!sql.contains("relname::text ="), "{q:?}: {sql}");
+        assert_eq!(d.catalog_params(q).len(), 1);
+    }
+    let tables = d.catalog_query(CatalogQuery::Tables).unwrap();
+    assert!(tables.contains("n.nspname = current_schema()"), "{tables}");
+}

@@ -102,10 +102,21 @@ pub fn decode_value<T: athanor_core::field::SqlField>(value: ValueRef<'_>, idx: 
 /// Used by the code `#[derive(Model)]` writes.
 ///
 /// # Errors
-/// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`; the row's
-/// error for a position out of range.
+/// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`, and
+/// saying which row in `found` (`… in the row with id = 7`); the row's error for a position
+/// out of range.
 pub fn decode_cell<T: athanor_core::field::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
-    decode_value(row.get(idx)?, idx, table)
+    decode_value(row.get(idx)?, idx, table).map_err(|e| match e {
+        Error::TypeMismatch { column, expected, found } => {
+            let key: Vec<String> = table
+                .primary_key()
+                .filter_map(|k| Some(format!("{} = {}", table.columns[k].name, row.get(k).ok()?)))
+                .collect();
+            let found = if key.is_empty() { found } else { format!("{found} in the row with {}", key.join(", ")) };
+            Error::TypeMismatch { column, expected, found }
+        }
+        other => other,
+    })
 }
 
 /// Check field `idx`'s value before it is written ([`athanor_core::SqlField::check`]), naming the

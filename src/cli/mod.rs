@@ -103,6 +103,11 @@ enum Command {
         /// Only these tables (comma-separated).
         #[arg(long, value_delimiter = ',')]
         tables: Vec<String>,
+        /// Read a column as this portable type: `table.column=Type` (Text, Text(40), BigInt,
+        /// Decimal(10,2), DateTime, Uuid …; see docs/types.md). Needed with --rust for a column
+        /// whose type has no portable type; repeatable.
+        #[arg(long = "type-map", value_name = "TABLE.COLUMN=TYPE")]
+        type_map: Vec<String>,
     },
     /// Copy a database into another of any kind: tables created in foreign-key order with each
     /// database's types (--create), rows in batches inside transactions, generated keys carried
@@ -128,6 +133,11 @@ enum Command {
         /// Rows per batch (one transaction each).
         #[arg(long, default_value_t = 5000)]
         batch: usize,
+        /// Read a source column as this portable type: `table.column=Type` (Text, Text(40),
+        /// BigInt, Decimal(10,2), DateTime, Uuid …; see docs/types.md). Needed for a column whose
+        /// type has no portable type; repeatable.
+        #[arg(long = "type-map", value_name = "TABLE.COLUMN=TYPE")]
+        type_map: Vec<String>,
     },
     /// Portable migrations: generate from the models, upgrade, downgrade, status, history,
     /// stamp, and check (a CI drift gate).
@@ -344,16 +354,23 @@ fn execute(app: &App, cli: Cli, models: Option<&Base>) -> Result<String, Error> 
             Outcome::Done => format!("dropped {}", shown(&url)?),
             Outcome::Unchanged => format!("{} does not exist", shown(&url)?),
         }),
-        Command::Reflect { url, rust, tables } => {
+        Command::Reflect { url, rust, tables, type_map } => {
+            let type_map = crate::reflect::TypeMap::parse(&type_map)?;
             let engine = create_engine(&url)?;
             let mut conn = engine.connect()?;
             let names = if tables.is_empty() { crate::reflect::table_names(&mut conn)? } else { tables };
-            let reflected =
-                names.iter().map(|n| crate::reflect::reflect_table(&mut conn, n)).collect::<Result<Vec<_>, _>>()?;
-            Ok(if rust { rust::to_rust(&reflected).trim_end().to_string() } else { describe(&reflected) })
+            let mut reflected = crate::reflect::reflect_tables(&mut conn, &names)?;
+            type_map.apply(&mut reflected)?;
+            if rust {
+                // A model without a column of the table would be no model of it.
+                crate::reflect::check_mapped(&reflected)?;
+                return Ok(rust::to_rust(&reflected).trim_end().to_string());
+            }
+            Ok(describe(&reflected))
         }
-        Command::Copy { src, dst, create, tables, resume, verify, batch } => {
-            let options = crate::copy::CopyOptions { tables, create, resume, verify, batch_rows: batch };
+        Command::Copy { src, dst, create, tables, resume, verify, batch, type_map } => {
+            let type_map = crate::reflect::TypeMap::parse(&type_map)?;
+            let options = crate::copy::CopyOptions { tables, create, resume, verify, batch_rows: batch, type_map };
             let (from, to) = (create_engine(&src)?, create_engine(&dst)?);
             let mut bars = progress::Bars::new();
             let reports = crate::copy::copy(&from, &to, &options, &mut bars)?;
@@ -401,7 +418,10 @@ fn describe(tables: &[ReflectedTable]) -> String {
     for t in tables {
         out.push(format!("table {}", t.name));
         for c in &t.columns {
-            let portable = c.portable.map_or_else(|| "unmapped".to_string(), |p| format!("{:?}", p.sql_type));
+            let portable = c.portable.map_or_else(
+                || format!("unmapped: {}", c.unmapped.as_deref().unwrap_or("no portable type")),
+                crate::reflect::portable_name,
+            );
             let mut line = format!("  {} {} ({portable})", c.name, c.native_type);
             line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
             if let Some(d) = &c.default {

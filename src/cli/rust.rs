@@ -1,6 +1,9 @@
 //! `athanor reflect --rust`: `#[derive(Model)]` structs for reflected tables, with relationships
 //! inferred from the foreign keys (a `BelongsTo` on the table holding the key, a `HasMany` on the
-//! table it refers to, each naming the key column, so several keys to one table stay apart).
+//! table it refers to, each naming the key column, so several keys to one table stay apart; a
+//! pure association table is a `ManyToMany` on each of the two tables it joins). Names are the
+//! database's in snake case (`UnitPrice` → `unit_price`), a key `artist_id`/`ArtistId` gives the
+//! relationship `artist`, a collection the plural of the other table (`albums`).
 
 use crate::reflect::{ReflectedColumn, ReflectedTable};
 use crate::schema::{DefaultValue, SqlType};
@@ -30,12 +33,52 @@ const KEYWORDS: &[&str] = &[
     "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
-/// A field name for a column name, and whether `#[column(name = …)]` is needed.
+/// `UnitPrice` → `unit_price`, `ArtistId` → `artist_id`, `HTTPStatus` → `http_status`,
+/// `order_items` unchanged; other characters than letters, digits and `_` become `_`.
+fn snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let starts_word = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(|p| p.is_ascii_uppercase()) && next.is_some_and(|n| n.is_ascii_lowercase()));
+            if starts_word && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+/// The plural of a snake-case table name for a collection: `album` → `albums`, `category` →
+/// `categories`, `box` → `boxes`; a name that already ends in `s` is kept.
+fn plural(name: &str) -> String {
+    let consonant_y = name.strip_suffix('y').is_some_and(|b| b.chars().last().is_some_and(|c| !"aeiou".contains(c)));
+    const IRREGULAR: &[(&str, &str)] = &[("child", "children"), ("person", "people")];
+    const UNCOUNTED: &[&str] = &["children", "people", "data", "media", "news", "info", "staff"];
+    if name.ends_with('s') || name.is_empty() || UNCOUNTED.iter().any(|u| name.ends_with(u)) {
+        name.to_string()
+    } else if let Some((one, many)) = IRREGULAR.iter().find(|(one, _)| name.ends_with(one)) {
+        format!("{}{many}", &name[..name.len() - one.len()])
+    } else if consonant_y {
+        format!("{}ies", &name[..name.len() - 1])
+    } else if name.ends_with('x') || name.ends_with('z') || name.ends_with("ch") || name.ends_with("sh") {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// A field name for a column name (snake case), and whether `#[column(name = …)]` is needed.
 fn field_name(column: &str) -> (String, bool) {
-    let mut f: String = column
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut f = snake(column);
     if f.is_empty() || f.starts_with(|c: char| c.is_ascii_digit()) {
         f.insert(0, '_');
     }
@@ -104,8 +147,28 @@ struct Relation {
     field: String,
     kind: &'static str,
     target: String,
-    foreign_key: String,
+    /// `foreign_key = "…"`, or for a `ManyToMany` its `secondary = "…", secondary_columns = "…"`.
+    key: String,
     back: String,
+}
+
+/// A pure association table: exactly two columns, both the primary key, each a single-column
+/// foreign key to the single-column primary key of another reflected table (two different
+/// tables). It becomes a `ManyToMany` on each side instead of a model. Returns the two sides:
+/// (table index, the association's column pointing at it).
+fn association(tables: &[ReflectedTable], t: &ReflectedTable) -> Option<[(usize, String); 2]> {
+    let [a, b] = t.columns.as_slice() else { return None };
+    if t.primary_key.len() != 2 || t.foreign_keys.len() != 2 {
+        return None;
+    }
+    let side = |c: &ReflectedColumn| -> Option<(usize, String)> {
+        let fk = t.foreign_keys.iter().find(|f| f.columns == [c.name.clone()])?;
+        let target = tables.iter().position(|x| x.name == fk.referred_table)?;
+        (tables[target].primary_key == fk.referred_columns && fk.referred_columns.len() == 1)
+            .then(|| (target, c.name.clone()))
+    };
+    let (sa, sb) = (side(a)?, side(b)?);
+    (sa.0 != sb.0 && tables[sa.0].name != t.name && tables[sb.0].name != t.name).then_some([sa, sb])
 }
 
 fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
@@ -122,29 +185,54 @@ fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
         name
     };
     for (ci, child) in tables.iter().enumerate() {
+        if let Some([(left, left_col), (right, right_col)]) = association(tables, child) {
+            // `post_tags (post_id, tag_id)`: `Post::tags` and `Tag::posts`.
+            let on_left = unique(left, field_name(&plural(&snake(&tables[right].name))).0);
+            let on_right = unique(right, field_name(&plural(&snake(&tables[left].name))).0);
+            let secondary = |mine: &str, theirs: &str| {
+                format!("secondary = {:?}, secondary_columns = \"{mine}, {theirs}\"", child.name)
+            };
+            out[left].push(Relation {
+                field: on_left.clone(),
+                kind: "ManyToMany",
+                target: type_name(&tables[right].name),
+                key: secondary(&left_col, &right_col),
+                back: on_right.clone(),
+            });
+            out[right].push(Relation {
+                field: on_right,
+                kind: "ManyToMany",
+                target: type_name(&tables[left].name),
+                key: secondary(&right_col, &left_col),
+                back: on_left,
+            });
+            continue;
+        }
         for fk in &child.foreign_keys {
             let [col] = fk.columns.as_slice() else { continue };
             // A key to a table that is not reflected with it gets no relationship.
             let Some(pi) = tables.iter().position(|t| t.name == fk.referred_table) else { continue };
-            // `user_id` → `user`; a key column without `_id` → `<column>_ref`.
-            let wanted = match col.strip_suffix("_id").filter(|b| !b.is_empty()) {
+            // `user_id`, `UserId` → `user`; a key column without `_id` → `<column>_ref`.
+            let column = snake(col);
+            let wanted = match column.strip_suffix("_id").filter(|b| !b.is_empty()) {
                 Some(base) => field_name(base).0,
-                None => field_name(&format!("{col}_ref")).0,
+                None => field_name(&format!("{column}_ref")).0,
             };
             let belongs = unique(ci, wanted);
-            let many = unique(pi, field_name(&child.name).0);
+            // `Album` → `albums`, `order_items` kept.
+            let many = unique(pi, field_name(&plural(&snake(&child.name))).0);
             out[ci].push(Relation {
                 field: belongs.clone(),
                 kind: "BelongsTo",
                 target: type_name(&fk.referred_table),
-                foreign_key: col.clone(),
+                key: format!("foreign_key = {col:?}"),
                 back: many.clone(),
             });
             out[pi].push(Relation {
                 field: many,
                 kind: "HasMany",
                 target: type_name(&child.name),
-                foreign_key: col.clone(),
+                key: format!("foreign_key = {col:?}"),
                 back: belongs,
             });
         }
@@ -152,12 +240,18 @@ fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
     out
 }
 
-/// The structs, in table order.
+/// The structs, in table order: one per table but the pure association tables, which are the
+/// `ManyToMany` fields of the two tables they join (registering either model registers them).
 pub fn to_rust(tables: &[ReflectedTable]) -> String {
     let rels = relations(tables);
-    let mut out =
-        String::from("// Generated by `athanor reflect --rust`: one model per table.\nuse athanor::prelude::*;\n");
+    let mut out = String::from(
+        "// Generated by `athanor reflect --rust`: one model per table (an association table is the\n\
+         // ManyToMany fields of the two it joins).\nuse athanor::prelude::*;\n",
+    );
     for (t, rels) in tables.iter().zip(rels) {
+        if association(tables, t).is_some() {
+            continue;
+        }
         let _ = write!(
             out,
             "\n#[derive(Model, Debug, Clone)]\n#[model(table = {:?})]\npub struct {} {{\n",
@@ -202,11 +296,42 @@ pub fn to_rust(tables: &[ReflectedTable]) -> String {
         for r in rels {
             let _ = writeln!(
                 out,
-                "    #[relationship(foreign_key = {:?}, back_populates = {:?})]\n    pub {}: {}<{}>,",
-                r.foreign_key, r.back, r.field, r.kind, r.target
+                "    #[relationship({}, back_populates = {:?})]\n    pub {}: {}<{}>,",
+                r.key, r.back, r.field, r.kind, r.target
             );
         }
         out.push_str("}\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{field_name, plural, snake};
+
+    #[test]
+    fn names_read_like_rust() {
+        for (name, want) in [
+            ("UnitPrice", "unit_price"),
+            ("ArtistId", "artist_id"),
+            ("HTTPStatus", "http_status"),
+            ("order_items", "order_items"),
+            ("Employee", "employee"),
+            ("line2Total", "line2_total"),
+            ("my-col", "my_col"),
+        ] {
+            assert_eq!(snake(name), want, "{name}");
+        }
+        for (name, want) in [("album", "albums"), ("category", "categories"), ("key", "keys"), ("box", "boxes")] {
+            assert_eq!(plural(name), want);
+        }
+        assert_eq!(plural("post_tags"), "post_tags");
+        assert_eq!(plural("children"), "children");
+        assert_eq!(plural("child"), "children");
+        assert_eq!(plural("sales_person"), "sales_people");
+        assert_eq!(plural("metadata"), "metadata");
+        assert_eq!(field_name("UnitPrice"), ("unit_price".to_string(), true));
+        assert_eq!(field_name("type"), ("r#type".to_string(), false));
+        assert_eq!(field_name("Self"), ("self_".to_string(), true));
+    }
 }

@@ -43,11 +43,21 @@ pub struct CopyOptions {
     pub verify: bool,
     /// Rows per batch (per transaction); 5,000 by default.
     pub batch_rows: usize,
+    /// Source columns read as another portable type (`--type-map table.column=Type`): a column
+    /// whose type has no portable type is refused (all of them listed) until it is named here.
+    pub type_map: reflect::TypeMap,
 }
 
 impl Default for CopyOptions {
     fn default() -> Self {
-        CopyOptions { tables: Vec::new(), create: false, resume: false, verify: false, batch_rows: 5_000 }
+        CopyOptions {
+            tables: Vec::new(),
+            create: false,
+            resume: false,
+            verify: false,
+            batch_rows: 5_000,
+            type_map: reflect::TypeMap::default(),
+        }
     }
 }
 
@@ -117,7 +127,13 @@ pub fn portable_value(sql_type: SqlType, v: ValueRef<'_>) -> Result<Value> {
     Ok(match sql_type {
         SqlType::Bool => match v {
             ValueRef::Bool(b) => Value::Bool(b),
-            _ => Value::Bool(v.as_i64().ok_or_else(bad)? != 0),
+            // MySQL's BIT(1).
+            ValueRef::Blob([b @ (0 | 1)]) => Value::Bool(*b == 1),
+            _ => Value::Bool(match v.as_i64().ok_or_else(bad)? {
+                0 => false,
+                1 => true,
+                _ => return Err(bad()),
+            }),
         },
         SqlType::SmallInt | SqlType::Integer | SqlType::BigInt | SqlType::U8 | SqlType::U16 | SqlType::U32 => {
             Value::I64(whole(v).ok_or_else(bad)?)
@@ -147,7 +163,12 @@ pub fn portable_value(sql_type: SqlType, v: ValueRef<'_>) -> Result<Value> {
             _ => return Err(bad()),
         },
         SqlType::Decimal => match v {
-            ValueRef::Decimal(s) | ValueRef::Text(s) => Value::Decimal(s.trim().to_owned()),
+            ValueRef::Decimal(s) => Value::Decimal(s.trim().to_owned()),
+            // Text another tool stored must be a number (SQLite keeps non-numeric text as text).
+            ValueRef::Text(s) if athanor_core::decimal::is_number(s) => Value::Decimal(s.trim().to_owned()),
+            // What SQLite stored as REAL in a NUMERIC column: the float's shortest decimal text.
+            ValueRef::F64(f) => Value::Decimal(athanor_core::decimal::float_text(f).ok_or_else(bad)?),
+            ValueRef::F32(f) => Value::Decimal(athanor_core::decimal::float32_text(f).ok_or_else(bad)?),
             _ => Value::Decimal(v.as_i64().ok_or_else(bad)?.to_string()),
         },
         SqlType::Timestamp => match v {
@@ -399,13 +420,13 @@ pub fn copy(
     from.begin()?;
     let names = if options.tables.is_empty() { reflect::table_names(&mut from)? } else { options.tables.clone() };
     let source_names = reflect::table_names(&mut from)?;
-    let mut defs = Vec::new();
-    for name in &names {
-        if !source_names.contains(name) {
-            return Err(Error::invalid_request(format!("no table {name} in the source database")));
-        }
-        defs.push(table_def(&reflect::reflect_table(&mut from, name)?)?);
+    if let Some(name) = names.iter().find(|n| !source_names.contains(n)) {
+        return Err(Error::invalid_request(format!("no table {name} in the source database")));
     }
+    let mut reflected = reflect::reflect_tables(&mut from, &names)?;
+    options.type_map.apply(&mut reflected)?;
+    reflect::check_mapped(&reflected)?;
+    let defs = reflected.iter().map(table_def).collect::<Result<Vec<_>>>()?;
     let dst_names = reflect::table_names(&mut to)?;
     let order = fk_order(defs, &dst_names)?;
     let dialect = dst.dialect_arc();

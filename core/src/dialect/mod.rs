@@ -409,11 +409,34 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Err(Error::unsupported(format!("reflection ({query:?})"), self.name()))
     }
 
+    /// What the placeholders of [`Dialect::catalog_query`]`(query)` stand for, in order: by
+    /// default the table's name once (none for `Tables`).
+    fn catalog_params(&self, query: crate::catalog::CatalogQuery) -> &'static [crate::catalog::CatalogParam] {
+        match query {
+            crate::catalog::CatalogQuery::Tables => &[],
+            _ => &[crate::catalog::CatalogParam::Table],
+        }
+    }
+
+    /// A query of one row and one column, the name of the schema reflection reads (bound where
+    /// [`Dialect::catalog_params`] says `Schema`); `None` (the default) for a dialect whose
+    /// catalog queries take no schema.
+    fn current_schema_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// A type name of this database (as its catalog or [`Dialect::column_type`] spells it) read
     /// as the portable type its storage represents; `None` for a type Athanor does not map.
     fn portable_type(&self, native: &str) -> Option<crate::catalog::NativeType> {
         let _ = native;
         None
+    }
+
+    /// Why [`Dialect::portable_type`] maps no portable type for `native` (an array, an
+    /// interval …), for the message that reports the column.
+    fn unmapped_reason(&self, native: &str) -> std::borrow::Cow<'static, str> {
+        let _ = native;
+        "Athanor maps no portable type for it".into()
     }
 
     /// A column default as the catalog renders it, normalized so that it compares with the

@@ -250,7 +250,7 @@ fn from_row_mismatch_names_the_column() {
         Err(Error::TypeMismatch { column, expected, found }) => {
             assert_eq!(column, "customers.age");
             assert_eq!(expected, "i32");
-            assert_eq!(found, "text \"old\"");
+            assert_eq!(found, "text \"old\" in the row with id = NULL");
         }
         other => panic!("expected a type mismatch, got {other:?}"),
     }

@@ -42,38 +42,12 @@ use athanor_core::schema::{ColumnDef, DefaultValue, ForeignKeyDef, TableDef};
 use athanor_core::value::SqlType;
 use serde::{Deserialize, Serialize};
 
-/// Every portable type, by the name migration files use (`"BigInt"`, `"Decimal"` …).
-const TYPES: &[SqlType] = &[
-    SqlType::Bool,
-    SqlType::SmallInt,
-    SqlType::Integer,
-    SqlType::BigInt,
-    SqlType::Real,
-    SqlType::Double,
-    SqlType::Text,
-    SqlType::Blob,
-    SqlType::U8,
-    SqlType::U16,
-    SqlType::U32,
-    SqlType::U64,
-    SqlType::Uuid,
-    SqlType::Timestamp,
-    SqlType::Date,
-    SqlType::DateTime,
-    SqlType::Time,
-    SqlType::Decimal,
-    SqlType::Json,
-];
-
 fn type_name(t: SqlType) -> String {
     format!("{t:?}")
 }
 
 fn parse_type(name: &str) -> Result<SqlType> {
-    TYPES
-        .iter()
-        .copied()
-        .find(|t| type_name(*t) == name)
+    athanor_core::catalog::sql_type_named(name)
         .ok_or_else(|| Error::invalid_request(format!("unknown column type {name:?} in a migration")))
 }
 
