@@ -62,13 +62,21 @@ fn model(o: &Options, i: usize) -> String {
     let mut columns = o.columns - 1;
     if o.chain && i > 0 {
         writeln!(s, "    #[column(foreign_key = \"m{0:03}.id\")]\n    pub m{0:03}_id: Option<i64>,", i - 1).unwrap();
-        writeln!(s, "    #[relationship(back_populates = \"children\")]\n    pub parent: BelongsTo<super::m{0:03}::M{0:03}>,", i - 1)
-            .unwrap();
+        writeln!(
+            s,
+            "    #[relationship(back_populates = \"children\")]\n    pub parent: BelongsTo<super::m{0:03}::M{0:03}>,",
+            i - 1
+        )
+        .unwrap();
         columns -= 1;
     }
     if o.chain && i + 1 < o.models {
-        writeln!(s, "    #[relationship(back_populates = \"parent\")]\n    pub children: HasMany<super::m{0:03}::M{0:03}>,", i + 1)
-            .unwrap();
+        writeln!(
+            s,
+            "    #[relationship(back_populates = \"parent\")]\n    pub children: HasMany<super::m{0:03}::M{0:03}>,",
+            i + 1
+        )
+        .unwrap();
     }
     for c in 0..columns {
         writeln!(s, "    pub c{c:02}: {},", TYPES[c % TYPES.len()]).unwrap();
