@@ -82,11 +82,12 @@ pub use athanor_core::{
 pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
 pub use athanor_orm::{
-    alias, and_, case, exists, not_, not_exists, or_, select, sessionmaker, AliasName, Aliased, Base, Case, CaseStart,
-    CastTo, Column, ColumnQuery, CompoundQuery, Condition, Correlated, ExprOrdering, Handle, InQuery, InValues,
-    IntoOrderKey, IntoPrimaryKey, IntoScalar, IntoSubquery, Joined, Model, NestedTransaction, Nullable, Numeric,
-    ObjectState, Ordering, Query, ScalarExpr, Select, SelectItem, Selection, SelectionIn, Session, SessionConfig,
-    SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedText,
+    alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased, Base,
+    Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, CompoundQuery, CompoundSelect, Condition, Correlated,
+    Derived, Executable, ExprOrdering, GroupKeys, Handle, InQuery, InValues, IntoOrderKey, IntoPrimaryKey, IntoScalar,
+    IntoSubquery, Joinable, Joined, Model, NestedTransaction, Nullable, Numeric, ObjectState, OrderKeys, Ordering,
+    Query, ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn, Session, SessionConfig,
+    SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
 };
 // Relationships and their loading; bulk statements.
 pub use athanor_orm::{
@@ -116,14 +117,16 @@ pub use athanor_derive::{DbEnum, Model};
 pub mod prelude {
     pub use crate::{
         alias, and_, case, create_engine, defaultload, exists, func, joinedload, lazyload, not_, not_exists, or_,
-        params, raiseload, select, selectinload, sessionmaker, text, AliasName, Aliased, Base, BelongsTo, Connection,
-        DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, ManyToMany, Model, Query, Result, Rows,
-        Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
+        params, raiseload, select, select_columns, selectinload, sessionmaker, text, AliasName, Aliased, Base,
+        BelongsTo, Connection, DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, Joinable, ManyToMany,
+        Model, Query, Result, Rows, Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
     };
 }
 
 /// SELECT statements built without a session and rendered by a dialect:
-/// `sql::select::<Customer>().filter(…).to_sql(engine.dialect())`.
+/// `sql::select::<Customer>().filter(…).to_sql(engine.dialect())`,
+/// `sql::select_columns((User::name, func::count(Post::id))).join(User::posts).group_by(User::name)`,
+/// and their UNIONs.
 ///
 /// The untyped syntax tree the typed expressions build ([`sql::Expr`], [`sql::Scalar`], …) is
 /// here too, for code that inspects or assembles statements as data.
@@ -131,8 +134,9 @@ pub mod sql {
     pub use athanor_core::sql::ast::{
         ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc,
     };
+    pub use athanor_core::sql::select::{CompoundStatement, SubqueryStatement};
     pub use athanor_core::sql::{text, SelectStatement, Statement, Text};
-    pub use athanor_orm::{select, Select};
+    pub use athanor_orm::{select, select_columns, ColumnSelect, CompoundSelect, Select};
 }
 
 /// The catalog: tables and columns as plain `'static` data ([`schema::TableDef`],

@@ -11,12 +11,14 @@
 //! Module map: `model.rs` (the `Model` trait and the helpers derived code calls), `relation.rs`
 //! (relationship descriptions as plain `'static` data), `expr/` (typed columns, conditions and
 //! scalar expressions over the AST of `athanor_core::sql::ast`), `func.rs` (SQL functions),
-//! `select.rs` (`Select<M>`, a typed select without a session), `text.rs` (raw SQL as a typed
+//! `select.rs` (`Select<M>`, a typed select without a session, and the one join API, `Joinable`),
+//! `column_select.rs` (`select_columns`, subqueries and UNION without a session), `text.rs` (raw SQL as a typed
 //! condition or scalar), `base.rs` (`Base`, the registry of models), `session/` (the unit of work;
 //! its `mod.rs` maps its files).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod base;
+mod column_select;
 mod expr;
 pub mod func;
 mod model;
@@ -26,6 +28,7 @@ mod session;
 mod text;
 
 pub use base::Base;
+pub use column_select::{select_columns, ColumnSelect, CompoundSelect, GroupKeys, Nth, SelectItem};
 pub use expr::{
     and_, case, exists, not_, not_exists, operand, or_, AliasName, Aliased, Case, CaseStart, CastTo, Column, Condition,
     Correlated, ExprOrdering, InValues, IntoOrderKey, IntoScalar, IntoSubquery, Nullable, Numeric, Ordering,
@@ -33,12 +36,13 @@ pub use expr::{
 };
 pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
 pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
-pub use select::{select, Select};
+pub use select::{select, Joinable, KeyIn, OrderKeys, Select};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Handle, HasMany, InQuery,
-    Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, NestedTransaction, Nth,
-    ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows, SelectItem, Selection,
-    SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, UpdateSet, DEFAULT_YIELD_PER,
+    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Executable, Handle, HasMany,
+    InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType,
+    NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows,
+    ScalarExecutable, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, TypedRows, UpdateSet,
+    DEFAULT_YIELD_PER,
 };
 pub use text::TypedText;

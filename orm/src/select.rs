@@ -1,10 +1,16 @@
-//! `Select<M>`: the typed, session-free SELECT of model `M` over a [`SelectStatement`]
-//! (SQLAlchemy 2.0's `select(Customer)`). It is bound on `Model` and joins along a
-//! `RelationshipDef`, so it lives on the ORM floor; the statement data and its rendering are in
-//! `sql/`. Public as `athanor::select` and `athanor::sql::{select, Select}`.
+//! `Select<M, J>`: the typed, session-free SELECT of model `M` over a [`SelectStatement`]
+//! (SQLAlchemy 2.0's `select(Customer)`), with `J` the sources it joined. It is bound on `Model`
+//! and joins along a `RelationshipDef`, so it lives on the ORM floor; the statement data and its
+//! rendering are in core's `sql/`. Public as `athanor::select` and `athanor::sql::{select, Select}`.
+//!
+//! The join API is written once here, as the provided methods of [`Joinable`]: `Select`,
+//! [`ColumnSelect`](crate::ColumnSelect) and the session's `Query` and `ColumnQuery` each say only
+//! how to change their statement ([`Joinable::with_joins`]), so a new kind of join is one method.
+//! [`OrderKeys`] lets `order_by` take one sort key or a tuple of them.
 
-use crate::expr::{Condition, Ordering};
+use crate::expr::{AliasName, Aliased, Column, Condition, IntoOrderKey, Source, SubquerySource, TableSource};
 use crate::model::Model;
+use crate::session::{Derived, InQuery, Joined, Relationship};
 use athanor_core::dialect::Dialect;
 use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
@@ -25,12 +31,15 @@ use std::marker::PhantomData;
 ///     .limit(10)
 ///     .to_sql(engine.dialect())?;
 /// ```
-pub struct Select<M: Model> {
+///
+/// `J` lists the sources it joined ([`Joinable::join`], `()` for none): conditions and sort
+/// keys may name columns of `M` or of a joined source, and no other.
+pub struct Select<M: Model, J = ()> {
     statement: SelectStatement,
     /// The first error of a builder step that could not be checked by types (`filter_by` of an
     /// unknown column), reported when the statement is rendered.
     error: Option<Error>,
-    _model: PhantomData<fn() -> M>,
+    _model: PhantomData<fn() -> (M, J)>,
 }
 
 /// `SELECT <every column of M> FROM <M's table>`.
@@ -38,21 +47,29 @@ pub fn select<M: Model>() -> Select<M> {
     Select { statement: SelectStatement::new(M::TABLE), error: None, _model: PhantomData }
 }
 
-impl<M: Model> Clone for Select<M> {
+impl<M: Model, J> Clone for Select<M, J> {
     fn clone(&self) -> Self {
         Select { statement: self.statement.clone(), error: self.error.clone(), _model: PhantomData }
     }
 }
 
-impl<M: Model> std::fmt::Debug for Select<M> {
+impl<M: Model, J> std::fmt::Debug for Select<M, J> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Select").field("statement", &self.statement).field("error", &self.error).finish()
     }
 }
 
-impl<M: Model> Select<M> {
-    /// Add a condition (several filters are ANDed).
-    pub fn filter(mut self, condition: Condition<M>) -> Self {
+impl<M: Model, J> Select<M, J> {
+    /// The same statement under another join list (what [`Joinable::with_joins`] builds on).
+    pub(crate) fn retype<J2>(self) -> Select<M, J2> {
+        Select { statement: self.statement, error: self.error, _model: PhantomData }
+    }
+
+    /// Add a condition on `M` or on a joined source (several filters are ANDed).
+    pub fn filter<N, I>(mut self, condition: Condition<N>) -> Self
+    where
+        N: InQuery<M, J, I>,
+    {
         self.statement.filters.push(condition.into_expr());
         self
     }
@@ -78,19 +95,10 @@ impl<M: Model> Select<M> {
         self
     }
 
-    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`).
-    pub fn order_by(mut self, ordering: Ordering<M>) -> Self {
-        self.statement.order.push(ordering.key());
-        self
-    }
-
-    pub(crate) fn order_key(mut self, key: athanor_core::sql::ast::OrderKey) -> Self {
-        self.statement.order.push(key);
-        self
-    }
-
-    pub(crate) fn filter_expr(mut self, expr: Expr) -> Self {
-        self.statement.filters.push(expr);
+    /// Add sort keys on `M` or a joined source: one (`Customer::name.asc()`) or a tuple of them
+    /// (`(Customer::age.desc(), Customer::name.asc())`), in order. Several calls add keys.
+    pub fn order_by<I>(mut self, keys: impl OrderKeys<M, J, I>) -> Self {
+        keys.order_keys(&mut self.statement.order);
         self
     }
 
@@ -99,11 +107,6 @@ impl<M: Model> Select<M> {
             self.error = Some(e);
         }
         self
-    }
-
-    /// Join the target of relationship `rel` (whose owner is this table or one joined before).
-    pub(crate) fn join_relationship(self, rel: &'static crate::relation::RelationshipDef, outer: bool) -> Self {
-        self.join_relationship_as(rel, outer, None)
     }
 
     /// Whether `qualifier` already names a table of the statement (or it would be ambiguous).
@@ -265,7 +268,7 @@ impl<M: Model> Select<M> {
 
     /// `SELECT DISTINCT ON (col, …)` (PostgreSQL; [`Error::Unsupported`] elsewhere): one row per
     /// distinct value, the first in the query's order (which must start with these columns).
-    pub fn distinct_on<T>(mut self, column: crate::expr::Column<M, T>) -> Self {
+    pub fn distinct_on<T>(mut self, column: Column<M, T>) -> Self {
         self.statement.distinct_on.push(column.column_ref());
         self
     }
@@ -304,5 +307,204 @@ impl<M: Model> Select<M> {
     /// As [`Select::to_sql`].
     pub fn exists_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
         self.statement()?.exists_sql(dialect)
+    }
+}
+
+/// One sort key or a tuple of up to six (nested tuples too), each on the statement's model `M`
+/// or a source it joined (`J`); `I` is where each sits, inferred. What `order_by` takes on
+/// [`Select`], [`ColumnSelect`](crate::ColumnSelect), `Query` and `ColumnQuery`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sort key of this query of `{M}`",
+    note = "a sort key is `<column>.asc()` / `.desc()` (or an expression's) on the query's model or a joined one, or a tuple of them; join its model first"
+)]
+pub trait OrderKeys<M, J, I> {
+    /// Append the untyped keys, in order.
+    fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>);
+}
+
+/// Where a single sort key's source sits (keeps [`OrderKeys`]' impls for a key and for tuples
+/// apart).
+pub struct KeyIn<N, I>(PhantomData<fn() -> (N, I)>);
+
+impl<M, J, N, I, K: IntoOrderKey<N>> OrderKeys<M, J, KeyIn<N, I>> for K
+where
+    N: InQuery<M, J, I>,
+{
+    fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>) {
+        out.push(self.into_order_key());
+    }
+}
+
+macro_rules! tuple_order_keys {
+    ($($t:ident $i:ident),+) => {
+        impl<M, J, $($t: OrderKeys<M, J, $i>, $i),+> OrderKeys<M, J, ($($i,)+)> for ($($t,)+) {
+            #[allow(non_snake_case)]
+            fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>) {
+                let ($($t,)+) = self;
+                $($t.order_keys(out);)+
+            }
+        }
+    };
+}
+tuple_order_keys!(A IA);
+tuple_order_keys!(A IA, B IB);
+tuple_order_keys!(A IA, B IB, C IC);
+tuple_order_keys!(A IA, B IB, C IC, D ID);
+tuple_order_keys!(A IA, B IB, C IC, D ID, E IE);
+tuple_order_keys!(A IA, B IB, C IC, D ID, E IE, F IF);
+
+/// The join API, written once: a statement builder over model [`Joinable::Root`] that has joined
+/// the sources [`Joinable::Joins`]. [`Select`], [`ColumnSelect`](crate::ColumnSelect), `Query`
+/// and `ColumnQuery` implement the one required method; each join returns the builder with the
+/// new source added to its join list, so the compiler knows which columns later conditions,
+/// sort keys and selected items may name (the `InQuery` bound). In the prelude.
+///
+/// ```text
+/// session.query::<User>().join(User::posts).filter(Post::score.ge(10)).all()?;
+/// athanor::select_columns((User::name, Post::title)).outerjoin(User::posts).to_sql(&dialect)?;
+/// ```
+pub trait Joinable: Sized {
+    /// The model whose table is the FROM.
+    type Root: Model;
+    /// The sources joined so far (`()`, then `Joined<T, …>`).
+    type Joins;
+    /// The same builder with join list `J2`.
+    type With<J2>;
+
+    /// Change the statement and name the new join list: the one thing an implementer provides.
+    #[doc(hidden)]
+    fn with_joins<J2>(
+        self,
+        f: impl FnOnce(Select<Self::Root, Self::Joins>) -> Select<Self::Root, Self::Joins>,
+    ) -> Self::With<J2>;
+
+    /// `JOIN <T> ON <the relationship's foreign key>` (through the association table for a
+    /// many-to-many): filter, sort and select on `T`'s columns afterwards. The relationship may
+    /// start at the root or at a model joined before. (A `Query` of objects returns each object
+    /// once even when several joined rows match, in the order of its first row.)
+    fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Self::With<Joined<T, Self::Joins>>
+    where
+        P: Model + InQuery<Self::Root, Self::Joins, I>,
+    {
+        join_along(self, rel, false, None)
+    }
+
+    /// `LEFT OUTER JOIN <T> ON …`: as [`Joinable::join`], keeping the rows with no related row
+    /// (their `T` columns are NULL).
+    fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Self::With<Joined<T, Self::Joins>>
+    where
+        P: Model + InQuery<Self::Root, Self::Joins, I>,
+    {
+        join_along(self, rel, true, None)
+    }
+
+    /// `JOIN <T> AS <alias> ON <the relationship's foreign key>`: the relationship's target
+    /// under an alias, so that a table can be joined twice, or to itself (a self-join):
+    /// `query::<Category>().join_as(Category::parent, Parent)` with `alias!(Parent = "parent")`.
+    /// Conditions and sort keys on the alias use its columns, `Parent::col(Category::name)`.
+    /// Partial: a many-to-many relationship cannot be joined under an alias yet.
+    fn join_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Self::With<Joined<Aliased<T, A>, Self::Joins>>
+    where
+        P: Model + InQuery<Self::Root, Self::Joins, I>,
+    {
+        let _ = alias;
+        join_along(self, rel, false, Some(A::NAME))
+    }
+
+    /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Joinable::join_as`]).
+    fn outerjoin_as<P, T: Model, K, I, A: AliasName>(
+        self,
+        rel: Relationship<P, T, K>,
+        alias: A,
+    ) -> Self::With<Joined<Aliased<T, A>, Self::Joins>>
+    where
+        P: Model + InQuery<Self::Root, Self::Joins, I>,
+    {
+        let _ = alias;
+        join_along(self, rel, true, Some(A::NAME))
+    }
+
+    /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
+    /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
+    /// `join(Address, User.id == Address.user_id)`). `other` is a column of the root or of a
+    /// source joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
+    fn join_on<S: TableSource, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Self::With<Joined<S, Self::Joins>>
+    where
+        P: Source + InQuery<Self::Root, Self::Joins, I>,
+    {
+        self.with_joins(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, false))
+    }
+
+    /// `LEFT OUTER JOIN … ON target = other` ([`Joinable::join_on`]).
+    fn outerjoin_on<S: TableSource, P, V, I>(
+        self,
+        target: Column<S, V>,
+        other: Column<P, V>,
+    ) -> Self::With<Joined<S, Self::Joins>>
+    where
+        P: Source + InQuery<Self::Root, Self::Joins, I>,
+    {
+        self.with_joins(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, true))
+    }
+
+    /// `JOIN (SELECT …) AS alias ON alias.column = other`: a subquery in FROM
+    /// ([`ColumnSelect::subquery_as`](crate::ColumnSelect::subquery_as)), joined on one of its
+    /// columns and a column of the root or of a source joined before.
+    fn join_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Self::With<Joined<SubquerySource<A>, Self::Joins>>
+    where
+        P: Source + InQuery<Self::Root, Self::Joins, I>,
+    {
+        let sub = derived.statement.clone();
+        self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+    }
+
+    /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Joinable::join_subquery`]).
+    fn outerjoin_subquery<D, A: AliasName, V, P, I>(
+        self,
+        derived: &Derived<D, A>,
+        column: Column<SubquerySource<A>, V>,
+        other: Column<P, V>,
+    ) -> Self::With<Joined<SubquerySource<A>, Self::Joins>>
+    where
+        P: Source + InQuery<Self::Root, Self::Joins, I>,
+    {
+        let sub = derived.statement.clone();
+        self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
+    }
+}
+
+/// A join along a relationship, under an alias or not.
+fn join_along<Q: Joinable, P: Model, T: Model, K, J2>(
+    q: Q,
+    rel: Relationship<P, T, K>,
+    outer: bool,
+    alias: Option<&'static str>,
+) -> Q::With<J2> {
+    let def = rel.def();
+    q.with_joins(|s| match def {
+        Ok(def) => s.join_relationship_as(def, outer, alias),
+        Err(e) => s.with_error(e),
+    })
+}
+
+impl<M: Model, J> Joinable for Select<M, J> {
+    type Root = M;
+    type Joins = J;
+    type With<J2> = Select<M, J2>;
+    fn with_joins<J2>(self, f: impl FnOnce(Select<M, J>) -> Select<M, J>) -> Select<M, J2> {
+        f(self).retype()
     }
 }

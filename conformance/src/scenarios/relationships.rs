@@ -1016,6 +1016,53 @@ pub fn union_removes_duplicates_and_union_all_keeps_them(db: &TestDb) -> Result<
     Ok(())
 }
 
+/// Statements built without a session (`select::<M>()`, `select_columns(…)`, their joins,
+/// subqueries and UNION) run through `Session::execute` / `Session::scalars`: objects through
+/// the identity map, typed tuples, first items; the SQL sent is the one the value renders.
+pub fn session_free_selects_run_through_execute(db: &TestDb) -> Result<()> {
+    seeded(db)?;
+    // Built before any session exists.
+    let high_scorers = select::<User>().join(User::posts).filter(Post::score.ge(5)).order_by(User::name.asc());
+    let per_user = select_columns((User::name, func::count(Post::id)))
+        .join(User::posts)
+        .group_by((User::id, User::name))
+        .order_by((func::count(Post::id).desc(), User::name.asc()));
+    let names = select_columns(User::name).union(select_columns(Tag::name)).order_by_item_desc(1).limit(3);
+    let n_posts = select_columns(func::count(Post::id)).correlate(Post::user_id, User::id).scalar();
+    let with_counts = select_columns((User::name, n_posts)).order_by(User::name.asc());
+    let top = select::<User>().filter(User::id.in_(select_columns(Post::user_id).filter(Post::score.gt(8)).subquery()));
+
+    let s = db.session();
+    let users = s.execute(high_scorers.clone())?;
+    assert_eq!(users.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["ann", "bob"], "each object once");
+    let again = s.query::<User>().order_by(User::name.asc()).all()?;
+    assert!(Handle::ptr_eq(&users[0], &again[0]), "the identity map: one instance per row");
+    let scalars = s.scalars(select::<User>().order_by(User::name.desc()))?.all();
+    assert_eq!(scalars.iter().map(|u| u.get().name.clone()).collect::<Vec<_>>(), ["bob", "ann"]);
+
+    let rows = s.execute(per_user.clone())?.all();
+    assert_eq!(rows, [("ann".to_string(), 2), ("bob".to_string(), 1)]);
+    let first_items: Vec<String> = s.execute(per_user)?.scalars().all();
+    assert_eq!(first_items, ["ann", "bob"]);
+
+    db.clear_sql();
+    let page: Vec<String> = s.scalars(names.clone())?.all();
+    assert_eq!(page, ["rust", "orm", "misc"]);
+    let rendered = crate::harness::normalize(&names.to_sql(db.engine.dialect())?.sql);
+    assert_eq!(statements(db), [rendered], "the statement the value renders");
+
+    let counts = s.execute(with_counts)?.all();
+    assert_eq!(counts, [("ann".to_string(), Some(2)), ("bob".to_string(), Some(1))], "a scalar subquery may be NULL");
+    let bob = s.execute(top)?.one()?;
+    assert_eq!(bob.get().name, "bob");
+    let none = s.execute(select::<User>().filter(User::name.eq("nobody")))?.one();
+    assert!(matches!(none, Err(Error::NotFound { .. })), "{none:?}");
+    // Raw SQL still runs through the same door.
+    let raw = s.execute(text("SELECT COUNT(*) AS n FROM users"))?;
+    assert_eq!(raw[0].get::<i64>("n")?, 2);
+    Ok(())
+}
+
 /// The association table a `ManyToMany` declares and the one `Base::association` declares are
 /// the same table; a different declaration under that name is refused before anything is sent.
 pub fn association_tables_are_declared_once(db: &TestDb) -> Result<()> {

@@ -358,6 +358,23 @@ pub struct SubqueryStatement {
     pub error: Option<Error>,
 }
 
+/// `SELECT … UNION [ALL] SELECT …`: selections with the same row shape combined, with the
+/// whole's ORDER BY (by item position), LIMIT and OFFSET. Rendered by
+/// `CompoundStatement::to_sql` (`sql/select.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompoundStatement {
+    /// The parts, in order. None may have its own ORDER BY, LIMIT or OFFSET (SQLite refuses them).
+    pub parts: Vec<SubqueryStatement>,
+    /// Per part after the first: `UNION ALL` rather than `UNION`.
+    pub all: Vec<bool>,
+    /// Sort keys of the whole: (1-based item position, descending).
+    pub order: Vec<(usize, bool)>,
+    /// At most this many of the combined rows.
+    pub limit: Option<u64>,
+    /// Skip this many of the combined rows.
+    pub offset: Option<u64>,
+}
+
 /// A join named by a query: `[LEFT OUTER] JOIN <table> ON <table>.<column> = <parent>.<parent_column>`,
 /// through an association table for a many-to-many relationship.
 #[derive(Debug, Clone, PartialEq)]

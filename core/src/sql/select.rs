@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::sql::ast::{ColumnRef, Expr, OrderKey};
 use crate::value::Value;
 
-pub use crate::sql::ast::{EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through};
+pub use crate::sql::ast::{
+    CompoundStatement, EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through,
+};
 
 impl SubqueryStatement {
     /// Write `(SELECT …)` into a statement being rendered.
@@ -27,6 +29,61 @@ impl SubqueryStatement {
         self.base.write_columns(w, params, &self.items, &self.group_by, &self.having, self.base.limit)?;
         w.push(")");
         Ok(())
+    }
+}
+
+impl CompoundStatement {
+    /// `SELECT … UNION [ALL] SELECT … [ORDER BY <position> …] [LIMIT …]`. NULL sorts as the
+    /// smallest value, as for every sort: told only where the database's own order differs
+    /// (PostgreSQL), in the ANSI syntax, which a position also takes.
+    ///
+    /// # Errors
+    /// A part's builder error; [`Error::InvalidRequest`] for fewer than two parts, a part with
+    /// its own ORDER BY, LIMIT or OFFSET, or a sort position outside the selected items; an
+    /// identifier the dialect refuses.
+    pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        if self.parts.len() < 2 {
+            return Err(Error::invalid_request("a UNION needs at least two parts"));
+        }
+        let mut w = SqlWriter::new(dialect);
+        let mut params = Vec::new();
+        for (i, p) in self.parts.iter().enumerate() {
+            if let Some(e) = &p.error {
+                return Err(e.clone());
+            }
+            if !p.base.order.is_empty() || p.base.limit.is_some() || p.base.offset.is_some() {
+                return Err(Error::invalid_request(
+                    "a part of a UNION may not have its own order_by, limit or offset (SQLite refuses them)",
+                ));
+            }
+            if i > 0 {
+                w.push(if self.all.get(i - 1).copied().unwrap_or(false) { " UNION ALL " } else { " UNION " });
+            }
+            p.base.write_columns(&mut w, &mut params, &p.items, &p.group_by, &p.having, None)?;
+        }
+        let width = self.parts.first().map_or(0, |p| p.items.len());
+        for (i, &(pos, descending)) in self.order.iter().enumerate() {
+            if pos == 0 || pos > width {
+                return Err(Error::invalid_request(format!(
+                    "order_by_item({pos}): the UNION selects items 1 to {width}"
+                )));
+            }
+            w.push(if i == 0 { " ORDER BY " } else { ", " });
+            let position = pos.to_string();
+            if dialect.capabilities().nulls_sort_low {
+                w.push(&position).push(if descending { " DESC" } else { " ASC" });
+            } else {
+                let nulls =
+                    if descending { crate::sql::ast::NullsOrder::Last } else { crate::sql::ast::NullsOrder::First };
+                let mut key = String::new();
+                dialect.write_nulls_order(&mut key, &position, descending, nulls);
+                w.push(&key);
+            }
+        }
+        let mut tail = String::new();
+        dialect.write_limit_offset(&mut tail, self.limit, self.offset)?;
+        w.push(&tail);
+        Ok(Statement { sql: w.sql, params })
     }
 }
 

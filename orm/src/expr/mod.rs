@@ -4,7 +4,7 @@
 //! model and the field's Rust type, so `Customer::age.ge("x")` and a filter on another model's
 //! column do not compile. Values always become bound parameters.
 
-pub use athanor_core::sql::ast::{CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc};
+pub use athanor_core::sql::ast::{CmpOp, ColumnRef, Expr, Operand, OrderKey, Scalar, SqlFunc};
 
 mod column;
 mod condition;

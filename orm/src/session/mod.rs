@@ -21,16 +21,17 @@
 //! |---|---|
 //! | `bulk` | bulk UPDATE / DELETE of the rows a query matches, and `insert` / upsert builders |
 //! | `collections` | the relationship fields ([`HasMany`], [`ManyToMany`], [`BelongsTo`]) |
-//! | `columns` | [`ColumnQuery`]: a SELECT of columns and expressions, and UNION of them |
+//! | `columns` | [`ColumnQuery`] and [`CompoundQuery`]: a session plus a column select or a UNION of them |
 //! | `config` | the factory ([`sessionmaker`]), session settings and the serialization retry |
 //! | `dependency` | relationships in the flush: foreign-key values, association rows, cascades |
+//! | `execute` | `Session::execute` / `scalars` of raw SQL and of typed selects, [`TypedRows`] |
 //! | `entities` | queries of several models per row, `query::<(User, Option<Post>)>()` |
 //! | `graph` | the object graph in memory: `back_populates`, `save-update`, changed relationships |
 //! | `identity` | identity keys and the identity map |
 //! | `integrity` | integrity errors completed with the constraint name from the metadata |
 //! | `loading` | relationship loading: loader options, joined and selectin loads, `Session::related` |
 //! | `persistence` | the INSERT, UPDATE and DELETE statements of a flush, generated keys |
-//! | `query` | the generative [`Query`] over a [`crate::Select`], and its joins |
+//! | `query` | the generative [`Query`]: a session, a [`crate::Select`] and loader options |
 //! | `state` | object states ([`ObjectState`]), the snapshot, and the user's [`Handle`] |
 //! | `stream` | `yield_per`: walking a large result in bounded memory |
 //! | `transaction` | the transaction, savepoints, [`NestedTransaction`], rollback bookkeeping |
@@ -45,6 +46,7 @@ mod columns;
 mod config;
 mod dependency;
 mod entities;
+mod execute;
 mod graph;
 mod identity;
 mod integrity;
@@ -56,14 +58,16 @@ mod stream;
 mod transaction;
 mod unit_of_work;
 
+pub use crate::column_select::{Derived, Selection, SelectionIn};
 pub use bulk::{ColumnList, Insert, OnConflict, Synchronize, UpdateSet};
 pub use collections::{
     AnyHandle, AnyRelation, BelongsTo, HasMany, LoadCtx, Many, ManyToMany, ModelMarker, ModelType, One, RelKind,
     Relationship,
 };
-pub use columns::{ColumnQuery, CompoundQuery, Derived, Nth, SelectItem, Selection, SelectionIn};
+pub use columns::{ColumnQuery, CompoundQuery};
 pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use entities::{EntityPart, QueryEntities};
+pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::{position, InQuery, Joined, Query};
@@ -613,17 +617,8 @@ impl Session {
         self.with_conn(|c| c.execute(sql, params))
     }
 
-    /// Run portable raw SQL in the session's transaction (after autoflush):
-    /// `session.execute(text("SELECT id, name FROM users WHERE name = :n").bind("n", "ann"))?`.
-    /// The `:name` binds become the dialect's placeholders; a statement that returns rows
-    /// (SELECT, WITH, …, or with RETURNING) gives them, readable by column name
-    /// (`rows[0].get::<i64>("id")?`); any other gives its affected-row count in
-    /// [`Rows::affected`].
-    ///
-    /// # Errors
-    /// [`Error::InvalidRequest`] for a bind with no value or a value with no bind; those of
-    /// [`Session::execute_sql`].
-    pub fn execute(&self, statement: athanor_core::sql::Text) -> Result<Rows> {
+    /// Run portable raw SQL (what [`Session::execute`] does with a [`Text`]).
+    pub(crate) fn execute_text(&self, statement: athanor_core::sql::Text) -> Result<Rows> {
         let engine = self.engine();
         let st = statement.to_sql(engine.dialect())?;
         self.prepare_read()?;

@@ -3,10 +3,10 @@
 //! `exists()`, which render the statement through the session's dialect and hand it to the
 //! session to execute.
 
-use super::{Handle, Load, Relationship, Session};
-use crate::expr::{AliasName, Aliased, Column, Condition, Source, SubquerySource, TableSource};
+use super::{Handle, Load, Session};
+use crate::expr::Condition;
 use crate::model::Model;
-use crate::select::Select;
+use crate::select::{Joinable, OrderKeys, Select};
 use athanor_core::error::{Error, Result};
 use athanor_core::sql::Statement;
 use athanor_core::value::Value;
@@ -25,11 +25,12 @@ use std::marker::PhantomData;
 /// without a session. (A runnable version is the `athanor` crate's front-page example, where
 /// `#[derive(Model)]` is available.)
 ///
-/// `J` lists the models joined with [`Query::join`] / [`Query::outerjoin`] (`()` for none):
-/// conditions and sort keys may name columns of `M` or of a joined model, and no other.
+/// `J` lists the models joined with the [`Joinable`] methods (`join`, `outerjoin`, `join_as`,
+/// `join_on`, `join_subquery`, …; `()` for none): conditions and sort keys may name columns of
+/// `M` or of a joined model, and no other.
 pub struct Query<'s, M: Model, J = (), E = M> {
     session: &'s Session,
-    select: Select<M>,
+    select: Select<M, J>,
     /// Loader options (`selectinload(…)`, …), each a path of steps.
     options: Vec<Vec<super::loading::Step>>,
     /// How `update` / `delete` keep loaded objects in step.
@@ -90,9 +91,16 @@ impl<M: Model, J, E> std::fmt::Debug for Query<'_, M, J, E> {
 
 impl<'s, M: Model, E> Query<'s, M, (), E> {
     pub(crate) fn new(session: &'s Session) -> Self {
+        Query::from_select(session, crate::select::select::<M>())
+    }
+}
+
+impl<'s, M: Model, J, E> Query<'s, M, J, E> {
+    /// A session and a typed select: what `Session::execute` runs.
+    pub(crate) fn from_select(session: &'s Session, select: Select<M, J>) -> Self {
         Query {
             session,
-            select: crate::select::select::<M>(),
+            select,
             options: Vec::new(),
             sync: super::Synchronize::Fetch,
             fetch: None,
@@ -101,174 +109,34 @@ impl<'s, M: Model, E> Query<'s, M, (), E> {
     }
 }
 
-impl<'s, M: Model, J, E> Query<'s, M, J, E> {
-    /// The same query with its statement changed and another model joined.
-    fn joined_with<T>(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Query<'s, M, Joined<T, J>, E> {
+impl<'s, M: Model, J, E> Joinable for Query<'s, M, J, E> {
+    type Root = M;
+    type Joins = J;
+    type With<J2> = Query<'s, M, J2, E>;
+    fn with_joins<J2>(self, f: impl FnOnce(Select<M, J>) -> Select<M, J>) -> Query<'s, M, J2, E> {
         Query {
             session: self.session,
-            select: f(self.select),
+            select: f(self.select).retype(),
             options: self.options,
             sync: self.sync,
             fetch: self.fetch,
             _joined: PhantomData,
         }
     }
+}
 
-    fn joined<T: Model, K>(self, rel: Relationship<impl Model, T, K>, outer: bool) -> Query<'s, M, Joined<T, J>, E> {
-        let def = rel.def();
-        self.joined_with(|s| match def {
-            Ok(def) => s.join_relationship(def, outer),
-            Err(e) => s.with_error(e),
-        })
-    }
-
-    fn joined_as<T: Model, K, A: AliasName>(
-        self,
-        rel: Relationship<impl Model, T, K>,
-        outer: bool,
-    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E> {
-        let def = rel.def();
-        self.joined_with(|s| match def {
-            Ok(def) => s.join_relationship_as(def, outer, Some(A::NAME)),
-            Err(e) => s.with_error(e),
-        })
-    }
-
-    fn joined_on<S: TableSource, P: Source, V>(
-        self,
-        target: Column<S, V>,
-        other: Column<P, V>,
-        outer: bool,
-    ) -> Query<'s, M, Joined<S, J>, E> {
-        self.joined_with(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, outer))
-    }
-
-    /// `JOIN <T> AS <alias> ON <the relationship's foreign key>`: the relationship's target
-    /// under an alias, so that a table can be joined twice, or to itself (a self-join):
-    /// `query::<Category>().join_as(Category::parent, Parent)` with `alias!(Parent = "parent")`.
-    /// Conditions and sort keys on the alias use its columns, `Parent::col(Category::name)`.
-    /// Partial: a many-to-many relationship cannot be joined under an alias yet.
-    pub fn join_as<P, T: Model, K, I, A: AliasName>(
-        self,
-        rel: Relationship<P, T, K>,
-        alias: A,
-    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
-    where
-        P: Model + InQuery<M, J, I>,
-    {
-        let _ = alias;
-        self.joined_as::<T, K, A>(rel, false)
-    }
-
-    /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Query::join_as`]).
-    pub fn outerjoin_as<P, T: Model, K, I, A: AliasName>(
-        self,
-        rel: Relationship<P, T, K>,
-        alias: A,
-    ) -> Query<'s, M, Joined<Aliased<T, A>, J>, E>
-    where
-        P: Model + InQuery<M, J, I>,
-    {
-        let _ = alias;
-        self.joined_as::<T, K, A>(rel, true)
-    }
-
-    fn joined_subquery<D, A: AliasName, V, P: Source>(
-        self,
-        derived: &super::Derived<D, A>,
-        column: Column<SubquerySource<A>, V>,
-        other: Column<P, V>,
-        outer: bool,
-    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E> {
-        let sub = derived.statement.clone();
-        self.joined_with(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, outer))
-    }
-
-    /// `JOIN (SELECT …) AS alias ON alias.column = other`: filter or sort the objects by a
-    /// subquery in FROM ([`crate::ColumnQuery::subquery_as`]).
-    pub fn join_subquery<D, A: AliasName, V, P, I>(
-        self,
-        derived: &super::Derived<D, A>,
-        column: Column<SubquerySource<A>, V>,
-        other: Column<P, V>,
-    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
-    where
-        P: Source + InQuery<M, J, I>,
-    {
-        self.joined_subquery(derived, column, other, false)
-    }
-
-    /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Query::join_subquery`]).
-    pub fn outerjoin_subquery<D, A: AliasName, V, P, I>(
-        self,
-        derived: &super::Derived<D, A>,
-        column: Column<SubquerySource<A>, V>,
-        other: Column<P, V>,
-    ) -> Query<'s, M, Joined<SubquerySource<A>, J>, E>
-    where
-        P: Source + InQuery<M, J, I>,
-    {
-        self.joined_subquery(derived, column, other, true)
-    }
-
-    /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
-    /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
-    /// `join(Address, User.id == Address.user_id)`). `other` is a column of the query's model
-    /// or of one joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
-    pub fn join_on<S: TableSource, P, V, I>(
-        self,
-        target: Column<S, V>,
-        other: Column<P, V>,
-    ) -> Query<'s, M, Joined<S, J>, E>
-    where
-        P: Source + InQuery<M, J, I>,
-    {
-        self.joined_on(target, other, false)
-    }
-
-    /// `LEFT OUTER JOIN … ON target = other` ([`Query::join_on`]).
-    pub fn outerjoin_on<S: TableSource, P, V, I>(
-        self,
-        target: Column<S, V>,
-        other: Column<P, V>,
-    ) -> Query<'s, M, Joined<S, J>, E>
-    where
-        P: Source + InQuery<M, J, I>,
-    {
-        self.joined_on(target, other, true)
-    }
-
-    /// `JOIN <T> ON <the relationship's foreign key>` (through the association table for a
-    /// many-to-many): filter and sort on `T`'s columns afterwards. Each object of `M` is
-    /// returned once even when several joined rows match (the legacy Query's uniquing), in the
-    /// order its first row came. The relationship may start at `M` or at a model joined before.
-    pub fn join<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
-    where
-        P: Model + InQuery<M, J, I>,
-    {
-        self.joined(rel, false)
-    }
-
-    /// `LEFT OUTER JOIN <T> ON …`: as [`Query::join`], keeping the objects of `M` with no related
-    /// row (their `T` columns are NULL in the filters).
-    pub fn outerjoin<P, T: Model, K, I>(self, rel: Relationship<P, T, K>) -> Query<'s, M, Joined<T, J>, E>
-    where
-        P: Model + InQuery<M, J, I>,
-    {
-        self.joined(rel, true)
-    }
-
+impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// The session this query runs in.
     pub(super) fn session(&self) -> &'s Session {
         self.session
     }
 
     /// The same statement in another session-free form, to render or reuse.
-    pub fn select(&self) -> &Select<M> {
+    pub fn select(&self) -> &Select<M, J> {
         &self.select
     }
 
-    fn map(self, f: impl FnOnce(Select<M>) -> Select<M>) -> Self {
+    fn map(self, f: impl FnOnce(Select<M, J>) -> Select<M, J>) -> Self {
         Query {
             session: self.session,
             select: f(self.select),
@@ -284,7 +152,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     where
         N: InQuery<M, J, I>,
     {
-        self.map(|s| s.filter_expr(condition.into_expr()))
+        self.map(|s| s.filter(condition))
     }
 
     /// Add `column = value` by column (or field) name, checked when the query runs
@@ -293,12 +161,10 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         self.map(|s| s.filter_by(column, value))
     }
 
-    /// Add a sort key (`Customer::name.asc()`, `Customer::age.desc()`), on `M` or a joined model.
-    pub fn order_by<N, I>(self, ordering: impl crate::expr::IntoOrderKey<N>) -> Self
-    where
-        N: InQuery<M, J, I>,
-    {
-        self.map(|s| s.order_key(ordering.into_order_key()))
+    /// Add sort keys on `M` or a joined model: one (`Customer::name.asc()`) or a tuple of them
+    /// (`(Customer::age.desc(), Customer::name.asc())`).
+    pub fn order_by<I>(self, keys: impl OrderKeys<M, J, I>) -> Self {
+        self.map(|s| s.order_by(keys))
     }
 
     /// At most `n` rows.

@@ -1,0 +1,609 @@
+//! Column selects without a session: `select_columns((User::name, func::count(Post::id)))`
+//! (SQLAlchemy 2.0's `select(User.name, func.count(Post.id))`) is a [`ColumnSelect`], a value
+//! holding its joins, filters, GROUP BY / HAVING, order and limits that renders with
+//! [`ColumnSelect::to_sql`]; `.subquery()`, `.subquery_as(alias)` and `.correlate(…)` make the
+//! subqueries of other statements; `.union(…)` / `.union_all(…)` a [`CompoundSelect`]. The
+//! session's `ColumnQuery` and `CompoundQuery` are a session plus these values; `Session::execute`
+//! runs them as they are.
+//!
+//! The spelling is `select_columns(items)`, not `select(items)`: Rust has no overloading, and
+//! `select::<M>()` (SQLAlchemy's `select(User)`) already takes no argument.
+
+use crate::expr::{AliasName, Scalar};
+use crate::expr::{Column, Condition, Expr, ScalarExpr, Source, SubquerySource};
+use crate::model::Model;
+use crate::select::{Joinable, OrderKeys, Select};
+use crate::session::InQuery;
+use athanor_core::dialect::Dialect;
+use athanor_core::error::{Error, Result};
+use athanor_core::row::Row;
+use athanor_core::sql::ast::{CompoundStatement, SelectStatement, SubqueryStatement};
+use athanor_core::sql::Statement;
+use athanor_core::value::FromValue;
+use std::marker::PhantomData;
+
+/// One selected item: a column or a typed expression of some model.
+pub trait SelectItem {
+    /// The model (or alias) whose columns it reads.
+    type Model;
+    /// What it decodes to.
+    type Out: FromValue;
+    /// The expression.
+    fn scalar(&self) -> Scalar;
+}
+impl<M: Source, T: FromValue> SelectItem for Column<M, T> {
+    type Model = M;
+    type Out = T;
+    fn scalar(&self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+impl<M, T: FromValue> SelectItem for ScalarExpr<M, T> {
+    type Model = M;
+    type Out = T;
+    fn scalar(&self) -> Scalar {
+        self.expr.clone()
+    }
+}
+
+/// What [`select_columns`] and `Session::select` take: one item or a tuple of up to six; the first item's model is
+/// the statement's FROM.
+pub trait Selection {
+    /// The FROM model.
+    type Root: Model;
+    /// A decoded row.
+    type Out;
+    /// The row's first item (what `scalars()` gives).
+    type First;
+    /// The expressions, in order.
+    fn scalars(&self) -> Vec<Scalar>;
+    /// Decode a row.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] for a cell that does not decode.
+    fn decode(row: &dyn Row) -> Result<Self::Out>;
+    /// The row's first item.
+    fn first(row: Self::Out) -> Self::First;
+}
+
+/// Every item of the selection is on the query's model or a joined one (checked when the
+/// statement runs: `all()`).
+#[diagnostic::on_unimplemented(
+    message = "a selected column is on a model that is not in this query",
+    note = "join it first: `.join(<model>::<relationship>)`"
+)]
+pub trait SelectionIn<M, J, I> {}
+
+fn cell<T: FromValue>(row: &dyn Row, i: usize) -> Result<T> {
+    T::from_value(row.get(i)?).map_err(|e| match e {
+        Error::TypeMismatch { expected, found, .. } => {
+            Error::TypeMismatch { column: format!("selected item {}", i + 1), expected, found }
+        }
+        other => other,
+    })
+}
+
+impl<A: SelectItem> Selection for A
+where
+    A::Model: Model,
+{
+    type Root = A::Model;
+    type Out = A::Out;
+    type First = A::Out;
+    fn scalars(&self) -> Vec<Scalar> {
+        vec![self.scalar()]
+    }
+    fn decode(row: &dyn Row) -> Result<Self::Out> {
+        cell(row, 0)
+    }
+    fn first(row: A::Out) -> A::Out {
+        row
+    }
+}
+impl<M, J, I, A: SelectItem> SelectionIn<M, J, I> for A where A::Model: InQuery<M, J, I> {}
+
+macro_rules! tuple_selection {
+    ($first:ident $fi:ident $($t:ident $i:ident $n:tt),*) => {
+        impl<$first: SelectItem, $($t: SelectItem),*> Selection for ($first, $($t,)*)
+        where
+            $first::Model: Model,
+        {
+            type Root = $first::Model;
+            type Out = ($first::Out, $($t::Out,)*);
+            type First = $first::Out;
+            #[allow(non_snake_case)]
+            fn scalars(&self) -> Vec<Scalar> {
+                let ($first, $($t,)*) = self;
+                vec![$first.scalar(), $($t.scalar()),*]
+            }
+            fn decode(row: &dyn Row) -> Result<Self::Out> {
+                Ok((cell(row, 0)?, $(cell(row, $n)?,)*))
+            }
+            fn first(row: Self::Out) -> $first::Out {
+                row.0
+            }
+        }
+        impl<M, J, $fi, $($i,)* $first: SelectItem, $($t: SelectItem),*> SelectionIn<M, J, ($fi, $($i,)*)>
+            for ($first, $($t,)*)
+        where
+            $first::Model: InQuery<M, J, $fi>,
+            $($t::Model: InQuery<M, J, $i>,)*
+        {
+        }
+    };
+}
+tuple_selection!(A IA);
+tuple_selection!(A IA B IB 1);
+tuple_selection!(A IA B IB 1, C IC 2);
+tuple_selection!(A IA B IB 1, C IC 2, D ID 3);
+tuple_selection!(A IA B IB 1, C IC 2, D ID 3, E IE 4);
+tuple_selection!(A IA B IB 1, C IC 2, D ID 3, E IE 4, F IF 5);
+
+/// The type of the selected item at position `N` (what [`Derived`]'s column `cN` holds).
+pub trait Nth<const N: usize> {
+    /// The item's Rust type.
+    type Out;
+}
+impl<A: SelectItem> Nth<0> for A {
+    type Out = A::Out;
+}
+macro_rules! nth_one {
+    ($n:tt $t:ident ($($all:ident),+)) => {
+        impl<$($all: SelectItem),+> Nth<$n> for ($($all,)+) {
+            type Out = $t::Out;
+        }
+    };
+}
+macro_rules! nth {
+    ($all:tt $($n:tt $t:ident),+) => {$(
+        nth_one!($n $t $all);
+    )+};
+}
+nth!((A, B) 0 A, 1 B);
+nth!((A, B, C) 0 A, 1 B, 2 C);
+nth!((A, B, C, D) 0 A, 1 B, 2 C, 3 D);
+nth!((A, B, C, D, E) 0 A, 1 B, 2 C, 3 D, 4 E);
+nth!((A, B, C, D, E, F) 0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
+
+/// The names of a subquery's columns in FROM.
+const DERIVED_COLUMNS: [&str; 6] = ["c0", "c1", "c2", "c3", "c4", "c5"];
+
+/// A SELECT used as a table in another one's FROM (SQLAlchemy's `select(…).subquery()` joined
+/// with `join(subq, …)`), under the alias `A`: [`ColumnSelect::subquery_as`]. Its columns are
+/// named by position, `c0()` … `c5()`, typed as the selected items.
+pub struct Derived<S, A> {
+    pub(crate) statement: SubqueryStatement,
+    _m: PhantomData<fn() -> (S, A)>,
+}
+
+impl<S, A> Clone for Derived<S, A> {
+    fn clone(&self) -> Self {
+        Derived { statement: self.statement.clone(), _m: PhantomData }
+    }
+}
+impl<S, A> std::fmt::Debug for Derived<S, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Derived").field("statement", &self.statement).finish()
+    }
+}
+
+macro_rules! derived_columns {
+    ($($name:ident $n:tt),+) => {
+        impl<S, A: AliasName> Derived<S, A> {$(
+            #[doc = concat!("The subquery's column `c", stringify!($n), "` (the item at position ", stringify!($n), ").")]
+            pub fn $name(&self) -> Column<SubquerySource<A>, <S as Nth<$n>>::Out>
+            where
+                S: Nth<$n>,
+            {
+                Column::new($n, DERIVED_COLUMNS[$n])
+            }
+        )+}
+    };
+}
+derived_columns!(c0 0, c1 1, c2 2, c3 3, c4 4, c5 5);
+
+/// One GROUP BY key (a column or an expression of the query's model or a joined source) or a
+/// tuple of up to six; `I` is where each sits, inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a GROUP BY key of this query of `{M}`",
+    note = "a key is a column or expression on the query's model or a joined one, or a tuple of them; join its model first"
+)]
+pub trait GroupKeys<M, J, I> {
+    /// Append the untyped keys, in order.
+    fn group_keys(&self, out: &mut Vec<Scalar>);
+}
+impl<M, J, I, A: SelectItem> GroupKeys<M, J, I> for A
+where
+    A::Model: InQuery<M, J, I>,
+{
+    fn group_keys(&self, out: &mut Vec<Scalar>) {
+        out.push(self.scalar());
+    }
+}
+macro_rules! tuple_group_keys {
+    ($($t:ident $i:ident),+) => {
+        impl<M, J, $($t: SelectItem, $i),+> GroupKeys<M, J, ($($i,)+)> for ($($t,)+)
+        where
+            $($t::Model: InQuery<M, J, $i>,)+
+        {
+            #[allow(non_snake_case)]
+            fn group_keys(&self, out: &mut Vec<Scalar>) {
+                let ($($t,)+) = self;
+                $(out.push($t.scalar());)+
+            }
+        }
+    };
+}
+tuple_group_keys!(A IA);
+tuple_group_keys!(A IA, B IB);
+tuple_group_keys!(A IA, B IB, C IC);
+tuple_group_keys!(A IA, B IB, C IC, D ID);
+tuple_group_keys!(A IA, B IB, C IC, D ID, E IE);
+tuple_group_keys!(A IA, B IB, C IC, D ID, E IE, F IF);
+
+/// A typed SELECT of columns and expressions, without a session (SQLAlchemy 2.0's
+/// `select(User.name, func.count(Post.id))`): [`select_columns`]. The first item's model is the
+/// FROM; `J` lists the sources joined ([`Joinable`]). Render it with [`ColumnSelect::to_sql`],
+/// run it with `session.execute(…)`, or use it inside another statement (`subquery`,
+/// `subquery_as`, `correlate`, `union`).
+///
+/// ```text
+/// let st = athanor::select_columns((User::name, func::count(Post::id)))
+///     .join(User::posts)
+///     .group_by(User::name)
+///     .having(func::count(Post::id).gt(2))
+///     .order_by((func::count(Post::id).desc(), User::name.asc()))
+///     .to_sql(&athanor::dialects::PostgresDialect)?;
+/// ```
+pub struct ColumnSelect<S: Selection, J = ()> {
+    select: Select<S::Root, J>,
+    items: Vec<Scalar>,
+    group_by: Vec<Scalar>,
+    having: Vec<Expr>,
+    _s: PhantomData<fn() -> S>,
+}
+
+/// `SELECT <items> FROM <the first item's table>`: a session-free [`ColumnSelect`] of one item
+/// or a tuple of up to six (`select_columns((User::name, func::count(Post::id)))`).
+pub fn select_columns<S: Selection>(items: S) -> ColumnSelect<S> {
+    ColumnSelect {
+        select: crate::select::select::<S::Root>(),
+        items: items.scalars(),
+        group_by: Vec::new(),
+        having: Vec::new(),
+        _s: PhantomData,
+    }
+}
+
+impl<S: Selection, J> Clone for ColumnSelect<S, J> {
+    fn clone(&self) -> Self {
+        ColumnSelect {
+            select: self.select.clone(),
+            items: self.items.clone(),
+            group_by: self.group_by.clone(),
+            having: self.having.clone(),
+            _s: PhantomData,
+        }
+    }
+}
+
+impl<S: Selection, J> std::fmt::Debug for ColumnSelect<S, J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnSelect")
+            .field("select", &self.select)
+            .field("items", &self.items)
+            .field("group_by", &self.group_by)
+            .field("having", &self.having)
+            .finish()
+    }
+}
+
+impl<S: Selection, J> Joinable for ColumnSelect<S, J> {
+    type Root = S::Root;
+    type Joins = J;
+    type With<J2> = ColumnSelect<S, J2>;
+    fn with_joins<J2>(self, f: impl FnOnce(Select<S::Root, J>) -> Select<S::Root, J>) -> ColumnSelect<S, J2> {
+        ColumnSelect {
+            select: f(self.select).retype(),
+            items: self.items,
+            group_by: self.group_by,
+            having: self.having,
+            _s: PhantomData,
+        }
+    }
+}
+
+impl<S: Selection, J> ColumnSelect<S, J> {
+    fn map(mut self, f: impl FnOnce(Select<S::Root, J>) -> Select<S::Root, J>) -> Self {
+        self.select = f(self.select);
+        self
+    }
+
+    /// Add a condition (WHERE) on the root or a joined source; several are ANDed.
+    pub fn filter<N, I>(self, condition: Condition<N>) -> Self
+    where
+        N: InQuery<S::Root, J, I>,
+    {
+        self.map(|s| s.filter(condition))
+    }
+
+    /// `GROUP BY` one key (`User::name`) or a tuple of them (`(User::id, User::name)`); several
+    /// calls add keys.
+    pub fn group_by<I>(mut self, keys: impl GroupKeys<S::Root, J, I>) -> Self {
+        keys.group_keys(&mut self.group_by);
+        self
+    }
+
+    /// `HAVING condition` (on aggregates: `func::count(Post::id).gt(2)`).
+    pub fn having<N, I>(mut self, condition: Condition<N>) -> Self
+    where
+        N: InQuery<S::Root, J, I>,
+    {
+        self.having.push(condition.into_expr());
+        self
+    }
+
+    /// Sort keys on columns or expressions (`func::count(Post::id).desc()`), one or a tuple;
+    /// NULLs sort smallest unless `nulls_first()` / `nulls_last()` say otherwise.
+    pub fn order_by<I>(self, keys: impl OrderKeys<S::Root, J, I>) -> Self {
+        self.map(|s| s.order_by(keys))
+    }
+
+    /// At most `n` rows.
+    pub fn limit(self, n: u64) -> Self {
+        self.map(|s| s.limit(n))
+    }
+
+    /// Skip `n` rows.
+    pub fn offset(self, n: u64) -> Self {
+        self.map(|s| s.offset(n))
+    }
+
+    /// `SELECT DISTINCT`.
+    pub fn distinct(self) -> Self {
+        self.map(Select::distinct)
+    }
+
+    /// The SELECT's text and parameters, with at most `cap` rows (within its own limit).
+    pub(crate) fn to_sql_capped(&self, dialect: &dyn Dialect, cap: Option<u64>) -> Result<Statement> {
+        let st = self.select.statement()?;
+        let limit = match (cap, st.limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        st.to_sql_columns(dialect, &self.items, &self.group_by, &self.having, limit)
+    }
+
+    /// The untyped statement, whatever its items' sources (`subquery` checks them).
+    fn statement_data(&self) -> SubqueryStatement {
+        let (base, error) = match self.select.statement() {
+            Ok(st) => (st.clone(), None),
+            Err(e) => (SelectStatement::new(<S::Root as Model>::TABLE), Some(e)),
+        };
+        SubqueryStatement {
+            base,
+            items: self.items.clone(),
+            group_by: self.group_by.clone(),
+            having: self.having.clone(),
+            error,
+        }
+    }
+}
+
+impl<S: Selection, J> ColumnSelect<S, J> {
+    /// The SELECT's text and parameters, rendered by `dialect` (no session, no connection).
+    ///
+    /// # Errors
+    /// A refused join or `filter_by` ([`Error::InvalidRequest`]); an identifier the dialect
+    /// refuses.
+    pub fn to_sql<I>(&self, dialect: &dyn Dialect) -> Result<Statement>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        self.to_sql_capped(dialect, None)
+    }
+
+    /// The untyped statement (the FROM, joins and filters with the items, GROUP BY and HAVING).
+    pub fn statement<I>(&self) -> SubqueryStatement
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        self.statement_data()
+    }
+
+    /// This SELECT as a subquery, for `in_` (one column) or [`crate::expr::exists`]:
+    /// `User::id.in_(select_columns(Post::user_id).filter(Post::score.gt(5)).subquery())`.
+    pub fn subquery<I>(&self) -> crate::expr::Subquery<S::Out>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        crate::expr::Subquery { statement: self.statement_data(), _t: PhantomData }
+    }
+
+    /// This SELECT as a table for another SELECT's FROM, under the alias `alias`: join it with
+    /// `join_subquery` / `outerjoin_subquery` and read its columns `c0()`, `c1()`, …
+    ///
+    /// ```text
+    /// alias!(Stats = "stats");
+    /// let stats = select_columns((Post::user_id, func::count(Post::id))).group_by(Post::user_id).subquery_as(Stats);
+    /// select_columns((User::name, stats.c1())).outerjoin_subquery(&stats, stats.c0(), User::id);
+    /// ```
+    pub fn subquery_as<I, A: AliasName>(&self, alias: A) -> Derived<S, A>
+    where
+        S: SelectionIn<S::Root, J, I>,
+    {
+        let _ = alias;
+        let mut statement = self.statement_data();
+        if statement.items.len() > DERIVED_COLUMNS.len() && statement.error.is_none() {
+            statement.error = Some(Error::invalid_request("a subquery in FROM has at most six columns"));
+        }
+        statement.items = std::mem::take(&mut statement.items)
+            .into_iter()
+            .zip(DERIVED_COLUMNS)
+            .map(|(inner, label)| Scalar::Labeled { inner: Box::new(inner), label })
+            .collect();
+        Derived { statement, _m: PhantomData }
+    }
+
+    /// This SELECT as a subquery correlated with the enclosing query: `WHERE inner = outer`
+    /// is added, where `inner` is a column of this query and `outer` one of the enclosing
+    /// query's model `Q` (SQLAlchemy's correlation by `Post.user_id == User.id`):
+    ///
+    /// ```text
+    /// let has_posts = exists(select_columns(Post::id).correlate(Post::user_id, User::id));
+    /// let n_posts = select_columns(func::count(Post::id)).correlate(Post::user_id, User::id).scalar();
+    /// select_columns((User::name, n_posts)).filter(has_posts);
+    /// ```
+    ///
+    /// The outer table is found by name, so this query may not have `Q`'s table itself (alias
+    /// one side); that is [`Error::InvalidRequest`] when the statement is rendered. Partial: one
+    /// correlation per subquery; further conditions on the outer model are not expressible.
+    pub fn correlate<P, Q, V, I, IP>(
+        &self,
+        inner: Column<P, V>,
+        outer: Column<Q, V>,
+    ) -> crate::expr::Correlated<S::Out, Q>
+    where
+        S: SelectionIn<S::Root, J, I>,
+        P: Source + InQuery<S::Root, J, IP>,
+        Q: Source,
+    {
+        let mut statement = self.statement_data();
+        let taken = statement.base.table.name == Q::QUALIFIER
+            || statement.base.table_joins.iter().any(|j| j.qualifier() == Q::QUALIFIER);
+        if taken && statement.error.is_none() {
+            statement.error = Some(Error::invalid_request(format!(
+                "the correlated subquery has {} itself, so its reference to the enclosing query's {} would be \
+                 its own: join one of them under an alias",
+                Q::QUALIFIER,
+                Q::QUALIFIER
+            )));
+        }
+        statement.base.filters.push(Expr::Compare {
+            left: inner.column_ref(),
+            op: crate::expr::CmpOp::Eq,
+            right: crate::expr::Operand::Column(outer.column_ref()),
+        });
+        crate::expr::Correlated { statement, _t: PhantomData }
+    }
+
+    fn compound<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>, all: bool) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundSelect {
+            statement: CompoundStatement {
+                parts: vec![self.statement_data(), other.statement_data()],
+                all: vec![all],
+                order: Vec::new(),
+                limit: None,
+                offset: None,
+            },
+            decode: S::decode,
+            first: S::first,
+        }
+    }
+
+    /// `… UNION …`: the rows of both, duplicates removed.
+    pub fn union<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        self.compound(other, false)
+    }
+
+    /// `… UNION ALL …`: the rows of both, duplicates kept.
+    pub fn union_all<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        self.compound(other, true)
+    }
+}
+
+/// `SELECT … UNION [ALL] SELECT …` of column selects with the same row type, without a session
+/// ([`ColumnSelect::union`], [`ColumnSelect::union_all`]). The parts may not have their own
+/// ORDER BY, LIMIT or OFFSET (SQLite refuses them in a compound statement); the whole may:
+/// [`CompoundSelect::order_by_item`] sorts by a selected item's position, and `limit` / `offset`
+/// apply to the combined rows. `Out` is a decoded row, `First` its first item.
+pub struct CompoundSelect<Out, First = Out> {
+    pub(crate) statement: CompoundStatement,
+    pub(crate) decode: fn(&dyn Row) -> Result<Out>,
+    pub(crate) first: fn(Out) -> First,
+}
+
+impl<Out, First> Clone for CompoundSelect<Out, First> {
+    fn clone(&self) -> Self {
+        CompoundSelect { statement: self.statement.clone(), decode: self.decode, first: self.first }
+    }
+}
+
+impl<Out, First> std::fmt::Debug for CompoundSelect<Out, First> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompoundSelect").field("statement", &self.statement).finish()
+    }
+}
+
+impl<Out, First> CompoundSelect<Out, First> {
+    /// Add another part with `UNION`.
+    pub fn union<S2, J2, I>(mut self, other: ColumnSelect<S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.statement.parts.push(other.statement_data());
+        self.statement.all.push(false);
+        self
+    }
+
+    /// Add another part with `UNION ALL`.
+    pub fn union_all<S2, J2, I>(mut self, other: ColumnSelect<S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.statement.parts.push(other.statement_data());
+        self.statement.all.push(true);
+        self
+    }
+
+    /// Sort the combined rows by the selected item at `position` (1 for the first), ascending,
+    /// NULL first as everywhere (SQL's `ORDER BY 1`). Several calls add keys.
+    pub fn order_by_item(mut self, position: usize) -> Self {
+        self.statement.order.push((position, false));
+        self
+    }
+
+    /// As [`CompoundSelect::order_by_item`], descending (NULL last).
+    pub fn order_by_item_desc(mut self, position: usize) -> Self {
+        self.statement.order.push((position, true));
+        self
+    }
+
+    /// At most `n` of the combined rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.statement.limit = Some(n);
+        self
+    }
+
+    /// Skip `n` of the combined rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.statement.offset = Some(n);
+        self
+    }
+
+    /// The untyped statement.
+    pub fn statement(&self) -> &CompoundStatement {
+        &self.statement
+    }
+
+    /// The statement's text and parameters, rendered by `dialect` (no session, no connection).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a part with ORDER BY, LIMIT or OFFSET or a sort position
+    /// outside the items; a part's builder error; rendering errors.
+    pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        self.statement.to_sql(dialect)
+    }
+}
