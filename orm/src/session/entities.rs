@@ -125,7 +125,7 @@ impl<M: Model, J, E> Query<'_, M, J, E> {
         limit: Option<u64>,
         mut each: impl FnMut(&mut IdentityMap, &std::rc::Weak<super::Shared>, &dyn Row) -> Result<()>,
     ) -> Result<()> {
-        let select = self.select().statement()?;
+        let select = self.as_select().statement()?;
         if select.for_update || !select.distinct_on.is_empty() {
             return Err(Error::invalid_request(
                 "FOR UPDATE and DISTINCT ON are not built for a query of several models; query one model",

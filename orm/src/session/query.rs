@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 ///     .all()?;
 /// ```
 ///
-/// The statement itself is plain data ([`Query::select`], [`crate::select()`]) and renders
+/// The statement itself is plain data ([`Query::as_select`], [`crate::select()`]) and renders
 /// without a session. (A runnable version is the `athanor` crate's front-page example, where
 /// `#[derive(Model)]` is available.)
 ///
@@ -131,8 +131,9 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         self.session
     }
 
-    /// The same statement in another session-free form, to render or reuse.
-    pub fn select(&self) -> &Select<M, J> {
+    /// The statement as a session-free [`Select`], to render or reuse (`select` is the
+    /// statement builder; this only lends the query's).
+    pub fn as_select(&self) -> &Select<M, J> {
         &self.select
     }
 
