@@ -105,8 +105,17 @@ pub fn decode_value<T: athanor_core::field::SqlField>(value: ValueRef<'_>, idx: 
 /// [`Error::TypeMismatch`] naming `table.column` when the cell does not convert to `T`, and
 /// saying which row in `found` (`… in the row with id = 7`); the row's error for a position
 /// out of range.
+#[inline]
 pub fn decode_cell<T: athanor_core::field::SqlField>(row: &dyn Row, idx: usize, table: &TableDef) -> Result<T> {
-    decode_value(row.get(idx)?, idx, table).map_err(|e| match e {
+    // The fast path stays small enough to inline into every derived `from_row`; naming the row
+    // is the cold path's work.
+    decode_value(row.get(idx)?, idx, table).map_err(|e| in_row(e, row, table))
+}
+
+/// A [`decode_cell`] error, with the row's primary key added to a `TypeMismatch`.
+#[cold]
+fn in_row(e: Error, row: &dyn Row, table: &TableDef) -> Error {
+    match e {
         Error::TypeMismatch { column, expected, found } => {
             let key: Vec<String> = table
                 .primary_key()
@@ -116,7 +125,7 @@ pub fn decode_cell<T: athanor_core::field::SqlField>(row: &dyn Row, idx: usize, 
             Error::TypeMismatch { column, expected, found }
         }
         other => other,
-    })
+    }
 }
 
 /// Check field `idx`'s value before it is written ([`athanor_core::SqlField::check`]), naming the
