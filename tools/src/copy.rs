@@ -431,88 +431,27 @@ pub fn copy(
     let order = fk_order(defs, &dst_names)?;
     let dialect = dst.dialect_arc();
     // Every check before the first row moves.
-    let mut plan = Vec::new();
-    for t in &order {
-        let exists = dst_names.iter().any(|n| n == t.name);
-        let statements = create_table_statements(&*dialect, t)?;
-        let total = count(&mut from, t)?;
-        let (create, mut skip, mut empty_first) = (!exists, false, false);
-        if exists {
-            let diff = reflect::compare(&*dialect, t, &reflect::reflect_table(&mut to, t.name)?)?;
-            if !diff.is_empty() {
-                let shown: Vec<String> = diff.iter().map(ToString::to_string).collect();
-                return Err(Error::invalid_request(format!(
-                    "destination table {} exists with another shape:\n  {}",
-                    t.name,
-                    shown.join("\n  ")
-                )));
-            }
-            let held = count(&mut to, t)?;
-            match (held, options.resume) {
-                (0, _) => {}
-                (n, true) if n == total => skip = true,
-                (_, true) => empty_first = true,
-                (n, false) => {
-                    return Err(Error::invalid_request(format!(
-                        "destination table {} already holds {n} row(s); copy into empty tables, or pass --resume",
-                        t.name
-                    )))
-                }
-            }
-        } else if !options.create {
-            return Err(Error::invalid_request(format!(
-                "destination has no table {}; pass --create to make it",
-                t.name
-            )));
-        }
-        plan.push((*t, statements, total, create, skip, empty_first));
-    }
+    let plan = order
+        .iter()
+        .map(|t| plan_table(&mut from, &mut to, &*dialect, t, &dst_names, options))
+        .collect::<Result<Vec<_>>>()?;
     // Empty partly copied tables, children first.
-    for (t, _, _, _, _, empty_first) in plan.iter().rev() {
-        if *empty_first {
-            let mut sql = String::from("DELETE FROM ");
-            dialect.write_identifier(&mut sql, t.name)?;
-            to.execute(&sql, &[])?;
-        }
+    for step in plan.iter().rev().filter(|s| s.empty_first) {
+        let mut sql = String::from("DELETE FROM ");
+        dialect.write_identifier(&mut sql, step.table.name)?;
+        to.execute(&sql, &[])?;
     }
     let mut reports = Vec::new();
-    for (t, statements, total, create, skip, _) in plan {
-        if create {
-            for s in &statements {
+    for step in plan {
+        let t = step.table;
+        if step.create {
+            for s in &step.statements {
                 to.batch_execute(s)?;
             }
         }
-        progress.start(t.name, total);
-        let mut copied = 0u64;
-        if !skip {
-            let mut max_key: Option<i64> = None;
-            let auto = t.columns.iter().position(|c| c.autoincrement);
-            each_batch(&mut from, t, options.batch_rows, |rows| {
-                if let Some(a) = auto {
-                    let top = rows.iter().filter_map(|r| r[a].as_ref().as_i64()).max();
-                    max_key = max_key.max(top);
-                }
-                to.begin()?;
-                let written = insert_rows(&mut to, t, &rows).and_then(|()| to.commit());
-                if let Err(e) = written {
-                    let _ = to.rollback();
-                    return Err(Error::invalid_request(format!(
-                        "copying {} failed after {copied} row(s): {e}",
-                        t.name
-                    )));
-                }
-                copied += rows.len() as u64;
-                progress.advance(t.name, rows.len() as u64);
-                Ok(())
-            })?;
-            if let (Some(a), Some(top)) = (auto, max_key) {
-                let mut sql = String::new();
-                if dialect.write_restart_identity(&mut sql, t.name, t.columns[a].name, top.saturating_add(1))? {
-                    to.batch_execute(&sql)?;
-                }
-            }
-        }
-        progress.finish(t.name, copied, skip);
+        progress.start(t.name, step.total);
+        let copied = if step.skip { 0 } else { copy_rows(&mut from, &mut to, &*dialect, t, options, progress)? };
+        progress.finish(t.name, copied, step.skip);
         let verified = if options.verify {
             let (s_rows, s_sum) = checksum(&mut from, t, options.batch_rows)?;
             to.begin()?;
@@ -523,10 +462,114 @@ pub fn copy(
         } else {
             None
         };
-        reports.push(TableReport { table: t.name.to_string(), copied, skipped: skip, created: create, verified });
+        reports.push(TableReport {
+            table: t.name.to_string(),
+            copied,
+            skipped: step.skip,
+            created: step.create,
+            verified,
+        });
     }
     from.rollback()?;
     Ok(reports)
+}
+
+/// What [`copy`] will do with one table, decided before any row moves.
+struct Step {
+    table: &'static TableDef,
+    /// Its `CREATE TABLE` (and index) statements in the destination's dialect.
+    statements: Vec<String>,
+    /// Rows in the source.
+    total: u64,
+    /// The destination has no such table: create it.
+    create: bool,
+    /// `resume`: the destination already holds every row.
+    skip: bool,
+    /// `resume`: the destination holds part of the rows; empty it first.
+    empty_first: bool,
+}
+
+/// The checks of one table: an existing destination table must have the same shape and, unless
+/// resuming, no rows; a missing one needs `create`.
+fn plan_table(
+    from: &mut Connection,
+    to: &mut Connection,
+    dialect: &dyn Dialect,
+    t: &'static TableDef,
+    dst_names: &[String],
+    options: &CopyOptions,
+) -> Result<Step> {
+    let exists = dst_names.iter().any(|n| n == t.name);
+    let statements = create_table_statements(dialect, t)?;
+    let total = count(from, t)?;
+    let mut step = Step { table: t, statements, total, create: !exists, skip: false, empty_first: false };
+    if !exists {
+        if !options.create {
+            return Err(Error::invalid_request(format!(
+                "destination has no table {}; pass --create to make it",
+                t.name
+            )));
+        }
+        return Ok(step);
+    }
+    let diff = reflect::compare(dialect, t, &reflect::reflect_table(to, t.name)?)?;
+    if !diff.is_empty() {
+        let shown: Vec<String> = diff.iter().map(ToString::to_string).collect();
+        return Err(Error::invalid_request(format!(
+            "destination table {} exists with another shape:\n  {}",
+            t.name,
+            shown.join("\n  ")
+        )));
+    }
+    match (count(to, t)?, options.resume) {
+        (0, _) => {}
+        (n, true) if n == total => step.skip = true,
+        (_, true) => step.empty_first = true,
+        (n, false) => {
+            return Err(Error::invalid_request(format!(
+                "destination table {} already holds {n} row(s); copy into empty tables, or pass --resume",
+                t.name
+            )))
+        }
+    }
+    Ok(step)
+}
+
+/// Copy one table's rows in batches, one destination transaction per batch, and move the
+/// destination's identity past the largest generated key copied. Returns the rows copied.
+fn copy_rows(
+    from: &mut Connection,
+    to: &mut Connection,
+    dialect: &dyn Dialect,
+    t: &'static TableDef,
+    options: &CopyOptions,
+    progress: &mut dyn CopyProgress,
+) -> Result<u64> {
+    let mut copied = 0u64;
+    let mut max_key: Option<i64> = None;
+    let auto = t.columns.iter().position(|c| c.autoincrement);
+    each_batch(from, t, options.batch_rows, |rows| {
+        if let Some(a) = auto {
+            let top = rows.iter().filter_map(|r| r[a].as_ref().as_i64()).max();
+            max_key = max_key.max(top);
+        }
+        to.begin()?;
+        let written = insert_rows(to, t, &rows).and_then(|()| to.commit());
+        if let Err(e) = written {
+            let _ = to.rollback();
+            return Err(Error::invalid_request(format!("copying {} failed after {copied} row(s): {e}", t.name)));
+        }
+        copied += rows.len() as u64;
+        progress.advance(t.name, rows.len() as u64);
+        Ok(())
+    })?;
+    if let (Some(a), Some(top)) = (auto, max_key) {
+        let mut sql = String::new();
+        if dialect.write_restart_identity(&mut sql, t.name, t.columns[a].name, top.saturating_add(1))? {
+            to.batch_execute(&sql)?;
+        }
+    }
+    Ok(copied)
 }
 
 #[cfg(test)]
