@@ -107,41 +107,11 @@ pub fn generate(conn: &mut Connection, models: &MetaData) -> Result<Vec<Operatio
             }
             Difference::PrimaryKey { .. } => unmade.push(d.to_string()),
             Difference::Constraint { kind, columns, references, missing, .. } => {
-                let (add, list) = match (kind, columns.as_slice(), references) {
-                    (ConstraintKind::Unique, [c], None) => (
-                        *missing,
-                        if *missing {
-                            Operation::AddUnique { table: t, column: c.clone() }
-                        } else {
-                            Operation::DropUnique { table: t, column: c.clone() }
-                        },
-                    ),
-                    (ConstraintKind::Index, [c], None) => (
-                        *missing,
-                        if *missing {
-                            Operation::CreateIndex { table: t, column: c.clone() }
-                        } else {
-                            Operation::DropIndex { table: t, column: c.clone() }
-                        },
-                    ),
-                    (ConstraintKind::ForeignKey, [c], Some((rt, rc))) if rc.len() == 1 => {
-                        let references = (rt.clone(), rc[0].clone());
-                        if *missing {
-                            (true, Operation::AddForeignKey { table: t, column: c.clone(), references })
-                        } else {
-                            fk_drops.push(Operation::DropForeignKey { table: t, column: c.clone(), references });
-                            continue;
-                        }
-                    }
-                    _ => {
-                        unmade.push(d.to_string());
-                        continue;
-                    }
-                };
-                if add {
-                    constraint_adds.push(list);
-                } else {
-                    drops.push(list);
+                match constraint_op(t, *kind, columns, references.as_ref(), *missing) {
+                    Some(op @ Operation::DropForeignKey { .. }) => fk_drops.push(op),
+                    Some(op) if *missing => constraint_adds.push(op),
+                    Some(op) => drops.push(op),
+                    None => unmade.push(d.to_string()),
                 }
             }
             // A kind of difference added to reflection later: no operation makes it yet.
@@ -176,4 +146,30 @@ pub fn generate(conn: &mut Connection, models: &MetaData) -> Result<Vec<Operatio
         .chain(other_adds)
         .chain(fk_adds)
         .collect())
+}
+
+/// The operation that adds (`missing`) or drops a constraint of `table` (single-column unique,
+/// index, foreign key); `None` for one no operation makes (several columns).
+fn constraint_op(
+    table: String,
+    kind: ConstraintKind,
+    columns: &[String],
+    references: Option<&(String, Vec<String>)>,
+    missing: bool,
+) -> Option<Operation> {
+    Some(match (kind, columns, references) {
+        (ConstraintKind::Unique, [c], None) if missing => Operation::AddUnique { table, column: c.clone() },
+        (ConstraintKind::Unique, [c], None) => Operation::DropUnique { table, column: c.clone() },
+        (ConstraintKind::Index, [c], None) if missing => Operation::CreateIndex { table, column: c.clone() },
+        (ConstraintKind::Index, [c], None) => Operation::DropIndex { table, column: c.clone() },
+        (ConstraintKind::ForeignKey, [c], Some((rt, rc))) if rc.len() == 1 => {
+            let references = (rt.clone(), rc[0].clone());
+            if missing {
+                Operation::AddForeignKey { table, column: c.clone(), references }
+            } else {
+                Operation::DropForeignKey { table, column: c.clone(), references }
+            }
+        }
+        _ => return None,
+    })
 }
