@@ -500,32 +500,7 @@ impl Session {
         let mut nodes = Vec::new();
         join_tree(plan, target, path, None, &mut nodes);
         for part in keys.chunks(chunk) {
-            let mut stmt = SelectStatement::new(ttable);
-            let (filter_col, through) = match rel.kind {
-                RelationKind::ManyToMany => {
-                    let assoc = rel.secondary.ok_or_else(|| {
-                        Error::invalid_request(format!("{} has no association table", rel.describe()))
-                    })?;
-                    let col = |i: usize| assoc.columns.get(i).map_or("?", |c| c.name);
-                    stmt.through = Some(Through {
-                        table: assoc,
-                        owner_column: col(rel.secondary_local),
-                        target_column: col(rel.secondary_remote),
-                        referenced: ttable.columns.get(rel.remote).map_or("?", |c| c.name),
-                    });
-                    (ColumnRef::new(assoc.name, col(rel.secondary_local)), true)
-                }
-                _ => (ColumnRef::new(ttable.name, ttable.columns.get(rel.remote).map_or("?", |c| c.name)), false),
-            };
-            stmt.filters.push(Expr::InList { column: filter_col, values: part.to_vec(), negated: false });
-            if rel.is_collection() {
-                for (c, desc) in rel.order_keys() {
-                    if let Some(col) = ttable.columns.get(c) {
-                        stmt.order.push(crate::expr::OrderKey::new(ColumnRef::new(ttable.name, col.name), desc));
-                    }
-                }
-            }
-            stmt.joins = nodes.iter().map(eager_join).collect();
+            let (stmt, through) = select_in_statement(rel, part, &nodes)?;
             let st = stmt.to_sql(dialect)?;
             let loaded = self.run_load(&st, target, through, &nodes)?;
             if through {
@@ -695,4 +670,42 @@ impl Session {
         let plan = Plan { root: ty, options: &[] };
         self.select_in(&plan, rel, idx, owners, &vec![(ty, idx)])
     }
+}
+
+/// The `IN` query of [`Session::select_in`] for one chunk of keys: the target table filtered on
+/// the compared column (through the association table for a many-to-many, which the second
+/// value says), in the relationship's order, with the eager joins below it.
+fn select_in_statement(
+    rel: &'static RelationshipDef,
+    part: &[Value],
+    nodes: &[JoinNode],
+) -> Result<(SelectStatement, bool)> {
+    let ttable = rel.target.table();
+    let mut stmt = SelectStatement::new(ttable);
+    let (filter_col, through) = match rel.kind {
+        RelationKind::ManyToMany => {
+            let assoc = rel
+                .secondary
+                .ok_or_else(|| Error::invalid_request(format!("{} has no association table", rel.describe())))?;
+            let col = |i: usize| assoc.columns.get(i).map_or("?", |c| c.name);
+            stmt.through = Some(Through {
+                table: assoc,
+                owner_column: col(rel.secondary_local),
+                target_column: col(rel.secondary_remote),
+                referenced: ttable.columns.get(rel.remote).map_or("?", |c| c.name),
+            });
+            (ColumnRef::new(assoc.name, col(rel.secondary_local)), true)
+        }
+        _ => (ColumnRef::new(ttable.name, ttable.columns.get(rel.remote).map_or("?", |c| c.name)), false),
+    };
+    stmt.filters.push(Expr::InList { column: filter_col, values: part.to_vec(), negated: false });
+    if rel.is_collection() {
+        for (c, desc) in rel.order_keys() {
+            if let Some(col) = ttable.columns.get(c) {
+                stmt.order.push(crate::expr::OrderKey::new(ColumnRef::new(ttable.name, col.name), desc));
+            }
+        }
+    }
+    stmt.joins = nodes.iter().map(eager_join).collect();
+    Ok((stmt, through))
 }
