@@ -104,24 +104,31 @@ impl Inner {
                     i.set_generated_key(*k)?;
                 }
             }
-            for (n, i) in batch.iter().enumerate() {
-                // A generated single-column key is the key: no need to read it back.
-                let key = match keys.get(n) {
-                    Some(&k) if needs && key_is_generated => Key::One(KeyPart::Int(k)),
-                    _ => i.compute_key()?,
-                };
-                {
-                    let mut m = i.meta().borrow_mut();
-                    m.state = ObjectState::Persistent;
-                    m.key = Some(key.clone());
-                    m.expired = false;
-                }
-                i.clear_snapshot();
-                i.settle_stored();
-                Rc::clone(i).identity_insert(&mut self.identity, key);
-                self.inserted_in_tx.push(Rc::clone(i));
-            }
+            self.mark_inserted(batch, &keys, needs && key_is_generated)?;
             start = end;
+        }
+        Ok(())
+    }
+
+    /// The rows of one INSERT are persistent: keyed (by the generated key when it is the whole
+    /// key, `keys_are_keys`), snapshots cleared, in the identity map and the transaction's list.
+    fn mark_inserted(&mut self, batch: &[&Rc<dyn Erased>], keys: &[i64], keys_are_keys: bool) -> Result<()> {
+        for (n, i) in batch.iter().enumerate() {
+            // A generated single-column key is the key: no need to read it back.
+            let key = match keys.get(n) {
+                Some(&k) if keys_are_keys => Key::One(KeyPart::Int(k)),
+                _ => i.compute_key()?,
+            };
+            {
+                let mut m = i.meta().borrow_mut();
+                m.state = ObjectState::Persistent;
+                m.key = Some(key.clone());
+                m.expired = false;
+            }
+            i.clear_snapshot();
+            i.settle_stored();
+            Rc::clone(i).identity_insert(&mut self.identity, key);
+            self.inserted_in_tx.push(Rc::clone(i));
         }
         Ok(())
     }
