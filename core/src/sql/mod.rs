@@ -270,66 +270,7 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::s
             write_scalar(w, params, inner)?;
             w.push(")");
         }
-        Scalar::Func { func, args } => {
-            use crate::sql::ast::SqlFunc;
-            let name = match func {
-                SqlFunc::Concat => match w.dialect.concat_operator() {
-                    Some(op) => {
-                        w.push("(");
-                        for (i, a) in args.iter().enumerate() {
-                            if i > 0 {
-                                w.push(op);
-                            }
-                            write_scalar(w, params, a)?;
-                        }
-                        w.push(")");
-                        return Ok(());
-                    }
-                    None => "CONCAT",
-                },
-                SqlFunc::Lower => "LOWER",
-                SqlFunc::Upper => "UPPER",
-                SqlFunc::Length => w.dialect.char_length_function(),
-                SqlFunc::Coalesce => "COALESCE",
-                SqlFunc::Count if args.is_empty() => {
-                    w.push("COUNT(*)");
-                    return Ok(());
-                }
-                SqlFunc::Count => "COUNT",
-                SqlFunc::CountDistinct => {
-                    w.push("COUNT(DISTINCT ");
-                    for a in args {
-                        write_scalar(w, params, a)?;
-                    }
-                    w.push(")");
-                    return Ok(());
-                }
-                SqlFunc::Sum => "SUM",
-                SqlFunc::Avg => {
-                    let (open, close) = w.dialect.avg_as_double();
-                    w.push(open);
-                    for a in args {
-                        write_scalar(w, params, a)?;
-                    }
-                    w.push(close);
-                    return Ok(());
-                }
-                SqlFunc::Min => "MIN",
-                SqlFunc::Max => "MAX",
-                SqlFunc::Now => {
-                    w.push(w.dialect.now_function());
-                    return Ok(());
-                }
-            };
-            w.push(name).push("(");
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                write_scalar(w, params, a)?;
-            }
-            w.push(")");
-        }
+        Scalar::Func { func, args } => write_func(w, params, *func, args)?,
         Scalar::Case { whens, otherwise } => {
             w.push("CASE");
             for (cond, then) in whens {
@@ -361,6 +302,76 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::s
             w.push(close);
         }
     }
+    Ok(())
+}
+
+/// A function call, in the dialect's spelling (`||` or `CONCAT`, `LENGTH` or `CHAR_LENGTH`, the
+/// average as a double, the current instant).
+fn write_func(
+    w: &mut SqlWriter<'_>,
+    params: &mut Vec<Value>,
+    func: crate::sql::ast::SqlFunc,
+    args: &[crate::sql::ast::Scalar],
+) -> Result<()> {
+    use crate::sql::ast::SqlFunc;
+    let name = match func {
+        SqlFunc::Concat => match w.dialect.concat_operator() {
+            Some(op) => {
+                w.push("(");
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        w.push(op);
+                    }
+                    write_scalar(w, params, a)?;
+                }
+                w.push(")");
+                return Ok(());
+            }
+            None => "CONCAT",
+        },
+        SqlFunc::Lower => "LOWER",
+        SqlFunc::Upper => "UPPER",
+        SqlFunc::Length => w.dialect.char_length_function(),
+        SqlFunc::Coalesce => "COALESCE",
+        SqlFunc::Count if args.is_empty() => {
+            w.push("COUNT(*)");
+            return Ok(());
+        }
+        SqlFunc::Count => "COUNT",
+        SqlFunc::CountDistinct => {
+            w.push("COUNT(DISTINCT ");
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            w.push(")");
+            return Ok(());
+        }
+        SqlFunc::Sum => "SUM",
+        SqlFunc::Avg => {
+            let (open, close) = w.dialect.avg_as_double();
+            w.push(open);
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            w.push(close);
+            return Ok(());
+        }
+        SqlFunc::Min => "MIN",
+        SqlFunc::Max => "MAX",
+        SqlFunc::Now => {
+            w.push(w.dialect.now_function());
+            return Ok(());
+        }
+    };
+    w.push(name).push("(");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        write_scalar(w, params, a)?;
+    }
+    w.push(")");
+
     Ok(())
 }
 
