@@ -19,6 +19,10 @@
 //!
 //! CHECK constraints are read when they list a column's values (`col IN (…)`, what
 //! `#[derive(DbEnum)]` declares); other CHECK constraints and views are not reflected yet.
+//!
+//! Files: this module reads the catalog; `compare.rs` compares a model with a reflected table;
+//! `convert.rs` turns reflected tables into catalog entries (and `--type-map`); `checks.rs` reads
+//! `CHECK (col IN (…))` clauses.
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
