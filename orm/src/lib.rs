@@ -5,7 +5,7 @@
 //! It is built on `athanor-core` (values, schema, the SQL AST, dialects, the engine) and names no
 //! database. The one import circle allowed inside this crate is the ORM's own: `Model` names the
 //! session's `AnyRelation`, the session builds typed selects over typed expressions (as
-//! SQLAlchemy keeps `orm/state.py` ↔ `orm/session.py`); `core/tests/floors.rs` keeps it so.
+//! SQLAlchemy keeps `orm/state.py` ↔ `orm/session.py`); `tests/floors.rs` (the workspace's) keeps it so.
 //! Users depend on `athanor`, not on this crate.
 //!
 //! Module map: `model.rs` (the `Model` trait and the helpers derived code calls), `relation.rs`

@@ -40,13 +40,14 @@ pub trait ScalarExecutable<I = ()>: Executable<I> {
 pub struct TypedRows<R, S = R> {
     rows: Vec<R>,
     first: fn(R) -> S,
-    /// The statement's text, for the errors of `one()`.
-    sql: String,
+    /// What the statement selects, for the errors of `one()` (named without rendering the
+    /// statement a second time).
+    what: String,
 }
 
 impl<R: std::fmt::Debug, S> std::fmt::Debug for TypedRows<R, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TypedRows").field("sql", &self.sql).field("rows", &self.rows).finish()
+        f.debug_struct("TypedRows").field("what", &self.what).field("rows", &self.rows).finish()
     }
 }
 
@@ -58,7 +59,7 @@ impl<R, S> TypedRows<R, S> {
     /// Each row's first item (`session.execute(select_columns(User::name))?.scalars()`; for a
     /// `select::<User>()` the objects themselves).
     pub fn scalars(self) -> TypedRows<S> {
-        TypedRows { rows: self.rows.into_iter().map(self.first).collect(), first: same, sql: self.sql }
+        TypedRows { rows: self.rows.into_iter().map(self.first).collect(), first: same, what: self.what }
     }
 
     /// Every row.
@@ -77,9 +78,9 @@ impl<R, S> TypedRows<R, S> {
     /// [`Error::NotFound`] for none, [`Error::MultipleResults`] for more.
     pub fn one(mut self) -> Result<R> {
         match self.rows.len() {
-            1 => self.rows.pop().ok_or_else(|| Error::NotFound { what: self.sql }),
-            0 => Err(Error::NotFound { what: self.sql }),
-            _ => Err(Error::MultipleResults { what: self.sql }),
+            1 => self.rows.pop().ok_or_else(|| Error::NotFound { what: self.what }),
+            0 => Err(Error::NotFound { what: self.what }),
+            _ => Err(Error::MultipleResults { what: self.what }),
         }
     }
 
@@ -91,7 +92,7 @@ impl<R, S> TypedRows<R, S> {
         match self.rows.len() {
             0 => Ok(None),
             1 => Ok(self.rows.pop()),
-            _ => Err(Error::MultipleResults { what: std::mem::take(&mut self.sql) }),
+            _ => Err(Error::MultipleResults { what: std::mem::take(&mut self.what) }),
         }
     }
 
@@ -135,8 +136,8 @@ impl<M: Model, J> Executable for Select<M, J> {
     type Output = TypedRows<Handle<M>>;
     fn execute_in(self, session: &Session) -> Result<TypedRows<Handle<M>>> {
         let query: Query<'_, M, J> = Query::from_select(session, self);
-        let sql = query.sql().unwrap_or_default();
-        Ok(TypedRows { rows: query.all()?, first: same, sql })
+        let what = format!("{} (a select of {})", M::TABLE.name, M::TABLE.rust_name);
+        Ok(TypedRows { rows: query.all()?, first: same, what })
     }
 }
 impl<M: Model, J> ScalarExecutable for Select<M, J> {
@@ -151,8 +152,8 @@ impl<S: Selection + SelectionIn<S::Root, J, I>, J, I> Executable<I> for ColumnSe
     type Output = TypedRows<S::Out, S::First>;
     fn execute_in(self, session: &Session) -> Result<Self::Output> {
         let query = ColumnQuery::from_select(session, self);
-        let sql = query.statement().map(|s| s.sql).unwrap_or_default();
-        Ok(TypedRows { rows: query.rows(None)?, first: S::first, sql })
+        let what = format!("a column select from {}", <S::Root as Model>::TABLE.name);
+        Ok(TypedRows { rows: query.rows(None)?, first: S::first, what })
     }
 }
 impl<S: Selection + SelectionIn<S::Root, J, I>, J, I> ScalarExecutable<I> for ColumnSelect<S, J> {
@@ -168,7 +169,7 @@ impl<Out, First> Executable for CompoundSelect<Out, First> {
     fn execute_in(self, session: &Session) -> Result<Self::Output> {
         let st = self.to_sql(session.engine().dialect())?;
         let rows = session.run_decoded(&st, self.decode)?;
-        Ok(TypedRows { rows, first: self.first, sql: st.sql })
+        Ok(TypedRows { rows, first: self.first, what: st.sql })
     }
 }
 impl<Out, First> ScalarExecutable for CompoundSelect<Out, First> {
