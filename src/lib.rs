@@ -203,7 +203,7 @@ pub mod __private {
         Value, ValueRef,
     };
     pub use athanor_orm::{
-        Cascade, Column, LoadStrategy, Many, Model, One, RelationKind, Relationship, RelationshipDef,
+        Cascade, Column, LoadStrategy, Loaders, Many, Model, ModelRef, One, RelationKind, Relationship, RelationshipDef,
     };
 }
 

@@ -35,12 +35,12 @@ pub use expr::{
     ScalarExpr, Source, Subquery, TableSource, TextColumn, Textual,
 };
 pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
-pub use relation::{Cascade, LoadStrategy, RelationKind, RelationshipDef};
+pub use relation::{Cascade, LoadStrategy, ModelRef, RelationKind, RelationshipDef};
 pub use select::{select, Joinable, KeyIn, OrderKeys, Select};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
     BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, EntityPart, Executable, Handle, HasMany,
-    InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Many, ManyToMany, ModelMarker, ModelType,
+    InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Loaders, Many, ManyToMany, ModelMarker, ModelType,
     NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows,
     ScalarExecutable, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, TypedRows, UpdateSet,
     DEFAULT_YIELD_PER,

@@ -3,7 +3,7 @@
 //! `ColumnDef`), which is plain data the dialects render without knowing any Rust type.
 
 use crate::relation::RelationshipDef;
-use crate::session::AnyRelation;
+use crate::session::{AnyRelation, Loaders};
 use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
 use athanor_core::schema::TableDef;
@@ -48,6 +48,17 @@ pub trait Model: Sized + 'static {
 
     /// The relationships (`HasMany`, `BelongsTo`, `ManyToMany` fields), in field order.
     const RELATIONSHIPS: &'static [RelationshipDef] = &[];
+
+    /// Register this model's loader, then (unless it already was) call the same function of
+    /// each model a relationship names: the session does this the first time it meets a model,
+    /// so that it can load the targets of relationships by type (see `ModelRef`).
+    ///
+    /// `#[derive(Model)]` writes it; the default registers this model only, which is right for
+    /// a model without relationships.
+    #[doc(hidden)]
+    fn register_loaders(loaders: &mut Loaders) {
+        loaders.add::<Self>();
+    }
 
     /// The relationship field `idx` (in `RELATIONSHIPS` order).
     fn relationship(&self, idx: usize) -> Option<&dyn AnyRelation> {

@@ -7,8 +7,8 @@
 //! naming both models. What the session does with a relationship (loading, the object graph,
 //! the flush) is in `session/`.
 
-use crate::session::ModelType;
 use athanor_core::schema::{ColumnDef, ForeignKeyDef, TableDef};
+use std::any::TypeId;
 
 /// The shape of a relationship, seen from the model that declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,53 @@ impl Cascade {
     pub const DEFAULT: Cascade = Cascade { save_update: true, delete: false, delete_orphan: false };
 }
 
+/// The model at the other end of a relationship, as plain data: its table, its relationships
+/// and its type, but none of its code.
+///
+/// Plain data on purpose: were it code (a loader of the target), the compiler would
+/// instantiate, for each model, the code of every model reachable through relationships, one
+/// inside the other, and a long enough path of relationships (about 100 models) would not
+/// compile. The session finds the target's loader at run time (`session/loaders.rs`).
+/// `#[derive(Model)]` writes the two functions as items of the owner's own code.
+#[derive(Clone, Copy)]
+pub struct ModelRef {
+    /// The target's table.
+    pub table: &'static TableDef,
+    /// The target's relationships (`<T as Model>::RELATIONSHIPS`, behind a function so that two
+    /// models' constants can name each other).
+    pub relationships: fn() -> &'static [RelationshipDef],
+    /// `TypeId::of::<T>()`.
+    pub type_id: fn() -> TypeId,
+}
+
+impl ModelRef {
+    /// The target's table.
+    pub fn table(&self) -> &'static TableDef {
+        self.table
+    }
+    /// The target's relationships.
+    pub fn relationships(&self) -> &'static [RelationshipDef] {
+        (self.relationships)()
+    }
+    /// The target's type.
+    pub fn type_id(&self) -> TypeId {
+        (self.type_id)()
+    }
+    /// The reference of model `M` (for a model met by typed code: a query's own model).
+    pub fn of<M: crate::model::Model>() -> ModelRef {
+        fn relationships<M: crate::model::Model>() -> &'static [RelationshipDef] {
+            M::RELATIONSHIPS
+        }
+        ModelRef { table: M::TABLE, relationships: relationships::<M>, type_id: TypeId::of::<M> }
+    }
+}
+
+impl std::fmt::Debug for ModelRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelRef({})", self.table.rust_name)
+    }
+}
+
 /// One relationship of a mapped model.
 ///
 /// Column positions are in `TableDef::columns` order:
@@ -72,7 +119,7 @@ pub struct RelationshipDef {
     /// The shape.
     pub kind: RelationKind,
     /// The related model.
-    pub target: &'static dyn ModelType,
+    pub target: ModelRef,
     /// The owner's column (see the table above).
     pub local: usize,
     /// The target's column (see the table above).

@@ -1,128 +1,67 @@
 //! Writes a crate of many `#[derive(Model)]` structs, to measure what a large data layer costs
-//! the compiler (BENCHMARKS.md, "Compile time").
+//! the compiler (BENCHMARKS.md, "Compile time"; `benches/compile-time.sh` runs it).
 //!
 //! ```text
-//! cargo run -p athanor-bench --bin gen_models -- DIR [--models 100] [--columns 60] [--chain] [--athanor PATH]
+//! cargo run -p athanor-bench --bin gen_models -- DIR [--models 100] [--columns 60]
+//!     [--chain | --dense] [--queries] [--athanor PATH]
 //! ```
 //!
-//! The crate has one module file per model, with columns of the portable types (`i64`, `i32`,
-//! `f64`, `bool`, `String`, `Option<String>`, `Option<i64>`) in turn. `--chain` relates each model
-//! to the previous one (`BelongsTo`) and the next one (`HasMany`). `--athanor` is the path of the
-//! Athanor workspace the crate depends on (default: this one). Measure with
-//! `cargo build` in `DIR` (once for the dependencies), then `touch DIR/src/lib.rs` and time
-//! `cargo build` again.
+//! One module file per model (see `model_graph.rs` for what each holds). `--chain`: each model
+//! `BelongsTo` the previous one and `HasMany` the next. `--dense`: each `BelongsTo` five others,
+//! cycles included, and `HasMany` back. `--queries`: `lib.rs` also queries every model with a
+//! relationship loaded. `--athanor` is the path of the Athanor workspace the crate depends on
+//! (default: this one).
 #![allow(clippy::unwrap_used)]
 
-use std::fmt::Write as _;
+#[path = "../model_graph.rs"]
+mod model_graph;
+
+use model_graph::{Graph, Shape};
 use std::path::PathBuf;
 
-const TYPES: &[&str] = &["i64", "i32", "f64", "bool", "String", "Option<String>", "Option<i64>"];
-
-struct Options {
-    dir: PathBuf,
-    models: usize,
-    columns: usize,
-    chain: bool,
-    athanor: PathBuf,
-}
-
-fn parse() -> Result<Options, String> {
+fn parse() -> Result<(PathBuf, PathBuf, Shape), String> {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
-    let mut o = Options {
-        dir: PathBuf::new(),
-        models: 100,
-        columns: 60,
-        chain: false,
-        athanor: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
-    };
+    let mut athanor = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut shape = Shape { models: 100, columns: 60, graph: Graph::None, queries: false };
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
-            "--models" => o.models = value("--models")?.parse().map_err(|e| format!("--models: {e}"))?,
-            "--columns" => o.columns = value("--columns")?.parse().map_err(|e| format!("--columns: {e}"))?,
-            "--chain" => o.chain = true,
-            "--athanor" => o.athanor = PathBuf::from(value("--athanor")?),
+            "--models" => shape.models = value("--models")?.parse().map_err(|e| format!("--models: {e}"))?,
+            "--columns" => shape.columns = value("--columns")?.parse().map_err(|e| format!("--columns: {e}"))?,
+            "--chain" => shape.graph = Graph::Chain,
+            "--dense" => shape.graph = Graph::Dense,
+            "--queries" => shape.queries = true,
+            "--athanor" => athanor = PathBuf::from(value("--athanor")?),
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => dir = Some(PathBuf::from(a)),
         }
     }
-    o.dir = dir.ok_or("usage: gen_models DIR [--models N] [--columns N] [--chain] [--athanor PATH]")?;
-    if o.columns < 2 {
-        return Err("--columns must be at least 2 (a key and a value)".into());
-    }
-    Ok(o)
-}
-
-fn model(o: &Options, i: usize) -> String {
-    let name = format!("M{i:03}");
-    let mut s = String::from("use athanor::prelude::*;\n\n");
-    writeln!(s, "#[derive(Model, Debug, Clone)]\n#[model(table = \"m{i:03}\")]\npub struct {name} {{").unwrap();
-    s.push_str("    #[column(primary_key)]\n    pub id: Option<i64>,\n");
-    let mut columns = o.columns - 1;
-    if o.chain && i > 0 {
-        writeln!(s, "    #[column(foreign_key = \"m{0:03}.id\")]\n    pub m{0:03}_id: Option<i64>,", i - 1).unwrap();
-        writeln!(
-            s,
-            "    #[relationship(back_populates = \"children\")]\n    pub parent: BelongsTo<super::m{0:03}::M{0:03}>,",
-            i - 1
-        )
-        .unwrap();
-        columns -= 1;
-    }
-    if o.chain && i + 1 < o.models {
-        writeln!(
-            s,
-            "    #[relationship(back_populates = \"parent\")]\n    pub children: HasMany<super::m{0:03}::M{0:03}>,",
-            i + 1
-        )
-        .unwrap();
-    }
-    for c in 0..columns {
-        writeln!(s, "    pub c{c:02}: {},", TYPES[c % TYPES.len()]).unwrap();
-    }
-    s.push_str("}\n");
-    s
+    let dir =
+        dir.ok_or("usage: gen_models DIR [--models N] [--columns N] [--chain | --dense] [--queries] [--athanor PATH]")?;
+    shape.check()?;
+    Ok((dir, athanor, shape))
 }
 
 fn main() {
-    let o = match parse() {
+    let (dir, athanor, shape) = match parse() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);
         }
     };
-    let src = o.dir.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    let athanor = std::fs::canonicalize(&o.athanor).unwrap();
-    let manifest = format!(
-        "[package]\nname = \"gen-models\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nathanor = {{ path = {:?} }}\n\n[workspace]\n",
-        athanor.display().to_string()
-    );
-    std::fs::write(o.dir.join("Cargo.toml"), manifest).unwrap();
-    let mut lib = String::from("//! Generated by athanor-bench's gen_models.\n#![allow(missing_docs, dead_code)]\n\n");
-    for i in 0..o.models {
-        writeln!(lib, "pub mod m{i:03};").unwrap();
-        std::fs::write(src.join(format!("m{i:03}.rs")), model(&o, i)).unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let athanor = std::fs::canonicalize(&athanor).unwrap();
+    for (path, text) in shape.crate_files(&athanor.display().to_string()) {
+        std::fs::write(dir.join(path), text).unwrap();
     }
-    let last = o.models.saturating_sub(1);
-    writeln!(
-        lib,
-        "\n/// Every model registered, so the crate uses each one.\npub fn base() -> athanor::Base {{\n    athanor::Base::new()"
-    )
-    .unwrap();
-    for i in 0..o.models {
-        writeln!(lib, "        .register::<m{i:03}::M{i:03}>()").unwrap();
-    }
-    lib.push_str("}\n");
-    std::fs::write(src.join("lib.rs"), lib).unwrap();
     println!(
-        "wrote {} ({} models x {} columns{}; models m000..m{last:03})",
-        o.dir.display(),
-        o.models,
-        o.columns,
-        if o.chain { ", in a chain" } else { "" }
+        "wrote {} ({} models x {} columns, relationships: {:?}{})",
+        dir.display(),
+        shape.models,
+        shape.columns,
+        shape.graph,
+        if shape.queries { ", with queries" } else { "" }
     );
 }

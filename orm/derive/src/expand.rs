@@ -54,11 +54,28 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
     let rels = crate::relationship::generate(ident, table, &m.relationships)?;
     let crate::relationship::Generated { consts: rel_consts, checks: rel_checks, defs: rel_defs, handles: rel_handles } =
         rels;
+    let mut targets: Vec<String> = Vec::new();
+    let register = m.relationships.iter().filter_map(|r| {
+        let t = &r.target;
+        let key = quote!(#t).to_string();
+        if key == "Self" || targets.contains(&key) {
+            return None;
+        }
+        targets.push(key);
+        Some(quote!(<#t as ::athanor::__private::Model>::register_loaders(loaders);))
+    });
+    let register: Vec<TokenStream> = register.collect();
     let relationship_items = if m.relationships.is_empty() {
         quote!()
     } else {
         quote! {
             const RELATIONSHIPS: &'static [::athanor::__private::RelationshipDef] = &[#(#rel_defs),*];
+
+            fn register_loaders(loaders: &mut ::athanor::__private::Loaders) {
+                if loaders.add::<Self>() {
+                    #(#register)*
+                }
+            }
 
             fn relationship(&self, idx: usize) -> ::core::option::Option<&dyn ::athanor::__private::AnyRelation> {
                 match idx {

@@ -255,6 +255,8 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
     let mut g = Generated { consts: Vec::new(), checks: Vec::new(), defs: Vec::new(), handles: Vec::new() };
     for (i, rel) in rels.iter().enumerate() {
         let target = &rel.target;
+        // A nested function cannot name `Self`: the owner is the target of a self-reference.
+        let target_item = if quote!(#target).to_string() == "Self" { quote!(#owner) } else { quote!(#target) };
         let span = rel.span;
         let field = &rel.field_name;
         let named = rel.foreign_key.clone().unwrap_or_default();
@@ -398,7 +400,21 @@ pub fn generate(owner: &Ident, table: &str, rels: &[RelField]) -> syn::Result<Ge
                 name: #field,
                 owner: #me,
                 kind: ::athanor::__private::RelationKind::#kind,
-                target: &#p::ModelMarker::<#target>::NEW,
+                target: {
+                    // Items of this model's own code, so that the compiler never nests one model's
+                    // functions in another's (see `ModelRef`).
+                    fn relationships() -> &'static [::athanor::__private::RelationshipDef] {
+                        <#target_item as ::athanor::__private::Model>::RELATIONSHIPS
+                    }
+                    fn type_id() -> ::core::any::TypeId {
+                        ::core::any::TypeId::of::<#target_item>()
+                    }
+                    ::athanor::__private::ModelRef {
+                        table: <#target_item as ::athanor::__private::Model>::TABLE,
+                        relationships,
+                        type_id,
+                    }
+                },
                 local: #owner::#local,
                 remote: #owner::#remote,
                 secondary: #secondary,

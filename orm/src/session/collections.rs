@@ -6,14 +6,14 @@
 //! through [`ModelType`], so the unit of work and the loaders are written once for every model.
 
 use super::identity::IdentityMap;
-use super::state::{Erased, Handle, Instance};
+use super::state::{Erased, Handle};
 use super::{identity_row, Shared};
 use crate::model::Model;
 use crate::relation::RelationshipDef;
 use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
 use athanor_core::schema::TableDef;
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
@@ -31,10 +31,9 @@ impl AnyHandle {
         Rc::as_ptr(&self.0) as *const () as usize
     }
     fn typed<T: Model>(&self) -> Result<Handle<T>> {
-        let any: Rc<dyn Any> = self.0.clone().into_any();
-        match any.downcast::<Instance<T>>() {
-            Ok(inner) => Ok(Handle { inner }),
-            Err(_) => Err(Error::invalid_request(format!(
+        match Handle::from_erased(self.0.clone()) {
+            Some(h) => Ok(h),
+            None => Err(Error::invalid_request(format!(
                 "a {} cannot be related where a {} is expected",
                 self.0.table().rust_name,
                 T::TABLE.rust_name

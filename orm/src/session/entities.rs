@@ -113,7 +113,7 @@ fn object_at<T: Model>(
         return Ok(None);
     }
     let (inst, _) = identity_row::<T>(identity.typed_mut::<T>(), weak, &part)?;
-    Ok(Some(Handle { inner: inst }))
+    Ok(Some(Handle::from_instance(inst)))
 }
 
 impl<M: Model, J, E> Query<'_, M, J, E> {

@@ -345,7 +345,12 @@ impl IdentityMap {
     }
 
     pub(super) fn typed_mut<M: Model>(&mut self) -> &mut TypedMap<M> {
-        let entry = self.by_type.entry(TypeId::of::<M>()).or_insert_with(|| Box::new(TypedMap::<M>::new()));
+        let entry = self.by_type.entry(TypeId::of::<M>()).or_insert_with(|| {
+            // The session meets this model for the first time: its relationships' targets can be
+            // loaded from here on.
+            super::loaders::ensure::<M>();
+            Box::new(TypedMap::<M>::new())
+        });
         if !entry.as_any().is::<TypedMap<M>>() {
             *entry = Box::new(TypedMap::<M>::new());
         }

@@ -10,11 +10,12 @@
 use super::collections::{typed_all, AnyHandle, LoadCtx, ModelMarker, ModelType, RelKind, Relationship};
 use super::identity::{Key, KeyPart};
 use super::integrity::is_database_error;
-use super::state::{Erased, Handle, ObjectState};
+use super::loaders;
+use super::state::{Handle, ObjectState};
 use super::{Inner, Session};
 use crate::expr::{ColumnRef, Expr};
 use crate::model::Model;
-use crate::relation::{LoadStrategy, RelationKind, RelationshipDef};
+use crate::relation::{LoadStrategy, ModelRef, RelationKind, RelationshipDef};
 use athanor_core::engine::FastState;
 use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
@@ -191,13 +192,7 @@ struct JoinNode {
 }
 
 /// The joined loads of a statement that loads `model` objects reached by `path`, depth first.
-fn join_tree(
-    plan: &Plan<'_>,
-    model: &'static dyn ModelType,
-    path: &Path,
-    parent: Option<usize>,
-    out: &mut Vec<JoinNode>,
-) {
+fn join_tree(plan: &Plan<'_>, model: ModelRef, path: &Path, parent: Option<usize>, out: &mut Vec<JoinNode>) {
     for (idx, rel) in model.relationships().iter().enumerate() {
         let (s, explicit) = plan.strategy(path, model.type_id(), idx, rel);
         if s != LoadStrategy::Joined {
@@ -281,6 +276,7 @@ impl Session {
         through: bool,
         nodes: &[JoinNode],
     ) -> Result<Loaded> {
+        let node_loaders = nodes.iter().map(|n| loaders::loader(n.rel.target)).collect::<Result<Vec<_>>>()?;
         let weak = Rc::downgrade(&self.shared);
         let mut inner = self.inner();
         inner.ensure_conn()?;
@@ -320,7 +316,7 @@ impl Session {
                         Some(p) => here.get(p).cloned().flatten(),
                     };
                     let child = match &parent {
-                        Some(_) => n.rel.target.load_row(&mut ctx, &part)?,
+                        Some(_) => node_loaders[i].load_row(&mut ctx, &part)?,
                         None => None,
                     };
                     if let Some(parent) = parent {
@@ -366,7 +362,8 @@ impl Session {
         cap: Option<u64>,
     ) -> Result<Vec<Handle<M>>> {
         self.prepare_read()?;
-        let model: &'static dyn ModelType = Box::leak(Box::new(ModelMarker::<M>::NEW));
+        loaders::ensure::<M>();
+        let model = ModelRef::of::<M>();
         let plan = Plan { root: TypeId::of::<M>(), options };
         let mut nodes = Vec::new();
         join_tree(&plan, model, &Vec::new(), None, &mut nodes);
@@ -377,7 +374,7 @@ impl Session {
             Some(c) => stmt.to_sql_capped(dialect, c)?,
             None => stmt.to_sql(dialect)?,
         };
-        let loaded = self.run_load(&st, model, false, &nodes)?;
+        let loaded = self.run_load(&st, &ModelMarker::<M>::NEW, false, &nodes)?;
         let mut visited = FastSet::default();
         self.after_load(&plan, &loaded.roots, model, &Vec::new(), &mut visited)?;
         typed_all::<M>(&loaded.roots)
@@ -389,7 +386,7 @@ impl Session {
         &self,
         plan: &Plan<'_>,
         objs: &[AnyHandle],
-        model: &'static dyn ModelType,
+        model: ModelRef,
         path: &Path,
         visited: &mut FastSet<(usize, usize)>,
     ) -> Result<()> {
@@ -502,7 +499,7 @@ impl Session {
         for part in keys.chunks(chunk) {
             let (stmt, through) = select_in_statement(rel, part, &nodes)?;
             let st = stmt.to_sql(dialect)?;
-            let loaded = self.run_load(&st, target, through, &nodes)?;
+            let loaded = self.run_load(&st, loaders::loader(target)?, through, &nodes)?;
             if through {
                 for (owner_key, child) in loaded.through {
                     let k = KeyPart::from_value(owner_key.as_ref(), rel.owner, rel.local)?;
@@ -555,8 +552,9 @@ impl Session {
     ) -> Result<K::Loaded<T>> {
         let def = rel.def()?;
         let idx = rel.index();
+        loaders::ensure::<P>();
         let (state, expired, owned) = {
-            let m = h.inner.meta.borrow();
+            let m = h.inner.meta().borrow();
             (m.state, m.expired, self.owns(&m))
         };
         let mut loaded = false;

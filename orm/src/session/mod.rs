@@ -50,6 +50,7 @@ mod execute;
 mod graph;
 mod identity;
 mod integrity;
+mod loaders;
 mod loading;
 mod persistence;
 mod query;
@@ -69,6 +70,7 @@ pub use config::{sessionmaker, SessionConfig, SessionMaker};
 pub use entities::{EntityPart, QueryEntities};
 pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
+pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::{position, InQuery, Joined, Query};
 pub use state::{Handle, ObjectState};
@@ -374,7 +376,7 @@ impl Session {
     /// session already has (expunge that one first, or edit that one instead); nothing changes.
     /// [`Error::InvalidRequest`] for an object of another (open) session.
     pub fn add_handle<M: Model>(&self, h: &Handle<M>) -> Result<()> {
-        let mut meta = h.inner.meta.borrow_mut();
+        let mut meta = h.inner.meta().borrow_mut();
         if meta.state != ObjectState::Transient && meta.state != ObjectState::Detached && !self.owns(&meta) {
             return Err(Error::invalid_request(format!("this {} belongs to another session", M::TABLE.rust_name)));
         }
@@ -401,7 +403,7 @@ impl Session {
                 meta.key = Some(key.clone());
                 meta.expired = true;
                 meta.session = Rc::downgrade(&self.shared);
-                inner.identity.typed_mut::<M>().insert(key, h.inner.clone());
+                inner.identity.typed_mut::<M>().insert(key, h.instance_rc()?);
                 let edited = meta.listed_modified;
                 drop(meta);
                 drop(inner);
@@ -419,7 +421,7 @@ impl Session {
     /// # Errors
     /// [`Error::InvalidRequest`] if the object is not in this session.
     pub fn delete<M: Model>(&self, h: &Handle<M>) -> Result<()> {
-        let mut meta = h.inner.meta.borrow_mut();
+        let mut meta = h.inner.meta().borrow_mut();
         if !self.owns(&meta) {
             return Err(Error::invalid_request(format!("this {} is not in this session", M::TABLE.rust_name)));
         }
@@ -450,7 +452,7 @@ impl Session {
     /// Its relationship fields are reset to "not loaded" (unflushed relationship changes are
     /// forgotten), as for every detached object.
     pub fn expunge<M: Model>(&self, h: &Handle<M>) {
-        let mut meta = h.inner.meta.borrow_mut();
+        let mut meta = h.inner.meta().borrow_mut();
         if !self.owns(&meta) {
             return;
         }
@@ -483,7 +485,7 @@ impl Session {
     /// Mark an object as out of date: the next query returning its row (or `get`, `load`,
     /// `refresh`) reloads it.
     pub fn expire<M: Model>(&self, h: &Handle<M>) {
-        let mut meta = h.inner.meta.borrow_mut();
+        let mut meta = h.inner.meta().borrow_mut();
         if self.owns(&meta) && meta.state == ObjectState::Persistent {
             meta.expired = true;
         }
@@ -501,7 +503,7 @@ impl Session {
     /// in this session.
     pub fn refresh<M: Model>(&self, h: &Handle<M>) -> Result<()> {
         let key = {
-            let meta = h.inner.meta.borrow();
+            let meta = h.inner.meta().borrow();
             if !self.owns(&meta) || meta.state != ObjectState::Persistent {
                 return Err(Error::invalid_request(format!(
                     "this {} is not persistent in this session",
@@ -522,9 +524,9 @@ impl Session {
             })
         })?;
         let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
-        *h.inner.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
+        *h.instance().value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
         h.inner.clear_snapshot();
-        h.inner.meta.borrow_mut().expired = false;
+        h.inner.meta().borrow_mut().expired = false;
         Ok(())
     }
 
@@ -577,7 +579,7 @@ impl Session {
             let map = identity.typed_mut::<M>();
             conn.query_refs(sql, params, &mut |row| {
                 let (inst, _) = identity_row::<M>(map, &weak, row)?;
-                sink(Handle { inner: inst });
+                sink(Handle::from_instance(inst));
                 Ok(())
             })
         };
@@ -671,7 +673,7 @@ impl Session {
                     return Ok(None);
                 }
                 if !meta.expired {
-                    return Ok(Some(Handle { inner: inst.clone() }));
+                    return Ok(Some(Handle::from_instance(inst.clone())));
                 }
             }
             inner.engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?

@@ -12,6 +12,7 @@ use athanor_core::value::{SqlType, Value, ValueRef};
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
 use std::fmt;
+use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
 
 /// Where an object stands with respect to its session (SQLAlchemy's object states).
@@ -95,6 +96,7 @@ pub(super) trait Erased {
     fn compute_key(&self) -> Result<Key>;
     fn identity_insert(self: Rc<Self>, map: &mut IdentityMap, key: Key);
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+    fn as_any(&self) -> &dyn Any;
     fn model(&self) -> &'static dyn ModelType;
     fn relationships(&self) -> &'static [RelationshipDef];
     /// Run `f` on relationship field `idx`.
@@ -170,6 +172,9 @@ impl<M: Model> Erased for Instance<M> {
         map.typed_mut::<M>().insert(key, self);
     }
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
         self
     }
     fn model(&self) -> &'static dyn ModelType {
@@ -267,19 +272,26 @@ impl<M: Model> athanor_core::row::Row for ModelRow<'_, M> {
 /// stale, and the next query returning its row, `Session::get`, [`Handle::load`] or
 /// `Session::refresh` reloads it. Unlike SQLAlchemy, plain attribute access does not reload
 /// implicitly: I/O stays visible and fallible in Rust.
+///
+/// The handle holds its instance without naming `M` in its representation (`M` appears only
+/// in a `PhantomData<fn() -> M>`): a model's relationship fields hold handles of other models,
+/// and if dropping or checking one model's type made the compiler walk into the next model's
+/// fields, the longest path of relationships in a schema would decide whether it compiles
+/// (`E0320` overflow, or the recursion limit of monomorphization, at about 30 models).
 pub struct Handle<M: Model> {
-    pub(super) inner: Rc<Instance<M>>,
+    pub(super) inner: Rc<dyn Erased>,
+    _model: PhantomData<fn() -> M>,
 }
 
 impl<M: Model> Clone for Handle<M> {
     fn clone(&self) -> Self {
-        Handle { inner: self.inner.clone() }
+        Handle { inner: self.inner.clone(), _model: PhantomData }
     }
 }
 
 impl<M: Model + fmt::Debug> fmt::Debug for Handle<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.inner.value.try_borrow() {
+        match self.instance().value.try_borrow() {
             Ok(v) => fmt::Debug::fmt(&*v, f),
             Err(_) => write!(f, "Handle<{}>(<being edited>)", M::TABLE.rust_name),
         }
@@ -288,7 +300,33 @@ impl<M: Model + fmt::Debug> fmt::Debug for Handle<M> {
 
 impl<M: Model> Handle<M> {
     pub(super) fn new(value: M, meta: Meta) -> Self {
-        Handle { inner: Rc::new(Instance::new(value, meta)) }
+        Self::from_instance(Rc::new(Instance::new(value, meta)))
+    }
+
+    /// The handle of an instance (the only way a handle is made: `inner` is an `Instance<M>`).
+    pub(super) fn from_instance(inner: Rc<Instance<M>>) -> Self {
+        Handle { inner, _model: PhantomData }
+    }
+
+    /// The handle of an erased instance of model `M` (`None` for another model's).
+    pub(super) fn from_erased(inner: Rc<dyn Erased>) -> Option<Self> {
+        (inner.model_type() == TypeId::of::<M>()).then_some(Handle { inner, _model: PhantomData })
+    }
+
+    /// The instance. Handles are made only by `from_instance` and `from_erased`, which check
+    /// the model, so the downcast cannot fail.
+    pub(super) fn instance(&self) -> &Instance<M> {
+        match self.inner.as_any().downcast_ref::<Instance<M>>() {
+            Some(i) => i,
+            None => unreachable!("a Handle<{}> holds an instance of another model", M::TABLE.rust_name),
+        }
+    }
+
+    /// The instance, shared (for the identity map).
+    pub(super) fn instance_rc(&self) -> Result<Rc<Instance<M>>> {
+        self.inner.clone().into_any().downcast::<Instance<M>>().map_err(|_| {
+            Error::invalid_request(format!("a handle of {} holds another model's instance", M::TABLE.rust_name))
+        })
     }
 
     /// Borrow the object. No I/O: an expired object shows its last known values.
@@ -296,7 +334,7 @@ impl<M: Model> Handle<M> {
     /// Never panics: the session holds an object mutably only for the moment it replaces its
     /// values, never while user code runs (an [`Handle::edit`] closure works on a copy).
     pub fn get(&self) -> Ref<'_, M> {
-        self.inner.value.borrow()
+        self.instance().value.borrow()
     }
 
     /// Change the object; the change is written by the next flush, as an UPDATE of only the
@@ -323,23 +361,23 @@ impl<M: Model> Handle<M> {
     /// to a relationship of a detached object, or relating a detached one).
     pub fn edit<R>(&self, f: impl FnOnce(&mut M) -> R) -> Result<R> {
         let mut copy = {
-            let mut meta = self.inner.meta.borrow_mut();
+            let mut meta = self.inner.meta().borrow_mut();
             if meta.editing {
                 return Err(Error::invalid_request(format!(
                     "this {} is already being edited (Handle::edit inside an edit of the same object)",
                     M::TABLE.rust_name
                 )));
             }
-            let current = self.inner.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
+            let current = self.instance().value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
             let copy = copy_of(&*current)?;
             meta.editing = true;
             copy
         };
         let r = {
-            let _editing = EditGuard(&self.inner.meta);
+            let _editing = EditGuard(self.inner.meta());
             f(&mut copy)
         };
-        let Ok(mut slot) = self.inner.value.try_borrow_mut() else {
+        let Ok(mut slot) = self.instance().value.try_borrow_mut() else {
             return Err(discarded_borrowed(M::TABLE));
         };
         let columns_same = (0..M::TABLE.columns.len()).all(|c| copy.column_value(c).same_as(slot.column_value(c)));
@@ -351,21 +389,21 @@ impl<M: Model> Handle<M> {
         }
         if !diffs.is_empty() {
             drop(slot);
-            graph::check_edit(&self.inner, &mut copy, &diffs)?;
-            slot = self.inner.value.try_borrow_mut().map_err(|_| discarded_borrowed(M::TABLE))?;
+            graph::check_edit(self.instance(), &mut copy, &diffs)?;
+            slot = self.instance().value.try_borrow_mut().map_err(|_| discarded_borrowed(M::TABLE))?;
         }
         let old = std::mem::replace(&mut *slot, copy);
         drop(slot);
         let list = if columns_same {
             None
         } else {
-            let mut meta = self.inner.meta.borrow_mut();
+            let mut meta = self.inner.meta().borrow_mut();
             // A detached object records its edits as a persistent one does (the snapshot and
             // the mark), with no session to list it: `add_handle` lists it.
             if !matches!(meta.state, ObjectState::Persistent | ObjectState::Detached) {
                 None
             } else {
-                if let Ok(mut snap) = self.inner.snapshot.try_borrow_mut() {
+                if let Ok(mut snap) = self.instance().snapshot.try_borrow_mut() {
                     if snap.is_none() {
                         *snap = Some(old);
                     }
@@ -404,7 +442,7 @@ impl<M: Model> Handle<M> {
     /// [`Error::InvalidRequest`] if it is expired and in no session otherwise.
     pub fn load(&self) -> Result<Ref<'_, M>> {
         let (expired, session, state) = {
-            let m = self.inner.meta.borrow();
+            let m = self.inner.meta().borrow();
             (m.expired, m.session.upgrade(), m.state)
         };
         if expired {
@@ -429,12 +467,12 @@ impl<M: Model> Handle<M> {
 
     /// The object's state.
     pub fn state(&self) -> ObjectState {
-        self.inner.meta.borrow().state
+        self.inner.meta().borrow().state
     }
 
     /// `true` when the values may be stale (after rollback, expire, or a commit).
     pub fn is_expired(&self) -> bool {
-        self.inner.meta.borrow().expired
+        self.inner.meta().borrow().expired
     }
 
     /// `true` when both handles are the same instance.

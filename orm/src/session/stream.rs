@@ -164,7 +164,7 @@ impl<'s, M: Model> QueryIter<'s, M> {
                 self.loaded.push(key);
             }
         }
-        Ok(Some(Handle { inner: inst }))
+        Ok(Some(Handle::from_instance(inst)))
     }
 }
 
