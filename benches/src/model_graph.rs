@@ -82,26 +82,36 @@ impl Shape {
         out
     }
 
+    /// How many value columns (`c00`, …) model `i` has besides its key and foreign keys.
+    fn value_columns(&self, i: usize) -> usize {
+        let fks = self.relationships(i).iter().filter(|r| r.foreign_key.is_some()).count();
+        (self.columns - 1).saturating_sub(fks)
+    }
+
     /// Model `i`'s module body; `path` leads from its module to the other models' modules
     /// (`super::` when each is a file of the crate, `crate::` for inline modules).
     pub fn model(&self, i: usize, path: &str) -> String {
         let mut s = String::from("use athanor::prelude::*;\n\n");
         writeln!(s, "#[derive(Model, Debug, Clone)]\n#[model(table = \"m{i:03}\")]\npub struct M{i:03} {{").unwrap();
         s.push_str("    #[column(primary_key)]\n    pub id: Option<i64>,\n");
-        let mut columns = self.columns - 1;
         for r in self.relationships(i) {
             if let Some(fk) = &r.foreign_key {
                 writeln!(s, "    #[column(foreign_key = \"m{:03}.id\")]\n    pub {fk}: Option<i64>,", r.other).unwrap();
-                columns = columns.saturating_sub(1);
             }
+            // With queries, a chain loads itself whole: each level's children by default.
+            let lazy = if self.queries && self.graph == Graph::Chain && r.kind == "HasMany" {
+                ", lazy = \"selectin\""
+            } else {
+                ""
+            };
             writeln!(
                 s,
-                "    #[relationship(back_populates = \"{}\")]\n    pub {}: {}<{path}m{:03}::M{:03}>,",
+                "    #[relationship(back_populates = \"{}\"{lazy})]\n    pub {}: {}<{path}m{:03}::M{:03}>,",
                 r.back, r.field, r.kind, r.other, r.other
             )
             .unwrap();
         }
-        for c in 0..columns {
+        for c in 0..self.value_columns(i) {
             writeln!(s, "    pub c{c:02}: {},", TYPES[c % TYPES.len()]).unwrap();
         }
         s.push_str("}\n");

@@ -3,14 +3,15 @@
 //!
 //! ```text
 //! cargo run -p athanor-bench --bin gen_models -- DIR [--models 100] [--columns 60]
-//!     [--chain | --dense] [--queries] [--athanor PATH]
+//!     [--chain | --dense] [--queries] [--athanor PATH] [--single-file]
 //! ```
 //!
 //! One module file per model (see `model_graph.rs` for what each holds). `--chain`: each model
 //! `BelongsTo` the previous one and `HasMany` the next. `--dense`: each `BelongsTo` five others,
 //! cycles included, and `HasMany` back. `--queries`: `lib.rs` also queries every model with a
 //! relationship loaded. `--athanor` is the path of the Athanor workspace the crate depends on
-//! (default: this one).
+//! (default: this one). `--single-file`: write `DIR/main.rs` only, the whole crate as one program
+//! (what the derive's large-schema test compiles), to read or to compile by hand.
 #![allow(clippy::unwrap_used)]
 
 #[path = "../model_graph.rs"]
@@ -19,11 +20,12 @@ mod model_graph;
 use model_graph::{Graph, Shape};
 use std::path::PathBuf;
 
-fn parse() -> Result<(PathBuf, PathBuf, Shape), String> {
+fn parse() -> Result<(PathBuf, PathBuf, Shape, bool), String> {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
     let mut athanor = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut shape = Shape { models: 100, columns: 60, graph: Graph::None, queries: false };
+    let mut single = false;
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
@@ -32,25 +34,32 @@ fn parse() -> Result<(PathBuf, PathBuf, Shape), String> {
             "--chain" => shape.graph = Graph::Chain,
             "--dense" => shape.graph = Graph::Dense,
             "--queries" => shape.queries = true,
+            "--single-file" => single = true,
             "--athanor" => athanor = PathBuf::from(value("--athanor")?),
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => dir = Some(PathBuf::from(a)),
         }
     }
     let dir =
-        dir.ok_or("usage: gen_models DIR [--models N] [--columns N] [--chain | --dense] [--queries] [--athanor PATH]")?;
+        dir.ok_or("usage: gen_models DIR [--models N] [--columns N] [--chain | --dense] [--queries] [--athanor PATH] [--single-file]")?;
     shape.check()?;
-    Ok((dir, athanor, shape))
+    Ok((dir, athanor, shape, single))
 }
 
 fn main() {
-    let (dir, athanor, shape) = match parse() {
+    let (dir, athanor, shape, single) = match parse() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);
         }
     };
+    if single {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.rs"), shape.single_file()).unwrap();
+        println!("wrote {}", dir.join("main.rs").display());
+        return;
+    }
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let athanor = std::fs::canonicalize(&athanor).unwrap();
     for (path, text) in shape.crate_files(&athanor.display().to_string()) {
