@@ -52,7 +52,28 @@ pub mod operand {
     pub struct Ex;
     /// A nullable expression where a non-null one of the same type is expected.
     pub struct OptEx;
+    /// Two columns of the same type ([`Comparable`](super::Comparable)).
+    pub struct Same;
+    /// A non-null column compared with a nullable one of the same type.
+    pub struct ToNullable;
+    /// A nullable column compared with a non-null one of the same type.
+    pub struct FromNullable;
 }
+
+/// Column types that compare with each other across models (joins `ON`, `correlate`): the same
+/// type, or one of them nullable (`i64` with `Option<i64>`, either way round): a reflected
+/// model's primary key is `Option<i64>` where the foreign keys pointing at it are `i64`. NULL
+/// compares as unknown, as in SQL. Different value types (an `i64` with a `String`) do not
+/// compare. `K` is inferred.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` column cannot be compared with a `{T}` column",
+    label = "expected a `{T}` or `Option<{T}>` column (or `T` for an `Option<T>` one)",
+    note = "columns compare when their types are the same, or one is the other's Option"
+)]
+pub trait Comparable<T, K> {}
+impl<T> Comparable<T, operand::Same> for T {}
+impl<T> Comparable<Option<T>, operand::ToNullable> for T {}
+impl<T> Comparable<T, operand::FromNullable> for Option<T> {}
 
 /// What a column of type `T` of model `M` may be compared or combined with: a value of that
 /// type (as for [`ColumnValue`]), another column of `M` of the same type, or a
