@@ -30,6 +30,20 @@ pub struct Line {
     pub spare_id: Option<i64>,
 }
 
+#[derive(Model, Debug, Clone, Default)]
+#[model(table = "items")]
+pub struct Item {
+    #[column(primary_key)]
+    pub id: Option<i64>,
+    #[column(precision = 12, scale = 2)]
+    pub price: athanor::Decimal,
+    #[column(precision = 12, scale = 2)]
+    pub discount: Option<athanor::Decimal>,
+    pub quantity: i32,
+    pub placed_on: jiff::civil::Date,
+    pub shipped_at: Option<jiff::civil::DateTime>,
+}
+
 fn dialects() -> [(&'static str, &'static dyn Dialect); 3] {
     [("sqlite", &SqliteDialect), ("postgres", &PostgresDialect), ("mysql", &MySqlDialect)]
 }
@@ -120,4 +134,55 @@ fn an_option_key_and_the_plain_foreign_key_compare_both_ways() {
         r#"SELECT "tracks"."name", "lines"."id" FROM "tracks" LEFT OUTER JOIN "lines" ON "lines"."track_id" = "tracks"."id""#,
         &[],
     );
+}
+
+#[test]
+fn decimal_arithmetic_and_aggregates_are_exact_on_every_database() {
+    use athanor::Decimal;
+    let total = Item::price.mul(Item::quantity.cast::<Decimal>());
+    let q =
+        select_columns((func::sum(total.clone()), func::avg(Item::price), func::min(Item::price), func::max(total)))
+            .filter(Item::price.sub(Item::discount).gt(Decimal::new(1, 1)));
+    assert_sql(
+        rendered(|d| q.to_sql(d)),
+        [
+            r#"SELECT (athanor_decimal_sum((athanor_decimal_mul("items"."price", CAST("items"."quantity" AS TEXT)) COLLATE athanor_decimal)) COLLATE athanor_decimal), (athanor_decimal_avg("items"."price", 10) COLLATE athanor_decimal), MIN("items"."price"), MAX((athanor_decimal_mul("items"."price", CAST("items"."quantity" AS TEXT)) COLLATE athanor_decimal)) FROM "items" WHERE (athanor_decimal_sub("items"."price", "items"."discount") COLLATE athanor_decimal) > ?"#,
+            r#"SELECT SUM(("items"."price" * CAST("items"."quantity" AS NUMERIC))), ROUND(AVG("items"."price"), 10), MIN("items"."price"), MAX(("items"."price" * CAST("items"."quantity" AS NUMERIC))) FROM "items" WHERE ("items"."price" - "items"."discount") > $1"#,
+            "SELECT SUM((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))), ROUND(AVG(CAST(`items`.`price` AS DECIMAL(65,30))), 10), MIN(`items`.`price`), MAX((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))) FROM `items` WHERE (`items`.`price` - `items`.`discount`) > ?",
+        ],
+        &[Value::Decimal("0.1".into())],
+    );
+    // `-x` of a decimal is `0 - x`, exact on SQLite too.
+    let q = select_columns(Item::price.add(Item::price).neg());
+    let st = q.to_sql(&PostgresDialect).unwrap();
+    assert_eq!(st.sql, r#"SELECT ($1 - ("items"."price" + "items"."price")) FROM "items""#);
+    assert_eq!(st.params, [Value::Decimal("0".into())]);
+    assert_eq!(
+        q.to_sql(&SqliteDialect).unwrap().sql,
+        r#"SELECT (athanor_decimal_sub(?, (athanor_decimal_add("items"."price", "items"."price") COLLATE athanor_decimal)) COLLATE athanor_decimal) FROM "items""#
+    );
+}
+
+#[test]
+fn date_parts_are_integers_on_every_database() {
+    use athanor::func::DatePart;
+    let q = select_columns((
+        func::extract(DatePart::Year, Item::placed_on),
+        func::extract(DatePart::Second, Item::shipped_at),
+    ))
+    .filter(func::extract(DatePart::Month, Item::placed_on).eq(3));
+    assert_sql(
+        rendered(|d| q.to_sql(d)),
+        [
+            r#"SELECT CAST(strftime('%Y', "items"."placed_on") AS INTEGER), CAST(strftime('%S', "items"."shipped_at") AS INTEGER) FROM "items" WHERE CAST(strftime('%m', "items"."placed_on") AS INTEGER) = ?"#,
+            r#"SELECT CAST(EXTRACT(YEAR FROM "items"."placed_on") AS INTEGER), CAST(FLOOR(EXTRACT(SECOND FROM "items"."shipped_at")) AS INTEGER) FROM "items" WHERE CAST(EXTRACT(MONTH FROM "items"."placed_on") AS INTEGER) = $1"#,
+            "SELECT EXTRACT(YEAR FROM `items`.`placed_on`), EXTRACT(SECOND FROM `items`.`shipped_at`) FROM `items` WHERE EXTRACT(MONTH FROM `items`.`placed_on`) = ?",
+        ],
+        &[Value::I32(3)],
+    );
+    for part in [DatePart::Day, DatePart::Hour, DatePart::Minute] {
+        let st = select_columns(func::extract(part, Item::shipped_at)).to_sql(&MySqlDialect).unwrap();
+        let name = format!("{part:?}").to_uppercase();
+        assert_eq!(st.sql, format!("SELECT EXTRACT({name} FROM `items`.`shipped_at`) FROM `items`"));
+    }
 }

@@ -8,6 +8,11 @@
 
 use std::cmp::Ordering;
 
+/// The digits after the point of an average of decimals (`func::avg` of a decimal column), on
+/// every database: the exact mean rounded half away from zero to this scale. (PostgreSQL keeps
+/// at least 16 digits and MySQL 4 more than the column's; Athanor makes them agree.)
+pub const DECIMAL_AVG_SCALE: u32 = 10;
+
 /// A decimal number read from text: `value = ±0.D × 10^point`, where `D` are the significant
 /// digits (leading zeros dropped; trailing zeros compare as absent).
 struct Parsed<'a> {
