@@ -148,9 +148,20 @@ fn decimal_arithmetic_and_aggregates_are_exact_on_every_database() {
         [
             r#"SELECT (athanor_decimal_sum((athanor_decimal_mul("items"."price", CAST("items"."quantity" AS TEXT)) COLLATE athanor_decimal)) COLLATE athanor_decimal), (athanor_decimal_avg("items"."price", 10) COLLATE athanor_decimal), MIN("items"."price"), MAX((athanor_decimal_mul("items"."price", CAST("items"."quantity" AS TEXT)) COLLATE athanor_decimal)) FROM "items" WHERE (athanor_decimal_sub("items"."price", "items"."discount") COLLATE athanor_decimal) > ?"#,
             r#"SELECT SUM(("items"."price" * CAST("items"."quantity" AS NUMERIC))), ROUND(AVG("items"."price"), 10), MIN("items"."price"), MAX(("items"."price" * CAST("items"."quantity" AS NUMERIC))) FROM "items" WHERE ("items"."price" - "items"."discount") > $1"#,
-            "SELECT SUM((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))), ROUND(AVG(CAST(`items`.`price` AS DECIMAL(65,30))), 10), MIN(`items`.`price`), MAX((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))) FROM `items` WHERE (`items`.`price` - `items`.`discount`) > ?",
+            "SELECT SUM((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))), ROUND(AVG(CAST(`items`.`price` AS DECIMAL(65,30))), 10), MIN(`items`.`price`), MAX((`items`.`price` * CAST(`items`.`quantity` AS DECIMAL(20,0)))) FROM `items` WHERE (`items`.`price` - `items`.`discount`) > CAST(? AS DECIMAL(1,1))",
         ],
         &[Value::Decimal("0.1".into())],
+    );
+    // A bound decimal inside an expression is cast to its own type on MySQL (a string there).
+    let q = select_columns(Item::price.mul(Decimal::new(-1250, 2)).add(Item::discount.coalesce(Decimal::new(0, 3))));
+    assert_sql(
+        rendered(|d| q.to_sql(d)),
+        [
+            r#"SELECT (athanor_decimal_add((athanor_decimal_mul("items"."price", ?) COLLATE athanor_decimal), COALESCE("items"."discount", ?)) COLLATE athanor_decimal) FROM "items""#,
+            r#"SELECT (("items"."price" * $1) + COALESCE("items"."discount", $2)) FROM "items""#,
+            "SELECT ((`items`.`price` * CAST(? AS DECIMAL(4,2))) + COALESCE(`items`.`discount`, CAST(? AS DECIMAL(3,3)))) FROM `items`",
+        ],
+        &[Value::Decimal("-12.50".into()), Value::Decimal("0.000".into())],
     );
     // `-x` of a decimal is `0 - x`, exact on SQLite too.
     let q = select_columns(Item::price.add(Item::price).neg());
@@ -175,7 +186,7 @@ fn date_parts_are_integers_on_every_database() {
         rendered(|d| q.to_sql(d)),
         [
             r#"SELECT CAST(strftime('%Y', "items"."placed_on") AS INTEGER), CAST(strftime('%S', "items"."shipped_at") AS INTEGER) FROM "items" WHERE CAST(strftime('%m', "items"."placed_on") AS INTEGER) = ?"#,
-            r#"SELECT CAST(EXTRACT(YEAR FROM "items"."placed_on") AS INTEGER), CAST(FLOOR(EXTRACT(SECOND FROM "items"."shipped_at")) AS INTEGER) FROM "items" WHERE CAST(EXTRACT(MONTH FROM "items"."placed_on") AS INTEGER) = $1"#,
+            r#"SELECT CAST(EXTRACT(YEAR FROM CAST("items"."placed_on" AS TIMESTAMP)) AS INTEGER), CAST(FLOOR(EXTRACT(SECOND FROM CAST("items"."shipped_at" AS TIMESTAMP))) AS INTEGER) FROM "items" WHERE CAST(EXTRACT(MONTH FROM CAST("items"."placed_on" AS TIMESTAMP)) AS INTEGER) = $1"#,
             "SELECT EXTRACT(YEAR FROM `items`.`placed_on`), EXTRACT(SECOND FROM `items`.`shipped_at`) FROM `items` WHERE EXTRACT(MONTH FROM `items`.`placed_on`) = ?",
         ],
         &[Value::I32(3)],

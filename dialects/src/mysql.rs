@@ -384,6 +384,11 @@ impl Dialect for MySqlDialect {
         }
     }
 
+    /// A decimal is sent as a string, which arithmetic would read as a double.
+    fn cast_decimal_parameters(&self) -> bool {
+        true
+    }
+
     /// MySQL's AVG of a `DECIMAL(p,s)` keeps `s + 4` digits after the point
     /// (`div_precision_increment`): 30 of them before rounding to the portable scale.
     fn decimal_avg_argument(&self) -> (&'static str, &'static str) {

@@ -36,21 +36,32 @@ fn argument(ctx: &Context<'_>, idx: usize) -> rusqlite::Result<Option<Decimal>> 
     parsed.map(Some).ok_or_else(|| failure(format!("argument {} is not a decimal number", idx + 1)))
 }
 
-/// `f(a, b)` of two decimals as text, NULL if either is NULL.
+/// `f(a, b)` of two decimals as text, NULL if either is NULL, at the scale PostgreSQL and
+/// MySQL give it (`scale(a, b)`; `rust_decimal` returns an operand unchanged when the other is
+/// zero, `0.10 + 0.000` as `0.10`).
 fn binary(
     ctx: &Context<'_>,
     name: &str,
     op: fn(Decimal, Decimal) -> Option<Decimal>,
+    scale: fn(u32, u32) -> u32,
 ) -> rusqlite::Result<Option<String>> {
     match (argument(ctx, 0)?, argument(ctx, 1)?) {
         (Some(a), Some(b)) => {
-            op(a, b).map(|d| Some(d.to_string())).ok_or_else(|| failure(format!("{name}: decimal overflow")))
+            let mut d = op(a, b).ok_or_else(|| failure(format!("{name}: decimal overflow")))?;
+            let s = scale(a.scale(), b.scale());
+            if s > d.scale() && s <= MAX_SCALE {
+                d.rescale(s);
+            }
+            Ok(Some(d.to_string()))
         }
         _ => Ok(None),
     }
 }
 
-/// The exact `SUM` of decimals (NULL over no non-NULL value).
+/// The most digits after the point a `Decimal` holds.
+const MAX_SCALE: u32 = 28;
+
+/// The exact `SUM` of decimals (NULL over no non-NULL value), at the widest value's scale.
 struct Sum;
 
 impl Aggregate<Option<Decimal>, Option<String>> for Sum {
@@ -59,10 +70,14 @@ impl Aggregate<Option<Decimal>, Option<String>> for Sum {
     }
     fn step(&self, ctx: &mut Context<'_>, acc: &mut Option<Decimal>) -> rusqlite::Result<()> {
         if let Some(v) = argument(ctx, 0)? {
-            let total = match *acc {
-                Some(t) => t.checked_add(v).ok_or_else(|| failure(format!("{}: decimal overflow", DECIMAL_SUM)))?,
+            let mut total = match *acc {
+                Some(t) => t.checked_add(v).ok_or_else(|| failure(format!("{DECIMAL_SUM}: decimal overflow")))?,
                 None => v,
             };
+            let scale = acc.map_or(0, |t| t.scale()).max(v.scale());
+            if scale > total.scale() {
+                total.rescale(scale);
+            }
             *acc = Some(total);
         }
         Ok(())
@@ -118,9 +133,17 @@ use athanor_dialects::{DECIMAL_ADD, DECIMAL_AVG, DECIMAL_MUL, DECIMAL_SUB, DECIM
 /// SQLite's, if it refuses a registration.
 pub(crate) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS;
-    conn.create_scalar_function(DECIMAL_ADD, 2, flags, |ctx| binary(ctx, DECIMAL_ADD, Decimal::checked_add))?;
-    conn.create_scalar_function(DECIMAL_SUB, 2, flags, |ctx| binary(ctx, DECIMAL_SUB, Decimal::checked_sub))?;
-    conn.create_scalar_function(DECIMAL_MUL, 2, flags, |ctx| binary(ctx, DECIMAL_MUL, Decimal::checked_mul))?;
+    let wider = |a: u32, b: u32| a.max(b);
+    let both = |a: u32, b: u32| a + b;
+    conn.create_scalar_function(DECIMAL_ADD, 2, flags, move |ctx| {
+        binary(ctx, DECIMAL_ADD, Decimal::checked_add, wider)
+    })?;
+    conn.create_scalar_function(DECIMAL_SUB, 2, flags, move |ctx| {
+        binary(ctx, DECIMAL_SUB, Decimal::checked_sub, wider)
+    })?;
+    conn.create_scalar_function(DECIMAL_MUL, 2, flags, move |ctx| {
+        binary(ctx, DECIMAL_MUL, Decimal::checked_mul, both)
+    })?;
     conn.create_aggregate_function(DECIMAL_SUM, 1, flags, Sum)?;
     conn.create_aggregate_function(DECIMAL_AVG, 2, flags, Avg)?;
     Ok(())
@@ -147,6 +170,14 @@ mod tests {
         assert_eq!(one("SELECT athanor_decimal_mul('0.10', '3')").unwrap().as_deref(), Some("0.30"));
         assert_eq!(one("SELECT athanor_decimal_mul('1.5', '0.25')").unwrap().as_deref(), Some("0.375"));
         assert_eq!(one("SELECT athanor_decimal_mul(NULL, '3')").unwrap(), None);
+        // With a zero operand too (rust_decimal would return the other one unchanged).
+        assert_eq!(one("SELECT athanor_decimal_sub('0.10', '0.000')").unwrap().as_deref(), Some("0.100"));
+        assert_eq!(one("SELECT athanor_decimal_add('0', '-0.10')").unwrap().as_deref(), Some("-0.10"));
+        assert_eq!(one("SELECT athanor_decimal_mul('0.10', '0.0')").unwrap().as_deref(), Some("0.000"));
+        assert_eq!(
+            one("SELECT athanor_decimal_sum(y) FROM (SELECT '0' AS y UNION ALL SELECT '0.000')").unwrap().as_deref(),
+            Some("0.000")
+        );
         assert!(one("SELECT athanor_decimal_mul('99999999999999999999', '99999999999999999999')").is_err());
         assert!(one("SELECT athanor_decimal_add('abc', 1)").is_err());
     }

@@ -184,6 +184,14 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         None
     }
 
+    /// Whether a bound decimal inside an expression (arithmetic, `COALESCE`, a function's
+    /// argument) is cast to its own `DECIMAL(p,s)`: `false` by default (PostgreSQL types the
+    /// parameter from the expression, SQLite computes with its text); `true` on MySQL, which
+    /// receives decimals as strings and would compute with a string as a double.
+    fn cast_decimal_parameters(&self) -> bool {
+        false
+    }
+
     /// What wraps the argument of an AVG of decimals so that the average keeps enough digits
     /// to be rounded to [`crate::decimal::DECIMAL_AVG_SCALE`]: nothing by default (PostgreSQL
     /// keeps at least 16); MySQL, whose AVG keeps 4 digits more than its argument,
@@ -193,19 +201,19 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// What surrounds a date or date-time to give one of its fields as an integer
-    /// ([`crate::sql::ast::DatePart`]): `CAST(EXTRACT(YEAR FROM x) AS INTEGER)` by default
-    /// (PostgreSQL's `EXTRACT` is a numeric, and its seconds have a fraction, dropped with
-    /// `FLOOR`); MySQL's `EXTRACT` is an integer already; SQLite reads its stored text with
+    /// ([`crate::sql::ast::DatePart`]): `CAST(EXTRACT(YEAR FROM CAST(x AS TIMESTAMP)) AS
+    /// INTEGER)` by default (PostgreSQL's `EXTRACT` is a numeric, refuses the hour of a `date`,
+    /// and its seconds have a fraction, dropped with `FLOOR`); MySQL's `EXTRACT` is an integer already; SQLite reads its stored text with
     /// `strftime`.
     fn date_part(&self, part: crate::sql::ast::DatePart) -> (&'static str, &'static str) {
         use crate::sql::ast::DatePart;
         match part {
-            DatePart::Year => ("CAST(EXTRACT(YEAR FROM ", ") AS INTEGER)"),
-            DatePart::Month => ("CAST(EXTRACT(MONTH FROM ", ") AS INTEGER)"),
-            DatePart::Day => ("CAST(EXTRACT(DAY FROM ", ") AS INTEGER)"),
-            DatePart::Hour => ("CAST(EXTRACT(HOUR FROM ", ") AS INTEGER)"),
-            DatePart::Minute => ("CAST(EXTRACT(MINUTE FROM ", ") AS INTEGER)"),
-            DatePart::Second => ("CAST(FLOOR(EXTRACT(SECOND FROM ", ")) AS INTEGER)"),
+            DatePart::Year => ("CAST(EXTRACT(YEAR FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Month => ("CAST(EXTRACT(MONTH FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Day => ("CAST(EXTRACT(DAY FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Hour => ("CAST(EXTRACT(HOUR FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Minute => ("CAST(EXTRACT(MINUTE FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Second => ("CAST(FLOOR(EXTRACT(SECOND FROM CAST(", " AS TIMESTAMP))) AS INTEGER)"),
         }
     }
 

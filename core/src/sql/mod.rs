@@ -246,6 +246,11 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::s
         Scalar::Column(c) => {
             w.column(c)?;
         }
+        Scalar::Value(Value::Decimal(digits)) if w.dialect.cast_decimal_parameters() => {
+            let (precision, scale) = crate::decimal::precision_scale(digits);
+            w.push("CAST(").placeholder().push(&format!(" AS DECIMAL({precision},{scale}))"));
+            params.push(Value::Decimal(digits.clone()));
+        }
         Scalar::Value(v) => {
             w.placeholder();
             params.push(v.clone());
