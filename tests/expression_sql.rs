@@ -4,6 +4,7 @@
 //! IN / NOT IN a subquery, joins on, column comparisons), exact decimal arithmetic and
 //! aggregates, and date parts.
 #![allow(missing_docs)] // test models
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use athanor::backend::Dialect;
 use athanor::dialects::{MySqlDialect, PostgresDialect, SqliteDialect};

@@ -44,6 +44,13 @@ pub struct XLine {
     pub shipped: Option<jiff::civil::DateTime>,
 }
 
+/// Five aggregates of decimals.
+type Five = (Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<Decimal>);
+/// A date's year, month and day, a date-time's hour, minute and second.
+type Parts = (i32, i32, i32, Option<i32>, Option<i32>, Option<i32>);
+/// A nullable date-time's year, month and day, and a date's hour.
+type Shipped = (Option<i32>, Option<i32>, Option<i32>, i32);
+
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
@@ -74,7 +81,7 @@ pub fn decimal_sums_and_averages_are_exact_everywhere(db: &TestDb) -> Result<()>
     seed(db)?;
     let s = db.session();
     let total = XLine::price.mul(XLine::quantity.cast::<Decimal>());
-    let row: Vec<(Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<Decimal>, Option<Decimal>)> = s
+    let row: Vec<Five> = s
         .select((
             func::sum(XLine::price),
             func::sum(total.clone()),
@@ -130,7 +137,7 @@ pub fn decimal_sums_and_averages_are_exact_everywhere(db: &TestDb) -> Result<()>
 pub fn date_parts_are_the_same_integers_everywhere(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
-    let parts: Vec<(i32, i32, i32, Option<i32>, Option<i32>, Option<i32>)> = s
+    let parts: Vec<Parts> = s
         .select((
             func::extract(DatePart::Year, XLine::day),
             func::extract(DatePart::Month, XLine::day),
@@ -149,7 +156,7 @@ pub fn date_parts_are_the_same_integers_everywhere(db: &TestDb) -> Result<()> {
             (2024, 3, 1, None, None, None),
         ]
     );
-    let shipped: Vec<(Option<i32>, Option<i32>, Option<i32>, i32)> = s
+    let shipped: Vec<Shipped> = s
         .select((
             func::extract(DatePart::Year, XLine::shipped),
             func::extract(DatePart::Month, XLine::shipped),
