@@ -129,6 +129,7 @@ pub trait Dated {
     /// `i32`, or `Option<i32>` for a nullable column.
     type Part;
 }
+#[allow(unused_macros)] // used only with a date feature
 macro_rules! dated {
     ($($t:ty),*) => {$(
         impl Dated for $t { type Part = i32; }
