@@ -83,11 +83,11 @@ pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
 pub use athanor_orm::{
     alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased, Base,
-    Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, CompoundQuery, CompoundSelect, Condition, Correlated,
-    Derived, Executable, ExprOrdering, GroupKeys, Handle, InQuery, InValues, IntoOrderKey, IntoPrimaryKey, IntoScalar,
-    IntoSubquery, Joinable, Joined, Model, NestedTransaction, Nullable, Numeric, ObjectState, OrderKeys, Ordering,
-    Query, ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn, Session, SessionConfig,
-    SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
+    Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundQuery, CompoundSelect, Condition,
+    Correlated, Derived, Divisible, Executable, ExprOrdering, GroupKeys, Handle, InQuery, InValues, IntoOrderKey,
+    IntoPrimaryKey, IntoScalar, IntoSubquery, Joinable, Joined, Model, NestedTransaction, Nullable, Numeric,
+    ObjectState, OrderKeys, Ordering, Query, ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn,
+    Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
 };
 // Relationships and their loading; bulk statements.
 pub use athanor_orm::{
@@ -132,7 +132,8 @@ pub mod prelude {
 /// here too, for code that inspects or assembles statements as data.
 pub mod sql {
     pub use athanor_core::sql::ast::{
-        ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc,
+        ArithOp, CastType, CmpOp, ColumnRef, DatePart, DecimalFunc, Expr, NullsOrder, NumberKind, Operand, OrderKey,
+        Scalar, SqlFunc,
     };
     pub use athanor_core::sql::select::{CompoundStatement, SubqueryStatement};
     pub use athanor_core::sql::{text, SelectStatement, Statement, Text};

@@ -79,6 +79,10 @@ macro_rules! conformance_tests {
             for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
             case_and_cast_give_the_same_results_everywhere,
         ]);
+        $crate::conformance_tests!(@group $backend, expressions: [
+            decimal_sums_and_averages_are_exact_everywhere, date_parts_are_the_same_integers_everywhere,
+            raw_sql_names_mixed_case_identifiers_portably, option_keys_compare_with_plain_foreign_keys,
+        ]);
         $crate::conformance_tests!(@group $backend, types: [
             roundtrip_boundary_values, roundtrip_nullable_values, filter_by_each_type,
             result_type_mismatch_is_typed, raw_decimal_date_and_avg_agree, result_row_get_by_name,
@@ -122,6 +126,7 @@ macro_rules! conformance_tests {
             query::GROUP,
             relationships::GROUP,
             types::GROUP,
+            expressions::GROUP,
             reflection::GROUP,
             transactions::GROUP,
             bad_input::GROUP,

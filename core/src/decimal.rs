@@ -8,6 +8,11 @@
 
 use std::cmp::Ordering;
 
+/// The digits after the point of an average of decimals (`func::avg` of a decimal column), on
+/// every database: the exact mean rounded half away from zero to this scale. (PostgreSQL keeps
+/// at least 16 digits and MySQL 4 more than the column's; Athanor makes them agree.)
+pub const DECIMAL_AVG_SCALE: u32 = 10;
+
 /// A decimal number read from text: `value = ±0.D × 10^point`, where `D` are the significant
 /// digits (leading zeros dropped; trailing zeros compare as absent).
 struct Parsed<'a> {
@@ -115,6 +120,22 @@ pub fn compare_text(a: &str, b: &str) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(b),
     }
+}
+
+/// The `DECIMAL(precision, scale)` that holds the plain decimal text `digits` exactly
+/// (`-12.50` → `(4, 2)`, `0.000` → `(3, 3)`, `7` → `(1, 0)`): for a bound decimal cast to its
+/// own type (MySQL, `Dialect::cast_decimal_parameters`). Text that is not a plain decimal gives
+/// `(65, 30)`, MySQL's widest.
+pub fn precision_scale(digits: &str) -> (u32, u32) {
+    let t = digits.trim_matches(|c: char| c.is_ascii_whitespace());
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if (int.is_empty() && frac.is_empty()) || !(int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())) {
+        return (65, 30);
+    }
+    let int_digits = int.trim_start_matches('0').len() as u32;
+    let scale = frac.len() as u32;
+    ((int_digits + scale).max(1), scale)
 }
 
 /// `true` when `text` is a number in plain or scientific notation (`-12.50`, ` 7 `, `1e-3`), as
@@ -230,8 +251,19 @@ mod rust_decimal_type {
 
 #[cfg(test)]
 mod tests {
-    use super::compare_text;
+    use super::{compare_text, precision_scale};
     use std::cmp::Ordering::{Equal, Greater, Less};
+
+    #[test]
+    fn precision_and_scale_of_plain_decimal_text() {
+        assert_eq!(precision_scale("-12.50"), (4, 2));
+        assert_eq!(precision_scale("0.000"), (3, 3));
+        assert_eq!(precision_scale("007"), (1, 0));
+        assert_eq!(precision_scale("0"), (1, 0));
+        assert_eq!(precision_scale("+99999.99"), (7, 2));
+        assert_eq!(precision_scale("1e3"), (65, 30));
+        assert_eq!(precision_scale(""), (65, 30));
+    }
 
     #[test]
     fn orders_by_value() {

@@ -40,7 +40,8 @@ pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, Sta
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError, TimeoutKind};
 pub use metadata::MetaData;
 pub use sql::ast::{
-    escape_like, ArithOp, CastType, CmpOp, ColumnRef, Expr, NullsOrder, Operand, OrderKey, Scalar, SqlFunc,
+    escape_like, ArithOp, CastType, CmpOp, ColumnRef, DatePart, DecimalFunc, Expr, NullsOrder, NumberKind, Operand,
+    OrderKey, Scalar, SqlFunc,
 };
 
 pub use field::{ColumnValue, DbNewtype, SqlField};

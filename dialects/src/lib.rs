@@ -12,4 +12,7 @@ pub mod type_names;
 
 pub use mysql::{MySqlDialect, MYSQL_CAPABILITIES};
 pub use postgres::{PostgresDialect, POSTGRES_CAPABILITIES};
-pub use sqlite::{SqliteDialect, DECIMAL_COLLATION, SQLITE_CAPABILITIES};
+pub use sqlite::{
+    SqliteDialect, DECIMAL_ADD, DECIMAL_AVG, DECIMAL_COLLATION, DECIMAL_MUL, DECIMAL_SUB, DECIMAL_SUM,
+    SQLITE_CAPABILITIES,
+};

@@ -373,12 +373,38 @@ impl Dialect for MySqlDialect {
         ("(AVG(", ") + 0e0)")
     }
 
-    /// MySQL's CAST types: `SIGNED` (a BIGINT), `CHAR`; a double by adding `0e0` (as for AVG).
+    /// MySQL's CAST types: `SIGNED` (a BIGINT), `CHAR`, `DECIMAL(20,0)` (a bare `DECIMAL` is
+    /// `DECIMAL(10,0)`, too narrow for an `i64`); a double by adding `0e0` (as for AVG).
     fn cast(&self, to: CastType) -> (&'static str, &'static str) {
         match to {
             CastType::BigInt => ("CAST(", " AS SIGNED)"),
             CastType::Double => ("(", " + 0e0)"),
             CastType::Text => ("CAST(", " AS CHAR)"),
+            CastType::Decimal => ("CAST(", " AS DECIMAL(20,0))"),
+        }
+    }
+
+    /// A decimal is sent as a string, which arithmetic would read as a double.
+    fn cast_decimal_parameters(&self) -> bool {
+        true
+    }
+
+    /// MySQL's AVG of a `DECIMAL(p,s)` keeps `s + 4` digits after the point
+    /// (`div_precision_increment`): 30 of them before rounding to the portable scale.
+    fn decimal_avg_argument(&self) -> (&'static str, &'static str) {
+        ("CAST(", " AS DECIMAL(65,30))")
+    }
+
+    /// `EXTRACT` is an integer on MySQL (its seconds have no fraction).
+    fn date_part(&self, part: athanor_core::DatePart) -> (&'static str, &'static str) {
+        use athanor_core::DatePart;
+        match part {
+            DatePart::Year => ("EXTRACT(YEAR FROM ", ")"),
+            DatePart::Month => ("EXTRACT(MONTH FROM ", ")"),
+            DatePart::Day => ("EXTRACT(DAY FROM ", ")"),
+            DatePart::Hour => ("EXTRACT(HOUR FROM ", ")"),
+            DatePart::Minute => ("EXTRACT(MINUTE FROM ", ")"),
+            DatePart::Second => ("EXTRACT(SECOND FROM ", ")"),
         }
     }
 

@@ -71,6 +71,16 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
 /// connection; another client reading such a column in order must register it too (or it gets
 /// "no such collation sequence").
 pub const DECIMAL_COLLATION: &str = "athanor_decimal";
+/// The exact sum of two decimals (text or integers), registered by the SQLite backend.
+pub const DECIMAL_ADD: &str = "athanor_decimal_add";
+/// The exact difference of two decimals.
+pub const DECIMAL_SUB: &str = "athanor_decimal_sub";
+/// The exact product of two decimals.
+pub const DECIMAL_MUL: &str = "athanor_decimal_mul";
+/// The exact `SUM` aggregate of decimals.
+pub const DECIMAL_SUM: &str = "athanor_decimal_sum";
+/// The `AVG(x, scale)` aggregate of decimals, rounded half away from zero to `scale` digits.
+pub const DECIMAL_AVG: &str = "athanor_decimal_avg";
 
 const CONSTRAINT: i32 = 19;
 const CONSTRAINT_CHECK: i32 = 275;
@@ -164,6 +174,47 @@ impl Dialect for SqliteDialect {
     /// The stored text form (`YYYY-MM-DDTHH:MM:SS.fff000Z`): SQLite's clock has milliseconds.
     fn now_function(&self) -> &'static str {
         "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')"
+    }
+
+    /// Decimals are text here: an integer becomes its digits.
+    fn cast(&self, to: athanor_core::CastType) -> (&'static str, &'static str) {
+        use athanor_core::CastType;
+        match to {
+            CastType::BigInt => ("CAST(", " AS BIGINT)"),
+            CastType::Double => ("CAST(", " AS DOUBLE PRECISION)"),
+            CastType::Text | CastType::Decimal => ("CAST(", " AS TEXT)"),
+        }
+    }
+
+    /// SQLite's `+`, `*` and `SUM` read decimal text as floats: the backend registers exact
+    /// ones ([`DECIMAL_ADD`], …, [`DECIMAL_AVG`]).
+    fn exact_decimal_function(&self, op: athanor_core::DecimalFunc) -> Option<&'static str> {
+        use athanor_core::DecimalFunc;
+        Some(match op {
+            DecimalFunc::Add => DECIMAL_ADD,
+            DecimalFunc::Sub => DECIMAL_SUB,
+            DecimalFunc::Mul => DECIMAL_MUL,
+            DecimalFunc::Sum => DECIMAL_SUM,
+            DecimalFunc::Avg => DECIMAL_AVG,
+        })
+    }
+
+    fn decimal_collation(&self) -> Option<&'static str> {
+        Some(DECIMAL_COLLATION)
+    }
+
+    /// The stored text read by `strftime` (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS.ffffff`), as an
+    /// integer.
+    fn date_part(&self, part: athanor_core::DatePart) -> (&'static str, &'static str) {
+        use athanor_core::DatePart;
+        match part {
+            DatePart::Year => ("CAST(strftime('%Y', ", ") AS INTEGER)"),
+            DatePart::Month => ("CAST(strftime('%m', ", ") AS INTEGER)"),
+            DatePart::Day => ("CAST(strftime('%d', ", ") AS INTEGER)"),
+            DatePart::Hour => ("CAST(strftime('%H', ", ") AS INTEGER)"),
+            DatePart::Minute => ("CAST(strftime('%M', ", ") AS INTEGER)"),
+            DatePart::Second => ("CAST(strftime('%S', ", ") AS INTEGER)"),
+        }
     }
 
     /// `INTEGER` for every integer type (so a single integer primary key is the rowid), `REAL`

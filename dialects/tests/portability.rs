@@ -105,6 +105,37 @@ fn upsert_clauses() {
     assert_eq!(on(&MySqlDialect, &[]), " ON DUPLICATE KEY UPDATE `id` = `id`", "do nothing: a no-op update");
 }
 
+/// `{Name}` in `text()` is an identifier quoted by each dialect, whatever it holds.
+#[test]
+fn text_identifiers_in_braces_are_quoted_by_each_dialect() {
+    use athanor_core::sql::text;
+    let t = text("SELECT {TrackId}, '{not}' /* {no} */ FROM {main}.{Track} WHERE {Name} = :n AND x = '{{'")
+        .bind("n", "Ann");
+    let sql = |d: &dyn Dialect| t.to_sql(d).unwrap();
+    assert_eq!(
+        sql(&SqliteDialect).sql,
+        r#"SELECT "TrackId", '{not}' /* {no} */ FROM "main"."Track" WHERE "Name" = ? AND x = '{{'"#
+    );
+    assert_eq!(
+        sql(&PostgresDialect).sql,
+        r#"SELECT "TrackId", '{not}' /* {no} */ FROM "main"."Track" WHERE "Name" = $1 AND x = '{{'"#
+    );
+    assert_eq!(
+        sql(&MySqlDialect).sql,
+        "SELECT `TrackId`, '{not}' /* {no} */ FROM `main`.`Track` WHERE `Name` = ? AND x = '{{'"
+    );
+    assert_eq!(sql(&PostgresDialect).params, [Value::from("Ann")]);
+    // Hostile names are quoted, never spliced: the quote character is doubled; `:` is no bind.
+    let hostile = text(r#"SELECT * FROM {a"b`c; DROP TABLE t; --:x}"#);
+    assert_eq!(hostile.to_sql(&PostgresDialect).unwrap().sql, r#"SELECT * FROM "a""b`c; DROP TABLE t; --:x""#);
+    assert_eq!(hostile.to_sql(&MySqlDialect).unwrap().sql, r#"SELECT * FROM `a"b``c; DROP TABLE t; --:x`"#);
+    // `{{` is a literal brace; an unclosed or empty one is refused.
+    assert_eq!(text("SELECT '}' || {{").to_sql(&SqliteDialect).unwrap().sql, "SELECT '}' || {");
+    for bad in ["SELECT {a FROM t", "SELECT {} FROM t", "SELECT {a\0b}"] {
+        assert!(matches!(text(bad).to_sql(&SqliteDialect), Err(athanor_core::Error::InvalidRequest { .. })), "{bad:?}");
+    }
+}
+
 #[test]
 fn text_binds_become_each_dialects_placeholders() {
     use athanor_core::text;
@@ -135,14 +166,14 @@ fn arithmetic_and_column_comparisons() {
             op: ArithOp::Div,
             left: col("id"),
             right: Box::new(Scalar::Value(Value::from(2i64))),
-            integer: true,
+            kind: athanor_core::NumberKind::Integer,
         },
         op: CmpOp::Gt,
         right: Scalar::Neg(Box::new(Scalar::Arith {
             op: ArithOp::Rem,
             left: col("id"),
             right: Box::new(Scalar::Value(Value::from(3i64))),
-            integer: true,
+            kind: athanor_core::NumberKind::Integer,
         })),
     };
     let render = |d: &dyn Dialect| {
@@ -155,7 +186,12 @@ fn arithmetic_and_column_comparisons() {
     assert_eq!(render(&PostgresDialect), "(\"t\".\"id\" / $1) > (-(\"t\".\"id\" % $2))");
     assert_eq!(render(&MySqlDialect), "(`t`.`id` DIV ?) > (-(`t`.`id` % ?))", "MySQL's / would give a decimal");
     let float = Expr::CompareScalar {
-        left: Scalar::Arith { op: ArithOp::Div, left: col("id"), right: col("id"), integer: false },
+        left: Scalar::Arith {
+            op: ArithOp::Div,
+            left: col("id"),
+            right: col("id"),
+            kind: athanor_core::NumberKind::Float,
+        },
         op: CmpOp::Eq,
         right: Scalar::Value(Value::F64(1.0)),
     };

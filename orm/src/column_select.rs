@@ -455,18 +455,22 @@ impl<S: Selection, J> ColumnSelect<S, J> {
     /// select_columns((User::name, n_posts)).filter(has_posts);
     /// ```
     ///
+    /// The two columns have the same type, or one is the other's `Option` ([`Comparable`](crate::expr::Comparable):
+    /// a reflected model's `Option<i64>` key and the `i64` foreign key pointing at it).
+    ///
     /// The outer table is found by name, so this query may not have `Q`'s table itself (alias
     /// one side); that is [`Error::InvalidRequest`] when the statement is rendered. Partial: one
     /// correlation per subquery; further conditions on the outer model are not expressible.
-    pub fn correlate<P, Q, V, I, IP>(
+    pub fn correlate<P, Q, V, W, K, I, IP>(
         &self,
         inner: Column<P, V>,
-        outer: Column<Q, V>,
+        outer: Column<Q, W>,
     ) -> crate::expr::Correlated<S::Out, Q>
     where
         S: SelectionIn<S::Root, J, I>,
         P: Source + InQuery<S::Root, J, IP>,
         Q: Source,
+        W: crate::expr::Comparable<V, K>,
     {
         let mut statement = self.statement_data();
         let taken = statement.base.table.name == Q::QUALIFIER

@@ -8,7 +8,9 @@
 //! how to change their statement ([`Joinable::with_joins`]), so a new kind of join is one method.
 //! [`OrderKeys`] lets `order_by` take one sort key or a tuple of them.
 
-use crate::expr::{AliasName, Aliased, Column, Condition, IntoOrderKey, Source, SubquerySource, TableSource};
+use crate::expr::{
+    AliasName, Aliased, Column, Comparable, Condition, IntoOrderKey, Source, SubquerySource, TableSource,
+};
 use crate::model::Model;
 use crate::session::{Derived, InQuery, Joined, Relationship};
 use athanor_core::dialect::Dialect;
@@ -429,28 +431,30 @@ pub trait Joinable: Sized {
     }
 
     /// `JOIN <target's table> ON target = other`: a join with an explicit ON clause, the
-    /// equality of two columns of the same type, for tables no relationship links (SQLAlchemy's
-    /// `join(Address, User.id == Address.user_id)`). `other` is a column of the root or of a
+    /// equality of two columns of the same type (or one the other's `Option`, [`Comparable`]),
+    /// for tables no relationship links (SQLAlchemy's `join(Address, User.id == Address.user_id)`). `other` is a column of the root or of a
     /// source joined before; `target` may be a column of an alias (`Parent::col(Category::id)`).
-    fn join_on<S: TableSource, P, V, I>(
+    fn join_on<S: TableSource, P, V, W, K, I>(
         self,
         target: Column<S, V>,
-        other: Column<P, V>,
+        other: Column<P, W>,
     ) -> Self::With<Joined<S, Self::Joins>>
     where
         P: Source + InQuery<Self::Root, Self::Joins, I>,
+        W: Comparable<V, K>,
     {
         self.with_joins(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, false))
     }
 
     /// `LEFT OUTER JOIN … ON target = other` ([`Joinable::join_on`]).
-    fn outerjoin_on<S: TableSource, P, V, I>(
+    fn outerjoin_on<S: TableSource, P, V, W, K, I>(
         self,
         target: Column<S, V>,
-        other: Column<P, V>,
+        other: Column<P, W>,
     ) -> Self::With<Joined<S, Self::Joins>>
     where
         P: Source + InQuery<Self::Root, Self::Joins, I>,
+        W: Comparable<V, K>,
     {
         self.with_joins(|s| s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, true))
     }
@@ -458,28 +462,30 @@ pub trait Joinable: Sized {
     /// `JOIN (SELECT …) AS alias ON alias.column = other`: a subquery in FROM
     /// ([`ColumnSelect::subquery_as`](crate::ColumnSelect::subquery_as)), joined on one of its
     /// columns and a column of the root or of a source joined before.
-    fn join_subquery<D, A: AliasName, V, P, I>(
+    fn join_subquery<D, A: AliasName, V, W, K, P, I>(
         self,
         derived: &Derived<D, A>,
         column: Column<SubquerySource<A>, V>,
-        other: Column<P, V>,
+        other: Column<P, W>,
     ) -> Self::With<Joined<SubquerySource<A>, Self::Joins>>
     where
         P: Source + InQuery<Self::Root, Self::Joins, I>,
+        W: Comparable<V, K>,
     {
         let sub = derived.statement.clone();
         self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
     }
 
     /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Joinable::join_subquery`]).
-    fn outerjoin_subquery<D, A: AliasName, V, P, I>(
+    fn outerjoin_subquery<D, A: AliasName, V, W, K, P, I>(
         self,
         derived: &Derived<D, A>,
         column: Column<SubquerySource<A>, V>,
-        other: Column<P, V>,
+        other: Column<P, W>,
     ) -> Self::With<Joined<SubquerySource<A>, Self::Joins>>
     where
         P: Source + InQuery<Self::Root, Self::Joins, I>,
+        W: Comparable<V, K>,
     {
         let sub = derived.statement.clone();
         self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))

@@ -115,6 +115,8 @@ pub(crate) fn open(target: &Target, settings: &Settings) -> Result<rusqlite::Con
     // Decimal columns hold their digits as text, declared with this collation so that they
     // compare and sort as numbers, as on PostgreSQL and MySQL.
     conn.create_collation(athanor_dialects::DECIMAL_COLLATION, athanor_core::decimal::compare_text).map_err(fail)?;
+    // And exact arithmetic and aggregates over them (SQLite's own read the text as floats).
+    crate::decimal::register(&conn).map_err(fail)?;
     // A file database is put in WAL mode unless the URL asks for another one; an in-memory
     // database keeps SQLite's (`memory`: the memdb VFS has no WAL).
     // A read-only connection never switches the journal mode (that writes the file's header):

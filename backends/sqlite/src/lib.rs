@@ -73,6 +73,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
+mod decimal;
 mod error;
 mod value;
 

@@ -2,6 +2,7 @@
 
 pub mod bad_input;
 pub mod detached;
+pub mod expressions;
 pub mod mapping;
 pub mod query;
 pub mod reflection;

@@ -155,14 +155,65 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// What surrounds an expression converted to a portable type: `CAST(x AS BIGINT)`,
-    /// `CAST(x AS DOUBLE PRECISION)`, `CAST(x AS TEXT)` by default (SQLite takes these names by
-    /// affinity); MySQL says `SIGNED` and `CHAR`, and adds `0e0` for a double.
+    /// `CAST(x AS DOUBLE PRECISION)`, `CAST(x AS TEXT)`, `CAST(x AS NUMERIC)` by default (SQLite
+    /// takes these names by affinity, and overrides the decimal: its decimals are text); MySQL
+    /// says `SIGNED`, `CHAR` and `DECIMAL(20,0)`, and adds `0e0` for a double.
     fn cast(&self, to: crate::sql::ast::CastType) -> (&'static str, &'static str) {
         use crate::sql::ast::CastType;
         match to {
             CastType::BigInt => ("CAST(", " AS BIGINT)"),
             CastType::Double => ("CAST(", " AS DOUBLE PRECISION)"),
             CastType::Text => ("CAST(", " AS TEXT)"),
+            CastType::Decimal => ("CAST(", " AS NUMERIC)"),
+        }
+    }
+
+    /// The function computing an operation over exact decimals where the database's own
+    /// operator or aggregate is not exact: `None` by default (PostgreSQL's `NUMERIC` and MySQL's
+    /// `DECIMAL` add, multiply and sum exactly); SQLite, whose decimals are text that its `+`
+    /// and `SUM` would read as floats, names the functions its backend registers
+    /// (`athanor_decimal_add`, …, `athanor_decimal_avg(x, scale)`).
+    fn exact_decimal_function(&self, op: crate::sql::ast::DecimalFunc) -> Option<&'static str> {
+        let _ = op;
+        None
+    }
+
+    /// The collation a decimal computed by [`Dialect::exact_decimal_function`] is compared
+    /// with (so `(a * b) > ?` compares numbers): `None` by default; SQLite's `athanor_decimal`.
+    fn decimal_collation(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether a bound decimal inside an expression (arithmetic, `COALESCE`, a function's
+    /// argument) is cast to its own `DECIMAL(p,s)`: `false` by default (PostgreSQL types the
+    /// parameter from the expression, SQLite computes with its text); `true` on MySQL, which
+    /// receives decimals as strings and would compute with a string as a double.
+    fn cast_decimal_parameters(&self) -> bool {
+        false
+    }
+
+    /// What wraps the argument of an AVG of decimals so that the average keeps enough digits
+    /// to be rounded to [`crate::decimal::DECIMAL_AVG_SCALE`]: nothing by default (PostgreSQL
+    /// keeps at least 16); MySQL, whose AVG keeps 4 digits more than its argument,
+    /// `CAST(x AS DECIMAL(65,30))`.
+    fn decimal_avg_argument(&self) -> (&'static str, &'static str) {
+        ("", "")
+    }
+
+    /// What surrounds a date or date-time to give one of its fields as an integer
+    /// ([`crate::sql::ast::DatePart`]): `CAST(EXTRACT(YEAR FROM CAST(x AS TIMESTAMP)) AS
+    /// INTEGER)` by default (PostgreSQL's `EXTRACT` is a numeric, refuses the hour of a `date`,
+    /// and its seconds have a fraction, dropped with `FLOOR`); MySQL's `EXTRACT` is an integer already; SQLite reads its stored text with
+    /// `strftime`.
+    fn date_part(&self, part: crate::sql::ast::DatePart) -> (&'static str, &'static str) {
+        use crate::sql::ast::DatePart;
+        match part {
+            DatePart::Year => ("CAST(EXTRACT(YEAR FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Month => ("CAST(EXTRACT(MONTH FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Day => ("CAST(EXTRACT(DAY FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Hour => ("CAST(EXTRACT(HOUR FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Minute => ("CAST(EXTRACT(MINUTE FROM CAST(", " AS TIMESTAMP)) AS INTEGER)"),
+            DatePart::Second => ("CAST(FLOOR(EXTRACT(SECOND FROM CAST(", " AS TIMESTAMP))) AS INTEGER)"),
         }
     }
 

@@ -92,7 +92,8 @@ pub enum Scalar {
     Column(ColumnRef),
     /// A value, always bound.
     Value(Value),
-    /// `(left op right)`; `integer` when both sides are integers (division truncates).
+    /// `(left op right)`, per the kind of number: integer division truncates; exact decimal
+    /// arithmetic is a function on SQLite ([`crate::Dialect::exact_decimal_function`]).
     Arith {
         /// The operator.
         op: ArithOp,
@@ -100,8 +101,8 @@ pub enum Scalar {
         left: Box<Scalar>,
         /// The right operand.
         right: Box<Scalar>,
-        /// Integer arithmetic.
-        integer: bool,
+        /// Integers, floats or exact decimals.
+        kind: NumberKind,
     },
     /// `(-inner)`.
     Neg(Box<Scalar>),
@@ -141,6 +142,54 @@ pub enum Scalar {
     },
 }
 
+/// The kind of number an arithmetic expression computes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// Integers: division truncates toward zero on every database.
+    Integer,
+    /// Floats.
+    Float,
+    /// Exact decimals (`+`, `-`, `*` only): the scale of a sum is the larger of the operands',
+    /// of a product their sum, as PostgreSQL and MySQL compute it; SQLite, which keeps decimals
+    /// as text, computes them with the functions its backend registers.
+    Decimal,
+}
+
+/// The operations over exact decimals that a dialect may spell as a function of its own
+/// ([`crate::Dialect::exact_decimal_function`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalFunc {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `SUM(x)`.
+    Sum,
+    /// `AVG(x)` rounded to [`crate::decimal::DECIMAL_AVG_SCALE`] digits after the point (the
+    /// function takes the scale as its second argument).
+    Avg,
+}
+
+/// A field of a date or a date-time, as an integer (`func::extract(DatePart::Year, col)`,
+/// SQLAlchemy's `extract('year', col)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DatePart {
+    /// The year (1–9999).
+    Year,
+    /// The month, 1–12.
+    Month,
+    /// The day of the month, 1–31.
+    Day,
+    /// The hour, 0–23 (0 for a date).
+    Hour,
+    /// The minute, 0–59 (0 for a date).
+    Minute,
+    /// The whole seconds, 0–59, fraction dropped (0 for a date).
+    Second,
+}
+
 /// The portable types a [`Scalar::Cast`] converts to: only where every database gives the same
 /// result (see `CastTo`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +200,10 @@ pub enum CastType {
     Double,
     /// Text.
     Text,
+    /// An exact decimal with no digits after the point (an integer converted for decimal
+    /// arithmetic): `NUMERIC` on PostgreSQL, `DECIMAL(20,0)` on MySQL (wide enough for any
+    /// `i64`), text on SQLite (where decimals are text).
+    Decimal,
 }
 
 /// The portable scalar functions (each rendered with the same meaning on every database).
@@ -184,6 +237,15 @@ pub enum SqlFunc {
     Max,
     /// The current instant in UTC (`crate::func::now`), rendered by [`crate::Dialect::now_function`].
     Now,
+    /// `SUM(x)` of exact decimals: exact on every database (a function of the backend's on
+    /// SQLite, [`crate::Dialect::exact_decimal_function`]), the scale of the widest value.
+    DecimalSum,
+    /// `AVG(x)` of exact decimals, rounded half away from zero to
+    /// [`crate::decimal::DECIMAL_AVG_SCALE`] digits after the point, the same on every database
+    /// (PostgreSQL and MySQL would each keep a scale of their own).
+    DecimalAvg,
+    /// A field of a date or date-time as an integer, rendered by [`crate::Dialect::date_part`].
+    Extract(DatePart),
 }
 
 /// An untyped boolean SQL expression over table-qualified columns (identifiers are quoted when

@@ -241,23 +241,31 @@ pub fn write_order_sql(
 /// # Errors
 /// Those of [`SqlWriter::ident`].
 pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::sql::ast::Scalar) -> Result<()> {
-    use crate::sql::ast::{ArithOp, Scalar};
+    use crate::sql::ast::{ArithOp, NumberKind, Scalar};
     match s {
         Scalar::Column(c) => {
             w.column(c)?;
+        }
+        Scalar::Value(Value::Decimal(digits)) if w.dialect.cast_decimal_parameters() => {
+            let (precision, scale) = crate::decimal::precision_scale(digits);
+            w.push("CAST(").placeholder().push(&format!(" AS DECIMAL({precision},{scale}))"));
+            params.push(Value::Decimal(digits.clone()));
         }
         Scalar::Value(v) => {
             w.placeholder();
             params.push(v.clone());
         }
-        Scalar::Arith { op, left, right, integer } => {
+        Scalar::Arith { op, left, right, kind: NumberKind::Decimal } => {
+            write_decimal_arith(w, params, *op, left, right)?;
+        }
+        Scalar::Arith { op, left, right, kind } => {
             w.push("(");
             write_scalar(w, params, left)?;
             let sym = match op {
                 ArithOp::Add => " + ",
                 ArithOp::Sub => " - ",
                 ArithOp::Mul => " * ",
-                ArithOp::Div if *integer => w.dialect.integer_division_operator(),
+                ArithOp::Div if *kind == NumberKind::Integer => w.dialect.integer_division_operator(),
                 ArithOp::Div => " / ",
                 ArithOp::Rem => " % ",
             };
@@ -305,6 +313,99 @@ pub fn write_scalar(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, s: &crate::s
     Ok(())
 }
 
+/// `(a op b)` over exact decimals, or the dialect's exact function `f(a, b)` (SQLite), compared
+/// through its decimal collation.
+///
+/// # Errors
+/// [`Error::Unsupported`] for `/` and `%`: the databases give quotients of decimals different
+/// scales (the typed layer offers neither on decimals).
+fn write_decimal_arith(
+    w: &mut SqlWriter<'_>,
+    params: &mut Vec<Value>,
+    op: crate::sql::ast::ArithOp,
+    left: &crate::sql::ast::Scalar,
+    right: &crate::sql::ast::Scalar,
+) -> Result<()> {
+    use crate::sql::ast::{ArithOp, DecimalFunc};
+    let (func, sym) = match op {
+        ArithOp::Add => (DecimalFunc::Add, " + "),
+        ArithOp::Sub => (DecimalFunc::Sub, " - "),
+        ArithOp::Mul => (DecimalFunc::Mul, " * "),
+        ArithOp::Div | ArithOp::Rem => {
+            return Err(Error::unsupported(
+                "division of exact decimals (each database keeps its own scale)",
+                w.dialect.name(),
+            ))
+        }
+    };
+    w.push("(");
+    match w.dialect.exact_decimal_function(func) {
+        Some(name) => {
+            w.push(name).push("(");
+            write_scalar(w, params, left)?;
+            w.push(", ");
+            write_scalar(w, params, right)?;
+            w.push(")");
+            if let Some(collation) = w.dialect.decimal_collation() {
+                w.push(" COLLATE ").push(collation);
+            }
+        }
+        None => {
+            write_scalar(w, params, left)?;
+            w.push(sym);
+            write_scalar(w, params, right)?;
+        }
+    }
+    w.push(")");
+    Ok(())
+}
+
+/// An aggregate of exact decimals: `SUM(x)`, or `ROUND(AVG(x), scale)` with the dialect's
+/// widening of the argument; SQLite's exact functions (`athanor_decimal_avg(x, scale)`), compared
+/// through its decimal collation.
+fn write_decimal_aggregate(
+    w: &mut SqlWriter<'_>,
+    params: &mut Vec<Value>,
+    func: crate::sql::ast::DecimalFunc,
+    args: &[crate::sql::ast::Scalar],
+) -> Result<()> {
+    use crate::sql::ast::DecimalFunc;
+    let scale = crate::decimal::DECIMAL_AVG_SCALE;
+    let avg = func == DecimalFunc::Avg;
+    match w.dialect.exact_decimal_function(func) {
+        Some(name) => {
+            w.push("(").push(name).push("(");
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            if avg {
+                w.push(&format!(", {scale}"));
+            }
+            w.push(")");
+            if let Some(collation) = w.dialect.decimal_collation() {
+                w.push(" COLLATE ").push(collation);
+            }
+            w.push(")");
+        }
+        None if avg => {
+            let (open, close) = w.dialect.decimal_avg_argument();
+            w.push("ROUND(AVG(").push(open);
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            w.push(close).push(&format!("), {scale})"));
+        }
+        None => {
+            w.push("SUM(");
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            w.push(")");
+        }
+    }
+    Ok(())
+}
+
 /// A function call, in the dialect's spelling (`||` or `CONCAT`, `LENGTH` or `CHAR_LENGTH`, the
 /// average as a double, the current instant).
 fn write_func(
@@ -313,7 +414,7 @@ fn write_func(
     func: crate::sql::ast::SqlFunc,
     args: &[crate::sql::ast::Scalar],
 ) -> Result<()> {
-    use crate::sql::ast::SqlFunc;
+    use crate::sql::ast::{DecimalFunc, SqlFunc};
     let name = match func {
         SqlFunc::Concat => match w.dialect.concat_operator() {
             Some(op) => {
@@ -360,6 +461,17 @@ fn write_func(
         SqlFunc::Max => "MAX",
         SqlFunc::Now => {
             w.push(w.dialect.now_function());
+            return Ok(());
+        }
+        SqlFunc::DecimalSum => return write_decimal_aggregate(w, params, DecimalFunc::Sum, args),
+        SqlFunc::DecimalAvg => return write_decimal_aggregate(w, params, DecimalFunc::Avg, args),
+        SqlFunc::Extract(part) => {
+            let (open, close) = w.dialect.date_part(part);
+            w.push(open);
+            for a in args {
+                write_scalar(w, params, a)?;
+            }
+            w.push(close);
             return Ok(());
         }
     };

@@ -8,6 +8,13 @@
 //! comments, MySQL's `"…\"…"` strings, `# …` comments and `--` that is a comment only before
 //! whitespace, SQLite's `[…]` identifiers. A name used twice is bound twice. Write `?` or `$1` yourself and they pass through unchanged — so do not mix them with
 //! named binds.
+//!
+//! **Portable identifiers**: `{Name}` is the identifier `Name`, quoted by the dialect
+//! (`"Name"` on SQLite and PostgreSQL, `` `Name` `` on MySQL), so a mixed-case or reserved name
+//! is written once for every database: `text("SELECT {TrackId} FROM {Track} WHERE {Name} = :n")`.
+//! What is between the braces is the name as is (spaces, quotes and `:` included: it is quoted,
+//! never spliced, and a quote character in it is doubled); `{schema}.{table}` names a table in a
+//! schema. Braces inside literals and comments are left alone; `{{` is a literal `{`.
 
 use super::{SqlWriter, Statement};
 use crate::dialect::{Dialect, LexicalForms};
@@ -16,7 +23,9 @@ use crate::value::Value;
 
 pub use crate::sql::ast::Text;
 
-/// A raw SQL statement with `:name` binds: `text("SELECT id FROM users WHERE name = :n").bind("n", "ann")`.
+/// A raw SQL statement with `:name` binds and `{Name}` identifiers quoted by the dialect:
+/// `text("SELECT id FROM users WHERE name = :n").bind("n", "ann")`,
+/// `text("SELECT {TrackId} FROM {Track}")`.
 pub fn text(sql: impl Into<String>) -> Text {
     Text { sql: sql.into(), binds: Vec::new() }
 }
@@ -41,8 +50,9 @@ impl Text {
     /// The text with the dialect's placeholders and the values in their order.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] for a `:name` with no bound value, or a bound name the text
-    /// never uses (a typo would otherwise go unnoticed).
+    /// [`Error::InvalidRequest`] for a `:name` with no bound value, a bound name the text
+    /// never uses (a typo would otherwise go unnoticed), a `{` with no `}` after it, or an
+    /// identifier `{…}` the dialect refuses (empty, holding NUL, longer than its limit).
     pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
         let mut w = SqlWriter::new(dialect);
         let mut params = Vec::new();
@@ -68,6 +78,23 @@ impl Text {
                 continue;
             }
             match b[i] {
+                b'{' if b.get(i + 1) == Some(&b'{') => {
+                    w.push(&self.sql[start..=i]);
+                    i += 2;
+                    start = i;
+                }
+                b'{' => {
+                    let Some(len) = self.sql[i + 1..].find('}') else {
+                        return Err(Error::invalid(format!(
+                            "an identifier `{{…` is not closed by `}}` in {:?}",
+                            self.sql
+                        )));
+                    };
+                    w.push(&self.sql[start..i]);
+                    w.ident(&self.sql[i + 1..i + 1 + len])?;
+                    i += len + 2;
+                    start = i;
+                }
                 b':' if b.get(i + 1) == Some(&b':') => i += 2,
                 b':' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
                     let name_start = i + 1;

@@ -3,7 +3,7 @@
 
 use super::condition::Condition;
 use super::order::Ordering;
-use super::scalar::{compare_scalars, IntoScalar};
+use super::scalar::{compare_scalars, Comparable, IntoScalar};
 use super::source::Source;
 use super::subquery::InValues;
 use crate::model::Model;
@@ -44,9 +44,13 @@ impl<M: Source, T> Column<M, T> {
         ColumnRef { table: M::QUALIFIER, column: self.name }
     }
 
-    /// `col op other` for another column of the same model and type (the same as
-    /// `Item::sold.lt(Item::stock)`, with the operator as a value).
-    pub fn cmp_column(self, op: CmpOp, other: Column<M, T>) -> Condition<M> {
+    /// `col op other` for another column of the same model and type, or one the other's
+    /// `Option` ([`Comparable`]; the same as `Item::sold.lt(Item::stock)`, with the operator as
+    /// a value).
+    pub fn cmp_column<U, K>(self, op: CmpOp, other: Column<M, U>) -> Condition<M>
+    where
+        U: Comparable<T, K>,
+    {
         Condition::new(Expr::Compare { left: self.column_ref(), op, right: Operand::Column(other.column_ref()) })
     }
 

@@ -6,7 +6,10 @@ use super::condition::Condition;
 use super::order::ExprOrdering;
 use super::source::Source;
 use athanor_core::field::ColumnValue;
-use athanor_core::sql::ast::{ArithOp, CastType, CmpOp, ColumnRef, Expr, Operand, OrderKey, Scalar, SqlFunc};
+use athanor_core::sql::ast::{
+    ArithOp, CastType, CmpOp, ColumnRef, Expr, NumberKind, Operand, OrderKey, Scalar, SqlFunc,
+};
+use athanor_core::value::Value;
 use std::marker::PhantomData;
 
 /// A typed scalar expression over model `M`'s columns whose value has Rust type `T`:
@@ -52,7 +55,28 @@ pub mod operand {
     pub struct Ex;
     /// A nullable expression where a non-null one of the same type is expected.
     pub struct OptEx;
+    /// Two columns of the same type ([`Comparable`](super::Comparable)).
+    pub struct Same;
+    /// A non-null column compared with a nullable one of the same type.
+    pub struct ToNullable;
+    /// A nullable column compared with a non-null one of the same type.
+    pub struct FromNullable;
 }
+
+/// Column types that compare with each other across models (joins `ON`, `correlate`): the same
+/// type, or one of them nullable (`i64` with `Option<i64>`, either way round): a reflected
+/// model's primary key is `Option<i64>` where the foreign keys pointing at it are `i64`. NULL
+/// compares as unknown, as in SQL. Different value types (an `i64` with a `String`) do not
+/// compare. `K` is inferred.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` column cannot be compared with a `{T}` column",
+    label = "expected a `{T}` or `Option<{T}>` column (or `T` for an `Option<T>` one)",
+    note = "columns compare when their types are the same, or one is the other's Option"
+)]
+pub trait Comparable<T, K> {}
+impl<T> Comparable<T, operand::Same> for T {}
+impl<T> Comparable<Option<T>, operand::ToNullable> for T {}
+impl<T> Comparable<T, operand::FromNullable> for Option<T> {}
 
 /// What a column of type `T` of model `M` may be compared or combined with: a value of that
 /// type (as for [`ColumnValue`]), another column of `M` of the same type, or a
@@ -102,18 +126,40 @@ impl<M, T> IntoScalar<M, T, operand::OptEx> for ScalarExpr<M, Option<T>> {
     }
 }
 
-/// Numeric field types (arithmetic is offered on their columns).
+/// Numeric field types (arithmetic is offered on their columns): integers, floats and, with
+/// the `decimal` feature, `rust_decimal::Decimal`, whose `+`, `-` and `*` are exact on every
+/// database (SQLite, which keeps decimals as text, computes them with functions its backend
+/// registers).
 pub trait Numeric {
-    /// An integer type (division truncates).
-    const INTEGER: bool;
+    /// Integers (division truncates), floats or exact decimals.
+    const KIND: NumberKind;
 }
 macro_rules! numeric {
-    ($($t:ty => $int:expr),*) => {$(
-        impl Numeric for $t { const INTEGER: bool = $int; }
-        impl Numeric for Option<$t> { const INTEGER: bool = $int; }
+    ($($t:ty => $kind:expr),*) => {$(
+        impl Numeric for $t { const KIND: NumberKind = $kind; }
+        impl Numeric for Option<$t> { const KIND: NumberKind = $kind; }
     )*};
 }
-numeric!(i16 => true, i32 => true, i64 => true, u8 => true, u16 => true, u32 => true, f32 => false, f64 => false);
+numeric!(i16 => NumberKind::Integer, i32 => NumberKind::Integer, i64 => NumberKind::Integer,
+    u8 => NumberKind::Integer, u16 => NumberKind::Integer, u32 => NumberKind::Integer,
+    f32 => NumberKind::Float, f64 => NumberKind::Float);
+#[cfg(feature = "decimal")]
+numeric!(athanor_core::rust_decimal::Decimal => NumberKind::Decimal);
+
+/// Numeric types with `/` and `%`: integers and floats. Not decimals: PostgreSQL and MySQL give
+/// a quotient of decimals different scales (and SQLite none exact).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no portable division",
+    note = "decimals add, subtract and multiply exactly on every database; their quotients differ"
+)]
+pub trait Divisible: Numeric {}
+macro_rules! divisible {
+    ($($t:ty),*) => {$(
+        impl Divisible for $t {}
+        impl Divisible for Option<$t> {}
+    )*};
+}
+divisible!(i16, i32, i64, u8, u16, u32, f32, f64);
 
 pub(super) fn compare_scalars<M>(left: Scalar, op: CmpOp, right: Scalar) -> Condition<M> {
     match (left, right) {
@@ -129,7 +175,7 @@ pub(super) fn compare_scalars<M>(left: Scalar, op: CmpOp, right: Scalar) -> Cond
 
 fn arith<M, T: Numeric>(left: Scalar, op: ArithOp, right: Scalar) -> ScalarExpr<M, T> {
     ScalarExpr {
-        expr: Scalar::Arith { op, left: Box::new(left), right: Box::new(right), integer: T::INTEGER },
+        expr: Scalar::Arith { op, left: Box::new(left), right: Box::new(right), kind: T::KIND },
         _m: PhantomData,
     }
 }
@@ -151,20 +197,30 @@ macro_rules! arithmetic_methods {
         pub fn mul<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
             arith(self.scalar(), ArithOp::Mul, other.into_scalar())
         }
-        /// `self / other` (truncating for integers on every database).
+        /// `self / other` (truncating for integers on every database; not offered on decimals,
+        /// [`Divisible`]).
         #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.div(1)`
-        pub fn div<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+        pub fn div<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T>
+        where
+            T: Divisible,
+        {
             arith(self.scalar(), ArithOp::Div, other.into_scalar())
         }
-        /// `self % other`.
+        /// `self % other` (not offered on decimals).
         #[allow(clippy::should_implement_trait)] // the spelling: `Post::score.rem(1)`
-        pub fn rem<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T> {
+        pub fn rem<K>(self, other: impl IntoScalar<M, T, K>) -> ScalarExpr<M, T>
+        where
+            T: Divisible,
+        {
             arith(self.scalar(), ArithOp::Rem, other.into_scalar())
         }
-        /// `-self`.
+        /// `-self` (`0 - self` for a decimal, exact on SQLite too).
         #[allow(clippy::should_implement_trait)]
         pub fn neg(self) -> ScalarExpr<M, T> {
-            ScalarExpr { expr: Scalar::Neg(Box::new(self.scalar())), _m: PhantomData }
+            match T::KIND {
+                NumberKind::Decimal => arith(Scalar::Value(Value::Decimal("0".into())), ArithOp::Sub, self.scalar()),
+                _ => ScalarExpr { expr: Scalar::Neg(Box::new(self.scalar())), _m: PhantomData },
+            }
         }
     };
 }
@@ -225,8 +281,9 @@ impl<M, T> ScalarExpr<M, T> {
 }
 
 /// The conversions `cast::<U>()` offers: those with one result on every database. Integers
-/// become `i64`, `f64` (exact up to 2^53) or their decimal text; a nullable source gives a
-/// nullable result. Not offered, because the databases disagree: a float to an integer
+/// become `i64`, `f64` (exact up to 2^53), their decimal text or (feature `decimal`) a
+/// `Decimal` for exact arithmetic with decimals (`Line::price.mul(Line::quantity.cast::<Decimal>())`);
+/// a nullable source gives a nullable result. Not offered, because the databases disagree: a float to an integer
 /// (SQLite truncates, PostgreSQL rounds half to even, MySQL rounds half away from zero), text to
 /// a number (PostgreSQL refuses malformed text, SQLite and MySQL take a prefix), a float to text
 /// (each spells exponents its own way), a boolean to an integer (PostgreSQL has no such cast).
@@ -255,6 +312,8 @@ macro_rules! casts {
 casts!(i16, i32, i64 => i64, CastType::BigInt);
 casts!(i16, i32, i64 => f64, CastType::Double);
 casts!(i16, i32, i64 => String, CastType::Text);
+#[cfg(feature = "decimal")]
+casts!(i16, i32, i64 => athanor_core::rust_decimal::Decimal, CastType::Decimal);
 
 fn cast<M, T: CastTo<U>, U>(inner: Scalar) -> ScalarExpr<M, T::Out> {
     ScalarExpr { expr: Scalar::Cast { inner: Box::new(inner), to: T::TO }, _m: PhantomData }
@@ -305,6 +364,8 @@ macro_rules! nullable {
     )*};
 }
 nullable!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
+#[cfg(feature = "decimal")]
+nullable!(athanor_core::rust_decimal::Decimal);
 
 /// `CASE WHEN … THEN … END` being built: `case().when(Post::score.ge(10), "high")
 /// .when(Post::score.ge(0), "low").else_("negative")`. Start with [`case`]; the result type `T`

@@ -53,6 +53,13 @@ impl<T> InValues<T, operand::Col> for Subquery<Option<T>> {
         Expr::InSubquery { column, subquery: Box::new(self.statement), negated }
     }
 }
+/// A non-null column's values in a subquery compared with a nullable column (a reflected
+/// model's `Option<i64>` key `IN` the `i64` foreign keys of another table).
+impl<T> InValues<Option<T>, operand::ToNullable> for Subquery<T> {
+    fn in_expr(self, column: ColumnRef, negated: bool) -> Expr {
+        Expr::InSubquery { column, subquery: Box::new(self.statement), negated }
+    }
+}
 
 /// A subquery correlated with model (or alias) `Q` of the enclosing query
 /// (`ColumnQuery::correlate`): its WHERE compares one of its columns with one of `Q`'s, so it

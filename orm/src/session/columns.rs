@@ -126,15 +126,16 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
 
     /// This SELECT as a subquery correlated with the enclosing query
     /// ([`ColumnSelect::correlate`]).
-    pub fn correlate<P, Q, V, I, IP>(
+    pub fn correlate<P, Q, V, W, K, I, IP>(
         &self,
         inner: Column<P, V>,
-        outer: Column<Q, V>,
+        outer: Column<Q, W>,
     ) -> crate::expr::Correlated<S::Out, Q>
     where
         S: SelectionIn<S::Root, J, I>,
         P: Source + InQuery<S::Root, J, IP>,
         Q: Source,
+        W: crate::expr::Comparable<V, K>,
     {
         self.select.correlate(inner, outer)
     }
