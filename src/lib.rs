@@ -196,7 +196,9 @@ pub mod __private {
         association_column, column_position, find_foreign_key, has_relationship, referenced_column, single_primary_key,
         FK_AMBIGUOUS, FK_NONE,
     };
-    pub use athanor_orm::{check_field, decode_cell, decode_value, generated_key, AnyRelation, ModelMarker};
+    pub use athanor_orm::{
+        check_field, decode_cell, decode_value, generated_key, set_field, AnyRelation, Cells, ModelMarker,
+    };
     // Everything else the derives name: generated code uses only `::athanor::__private::…` paths,
     // so the facade's top level can change without breaking it.
     pub use athanor_core::{

@@ -34,7 +34,7 @@ pub use expr::{
     Comparable, Condition, Correlated, Divisible, ExprOrdering, InValues, IntoOrderKey, IntoScalar, IntoSubquery,
     Nullable, Numeric, Ordering, ScalarExpr, Source, Subquery, TableSource, TextColumn, Textual,
 };
-pub use model::{check_field, decode_cell, decode_value, generated_key, Model};
+pub use model::{check_field, decode_cell, decode_value, generated_key, set_field, Cells, Model};
 pub use relation::{Cascade, LoadStrategy, ModelRef, RelationKind, RelationshipDef};
 pub use select::{select, Joinable, KeyIn, OrderKeys, Select};
 pub use session::{

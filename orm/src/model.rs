@@ -123,6 +123,82 @@ pub fn decode_cell<T: athanor_core::field::SqlField>(row: &dyn Row, idx: usize, 
     decode_value(row.get(idx)?, idx, table).map_err(|e| in_row(e, row, table))
 }
 
+/// The cells of one row being decoded into a model's fields, keeping the first error: what the
+/// `from_row` of `#[derive(Model)]` uses, one call per field and one check at the end.
+///
+/// A field decoded with `?` is an early return that must drop every field decoded before it:
+/// for 60 fields that is a large function per model, and it was most of the compile time of a
+/// large schema. A field of a type with a `Default` (the types the derive knows by name) is read
+/// with [`Cells::get`] instead, which cannot return early.
+#[doc(hidden)]
+pub struct Cells<'r> {
+    row: &'r dyn Row,
+    table: &'static TableDef,
+    error: Option<Error>,
+}
+
+impl<'r> Cells<'r> {
+    /// Start decoding `row`, whose cells are `table`'s columns.
+    #[inline]
+    pub fn new(row: &'r dyn Row, table: &'static TableDef) -> Self {
+        Cells { row, table, error: None }
+    }
+
+    /// Cell `idx` as a `T`; on failure, `T::default()` and the error kept for [`Cells::finish`]
+    /// (the first one wins).
+    #[inline]
+    pub fn get<T: athanor_core::field::SqlField + Default>(&mut self, idx: usize) -> T {
+        match decode_cell(self.row, idx, self.table) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                T::default()
+            }
+        }
+    }
+
+    /// Cell `idx` as a `T` of a type without a `Default`.
+    ///
+    /// # Errors
+    /// The error of an earlier cell, if one failed, else this one's (as [`decode_cell`]).
+    #[inline]
+    pub fn decode<T: athanor_core::field::SqlField>(&mut self, idx: usize) -> Result<T> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => decode_cell(self.row, idx, self.table),
+        }
+    }
+
+    /// The decoded object, or the first cell's error.
+    ///
+    /// # Errors
+    /// The first error of [`Cells::get`].
+    #[inline]
+    pub fn finish<M>(self, value: M) -> Result<M> {
+        match self.error {
+            None => Ok(value),
+            Some(e) => Err(e),
+        }
+    }
+}
+
+/// Set a field from a value, as [`decode_value`] converts it: each arm of the derived
+/// `Model::set_column` is one call to this.
+///
+/// # Errors
+/// As [`decode_value`].
+#[doc(hidden)]
+#[inline]
+pub fn set_field<T: athanor_core::field::SqlField>(
+    field: &mut T,
+    value: ValueRef<'_>,
+    idx: usize,
+    table: &TableDef,
+) -> Result<()> {
+    *field = decode_value(value, idx, table)?;
+    Ok(())
+}
+
 /// A [`decode_cell`] error, with the row's primary key added to a `TypeMismatch`.
 #[cold]
 fn in_row(e: Error, row: &dyn Row, table: &TableDef) -> Error {

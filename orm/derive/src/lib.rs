@@ -8,6 +8,7 @@
 mod db_enum;
 mod expand;
 mod features;
+mod known;
 mod model;
 mod relationship;
 

@@ -33,12 +33,14 @@ impl<M, T> std::fmt::Debug for Column<M, T> {
     }
 }
 
-impl<M: Source, T> Column<M, T> {
+impl<M, T> Column<M, T> {
     /// Used by `#[derive(Model)]`.
     pub const fn new(index: usize, name: &'static str) -> Self {
         Column { index, name, _marker: PhantomData }
     }
+}
 
+impl<M: Source, T> Column<M, T> {
     /// The table-qualified reference to this column.
     pub fn column_ref(self) -> ColumnRef {
         ColumnRef { table: M::QUALIFIER, column: self.name }
