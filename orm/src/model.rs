@@ -150,11 +150,15 @@ impl<'r> Cells<'r> {
     pub fn get<T: athanor_core::field::SqlField + Default>(&mut self, idx: usize) -> T {
         match decode_cell(self.row, idx, self.table) {
             Ok(v) => v,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                T::default()
-            }
+            Err(e) => self.failed(e),
         }
+    }
+
+    /// Keep the first error (the cold path: the hot one stays small enough to inline).
+    #[cold]
+    fn failed<T: Default>(&mut self, e: Error) -> T {
+        self.error.get_or_insert(e);
+        T::default()
     }
 
     /// Cell `idx` as a `T` of a type without a `Default`.
