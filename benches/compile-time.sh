@@ -2,6 +2,7 @@
 # Compile time of a large data layer (issue 27; BENCHMARKS.md, "Compile time of a large schema").
 #
 #   benches/compile-time.sh [OUT_DIR] [ROUNDS]
+#   ATHANOR_WORKSPACE=/path/to/other/checkout benches/compile-time.sh …   # measure another build
 #
 # Generates, with gen_models, 100 models x 60 columns as Athanor crates (no relationships; a
 # chain; a dense graph; no relationships with every model queried) and as a Diesel crate (the
@@ -20,7 +21,7 @@ export CARGO_TERM_COLOR=never
 mkdir -p "$OUT"
 cargo build -q -p athanor-bench --bin gen_models
 GEN="$CARGO_TARGET_DIR/debug/gen_models"
-WS=$(pwd)
+WS=${ATHANOR_WORKSPACE:-$(pwd)}
 
 crates=(plain chain dense queries diesel)
 "$GEN" "$OUT/plain" --models 100 --columns 60 --athanor "$WS" >/dev/null
