@@ -340,7 +340,7 @@ fn chinook_models(url: &str, want: &J, what: &str) {
     let count = |table: &str, column: &str, id: i64| {
         let t = &want[table];
         let i = t["columns"].as_array().unwrap().iter().position(|c| c == column).unwrap();
-        t["rows"].as_array().unwrap().iter().filter(|r| r[i] == J::from(id)).count()
+        t["rows"].as_array().unwrap().iter().filter(|r| r[i] == id).count()
     };
     let engine = create_engine(url).unwrap();
     let s = sessionmaker(&engine).session();
