@@ -300,3 +300,24 @@ fn relationship_names_and_naming_option() {
         assert_eq!(s.related(&edwards, Employee::reports).unwrap().len(), 2);
     }
 }
+
+/// Why an association table with columns of its own gets no `ManyToMany` (the comment
+/// `reflect --rust` prints above it): a `ManyToMany` through it declares the table again with
+/// its two key columns only, and `create_all` refuses the two definitions.
+#[test]
+fn a_many_to_many_through_a_model_table_is_a_second_definition() {
+    use naming_sqlite::{OrderLines, Products};
+    #[derive(athanor::Model, Debug, Clone)]
+    #[model(table = "orders")]
+    pub struct OrdersThrough {
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        #[relationship(secondary = "order_lines", secondary_columns = "order_id, product_id")]
+        pub products: athanor::ManyToMany<Products>,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let engine = athanor::create_engine(&format!("sqlite://{}", dir.path().join("m.db").display())).unwrap();
+    let base = athanor::Base::new().register::<Products>().register::<OrderLines>().register::<OrdersThrough>();
+    let err = base.metadata().create_all(&engine).unwrap_err().to_string();
+    assert!(err.contains("two models map table \"order_lines\""), "{err}");
+}
