@@ -106,6 +106,14 @@ pub mod admin;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// Statement telemetry (docs/observability.md): every statement is a `tracing` span named
+/// `db.statement` of target [`SQL_TARGET`](telemetry::SQL_TARGET), with OpenTelemetry's stable
+/// database attributes; these are the helpers that name it, and the pool's gauges
+/// ([`Engine::pool_metrics`]).
+pub mod telemetry {
+    pub use athanor_core::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
+}
+
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.
 pub mod dialects {

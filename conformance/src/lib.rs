@@ -116,6 +116,10 @@ macro_rules! conformance_tests {
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
         ]);
+        $crate::conformance_tests!(@group $backend, telemetry: [
+            statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
+            slow_statements_warn_while_running_and_after, pool_gauges_count_use_idle_and_timeouts,
+        ]);
         /// Every group of the suite, as the source module and its list: the summary counts
         /// them and the registration check compares them with the sources.
         const GROUPS: &[$crate::registry::Group<'static>] = &[
@@ -130,6 +134,7 @@ macro_rules! conformance_tests {
             reflection::GROUP,
             transactions::GROUP,
             bad_input::GROUP,
+            telemetry::GROUP,
         ];
         #[test]
         fn requirements_summary() {
