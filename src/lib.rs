@@ -103,6 +103,7 @@ pub use athanor_tools::copy;
 pub use athanor_tools::migrate;
 
 pub mod admin;
+pub mod testing;
 #[cfg(feature = "cli")]
 pub mod cli;
 
@@ -120,6 +121,39 @@ pub mod dialects {
     pub use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
 }
 pub use athanor_derive::{DbEnum, Model};
+/// One `#[test]` per backend around a function that takes an [`Engine`] on a fresh database of
+/// its own (docs/testing.md; the runtime and its skip rule are [`testing`]'s):
+///
+/// ```
+/// use athanor::prelude::*;
+///
+/// #[derive(Model)]
+/// #[model(table = "notes")]
+/// pub struct Note {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     pub text: String,
+/// }
+///
+/// pub fn base() -> Base {
+///     Base::new().register::<Note>()
+/// }
+///
+/// // Tests `saves::sqlite`, `saves::postgres` and `saves::mysql`; each gets its own database
+/// // (from `ATHANOR_TEST_<BACKEND>_URL`; SQLite: a temporary file) with `base()`'s tables.
+/// #[athanor::test(backends(sqlite, postgres, mysql), base = base)]
+/// fn saves(engine: Engine) -> athanor::Result<()> {
+///     let session = sessionmaker(&engine).session();
+///     session.add(Note { id: None, text: "hi".into() });
+///     session.commit()
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Arguments: `backends(…)` (default all three), `base = path` (a `fn() -> Base`) or
+/// `migrations = "dir"` (applied with feature `migrate`; relative to the crate's manifest), and
+/// `keep_on_failure` (a failed test's database stays, named by a `KEPT` line).
+pub use athanor_derive::test;
 
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
@@ -214,6 +248,8 @@ pub mod __private {
     pub use athanor_orm::{
         Cascade, Column, LoadStrategy, Many, Model, One, RelationKind, Relationship, RelationshipDef,
     };
+    // `#[athanor::test]`.
+    pub use crate::testing::{run as test_run, Setup as TestSetup, TestOptions};
 }
 
 /// Which cargo feature provides each URL scheme (including backends not compiled in, so the error
