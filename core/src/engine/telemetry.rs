@@ -70,7 +70,7 @@ pub fn summarize(sql: &str) -> (String, Option<String>) {
         let mut it = sql.split_whitespace();
         while let Some(w) = it.next() {
             if w.eq_ignore_ascii_case(key) {
-                return it.next().map(unquote).filter(|t| !t.is_empty() && !t.starts_with('('));
+                return it.next().filter(|w| !w.starts_with('(')).map(unquote).filter(|t| !t.is_empty());
             }
         }
         None
@@ -120,56 +120,41 @@ pub fn error_type(e: &Error) -> &'static str {
 }
 
 /// Open the span of one statement (disabled, and nothing computed, when no subscriber wants
-/// INFO spans of [`SQL_TARGET`]).
+/// INFO spans of [`SQL_TARGET`]). Every field known at the start is given at creation, so a
+/// subscriber formats them once; absent ones (`None`) are left out.
 pub(super) fn statement_span(system: impl FnOnce() -> &'static str, node: &Node, sql: &str, tx: Option<u64>) -> Span {
-    let span = tracing::info_span!(
+    // Evaluated only when the span is enabled (the macro's fields are), and then once.
+    let parsed = std::cell::OnceCell::new();
+    let summary = || {
+        parsed.get_or_init(|| {
+            let (op, table) = summarize(sql);
+            let summary = match &table {
+                Some(t) => format!("{op} {t}"),
+                None => op.clone(),
+            };
+            (op, table, summary)
+        })
+    };
+    tracing::info_span!(
         target: "athanor::sql",
         "db.statement",
-        otel.name = Empty,
+        otel.name = summary().2.as_str(),
         otel.kind = "client",
         otel.status_code = Empty,
-        db.system.name = Empty,
-        db.namespace = Empty,
-        db.operation.name = Empty,
-        db.collection.name = Empty,
-        db.query.summary = Empty,
+        db.system.name = system(),
+        db.namespace = node.namespace.as_deref(),
+        db.operation.name = summary().0.as_str(),
+        db.collection.name = summary().1.as_deref(),
+        db.query.summary = summary().2.as_str(),
         db.query.text = sql,
-        server.address = Empty,
-        server.port = Empty,
-        athanor.transaction = Empty,
+        server.address = node.address.as_deref(),
+        server.port = node.port,
+        athanor.transaction = tx,
         db.response.returned_rows = Empty,
         athanor.rows_affected = Empty,
         db.client.operation.duration = Empty,
         error.type = Empty,
-    );
-    if span.is_disabled() {
-        return span;
-    }
-    let (op, table) = summarize(sql);
-    let summary = match &table {
-        Some(t) => format!("{op} {t}"),
-        None => op.clone(),
-    };
-    span.record("otel.name", summary.as_str());
-    span.record("db.query.summary", summary.as_str());
-    span.record("db.system.name", system());
-    span.record("db.operation.name", op.as_str());
-    if let Some(t) = &table {
-        span.record("db.collection.name", t.as_str());
-    }
-    if let Some(ns) = &node.namespace {
-        span.record("db.namespace", ns.as_str());
-    }
-    if let Some(a) = &node.address {
-        span.record("server.address", a.as_str());
-    }
-    if let Some(p) = node.port {
-        span.record("server.port", p);
-    }
-    if let Some(tx) = tx {
-        span.record("athanor.transaction", tx);
-    }
-    span
+    )
 }
 
 /// The parameters as the DEBUG event and `echo` print them.
