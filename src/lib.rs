@@ -103,9 +103,9 @@ pub use athanor_tools::copy;
 pub use athanor_tools::migrate;
 
 pub mod admin;
-pub mod testing;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod testing;
 
 /// Statement telemetry (docs/observability.md): every statement is a `tracing` span named
 /// `db.statement` of target [`SQL_TARGET`](telemetry::SQL_TARGET), with OpenTelemetry's stable
@@ -120,7 +120,6 @@ pub mod telemetry {
 pub mod dialects {
     pub use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
 }
-pub use athanor_derive::{DbEnum, Model};
 /// One `#[test]` per backend around a function that takes an [`Engine`] on a fresh database of
 /// its own (docs/testing.md; the runtime and its skip rule are [`testing`]'s):
 ///
@@ -153,7 +152,11 @@ pub use athanor_derive::{DbEnum, Model};
 /// Arguments: `backends(…)` (default all three), `base = path` (a `fn() -> Base`) or
 /// `migrations = "dir"` (applied with feature `migrate`; relative to the crate's manifest), and
 /// `keep_on_failure` (a failed test's database stays, named by a `KEPT` line).
+///
+/// A module that glob-imports the crate root (`use athanor::*;`) sees two `test` attributes; it
+/// names the built-in one with `use core::prelude::v1::test;` (the prelude has no `test`).
 pub use athanor_derive::test;
+pub use athanor_derive::{DbEnum, Model};
 
 /// Everything a program using Athanor usually needs.
 pub mod prelude {
@@ -349,6 +352,8 @@ pub fn create_engine_with(url: &str, configure: impl FnOnce(&mut EngineConfig)) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The built-in `#[test]`, not the glob-imported `athanor::test`.
+    use ::core::prelude::v1::test;
 
     #[test]
     fn missing_backend_names_the_feature() {

@@ -4,9 +4,9 @@
 //! a server that is set but unreachable too, unless `CI=true` (`athanor::testing`'s rule).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
 
-use athanor::testing::scratch;
 use athanor::admin::{create_database, drop_database, Outcome};
 use athanor::backend::ConnectOptions;
+use athanor::testing::scratch;
 use athanor::{create_engine, Error};
 
 #[test]

@@ -236,7 +236,8 @@ fn set_up(engine: &Engine, options: &TestOptions) -> Result<()> {
 #[cfg(feature = "migrate")]
 fn apply_migrations(engine: &Engine, manifest_dir: &str, dir: &str) -> Result<()> {
     let path = std::path::Path::new(dir);
-    let path: std::path::PathBuf = if path.is_absolute() { path.into() } else { std::path::Path::new(manifest_dir).join(path) };
+    let path: std::path::PathBuf =
+        if path.is_absolute() { path.into() } else { std::path::Path::new(manifest_dir).join(path) };
     let chain = crate::migrate::load_dir(&path)?;
     crate::migrate::upgrade(&mut engine.connect()?, &chain, None).map(drop)
 }

@@ -110,6 +110,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
     }
 }
 
+/// What an `after_statement` listener kept: the text, the rows, and whether it ran without error.
+type Seen = (String, Option<u64>, bool);
+
 fn with_option(url: &str, key: &str, value: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{key}={value}")
@@ -243,7 +246,7 @@ pub fn slow_statements_warn_while_running_and_after(db: &TestDb) -> Result<()> {
         "mysql" => "SELECT SLEEP(0.3)",
         _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) FROM c",
     };
-    let seen: Arc<Mutex<Vec<(String, Option<u64>, bool)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let sink = seen.clone();
     engine.after_statement(move |ev| {
         let ok = ev.duration.is_some() && ev.error.is_none();

@@ -70,7 +70,10 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let func: ItemFn = syn::parse2(item)?;
     let sig = &func.sig;
     if sig.inputs.len() != 1 {
-        return Err(Error::new_spanned(&sig.inputs, "an #[athanor::test] function takes one argument: `engine: Engine`"));
+        return Err(Error::new_spanned(
+            &sig.inputs,
+            "an #[athanor::test] function takes one argument: `engine: Engine`",
+        ));
     }
     if sig.asyncness.is_some() || !sig.generics.params.is_empty() {
         return Err(Error::new_spanned(sig, "an #[athanor::test] function is neither async nor generic"));
@@ -141,13 +144,27 @@ mod tests {
 
     #[test]
     fn one_test_per_backend_calls_the_runtime() {
-        let out = expand(quote!(backends(sqlite, postgres)), quote!(fn saves(engine: Engine) -> Result<()> { Ok(()) }))
-            .unwrap()
-            .to_string();
+        let out = expand(
+            quote!(backends(sqlite, postgres)),
+            quote!(
+                fn saves(engine: Engine) -> Result<()> {
+                    Ok(())
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
         assert!(out.contains("mod saves"));
         assert!(out.contains("fn sqlite ()") && out.contains("fn postgres ()") && !out.contains("fn mysql ()"));
         assert!(out.contains(":: athanor :: __private :: test_run"));
-        let two = expand(quote!(), quote!(fn f(a: Engine, b: u8) -> Result<()> { Ok(()) }));
+        let two = expand(
+            quote!(),
+            quote!(
+                fn f(a: Engine, b: u8) -> Result<()> {
+                    Ok(())
+                }
+            ),
+        );
         assert!(two.is_err());
     }
 }
