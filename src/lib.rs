@@ -105,12 +105,57 @@ pub use athanor_tools::migrate;
 pub mod admin;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod testing;
+
+/// Statement telemetry (docs/observability.md): every statement is a `tracing` span named
+/// `db.statement` of target [`SQL_TARGET`](telemetry::SQL_TARGET), with OpenTelemetry's stable
+/// database attributes; these are the helpers that name it, and the pool's gauges
+/// ([`Engine::pool_metrics`]).
+pub mod telemetry {
+    pub use athanor_core::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
+}
 
 /// The three dialects, to render a session-free statement for any database without its backend
 /// compiled in: `athanor::select::<User>().to_sql(&athanor::dialects::PostgresDialect)`.
 pub mod dialects {
     pub use athanor_dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
 }
+/// One `#[test]` per backend around a function that takes an [`Engine`] on a fresh database of
+/// its own (docs/testing.md; the runtime and its skip rule are [`testing`]'s):
+///
+/// ```
+/// use athanor::prelude::*;
+///
+/// #[derive(Model)]
+/// #[model(table = "notes")]
+/// pub struct Note {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     pub text: String,
+/// }
+///
+/// pub fn base() -> Base {
+///     Base::new().register::<Note>()
+/// }
+///
+/// // Tests `saves::sqlite`, `saves::postgres` and `saves::mysql`; each gets its own database
+/// // (from `ATHANOR_TEST_<BACKEND>_URL`; SQLite: a temporary file) with `base()`'s tables.
+/// #[athanor::test(backends(sqlite, postgres, mysql), base = base)]
+/// fn saves(engine: Engine) -> athanor::Result<()> {
+///     let session = sessionmaker(&engine).session();
+///     session.add(Note { id: None, text: "hi".into() });
+///     session.commit()
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Arguments: `backends(…)` (default all three), `base = path` (a `fn() -> Base`) or
+/// `migrations = "dir"` (applied with feature `migrate`; relative to the crate's manifest), and
+/// `keep_on_failure` (a failed test's database stays, named by a `KEPT` line).
+///
+/// A module that glob-imports the crate root (`use athanor::*;`) sees two `test` attributes; it
+/// names the built-in one with `use core::prelude::v1::test;` (the prelude has no `test`).
+pub use athanor_derive::test;
 pub use athanor_derive::{DbEnum, Model};
 
 /// Everything a program using Athanor usually needs.
@@ -208,6 +253,8 @@ pub mod __private {
     pub use athanor_orm::{
         Cascade, Column, LoadStrategy, Loaders, Many, Model, ModelRef, One, RelationKind, Relationship, RelationshipDef,
     };
+    // `#[athanor::test]`.
+    pub use crate::testing::{run as test_run, Setup as TestSetup, TestOptions};
 }
 
 /// Which cargo feature provides each URL scheme (including backends not compiled in, so the error
@@ -307,6 +354,8 @@ pub fn create_engine_with(url: &str, configure: impl FnOnce(&mut EngineConfig)) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The built-in `#[test]`, not the glob-imported `athanor::test`.
+    use ::core::prelude::v1::test;
 
     #[test]
     fn missing_backend_names_the_feature() {

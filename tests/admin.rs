@@ -1,17 +1,12 @@
 //! `athanor::admin`: creating and dropping whole databases on every backend. The server tests
-//! use `ATHANOR_TEST_POSTGRES_URL` / `ATHANOR_TEST_MYSQL_URL` (defaults: the local test
-//! servers) only to find the server; they create and drop a database of their own. When a
-//! server is unreachable they print one `SKIPPED` line and pass, unless `CI=true`.
+//! use `ATHANOR_TEST_POSTGRES_URL` / `ATHANOR_TEST_MYSQL_URL` only to find the server; they
+//! create and drop a database of their own. An unset variable skips its test with one line;
+//! a server that is set but unreachable too, unless `CI=true` (`athanor::testing`'s rule).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed unwrap is a failed test
-
-/// The conformance suite's guard for what tests make on a server (this crate cannot depend on
-/// the suite, which depends on it): names that the next test process drops if this one dies.
-#[allow(dead_code)]
-#[path = "../conformance/src/scratch.rs"]
-mod scratch;
 
 use athanor::admin::{create_database, drop_database, Outcome};
 use athanor::backend::ConnectOptions;
+use athanor::testing::scratch;
 use athanor::{create_engine, Error};
 
 #[test]
@@ -35,15 +30,14 @@ fn sqlite_database_is_its_file() {
     assert!(matches!(create_database("sqlite::memory:", true), Err(Error::InvalidRequest { .. })));
 }
 
-/// The URL of a test server, or `None` after the skip line.
-fn server(var: &str, default: &str) -> Option<String> {
-    let url = std::env::var(var).unwrap_or_else(|_| default.into());
+/// The URL of a test server (`backend`'s `ATHANOR_TEST_<BACKEND>_URL`), or `None` after the
+/// skip line.
+fn server(backend: &str) -> Option<String> {
+    let url = athanor::testing::target_url(backend)?;
     match create_engine(&url).and_then(|e| e.connect().map(drop)) {
         Ok(()) => Some(url),
         Err(e) => {
-            let shown = ConnectOptions::parse(&url).map(|o| o.redacted()).unwrap_or_default();
-            assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "server at {shown} is unreachable in CI: {e}");
-            println!("SKIPPED admin test at {shown}: {e}");
+            athanor::testing::unreachable(backend, &url, &e.to_string());
             None
         }
     }
@@ -73,14 +67,14 @@ fn create_use_and_drop(server_url: &str) {
 
 #[test]
 fn postgres_database_is_made_by_statement() {
-    if let Some(url) = server("ATHANOR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test") {
+    if let Some(url) = server("postgres") {
         create_use_and_drop(&url);
     }
 }
 
 #[test]
 fn mysql_database_is_made_by_statement() {
-    if let Some(url) = server("ATHANOR_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test") {
+    if let Some(url) = server("mysql") {
         create_use_and_drop(&url);
     }
 }

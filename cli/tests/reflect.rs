@@ -17,6 +17,18 @@ mod other_sqlite {
     include!("reflected/other_sqlite.rs");
 }
 
+/// And for the naming schema (`NAMING_SCHEMA`), with both namings.
+#[allow(dead_code, missing_docs, clippy::all)]
+mod naming_sqlite {
+    include!("reflected/naming_sqlite.rs");
+}
+
+/// The same with `--naming database`.
+#[allow(dead_code, missing_docs, clippy::all)]
+mod naming_database_sqlite {
+    include!("reflected/naming_database_sqlite.rs");
+}
+
 /// And for the schema of every column type.
 #[allow(dead_code, missing_docs, clippy::all)]
 mod types_sqlite {
@@ -24,11 +36,12 @@ mod types_sqlite {
 }
 
 fn reflect(url: &str, rust: bool) -> String {
+    reflect_with(url, if rust { &["--rust"] } else { &[] })
+}
+
+fn reflect_with(url: &str, args: &[&str]) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_athanor"));
-    cmd.args(["reflect", url]);
-    if rust {
-        cmd.arg("--rust");
-    }
+    cmd.args(["reflect", url]).args(args);
     let out = cmd.output().expect("the binary runs");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
@@ -200,4 +213,111 @@ fn rust_output_for_a_database_another_tool_made_compiles_and_reads_its_rows() {
     assert_eq!(s.related(&first, Track::playlists).unwrap().len(), 1);
     let adams = s.query::<Employee>().filter(Employee::last_name.eq("Adams")).one().unwrap();
     assert_eq!(adams.get().hire_date, Some(jiff::civil::date(2002, 8, 14)), "a DATE stored as midnight date-time");
+}
+
+/// Relationship names for a self-reference (a key without `Id`, and one with), a parent
+/// reference, two keys to one table, and an association table with a column of its own.
+const NAMING_SCHEMA: &str = "\
+    CREATE TABLE \"Employee\" (\"EmployeeId\" INTEGER NOT NULL PRIMARY KEY, \"LastName\" NVARCHAR(20) NOT NULL,
+        \"ReportsTo\" INTEGER REFERENCES \"Employee\" (\"EmployeeId\"),
+        \"MentorId\" INTEGER REFERENCES \"Employee\" (\"EmployeeId\"));
+    CREATE TABLE categories (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER REFERENCES categories (id),
+        name VARCHAR(40) NOT NULL);
+    CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL);
+    CREATE TABLE messages (id INTEGER NOT NULL PRIMARY KEY, sender_id INTEGER NOT NULL REFERENCES users (id),
+        recipient_id INTEGER REFERENCES users (id), body TEXT NOT NULL);
+    CREATE TABLE products (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL);
+    CREATE TABLE orders (id INTEGER NOT NULL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));
+    CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders (id),
+        product_id INTEGER NOT NULL REFERENCES products (id), quantity INTEGER NOT NULL,
+        PRIMARY KEY (order_id, product_id));
+    INSERT INTO \"Employee\" VALUES (1, 'Adams', NULL, NULL), (2, 'Edwards', 1, NULL), (3, 'Peacock', 2, 1),
+        (4, 'Park', 2, 2);
+    INSERT INTO categories VALUES (1, NULL, 'root'), (2, 1, 'rust'), (3, 1, 'sql');
+    INSERT INTO users VALUES (1, 'ann'), (2, 'bob');
+    INSERT INTO messages VALUES (1, 1, 2, 'hi bob'), (2, 2, 1, 'hi ann'), (3, 1, NULL, 'to all');
+    INSERT INTO products VALUES (1, 'tea'), (2, 'cup');
+    INSERT INTO orders VALUES (1, 1);
+    INSERT INTO order_lines VALUES (1, 1, 3), (1, 2, 1);";
+
+/// `reflect --rust` names relationships as the module `athanor::cli`'s `rust.rs` documents
+/// (`Employee::reports_to` / `Employee::reports`, `mentor` / `mentor_of`, `Categories::parent` /
+/// `children`, `Users::sender_messages` / `recipient_messages`), keeps an association table
+/// with a column of its own as a model, and `--naming database` keeps the database's names;
+/// both outputs compile (they are modules of this test), make their schema with `create_all`,
+/// and read the rows.
+#[test]
+fn relationship_names_and_naming_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("naming.db").display());
+    let engine = athanor::create_engine(&url).unwrap();
+    engine.connect().unwrap().batch_execute(NAMING_SCHEMA).unwrap();
+    golden("naming_sqlite.rs", &reflect(&url, true));
+    golden("naming_database_sqlite.rs", &reflect_with(&url, &["--rust", "--naming", "database"]));
+    {
+        use naming_sqlite::*;
+        let models = athanor::Base::new()
+            .register::<Employee>()
+            .register::<Categories>()
+            .register::<Users>()
+            .register::<Messages>()
+            .register::<Products>()
+            .register::<Orders>()
+            .register::<OrderLines>();
+        let _again = schema(&models);
+        let s = athanor::sessionmaker(&engine).session();
+        let edwards = s.query::<Employee>().filter(Employee::last_name.eq("Edwards")).one().unwrap();
+        let reports: Vec<String> =
+            s.related(&edwards, Employee::reports).unwrap().iter().map(|e| e.get().last_name.clone()).collect();
+        assert_eq!(reports, ["Peacock", "Park"]);
+        let boss = s.related(&edwards, Employee::reports_to).unwrap().map(|e| e.get().last_name.clone());
+        assert_eq!(boss.as_deref(), Some("Adams"));
+        let mentored = s.related(&edwards, Employee::mentor_of).unwrap();
+        assert_eq!(mentored.len(), 1);
+        let root = s.query::<Categories>().filter(Categories::name.eq("root")).one().unwrap();
+        assert_eq!(s.related(&root, Categories::children).unwrap().len(), 2);
+        let ann = s.query::<Users>().filter(Users::name.eq("ann")).one().unwrap();
+        assert_eq!(s.related(&ann, Users::sender_messages).unwrap().len(), 2);
+        assert_eq!(s.related(&ann, Users::recipient_messages).unwrap().len(), 1);
+        let order = s.query::<Orders>().one().unwrap();
+        let lines = s.related(&order, Orders::order_lines).unwrap();
+        assert_eq!(lines.iter().map(|l| l.get().quantity).sum::<i64>(), 4);
+    }
+    {
+        use naming_database_sqlite::*;
+        let models = athanor::Base::new()
+            .register::<Employee>()
+            .register::<categories>()
+            .register::<users>()
+            .register::<messages>()
+            .register::<products>()
+            .register::<orders>()
+            .register::<order_lines>();
+        let _again = schema(&models);
+        let s = athanor::sessionmaker(&engine).session();
+        let edwards = s.query::<Employee>().filter(Employee::LastName.eq("Edwards")).one().unwrap();
+        assert_eq!(edwards.get().ReportsTo, Some(1));
+        assert_eq!(s.related(&edwards, Employee::reports).unwrap().len(), 2);
+    }
+}
+
+/// Why an association table with columns of its own gets no `ManyToMany` (the comment
+/// `reflect --rust` prints above it): a `ManyToMany` through it declares the table again with
+/// its two key columns only, and `create_all` refuses the two definitions.
+#[test]
+fn a_many_to_many_through_a_model_table_is_a_second_definition() {
+    use naming_sqlite::{OrderLines, Products};
+    #[derive(athanor::Model, Debug, Clone)]
+    #[model(table = "orders")]
+    pub struct OrdersThrough {
+        #[column(primary_key)]
+        pub id: Option<i64>,
+        #[relationship(secondary = "order_lines", secondary_columns = "order_id, product_id")]
+        pub products: athanor::ManyToMany<Products>,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let engine = athanor::create_engine(&format!("sqlite://{}", dir.path().join("m.db").display())).unwrap();
+    let base = athanor::Base::new().register::<Products>().register::<OrderLines>().register::<OrdersThrough>();
+    let err = base.metadata().create_all(&engine).unwrap_err().to_string();
+    assert!(err.contains("two models map table \"order_lines\""), "{err}");
 }

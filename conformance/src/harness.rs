@@ -1,8 +1,9 @@
 //! Running one scenario against one backend: the backend's URL from the environment, a fresh
 //! schema (PostgreSQL), database (MySQL) or file (SQLite) per test so tests run in parallel,
 //! dropped when the [`TestDb`] is, after a pass, an error or a panic ([`crate::scratch`]), and
-//! the skip rule: outside CI an unreachable server is skipped with one line, under
-//! `CI=true` it is a failure.
+//! the skip rule of `athanor::testing`: a server whose `ATHANOR_TEST_<NAME>_URL` is unset is
+//! skipped with one line; a configured one that is unreachable too, except under `CI=true`,
+//! where it is a failure.
 //!
 //! A scenario that needs something not every database has declares it in the generated list,
 //! `name requires(savepoints)` (see [`req`]); the harness then skips it where the engine's
@@ -90,18 +91,11 @@ pub fn normalize(sql: &str) -> String {
     out
 }
 
-/// The configured URL of a backend: `ATHANOR_TEST_<NAME>_URL`, else the local default.
+/// The configured URL of a backend: `ATHANOR_TEST_<NAME>_URL`, or empty when it is unset
+/// (then [`open`] skips a server backend and gives SQLite a temporary file; the rule is
+/// `athanor::testing`'s).
 pub fn configured_url(backend: &str) -> String {
-    let var = format!("ATHANOR_TEST_{}_URL", backend.to_ascii_uppercase());
-    std::env::var(&var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| match backend {
-        "postgres" => "postgres://postgres@127.0.0.1:5432/test".to_string(),
-        "mysql" => "mysql://root@127.0.0.1:3306/test".to_string(),
-        _ => String::new(),
-    })
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+    athanor::testing::configured_url(backend).unwrap_or_default()
 }
 
 fn with_option(url: &str, key: &str, value: &str) -> String {
@@ -158,20 +152,13 @@ fn admin(url: &str) -> Result<Engine, String> {
 
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
 pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
-    let configured = configured_url(backend);
+    let configured = athanor::testing::target_url(backend)?;
     let (url, scratch) = match backend {
         "sqlite" => {
-            let name = isolated_name(backend, &configured, test);
-            if configured.is_empty() {
-                let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-                let path = dir.path().join(format!("{name}.db"));
-                (format!("sqlite://{}", path.display()), Scratch::dir(dir))
-            } else {
-                let url = configured.replace(".db", &format!("-{name}.db"));
-                let path = url.strip_prefix("sqlite://").unwrap_or(&url).split('?').next().unwrap_or_default();
-                let scratch = Scratch::file(path.into());
-                (url, scratch)
-            }
+            let name = format!("{backend}_{test}");
+            let fresh = athanor::testing::fresh_database_labelled(&configured, &name)
+                .unwrap_or_else(|e| panic!("a fresh SQLite file for {test}: {e}"));
+            fresh.into_parts()
         }
         "postgres" => {
             let admin = match admin(&configured) {
@@ -211,19 +198,7 @@ pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
 }
 
 fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
-    if in_ci() {
-        panic!("backend {backend} at {url} is configured but unreachable under CI=true: {why}");
-    }
-    // Straight to the process's stderr: the test harness captures eprintln! of passing tests,
-    // and a skip must be seen.
-    // One line per backend per test binary.
-    static SAID: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    let mut said = SAID.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|p| p.into_inner());
-    if !said.iter().any(|b| b == backend) {
-        said.push(backend.to_string());
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "SKIPPED backend {backend} at {url}: {why}");
-    }
+    athanor::testing::unreachable(backend, url, why);
     None
 }
 

@@ -11,11 +11,11 @@
 //! `requirements_summary` test prints `SUMMARY <suite> on <backend>: N scenarios, R ran, S
 //! skipped by requires…`, so the run says how much of libtest's pass count was skipped.
 //!
-//! | variable | default |
+//! | variable | when unset |
 //! |---|---|
-//! | `ATHANOR_TEST_SQLITE_URL` | a temporary file per test |
-//! | `ATHANOR_TEST_POSTGRES_URL` | `postgres://postgres@127.0.0.1:5432/test` (a schema per test) |
-//! | `ATHANOR_TEST_MYSQL_URL` | `mysql://root@127.0.0.1:3306/test` (a database per test) |
+//! | `ATHANOR_TEST_SQLITE_URL` | a temporary file per test (set: a file per test beside it) |
+//! | `ATHANOR_TEST_POSTGRES_URL` | skipped with one line (set: a schema per test) |
+//! | `ATHANOR_TEST_MYSQL_URL` | skipped with one line (set: a database per test) |
 //! | `ATHANOR_TEST_KEEP` | unset: each test's schema, database or file is dropped at its end; `1` keeps them |
 //!
 //! Each scenario is a `pub fn name(db: &TestDb) -> Result<()>` in `src/scenarios/<group>.rs` or
@@ -23,8 +23,9 @@
 //! `every_scenario_is_registered_once` test ([`registry`]) fails when a scenario in the sources
 //! is missing from the lists or named twice, so none is silently never run.
 //!
-//! Outside CI an unreachable server is skipped with one line, `SKIPPED backend <name> at <url>: …`;
-//! with `CI=true` it fails the test.
+//! A backend whose variable is unset, or that is not compiled in, is skipped with one line,
+//! `SKIPPED backend <name>: …`; so is a configured server that cannot be reached, except under
+//! `CI=true`, where that fails the test (`athanor::testing`'s rule).
 //!
 //! Each test's schema, database or file is dropped when the test ends, passing or failing, and
 //! what a killed test process left is dropped when the next one starts ([`scratch`]);
@@ -116,6 +117,10 @@ macro_rules! conformance_tests {
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
         ]);
+        $crate::conformance_tests!(@group $backend, telemetry: [
+            statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
+            slow_statements_warn_while_running_and_after, pool_gauges_count_use_idle_and_timeouts,
+        ]);
         /// Every group of the suite, as the source module and its list: the summary counts
         /// them and the registration check compares them with the sources.
         const GROUPS: &[$crate::registry::Group<'static>] = &[
@@ -130,6 +135,7 @@ macro_rules! conformance_tests {
             reflection::GROUP,
             transactions::GROUP,
             bad_input::GROUP,
+            telemetry::GROUP,
         ];
         #[test]
         fn requirements_summary() {

@@ -16,7 +16,6 @@
 
 use athanor::backend::ConnectOptions;
 use athanor::{create_engine, Engine};
-use athanor_conformance::harness::configured_url;
 use athanor_conformance::scratch::{self, Scratch, Server};
 use std::time::Instant;
 
@@ -28,7 +27,7 @@ fn others() -> usize {
 
 /// The admin engine on the configured server, or `None` (after a line) when it is unreachable.
 fn admin(backend: &str) -> Option<(String, Engine)> {
-    let url = configured_url(backend);
+    let url = athanor::testing::target_url(backend)?;
     match create_engine(&url).and_then(|e| e.connect().map(|_| e)) {
         Ok(e) => Some((url, e)),
         Err(e) => {

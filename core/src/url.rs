@@ -13,6 +13,8 @@ pub const ENGINE_OPTIONS: &[&str] = &[
     "pool_timeout",
     "pool_pre_ping",
     "echo",
+    "hide_parameters",
+    "slow_statement",
     "isolation_level",
     "write_intent",
     // Applied by every backend at connect ([`crate::Timeouts`]).

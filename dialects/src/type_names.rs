@@ -172,6 +172,7 @@ pub fn postgres(name: &str) -> Result<NativeType, Refusal> {
 /// | `date`, `time` | `Date`, `Time` |
 /// | `decimal(p,s)`, `numeric(p,s)` | `Decimal` |
 /// | `json` | `Json` |
+/// | `uuid` (MariaDB 10.7) | `Uuid` |
 ///
 /// Refused, with the reason: `set(…)`, `bit(n)` for n > 1, spatial types.
 ///
@@ -201,6 +202,8 @@ pub fn mysql(name: &str) -> Result<NativeType, Refusal> {
         "double" | "real" | "double precision" => SqlType::Double,
         "char" if uuid_width(&args) => SqlType::Uuid,
         "binary" if args.first() == Some(&16) => SqlType::Uuid,
+        // MariaDB 10.7's UUID (Django 5 makes its UUIDField one there).
+        "uuid" => SqlType::Uuid,
         "longtext" | "text" | "mediumtext" | "tinytext" | "varchar" | "char" => SqlType::Text,
         "longblob" | "blob" | "mediumblob" | "tinyblob" | "binary" | "varbinary" => SqlType::Blob,
         "datetime" | "timestamp" => SqlType::DateTime,
@@ -376,6 +379,7 @@ mod tests {
                 ("char(36)", "Uuid"),
                 ("char(32)", "Uuid"),
                 ("binary(16)", "Uuid"),
+                ("uuid", "Uuid"),
                 ("varchar(255)", "Text(255)"),
                 ("char(2)", "Text(2)"),
                 ("longtext", "Text"),

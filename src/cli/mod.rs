@@ -108,6 +108,11 @@ enum Command {
         /// whose type has no portable type; repeatable.
         #[arg(long = "type-map", value_name = "TABLE.COLUMN=TYPE")]
         type_map: Vec<String>,
+        /// With --rust, how structs and fields are named: `rust` (snake_case fields, CamelCase
+        /// structs) or `database` (each table and column name as the database spells it, where
+        /// it is a legal Rust name).
+        #[arg(long, value_enum, default_value_t = rust::Naming::Rust)]
+        naming: rust::Naming,
     },
     /// Copy a database into another of any kind: tables created in foreign-key order with each
     /// database's types (--create), rows in batches inside transactions, generated keys carried
@@ -354,7 +359,7 @@ fn execute(app: &App, cli: Cli, models: Option<&Base>) -> Result<String, Error> 
             Outcome::Done => format!("dropped {}", shown(&url)?),
             Outcome::Unchanged => format!("{} does not exist", shown(&url)?),
         }),
-        Command::Reflect { url, rust, tables, type_map } => {
+        Command::Reflect { url, rust, tables, type_map, naming } => {
             let type_map = crate::reflect::TypeMap::parse(&type_map)?;
             let engine = create_engine(&url)?;
             let mut conn = engine.connect()?;
@@ -364,7 +369,7 @@ fn execute(app: &App, cli: Cli, models: Option<&Base>) -> Result<String, Error> 
             if rust {
                 // A model without a column of the table would be no model of it.
                 crate::reflect::check_mapped(&reflected)?;
-                return Ok(rust::to_rust(&reflected).trim_end().to_string());
+                return Ok(rust::to_rust(&reflected, naming).trim_end().to_string());
             }
             Ok(describe(&reflected))
         }

@@ -1,9 +1,24 @@
 //! `athanor reflect --rust`: `#[derive(Model)]` structs for reflected tables, with relationships
 //! inferred from the foreign keys (a `BelongsTo` on the table holding the key, a `HasMany` on the
 //! table it refers to, each naming the key column, so several keys to one table stay apart; a
-//! pure association table is a `ManyToMany` on each of the two tables it joins). Names are the
-//! database's in snake case (`UnitPrice` → `unit_price`), a key `artist_id`/`ArtistId` gives the
-//! relationship `artist`, a collection the plural of the other table (`albums`).
+//! pure association table is a `ManyToMany` on each of the two tables it joins).
+//!
+//! Names ([`Naming`]): by default the database's in snake case (`UnitPrice` → `unit_price`,
+//! table `order_items` → struct `OrderItems`); `--naming database` keeps each table and column
+//! name as it is spelled where it is a legal Rust name (`pub UnitPrice: …`, struct `Track`).
+//! Relationships are named by these rules, in table order and then key order, a name already
+//! taken in the struct getting `_2`, `_3`…:
+//! - the many-to-one: the key column in snake case without its `_id` (`ArtistId` → `artist`,
+//!   `ReportsTo` → `reports_to`; when that is the column's own field name, the column's field
+//!   becomes `reports_to_id`, keeping `#[column(name = …)]`, or with `--naming database` the
+//!   relationship becomes `reports_to_ref`);
+//! - the one-to-many: the plural of the other table (`Artist::albums`); when one table has
+//!   several keys to the same table, the many-to-one's name before it (`sender_messages`,
+//!   `recipient_messages`); a self-reference's is the many-to-one's name without a trailing
+//!   `_to`/`_of`/`_by`/`_for`/`_from` (`reports_to` → `Employee::reports`), `parent` →
+//!   `children`, otherwise the many-to-one's name with `_of` (`manager` → `manager_of`: the
+//!   rows this one is the manager of);
+//! - a many-to-many: the plural of the table on the other side (`Playlist::tracks`).
 
 use crate::reflect::{ReflectedColumn, ReflectedTable};
 use crate::schema::{DefaultValue, SqlType};
@@ -76,9 +91,21 @@ fn plural(name: &str) -> String {
     }
 }
 
-/// A field name for a column name (snake case), and whether `#[column(name = …)]` is needed.
-fn field_name(column: &str) -> (String, bool) {
-    let mut f = snake(column);
+/// How `reflect --rust` names structs and fields (`--naming`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Naming {
+    /// Rust's conventions: `UnitPrice` → `unit_price`, table `order_items` → struct `OrderItems`.
+    #[default]
+    Rust,
+    /// The database's spelling where it is a legal Rust name: field `UnitPrice`, struct
+    /// `order_items` (other characters than letters, digits and `_` still become `_`).
+    Database,
+}
+
+/// `name` made a legal field name: a leading digit (or nothing) gets `_`, a keyword is raw
+/// (`r#type`) or, where Rust has no raw form, gets `_` (`self_`); and whether it differs from
+/// the column's name, so needs `#[column(name = …)]`.
+fn legal_field(mut f: String, column: &str) -> (String, bool) {
     if f.is_empty() || f.starts_with(|c: char| c.is_ascii_digit()) {
         f.insert(0, '_');
     }
@@ -91,6 +118,33 @@ fn field_name(column: &str) -> (String, bool) {
         return (format!("r#{f}"), renamed);
     }
     (f, renamed)
+}
+
+/// A field name for a column name (snake case), and whether `#[column(name = …)]` is needed.
+fn field_name(column: &str) -> (String, bool) {
+    legal_field(snake(column), column)
+}
+
+/// A field name keeping the column's spelling where legal, and whether `#[column(name = …)]`
+/// is needed.
+fn database_field_name(column: &str) -> (String, bool) {
+    let kept = column.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    legal_field(kept, column)
+}
+
+/// The struct name of a table: [`type_name`], or with [`Naming::Database`] the table's own name
+/// when it is a legal one.
+fn struct_name(table: &str, naming: Naming) -> String {
+    let legal = !table.is_empty()
+        && table != "_"
+        && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !table.starts_with(|c: char| c.is_ascii_digit())
+        && !KEYWORDS.contains(&table);
+    if naming == Naming::Database && legal {
+        table.to_string()
+    } else {
+        type_name(table)
+    }
 }
 
 /// The Rust type of a column, and its extra `#[column]` arguments.
@@ -146,10 +200,25 @@ fn default_literal(sql_type: SqlType, raw: &str) -> Option<String> {
 struct Relation {
     field: String,
     kind: &'static str,
-    target: String,
+    /// The index of the table on the other side.
+    target: usize,
     /// `foreign_key = "…"`, or for a `ManyToMany` its `secondary = "…", secondary_columns = "…"`.
     key: String,
     back: String,
+}
+
+/// A table whose primary key is two columns, each a single-column foreign key to the
+/// single-column primary key of a reflected table: the two sides (table index, the column
+/// pointing at it).
+fn key_sides(tables: &[ReflectedTable], t: &ReflectedTable) -> Option<[(usize, String); 2]> {
+    let [a, b] = t.primary_key.as_slice() else { return None };
+    let side = |c: &String| -> Option<(usize, String)> {
+        let fk = t.foreign_keys.iter().find(|f| f.columns == [c.clone()])?;
+        let target = tables.iter().position(|x| x.name == fk.referred_table)?;
+        (tables[target].primary_key == fk.referred_columns && fk.referred_columns.len() == 1)
+            .then(|| (target, c.clone()))
+    };
+    Some([side(a)?, side(b)?])
 }
 
 /// A pure association table: exactly two columns, both the primary key, each a single-column
@@ -157,24 +226,89 @@ struct Relation {
 /// tables). It becomes a `ManyToMany` on each side instead of a model. Returns the two sides:
 /// (table index, the association's column pointing at it).
 fn association(tables: &[ReflectedTable], t: &ReflectedTable) -> Option<[(usize, String); 2]> {
-    let [a, b] = t.columns.as_slice() else { return None };
-    if t.primary_key.len() != 2 || t.foreign_keys.len() != 2 {
+    if t.columns.len() != 2 || t.foreign_keys.len() != 2 {
         return None;
     }
-    let side = |c: &ReflectedColumn| -> Option<(usize, String)> {
-        let fk = t.foreign_keys.iter().find(|f| f.columns == [c.name.clone()])?;
-        let target = tables.iter().position(|x| x.name == fk.referred_table)?;
-        (tables[target].primary_key == fk.referred_columns && fk.referred_columns.len() == 1)
-            .then(|| (target, c.name.clone()))
-    };
-    let (sa, sb) = (side(a)?, side(b)?);
+    let [sa, sb] = key_sides(tables, t)?;
     (sa.0 != sb.0 && tables[sa.0].name != t.name && tables[sb.0].name != t.name).then_some([sa, sb])
 }
 
-fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
+/// An association table with columns of its own (`order_lines (order_id, product_id,
+/// quantity)`): it stays a model, and the comment above it says why it is no `ManyToMany`.
+fn kept_association(tables: &[ReflectedTable], t: &ReflectedTable) -> Option<String> {
+    if t.columns.len() <= 2 || association(tables, t).is_some() {
+        return None;
+    }
+    let [(a, _), (b, _)] = key_sides(tables, t)?;
+    Some(format!(
+        "// `{}` joins `{}` and `{}` and has columns of its own: it stays a model,\n\
+         // with a BelongsTo to each, and is no ManyToMany of theirs (a ManyToMany declares its\n\
+         // association table as its two key columns only, a second, different definition of\n\
+         // this table, and adding to one would leave the other columns unset).\n",
+        t.name, tables[a].name, tables[b].name
+    ))
+}
+
+/// The single-column foreign keys of a table that is a model, to reflected tables: (key
+/// column, referred table index), in the table's order. A key to a table not reflected with it
+/// gets no relationship.
+fn model_keys<'t>(tables: &[ReflectedTable], t: &'t ReflectedTable) -> Vec<(&'t str, usize)> {
+    if association(tables, t).is_some() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for fk in &t.foreign_keys {
+        let [col] = fk.columns.as_slice() else { continue };
+        if let Some(pi) = tables.iter().position(|x| x.name == fk.referred_table) {
+            out.push((col.as_str(), pi));
+        }
+    }
+    out
+}
+
+/// The many-to-one's name for a key column: `artist_id`, `ArtistId` → `artist`; `ReportsTo` →
+/// `reports_to` (a column without `_id` gives its own name).
+fn belongs_name(column: &str) -> String {
+    let column = snake(column);
+    let base = column.strip_suffix("_id").filter(|b| !b.is_empty()).unwrap_or(&column);
+    field_name(base).0
+}
+
+/// The one-to-many's name on a table that a self-reference named `belongs` points back to:
+/// `reports_to` → `reports`, `parent` → `children`, `manager` → `manager_of`.
+fn self_collection(belongs: &str) -> String {
+    for suffix in ["_to", "_of", "_by", "_for", "_from"] {
+        if let Some(base) = belongs.strip_suffix(suffix).filter(|b| !b.is_empty()) {
+            return base.to_string();
+        }
+    }
+    if belongs == "parent" {
+        return "children".into();
+    }
+    format!("{belongs}_of")
+}
+
+/// With [`Naming::Rust`], a key column whose many-to-one would take the column's own field name
+/// (`ReportsTo` → `reports_to`) gets the field `reports_to_id` instead, when that is free.
+fn free_relationship_names(tables: &[ReflectedTable], fields: &mut [Vec<(String, bool)>]) {
+    for (ci, t) in tables.iter().enumerate() {
+        for (col, _) in model_keys(tables, t) {
+            let Some(i) = t.columns.iter().position(|c| c.name == col) else { continue };
+            let wanted = belongs_name(col);
+            let renamed = format!("{wanted}_id");
+            if fields[ci][i].0 == wanted && !fields[ci].iter().any(|(f, _)| *f == renamed) {
+                fields[ci][i] = (renamed, true);
+            }
+        }
+    }
+}
+
+/// The relationship fields of every table, named by the module's rules: `fields` are the
+/// column fields already taken in each struct.
+fn relations(tables: &[ReflectedTable], fields: &[Vec<(String, bool)>]) -> Vec<Vec<Relation>> {
     let mut out: Vec<Vec<Relation>> = tables.iter().map(|_| Vec::new()).collect();
     let mut taken: Vec<HashSet<String>> =
-        tables.iter().map(|t| t.columns.iter().map(|c| field_name(&c.name).0).collect()).collect();
+        fields.iter().map(|f| f.iter().map(|(name, _)| name.clone()).collect()).collect();
     let mut unique = |t: usize, wanted: String| {
         let mut name = wanted.clone();
         let mut n = 2;
@@ -192,112 +326,132 @@ fn relations(tables: &[ReflectedTable]) -> Vec<Vec<Relation>> {
             let secondary = |mine: &str, theirs: &str| {
                 format!("secondary = {:?}, secondary_columns = \"{mine}, {theirs}\"", child.name)
             };
+            let key = secondary(&left_col, &right_col);
             out[left].push(Relation {
                 field: on_left.clone(),
                 kind: "ManyToMany",
-                target: type_name(&tables[right].name),
-                key: secondary(&left_col, &right_col),
+                target: right,
+                key,
                 back: on_right.clone(),
             });
-            out[right].push(Relation {
-                field: on_right,
-                kind: "ManyToMany",
-                target: type_name(&tables[left].name),
-                key: secondary(&right_col, &left_col),
-                back: on_left,
-            });
+            let key = secondary(&right_col, &left_col);
+            out[right].push(Relation { field: on_right, kind: "ManyToMany", target: left, key, back: on_left });
             continue;
         }
-        for fk in &child.foreign_keys {
-            let [col] = fk.columns.as_slice() else { continue };
-            // A key to a table that is not reflected with it gets no relationship.
-            let Some(pi) = tables.iter().position(|t| t.name == fk.referred_table) else { continue };
-            // `user_id`, `UserId` → `user`; a key column without `_id` → `<column>_ref`.
-            let column = snake(col);
-            let wanted = match column.strip_suffix("_id").filter(|b| !b.is_empty()) {
-                Some(base) => field_name(base).0,
-                None => field_name(&format!("{column}_ref")).0,
+        let keys = model_keys(tables, child);
+        for &(col, pi) in &keys {
+            let wanted = belongs_name(col);
+            let own = child.columns.iter().position(|c| c.name == col).map(|i| &fields[ci][i].0);
+            let belongs = unique(ci, if own == Some(&wanted) { format!("{wanted}_ref") } else { wanted.clone() });
+            let several = keys.iter().filter(|(_, p)| *p == pi).count() > 1;
+            let many = if ci == pi {
+                self_collection(&wanted)
+            } else if several {
+                format!("{wanted}_{}", plural(&snake(&child.name)))
+            } else {
+                plural(&snake(&child.name))
             };
-            let belongs = unique(ci, wanted);
-            // `Album` → `albums`, `order_items` kept.
-            let many = unique(pi, field_name(&plural(&snake(&child.name))).0);
+            let many = unique(pi, field_name(&many).0);
+            let key = format!("foreign_key = {col:?}");
             out[ci].push(Relation {
                 field: belongs.clone(),
                 kind: "BelongsTo",
-                target: type_name(&fk.referred_table),
-                key: format!("foreign_key = {col:?}"),
+                target: pi,
+                key: key.clone(),
                 back: many.clone(),
             });
-            out[pi].push(Relation {
-                field: many,
-                kind: "HasMany",
-                target: type_name(&child.name),
-                key: format!("foreign_key = {col:?}"),
-                back: belongs,
-            });
+            out[pi].push(Relation { field: many, kind: "HasMany", target: ci, key, back: belongs });
         }
     }
     out
 }
 
+/// One struct's fields: its columns with their `#[column]` arguments.
+fn write_columns(out: &mut String, t: &ReflectedTable, fields: &[(String, bool)]) {
+    for (c, (field, renamed)) in t.columns.iter().zip(fields) {
+        let Some((ty, mut args)) = rust_type(c) else {
+            let _ = writeln!(out, "    // {}: type {} has no Athanor field type", c.name, c.native_type);
+            continue;
+        };
+        if *renamed {
+            args.insert(0, format!("name = {:?}", c.name));
+        }
+        if t.primary_key.contains(&c.name) {
+            args.insert(0, "primary_key".into());
+        }
+        if t.unique_constraints.iter().any(|u| u.columns == [c.name.clone()]) {
+            args.push("unique".into());
+        }
+        if t.indexes.iter().any(|i| i.columns == [c.name.clone()] && !i.unique) {
+            args.push("index".into());
+        }
+        if let Some(fk) = t.foreign_keys.iter().find(|f| f.columns == [c.name.clone()]) {
+            if let [rc] = fk.referred_columns.as_slice() {
+                args.push(format!("foreign_key = \"{}.{rc}\"", fk.referred_table));
+            }
+        }
+        let default = match (c.default.as_deref(), c.portable) {
+            (Some(d), Some(p)) if !c.autoincrement => default_literal(p.sql_type, d),
+            _ => None,
+        };
+        if let Some(d) = default {
+            args.push(format!("default = {d}"));
+        }
+        if !args.is_empty() {
+            let _ = writeln!(out, "    #[column({})]", args.join(", "));
+        }
+        let _ = writeln!(out, "    pub {field}: {ty},");
+    }
+}
+
 /// The structs, in table order: one per table but the pure association tables, which are the
 /// `ManyToMany` fields of the two tables they join (registering either model registers them).
-pub fn to_rust(tables: &[ReflectedTable]) -> String {
-    let rels = relations(tables);
+/// `naming` says how structs and fields are named (the module's documentation has the rules).
+pub fn to_rust(tables: &[ReflectedTable], naming: Naming) -> String {
+    let types: Vec<String> = tables.iter().map(|t| struct_name(&t.name, naming)).collect();
+    let mut fields: Vec<Vec<(String, bool)>> = tables
+        .iter()
+        .map(|t| {
+            t.columns
+                .iter()
+                .map(|c| if naming == Naming::Rust { field_name(&c.name) } else { database_field_name(&c.name) })
+                .collect()
+        })
+        .collect();
+    if naming == Naming::Rust {
+        free_relationship_names(tables, &mut fields);
+    }
+    let rels = relations(tables, &fields);
     let mut out = String::from(
         "// Generated by `athanor reflect --rust`: one model per table (an association table is the\n\
          // ManyToMany fields of the two it joins).\nuse athanor::prelude::*;\n",
     );
-    for (t, rels) in tables.iter().zip(rels) {
+    for (i, (t, rels)) in tables.iter().zip(rels).enumerate() {
         if association(tables, t).is_some() {
             continue;
         }
-        let _ = write!(
-            out,
-            "\n#[derive(Model, Debug, Clone)]\n#[model(table = {:?})]\npub struct {} {{\n",
-            t.name,
-            type_name(&t.name)
-        );
-        for c in &t.columns {
-            let (field, renamed) = field_name(&c.name);
-            let Some((ty, mut args)) = rust_type(c) else {
-                let _ = writeln!(out, "    // {}: type {} has no Athanor field type", c.name, c.native_type);
-                continue;
-            };
-            if renamed {
-                args.insert(0, format!("name = {:?}", c.name));
-            }
-            if t.primary_key.contains(&c.name) {
-                args.insert(0, "primary_key".into());
-            }
-            if t.unique_constraints.iter().any(|u| u.columns == [c.name.clone()]) {
-                args.push("unique".into());
-            }
-            if t.indexes.iter().any(|i| i.columns == [c.name.clone()] && !i.unique) {
-                args.push("index".into());
-            }
-            if let Some(fk) = t.foreign_keys.iter().find(|f| f.columns == [c.name.clone()]) {
-                if let [rc] = fk.referred_columns.as_slice() {
-                    args.push(format!("foreign_key = \"{}.{rc}\"", fk.referred_table));
-                }
-            }
-            let default = match (c.default.as_deref(), c.portable) {
-                (Some(d), Some(p)) if !c.autoincrement => default_literal(p.sql_type, d),
-                _ => None,
-            };
-            if let Some(d) = default {
-                args.push(format!("default = {d}"));
-            }
-            if !args.is_empty() {
-                let _ = writeln!(out, "    #[column({})]", args.join(", "));
-            }
-            let _ = writeln!(out, "    pub {field}: {ty},");
+        out.push('\n');
+        if let Some(why) = kept_association(tables, t) {
+            out.push_str(&why);
         }
+        out.push_str("#[derive(Model, Debug, Clone)]\n");
+        let mut allow = Vec::new();
+        if fields[i].iter().any(|(f, _)| f.contains(|c: char| c.is_ascii_uppercase())) {
+            allow.push("non_snake_case");
+        }
+        if types[i] != type_name(&t.name) {
+            allow.push("non_camel_case_types");
+        }
+        if !allow.is_empty() {
+            let _ = writeln!(out, "#[allow({})]", allow.join(", "));
+        }
+        let _ = write!(out, "#[model(table = {:?})]\npub struct {} {{\n", t.name, types[i]);
+        write_columns(&mut out, t, &fields[i]);
         for r in rels {
             let _ = writeln!(
                 out,
                 "    #[relationship({}, back_populates = {:?})]\n    pub {}: {}<{}>,",
-                r.key, r.back, r.field, r.kind, r.target
+                r.key, r.back, r.field, r.kind, types[r.target]
             );
         }
         out.push_str("}\n");
@@ -307,7 +461,7 @@ pub fn to_rust(tables: &[ReflectedTable]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{field_name, plural, snake};
+    use super::{belongs_name, database_field_name, field_name, plural, self_collection, snake, struct_name, Naming};
 
     #[test]
     fn names_read_like_rust() {
@@ -333,5 +487,39 @@ mod tests {
         assert_eq!(field_name("UnitPrice"), ("unit_price".to_string(), true));
         assert_eq!(field_name("type"), ("r#type".to_string(), false));
         assert_eq!(field_name("Self"), ("self_".to_string(), true));
+    }
+
+    #[test]
+    fn relationship_names_follow_the_documented_rules() {
+        for (column, want) in
+            [("ArtistId", "artist"), ("artist_id", "artist"), ("ReportsTo", "reports_to"), ("id", "id")]
+        {
+            assert_eq!(belongs_name(column), want, "{column}");
+        }
+        assert_eq!(belongs_name("type_id"), "r#type");
+        for (belongs, want) in [
+            ("reports_to", "reports"),
+            ("managed_by", "managed"),
+            ("parent", "children"),
+            ("manager", "manager_of"),
+            ("mentor", "mentor_of"),
+            ("_to", "_to_of"),
+        ] {
+            assert_eq!(self_collection(belongs), want, "{belongs}");
+        }
+    }
+
+    #[test]
+    fn database_naming_keeps_legal_names() {
+        assert_eq!(database_field_name("UnitPrice"), ("UnitPrice".to_string(), false));
+        assert_eq!(database_field_name("my-col"), ("my_col".to_string(), true));
+        assert_eq!(database_field_name("2nd"), ("_2nd".to_string(), true));
+        assert_eq!(database_field_name("type"), ("r#type".to_string(), false));
+        assert_eq!(database_field_name("self"), ("self_".to_string(), true));
+        assert_eq!(struct_name("order_items", Naming::Database), "order_items");
+        assert_eq!(struct_name("order_items", Naming::Rust), "OrderItems");
+        assert_eq!(struct_name("order-items", Naming::Database), "OrderItems");
+        assert_eq!(struct_name("match", Naming::Database), "Match");
+        assert_eq!(struct_name("Track", Naming::Database), "Track");
     }
 }

@@ -489,6 +489,22 @@ struct Step {
     empty_first: bool,
 }
 
+/// The destination cannot create `t` when it needs a precision for a decimal column the source
+/// declares without one (plain `DECIMAL`, as Django writes on SQLite): the error says how to
+/// give it one.
+fn with_precision_hint(e: Error, t: &TableDef) -> Error {
+    let open: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| c.sql_type == SqlType::Decimal && c.precision.is_none())
+        .map(|c| format!("--type-map {}.{}=Decimal(P,S)", t.name, c.name))
+        .collect();
+    if open.is_empty() {
+        return e;
+    }
+    Error::invalid_request(format!("{e}; the source declares none: give one with {}", open.join(" ")))
+}
+
 /// The checks of one table: an existing destination table must have the same shape and, unless
 /// resuming, no rows; a missing one needs `create`.
 fn plan_table(
@@ -500,7 +516,7 @@ fn plan_table(
     options: &CopyOptions,
 ) -> Result<Step> {
     let exists = dst_names.iter().any(|n| n == t.name);
-    let statements = create_table_statements(dialect, t)?;
+    let statements = create_table_statements(dialect, t).map_err(|e| with_precision_hint(e, t))?;
     let total = count(from, t)?;
     let mut step = Step { table: t, statements, total, create: !exists, skip: false, empty_first: false };
     if !exists {

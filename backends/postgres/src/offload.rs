@@ -66,11 +66,16 @@ impl Worker {
         Ok(Worker { jobs: Some(tx), thread: Some(thread) })
     }
 
-    /// Run `f` on the worker and wait for its result; `None` when it panicked.
+    /// Run `f` on the worker and wait for its result; `None` when it panicked. `f` runs in the
+    /// caller's current `tracing` span and reports to the caller's subscriber, so what the
+    /// client logs there stays inside the statement's span.
     pub(crate) fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
         let (tx, rx) = mpsc::sync_channel(1);
+        let span = tracing::Span::current();
+        let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
         let job: Job = Box::new(move || {
-            let _ = tx.send(f());
+            let r = tracing::dispatcher::with_default(&dispatch, || span.in_scope(f));
+            let _ = tx.send(r);
         });
         let jobs = self.jobs.as_ref()?;
         if let Err(mpsc::SendError(job)) = jobs.send(job) {

@@ -10,10 +10,10 @@ pub struct Categories {
     #[column(foreign_key = "categories.id")]
     pub parent_id: Option<i64>,
     pub name: String,
-    #[relationship(foreign_key = "parent_id", back_populates = "categories")]
+    #[relationship(foreign_key = "parent_id", back_populates = "children")]
     pub parent: BelongsTo<Categories>,
     #[relationship(foreign_key = "parent_id", back_populates = "parent")]
-    pub categories: HasMany<Categories>,
+    pub children: HasMany<Categories>,
     #[relationship(foreign_key = "category_id", back_populates = "category")]
     pub posts: HasMany<Posts>,
 }

@@ -36,15 +36,15 @@ pub struct Employee {
     #[column(name = "LastName", length = 20)]
     pub last_name: String,
     #[column(name = "ReportsTo", foreign_key = "Employee.EmployeeId")]
-    pub reports_to: Option<i64>,
+    pub reports_to_id: Option<i64>,
     #[column(name = "BirthDate")]
     pub birth_date: Option<jiff::civil::DateTime>,
     #[column(name = "HireDate")]
     pub hire_date: Option<jiff::civil::Date>,
-    #[relationship(foreign_key = "ReportsTo", back_populates = "employees")]
-    pub reports_to_ref: BelongsTo<Employee>,
-    #[relationship(foreign_key = "ReportsTo", back_populates = "reports_to_ref")]
-    pub employees: HasMany<Employee>,
+    #[relationship(foreign_key = "ReportsTo", back_populates = "reports")]
+    pub reports_to: BelongsTo<Employee>,
+    #[relationship(foreign_key = "ReportsTo", back_populates = "reports_to")]
+    pub reports: HasMany<Employee>,
 }
 
 #[derive(Model, Debug, Clone)]

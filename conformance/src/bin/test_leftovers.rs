@@ -12,7 +12,6 @@
 //! test run against these servers runs on this machine: a process elsewhere cannot be seen.
 
 use athanor_conformance::athanor::{self, create_engine, Connection, Value};
-use athanor_conformance::harness::configured_url;
 use athanor_conformance::scratch::{self, Server};
 use std::collections::BTreeSet;
 
@@ -24,7 +23,11 @@ fn main() {
     }
     let mut failed = false;
     for backend in ["postgres", "mysql"] {
-        let url = configured_url(backend);
+        // The local test servers unless configured (this tool sweeps; it is not a test).
+        let url = athanor::testing::configured_url(backend).unwrap_or_else(|| match backend {
+            "postgres" => "postgres://postgres@127.0.0.1:5432/test".to_string(),
+            _ => "mysql://root@127.0.0.1:3306/test".to_string(),
+        });
         let Some(server) = Server::of(&url) else { continue };
         let mut conn = match create_engine(&url).and_then(|e| e.connect()) {
             Ok(c) => c,

@@ -9,5 +9,6 @@ pub mod reflection;
 pub mod relationships;
 pub mod session;
 pub mod session_conveniences;
+pub mod telemetry;
 pub mod transactions;
 pub mod types;

@@ -13,6 +13,8 @@ use std::time::Duration;
 /// | `pool_timeout` (seconds, fractions allowed) | `pool_timeout` | 30 s |
 /// | `pool_pre_ping` | `pre_ping` | false |
 /// | `echo` | `echo` | false |
+/// | `hide_parameters` | `hide_parameters` | false |
+/// | `slow_statement` (milliseconds) | `slow_statement` | none |
 /// | `isolation_level` | `isolation_level` | the database's default |
 /// | `write_intent` | `write_intent` | false |
 ///
@@ -29,8 +31,17 @@ pub struct EngineConfig {
     /// replaced transparently when its first statement of a checkout fails with a disconnect
     /// error; see [`Engine::connect`](crate::Engine::connect).
     pub pre_ping: bool,
-    /// Log every statement and its parameters through `tracing` (target `athanor::sql`, level INFO).
+    /// Log every statement when it ends, with its parameters (unless `hide_parameters`), its
+    /// duration and its row count, through `tracing` (target `athanor::sql`, level INFO). Installs
+    /// no subscriber: the application's prints it (docs/observability.md).
     pub echo: bool,
+    /// Never put parameter values in a log event (`echo`'s, and the DEBUG event each statement
+    /// emits otherwise). The spans never carry them either way.
+    pub hide_parameters: bool,
+    /// Warn (target `athanor::sql`, level WARN) about a statement that runs longer than this:
+    /// once while it still runs (from a watchdog thread of the engine, started only when this is
+    /// set) and once when it ends.
+    pub slow_statement: Option<Duration>,
     /// The isolation level of every transaction this engine begins, unless one asks for another.
     pub isolation_level: Option<IsolationLevel>,
     /// Begin every transaction that is not read-only with [`TxOptions::write_intent`](crate::TxOptions::write_intent) (SQLite:
@@ -47,6 +58,8 @@ impl Default for EngineConfig {
             pool_timeout: Duration::from_secs(30),
             pre_ping: false,
             echo: false,
+            hide_parameters: false,
+            slow_statement: None,
             isolation_level: None,
             write_intent: false,
         }
@@ -61,7 +74,7 @@ impl EngineConfig {
     /// [`Error::Config`] for a value that does not parse: a `pool_size` of 0 or not a number, a
     /// negative or non-numeric `pool_timeout`, a boolean option that is not
     /// `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, an unknown `isolation_level`, a
-    /// `statement_timeout` or `lock_timeout` that is not a number of milliseconds.
+    /// `slow_statement`, `statement_timeout` or `lock_timeout` that is not a number of milliseconds.
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         let mut c = EngineConfig::default();
         if let Some(n) = o.parsed_option::<u32>("pool_size")? {
@@ -81,6 +94,12 @@ impl EngineConfig {
         }
         if let Some(b) = o.option("echo") {
             c.echo = parse_bool(b, "echo")?;
+        }
+        if let Some(b) = o.option("hide_parameters") {
+            c.hide_parameters = parse_bool(b, "hide_parameters")?;
+        }
+        if let Some(ms) = o.parsed_option::<u64>("slow_statement")? {
+            c.slow_statement = (ms > 0).then(|| Duration::from_millis(ms));
         }
         if let Some(l) = o.option("isolation_level") {
             c.isolation_level = Some(IsolationLevel::parse(l)?);

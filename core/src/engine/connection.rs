@@ -110,6 +110,9 @@ pub struct Connection {
     pub(super) replaceable: bool,
     /// The physical connection is away streaming a result (see [`super::stream`]): which lending.
     pub(super) lent: Option<u64>,
+    /// The number of the transaction begun last ([`Engine::next_transaction`]): statement spans'
+    /// `athanor.transaction` while [`Connection::in_transaction`].
+    pub(super) transaction: u64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -227,12 +230,24 @@ impl Connection {
         let mut made = Vec::new();
         let params = &*resolve_computed(params, &mut made)?;
         self.check_params(params)?;
-        self.engine.before_statement(sql, params);
+        let started = self.start(sql, params);
+        let _entered = started.span.clone().entered();
         // Never replayed: an autocommit write whose connection was lost while it ran may have
         // been applied, and running it again could apply it twice.
         self.replaceable = false;
-        let r = self.raw()?.execute(sql, params);
+        let r = self.raw().and_then(|raw| raw.execute(sql, params));
+        self.engine.end_statement(started, sql, params, r.as_ref().ok().copied(), false, r.as_ref().err());
         self.after(r)
+    }
+
+    /// The transaction a statement sent now belongs to.
+    fn current_transaction(&self) -> Option<u64> {
+        self.in_transaction.then_some(self.transaction)
+    }
+
+    /// Start a statement's telemetry ([`Engine::start_statement`]).
+    pub(super) fn start(&self, sql: &str, params: &[ValueRef<'_>]) -> super::telemetry::Started {
+        self.engine.start_statement(sql, params, self.current_transaction(), self.capabilities())
     }
 
     /// The capabilities' refusals, checked once here for every backend.
@@ -254,10 +269,18 @@ impl Connection {
         let mut made = Vec::new();
         let params = &*resolve_computed(params, &mut made)?;
         self.check_params(params)?;
-        self.engine.before_statement(sql, params);
+        let started = self.start(sql, params);
+        let _entered = started.span.clone().entered();
         // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.
         self.replaceable = false;
-        let r = self.raw()?.query(sql, params, on_row);
+        let mut rows = 0u64;
+        let r = self.raw().and_then(|raw| {
+            raw.query(sql, params, &mut |row| {
+                rows += 1;
+                on_row(row)
+            })
+        });
+        self.engine.end_statement(started, sql, params, Some(rows), true, r.as_ref().err());
         self.after(r)
     }
 
@@ -266,24 +289,37 @@ impl Connection {
     /// # Errors
     /// Those of [`Connection::execute_refs`].
     pub fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        self.engine.before_statement(sql, &[]);
+        let tx = self.current_transaction();
+        self.batch_in(sql, tx)
+    }
+
+    /// [`Connection::batch_execute`] reported as part of transaction `tx`.
+    fn batch_in(&mut self, sql: &str, tx: Option<u64>) -> Result<()> {
         // Never replayed (it may write), see `execute_refs`.
         self.replaceable = false;
-        let r = self.raw()?.batch_execute(sql);
+        let r = self.unprepared(sql, tx);
         self.after(r)
+    }
+
+    /// Send one unprepared statement, with its telemetry.
+    fn unprepared(&mut self, sql: &str, tx: Option<u64>) -> Result<()> {
+        let started = self.engine.start_statement(sql, &[], tx, self.capabilities());
+        let _entered = started.span.clone().entered();
+        let r = self.raw().and_then(|raw| raw.batch_execute(sql));
+        self.engine.end_statement(started, sql, &[], None, false, r.as_ref().err());
+        r
     }
 
     /// A statement that begins a transaction: the one statement that is replayed on a live
     /// connection when it finds the checkout's connection dead (it changes no data).
     pub(super) fn begin_statement(&mut self, sql: &str) -> Result<()> {
-        self.engine.before_statement(sql, &[]);
-        let mut r = self.raw()?.batch_execute(sql);
+        let tx = Some(self.transaction);
+        let mut r = self.unprepared(sql, tx);
         if self.died_idle(&r) {
             if let Err(dead) = &r {
                 self.replace_dead(dead)?;
             }
-            self.engine.before_statement(sql, &[]);
-            r = self.raw()?.batch_execute(sql);
+            r = self.unprepared(sql, tx);
         }
         self.after(r)
     }
@@ -370,6 +406,7 @@ impl Connection {
             opts.write_intent = true;
         }
         let stmts = self.engine.begin_statements(&opts)?;
+        self.transaction = self.engine.next_transaction();
         for s in stmts.iter() {
             self.begin_statement(s)?;
         }
@@ -412,7 +449,7 @@ impl Connection {
         self.in_transaction = false;
         self.savepoints = 0;
         let sql = self.dialect().rollback_statement();
-        self.batch_execute(sql)
+        self.batch_in(sql, Some(self.transaction))
     }
 
     /// `SAVEPOINT name` (inside a transaction).

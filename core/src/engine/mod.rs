@@ -10,11 +10,13 @@ mod connection;
 mod hash;
 mod pool;
 mod stream;
+mod telemetry;
 
 pub use config::EngineConfig;
 pub use connection::{Connection, ResultColumns, ResultRow};
 pub use hash::FastState;
 pub use stream::RowStream;
+pub use telemetry::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
 
 use pool::*;
 
@@ -29,13 +31,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-/// What an engine event hook is told about each statement sent to the database.
+/// What an engine event hook is told about each statement sent to the database: before it runs
+/// ([`Engine::on_statement`]: the text and parameters) and after ([`Engine::after_statement`]:
+/// also its duration, row count and error).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct StatementEvent<'a> {
     /// The SQL text.
     pub sql: &'a str,
     /// The parameters.
     pub params: &'a [ValueRef<'a>],
+    /// How long the statement ran; `None` before it ran.
+    pub duration: Option<Duration>,
+    /// Rows returned by a query or affected by a write; `None` before it ran and for a statement
+    /// run unprepared (DDL, transaction control), whose count the drivers do not report.
+    pub rows: Option<u64>,
+    /// The statement's error, when it failed.
+    pub error: Option<&'a Error>,
 }
 
 type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
@@ -55,6 +67,20 @@ struct EngineInner {
     suspect_idle: AtomicBool,
     has_listeners: AtomicBool,
     listeners: RwLock<Vec<Listener>>,
+    has_after: AtomicBool,
+    after_listeners: RwLock<Vec<Listener>>,
+    /// The server and database statement spans name (see [`telemetry`]).
+    node: telemetry::Node,
+    /// `db.system.name`, known once a connection reported the server's version.
+    system: OnceLock<&'static str>,
+    /// The `slow_statement` watchdog, when a threshold is set.
+    slow: Option<Arc<telemetry::SlowWatch>>,
+    /// Numbers the transactions begun on this engine's connections (`athanor.transaction`).
+    transactions: AtomicU64,
+    /// Callers waiting in [`Engine::connect`] for a connection to come free.
+    waiters: AtomicU64,
+    /// Checkouts that ended in [`Error::PoolTimeout`].
+    timeouts: AtomicU64,
     sql_cache: Mutex<SqlCache>,
     /// The dialect's BEGIN statements per transaction options (see [`begin_slot`]).
     begin_cache: [OnceLock<Arc<[String]>>; BEGIN_SLOTS],
@@ -138,17 +164,25 @@ impl Engine {
             .build_unchecked(manager);
         Ok(Engine {
             inner: Arc::new(EngineInner {
+                config: config.clone(),
                 dialect,
                 configured,
                 connected,
                 pool,
                 errors,
-                config,
                 url: options.redacted(),
                 statements: AtomicU64::new(0),
                 suspect_idle: AtomicBool::new(false),
                 has_listeners: AtomicBool::new(false),
                 listeners: RwLock::new(Vec::new()),
+                has_after: AtomicBool::new(false),
+                after_listeners: RwLock::new(Vec::new()),
+                node: telemetry::Node::of(options),
+                system: OnceLock::new(),
+                slow: config.slow_statement.map(telemetry::SlowWatch::new),
+                transactions: AtomicU64::new(0),
+                waiters: AtomicU64::new(0),
+                timeouts: AtomicU64::new(0),
                 sql_cache: Mutex::new(HashMap::default()),
                 begin_cache: Default::default(),
             }),
@@ -202,7 +236,7 @@ impl Engine {
     }
 
     /// Call `listener` before every statement this engine sends (SQLAlchemy's
-    /// `before_cursor_execute` event).
+    /// `before_cursor_execute` event); the event's `duration`, `rows` and `error` are `None`.
     pub fn on_statement(&self, listener: impl Fn(&StatementEvent<'_>) + Send + Sync + 'static) {
         if let Ok(mut l) = self.inner.listeners.write() {
             l.push(Arc::new(listener));
@@ -210,10 +244,34 @@ impl Engine {
         }
     }
 
+    /// Call `listener` after every statement this engine sends, failed ones included
+    /// (SQLAlchemy's `after_cursor_execute` and `handle_error`), with its duration, its row
+    /// count and its error. A streamed query (`yield_per`) reports when its last row was read,
+    /// from the thread that read it.
+    pub fn after_statement(&self, listener: impl Fn(&StatementEvent<'_>) + Send + Sync + 'static) {
+        if let Ok(mut l) = self.inner.after_listeners.write() {
+            l.push(Arc::new(listener));
+            self.inner.has_after.store(true, Ordering::Release);
+        }
+    }
+
     /// The pool's state: (open connections, idle connections).
     pub fn pool_status(&self) -> (u32, u32) {
         let s = self.inner.pool.state();
         (s.connections, s.idle_connections)
+    }
+
+    /// The pool's gauges (connections in use and idle, callers waiting) and its timeout count.
+    pub fn pool_metrics(&self) -> PoolMetrics {
+        let s = self.inner.pool.state();
+        PoolMetrics {
+            max_size: self.inner.pool.max_size(),
+            connections: s.connections,
+            in_use: s.connections.saturating_sub(s.idle_connections),
+            idle: s.idle_connections,
+            waiters: self.inner.waiters.load(Ordering::Relaxed),
+            timeouts: self.inner.timeouts.load(Ordering::Relaxed),
+        }
     }
 
     /// Take a connection from the pool, opening one if none is idle.
@@ -246,6 +304,7 @@ impl Engine {
             savepoints: 0,
             replaceable: reused,
             lent: None,
+            transaction: 0,
         })
     }
 
@@ -284,6 +343,16 @@ impl Engine {
     }
 
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        self.inner.waiters.fetch_add(1, Ordering::Relaxed);
+        let r = self.wait_for_slot();
+        self.inner.waiters.fetch_sub(1, Ordering::Relaxed);
+        if matches!(r, Err(Error::PoolTimeout { .. })) {
+            self.inner.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn wait_for_slot(&self) -> Result<r2d2::PooledConnection<Manager>> {
         let pool = &self.inner.pool;
         let timeout = self.inner.config.pool_timeout;
         let start = Instant::now();
@@ -405,14 +474,87 @@ impl Engine {
         Ok(slot.get_or_init(|| stmts).clone())
     }
 
-    fn before_statement(&self, sql: &str, params: &[ValueRef<'_>]) {
-        self.inner.statements.fetch_add(1, Ordering::Relaxed);
-        if self.inner.config.echo {
-            tracing::info!(target: "athanor::sql", "{sql} {params:?}");
+    /// A number for a transaction begun on one of this engine's connections.
+    pub(in crate::engine) fn next_transaction(&self) -> u64 {
+        self.inner.transactions.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Count a statement about to be sent, call the `on_statement` listeners, open its span (see
+    /// [`telemetry`]) and register it with the `slow_statement` watchdog.
+    pub(in crate::engine) fn start_statement(
+        &self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        tx: Option<u64>,
+        caps: &Capabilities,
+    ) -> telemetry::Started {
+        let inner = &*self.inner;
+        inner.statements.fetch_add(1, Ordering::Relaxed);
+        if inner.has_listeners.load(Ordering::Acquire) {
+            if let Ok(ls) = inner.listeners.read() {
+                let ev = StatementEvent { sql, params, duration: None, rows: None, error: None };
+                for l in ls.iter() {
+                    l(&ev);
+                }
+            }
         }
-        if self.inner.has_listeners.load(Ordering::Acquire) {
-            if let Ok(ls) = self.inner.listeners.read() {
-                let ev = StatementEvent { sql, params };
+        let system = || {
+            *inner.system.get_or_init(|| telemetry::system_name(inner.dialect.name(), caps.server_version.as_deref()))
+        };
+        let span = telemetry::statement_span(system, &inner.node, sql, tx);
+        let hide = inner.config.hide_parameters;
+        if !hide && !params.is_empty() {
+            span.in_scope(|| tracing::debug!(target: "athanor::sql", query = sql, params = ?params, "statement"));
+        }
+        let echo = inner.config.echo.then(|| {
+            if hide || params.is_empty() {
+                sql.to_string()
+            } else {
+                format!("{sql} {}", telemetry::describe_params(params))
+            }
+        });
+        let start = Instant::now();
+        let watch = inner.slow.as_ref().map(|w| w.enter(sql, &span, start));
+        telemetry::Started { span, start, watch, echo }
+    }
+
+    /// The end of a statement [`Engine::start_statement`] began: its span's duration, rows and
+    /// error, `echo`'s line, the `slow_statement` warning and the `after_statement` listeners.
+    /// Called inside the statement's span.
+    pub(in crate::engine) fn end_statement(
+        &self,
+        started: telemetry::Started,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        rows: Option<u64>,
+        query: bool,
+        error: Option<&Error>,
+    ) {
+        let inner = &*self.inner;
+        let duration = started.start.elapsed();
+        let end = telemetry::Ended { duration, rows, query, error };
+        telemetry::record_end(&started.span, &end);
+        let ms = duration.as_secs_f64() * 1000.0;
+        let rows_text = rows.map_or_else(String::new, |n| format!(", {n} rows"));
+        if let Some(line) = &started.echo {
+            let failed = error.map_or_else(String::new, |e| format!(", failed: {e}"));
+            tracing::info!(target: "athanor::sql", "{line} ({ms:.3} ms{rows_text}{failed})");
+        }
+        if let (Some(watch), Some(id)) = (&inner.slow, started.watch) {
+            watch.leave(id);
+            if duration >= watch.threshold() {
+                tracing::warn!(
+                    target: "athanor::sql",
+                    query = sql,
+                    elapsed_ms = duration.as_millis() as u64,
+                    threshold_ms = watch.threshold().as_millis() as u64,
+                    "slow statement took {ms:.1} ms{rows_text}"
+                );
+            }
+        }
+        if inner.has_after.load(Ordering::Acquire) {
+            if let Ok(ls) = inner.after_listeners.read() {
+                let ev = StatementEvent { sql, params, duration: Some(duration), rows, error };
                 for l in ls.iter() {
                     l(&ev);
                 }

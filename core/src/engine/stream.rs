@@ -100,14 +100,20 @@ impl Connection {
         drop(refs);
         self.raw()?;
         let fetch_size = fetch_size.max(1);
-        self.engine.before_statement(&sql, &params.iter().map(Value::as_ref).collect::<Vec<_>>());
+        let started = self.start(&sql, &params.iter().map(Value::as_ref).collect::<Vec<_>>());
+        // The worker reports to the caller's subscriber, inside the statement's span.
+        let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
+        let engine = self.engine.clone();
         self.replaceable = false;
         let mut lent = Lent(self.slot.take());
         let token = LEND_SEQ.fetch_add(1, Ordering::Relaxed);
         self.lent = Some(token);
         let (tx, rx) = mpsc::sync_channel::<Vec<ResultRow>>(1);
         let spawned = std::thread::Builder::new().name("athanor-stream".into()).spawn(move || {
+            let _subscriber = tracing::dispatcher::set_default(&dispatch);
+            let _entered = started.span.clone().entered();
             let mut cancelled = false;
+            let mut read = 0u64;
             let result = match lent.0.as_mut() {
                 None => Err(Error::invalid("the connection was invalidated")),
                 Some(slot) => {
@@ -115,6 +121,7 @@ impl Connection {
                     let mut batch: Vec<ResultRow> = Vec::with_capacity(fetch_size);
                     let mut columns: Option<Arc<ResultColumns>> = None;
                     let r = slot.raw.query_chunked(&sql, &refs, fetch_size, &mut |row| {
+                        read += 1;
                         let mut values = Vec::with_capacity(row.len());
                         for i in 0..row.len() {
                             values.push(row.get(i)?.to_owned());
@@ -130,13 +137,16 @@ impl Connection {
                         }
                         Ok(())
                     });
-                    match r {
+                    let r = match r {
                         Ok(()) if !batch.is_empty() => tx.send(batch).or_else(|_| {
                             cancelled = true;
                             Ok(())
                         }),
                         other => other,
-                    }
+                    };
+                    let error = r.as_ref().err().filter(|_| !cancelled);
+                    engine.end_statement(started, &sql, &refs, Some(read), true, error);
+                    r
                 }
             };
             Outcome { lent, result, cancelled }

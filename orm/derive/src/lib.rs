@@ -11,6 +11,7 @@ mod features;
 mod known;
 mod model;
 mod relationship;
+mod test_attr;
 
 use proc_macro::TokenStream;
 
@@ -127,4 +128,12 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     db_enum::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// One `#[test]` per backend around a function that takes an `Engine` on a fresh database:
+/// `#[athanor::test(backends(sqlite, postgres, mysql), base = app::base)]`. Used as
+/// `athanor::test`, which documents it (and docs/testing.md).
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
