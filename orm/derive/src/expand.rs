@@ -38,8 +38,10 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
         if crate::known::known(ty).is_some() {
             quote!(#field: cells.get::<#ty>(#i),)
         } else {
-            let cell = quote_spanned!(ty.span()=> cells.decode::<#ty>);
-            quote!(#field: #cell(#i)?,)
+            // Only the path is spanned at the type: `cells` keeps the derive's hygiene (a model
+            // written by a `macro_rules!` macro has fields with that macro's).
+            let decode = quote_spanned!(ty.span()=> ::athanor::__private::Cells::decode::<#ty>);
+            quote!(#field: #decode(&mut cells, #i)?,)
         }
     });
     // The fields whose type the derive took by its name (`known.rs`) are bound to it here.
@@ -440,7 +442,7 @@ mod tests {
             "sql_type : < Money as :: athanor :: __private :: SqlField > :: SQL_TYPE , \
              nullable : < Money as :: athanor :: __private :: SqlField > :: NULLABLE",
             "allowed : < Money as :: athanor :: __private :: SqlField > :: ALLOWED",
-            "balance : cells . decode :: < Money > (1) ? ,",
+            "balance : :: athanor :: __private :: Cells :: decode :: < Money > (& mut cells , 1) ? ,",
             "big : cells . get :: < u64 > (2) ,",
             ":: athanor :: __private :: check_field (& self . balance , 1 ,",
             ":: athanor :: __private :: check_field (& self . big , 2 ,",
