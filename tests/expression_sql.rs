@@ -6,11 +6,13 @@
 #![allow(missing_docs)] // test models
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
-use athanor::backend::Dialect;
+#[path = "common/per_dialect.rs"]
+mod per_dialect;
+
 use athanor::dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
 use athanor::prelude::*;
-use athanor::sql::Statement;
 use athanor::Value;
+use per_dialect::{assert_sql, rendered};
 
 /// As reflected: the key is `Option<i64>` (generated), the foreign key pointing at it `i64`.
 #[derive(Model, Debug, Clone, Default)]
@@ -43,28 +45,6 @@ pub struct Item {
     pub quantity: i32,
     pub placed_on: jiff::civil::Date,
     pub shipped_at: Option<jiff::civil::DateTime>,
-}
-
-fn dialects() -> [(&'static str, &'static dyn Dialect); 3] {
-    [("sqlite", &SqliteDialect), ("postgres", &PostgresDialect), ("mysql", &MySqlDialect)]
-}
-
-/// The SQL and parameters of a statement per dialect, in the order sqlite, postgres, mysql.
-fn rendered(f: impl Fn(&dyn Dialect) -> athanor::Result<Statement>) -> Vec<(String, Vec<Value>)> {
-    dialects()
-        .iter()
-        .map(|(name, d)| match f(*d) {
-            Ok(st) => (st.sql, st.params),
-            Err(e) => panic!("{name}: {e}"),
-        })
-        .collect()
-}
-
-fn assert_sql(got: Vec<(String, Vec<Value>)>, expected: [&str; 3], params: &[Value]) {
-    for ((name, _), ((sql, ps), want)) in dialects().iter().zip(got.into_iter().zip(expected)) {
-        assert_eq!(sql, want, "{name}");
-        assert_eq!(ps, params, "{name}");
-    }
 }
 
 /// `"` quoting on SQLite and PostgreSQL, backticks on MySQL; `?` or `$n` placeholders.

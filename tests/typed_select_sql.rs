@@ -6,11 +6,12 @@
 //! free of the ORM.)
 #![allow(missing_docs)] // test models
 
-use athanor::backend::Dialect;
-use athanor::dialects::{MySqlDialect, PostgresDialect, SqliteDialect};
+#[path = "common/per_dialect.rs"]
+mod per_dialect;
+
 use athanor::prelude::*;
-use athanor::sql::Statement;
 use athanor::Value;
+use per_dialect::{assert_sql, dialects, rendered};
 
 #[derive(Model, Debug, Clone, Default)]
 #[model(table = "users")]
@@ -37,28 +38,6 @@ pub struct Post {
 }
 
 alias!(Stats = "stats");
-
-fn dialects() -> [(&'static str, &'static dyn Dialect); 3] {
-    [("sqlite", &SqliteDialect), ("postgres", &PostgresDialect), ("mysql", &MySqlDialect)]
-}
-
-/// The SQL and parameters of a statement per dialect, in the order sqlite, postgres, mysql.
-fn rendered(f: impl Fn(&dyn Dialect) -> athanor::Result<Statement>) -> Vec<(String, Vec<Value>)> {
-    dialects()
-        .iter()
-        .map(|(name, d)| match f(*d) {
-            Ok(st) => (st.sql, st.params),
-            Err(e) => panic!("{name}: {e}"),
-        })
-        .collect()
-}
-
-fn assert_sql(got: Vec<(String, Vec<Value>)>, expected: [&str; 3], params: &[Value]) {
-    for ((name, _), ((sql, ps), want)) in dialects().iter().zip(got.into_iter().zip(expected)) {
-        assert_eq!(sql, want, "{name}");
-        assert_eq!(ps, params, "{name}");
-    }
-}
 
 #[test]
 fn union_all_with_order_by_limit_and_offset_of_the_whole() {
