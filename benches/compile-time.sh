@@ -3,6 +3,7 @@
 #
 #   benches/compile-time.sh [OUT_DIR] [ROUNDS]
 #   ATHANOR_WORKSPACE=/path/to/other/checkout benches/compile-time.sh …   # measure another build
+#   CRATES="plain chain" benches/compile-time.sh …                          # some crates only
 #
 # Generates, with gen_models, 100 models x 60 columns as Athanor crates (no relationships; a
 # chain; a dense graph; no relationships with every model queried) and as a Diesel crate (the
@@ -23,7 +24,7 @@ cargo build -q -p athanor-bench --bin gen_models
 GEN="$CARGO_TARGET_DIR/debug/gen_models"
 WS=${ATHANOR_WORKSPACE:-$(pwd)}
 
-crates=(plain chain dense queries diesel)
+read -r -a crates <<<"${CRATES:-plain chain dense queries diesel}"
 "$GEN" "$OUT/plain" --models 100 --columns 60 --athanor "$WS" >/dev/null
 "$GEN" "$OUT/chain" --models 100 --columns 60 --chain --athanor "$WS" >/dev/null
 "$GEN" "$OUT/dense" --models 100 --columns 60 --dense --athanor "$WS" >/dev/null
