@@ -176,10 +176,12 @@ impl std::fmt::Debug for Backend {
 /// ```
 /// use athanor_core::{ConnectOptions, Timeouts};
 /// use std::time::Duration;
-/// let o = ConnectOptions::parse("postgres://h/db?statement_timeout=5000&lock_timeout=300").unwrap();
+/// let o = ConnectOptions::parse("postgres://h/db?statement_timeout=5000&lock_timeout=300ms").unwrap();
 /// let t = Timeouts::from_options(&o).unwrap();
 /// assert_eq!(t.statement, Some(Duration::from_secs(5)));
 /// assert_eq!(t.lock, Some(Duration::from_millis(300)));
+/// let o = ConnectOptions::parse("postgres://h/db?statement_timeout=5min").unwrap();
+/// assert!(Timeouts::from_options(&o).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
@@ -201,18 +203,20 @@ impl Timeouts {
     ///
     /// # Errors
     /// [`Error::Config`] naming the option for a value that is not a whole number of
-    /// milliseconds from 0 to [`Timeouts::MAX_MILLIS`].
+    /// milliseconds from 0 to [`Timeouts::MAX_MILLIS`] (`200`, `200ms` or `2s`).
     pub fn from_options(o: &ConnectOptions) -> Result<Timeouts> {
         let read = |key: &str| -> Result<Option<Duration>> {
             let Some(v) = o.option(key) else { return Ok(None) };
-            let ms: u64 = v.trim().parse().ok().filter(|ms| *ms <= Self::MAX_MILLIS).ok_or_else(|| Error::Config {
-                message: format!(
-                    "invalid value {v:?} for URL option {key} (a whole number of milliseconds from 0 to {}; 0 \
-                     leaves the database's default)",
-                    Self::MAX_MILLIS
-                ),
-            })?;
-            Ok((ms > 0).then(|| Duration::from_millis(ms)))
+            match o.millis_option(key) {
+                Ok(Some(ms)) if ms <= Self::MAX_MILLIS => Ok((ms > 0).then(|| Duration::from_millis(ms))),
+                _ => Err(Error::Config {
+                    message: format!(
+                        "invalid value {v:?} for URL option {key} (a whole number of milliseconds from 0 to {}, \
+                         as 200, 200ms or 2s; 0 leaves the database's default)",
+                        Self::MAX_MILLIS
+                    ),
+                }),
+            }
         };
         Ok(Timeouts { statement: read("statement_timeout")?, lock: read("lock_timeout")? })
     }

@@ -339,6 +339,28 @@ impl ConnectOptions {
         }
     }
 
+    /// A duration option as whole milliseconds: `200` or `200ms` (milliseconds), `2s` (seconds),
+    /// as `slow_statement`, `statement_timeout` and `lock_timeout` are written.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the option for any other text.
+    pub fn millis_option(&self, key: &str) -> Result<Option<u64>> {
+        let Some(v) = self.option(key) else { return Ok(None) };
+        let t = v.trim();
+        let (digits, scale) = if let Some(n) = t.strip_suffix("ms") {
+            (n, 1)
+        } else if let Some(n) = t.strip_suffix('s') {
+            (n, 1000)
+        } else {
+            (t, 1)
+        };
+        digits.trim().parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).map(Some).ok_or_else(|| {
+            Error::config(format!(
+                "invalid value {v:?} for URL option {key} (a whole number of milliseconds: 200, 200ms or 2s)"
+            ))
+        })
+    }
+
     /// The URL with the password replaced by `***` (for logs and error messages): everything
     /// from the user's `:` to the last `@` is masked, so a password is hidden even where an
     /// unencoded `/`, `?` or `#` in it misled the parser.
@@ -372,6 +394,19 @@ impl std::fmt::Debug for ConnectOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_milliseconds_with_or_without_a_unit() {
+        let o = ConnectOptions::parse("postgres://h/db?a=200&b=200ms&c=2s&d=2.5s&e=x&f=-1&g=").unwrap();
+        assert_eq!(o.millis_option("a").unwrap(), Some(200));
+        assert_eq!(o.millis_option("b").unwrap(), Some(200));
+        assert_eq!(o.millis_option("c").unwrap(), Some(2000));
+        assert_eq!(o.millis_option("absent").unwrap(), None);
+        for bad in ["d", "e", "f", "g"] {
+            let e = o.millis_option(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("URL option {bad}")), "{e}");
+        }
+    }
 
     #[test]
     fn sqlite_spellings() {

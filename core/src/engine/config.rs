@@ -14,7 +14,7 @@ use std::time::Duration;
 /// | `pool_pre_ping` | `pre_ping` | false |
 /// | `echo` | `echo` | false |
 /// | `hide_parameters` | `hide_parameters` | false |
-/// | `slow_statement` (milliseconds) | `slow_statement` | none |
+/// | `slow_statement` (milliseconds: `200`, `200ms`, `2s`) | `slow_statement` | none |
 /// | `isolation_level` | `isolation_level` | the database's default |
 /// | `write_intent` | `write_intent` | false |
 ///
@@ -98,7 +98,7 @@ impl EngineConfig {
         if let Some(b) = o.option("hide_parameters") {
             c.hide_parameters = parse_bool(b, "hide_parameters")?;
         }
-        if let Some(ms) = o.parsed_option::<u64>("slow_statement")? {
+        if let Some(ms) = o.millis_option("slow_statement")? {
             c.slow_statement = (ms > 0).then(|| Duration::from_millis(ms));
         }
         if let Some(l) = o.option("isolation_level") {
