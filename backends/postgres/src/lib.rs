@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(d.session_setup.as_deref(), Some("SET statement_timeout = 1500; SET lock_timeout = 300"));
         assert_eq!(driver("postgres://h/db?lock_timeout=0").unwrap().session_setup, None);
         assert_eq!(driver("postgres://h/db").unwrap().session_setup, None);
-        assert!(matches!(driver("postgres://h/db?statement_timeout=1s"), Err(Error::Config { .. })));
+        // A unit Athanor reads (ms, s) becomes milliseconds; PostgreSQL's own others are refused.
+        let d = driver("postgres://h/db?statement_timeout=1s&lock_timeout=250ms").unwrap();
+        assert_eq!(d.session_setup.as_deref(), Some("SET statement_timeout = 1000; SET lock_timeout = 250"));
+        assert!(matches!(driver("postgres://h/db?statement_timeout=1min"), Err(Error::Config { .. })));
     }
 
     #[test]
