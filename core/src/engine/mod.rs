@@ -9,12 +9,16 @@ mod config;
 mod connection;
 mod hash;
 mod pool;
+#[cfg(feature = "tokio")]
+mod slots;
 mod stream;
 mod telemetry;
 
 pub use config::EngineConfig;
 pub use connection::{Connection, ResultColumns, ResultRow};
 pub use hash::FastState;
+#[cfg(feature = "tokio")]
+pub use slots::AsyncSlot;
 pub use stream::RowStream;
 pub use telemetry::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
 
@@ -84,6 +88,12 @@ struct EngineInner {
     sql_cache: Mutex<SqlCache>,
     /// The dialect's BEGIN statements per transaction options (see [`begin_slot`]).
     begin_cache: [OnceLock<Arc<[String]>>; BEGIN_SLOTS],
+    /// The threads that open and reap connections; they also keep async waits' deadlines.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    scheduler: Arc<scheduled_thread_pool::ScheduledThreadPool>,
+    /// One slot per pooled connection, for async bridges (see `slots`).
+    #[cfg(feature = "tokio")]
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Rendered statements by (table address, statement kind, variant).
@@ -153,6 +163,7 @@ impl Engine {
         let connected = Arc::new(OnceLock::new());
         let manager =
             Manager { driver, errors: errors.clone(), configured: configured.clone(), connected: connected.clone() };
+        let scheduler = engine_thread_pool();
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size)
             .min_idle(Some(0))
@@ -160,7 +171,7 @@ impl Engine {
             .test_on_check_out(config.pre_ping)
             .idle_timeout(Some(Duration::from_secs(600)))
             .error_handler(Box::new(QuietErrors))
-            .thread_pool(engine_thread_pool())
+            .thread_pool(scheduler.clone())
             .build_unchecked(manager);
         Ok(Engine {
             inner: Arc::new(EngineInner {
@@ -185,6 +196,9 @@ impl Engine {
                 timeouts: AtomicU64::new(0),
                 sql_cache: Mutex::new(HashMap::default()),
                 begin_cache: Default::default(),
+                scheduler,
+                #[cfg(feature = "tokio")]
+                slots: slots::slots(config.pool_size),
             }),
         })
     }

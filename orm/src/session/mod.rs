@@ -19,6 +19,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
+//! | `bridge` | the async bridge (feature `tokio`): `SessionMaker::run`, `run_transaction`, `run_retrying` |
 //! | `bulk` | bulk UPDATE / DELETE of the rows a query matches, and `insert` / upsert builders |
 //! | `collections` | the relationship fields ([`HasMany`], [`ManyToMany`], [`BelongsTo`]) |
 //! | `columns` | [`ColumnQuery`] and [`CompoundQuery`]: a session plus a column select or a UNION of them |
@@ -40,6 +41,8 @@
 //! This file is long (about 800 lines) because it is the session's whole public surface, as
 //! SQLAlchemy's `orm/session.py` is: each method is short and hands the work to the files above.
 
+#[cfg(feature = "tokio")]
+mod bridge;
 mod bulk;
 mod collections;
 mod columns;
@@ -115,6 +118,8 @@ struct Inner {
     /// An error `add` could not return (a related object that cannot be related), reported by
     /// the next flush.
     deferred_error: Option<Error>,
+    /// Set by an async bridge when its caller stopped waiting ([`Session::is_cancelled`]).
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Inner {
@@ -251,6 +256,7 @@ impl Session {
                     dirty_rels: Vec::new(),
                     dirty_index: std::collections::HashSet::new(),
                     deferred_error: None,
+                    cancel: None,
                 }),
             }),
         }
@@ -282,6 +288,21 @@ impl Session {
     /// How many objects the identity map holds.
     pub fn identity_count(&self) -> usize {
         self.inner().identity.len()
+    }
+
+    /// `true` when the async bridge that made this session ([`SessionMaker::run`], feature
+    /// `tokio`) lost its caller: the awaiting future was dropped (the client went away, a
+    /// timeout fired). The session then refuses to send anything more (each statement fails
+    /// with [`Error::InvalidRequest`]) and its uncommitted work is rolled back when the closure
+    /// returns; a long closure may check this to stop early. Always `false` elsewhere.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner().cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Mark this session as the async bridge's, with the flag its dropped caller sets.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn set_cancel_flag(&self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.inner().cancel = Some(flag);
     }
 
     /// `true` when there are changes a flush would write.

@@ -194,6 +194,12 @@ impl Inner {
     }
 
     pub(super) fn ensure_conn(&mut self) -> Result<()> {
+        if self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(Error::invalid_request(
+                "the caller stopped waiting for this session's work (its future was dropped): nothing more is sent, \
+                 and what was not committed is rolled back",
+            ));
+        }
         if self.conn.is_none() {
             let mut conn = self.engine.connect()?;
             let opts = self.next_tx.take().unwrap_or(self.config.transaction);
