@@ -326,3 +326,44 @@ fn engine_sessionmaker_and_error_cross_threads_and_the_futures_are_send() {
     send(&sessions.run_transaction(|s| s.query::<Book>().count()));
     send(&sessions.run_retrying(2, |s| s.query::<Book>().count()));
 }
+
+/// Records each span's name and its parent's name.
+#[derive(Clone, Default)]
+struct Parents(Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>);
+
+impl<S> tracing_subscriber::Layer<S> for Parents
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let parent = ctx.span(id).and_then(|s| s.parent()).map(|p| p.name().to_string());
+        self.0.lock().unwrap().push((attrs.metadata().name().to_string(), parent));
+    }
+}
+
+#[test]
+fn the_statements_spans_are_children_of_the_callers_span() {
+    use tracing::Instrument as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let engine = create_engine("sqlite::memory:").unwrap();
+    let sessions = sessionmaker(&engine);
+    let parents = Parents::default();
+    let subscriber = tracing_subscriber::registry().with(parents.clone());
+    // The subscriber is this thread's only (not global): the bridge carries it to the blocking thread.
+    let _default = tracing::subscriber::set_default(subscriber);
+    runtime().block_on(
+        async {
+            sessions.run(|s| s.execute(text("SELECT 1")).map(drop)).await.unwrap();
+        }
+        .instrument(tracing::info_span!("request")),
+    );
+    let seen = parents.0.lock().unwrap().clone();
+    let statements: Vec<_> = seen.iter().filter(|(name, _)| name == "db.statement").collect();
+    assert!(!statements.is_empty(), "{seen:?}");
+    assert!(statements.iter().all(|(_, p)| p.as_deref() == Some("request")), "{seen:?}");
+}

@@ -14,8 +14,8 @@
 //!   connection to the pool; `run_transaction` and `run_retrying` do not commit the work of a
 //!   caller that is gone (they roll back instead), except when the `COMMIT` was already sent.
 //!   [`Session::is_cancelled`] lets a long closure stop early.
-//! - **Spans.** The caller's current `tracing` span is entered on the blocking thread, so the
-//!   statements' spans are children of the request's.
+//! - **Spans.** The caller's `tracing` subscriber and current span go with the closure to the
+//!   blocking thread, so the statements' spans are children of the request's span.
 //! - **Panics** in the closure roll its session back (the session is dropped while unwinding)
 //!   and continue in the awaiting task, as `std::thread::scope` does.
 //!
@@ -145,14 +145,17 @@ impl SessionMaker {
         let mut guard = CancelOnDrop { flag: flag.clone(), armed: true };
         let maker = self.clone();
         let span = tracing::Span::current();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let task = runtime.spawn_blocking(move || {
             let _slot = slot;
-            let _entered = span.enter();
-            let session = maker.session();
-            session.set_cancel_flag(flag.clone());
-            let out = work(&session, &flag);
-            drop(session);
-            out
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _entered = span.enter();
+                let session = maker.session();
+                session.set_cancel_flag(flag.clone());
+                let out = work(&session, &flag);
+                drop(session);
+                out
+            })
         });
         let joined = task.await;
         guard.armed = false;
