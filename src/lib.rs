@@ -98,9 +98,34 @@ pub use athanor_orm::{
 pub use athanor_orm::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
 /// Copying a live database into another of any kind (`athanor copy`).
 pub use athanor_tools::copy;
-/// Portable migrations (cargo feature `migrate`).
+/// Portable migrations (cargo feature `migrate`): see [`athanor_tools::migrate`], and
+/// docs/migrations.md.
 #[cfg(feature = "migrate")]
-pub use athanor_tools::migrate;
+pub mod migrate {
+    pub use athanor_tools::migrate::*;
+
+    /// The migration files (`*.json`) of a directory, relative to the crate's `Cargo.toml`,
+    /// compiled into the program as an [`EmbeddedMigrations`], in file-name order: a service
+    /// brings its database up to date at startup with no files beside it.
+    ///
+    /// ```no_run
+    /// static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::embedded!("migrations");
+    ///
+    /// fn main() -> athanor::Result<()> {
+    ///     let engine = athanor::create_engine("sqlite://app.db")?;
+    ///     MIGRATIONS.upgrade(&engine)?; // one instance migrates, the others wait and find it done
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// An edited file rebuilds the program (`include_str!`); a file added to the directory does
+    /// not by itself, as with every macro that lists a directory on stable Rust: add a build
+    /// script with `println!("cargo:rerun-if-changed=migrations");`. A missing directory is a
+    /// compile error; the files are parsed, and their chain checked, when the program reads them
+    /// ([`EmbeddedMigrations::chain`], which `upgrade` calls) — a test that calls it catches a
+    /// broken file before it ships.
+    pub use athanor_derive::embed_migrations as embedded;
+}
 
 pub mod admin;
 #[cfg(feature = "cli")]

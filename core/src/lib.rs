@@ -32,7 +32,7 @@ pub use dialect::{
     add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
     ddl_column, drop_table_statement, quoted, write_allowed_check, write_ansi_literal, write_column_definition,
     write_foreign_key, write_ident_list, Capabilities, Dialect, IsolationLevel, KeyRecovery, LexicalForms,
-    RebuildRecipe, TxOptions,
+    RebuildRecipe, TxOptions, AdvisoryLock,
 };
 pub use driver::Timeouts;
 pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};

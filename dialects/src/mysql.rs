@@ -93,6 +93,17 @@ impl MySqlDialect {
 }
 
 impl Dialect for MySqlDialect {
+    /// `GET_LOCK(name, 0)` (held by the connection until `RELEASE_LOCK` or it closes; MariaDB
+    /// and MySQL alike). Lock names are server-wide here, so the connection's database is part
+    /// of the name (cut to the 64 characters a name may have), as PostgreSQL's advisory locks
+    /// are per database.
+    fn advisory_lock(&self) -> Option<athanor_core::AdvisoryLock> {
+        Some(athanor_core::AdvisoryLock {
+            try_acquire: "SELECT COALESCE(GET_LOCK(LEFT(CONCAT(?, '.', COALESCE(DATABASE(), '')), 64), 0), 0)",
+            release: "SELECT RELEASE_LOCK(LEFT(CONCAT(?, '.', COALESCE(DATABASE(), '')), 64))",
+        })
+    }
+
     /// None: a MySQL connection needs no database.
     /// `information_schema`, in the connection's database, which reflection reads first
     /// ([`Dialect::current_schema_query`]) and binds as a constant wherever a query names the

@@ -64,6 +64,15 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl Dialect for PostgresDialect {
+    /// `pg_try_advisory_lock` on the name's `hashtext` (a session-level lock: released by
+    /// `pg_advisory_unlock` or when the connection closes).
+    fn advisory_lock(&self) -> Option<athanor_core::AdvisoryLock> {
+        Some(athanor_core::AdvisoryLock {
+            try_acquire: "SELECT CASE WHEN pg_try_advisory_lock(hashtext($1)) THEN 1 ELSE 0 END",
+            release: "SELECT pg_advisory_unlock(hashtext($1))",
+        })
+    }
+
     /// AVG of integers is NUMERIC here: cast, so that it decodes as `f64` like elsewhere.
     /// `postgres`, the database every PostgreSQL server has for this.
     /// `pg_catalog`, in the connection's `current_schema()` (a stable function, so the planner

@@ -527,6 +527,14 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         None
     }
 
+    /// A named lock, per database, that one connection at a time holds across processes, until
+    /// it releases it or disconnects (migrations at startup take one, so two instances starting together do
+    /// not both migrate): `Some` for the statements that try it and release it. `None` where
+    /// the database has none (SQLite, whose writers are serialized per transaction instead).
+    fn advisory_lock(&self) -> Option<AdvisoryLock> {
+        None
+    }
+
     /// Write `DROP INDEX name` (MySQL: `DROP INDEX name ON table`).
     ///
     /// # Errors
@@ -632,6 +640,17 @@ pub struct RebuildRecipe {
     pub check: &'static str,
     /// After the transaction: checks on again.
     pub checks_on: &'static str,
+}
+
+/// The statements of a named cross-process lock ([`Dialect::advisory_lock`]). Each takes the
+/// lock's name as its one parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdvisoryLock {
+    /// Try the lock without waiting: one row, one integer column, `1` when this connection now
+    /// holds it, `0` when another does.
+    pub try_acquire: &'static str,
+    /// Release it.
+    pub release: &'static str,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod db_enum;
+mod embed;
 mod expand;
 mod features;
 mod known;
@@ -128,6 +129,14 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     db_enum::derive(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// The migration files of a directory (relative to the crate's manifest) compiled into the
+/// program: an `athanor::migrate::EmbeddedMigrations`. Used as `athanor::migrate::embedded!`,
+/// which documents it (and docs/migrations.md).
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 /// One `#[test]` per backend around a function that takes an `Engine` on a fresh database:

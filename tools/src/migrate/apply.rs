@@ -87,6 +87,67 @@ pub fn upgrade(conn: &mut Connection, chain: &[Migration], target: Option<&str>)
     Ok(done)
 }
 
+/// How long [`upgrade_locked`] waits for another process's migration lock by default.
+pub const DEFAULT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The name of the migration lock ([`upgrade_locked`]).
+pub const LOCK_NAME: &str = "athanor_migrate";
+
+/// [`upgrade`] to the last migration, safe when several processes start at once (instances of
+/// one service behind a load balancer): one of them migrates, the others wait and then find
+/// the database up to date. Returns the ids this call applied (empty when another process
+/// applied them).
+///
+/// How, per database: PostgreSQL and MySQL/MariaDB hold a named advisory lock
+/// (`pg_try_advisory_lock`, `GET_LOCK`) on this connection while migrating, polled every 50 ms
+/// for up to `lock_wait`; it is released at the end (or when the connection closes, if the
+/// process dies). SQLite has no such lock: each migration instead runs in a transaction begun
+/// with the write lock (`BEGIN IMMEDIATE`) that first checks the recorded version is still the
+/// one it follows, and skips it when another process got there first. On PostgreSQL the same
+/// check runs too.
+///
+/// # Errors
+/// [`Error::Timeout`] (of kind `LockWait`) when another process held the lock for
+/// `lock_wait`; those of [`upgrade`].
+pub fn upgrade_locked(conn: &mut Connection, chain: &[Migration], lock_wait: std::time::Duration) -> Result<Vec<String>> {
+    let lock = conn.dialect().advisory_lock();
+    if let Some(l) = lock {
+        let start = std::time::Instant::now();
+        let name = [Value::Text(LOCK_NAME.into())];
+        loop {
+            let got = conn.query_scalar::<i64>(l.try_acquire, &name)?;
+            if got == 1 {
+                break;
+            }
+            if start.elapsed() >= lock_wait {
+                return Err(Error::timeout(
+                    athanor_core::error::TimeoutKind::LockWait,
+                    format!("another process held the migration lock `{LOCK_NAME}` for {lock_wait:?}"),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let result = (|| -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        loop {
+            let now = current_version(conn)?;
+            let from = position(chain, now.as_deref())?;
+            let Some(m) = chain.get(from) else { return Ok(done) };
+            if run_guarded(conn, m, &m.upgrade, Some(&m.id), Some(now.as_deref()))? {
+                done.push(m.id.clone());
+            }
+        }
+    })();
+    if let Some(l) = lock {
+        let released = conn.query(l.release, &[Value::Text(LOCK_NAME.into())]);
+        if result.is_ok() {
+            released?;
+        }
+    }
+    result
+}
+
 /// Undo the migrations from the database's version down to `target` (`None`: all of them).
 /// Returns the ids undone.
 ///
@@ -121,15 +182,36 @@ pub fn stamp(conn: &mut Connection, chain: &[Migration], version: Option<&str>) 
 /// One migration's operations and the version update: in one transaction where DDL is
 /// transactional, with foreign-key checks off around a rebuild recipe.
 fn run(conn: &mut Connection, m: &Migration, ops: &[Operation], version: Option<&str>) -> Result<()> {
+    run_guarded(conn, m, ops, version, None).map(drop)
+}
+
+/// [`run`], and when `expect` is given, first check inside the transaction (begun with write
+/// intent: on SQLite the write lock, so no other writer can move the version meanwhile) that the
+/// recorded version is still `expect`; `Ok(false)`, having applied nothing, when it is not.
+fn run_guarded(
+    conn: &mut Connection,
+    m: &Migration,
+    ops: &[Operation],
+    version: Option<&str>,
+    expect: Option<Option<&str>>,
+) -> Result<bool> {
     let dialect = conn.engine().dialect_arc();
     let recipe = dialect.rebuild_recipe();
     let transactional = conn.capabilities().transactional_ddl;
     if let Some(r) = recipe {
         conn.batch_execute(r.checks_off)?;
     }
-    let result = (|| -> Result<()> {
+    let result = (|| -> Result<bool> {
         if transactional {
-            conn.begin()?;
+            conn.begin_with(athanor_core::dialect::TxOptions { write_intent: expect.is_some(), ..Default::default() })?;
+        }
+        if let Some(expected) = expect {
+            if current_version(conn)?.as_deref() != expected {
+                if transactional {
+                    conn.rollback()?;
+                }
+                return Ok(false);
+            }
         }
         for (k, op) in ops.iter().enumerate() {
             if let Err(e) = apply(conn, &*dialect, op) {
@@ -159,15 +241,15 @@ fn run(conn: &mut Connection, m: &Migration, ops: &[Operation], version: Option<
         if transactional {
             conn.commit()?;
         }
-        Ok(())
+        Ok(true)
     })();
     if result.is_err() && transactional && conn.in_transaction() {
         let _ = conn.rollback();
     }
     if let Some(r) = recipe {
         let on = conn.batch_execute(r.checks_on);
-        result?;
-        return on;
+        let applied = result?;
+        return on.map(|()| applied);
     }
     result
 }

@@ -26,6 +26,9 @@
 //! makes (a primary key, generation, a constraint over several columns) makes `generate`
 //! refuse with [`Error::Unsupported`] naming it; other CHECK constraints are not reflected.
 //!
+//! - [`EmbeddedMigrations`] (the facade's `embedded!` macro) compiles a directory's files into
+//!   the program, and [`upgrade_locked`] applies them at startup under a cross-process lock.
+//!
 //! Files: this module holds the operations and the migration files; `plan.rs` [`check`] and
 //! [`generate`]; `apply.rs` the version table, [`upgrade`] / [`downgrade`] and each operation
 //! per database.
@@ -33,7 +36,9 @@
 mod apply;
 mod plan;
 
-pub use apply::{current_version, downgrade, stamp, upgrade, VERSION_TABLE};
+pub use apply::{
+    current_version, downgrade, stamp, upgrade, upgrade_locked, DEFAULT_LOCK_WAIT, LOCK_NAME, VERSION_TABLE,
+};
 pub use plan::{check, generate};
 
 use athanor_core::error::{Error, Result};
@@ -458,6 +463,11 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Migration>> {
             all.push(m);
         }
     }
+    chained(all)
+}
+
+/// Sort migrations by id and check each one's parent is the one before.
+fn chained(mut all: Vec<Migration>) -> Result<Vec<Migration>> {
     all.sort_by(|a, b| a.id.cmp(&b.id));
     for (i, m) in all.iter().enumerate() {
         let want = if i == 0 { None } else { Some(all[i - 1].id.as_str()) };
@@ -469,6 +479,80 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Migration>> {
         }
     }
     Ok(all)
+}
+
+/// Migration files compiled into the binary by the facade's
+/// `athanor::migrate::embedded!("migrations")`: each file's name and text, read when the
+/// program was built, so a service brings its database up to date at startup with no files
+/// beside it.
+///
+/// ```no_run
+/// # fn main() -> athanor::Result<()> {
+/// static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::embedded!("migrations");
+/// let engine = athanor::create_engine("sqlite://app.db")?;
+/// let applied = MIGRATIONS.upgrade(&engine)?;   // safe when several instances start at once
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigrations {
+    files: &'static [(&'static str, &'static str)],
+}
+
+impl EmbeddedMigrations {
+    /// The set of `(file name, text)` pairs (what the macro writes).
+    pub const fn new(files: &'static [(&'static str, &'static str)]) -> EmbeddedMigrations {
+        EmbeddedMigrations { files }
+    }
+
+    /// The files, as compiled in.
+    pub fn files(&self) -> &'static [(&'static str, &'static str)] {
+        self.files
+    }
+
+    /// The migrations, in chain order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming a file that is not a migration, or a chain that branches
+    /// or has a gap (as [`load_dir`]).
+    pub fn chain(&self) -> Result<Vec<Migration>> {
+        let mut all = Vec::with_capacity(self.files.len());
+        for (name, text) in self.files {
+            all.push(Migration::from_json(text).map_err(|e| Error::invalid_request(format!("{name}: {e}")))?);
+        }
+        chained(all)
+    }
+
+    /// Bring the engine's database up to the last migration ([`upgrade_locked`], with
+    /// [`DEFAULT_LOCK_WAIT`]): the ids this call applied.
+    ///
+    /// # Errors
+    /// Those of [`EmbeddedMigrations::chain`], of connecting, and of [`upgrade_locked`].
+    pub fn upgrade(&self, engine: &athanor_core::engine::Engine) -> Result<Vec<String>> {
+        let chain = self.chain()?;
+        let mut conn = engine.connect()?;
+        upgrade_locked(&mut conn, &chain, DEFAULT_LOCK_WAIT)
+    }
+
+    /// The database's recorded version and whether migrations of this set are still to apply.
+    ///
+    /// # Errors
+    /// Those of [`EmbeddedMigrations::chain`], of connecting, and a recorded version that is not
+    /// in this set (a database migrated by a newer build).
+    pub fn pending(&self, engine: &athanor_core::engine::Engine) -> Result<Vec<String>> {
+        let chain = self.chain()?;
+        let mut conn = engine.connect()?;
+        let now = current_version(&mut conn)?;
+        let from = match now.as_deref() {
+            None => 0,
+            Some(v) => chain.iter().position(|m| m.id == v).map(|i| i + 1).ok_or_else(|| {
+                Error::invalid_request(format!(
+                    "the database is at version {v}, which this build's migrations do not have (a newer build \
+                     migrated it?)"
+                ))
+            })?,
+        };
+        Ok(chain[from..].iter().map(|m| m.id.clone()).collect())
+    }
 }
 
 /// The next migration of a chain: id one above the last (`"0004"`), parent the last.
