@@ -363,3 +363,38 @@ mod tests {
         assert_eq!(d.run(Some(Duration::from_secs(5)), "t", || Ok(9)).unwrap(), 9);
     }
 }
+
+thread_local! {
+    static BLOCKING_SECTIONS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread, while the guard lives, as one where a driver may block even though
+/// an async runtime's context is visible on it: a runtime's blocking thread (tokio's
+/// `spawn_blocking`), where nested `block_on` is allowed, as opposed to one of its worker
+/// threads, where it is not. The async bridge enters one around each closure it runs; a backend
+/// whose driver runs a runtime of its own (PostgreSQL's client) then calls it in place instead of
+/// moving the call to a helper thread ([`in_blocking_section`]).
+#[derive(Debug)]
+pub struct BlockingSection {
+    /// Not `Send`: the mark belongs to the thread that made it.
+    _thread: std::marker::PhantomData<*const ()>,
+}
+
+impl BlockingSection {
+    /// Mark the current thread until the guard is dropped (sections nest).
+    pub fn enter() -> BlockingSection {
+        BLOCKING_SECTIONS.with(|n| n.set(n.get().saturating_add(1)));
+        BlockingSection { _thread: std::marker::PhantomData }
+    }
+}
+
+impl Drop for BlockingSection {
+    fn drop(&mut self) {
+        BLOCKING_SECTIONS.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// `true` inside a [`BlockingSection`] on this thread.
+pub fn in_blocking_section() -> bool {
+    BLOCKING_SECTIONS.with(std::cell::Cell::get) > 0
+}

@@ -35,7 +35,9 @@ pub use dialect::{
     RebuildRecipe, TxOptions, AdvisoryLock,
 };
 pub use driver::Timeouts;
-pub use driver::{Backend, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT};
+pub use driver::{
+    in_blocking_section, Backend, BlockingSection, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT,
+};
 /// Statement telemetry: the span target, the pool's gauges, and how spans name a statement.
 pub use engine::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};

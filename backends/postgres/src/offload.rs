@@ -9,8 +9,9 @@
 //!
 //! So every call into the client goes through a [`Link`]:
 //! - on a thread outside any tokio runtime (the common case, and every thread Athanor starts
-//!   itself: the pool's, the streaming workers, the connect helpers) it is made right there, as
-//!   before: no copy, no thread hop;
+//!   itself: the pool's, the streaming workers, the connect helpers), and on a runtime's
+//!   blocking thread inside a [`athanor_core::BlockingSection`] (the async bridge's closures),
+//!   it is made right there, as before: no copy, no thread hop;
 //! - on a thread inside a runtime it is made on the connection's own worker thread, started the
 //!   first time it is needed and kept for the connection's life (one thread per such connection,
 //!   not one per statement). The client moves to the worker with the call, and back with the
@@ -27,9 +28,12 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// `true` when the calling thread is inside a tokio runtime, where the client must not block.
+/// `true` when the calling thread is inside a tokio runtime, where the client must not block:
+/// a runtime's context is visible, and the caller did not say that this is a blocking thread
+/// (the async bridge's closures run in an [`athanor_core::BlockingSection`] on `spawn_blocking`
+/// threads, where the client's own `block_on` is allowed, so they call it in place).
 pub(crate) fn inside_runtime() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
+    !athanor_core::in_blocking_section() && tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// A job for a [`Worker`].

@@ -148,6 +148,8 @@ impl SessionMaker {
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let task = runtime.spawn_blocking(move || {
             let _slot = slot;
+            // A blocking thread: drivers may block here even though tokio's context is visible.
+            let _section = athanor_core::BlockingSection::enter();
             tracing::dispatcher::with_default(&dispatch, || {
                 let _entered = span.enter();
                 let session = maker.session();
