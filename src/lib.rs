@@ -90,6 +90,8 @@ pub use athanor_orm::{
     Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
 };
 // Relationships and their loading; bulk statements.
+/// The join list of a dynamic query, `Query<'_, M, Dynamic>` (`Query::into_dynamic`).
+pub use athanor_orm::Dynamic;
 pub use athanor_orm::{
     defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
     LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize, UpdateSet,

@@ -72,7 +72,7 @@ pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
-pub use query::{position, InQuery, Joined, Query};
+pub use query::{position, Dynamic, InQuery, Joined, Query};
 pub use state::{Handle, ObjectState};
 pub use stream::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 pub use transaction::NestedTransaction;
