@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             joins_along_relationships, aggregates_group_by_having, subqueries_in_and_exists,
             union_removes_duplicates_and_union_all_keeps_them, rows_of_several_models, aliases_and_explicit_on,
             subqueries_in_from, association_tables_are_declared_once, session_free_selects_run_through_execute,
+            dynamic_queries_add_joins_from_optional_parameters,
         ]);
         $crate::conformance_tests!(@group $backend, reflection: [
             create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect,
