@@ -118,6 +118,10 @@ macro_rules! conformance_tests {
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
         ]);
+        $crate::conformance_tests!(@group $backend, autocommit_reads: [
+            read_only_session_sends_no_begin_or_rollback, autocommit_reads_session_writes_in_a_real_transaction,
+            failed_read_without_a_transaction_leaves_the_session_usable,
+        ]);
         $crate::conformance_tests!(@group $backend, telemetry: [
             statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
             slow_statements_warn_while_running_and_after, pool_gauges_count_use_idle_and_timeouts,
@@ -137,6 +141,7 @@ macro_rules! conformance_tests {
             transactions::GROUP,
             bad_input::GROUP,
             telemetry::GROUP,
+            autocommit_reads::GROUP,
         ];
         #[test]
         fn requirements_summary() {

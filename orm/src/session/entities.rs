@@ -141,16 +141,16 @@ impl<M: Model, J, E> Query<'_, M, J, E> {
         session.prepare_read()?;
         let weak = Rc::downgrade(&session.shared);
         let mut inner_ref = session.inner();
-        inner_ref.ensure_conn()?;
+        inner_ref.ensure_read_conn()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let r = {
             let Inner { conn, identity, .. } = &mut *inner_ref;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
-            conn.query_refs(&st.sql, &refs, &mut |row| each(identity, &weak, row))
+            conn.query_read_refs(&st.sql, &refs, &mut |row| each(identity, &weak, row))
         };
         if let Err(e) = &r {
             if is_database_error(e) {
-                inner_ref.fail(e);
+                inner_ref.read_failed(e);
             }
         }
         r

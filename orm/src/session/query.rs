@@ -353,6 +353,12 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     }
 
     fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        if self.select.statement()?.for_update {
+            // Row locks need a transaction, also in a session that reads without one (rendered
+            // first: a database without row locks refuses before anything is sent).
+            self.statement()?;
+            self.session.ensure_transaction()?;
+        }
         if self.eager() {
             self.check_locking()?;
             return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
