@@ -217,4 +217,9 @@ fn a_source_that_was_not_joined_is_a_typed_error_when_rendered() {
     assert!(later.to_sql(dialects()[0].1).is_ok());
     // ...but a join's ON clause may only name what was joined before it.
     refused(&athanor::select::<Book>().into_dynamic().join(Author::books).join(Book::author), "starts at authors");
+    // Joinable's own join, called on a dynamic statement, checks its start the same way.
+    let via_trait = Joinable::join(athanor::select::<Book>().into_dynamic(), Author::books);
+    for (name, d) in dialects() {
+        assert!(matches!(via_trait.to_sql(d), Err(Error::InvalidRequest { .. })), "{name}");
+    }
 }

@@ -551,18 +551,17 @@ pub trait Joinable: Sized {
     }
 }
 
-/// A join along a relationship, under an alias or not.
-fn join_along<Q: Joinable, P: Model, T: Model, K, J2>(
+/// A join along a relationship, under an alias or not. Its parent is checked at run time only
+/// where the types did not prove it (a [`Dynamic`] join list).
+fn join_along<Q: Joinable, P: Model + InQuery<Q::Root, Q::Joins, I>, I, T: Model, K, J2>(
     q: Q,
     rel: Relationship<P, T, K>,
     outer: bool,
     alias: Option<&'static str>,
 ) -> Q::With<J2> {
     let def = rel.def();
-    q.with_joins(|s| match def {
-        Ok(def) => s.join_relationship_as(def, outer, alias),
-        Err(e) => s.with_error(e),
-    })
+    let check = <P as InQuery<Q::Root, Q::Joins, I>>::RUNTIME_CHECK.is_some();
+    q.with_joins(|s| s.join_along_def::<P>(def, outer, alias, check))
 }
 
 impl<M: Model, J> Joinable for Select<M, J> {
@@ -574,21 +573,22 @@ impl<M: Model, J> Joinable for Select<M, J> {
     }
 }
 
-impl<M: Model> Select<M, Dynamic> {
-    /// A join along a relationship of a [`Dynamic`] statement: its parent must already be in the
-    /// statement (the typed joins prove it with `InQuery`), else the statement carries an
+impl<M: Model, J> Select<M, J> {
+    /// A join along a relationship; with `check_parent` (a [`Dynamic`] statement, whose types do
+    /// not prove it) its parent must already be in the statement, else the statement carries an
     /// [`Error::InvalidRequest`] reported when it is rendered.
-    pub(crate) fn join_dynamic<P: Model>(
+    pub(crate) fn join_along_def<P: Model>(
         self,
         def: Result<&'static crate::relation::RelationshipDef>,
         outer: bool,
         alias: Option<&'static str>,
+        check_parent: bool,
     ) -> Self {
         let def = match def {
             Ok(d) => d,
             Err(e) => return self.with_error(e),
         };
-        if !self.has_source(P::TABLE.name) {
+        if check_parent && !self.has_source(P::TABLE.name) {
             let target = def.target.table().name;
             return self.with_error(Error::invalid_request(format!(
                 "the join of {target} along {}.{} starts at {}, which this dynamic query of {} neither selects from \
@@ -615,13 +615,13 @@ macro_rules! dynamic_joins {
         /// ([`Error::InvalidRequest`] when the query runs otherwise).
         pub fn join<P: Model, T: Model, K>(self, rel: $crate::session::Relationship<P, T, K>) -> Self {
             let def = rel.def();
-            self.with_joins::<$crate::session::Dynamic>(|s| s.join_dynamic::<P>(def, false, None))
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, false, None, true))
         }
 
         /// `LEFT OUTER JOIN <T> ON …` ([`Joinable::outerjoin`]), keeping the query's type.
         pub fn outerjoin<P: Model, T: Model, K>(self, rel: $crate::session::Relationship<P, T, K>) -> Self {
             let def = rel.def();
-            self.with_joins::<$crate::session::Dynamic>(|s| s.join_dynamic::<P>(def, true, None))
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, true, None, true))
         }
 
         /// `JOIN <T> AS <alias> ON …` ([`Joinable::join_as`]), keeping the query's type.
@@ -632,7 +632,7 @@ macro_rules! dynamic_joins {
         ) -> Self {
             let _ = alias;
             let def = rel.def();
-            self.with_joins::<$crate::session::Dynamic>(|s| s.join_dynamic::<P>(def, false, Some(A::NAME)))
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, false, Some(A::NAME), true))
         }
 
         /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Joinable::outerjoin_as`]), keeping the
@@ -644,7 +644,7 @@ macro_rules! dynamic_joins {
         ) -> Self {
             let _ = alias;
             let def = rel.def();
-            self.with_joins::<$crate::session::Dynamic>(|s| s.join_dynamic::<P>(def, true, Some(A::NAME)))
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, true, Some(A::NAME), true))
         }
 
         /// `JOIN <target's table> ON target = other` ([`Joinable::join_on`]), keeping the
