@@ -4,6 +4,7 @@
 //! not join is a typed `Error::InvalidRequest` when it renders, never a panic and never SQL that
 //! names a table missing from the FROM.
 #![allow(missing_docs)] // test models
+#![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 #[path = "common/per_dialect.rs"]
 mod per_dialect;
