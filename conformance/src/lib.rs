@@ -121,6 +121,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@group $backend, autocommit_reads: [
             read_only_session_sends_no_begin_or_rollback, autocommit_reads_session_writes_in_a_real_transaction,
             failed_read_without_a_transaction_leaves_the_session_usable,
+            each_read_sees_its_own_snapshot_and_loaded_objects_stay,
         ]);
         $crate::conformance_tests!(@group $backend, telemetry: [
             statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
