@@ -81,6 +81,8 @@ pub use athanor_core::{
 };
 pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
+/// The join list of a dynamic query, `Query<'_, M, Dynamic>` (`Query::into_dynamic`).
+pub use athanor_orm::Dynamic;
 pub use athanor_orm::{
     alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased, Base,
     Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundQuery, CompoundSelect, Condition,
@@ -89,6 +91,7 @@ pub use athanor_orm::{
     ObjectState, OrderKeys, Ordering, Query, ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn,
     Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
 };
+
 // Relationships and their loading; bulk statements.
 pub use athanor_orm::{
     defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,

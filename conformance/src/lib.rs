@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             joins_along_relationships, aggregates_group_by_having, subqueries_in_and_exists,
             union_removes_duplicates_and_union_all_keeps_them, rows_of_several_models, aliases_and_explicit_on,
             subqueries_in_from, association_tables_are_declared_once, session_free_selects_run_through_execute,
+            dynamic_queries_add_joins_from_optional_parameters,
         ]);
         $crate::conformance_tests!(@group $backend, reflection: [
             create_all_reflects_back_equal, foreign_keys_and_composite_keys_reflect,
@@ -116,6 +117,11 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@group $backend, bad_input: [
             like_pattern_with_nul_is_refused, like_escape_must_be_one_ascii_character,
             in_list_over_the_bind_limit_is_refused, raw_sql_reads_each_dialects_literals_and_comments,
+        ]);
+        $crate::conformance_tests!(@group $backend, autocommit_reads: [
+            read_only_session_sends_no_begin_or_rollback, autocommit_reads_session_writes_in_a_real_transaction,
+            failed_read_without_a_transaction_leaves_the_session_usable,
+            each_read_sees_its_own_snapshot_and_loaded_objects_stay,
         ]);
         $crate::conformance_tests!(@group $backend, telemetry: [
             statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
@@ -136,6 +142,7 @@ macro_rules! conformance_tests {
             transactions::GROUP,
             bad_input::GROUP,
             telemetry::GROUP,
+            autocommit_reads::GROUP,
         ];
         #[test]
         fn requirements_summary() {

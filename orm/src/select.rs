@@ -12,7 +12,7 @@ use crate::expr::{
     AliasName, Aliased, Column, Comparable, Condition, IntoOrderKey, Source, SubquerySource, TableSource,
 };
 use crate::model::Model;
-use crate::session::{Derived, InQuery, Joined, Relationship};
+use crate::session::{Derived, Dynamic, InQuery, Joined, Relationship};
 use athanor_core::dialect::Dialect;
 use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
@@ -41,17 +41,26 @@ pub struct Select<M: Model, J = ()> {
     /// The first error of a builder step that could not be checked by types (`filter_by` of an
     /// unknown column), reported when the statement is rendered.
     error: Option<Error>,
+    /// The sources conditions and sort keys of a [`Dynamic`] statement named (qualifier, what
+    /// named it), checked against its FROM and joins when it is rendered; always empty for a
+    /// typed join list, whose types proved it.
+    needs: Vec<(&'static str, &'static str)>,
     _model: PhantomData<fn() -> (M, J)>,
 }
 
 /// `SELECT <every column of M> FROM <M's table>`.
 pub fn select<M: Model>() -> Select<M> {
-    Select { statement: SelectStatement::new(M::TABLE), error: None, _model: PhantomData }
+    Select { statement: SelectStatement::new(M::TABLE), error: None, needs: Vec::new(), _model: PhantomData }
 }
 
 impl<M: Model, J> Clone for Select<M, J> {
     fn clone(&self) -> Self {
-        Select { statement: self.statement.clone(), error: self.error.clone(), _model: PhantomData }
+        Select {
+            statement: self.statement.clone(),
+            error: self.error.clone(),
+            needs: self.needs.clone(),
+            _model: PhantomData,
+        }
     }
 }
 
@@ -64,7 +73,13 @@ impl<M: Model, J> std::fmt::Debug for Select<M, J> {
 impl<M: Model, J> Select<M, J> {
     /// The same statement under another join list (what [`Joinable::with_joins`] builds on).
     pub(crate) fn retype<J2>(self) -> Select<M, J2> {
-        Select { statement: self.statement, error: self.error, _model: PhantomData }
+        Select { statement: self.statement, error: self.error, needs: self.needs, _model: PhantomData }
+    }
+
+    /// The same statement as a [`Dynamic`] one: joins keep its type, and the sources its later
+    /// conditions and sort keys name are checked when it is rendered (see [`Dynamic`]).
+    pub fn into_dynamic(self) -> Select<M, Dynamic> {
+        self.retype()
     }
 
     /// Add a condition on `M` or on a joined source (several filters are ANDed).
@@ -72,8 +87,29 @@ impl<M: Model, J> Select<M, J> {
     where
         N: InQuery<M, J, I>,
     {
+        if let Some(q) = <N as InQuery<M, J, I>>::RUNTIME_CHECK {
+            self.needs.push((q, "a filter"));
+        }
         self.statement.filters.push(condition.into_expr());
         self
+    }
+
+    /// Whether `qualifier` names the statement's table or a source it joined (not an
+    /// association table a many-to-many join went through: no typed column names one).
+    pub(crate) fn has_source(&self, qualifier: &str) -> bool {
+        qualifier == self.statement.table.name || self.statement.table_joins.iter().any(|j| j.qualifier() == qualifier)
+    }
+
+    /// The run-time check of a [`Dynamic`] statement's conditions and sort keys.
+    fn check_needs(&self) -> Result<()> {
+        match self.needs.iter().find(|(q, _)| !self.has_source(q)) {
+            None => Ok(()),
+            Some((q, what)) => Err(Error::invalid_request(format!(
+                "{what} of this dynamic query of {} names {q}, which the query neither selects from nor joined: \
+                 join it first",
+                M::TABLE.rust_name
+            ))),
+        }
     }
 
     /// Add `column = value` by column (or field) name, checked when the statement is rendered
@@ -100,6 +136,9 @@ impl<M: Model, J> Select<M, J> {
     /// Add sort keys on `M` or a joined source: one (`Customer::name.asc()`) or a tuple of them
     /// (`(Customer::age.desc(), Customer::name.asc())`), in order. Several calls add keys.
     pub fn order_by<I>(mut self, keys: impl OrderKeys<M, J, I>) -> Self {
+        let mut needs = Vec::new();
+        keys.runtime_checks(&mut needs);
+        self.needs.extend(needs.into_iter().map(|q| (q, "a sort key")));
         keys.order_keys(&mut self.statement.order);
         self
     }
@@ -193,7 +232,7 @@ impl<M: Model, J> Select<M, J> {
 
     /// `JOIN (SELECT …) AS alias ON alias.<column> = <parent>.<parent_column>`: a subquery in
     /// FROM.
-    pub(crate) fn join_subquery(
+    pub(crate) fn join_derived(
         mut self,
         sub: SubqueryStatement,
         alias: &'static str,
@@ -278,11 +317,16 @@ impl<M: Model, J> Select<M, J> {
     /// The untyped statement.
     ///
     /// # Errors
-    /// The error of a `filter_by` naming an unknown column.
+    /// The error of a `filter_by` naming an unknown column or of a join that could not be made;
+    /// for a [`Dynamic`] statement, [`Error::InvalidRequest`] when a condition or sort key names
+    /// a model (or alias, or subquery) it did not join.
     pub fn statement(&self) -> Result<&SelectStatement> {
         match &self.error {
             Some(e) => Err(e.clone()),
-            None => Ok(&self.statement),
+            None => {
+                self.check_needs()?;
+                Ok(&self.statement)
+            }
         }
     }
 
@@ -322,6 +366,13 @@ impl<M: Model, J> Select<M, J> {
 pub trait OrderKeys<M, J, I> {
     /// Append the untyped keys, in order.
     fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>);
+
+    /// Append the sources a [`Dynamic`] statement checks when it runs
+    /// ([`InQuery::RUNTIME_CHECK`]); nothing for a typed join list.
+    #[doc(hidden)]
+    fn runtime_checks(&self, out: &mut Vec<&'static str>) {
+        let _ = out;
+    }
 }
 
 /// Where a single sort key's source sits (keeps [`OrderKeys`]' impls for a key and for tuples
@@ -335,6 +386,9 @@ where
     fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>) {
         out.push(self.into_order_key());
     }
+    fn runtime_checks(&self, out: &mut Vec<&'static str>) {
+        out.extend(<N as InQuery<M, J, I>>::RUNTIME_CHECK);
+    }
 }
 
 macro_rules! tuple_order_keys {
@@ -344,6 +398,11 @@ macro_rules! tuple_order_keys {
             fn order_keys(self, out: &mut Vec<athanor_core::sql::ast::OrderKey>) {
                 let ($($t,)+) = self;
                 $($t.order_keys(out);)+
+            }
+            #[allow(non_snake_case)]
+            fn runtime_checks(&self, out: &mut Vec<&'static str>) {
+                let ($($t,)+) = self;
+                $($t.runtime_checks(out);)+
             }
         }
     };
@@ -473,7 +532,7 @@ pub trait Joinable: Sized {
         W: Comparable<V, K>,
     {
         let sub = derived.statement.clone();
-        self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
+        self.with_joins(|s| s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
     }
 
     /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Joinable::join_subquery`]).
@@ -488,22 +547,21 @@ pub trait Joinable: Sized {
         W: Comparable<V, K>,
     {
         let sub = derived.statement.clone();
-        self.with_joins(|s| s.join_subquery(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
+        self.with_joins(|s| s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
     }
 }
 
-/// A join along a relationship, under an alias or not.
-fn join_along<Q: Joinable, P: Model, T: Model, K, J2>(
+/// A join along a relationship, under an alias or not. Its parent is checked at run time only
+/// where the types did not prove it (a [`Dynamic`] join list).
+fn join_along<Q: Joinable, P: Model + InQuery<Q::Root, Q::Joins, I>, I, T: Model, K, J2>(
     q: Q,
     rel: Relationship<P, T, K>,
     outer: bool,
     alias: Option<&'static str>,
 ) -> Q::With<J2> {
     let def = rel.def();
-    q.with_joins(|s| match def {
-        Ok(def) => s.join_relationship_as(def, outer, alias),
-        Err(e) => s.with_error(e),
-    })
+    let check = <P as InQuery<Q::Root, Q::Joins, I>>::RUNTIME_CHECK.is_some();
+    q.with_joins(|s| s.join_along_def::<P>(def, outer, alias, check))
 }
 
 impl<M: Model, J> Joinable for Select<M, J> {
@@ -513,4 +571,151 @@ impl<M: Model, J> Joinable for Select<M, J> {
     fn with_joins<J2>(self, f: impl FnOnce(Select<M, J>) -> Select<M, J>) -> Select<M, J2> {
         f(self).retype()
     }
+}
+
+impl<M: Model, J> Select<M, J> {
+    /// A join along a relationship; with `check_parent` (a [`Dynamic`] statement, whose types do
+    /// not prove it) its parent must already be in the statement, else the statement carries an
+    /// [`Error::InvalidRequest`] reported when it is rendered.
+    pub(crate) fn join_along_def<P: Model>(
+        self,
+        def: Result<&'static crate::relation::RelationshipDef>,
+        outer: bool,
+        alias: Option<&'static str>,
+        check_parent: bool,
+    ) -> Self {
+        let def = match def {
+            Ok(d) => d,
+            Err(e) => return self.with_error(e),
+        };
+        if check_parent && !self.has_source(P::TABLE.name) {
+            let target = def.target.table().name;
+            return self.with_error(Error::invalid_request(format!(
+                "the join of {target} along {}.{} starts at {}, which this dynamic query of {} neither selects from \
+                 nor joined before it",
+                P::TABLE.rust_name,
+                def.name,
+                P::TABLE.name,
+                M::TABLE.rust_name
+            )));
+        }
+        self.join_relationship_as(def, outer, alias)
+    }
+}
+
+/// The join methods of a [`Dynamic`] statement ([`Select`] and the session's `Query`): those of
+/// [`Joinable`] with the same arguments, returning the statement under the same type. A model
+/// named by a join's ON clause must already be in the statement; a condition or sort key is
+/// checked when the statement runs. Inherent methods, so they take precedence over
+/// [`Joinable`]'s for a dynamic statement.
+macro_rules! dynamic_joins {
+    () => {
+        /// `JOIN <T> ON <the relationship's foreign key>` ([`Joinable::join`]), keeping the
+        /// query's type. The relationship's model must be the query's or joined before
+        /// ([`Error::InvalidRequest`] when the query runs otherwise).
+        pub fn join<P: Model, T: Model, K>(self, rel: $crate::session::Relationship<P, T, K>) -> Self {
+            let def = rel.def();
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, false, None, true))
+        }
+
+        /// `LEFT OUTER JOIN <T> ON …` ([`Joinable::outerjoin`]), keeping the query's type.
+        pub fn outerjoin<P: Model, T: Model, K>(self, rel: $crate::session::Relationship<P, T, K>) -> Self {
+            let def = rel.def();
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, true, None, true))
+        }
+
+        /// `JOIN <T> AS <alias> ON …` ([`Joinable::join_as`]), keeping the query's type.
+        pub fn join_as<P: Model, T: Model, K, A: $crate::expr::AliasName>(
+            self,
+            rel: $crate::session::Relationship<P, T, K>,
+            alias: A,
+        ) -> Self {
+            let _ = alias;
+            let def = rel.def();
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, false, Some(A::NAME), true))
+        }
+
+        /// `LEFT OUTER JOIN <T> AS <alias> ON …` ([`Joinable::outerjoin_as`]), keeping the
+        /// query's type.
+        pub fn outerjoin_as<P: Model, T: Model, K, A: $crate::expr::AliasName>(
+            self,
+            rel: $crate::session::Relationship<P, T, K>,
+            alias: A,
+        ) -> Self {
+            let _ = alias;
+            let def = rel.def();
+            self.with_joins::<$crate::session::Dynamic>(|s| s.join_along_def::<P>(def, true, Some(A::NAME), true))
+        }
+
+        /// `JOIN <target's table> ON target = other` ([`Joinable::join_on`]), keeping the
+        /// query's type; `other`'s source must be in the query already.
+        pub fn join_on<S: $crate::expr::TableSource, P: $crate::expr::Source, V, W, K>(
+            self,
+            target: $crate::expr::Column<S, V>,
+            other: $crate::expr::Column<P, W>,
+        ) -> Self
+        where
+            W: $crate::expr::Comparable<V, K>,
+        {
+            self.with_joins::<$crate::session::Dynamic>(|s| {
+                s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, false)
+            })
+        }
+
+        /// `LEFT OUTER JOIN … ON target = other` ([`Joinable::outerjoin_on`]), keeping the
+        /// query's type.
+        pub fn outerjoin_on<S: $crate::expr::TableSource, P: $crate::expr::Source, V, W, K>(
+            self,
+            target: $crate::expr::Column<S, V>,
+            other: $crate::expr::Column<P, W>,
+        ) -> Self
+        where
+            W: $crate::expr::Comparable<V, K>,
+        {
+            self.with_joins::<$crate::session::Dynamic>(|s| {
+                s.join_columns(S::Model::TABLE, S::ALIAS, target.name, P::QUALIFIER, other.name, true)
+            })
+        }
+
+        /// `JOIN (SELECT …) AS alias ON alias.column = other` ([`Joinable::join_subquery`]),
+        /// keeping the query's type.
+        pub fn join_subquery<D, A: $crate::expr::AliasName, V, W, K, P: $crate::expr::Source>(
+            self,
+            derived: &$crate::session::Derived<D, A>,
+            column: $crate::expr::Column<$crate::expr::SubquerySource<A>, V>,
+            other: $crate::expr::Column<P, W>,
+        ) -> Self
+        where
+            W: $crate::expr::Comparable<V, K>,
+        {
+            let sub = derived.statement.clone();
+            self.with_joins::<$crate::session::Dynamic>(|s| {
+                s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, false)
+            })
+        }
+
+        /// `LEFT OUTER JOIN (SELECT …) AS alias ON …` ([`Joinable::outerjoin_subquery`]),
+        /// keeping the query's type.
+        pub fn outerjoin_subquery<D, A: $crate::expr::AliasName, V, W, K, P: $crate::expr::Source>(
+            self,
+            derived: &$crate::session::Derived<D, A>,
+            column: $crate::expr::Column<$crate::expr::SubquerySource<A>, V>,
+            other: $crate::expr::Column<P, W>,
+        ) -> Self
+        where
+            W: $crate::expr::Comparable<V, K>,
+        {
+            let sub = derived.statement.clone();
+            self.with_joins::<$crate::session::Dynamic>(|s| {
+                s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, true)
+            })
+        }
+    };
+}
+pub(crate) use dynamic_joins;
+
+/// A [`Dynamic`] statement's joins keep its type: `let mut st = select::<Book>().into_dynamic();
+/// if let Some(t) = tag { st = st.join(Book::tags).filter(Tag::name.eq(t)); }`.
+impl<M: Model> Select<M, Dynamic> {
+    dynamic_joins!();
 }

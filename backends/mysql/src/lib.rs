@@ -29,7 +29,12 @@
 //!   whatever its configuration, so that an out-of-range or over-long value is an error rather
 //!   than a silent truncation (as on PostgreSQL), a GROUP BY that PostgreSQL would refuse is
 //!   refused here too, and `NO_BACKSLASH_ESCAPES` is off (the dialect escapes backslashes in DDL
-//!   literals; values are always bound parameters).
+//!   literals; values are always bound parameters). The same statement sets `autocommit = 1`: a
+//!   server configured with `autocommit = 0` (or an `init_connect` doing it) would otherwise
+//!   open a transaction at a connection's first statement that nothing ends, so a statement
+//!   outside a transaction (`Engine::execute`, a session's reads with `autocommit_reads`) would
+//!   hold its snapshot and locks, and its writes would be lost. Athanor's transactions are
+//!   always explicit (`START TRANSACTION` … `COMMIT`/`ROLLBACK`).
 //! - The client asks for `CLIENT_FOUND_ROWS`, so an `UPDATE` reports the rows it *matched*, not
 //!   only those whose values changed: an `UPDATE` that writes unchanged values reports 1, as on
 //!   SQLite and PostgreSQL (the unit of work checks these counts).
@@ -115,7 +120,7 @@ pub const fn backend() -> Backend {
 pub(crate) const INIT_STATEMENTS: &[&str] = &[
     "SET NAMES utf8mb4",
     "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,\
-     ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION'",
+     ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION', SESSION autocommit = 1",
 ];
 
 /// Prepared statements kept per connection.

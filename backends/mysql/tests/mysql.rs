@@ -505,9 +505,11 @@ fn connect_failures_are_connection_errors() -> Result<()> {
 fn session_settings() -> Result<()> {
     let Some(driver) = server() else { return Ok(()) };
     let mut c = driver.connect_typed()?;
-    let got = rows(&mut c, "SELECT @@character_set_client, @@character_set_results, @@sql_mode", &[])?;
+    let got = rows(&mut c, "SELECT @@character_set_client, @@character_set_results, @@sql_mode, @@autocommit", &[])?;
     assert_eq!(got[0][0], Value::Text("utf8mb4".into()));
     assert_eq!(got[0][1], Value::Text("utf8mb4".into()));
+    // Set at connect whatever the server's default: statements outside a transaction end.
+    assert_eq!(got[0][3].get::<i64>()?, 1);
     let mode = got[0][2].get::<String>()?;
     for m in ["STRICT_ALL_TABLES", "NO_ZERO_DATE", "ERROR_FOR_DIVISION_BY_ZERO", "NO_ENGINE_SUBSTITUTION"] {
         assert!(mode.contains(m), "{mode}");

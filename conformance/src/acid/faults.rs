@@ -98,7 +98,9 @@ fn idle_connections(engine: &Engine, hooks: &KillHooks, n: usize) -> Result<Vec<
 /// Every idle pooled connection dies (what a server restart, or killing the pool's sessions,
 /// does to an idle pool). With or without `pool_pre_ping`, the next session and engine
 /// transaction each work: the dead connection is found dead at the transaction's `BEGIN`, before
-/// any of the caller's work reached the server, and replaced transparently. An autocommit
+/// any of the caller's work reached the server, and replaced transparently; so does a session
+/// reading without a transaction (`autocommit_reads`), whose first read (a SELECT the ORM built,
+/// which changes nothing) is sent again on a live connection. An autocommit
 /// statement is never replayed (it might have been applied): without pre-ping the first one
 /// fails with a disconnect and the next one runs on a live connection. The dead connections are
 /// discarded and the pool holds only healthy ones afterwards. (A
@@ -117,7 +119,7 @@ pub fn idle_pooled_connection_dies(db: &TestDb) -> Result<()> {
             &[("pool_size", &POOL.to_string()), ("pool_pre_ping", if pre_ping { "true" } else { "false" })],
         );
         let engine = create_engine(&url)?;
-        for round in ["statement", "session", "transaction"] {
+        for round in ["statement", "session", "read", "transaction"] {
             let ids = idle_connections(&engine, &hooks, POOL)?;
             for &id in &ids {
                 kill(db, &hooks, id)?; // idle in the pool now
@@ -136,6 +138,15 @@ pub fn idle_pooled_connection_dies(db: &TestDb) -> Result<()> {
                     let s = athanor::sessionmaker(&engine).session();
                     s.add(Customer::new(&name, &format!("{round}{pre_ping}@x"), 1));
                     s.flush()?;
+                    let id: i64 = s.query_sql(hooks.own_id, &[])?[0].get(0)?;
+                    s.commit()?;
+                    id
+                }
+                "read" => {
+                    let s = athanor::sessionmaker(&engine).autocommit_reads(true).session();
+                    // The checkout's first statement: it finds the connection dead and is replayed.
+                    s.query::<Customer>().count()?;
+                    // Raw SQL begins a transaction, on the connection the read used.
                     let id: i64 = s.query_sql(hooks.own_id, &[])?[0].get(0)?;
                     s.commit()?;
                     id

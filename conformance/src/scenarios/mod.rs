@@ -1,5 +1,6 @@
 //! The scenarios, each `fn(&TestDb) -> Result<()>`, written once for every backend.
 
+pub mod autocommit_reads;
 pub mod bad_input;
 pub mod detached;
 pub mod expressions;

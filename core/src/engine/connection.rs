@@ -266,22 +266,73 @@ impl Connection {
         params: &[ValueRef<'_>],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
+        self.query_with(sql, params, on_row, false)
+    }
+
+    /// [`Connection::query_refs`] for a statement that changes nothing: a SELECT its caller
+    /// built (the ORM's own reads), never raw SQL. It is the one query that may be sent twice:
+    /// when it is the first statement of the checkout, outside a transaction, and fails with a
+    /// disconnect error before any row arrived, the connection died idle in the pool, so it is
+    /// replaced and the query runs once more on a live one (as a transaction's `BEGIN` is; see
+    /// [`Engine::connect`]). A session reading without a transaction
+    /// (`SessionMaker::autocommit_reads`) sends its reads this way, so an idle connection's
+    /// death fails none of them.
+    ///
+    /// # Errors
+    /// Those of [`Connection::query_refs`].
+    pub fn query_read_refs(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        self.query_with(sql, params, on_row, true)
+    }
+
+    fn query_with(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+        read: bool,
+    ) -> Result<()> {
         let mut made = Vec::new();
         let params = &*resolve_computed(params, &mut made)?;
         self.check_params(params)?;
+        if !read {
+            // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.
+            self.replaceable = false;
+        }
+        let mut rows = 0u64;
+        let mut r = self.send_query(sql, params, &mut rows, on_row);
+        // `died_idle` also ends the checkout's replaceable state, whatever the outcome.
+        if self.died_idle(&r) && rows == 0 {
+            if let Err(dead) = &r {
+                self.replace_dead(dead)?;
+            }
+            r = self.send_query(sql, params, &mut rows, on_row);
+        }
+        self.after(r)
+    }
+
+    /// Send one query, with its telemetry, counting its rows into `rows`.
+    fn send_query(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        rows: &mut u64,
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
         let started = self.start(sql, params);
         let _entered = started.span.clone().entered();
-        // Never replayed: a query may write (`INSERT … RETURNING`), see `execute_refs`.
-        self.replaceable = false;
-        let mut rows = 0u64;
         let r = self.raw().and_then(|raw| {
             raw.query(sql, params, &mut |row| {
-                rows += 1;
+                *rows += 1;
                 on_row(row)
             })
         });
-        self.engine.end_statement(started, sql, params, Some(rows), true, r.as_ref().err());
-        self.after(r)
+        self.engine.end_statement(started, sql, params, Some(*rows), true, r.as_ref().err());
+        r
     }
 
     /// Run a parameterless statement unprepared (DDL, transaction control).

@@ -320,8 +320,8 @@ impl Session {
         self.prepare_read()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let mut out = Vec::new();
-        self.with_conn(|c| {
-            c.query_refs(&st.sql, &refs, &mut |row| {
+        self.with_read_conn(|c| {
+            c.query_read_refs(&st.sql, &refs, &mut |row| {
                 out.push(decode(row)?);
                 Ok(())
             })

@@ -15,11 +15,20 @@ pub struct SessionConfig {
     pub expire_on_commit: bool,
     /// Options of every transaction the session begins (isolation level, read only, write intent).
     pub transaction: TxOptions,
+    /// Run the session's reads outside a transaction, each in the connection's autocommit mode,
+    /// with no `BEGIN` / `ROLLBACK` around them; writes still begin a real transaction (default
+    /// off; see [`SessionMaker::autocommit_reads`]).
+    pub autocommit_reads: bool,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { autoflush: true, expire_on_commit: true, transaction: TxOptions::default() }
+        SessionConfig {
+            autoflush: true,
+            expire_on_commit: true,
+            transaction: TxOptions::default(),
+            autocommit_reads: false,
+        }
     }
 }
 
@@ -70,6 +79,28 @@ impl SessionMaker {
     /// writers at its first statement instead of failing at its flush).
     pub fn write_intent(mut self, on: bool) -> Self {
         self.config.transaction.write_intent = on;
+        self
+    }
+
+    /// Run each session's reads without a transaction (default off): a query, `get`, `count`,
+    /// `refresh` or relationship load outside a transaction is sent alone, in the connection's
+    /// autocommit mode, so a read-only request costs no `BEGIN` and no `ROLLBACK` (two round
+    /// trips on a server). What begins a real transaction, as without this setting, and holds
+    /// it until `commit()` / `rollback()`: a flush with work to write (autoflush included),
+    /// `begin()`, `begin_nested()`, bulk `update` / `delete` / `insert`, raw SQL
+    /// (`execute`, `execute_sql`, `query_sql`: Athanor cannot tell a raw read from a write),
+    /// `yield_per` streams (a PostgreSQL cursor lives in a transaction) and `FOR UPDATE`
+    /// queries (their locks need one). After `commit()` or `rollback()` the session reads
+    /// without a transaction again.
+    ///
+    /// What changes for the program: each read sees the data committed when it runs (its own
+    /// snapshot), not one snapshot for the session's reads, so two reads may disagree; objects
+    /// already in the identity map are not refreshed by a later read unless expired (as in a
+    /// transaction); a database error in a read outside a transaction leaves the session usable
+    /// (there is no transaction to roll back, no `Error::PendingRollback`). `docs/guarantees.md`
+    /// ("Reads without a transaction") has the details.
+    pub fn autocommit_reads(mut self, on: bool) -> Self {
+        self.config.autocommit_reads = on;
         self
     }
 

@@ -2,7 +2,8 @@
 //! (SQLAlchemy's `session.query(User, Post)` / `select(User, Post)`).
 //!
 //! The first model is the FROM table; the others must be joined (`join` / `outerjoin`): a model
-//! that is not joined does not compile (the [`InQuery`] bound), nothing is checked at run time.
+//! that is not joined does not compile (the [`InQuery`] bound), nothing is checked at run time,
+//! except in a [`Dynamic`](super::Dynamic) query, which checks it when it runs.
 //! Each row gives one object per model, through the
 //! identity map, with no uniquing: a user with three posts comes back in three rows, with the
 //! same `Handle<User>` in each. `Option<B>` is a model an outer join may leave out (its columns
@@ -140,16 +141,16 @@ impl<M: Model, J, E> Query<'_, M, J, E> {
         session.prepare_read()?;
         let weak = Rc::downgrade(&session.shared);
         let mut inner_ref = session.inner();
-        inner_ref.ensure_conn()?;
+        inner_ref.ensure_read_conn()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let r = {
             let Inner { conn, identity, .. } = &mut *inner_ref;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
-            conn.query_refs(&st.sql, &refs, &mut |row| each(identity, &weak, row))
+            conn.query_read_refs(&st.sql, &refs, &mut |row| each(identity, &weak, row))
         };
         if let Err(e) = &r {
             if is_database_error(e) {
-                inner_ref.fail(e);
+                inner_ref.read_failed(e);
             }
         }
         r
@@ -159,7 +160,18 @@ impl<M: Model, J, E> Query<'_, M, J, E> {
 macro_rules! tuple_query {
     ($($t:ident $i:ident),+) => {
         impl<'s, M: Model, J, $($t: EntityPart),+> Query<'s, M, J, (M, $($t),+)> {
-            fn tuples(&self, limit: Option<u64>) -> Result<Vec<(Handle<M>, $($t::Out),+)>> {
+            fn tuples(
+                &self,
+                limit: Option<u64>,
+                checks: &[Option<&'static str>],
+            ) -> Result<Vec<(Handle<M>, $($t::Out),+)>> {
+                // A dynamic query's members are checked now (a typed one's by its `InQuery` bounds).
+                if let Some(q) = checks.iter().flatten().find(|q| !self.as_select().has_source(q)) {
+                    return Err(Error::invalid_request(format!(
+                        "this dynamic query of {} returns {q} objects, but neither selects from nor joined {q}: join it first",
+                        M::TABLE.rust_name
+                    )));
+                }
                 let mut items = Vec::new();
                 columns_of::<M>(&mut items);
                 $(columns_of::<$t::Source>(&mut items);)+
@@ -192,7 +204,7 @@ macro_rules! tuple_query {
             where
                 $($t::Source: InQuery<M, J, $i>,)+
             {
-                self.tuples(None)
+                self.tuples(None, &[$(<$t::Source as InQuery<M, J, $i>>::RUNTIME_CHECK),+])
             }
 
             /// The first row (`LIMIT 1`), or `None`.
@@ -203,7 +215,7 @@ macro_rules! tuple_query {
             where
                 $($t::Source: InQuery<M, J, $i>,)+
             {
-                Ok(self.tuples(Some(1))?.into_iter().next())
+                Ok(self.tuples(Some(1), &[$(<$t::Source as InQuery<M, J, $i>>::RUNTIME_CHECK),+])?.into_iter().next())
             }
         }
     };

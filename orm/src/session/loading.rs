@@ -279,7 +279,7 @@ impl Session {
         let node_loaders = nodes.iter().map(|n| loaders::loader(n.rel.target)).collect::<Result<Vec<_>>>()?;
         let weak = Rc::downgrade(&self.shared);
         let mut inner = self.inner();
-        inner.ensure_conn()?;
+        inner.ensure_read_conn()?;
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let mut out =
             Loaded { roots: Vec::new(), through: Vec::new(), joined: nodes.iter().map(|_| Vec::new()).collect() };
@@ -294,7 +294,7 @@ impl Session {
             let Inner { conn, identity, .. } = &mut *inner;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
             let mut ctx = LoadCtx { identity, session: &weak };
-            conn.query_refs(&st.sql, &refs, &mut |row| {
+            conn.query_read_refs(&st.sql, &refs, &mut |row| {
                 let part = OffsetRow { row, offset: first, len: root_len };
                 let Some(root) = model.load_row(&mut ctx, &part)? else {
                     return Err(Error::invalid_request(format!("a {} row without a key", model.table().name)));
@@ -338,7 +338,7 @@ impl Session {
         };
         if let Err(e) = &r {
             if is_database_error(e) {
-                inner.fail(e);
+                inner.read_failed(e);
             }
         }
         r?;

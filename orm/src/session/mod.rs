@@ -75,7 +75,7 @@ pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
-pub use query::{position, InQuery, Joined, Query};
+pub use query::{position, Dynamic, InQuery, Joined, Query};
 pub use state::{Handle, ObjectState};
 pub use stream::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 pub use transaction::NestedTransaction;
@@ -101,6 +101,9 @@ struct Inner {
     engine: Engine,
     config: SessionConfig,
     conn: Option<Connection>,
+    /// `conn` runs in autocommit mode: it was taken for a read with
+    /// [`SessionConfig::autocommit_reads`] and no transaction was begun on it.
+    autocommit: bool,
     next_tx: Option<TxOptions>,
     identity: IdentityMap,
     new: Vec<Rc<dyn Erased>>,
@@ -178,7 +181,9 @@ impl fmt::Debug for Session {
         let mut d = f.debug_struct("Session");
         d.field("id", &self.shared.id);
         if let Ok(i) = inner {
-            d.field("in_transaction", &i.conn.is_some()).field("objects", &i.identity.len()).field("new", &i.new.len());
+            d.field("in_transaction", &(i.conn.is_some() && !i.autocommit))
+                .field("objects", &i.identity.len())
+                .field("new", &i.new.len());
         }
         d.finish()
     }
@@ -244,6 +249,7 @@ impl Session {
                     engine: engine.clone(),
                     config,
                     conn: None,
+                    autocommit: false,
                     next_tx: None,
                     identity: IdentityMap::default(),
                     new: Vec::new(),
@@ -275,9 +281,11 @@ impl Session {
         self.inner().engine.clone()
     }
 
-    /// `true` while a transaction is open (after autobegin or `begin()`).
+    /// `true` while a transaction is open (after autobegin or `begin()`). With
+    /// [`SessionMaker::autocommit_reads`], reads alone open none.
     pub fn in_transaction(&self) -> bool {
-        self.inner().conn.is_some()
+        let inner = self.inner();
+        inner.conn.is_some() && !inner.autocommit
     }
 
     /// `true` unless a failed flush is waiting for `rollback()`.
@@ -342,7 +350,7 @@ impl Session {
     pub fn begin_with(&self, opts: TxOptions) -> Result<()> {
         self.check_failed()?;
         let mut inner = self.inner();
-        if inner.conn.is_some() {
+        if inner.conn.is_some() && !inner.autocommit {
             return Err(Error::invalid_request(
                 "a transaction is already begun on this session; commit or roll back first",
             ));
@@ -538,8 +546,8 @@ impl Session {
         let sql = engine.cached_sql(M::TABLE, SQL_SELECT_BY_PK, |d| sql::select_by_pk(d, M::TABLE))?;
         let params: Vec<ValueRef<'_>> = key.params().collect();
         let mut fresh: Option<M> = None;
-        self.with_conn(|conn| {
-            conn.query_refs(&sql, &params, &mut |row| {
+        self.with_read_conn(|conn| {
+            conn.query_read_refs(&sql, &params, &mut |row| {
                 fresh = Some(M::from_row(row)?);
                 Ok(())
             })
@@ -569,6 +577,31 @@ impl Session {
         r
     }
 
+    /// [`Session::with_conn`] for a read (a SELECT the ORM built): outside a transaction with
+    /// `autocommit_reads`, where a failure leaves the session usable.
+    fn with_read_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut inner = self.inner();
+        inner.check_not_streaming()?;
+        inner.ensure_read_conn()?;
+        let r = match inner.conn.as_mut() {
+            Some(c) => f(c),
+            None => Err(Error::invalid_request("no connection")),
+        };
+        if let Err(e) = &r {
+            if is_database_error(e) {
+                inner.read_failed(e);
+            }
+        }
+        r
+    }
+
+    /// Begin the transaction now if the session reads without one (`autocommit_reads`): for a
+    /// read that needs one (`FOR UPDATE`'s locks).
+    pub(crate) fn ensure_transaction(&self) -> Result<()> {
+        self.check_failed()?;
+        self.inner().ensure_conn()
+    }
+
     fn prepare_read(&self) -> Result<()> {
         self.check_failed()?;
         let autoflush = self.inner().config.autoflush;
@@ -593,12 +626,12 @@ impl Session {
         self.prepare_read()?;
         let weak = Rc::downgrade(&self.shared);
         let mut inner_ref = self.inner();
-        inner_ref.ensure_conn()?;
+        inner_ref.ensure_read_conn()?;
         let r = {
             let Inner { conn, identity, .. } = &mut *inner_ref;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
             let map = identity.typed_mut::<M>();
-            conn.query_refs(sql, params, &mut |row| {
+            conn.query_read_refs(sql, params, &mut |row| {
                 let (inst, _) = identity_row::<M>(map, &weak, row)?;
                 sink(Handle::from_instance(inst));
                 Ok(())
@@ -606,7 +639,7 @@ impl Session {
         };
         if let Err(e) = &r {
             if is_database_error(e) {
-                inner_ref.fail(e);
+                inner_ref.read_failed(e);
             }
         }
         r
@@ -625,7 +658,31 @@ impl Session {
     /// Run a query returning one value (used by `Query::count`/`exists`).
     pub(crate) fn scalar<T: FromValue>(&self, sql: &str, params: &[Value]) -> Result<T> {
         self.prepare_read()?;
-        self.with_conn(|c| c.query_scalar(sql, params))
+        let refs: Vec<ValueRef<'_>> = params.iter().map(Value::as_ref).collect();
+        let mut rows = 0usize;
+        let mut value = None;
+        self.with_read_conn(|c| {
+            c.query_read_refs(sql, &refs, &mut |row| {
+                rows += 1;
+                if rows == 1 {
+                    let cell = T::from_value(row.get(0)?).map_err(|e| match e {
+                        Error::TypeMismatch { expected, found, .. } => Error::TypeMismatch {
+                            column: row.column_name(0).unwrap_or("#0").to_string(),
+                            expected,
+                            found,
+                        },
+                        other => other,
+                    })?;
+                    value = Some(cell);
+                }
+                Ok(())
+            })
+        })?;
+        match (rows, value) {
+            (1, Some(v)) => Ok(v),
+            (0, _) => Err(Error::NotFound { what: sql.to_string() }),
+            _ => Err(Error::MultipleResults { what: sql.to_string() }),
+        }
     }
 
     /// Run a SQL statement in the session's transaction (after autoflush); rows affected.
@@ -762,11 +819,15 @@ impl Session {
     pub fn commit(&self) -> Result<()> {
         self.flush()?;
         let mut inner = self.inner();
-        let Some(mut conn) = inner.conn.take() else {
+        let autocommit = inner.autocommit;
+        let Some(mut conn) = inner.take_conn() else {
             return Ok(());
         };
         inner.savepoints.clear();
-        if let Err(e) = conn.commit() {
+        // Reads without a transaction (`autocommit_reads`) have nothing to commit: the
+        // connection goes back to the pool, and the objects expire as after any commit.
+        let committed = if autocommit { Ok(()) } else { conn.commit() };
+        if let Err(e) = committed {
             drop(conn);
             inner.restore_after_rollback(Vec::new());
             return Err(e);

@@ -4,7 +4,7 @@
 //! session to execute.
 
 use super::{Handle, Load, Session};
-use crate::expr::Condition;
+use crate::expr::{Condition, Source};
 use crate::model::Model;
 use crate::select::{Joinable, OrderKeys, Select};
 use athanor_core::error::{Error, Result};
@@ -44,6 +44,21 @@ pub struct Query<'s, M: Model, J = (), E = M> {
 /// The models a query has joined: `Joined<Post, ()>` after `.join(User::posts)`.
 pub struct Joined<T, Rest>(PhantomData<fn() -> (T, Rest)>);
 
+/// The join list of a dynamic query: `Query<'_, Book, Dynamic>` ([`Query::into_dynamic`],
+/// [`Select::into_dynamic`]), Diesel's `into_boxed()`.
+///
+/// A typed query's joins change its type (`Query<'_, Book>` becomes `Query<'_, Book,
+/// Joined<Tag, ()>>`), which is what lets the compiler refuse a filter on a model that is not
+/// joined. A dynamic query keeps one type whatever it joins, so joins and filters can be added
+/// conditionally (from a web request's optional parameters) to one `mut` variable. What moves
+/// from compile time to run time is only *which sources are in the FROM*: a filter or sort key
+/// on a model (alias, subquery) the query neither selects from nor joined is
+/// [`Error::InvalidRequest`] when the query runs (or renders), and so is a relationship join
+/// whose starting model is not in the query yet. Column types, values, operators and sort keys
+/// stay checked by the compiler, and everything else — `order_by`, `limit`/`offset`, `count`,
+/// `exists`, `all`/`first`/`one`, loader options, tuple rows — is the typed query's.
+pub enum Dynamic {}
+
 /// Where a model sits in a query (inferred; it keeps [`InQuery`]'s impls apart).
 pub mod position {
     use std::marker::PhantomData;
@@ -53,6 +68,8 @@ pub mod position {
     pub struct Here;
     /// A model joined earlier.
     pub struct There<I>(PhantomData<I>);
+    /// Any source of a [`Dynamic`](super::Dynamic) query: checked when the query runs.
+    pub struct Checked;
 }
 
 /// Model `Self` is the root of a `Query<M, J>` or one of the models it joined (what lets
@@ -62,10 +79,23 @@ pub mod position {
     label = "`{Self}` is used here, but it is neither the query's model nor joined",
     note = "join it first: `.join(<{M} or a joined model>::<relationship to {Self}>)`, `.join_as(<relationship>, <alias>)` for an alias, or `.join_on(<column of {Self}>, <column in the query>)`"
 )]
-pub trait InQuery<M, J, I> {}
+pub trait InQuery<M, J, I> {
+    /// The qualifier a [`Dynamic`] query looks for among its sources when it runs; `None` where
+    /// the type already proved the source is there (every typed join list).
+    #[doc(hidden)]
+    const RUNTIME_CHECK: Option<&'static str> = None;
+}
 impl<M> InQuery<M, (), position::Root> for M {}
 impl<M, T, R> InQuery<M, Joined<T, R>, position::Here> for T {}
-impl<M, T, R, N, I> InQuery<M, Joined<T, R>, position::There<I>> for N where N: InQuery<M, R, I> {}
+impl<M, T, R, N, I> InQuery<M, Joined<T, R>, position::There<I>> for N
+where
+    N: InQuery<M, R, I>,
+{
+    const RUNTIME_CHECK: Option<&'static str> = <N as InQuery<M, R, I>>::RUNTIME_CHECK;
+}
+impl<M, N: Source> InQuery<M, Dynamic, position::Checked> for N {
+    const RUNTIME_CHECK: Option<&'static str> = Some(N::QUALIFIER);
+}
 
 impl<M: Model, J, E> Clone for Query<'_, M, J, E> {
     fn clone(&self) -> Self {
@@ -125,7 +155,28 @@ impl<'s, M: Model, J, E> Joinable for Query<'s, M, J, E> {
     }
 }
 
+/// A dynamic query's joins keep its type (see [`Dynamic`]).
+impl<M: Model, E> Query<'_, M, Dynamic, E> {
+    crate::select::dynamic_joins!();
+}
+
 impl<'s, M: Model, J, E> Query<'s, M, J, E> {
+    /// The same query under one type whatever it joins later: `Query<'_, M, Dynamic>`, for
+    /// joins and filters added conditionally (Diesel's `into_boxed()`). Sources named by its
+    /// filters and sort keys are checked when it runs instead of by the compiler (see
+    /// [`Dynamic`]); joins made before the call stay.
+    ///
+    /// ```text
+    /// let mut q = session.query::<Book>().into_dynamic();
+    /// if let Some(tag) = &params.tag {
+    ///     q = q.join(Book::tags).filter(Tag::name.eq(tag.as_str()));
+    /// }
+    /// let page = q.order_by(Book::id.asc()).limit(20).all()?;
+    /// ```
+    pub fn into_dynamic(self) -> Query<'s, M, Dynamic, E> {
+        self.with_joins(|s| s)
+    }
+
     /// The session this query runs in.
     pub(super) fn session(&self) -> &'s Session {
         self.session
@@ -302,6 +353,12 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     }
 
     fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        if self.select.statement()?.for_update {
+            // Row locks need a transaction, also in a session that reads without one (rendered
+            // first: a database without row locks refuses before anything is sent).
+            self.statement()?;
+            self.session.ensure_transaction()?;
+        }
         if self.eager() {
             self.check_locking()?;
             return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);

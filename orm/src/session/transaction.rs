@@ -84,7 +84,7 @@ impl Session {
     pub fn rollback(&self) -> Result<()> {
         let mut inner = self.inner();
         inner.check_not_streaming()?;
-        let r = match inner.conn.take() {
+        let r = match inner.take_conn() {
             Some(mut conn) => {
                 let r = conn.rollback();
                 if r.is_err() {
@@ -111,7 +111,7 @@ impl Session {
     /// Discard the session's connection instead of returning it to the pool (after a fault, or
     /// to be sure no server-side state survives), then behave as [`Session::rollback`].
     pub fn invalidate(&self) {
-        if let Some(mut conn) = self.inner().conn.take() {
+        if let Some(mut conn) = self.inner().take_conn() {
             conn.invalidate();
         }
         self.restore_all();
@@ -193,20 +193,78 @@ impl Inner {
         }
     }
 
-    pub(super) fn ensure_conn(&mut self) -> Result<()> {
+    /// [`Error::InvalidRequest`] once the async bridge's caller stopped waiting
+    /// ([`super::Session::is_cancelled`]): the session sends nothing more.
+    fn check_cancelled(&self) -> Result<()> {
         if self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
             return Err(Error::invalid_request(
                 "the caller stopped waiting for this session's work (its future was dropped): nothing more is sent, \
                  and what was not committed is rolled back",
             ));
         }
-        if self.conn.is_none() {
-            let mut conn = self.engine.connect()?;
-            let opts = self.next_tx.take().unwrap_or(self.config.transaction);
-            conn.begin_with(opts)?;
-            self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Make sure a transaction is open (autobegin): what writes, raw SQL, streams, savepoints
+    /// and every statement of a session without `autocommit_reads` run in. A connection held
+    /// for autocommit reads begins it.
+    pub(super) fn ensure_conn(&mut self) -> Result<()> {
+        self.check_cancelled()?;
+        match self.conn.as_mut() {
+            None => {
+                let mut conn = self.engine.connect()?;
+                let opts = self.next_tx.take().unwrap_or(self.config.transaction);
+                conn.begin_with(opts)?;
+                self.conn = Some(conn);
+            }
+            Some(conn) if self.autocommit => {
+                let opts = self.next_tx.take().unwrap_or(self.config.transaction);
+                if let Err(e) = conn.begin_with(opts) {
+                    // No transaction was there to fail: give the connection back (or discard a
+                    // dead one) and stay usable.
+                    self.take_conn();
+                    return Err(e);
+                }
+                self.autocommit = false;
+            }
+            Some(_) => {}
         }
         Ok(())
+    }
+
+    /// Make sure the session can read: inside its transaction when one is open; else, with
+    /// `autocommit_reads`, on a connection with no transaction (nothing sent before the read);
+    /// else autobegin as [`Inner::ensure_conn`].
+    pub(super) fn ensure_read_conn(&mut self) -> Result<()> {
+        self.check_cancelled()?;
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        if self.config.autocommit_reads && self.next_tx.is_none() {
+            self.conn = Some(self.engine.connect()?);
+            self.autocommit = true;
+            return Ok(());
+        }
+        self.ensure_conn()
+    }
+
+    /// The session's connection, leaving it without one (the transaction, if any, is the
+    /// caller's to end).
+    pub(super) fn take_conn(&mut self) -> Option<Connection> {
+        self.autocommit = false;
+        self.conn.take()
+    }
+
+    /// Record a read's failure: inside a transaction as [`Inner::fail`] (roll back, require
+    /// `rollback()`); outside one (autocommit reads) there is nothing to roll back: the
+    /// connection goes back to the pool (or is discarded when it died) and the session stays
+    /// usable.
+    pub(super) fn read_failed(&mut self, e: &Error) {
+        if self.autocommit {
+            self.take_conn();
+        } else {
+            self.fail(e);
+        }
     }
 
     pub(super) fn conn(&mut self) -> Result<&mut Connection> {
@@ -230,7 +288,7 @@ impl Inner {
     }
 
     pub(super) fn abort_transaction(&mut self) {
-        if let Some(mut c) = self.conn.take() {
+        if let Some(mut c) = self.take_conn() {
             if c.rollback().is_err() {
                 c.invalidate();
             }
@@ -272,7 +330,7 @@ impl Inner {
     /// Put every object back as it was before the transaction, after the database rolled it
     /// back (or is told to now): `modified` are the objects with unflushed edits.
     pub(super) fn restore_after_rollback(&mut self, modified: Vec<Rc<dyn Erased>>) {
-        if let Some(mut c) = self.conn.take() {
+        if let Some(mut c) = self.take_conn() {
             if c.rollback().is_err() {
                 c.invalidate();
             }
