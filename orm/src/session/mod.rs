@@ -347,6 +347,7 @@ impl Session {
                 listed_modified: false,
                 editing: false,
                 session: Rc::downgrade(&self.shared),
+                exprs: Default::default(),
             },
         );
         self.inner().new.push(h.erased());
@@ -526,7 +527,10 @@ impl Session {
         let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
         *h.instance().value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
         h.inner.clear_snapshot();
-        h.inner.meta().borrow_mut().expired = false;
+        let mut meta = h.inner.meta().borrow_mut();
+        meta.expired = false;
+        // Columns set to expressions are unflushed changes too.
+        meta.exprs.clear();
         Ok(())
     }
 
@@ -546,6 +550,17 @@ impl Session {
             }
         }
         r
+    }
+
+    /// `true` when the transaction this session's next statement runs in holds the database's
+    /// write lock: the open one began with `write_intent`, or, with none open, the one autobegin
+    /// will begin will (the session's, `begin_with`'s or the engine's `write_intent`).
+    fn holds_write_lock(&self) -> bool {
+        let inner = self.inner();
+        match &inner.conn {
+            Some(c) => c.transaction_options().is_some_and(|o| o.write_intent),
+            None => inner.engine.transaction_options(inner.next_tx.unwrap_or(inner.config.transaction)).write_intent,
+        }
     }
 
     fn prepare_read(&self) -> Result<()> {
@@ -793,6 +808,7 @@ fn identity_row<M: Model>(
             listed_modified: false,
             editing: false,
             session: session.clone(),
+            exprs: Default::default(),
         };
         Ok(Rc::new(Instance::new(m, meta)))
     })?;
