@@ -46,20 +46,21 @@ pub(super) struct Meta {
 }
 
 /// The columns of one object set to SQL expressions and not flushed yet ([`Handle::set_expr`]):
-/// boxed, so an object without any costs one pointer.
+/// a boxed slice, so an object without any costs two words and no allocation.
 #[derive(Default)]
-pub(super) struct PendingExprs(Option<Box<Vec<(usize, Scalar)>>>);
+pub(super) struct PendingExprs(Option<Box<[(usize, Scalar)]>>);
 
 impl PendingExprs {
     /// Set column `idx` to `expr`, replacing an earlier expression for it.
     pub(super) fn set(&mut self, idx: usize, expr: Scalar) {
-        let list = self.0.get_or_insert_with(Box::default);
+        let mut list = self.0.take().map(Vec::from).unwrap_or_default();
         list.retain(|(i, _)| *i != idx);
         list.push((idx, expr));
+        self.0 = Some(list.into_boxed_slice());
     }
     /// The expressions, in the order they were set.
     pub(super) fn list(&self) -> &[(usize, Scalar)] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
+        self.0.as_deref().unwrap_or(&[])
     }
     pub(super) fn is_empty(&self) -> bool {
         self.list().is_empty()
@@ -70,11 +71,10 @@ impl PendingExprs {
     }
     /// Forget the expressions of the columns `changed` says a later edit set to a value.
     pub(super) fn drop_changed(&mut self, changed: impl Fn(usize) -> bool) {
-        if let Some(list) = self.0.as_mut() {
-            list.retain(|(i, _)| !changed(*i));
-            if list.is_empty() {
-                self.0 = None;
-            }
+        if self.list().iter().any(|(i, _)| changed(*i)) {
+            let kept: Vec<(usize, Scalar)> =
+                self.0.take().map(Vec::from).unwrap_or_default().into_iter().filter(|(i, _)| !changed(*i)).collect();
+            self.0 = (!kept.is_empty()).then(|| kept.into_boxed_slice());
         }
     }
 }
