@@ -188,11 +188,9 @@ impl Inner {
         }
         // The version the row was read at (the snapshot's, when an edit moved it aside) and the
         // next one, bound: `SET version = ? … AND version = ?`.
-        let read_version = match version {
-            Some(c) => {
-                let at = snap.as_ref().map_or(v.value_at(c), |s| s.value_at(c));
-                Some((version_number(table, c, at)?, next_version(table, c, at)?))
-            }
+        let read_at = version.map(|c| (c, snap.as_ref().map_or(v.value_at(c), |s| s.value_at(c))));
+        let read_version = match read_at {
+            Some((c, at)) => Some((version_number(table, c, at)?, next_version(table, c, at)?)),
             None => None,
         };
         let engine = self.engine.clone();
@@ -221,9 +219,9 @@ impl Inner {
             params.push(next.as_ref());
         }
         params.extend(key.params());
-        if let (Some(c), Some(_)) = (version, &read_version) {
+        if let Some((_, at)) = read_at {
             // The version read, as its field binds it.
-            params.push(snap.as_ref().map_or(v.value_at(c), |s| s.value_at(c)));
+            params.push(at);
         }
         let mut returned: Vec<athanor_core::value::Value> = Vec::new();
         let conn = self.conn()?;

@@ -255,7 +255,17 @@ impl<M: Model> Erased for Instance<M> {
         Ok(self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?.column_value(idx).to_owned())
     }
     fn store_column(&self, idx: usize, value: ValueRef<'_>) -> Result<()> {
-        self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?.set_column(idx, value)
+        let mut v = self.value.try_borrow_mut().map_err(|_| {
+            Error::invalid_request(format!(
+                "this {} is borrowed (a Ref from Handle::get is alive, or an edit is running) while the flush \
+                 stores what the database now holds in {}.{} (its new version, or a column computed by an \
+                 expression); drop the Ref before flushing",
+                M::TABLE.rust_name,
+                M::TABLE.name,
+                M::TABLE.columns.get(idx).map_or("?", |c| c.name)
+            ))
+        })?;
+        v.set_column(idx, value)
     }
     fn version_column(&self) -> Option<usize> {
         M::VERSION_COLUMN
