@@ -6,6 +6,10 @@
 //! rows are read first (`SELECT <key> … WHERE <the same filters>`, in the same transaction), then the
 //! statement runs; loaded objects with those keys get the new values (UPDATE), or become deleted
 //! (DELETE: out of the identity map, detached at commit, back at rollback, as a flushed delete).
+//! A column set to an SQL expression (`set.value(Book::stock, Book::stock.sub(1))`, and a
+//! versioned model's `version = version + 1`) has no value the session could compute without
+//! the row (SQLAlchemy's `"evaluate"` cannot either): those columns of the loaded objects are read
+//! back after the UPDATE, one `SELECT <key>, <columns> … WHERE <key> IN (…)` per chunk of keys.
 //! Limits: a row the filters match only after another transaction's concurrent change, between
 //! the SELECT and the statement (READ COMMITTED), is updated in the database but not in memory;
 //! relationship collections still holding a bulk-deleted object are not changed;
