@@ -112,24 +112,14 @@ pub fn insert(
     Ok(w.sql)
 }
 
-/// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions.
+/// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions ([`update_row`] with
+/// values only).
 ///
 /// # Errors
-/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
-///
-/// # Panics
-/// For a column position past the table's columns.
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect
+/// refuses, a column position past the table's columns, or no column.
 pub fn update(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Result<String> {
-    let mut w = SqlWriter::new(dialect);
-    w.push("UPDATE ").ident(table.name)?.push(" SET ");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            w.push(", ");
-        }
-        w.ident(table.columns[i].name)?.push(" = ").placeholder();
-    }
-    write_pk_where(&mut w, table)?;
-    Ok(w.sql)
+    Ok(update_row(dialect, table, &RowUpdate { columns, ..RowUpdate::default() })?.sql)
 }
 
 /// What one row's UPDATE of the unit of work writes ([`update_row`]).
