@@ -84,12 +84,13 @@ pub use athanor_core::{text, Text};
 /// The join list of a dynamic query, `Query<'_, M, Dynamic>` (`Query::into_dynamic`).
 pub use athanor_orm::Dynamic;
 pub use athanor_orm::{
-    alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased, Base,
-    Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundQuery, CompoundSelect, Condition,
-    Correlated, Derived, Divisible, Executable, ExprOrdering, GroupKeys, Handle, InQuery, InValues, IntoOrderKey,
-    IntoPrimaryKey, IntoScalar, IntoSubquery, Joinable, Joined, Model, NestedTransaction, Nullable, Numeric,
-    ObjectState, OrderKeys, Ordering, Query, ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn,
-    Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText,
+    alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased,
+    Assignable, Base, Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundQuery,
+    CompoundSelect, Condition, Correlated, Derived, Divisible, Executable, ExprOrdering, GroupKeys, Handle, InQuery,
+    InValues, IntoOrderKey, IntoPrimaryKey, IntoScalar, IntoSubquery, Joinable, Joined, Model, NestedTransaction,
+    Nullable, Numeric, ObjectState, OrderKeys, Ordering, Query, ScalarExecutable, ScalarExpr, Select, SelectItem,
+    Selection, SelectionIn, Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual,
+    TypedRows, TypedText,
 };
 
 // Relationships and their loading; bulk statements.

@@ -80,6 +80,12 @@ macro_rules! conformance_tests {
             for_update_nowait_and_skip_locked, distinct_on_follows_capability, yield_per_streams_in_batches,
             case_and_cast_give_the_same_results_everywhere,
         ]);
+        $crate::conformance_tests!(@group $backend, read_modify_write: [
+            bulk_update_sets_columns_from_expressions, set_expr_is_flushed_as_an_expression,
+            version_column_detects_a_concurrent_change, update_to_the_value_the_row_holds_is_not_stale,
+            oversell_expression_update_with_guard, oversell_for_update, oversell_serializable_retry,
+            oversell_version_column_retry,
+        ]);
         $crate::conformance_tests!(@group $backend, expressions: [
             decimal_sums_and_averages_are_exact_everywhere, date_parts_are_the_same_integers_everywhere,
             raw_sql_names_mixed_case_identifiers_portably, option_keys_compare_with_plain_foreign_keys,
@@ -135,6 +141,7 @@ macro_rules! conformance_tests {
             detached::GROUP,
             session_conveniences::GROUP,
             query::GROUP,
+            read_modify_write::GROUP,
             relationships::GROUP,
             types::GROUP,
             expressions::GROUP,

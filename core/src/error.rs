@@ -177,13 +177,24 @@ pub enum Error {
         what: String,
     },
     /// A flush's UPDATE by primary key matched no row: another transaction deleted the row (or
-    /// changed its key) since this session loaded it. SQLAlchemy's `StaleDataError`. The flush
-    /// failed, so the session needs `crate::Session::rollback`.
+    /// changed its key) since this session loaded it; or, for a model with a version column
+    /// (`#[column(version)]`, optimistic locking), the flush's UPDATE or DELETE `… WHERE <key>
+    /// AND version = ?` matched no row: another transaction changed (or deleted) the row since
+    /// this session read it. SQLAlchemy's `StaleDataError`. The flush failed and its
+    /// transaction was rolled back, so the session needs `crate::Session::rollback` (then
+    /// reload and decide again). A version conflict ([`Error::StaleData`] with `version` set)
+    /// is [`RetryError::is_retryable`]: `SessionMaker::retry_on_serialization_failure` reruns
+    /// the transaction, which reads the row again.
     StaleData {
+        /// The model (its Rust name).
+        model: &'static str,
         /// The table.
         table: String,
         /// The primary key, as the session knows it.
         key: String,
+        /// For a model with a version column: the version this session read (and the statement
+        /// required); `None` otherwise.
+        version: Option<i64>,
         /// How many rows the statement was expected to match.
         expected: u64,
         /// How many it matched.
@@ -414,12 +425,18 @@ pub trait RetryError: From<Error> {
     fn athanor_error(&self) -> Option<&Error>;
 
     /// `true` when rerunning the whole transaction may succeed: the carried error is an
-    /// [`Error::SerializationFailure`] (a serialization failure or a deadlock) or an
+    /// [`Error::SerializationFailure`] (a serialization failure or a deadlock), an
     /// [`Error::Timeout`] of a lock wait (the other transaction may be done by the next attempt;
-    /// MySQL's own message says to restart). A statement that ran out of time is not retried.
+    /// MySQL's own message says to restart), or an optimistic-locking conflict
+    /// ([`Error::StaleData`] of a versioned model: the next attempt reads the new version). A
+    /// statement that ran out of time is not retried, nor a row found gone without a version.
     fn is_retryable(&self) -> bool {
         self.athanor_error().is_some_and(|e| {
-            e.is_serialization_failure() || matches!(e, Error::Timeout { kind: TimeoutKind::LockWait, .. })
+            e.is_serialization_failure()
+                || matches!(
+                    e,
+                    Error::Timeout { kind: TimeoutKind::LockWait, .. } | Error::StaleData { version: Some(_), .. }
+                )
         })
     }
 }
@@ -465,10 +482,16 @@ impl fmt::Display for Error {
             }
             Error::ReadOnly { message, .. } => write!(f, "read-only: the database refused a write: {message}"),
             Error::NotFound { what } => write!(f, "no row found for {what}"),
-            Error::StaleData { table, key, expected, matched } => write!(
+            Error::StaleData { table, key, version: None, expected, matched, .. } => write!(
                 f,
                 "stale data: the UPDATE of {table} {key} matched {matched} rows, expected {expected}; the row was \
                  deleted or its key changed by another transaction"
+            ),
+            Error::StaleData { model, table, key, version: Some(v), expected, matched } => write!(
+                f,
+                "stale data: {model} {key} (table {table}) is no longer at version {v}: another transaction \
+                 changed or deleted it since this session read it (the flush's statement matched {matched} rows, \
+                 expected {expected}); roll back, read it again and retry"
             ),
             Error::MultipleResults { what } => write!(f, "more than one row found for {what}"),
             Error::TypeMismatch { column, expected, found } => {
@@ -546,9 +569,9 @@ impl PartialEq for Error {
             (E::ReadOnly { message: a, .. }, E::ReadOnly { message: b, .. }) => a == b,
             (E::NotFound { what: a }, E::NotFound { what: b }) => a == b,
             (
-                E::StaleData { table: t1, key: k1, expected: e1, matched: m1 },
-                E::StaleData { table: t2, key: k2, expected: e2, matched: m2 },
-            ) => t1 == t2 && k1 == k2 && e1 == e2 && m1 == m2,
+                E::StaleData { model: o1, table: t1, key: k1, version: v1, expected: e1, matched: m1 },
+                E::StaleData { model: o2, table: t2, key: k2, version: v2, expected: e2, matched: m2 },
+            ) => o1 == o2 && t1 == t2 && k1 == k2 && v1 == v2 && e1 == e2 && m1 == m2,
             (E::MultipleResults { what: a }, E::MultipleResults { what: b }) => a == b,
             (
                 E::TypeMismatch { column: c1, expected: e1, found: f1 },
@@ -602,6 +625,17 @@ mod tests {
         assert!(Error::serialization_failure("40001", false).is_retryable());
         assert!(Error::timeout(TimeoutKind::LockWait, "lock wait").is_retryable());
         assert!(!Error::timeout(TimeoutKind::Statement, "too long").is_retryable());
+        let stale = |version| Error::StaleData {
+            model: "Book",
+            table: "books".into(),
+            key: "(1)".into(),
+            version,
+            expected: 1,
+            matched: 0,
+        };
+        assert!(stale(Some(3)).is_retryable(), "a version conflict: the next attempt reads the new version");
+        assert!(!stale(None).is_retryable(), "a row gone is not a conflict");
+        assert!(stale(Some(3)).to_string().contains("no longer at version 3"), "{}", stale(Some(3)));
     }
 
     #[test]

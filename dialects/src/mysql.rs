@@ -71,6 +71,10 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     text_allows_nul: true,
     indexed_text_length: Some(255),
     select_for_update: true,
+    // Row locks: FOR UPDATE itself.
+    for_update_under_write_intent: false,
+    // Neither MySQL nor MariaDB has UPDATE … RETURNING.
+    update_returning: false,
     row_level_locking: true, // Reported by each connection at connect.
     server_version: None,
 };

@@ -59,6 +59,9 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     // TEXT can be unique or indexed without a length.
     indexed_text_length: None,
     select_for_update: true,
+    // Row locks: FOR UPDATE itself.
+    for_update_under_write_intent: false,
+    update_returning: true,
     row_level_locking: true, // Reported by each connection at connect.
     server_version: None,
 };

@@ -61,6 +61,10 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     text_allows_nul: true,
     indexed_text_length: None,
     select_for_update: false,
+    // The write lock `BEGIN IMMEDIATE` takes (write_intent) keeps every other writer out.
+    for_update_under_write_intent: true,
+    // SQLite 3.35+ (the bundled library is newer).
+    update_returning: true,
     row_level_locking: false, // Reported by each connection at connect.
     server_version: None,
 };

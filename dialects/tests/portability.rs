@@ -77,15 +77,19 @@ fn like_always_names_its_escape_character() {
 
 #[test]
 fn bulk_statements() {
-    use athanor_core::{sql, CmpOp, Operand};
+    use athanor_core::{sql, CmpOp, Operand, Scalar};
     let filter =
         [Expr::Compare { left: ColumnRef::new("t", "id"), op: CmpOp::Gt, right: Operand::Value(Value::from(3i64)) }];
-    let up = sql::bulk_update(&PostgresDialect, &T, &[(1, Value::from("x"))], &filter).unwrap();
+    let val = |v: Value| Scalar::Value(v);
+    let up = sql::bulk_update(&PostgresDialect, &T, &[(1, val(Value::from("x")))], &filter).unwrap();
     assert_eq!(up.sql, "UPDATE \"t\" SET \"note\" = $1 WHERE \"t\".\"id\" > $2");
     assert_eq!(up.params, [Value::from("x"), Value::from(3i64)]);
-    assert_eq!(sql::bulk_update(&MySqlDialect, &T, &[(1, Value::Null)], &[]).unwrap().sql, "UPDATE `t` SET `note` = ?");
+    assert_eq!(
+        sql::bulk_update(&MySqlDialect, &T, &[(1, val(Value::Null))], &[]).unwrap().sql,
+        "UPDATE `t` SET `note` = ?"
+    );
     assert!(sql::bulk_update(&SqliteDialect, &T, &[], &[]).is_err(), "nothing to set");
-    assert!(sql::bulk_update(&SqliteDialect, &T, &[(9, Value::Null)], &[]).is_err(), "no such column");
+    assert!(sql::bulk_update(&SqliteDialect, &T, &[(9, val(Value::Null))], &[]).is_err(), "no such column");
     assert_eq!(sql::bulk_delete(&SqliteDialect, &T, &filter).unwrap().sql, "DELETE FROM \"t\" WHERE \"t\".\"id\" > ?");
     assert_eq!(sql::bulk_delete(&MySqlDialect, &T, &[]).unwrap().sql, "DELETE FROM `t`");
 }

@@ -30,9 +30,9 @@ mod text;
 pub use base::Base;
 pub use column_select::{select_columns, ColumnSelect, CompoundSelect, GroupKeys, Nth, SelectItem};
 pub use expr::{
-    and_, case, exists, not_, not_exists, operand, or_, AliasName, Aliased, Case, CaseStart, CastTo, Column,
-    Comparable, Condition, Correlated, Divisible, ExprOrdering, InValues, IntoOrderKey, IntoScalar, IntoSubquery,
-    Nullable, Numeric, Ordering, ScalarExpr, Source, Subquery, TableSource, TextColumn, Textual,
+    and_, case, exists, not_, not_exists, operand, or_, AliasName, Aliased, Assignable, Case, CaseStart, CastTo,
+    Column, Comparable, Condition, Correlated, Divisible, ExprOrdering, InValues, IntoOrderKey, IntoScalar,
+    IntoSubquery, Nullable, Numeric, Ordering, ScalarExpr, Source, Subquery, TableSource, TextColumn, Textual,
 };
 pub use model::{check_field, decode_cell, decode_value, generated_key, set_field, Cells, Model};
 pub use relation::{Cascade, LoadStrategy, ModelRef, RelationKind, RelationshipDef};

@@ -49,6 +49,13 @@ pub trait Model: Sized + 'static {
     /// The relationships (`HasMany`, `BelongsTo`, `ManyToMany` fields), in field order.
     const RELATIONSHIPS: &'static [RelationshipDef] = &[];
 
+    /// The version column (`#[column(version)]`, optimistic locking), by position in
+    /// `TABLE.columns`: every UPDATE and DELETE of an object by the unit of work requires the
+    /// version the session read (`WHERE <key> AND version = ?`, [`Error::StaleData`] when the
+    /// row moved on) and writes the next one (`SET version = ?`, the read version plus one);
+    /// bulk UPDATEs write `version = version + 1`. `None` (the default): no versioning.
+    const VERSION_COLUMN: Option<usize> = None;
+
     /// Register this model's loader, then (unless it already was) call the same function of
     /// each model a relationship names: the session does this the first time it meets a model,
     /// so that it can load the targets of relationships by type (see `ModelRef`).

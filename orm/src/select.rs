@@ -284,8 +284,10 @@ impl<M: Model, J> Select<M, J> {
         self
     }
 
-    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. Rendering fails with
-    /// [`Error::Unsupported`] on databases without row locks (SQLite).
+    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. Rendered on its own
+    /// (`to_sql`) it fails with [`Error::Unsupported`] on SQLite, which has no row locks; run
+    /// by a session whose transaction began with `write_intent` it runs there without the
+    /// clause (see `Query::with_for_update`).
     pub fn with_for_update(mut self) -> Self {
         self.statement.for_update = true;
         self

@@ -6,6 +6,7 @@ pub mod detached;
 pub mod expressions;
 pub mod mapping;
 pub mod query;
+pub mod read_modify_write;
 pub mod reflection;
 pub mod relationships;
 pub mod session;

@@ -170,13 +170,42 @@ pub fn missing_table_is_a_database_error(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
-/// SELECT … FOR UPDATE where the database has row locks; a typed error where it has not.
+/// SELECT … FOR UPDATE where the database has row locks; on SQLite, which locks the whole
+/// database, inside a transaction begun with write_intent (no clause sent) and a typed error
+/// outside one.
 pub fn for_update_follows_capability(db: &TestDb) -> Result<()> {
     seed(db)?;
     let s = db.session();
     let q = s.query::<Customer>().filter(Customer::name.eq("ann")).with_for_update();
     if db.caps().select_for_update {
         assert_eq!(q.one()?.get().age, 41);
+    } else if db.caps().for_update_under_write_intent {
+        // SQLite: refused outside a write_intent transaction, saying so, nothing sent ...
+        match q.all() {
+            Err(Error::Unsupported { feature, .. }) => assert!(feature.contains("write_intent"), "{feature}"),
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+        assert!(!s.in_transaction());
+        // ... and run without the clause inside one: the transaction holds the write lock.
+        for by_maker in [true, false] {
+            db.clear_sql();
+            let w = if by_maker {
+                athanor::sessionmaker(&db.engine).write_intent(true).session()
+            } else {
+                let w = db.session();
+                w.begin_with(athanor::TxOptions { write_intent: true, ..Default::default() })?;
+                w
+            };
+            let ann = w.query::<Customer>().filter(Customer::name.eq("ann")).with_for_update().one()?;
+            assert_eq!(ann.get().age, 41);
+            let sql = db.take_sql();
+            assert!(sql.iter().any(|q| q.starts_with("BEGIN IMMEDIATE")), "{sql:?}");
+            let select = sql.iter().find(|q| q.starts_with("SELECT")).expect("the SELECT");
+            assert!(select.starts_with("SELECT customers.id") && !select.contains("FOR UPDATE"), "{select}");
+            let nowait = w.query::<Customer>().with_for_update_nowait().all();
+            assert!(matches!(nowait, Err(Error::Unsupported { .. })), "{nowait:?}");
+            w.rollback()?;
+        }
     } else {
         assert!(matches!(q.all(), Err(Error::Unsupported { .. })));
     }

@@ -174,6 +174,18 @@ pub struct Capabilities {
     pub indexed_text_length: Option<u32>,
     /// `SELECT … FOR UPDATE` row locks.
     pub select_for_update: bool,
+    /// Where [`Capabilities::select_for_update`] is `false`: `SELECT … FOR UPDATE` is accepted
+    /// inside a transaction begun with [`TxOptions::write_intent`], and sent without a clause,
+    /// because that transaction already holds the database's one write lock (SQLite's `BEGIN
+    /// IMMEDIATE`): no other transaction can change the rows it reads until it ends, which is
+    /// what `FOR UPDATE` asks for. Outside such a transaction it is [`Error::Unsupported`];
+    /// `NOWAIT` and `SKIP LOCKED` always are (the wait already happened at `BEGIN`, and no
+    /// other writer runs meanwhile whose rows could be skipped).
+    pub for_update_under_write_intent: bool,
+    /// `UPDATE … RETURNING` (SQLite ≥ 3.35, PostgreSQL; not MySQL or MariaDB): the unit of
+    /// work reads a column written from an SQL expression back in the same statement; elsewhere
+    /// it reads it with a `SELECT` by primary key right after the `UPDATE`.
+    pub update_returning: bool,
     /// Writers block writers on the same rows (row-level locks); `false` for database-level locks.
     pub row_level_locking: bool,
     /// The version of the database the connection talks to, as the database spells it

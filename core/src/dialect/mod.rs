@@ -379,13 +379,28 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// Append ` FOR UPDATE`, or fail where the database has no row locks.
     ///
+    /// A statement rendered for a transaction that holds the database's write lock, where
+    /// `Capabilities::for_update_under_write_intent` says that is enough (SQLite), is rendered
+    /// without the clause instead and never reaches this hook (`SelectStatement::lock_held`).
+    ///
     /// # Errors
     /// [`Error::Unsupported`] on a database without row locks (`Capabilities::select_for_update`
-    /// false).
+    /// false); where the write lock would do, the message says to begin the transaction with
+    /// `write_intent`.
     fn write_for_update(&self, out: &mut String) -> Result<()> {
-        if self.capabilities().select_for_update {
+        let caps = self.capabilities();
+        if caps.select_for_update {
             out.push_str(" FOR UPDATE");
             Ok(())
+        } else if caps.for_update_under_write_intent {
+            Err(Error::unsupported(
+                "SELECT … FOR UPDATE outside a transaction begun with write_intent (this database locks \
+                 the whole database, not rows: begin with write_intent, e.g. \
+                 sessionmaker(&engine).write_intent(true) or Session::begin_with(TxOptions { write_intent: \
+                 true, .. }), and the query runs without the clause while that transaction holds the write \
+                 lock)",
+                self.name(),
+            ))
         } else {
             Err(Error::unsupported("SELECT … FOR UPDATE", self.name()))
         }
@@ -681,6 +696,8 @@ mod tests {
             text_allows_nul: true,
             indexed_text_length: None,
             select_for_update: false,
+            for_update_under_write_intent: false,
+            update_returning: false,
             row_level_locking: false,
             server_version: v.map(str::to_string),
         }

@@ -113,6 +113,9 @@ pub struct Connection {
     /// The number of the transaction begun last ([`Engine::next_transaction`]): statement spans'
     /// `athanor.transaction` while [`Connection::in_transaction`].
     pub(super) transaction: u64,
+    /// The options the open transaction began with, as [`Engine::transaction_options`] completed
+    /// them (meaningful while [`Connection::in_transaction`]).
+    pub(super) tx_options: TxOptions,
 }
 
 impl std::fmt::Debug for Connection {
@@ -432,6 +435,14 @@ impl Connection {
         self.in_transaction
     }
 
+    /// The options the open transaction began with, completed by the engine's settings
+    /// ([`Engine::transaction_options`]: its isolation level, its `write_intent`); `None`
+    /// outside a transaction. `write_intent` here means the transaction asked for the write
+    /// lock at `BEGIN` (SQLite's `BEGIN IMMEDIATE`).
+    pub fn transaction_options(&self) -> Option<TxOptions> {
+        self.in_transaction.then_some(self.tx_options)
+    }
+
     /// Begin a transaction with the engine's default isolation level.
     ///
     /// # Errors
@@ -446,22 +457,18 @@ impl Connection {
     /// # Errors
     /// [`Error::InvalidRequest`] when a transaction is already begun; [`Error::Unsupported`] for
     /// an isolation level or mode the database lacks; a database error from BEGIN.
-    pub fn begin_with(&mut self, mut opts: TxOptions) -> Result<()> {
+    pub fn begin_with(&mut self, opts: TxOptions) -> Result<()> {
         if self.in_transaction {
             return Err(Error::invalid("a transaction is already begun on this connection"));
         }
-        if opts.isolation.is_none() {
-            opts.isolation = self.engine.inner.config.isolation_level;
-        }
-        if self.engine.inner.config.write_intent && !opts.read_only {
-            opts.write_intent = true;
-        }
+        let opts = self.engine.transaction_options(opts);
         let stmts = self.engine.begin_statements(&opts)?;
         self.transaction = self.engine.next_transaction();
         for s in stmts.iter() {
             self.begin_statement(s)?;
         }
         self.in_transaction = true;
+        self.tx_options = opts;
         self.savepoints = 0;
         Ok(())
     }

@@ -233,6 +233,28 @@ impl Engine {
         self.capabilities().server_version.as_deref()
     }
 
+    /// The options a transaction asked to begin with `opts` gets on this engine: the engine's
+    /// `isolation_level` fills in a missing level, and its `write_intent` sets
+    /// [`TxOptions::write_intent`] unless `read_only` (what [`Connection::begin_with`] sends,
+    /// and what [`Connection::transaction_options`] reports afterwards).
+    ///
+    /// ```
+    /// # use athanor_core::TxOptions;
+    /// # fn demo(engine: &athanor_core::Engine) {
+    /// let opts = engine.transaction_options(TxOptions { write_intent: true, ..TxOptions::default() });
+    /// assert!(opts.write_intent);
+    /// # }
+    /// ```
+    pub fn transaction_options(&self, mut opts: TxOptions) -> TxOptions {
+        if opts.isolation.is_none() {
+            opts.isolation = self.inner.config.isolation_level;
+        }
+        if self.inner.config.write_intent && !opts.read_only {
+            opts.write_intent = true;
+        }
+        opts
+    }
+
     /// The engine's settings.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
@@ -319,6 +341,7 @@ impl Engine {
             replaceable: reused,
             lent: None,
             transaction: 0,
+            tx_options: TxOptions::default(),
         })
     }
 

@@ -394,6 +394,11 @@ pub struct SelectStatement {
     pub for_update: bool,
     /// What `FOR UPDATE` does with rows another transaction holds.
     pub lock_wait: LockWait,
+    /// The transaction this statement runs in holds the database's write lock (it began with
+    /// `TxOptions::write_intent`; the session sets this when it renders a query). Where
+    /// `Capabilities::for_update_under_write_intent` (SQLite), `FOR UPDATE` is then rendered as
+    /// nothing: no other transaction can write until this one ends. Ignored elsewhere.
+    pub write_lock_held: bool,
     /// `SELECT DISTINCT ON (…)` columns (PostgreSQL only).
     pub distinct_on: Vec<ColumnRef>,
     /// Joins named by the query (`Query::join`): the joined tables under their own names, for
@@ -530,6 +535,7 @@ impl SelectStatement {
             distinct: false,
             for_update: false,
             lock_wait: LockWait::Wait,
+            write_lock_held: false,
             distinct_on: Vec::new(),
             table_joins: Vec::new(),
             joins: Vec::new(),

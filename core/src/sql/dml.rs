@@ -5,6 +5,7 @@ use super::{write_column_list, SqlWriter};
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::schema::TableDef;
+use crate::sql::ast::Scalar;
 
 /// Write ` WHERE "pk1" = ? AND "pk2" = ?`.
 ///
@@ -29,6 +30,33 @@ pub fn select_by_pk(dialect: &dyn Dialect, table: &TableDef) -> Result<String> {
     let mut w = SqlWriter::new(dialect);
     w.push("SELECT ");
     write_column_list(&mut w, table)?;
+    w.push(" FROM ").ident(table.name)?;
+    write_pk_where(&mut w, table)?;
+    Ok(w.sql)
+}
+
+/// `SELECT "a", "b" FROM t WHERE <pk> = ?`: some columns of one row (the unit of work reads back
+/// columns an UPDATE wrote from expressions where the database has no `UPDATE … RETURNING`).
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses, no
+/// column, or a column position out of range.
+pub fn select_columns_by_pk(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Result<String> {
+    if columns.is_empty() {
+        return Err(crate::Error::invalid_request(format!("a SELECT of {} names no column", table.name)));
+    }
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ");
+    for (n, &i) in columns.iter().enumerate() {
+        let col = table
+            .columns
+            .get(i)
+            .ok_or_else(|| crate::Error::invalid_request(format!("no column #{i} in {}", table.name)))?;
+        if n > 0 {
+            w.push(", ");
+        }
+        w.ident(col.name)?;
+    }
     w.push(" FROM ").ident(table.name)?;
     write_pk_where(&mut w, table)?;
     Ok(w.sql)
@@ -84,23 +112,94 @@ pub fn insert(
     Ok(w.sql)
 }
 
-/// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions.
+/// `UPDATE t SET "a" = ?, … WHERE <pk>` for the given column positions ([`update_row`] with
+/// values only).
 ///
 /// # Errors
-/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect refuses.
-///
-/// # Panics
-/// For a column position past the table's columns.
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a table or column name the dialect
+/// refuses, a column position past the table's columns, or no column.
 pub fn update(dialect: &dyn Dialect, table: &TableDef, columns: &[usize]) -> Result<String> {
+    Ok(update_row(dialect, table, &RowUpdate { columns, ..RowUpdate::default() })?.sql)
+}
+
+/// What one row's UPDATE of the unit of work writes ([`update_row`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowUpdate<'a> {
+    /// Columns set to a bound value: `"a" = ?`, in this order.
+    pub columns: &'a [usize],
+    /// Columns set to an SQL expression (`"stock" = ("t"."stock" - ?)`), after `columns`; the
+    /// expressions' own values are the statement's [`Statement::params`].
+    pub exprs: &'a [(usize, &'a Scalar)],
+    /// The version column (`#[column(version)]`): `"version" = ?` last in SET (the new version,
+    /// bound), and `AND "version" = ?` after the key (the version the row was read at).
+    pub version: Option<usize>,
+    /// Columns to return (`RETURNING "stock"`), where the database has `UPDATE … RETURNING`.
+    pub returning: &'a [usize],
+}
+
+/// `UPDATE t SET "a" = ?, "b" = <expr>, "version" = ? WHERE <pk> [AND "version" = ?]
+/// [RETURNING …]`: one row of the unit of work. The placeholders are, in order: the values of
+/// `columns`, the expressions' values (the returned [`Statement::params`]), the new version, the
+/// primary key's values, the version read.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses, a
+/// column position out of range, or nothing to set.
+pub fn update_row(dialect: &dyn Dialect, table: &TableDef, row: &RowUpdate<'_>) -> Result<super::Statement> {
+    let column = |i: usize| {
+        table.columns.get(i).ok_or_else(|| crate::Error::invalid_request(format!("no column #{i} in {}", table.name)))
+    };
+    if row.columns.is_empty() && row.exprs.is_empty() && row.version.is_none() {
+        return Err(crate::Error::invalid_request(format!("an UPDATE of {} sets no column", table.name)));
+    }
     let mut w = SqlWriter::new(dialect);
+    let mut params = Vec::new();
     w.push("UPDATE ").ident(table.name)?.push(" SET ");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
+    let mut first = true;
+    let mut sep = |w: &mut SqlWriter<'_>| {
+        if !std::mem::take(&mut first) {
             w.push(", ");
         }
-        w.ident(table.columns[i].name)?.push(" = ").placeholder();
+    };
+    for &i in row.columns {
+        sep(&mut w);
+        w.ident(column(i)?.name)?.push(" = ").placeholder();
+    }
+    for (i, e) in row.exprs {
+        sep(&mut w);
+        w.ident(column(*i)?.name)?.push(" = ");
+        super::write_scalar(&mut w, &mut params, e)?;
+    }
+    if let Some(v) = row.version {
+        sep(&mut w);
+        w.ident(column(v)?.name)?.push(" = ").placeholder();
     }
     write_pk_where(&mut w, table)?;
+    if let Some(v) = row.version {
+        w.push(" AND ").ident(column(v)?.name)?.push(" = ").placeholder();
+    }
+    for (n, &i) in row.returning.iter().enumerate() {
+        w.push(if n == 0 { " RETURNING " } else { ", " });
+        w.ident(column(i)?.name)?;
+    }
+    Ok(super::Statement { sql: w.sql, params })
+}
+
+/// `DELETE FROM t WHERE <pk> = ? AND "version" = ?`: one row of a model with a version column,
+/// deleted only at the version it was read at.
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses or a
+/// column position out of range.
+pub fn delete_versioned(dialect: &dyn Dialect, table: &TableDef, version: usize) -> Result<String> {
+    let col = table
+        .columns
+        .get(version)
+        .ok_or_else(|| crate::Error::invalid_request(format!("no column #{version} in {}", table.name)))?;
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ").ident(table.name)?;
+    write_pk_where(&mut w, table)?;
+    w.push(" AND ").ident(col.name)?.push(" = ").placeholder();
     Ok(w.sql)
 }
 
@@ -151,8 +250,10 @@ pub fn delete_where_in(dialect: &dyn Dialect, table: &TableDef, column: usize, n
     Ok(w.sql)
 }
 
-/// `UPDATE t SET "a" = ?, … [WHERE <filters>]` (a bulk UPDATE: `Query::update`), with the
-/// new values first and the filters' values after.
+/// `UPDATE t SET "a" = ?, "b" = <expr>, … [WHERE <filters>]` (a bulk UPDATE: `Query::update`),
+/// with the new values (and the expressions' values) first and the filters' values after. A
+/// value is one placeholder; an expression is rendered as in a query (table-qualified columns,
+/// values bound): `"stock" = ("books"."stock" - ?)`.
 ///
 /// # Errors
 /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for a name the dialect refuses, no
@@ -160,7 +261,7 @@ pub fn delete_where_in(dialect: &dyn Dialect, table: &TableDef, column: usize, n
 pub fn bulk_update(
     dialect: &dyn Dialect,
     table: &TableDef,
-    set: &[(usize, crate::value::Value)],
+    set: &[(usize, Scalar)],
     filters: &[crate::sql::ast::Expr],
 ) -> Result<super::Statement> {
     if set.is_empty() {
@@ -177,8 +278,15 @@ pub fn bulk_update(
         if n > 0 {
             w.push(", ");
         }
-        w.ident(col.name)?.push(" = ").placeholder();
-        params.push(v.clone());
+        w.ident(col.name)?.push(" = ");
+        match v {
+            // A value as a plain placeholder (no cast: the column types it).
+            Scalar::Value(v) => {
+                w.placeholder();
+                params.push(v.clone());
+            }
+            e => super::write_scalar(&mut w, &mut params, e)?,
+        }
     }
     if !filters.is_empty() {
         w.push(" WHERE ");

@@ -142,7 +142,9 @@ impl SelectStatement {
         }
         self.write_join_order(&mut w, first)?;
         dialect.write_limit_offset(&mut w.sql, limit, self.offset)?;
-        if self.for_update {
+        if self.for_update && self.lock_is_the_write_lock(dialect)? {
+            self.refuse_joined_for_update(dialect)?;
+        } else if self.for_update {
             self.refuse_joined_for_update(dialect)?;
             dialect.write_for_update(&mut w.sql)?;
             let caps = dialect.capabilities();
@@ -226,6 +228,33 @@ impl SelectStatement {
             w.ident(near)?.push(".").ident(near_col)?;
         }
         Ok(())
+    }
+
+    /// `true` when `FOR UPDATE` is satisfied by the write lock the transaction holds
+    /// ([`SelectStatement::write_lock_held`] where `Capabilities::for_update_under_write_intent`):
+    /// rendered as nothing.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for `NOWAIT` / `SKIP LOCKED` there: the transaction waited for the
+    /// lock at `BEGIN`, and no other writer runs whose rows could be skipped.
+    fn lock_is_the_write_lock(&self, dialect: &dyn Dialect) -> Result<bool> {
+        let caps = dialect.capabilities();
+        if caps.select_for_update || !caps.for_update_under_write_intent || !self.write_lock_held {
+            return Ok(false);
+        }
+        match self.lock_wait {
+            LockWait::Wait => Ok(true),
+            LockWait::NoWait => Err(Error::unsupported(
+                "SELECT … FOR UPDATE NOWAIT (the database locks as a whole: a write_intent transaction waits \
+                 for the lock at BEGIN, so there is no row lock to not wait for)",
+                dialect.name(),
+            )),
+            LockWait::SkipLocked => Err(Error::unsupported(
+                "SELECT … FOR UPDATE SKIP LOCKED (the database locks as a whole: while a write_intent \
+                 transaction runs no other writer holds rows to skip; consumers run one after another)",
+                dialect.name(),
+            )),
+        }
     }
 
     fn refuse_joined_for_update(&self, dialect: &dyn Dialect) -> Result<()> {

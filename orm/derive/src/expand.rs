@@ -112,6 +112,14 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
             }
         }
     };
+    // Only for a model that has one: the trait's default is `None`.
+    let version_item = match m.version_column() {
+        Some(i) => {
+            let i = Literal::usize_unsuffixed(i);
+            quote!(const VERSION_COLUMN: ::core::option::Option<usize> = ::core::option::Option::Some(#i);)
+        }
+        None => quote!(),
+    };
     let set_key = match m.autoincrement_field() {
         Some(f) => {
             let field = &f.ident;
@@ -178,6 +186,8 @@ pub fn generate(m: &ModelDef) -> syn::Result<TokenStream> {
                 rust_name: #rust_name,
                 columns: &[#(#columns),*],
             };
+
+            #version_item
 
             fn check_values(&self) -> ::athanor::__private::Result<()> {
                 #(#field_checks)*
@@ -430,6 +440,18 @@ mod tests {
             assert!(out.contains(expected), "missing `{expected}` in\n{out}");
         }
         assert!(!out.contains("has no autoincrement"));
+        assert!(!out.contains("VERSION_COLUMN"), "no version column: the trait's default");
+    }
+
+    #[test]
+    fn version_column() {
+        let out = expand(parse_quote! {
+            #[model(table = "books")]
+            struct Book { #[column(primary_key)] id: i64, stock: i32, #[column(version)] version: i64 }
+        });
+        assert!(out.contains(
+            "const VERSION_COLUMN : :: core :: option :: Option < usize > = :: core :: option :: Option :: Some (2) ;"
+        ));
     }
 
     #[test]

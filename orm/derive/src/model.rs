@@ -12,7 +12,7 @@ use syn::{Token, Type, Visibility};
 
 /// The column attributes, for the "unknown attribute" message.
 const COLUMN_KEYS: &str =
-    "primary_key, unique, index, length, precision, scale, default, foreign_key, name, autoincrement";
+    "primary_key, unique, index, version, length, precision, scale, default, foreign_key, name, autoincrement";
 
 /// A mapped struct.
 #[derive(Debug)]
@@ -48,6 +48,8 @@ pub struct FieldDef {
     pub unique: bool,
     /// `#[column(index)]`.
     pub index: bool,
+    /// `#[column(version)]`: the optimistic-locking version column.
+    pub version: bool,
     /// `#[column(length = N)]`, with the attribute's span.
     pub length: Option<(u32, Span)>,
     /// `#[column(default = …)]`, with the attribute's span.
@@ -220,6 +222,7 @@ impl ModelDef {
                 autoincrement: false,
                 unique: attrs.unique,
                 index: attrs.index,
+                version: attrs.version.is_some(),
                 length: attrs.length,
                 default: attrs.default,
                 foreign_key: attrs.foreign_key,
@@ -289,6 +292,35 @@ impl ModelDef {
             }
         }
 
+        let versions: Vec<&FieldDef> = fields.iter().filter(|f| f.version).collect();
+        if let [_, second, ..] = versions[..] {
+            errors.push(syn::Error::new(
+                second.ident.span(),
+                format!(
+                    "a model has at most one #[column(version)] field; `{}` is one already",
+                    versions[0].field_name
+                ),
+            ));
+        }
+        for f in versions {
+            if f.primary_key {
+                errors.push(syn::Error::new(
+                    f.ident.span(),
+                    "a #[column(version)] field cannot be part of the primary key: the version changes with \
+                     every UPDATE, the key never does",
+                ));
+            } else if !is_key_integer(&f.ty) {
+                errors.push(syn::Error::new(
+                    f.ty.span(),
+                    format!(
+                        "the #[column(version)] field `{}` must be an i16, i32 or i64 (not an Option): every \
+                         UPDATE writes the version read plus one",
+                        f.field_name
+                    ),
+                ));
+            }
+        }
+
         errors.finish()?;
         Ok(ModelDef { ident: input.ident.clone(), table, fields, relationships })
     }
@@ -296,6 +328,11 @@ impl ModelDef {
     /// The autoincrement field, if any.
     pub fn autoincrement_field(&self) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.autoincrement)
+    }
+
+    /// The position of the `#[column(version)]` field, if any.
+    pub fn version_column(&self) -> Option<usize> {
+        self.fields.iter().position(|f| f.version)
     }
 }
 
@@ -324,6 +361,7 @@ struct ColumnAttrs {
     primary_key: bool,
     unique: bool,
     index: bool,
+    version: Option<Span>,
     length: Option<(u32, Span)>,
     precision: Option<(u8, Span)>,
     scale: Option<(u8, Span)>,
@@ -346,6 +384,14 @@ fn parse_column_attrs(attrs: &[Attribute]) -> syn::Result<ColumnAttrs> {
             let span = meta.path.span();
             let duplicate = || meta.error(format!("duplicate #[column] attribute `{key}`"));
             match key.as_str() {
+                "version" => {
+                    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+                        return Err(meta.error("`version` takes no value: write #[column(version)]"));
+                    }
+                    if out.version.replace(span).is_some() {
+                        return Err(duplicate());
+                    }
+                }
                 "primary_key" | "unique" | "index" => {
                     if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
                         return Err(meta.error(format!("`{key}` takes no value: write #[column({key})]")));
@@ -726,6 +772,33 @@ mod tests {
             struct T { #[column(bogus)] a: i64, #[column(other)] b: i64 }
         });
         assert!(e.contains("bogus") && e.contains("other") && e.contains("at least one"), "{e}");
+    }
+
+    #[test]
+    fn version_column_rules() {
+        let m = parse(parse_quote! {
+            #[model(table = "t")]
+            struct T { #[column(primary_key)] id: i64, name: String, #[column(version)] version: i64 }
+        })
+        .unwrap();
+        assert_eq!(m.version_column(), Some(2));
+        assert!(m.fields[2].version && !m.fields[1].version);
+        let m = parse(parse_quote! { #[model(table = "t")] struct T { #[column(primary_key)] id: i64 } }).unwrap();
+        assert_eq!(m.version_column(), None);
+        let case = |body: proc_macro2::TokenStream| error(parse_quote! { #[model(table = "t")] struct T { #body } });
+        let e = case(quote::quote!(#[column(primary_key)] id: i64, #[column(version)] v: Option<i64>));
+        assert!(e.contains("must be an i16, i32 or i64 (not an Option)"), "{e}");
+        let e = case(quote::quote!(#[column(primary_key)] id: i64, #[column(version)] v: String));
+        assert!(e.contains("must be an i16, i32 or i64"), "{e}");
+        let e = case(quote::quote!(#[column(primary_key, version)] id: i64));
+        assert!(e.contains("cannot be part of the primary key"), "{e}");
+        let e =
+            case(quote::quote!(#[column(primary_key)] id: i64, #[column(version)] a: i64, #[column(version)] b: i64));
+        assert!(e.contains("at most one #[column(version)] field; `a` is one already"), "{e}");
+        let e = case(quote::quote!(#[column(primary_key)] id: i64, #[column(version = true)] v: i64));
+        assert!(e.contains("`version` takes no value"), "{e}");
+        let e = case(quote::quote!(#[column(primary_key)] id: i64, #[column(version, version)] v: i64));
+        assert!(e.contains("duplicate #[column] attribute `version`"), "{e}");
     }
 
     #[test]

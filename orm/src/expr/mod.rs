@@ -22,7 +22,8 @@ pub use column::{Column, TextColumn};
 pub use condition::{and_, not_, or_, Condition};
 pub use order::{ExprOrdering, IntoOrderKey, Ordering};
 pub use scalar::{
-    case, operand, Case, CaseStart, CastTo, Comparable, Divisible, IntoScalar, Nullable, Numeric, ScalarExpr, Textual,
+    case, operand, Assignable, Case, CaseStart, CastTo, Comparable, Divisible, IntoScalar, Nullable, Numeric,
+    ScalarExpr, Textual,
 };
 pub use source::{AliasName, Aliased, Source, SubquerySource, TableSource};
 pub use subquery::{exists, not_exists, Correlated, InValues, IntoSubquery, Subquery};

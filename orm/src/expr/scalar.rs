@@ -126,6 +126,51 @@ impl<M, T> IntoScalar<M, T, operand::OptEx> for ScalarExpr<M, Option<T>> {
     }
 }
 
+/// What a column of type `T` of model `M` may be *set to* (`UPDATE … SET col = …`): a value of
+/// that type (as for [`ColumnValue`]), another column of `M` of the same type, or a
+/// [`ScalarExpr`] of that type over `M` (`Book::stock.sub(qty)`), its values bound. A non-null
+/// column or expression may set a nullable column; the reverse does not compile (NULL into a
+/// NOT NULL column). `K` is inferred.
+///
+/// What `UpdateSet::value` (a bulk UPDATE) and `Handle::set_expr` (one object, written by the
+/// next flush) take.
+#[diagnostic::on_unimplemented(
+    message = "a `{T}` column of `{M}` cannot be set to `{Self}`",
+    label = "expected a `{T}` value, a `{T}` column of `{M}`, or a `{T}` expression over `{M}`",
+    note = "an expression must have the column's type: `Book::stock.sub(1)` sets an i32 column; a nullable expression cannot set a NOT NULL column"
+)]
+pub trait Assignable<M, T, K> {
+    /// The untyped expression.
+    fn into_assignment(self) -> Scalar;
+}
+impl<M, T, V: ColumnValue<T>> Assignable<M, T, operand::Val> for V {
+    fn into_assignment(self) -> Scalar {
+        Scalar::Value(self.into_value())
+    }
+}
+impl<M: Source, T> Assignable<M, T, operand::Col> for Column<M, T> {
+    fn into_assignment(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+/// A non-null column sets a nullable one of the same type.
+impl<M: Source, T> Assignable<M, Option<T>, operand::ToNullable> for Column<M, T> {
+    fn into_assignment(self) -> Scalar {
+        Scalar::Column(self.column_ref())
+    }
+}
+impl<M, T> Assignable<M, T, operand::Ex> for ScalarExpr<M, T> {
+    fn into_assignment(self) -> Scalar {
+        self.expr
+    }
+}
+/// A non-null expression sets a nullable column of the same type.
+impl<M, T> Assignable<M, Option<T>, operand::ToNullable> for ScalarExpr<M, T> {
+    fn into_assignment(self) -> Scalar {
+        self.expr
+    }
+}
+
 /// Numeric field types (arithmetic is offered on their columns): integers, floats and, with
 /// the `decimal` feature, `rust_decimal::Decimal`, whose `+`, `-` and `*` are exact on every
 /// database (SQLite, which keeps decimals as text, computes them with functions its backend

@@ -6,19 +6,25 @@
 //! rows are read first (`SELECT <key> … WHERE <the same filters>`, in the same transaction), then the
 //! statement runs; loaded objects with those keys get the new values (UPDATE), or become deleted
 //! (DELETE: out of the identity map, detached at commit, back at rollback, as a flushed delete).
+//! A column set to an SQL expression (`set.value(Book::stock, Book::stock.sub(1))`, and a
+//! versioned model's `version = version + 1`) has no value the session could compute without
+//! the row (SQLAlchemy's `"evaluate"` cannot either): those columns of the loaded objects are read
+//! back after the UPDATE, one `SELECT <key>, <columns> … WHERE <key> IN (…)` per chunk of keys.
 //! Limits: a row the filters match only after another transaction's concurrent change, between
 //! the SELECT and the statement (READ COMMITTED), is updated in the database but not in memory;
 //! relationship collections still holding a bulk-deleted object are not changed;
 //! `Synchronize::None` skips the SELECT and leaves loaded objects as they were.
 
 use super::identity::Key;
-use super::state::ObjectState;
+use super::state::{Instance, ObjectState};
 use super::Session;
 use crate::model::Model;
 use athanor_core::error::{Error, Result};
+use athanor_core::sql::ast::Scalar;
 use athanor_core::sql::SelectStatement;
 use athanor_core::value::{Value, ValueRef};
 use std::any::TypeId;
+use std::rc::Rc;
 
 /// How `Query::update` / `Query::delete` keep the session's loaded objects in step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,7 +79,7 @@ impl Session {
     pub(super) fn bulk_update<M: Model>(
         &self,
         st: &SelectStatement,
-        set: &[(usize, Value)],
+        set: &[(usize, Scalar)],
         sync: Synchronize,
     ) -> Result<u64> {
         Self::check_bulk(st, "UPDATE")?;
@@ -84,24 +90,99 @@ impl Session {
                 M::TABLE.columns[*i].name
             )));
         }
+        // A versioned model's rows move to their next version: `version = version + 1`.
+        let mut set = set.to_vec();
+        if let Some(v) = M::VERSION_COLUMN {
+            if !set.is_empty() && !set.iter().any(|(i, _)| *i == v) {
+                set.push((v, version_bump(M::TABLE, v)?));
+            }
+        }
         self.prepare_read()?;
         let engine = self.engine();
-        let stmt = athanor_core::sql::bulk_update(engine.dialect(), M::TABLE, set, &st.filters)?;
+        let stmt = athanor_core::sql::bulk_update(engine.dialect(), M::TABLE, &set, &st.filters)?;
         let keys = if sync == Synchronize::Fetch { self.matching_keys(st)? } else { Vec::new() };
         let n = self.with_conn(|c| c.execute(&stmt.sql, &stmt.params))?;
-        let inner = self.inner();
-        if let Some(map) = inner.identity.typed::<M>() {
-            for k in &keys {
-                if let Some(inst) = map.get(k) {
-                    if let Ok(mut v) = inst.value.try_borrow_mut() {
-                        for (i, val) in set {
-                            v.set_column(*i, val.as_ref())?;
-                        }
+        // Loaded objects of the matched rows: values are set as they are; columns set from
+        // expressions are read back (one SELECT by key per loaded object).
+        let loaded: Vec<Rc<Instance<M>>> = match self.inner().identity.typed::<M>() {
+            Some(map) => keys.iter().filter_map(|k| map.get(k).cloned()).collect(),
+            None => Vec::new(),
+        };
+        let computed: Vec<usize> =
+            set.iter().filter(|(_, e)| !matches!(e, Scalar::Value(_))).map(|(i, _)| *i).collect();
+        for inst in &loaded {
+            if let Ok(mut v) = inst.value.try_borrow_mut() {
+                for (i, e) in &set {
+                    if let Scalar::Value(val) = e {
+                        v.set_column(*i, val.as_ref())?;
                     }
                 }
             }
         }
+        if !computed.is_empty() && !loaded.is_empty() {
+            self.read_back::<M>(&loaded, &computed)?;
+        }
         Ok(n)
+    }
+
+    /// Read columns `cols` of the `loaded` objects' rows into them (after a bulk UPDATE set
+    /// them from expressions): `SELECT <key>, <cols> … WHERE <key> IN (…)` for a single-column
+    /// key, in chunks under the bind limit; one SELECT per object for a composite key.
+    fn read_back<M: Model>(&self, loaded: &[Rc<Instance<M>>], cols: &[usize]) -> Result<()> {
+        use athanor_core::sql::ast::{ColumnRef, Expr};
+        let engine = self.engine();
+        let table = M::TABLE;
+        let pk: Vec<usize> = table.primary_key().collect();
+        let column = |i: usize| Scalar::Column(ColumnRef::new(table.name, table.columns[i].name));
+        let items: Vec<Scalar> = pk.iter().chain(cols).map(|&i| column(i)).collect();
+        let keys: Vec<Key> = loaded.iter().filter_map(|i| i.meta.borrow().key.clone()).collect();
+        let per = if pk.len() == 1 { engine.capabilities().max_bind_params.clamp(1, 500) } else { 1 };
+        let mut fresh: Vec<(Key, Vec<Value>)> = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(per) {
+            let filter = match pk.as_slice() {
+                [one] => Expr::InList {
+                    column: ColumnRef::new(table.name, table.columns[*one].name),
+                    values: chunk.iter().flat_map(|k| k.params().map(ValueRef::to_owned)).collect(),
+                    negated: false,
+                },
+                _ => Expr::And(
+                    chunk
+                        .iter()
+                        .flat_map(|k| {
+                            pk.iter().zip(k.params()).map(|(&i, v)| Expr::Compare {
+                                left: ColumnRef::new(table.name, table.columns[i].name),
+                                op: athanor_core::sql::ast::CmpOp::Eq,
+                                right: athanor_core::sql::ast::Operand::Value(v.to_owned()),
+                            })
+                        })
+                        .collect(),
+                ),
+            };
+            let mut st = SelectStatement::new(table);
+            st.filters.push(filter);
+            let sql = st.to_sql_columns(engine.dialect(), &items, &[], &[], None)?;
+            let refs: Vec<ValueRef<'_>> = sql.params.iter().map(Value::as_ref).collect();
+            self.with_conn(|c| {
+                c.query_refs(&sql.sql, &refs, &mut |row| {
+                    let at = |i: usize| pk.iter().position(|&p| p == i).unwrap_or(usize::MAX);
+                    let key = Key::build(table, |i| row.get(at(i)))?;
+                    let values = (0..cols.len())
+                        .map(|j| row.get(pk.len() + j).map(ValueRef::to_owned))
+                        .collect::<Result<_>>()?;
+                    fresh.push((key, values));
+                    Ok(())
+                })
+            })?;
+        }
+        for (key, values) in &fresh {
+            let inst = self.inner().identity.typed::<M>().and_then(|m| m.get(key)).cloned();
+            let Some(inst) = inst else { continue };
+            let Ok(mut v) = inst.value.try_borrow_mut() else { continue };
+            for (i, val) in cols.iter().zip(values) {
+                v.set_column(*i, val.as_ref())?;
+            }
+        }
+        Ok(())
     }
 
     /// `DELETE FROM … WHERE <filters>`; the number of rows the database reports.
@@ -123,9 +204,30 @@ impl Session {
     }
 }
 
-/// The columns and values of a bulk UPDATE: `|set| set.value(Post::score, 0)`.
+/// `version + 1` for a bulk UPDATE of a versioned model, in the column's integer type.
+fn version_bump(table: &'static athanor_core::schema::TableDef, v: usize) -> Result<Scalar> {
+    use athanor_core::sql::ast::{ArithOp, ColumnRef, NumberKind};
+    let col =
+        table.columns.get(v).ok_or_else(|| Error::invalid_request(format!("no column #{v} in {}", table.name)))?;
+    let one = match col.sql_type {
+        athanor_core::value::SqlType::SmallInt => Value::I16(1),
+        athanor_core::value::SqlType::Integer => Value::I32(1),
+        _ => Value::I64(1),
+    };
+    Ok(Scalar::Arith {
+        op: ArithOp::Add,
+        left: Box::new(Scalar::Column(ColumnRef::new(table.name, col.name))),
+        right: Box::new(Scalar::Value(one)),
+        kind: NumberKind::Integer,
+    })
+}
+
+/// The columns of a bulk UPDATE and what each is set to: a value (`|set| set.value(Post::score,
+/// 0)`) or an SQL expression of the column's type, evaluated by the database row by row
+/// (`|set| set.value(Book::stock, Book::stock.sub(qty))` → `SET "stock" = ("books"."stock" -
+/// ?)`), its values bound.
 pub struct UpdateSet<M> {
-    pub(super) values: Vec<(usize, Value)>,
+    pub(super) values: Vec<(usize, Scalar)>,
     _m: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -134,15 +236,13 @@ impl<M: Model> UpdateSet<M> {
         UpdateSet { values: Vec::new(), _m: std::marker::PhantomData }
     }
 
-    /// `SET column = value` (typed: the value must suit the column).
+    /// `SET column = <value or expression>` (typed: a value of the column's type, another
+    /// column of `M` of that type, or an expression of that type over `M`'s columns; see
+    /// [`Assignable`](crate::Assignable)). Setting a column twice keeps the last.
     #[must_use]
-    pub fn value<T>(
-        mut self,
-        column: crate::expr::Column<M, T>,
-        value: impl athanor_core::field::ColumnValue<T>,
-    ) -> Self {
+    pub fn value<T, K>(mut self, column: crate::expr::Column<M, T>, value: impl crate::Assignable<M, T, K>) -> Self {
         self.values.retain(|(i, _)| *i != column.index);
-        self.values.push((column.index, value.into_value()));
+        self.values.push((column.index, value.into_assignment()));
         self
     }
 }

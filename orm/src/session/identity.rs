@@ -438,6 +438,7 @@ mod tests {
             listed_modified: false,
             editing: false,
             session: Weak::new(),
+            exprs: Default::default(),
         };
         Rc::new(Instance::new(Thing { id }, meta))
     }

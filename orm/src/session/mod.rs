@@ -376,6 +376,7 @@ impl Session {
                 listed_modified: false,
                 editing: false,
                 session: Rc::downgrade(&self.shared),
+                exprs: Default::default(),
             },
         );
         self.inner().new.push(h.erased());
@@ -555,7 +556,10 @@ impl Session {
         let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
         *h.instance().value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
         h.inner.clear_snapshot();
-        h.inner.meta().borrow_mut().expired = false;
+        let mut meta = h.inner.meta().borrow_mut();
+        meta.expired = false;
+        // Columns set to expressions are unflushed changes too.
+        meta.exprs.clear();
         Ok(())
     }
 
@@ -600,6 +604,18 @@ impl Session {
     pub(crate) fn ensure_transaction(&self) -> Result<()> {
         self.check_failed()?;
         self.inner().ensure_conn()
+    }
+
+    /// `true` when the transaction this session's next statement runs in holds the database's
+    /// write lock: the open one began with `write_intent`, or, with none open, the one autobegin
+    /// will begin will (the session's, `begin_with`'s or the engine's `write_intent`).
+    fn holds_write_lock(&self) -> bool {
+        let inner = self.inner();
+        match &inner.conn {
+            // A connection held for autocommit reads has no transaction: the next one autobegins.
+            Some(c) if !inner.autocommit => c.transaction_options().is_some_and(|o| o.write_intent),
+            _ => inner.engine.transaction_options(inner.next_tx.unwrap_or(inner.config.transaction)).write_intent,
+        }
     }
 
     fn prepare_read(&self) -> Result<()> {
@@ -875,6 +891,7 @@ fn identity_row<M: Model>(
             listed_modified: false,
             editing: false,
             session: session.clone(),
+            exprs: Default::default(),
         };
         Ok(Rc::new(Instance::new(m, meta)))
     })?;

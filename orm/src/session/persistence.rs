@@ -143,17 +143,28 @@ impl Inner {
         let snap = i.snapshot()?;
         let key = meta.key.clone().ok_or_else(|| Error::invalid_request("persistent object without a key"))?;
         let ncols = table.columns.len();
+        let version = i.version_column();
+        // Columns set to SQL expressions (`Handle::set_expr`): written as such, never as values.
+        let exprs: Vec<(usize, athanor_core::sql::ast::Scalar)> = meta.exprs.list().to_vec();
+        let from_expr = |c: usize| exprs.iter().any(|(e, _)| *e == c);
         // The changed columns: as a bit mask (the statement cache's key) for tables of up to 64
         // columns, and their values as the first parameters.
         let mut mask = 0u64;
         let mut columns: Vec<usize> = Vec::new();
-        let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(ncols + 1);
+        let mut params: Vec<ValueRef<'_>> = Vec::with_capacity(ncols + 3);
         for c in 0..ncols {
             // Only what the edits changed, whatever the object's state: an untouched column is
             // never written (it may hold another transaction's committed change).
             let changed = snap.as_ref().is_some_and(|s| !v.value_at(c).same_as(s.value_at(c)));
-            if changed {
-                if ncols <= 64 {
+            if changed && Some(c) == version {
+                return Err(Error::invalid_request(format!(
+                    "the version column {}.{} of a persistent {} was changed by an edit; the flush writes it \
+                     (the version read plus one): leave it alone",
+                    table.name, table.columns[c].name, table.rust_name
+                )));
+            }
+            if changed && !from_expr(c) {
+                if ncols <= 64 && exprs.is_empty() {
                     mask |= 1u64 << c;
                 } else {
                     columns.push(c);
@@ -167,7 +178,7 @@ impl Inner {
                 table.rust_name
             )));
         }
-        if params.is_empty() {
+        if params.is_empty() && exprs.is_empty() {
             drop(params);
             drop(snap);
             drop(v);
@@ -175,35 +186,102 @@ impl Inner {
             meta.listed_modified = false;
             return Ok(());
         }
-        // Rendered once per engine and column set for tables of up to 64 columns.
-        let sql: std::sync::Arc<str> = if ncols <= 64 {
-            self.engine.cached_sql_variant(table, SQL_UPDATE, mask, |d| {
+        // The version the row was read at (the snapshot's, when an edit moved it aside) and the
+        // next one, bound: `SET version = ? … AND version = ?`.
+        let read_at = version.map(|c| (c, snap.as_ref().map_or(v.value_at(c), |s| s.value_at(c))));
+        let read_version = match read_at {
+            Some((c, at)) => Some((version_number(table, c, at)?, next_version(table, c, at)?)),
+            None => None,
+        };
+        let engine = self.engine.clone();
+        let returning: Vec<usize> =
+            if engine.capabilities().update_returning { exprs.iter().map(|(c, _)| *c).collect() } else { Vec::new() };
+        // Rendered once per engine and column set for tables of up to 64 columns without
+        // expressions; a statement with expressions (and their values) each time.
+        let mut expr_params: Vec<athanor_core::value::Value> = Vec::new();
+        let sql: std::sync::Arc<str> = if exprs.is_empty() && ncols <= 64 {
+            engine.cached_sql_variant(table, SQL_UPDATE, mask, |d| {
                 let columns: Vec<usize> = (0..ncols).filter(|&c| mask & (1u64 << c) != 0).collect();
-                sql::update(d, table, &columns)
+                Ok(sql::update_row(d, table, &sql::RowUpdate { columns: &columns, version, ..Default::default() })?.sql)
             })?
         } else {
-            sql::update(self.engine.dialect(), table, &columns)?.into()
+            let refs: Vec<(usize, &athanor_core::sql::ast::Scalar)> = exprs.iter().map(|(c, e)| (*c, e)).collect();
+            let st = sql::update_row(
+                engine.dialect(),
+                table,
+                &sql::RowUpdate { columns: &columns, exprs: &refs, version, returning: &returning },
+            )?;
+            expr_params = st.params;
+            st.sql.into()
         };
+        params.extend(expr_params.iter().map(athanor_core::value::Value::as_ref));
+        if let Some((_, next)) = &read_version {
+            params.push(next.as_ref());
+        }
         params.extend(key.params());
-        let n = self.conn()?.execute_refs(&sql, &params)?;
+        if let Some((_, at)) = read_at {
+            // The version read, as its field binds it.
+            params.push(at);
+        }
+        let mut returned: Vec<athanor_core::value::Value> = Vec::new();
+        let conn = self.conn()?;
+        let n = if returning.is_empty() {
+            conn.execute_refs(&sql, &params)?
+        } else {
+            let mut rows = 0u64;
+            conn.query_refs(&sql, &params, &mut |row| {
+                rows += 1;
+                returned = (0..returning.len()).map(|j| row.get(j).map(ValueRef::to_owned)).collect::<Result<_>>()?;
+                Ok(())
+            })?;
+            rows
+        };
         drop(params);
         drop(snap);
         drop(v);
         if n != 1 {
             return Err(Error::StaleData {
+                model: table.rust_name,
                 table: table.name.to_string(),
                 key: key.to_string(),
+                version: read_version.as_ref().map(|(read, _)| *read),
                 expected: 1,
                 matched: n,
             });
         }
         i.clear_snapshot();
         i.settle_stored();
+        if let (Some(c), Some((_, next))) = (version, &read_version) {
+            i.store_column(c, next.as_ref())?;
+        }
+        if !exprs.is_empty() {
+            let cols: Vec<usize> = exprs.iter().map(|(c, _)| *c).collect();
+            if returned.is_empty() {
+                // No `UPDATE … RETURNING`: read the columns back in the same transaction (the
+                // row is this transaction's write, locked until it ends).
+                let select = sql::select_columns_by_pk(engine.dialect(), table, &cols)?;
+                let key_params: Vec<ValueRef<'_>> = key.params().collect();
+                self.conn()?.query_refs(&select, &key_params, &mut |row| {
+                    returned = (0..cols.len()).map(|j| row.get(j).map(ValueRef::to_owned)).collect::<Result<_>>()?;
+                    Ok(())
+                })?;
+            }
+            if returned.len() != cols.len() {
+                return Err(Error::NotFound { what: format!("{} {key} after its UPDATE", table.name) });
+            }
+            for (c, value) in cols.iter().zip(&returned) {
+                i.store_column(*c, value.as_ref())?;
+            }
+            meta.exprs.clear();
+        }
         meta.listed_modified = false;
         Ok(())
     }
 
     pub(super) fn delete_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        if let Some(c) = items.first().and_then(|i| i.version_column()) {
+            return self.delete_versioned(table, c, items);
+        }
         let keys: Vec<Key> = items.iter().filter_map(|i| i.meta().borrow().key.clone()).collect();
         let pk_cols = table.primary_key().count();
         let caps = self.engine.capabilities();
@@ -223,4 +301,64 @@ impl Inner {
         }
         Ok(())
     }
+
+    /// The DELETEs of a model with a version column: one row per statement, at the version the
+    /// session read (the snapshot's when an unflushed edit moved it aside); a row that moved
+    /// on, or is gone, is [`Error::StaleData`].
+    fn delete_versioned(&mut self, table: &'static TableDef, version: usize, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        let sql = sql::delete_versioned(self.engine.dialect(), table, version)?;
+        for i in items {
+            let Some(key) = i.meta().borrow().key.clone() else { continue };
+            let v = i.values()?;
+            let snap = i.snapshot()?;
+            let read = snap.as_ref().map_or(v.value_at(version), |s| s.value_at(version));
+            let number = version_number(table, version, read)?;
+            let mut params: Vec<ValueRef<'_>> = key.params().collect();
+            params.push(read);
+            let n = self.conn()?.execute_refs(&sql, &params)?;
+            if n != 1 {
+                return Err(Error::StaleData {
+                    model: table.rust_name,
+                    table: table.name.to_string(),
+                    key: key.to_string(),
+                    version: Some(number),
+                    expected: 1,
+                    matched: n,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A version column's value as a number.
+fn version_number(table: &TableDef, c: usize, v: ValueRef<'_>) -> Result<i64> {
+    match v {
+        ValueRef::I16(n) => Ok(n.into()),
+        ValueRef::I32(n) => Ok(n.into()),
+        ValueRef::I64(n) => Ok(n),
+        other => Err(Error::invalid_request(format!(
+            "the version column {}.{} holds {other:?}, not an integer",
+            table.name,
+            table.columns.get(c).map_or("?", |c| c.name)
+        ))),
+    }
+}
+
+/// The next version: one more, in the field's own integer type.
+fn next_version(table: &TableDef, c: usize, v: ValueRef<'_>) -> Result<athanor_core::value::Value> {
+    use athanor_core::value::Value;
+    let next = match v {
+        ValueRef::I16(n) => n.checked_add(1).map(Value::I16),
+        ValueRef::I32(n) => n.checked_add(1).map(Value::I32),
+        ValueRef::I64(n) => n.checked_add(1).map(Value::I64),
+        _ => return version_number(table, c, v).map(Value::I64),
+    };
+    next.ok_or_else(|| {
+        Error::invalid_request(format!(
+            "the version column {}.{} is at its type's largest value",
+            table.name,
+            table.columns.get(c).map_or("?", |c| c.name)
+        ))
+    })
 }

@@ -234,8 +234,10 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
         self.map(Select::distinct)
     }
 
-    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. Fails with
-    /// [`Error::Unsupported`] on databases without row locks (SQLite).
+    /// `SELECT … FOR UPDATE`: lock the rows until the transaction ends. On SQLite, which locks
+    /// the whole database rather than rows, it runs (without the clause) when the session's
+    /// transaction began with `write_intent` (`BEGIN IMMEDIATE`: no other transaction writes
+    /// until this one ends), and fails with [`Error::Unsupported`] otherwise.
     pub fn with_for_update(self) -> Self {
         self.map(Select::with_for_update)
     }
@@ -260,8 +262,22 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// # Errors
     /// As [`Select::to_sql`].
     pub fn statement(&self) -> Result<Statement> {
+        self.session_statement()?.to_sql(self.session.engine().dialect())
+    }
+
+    /// The statement as this session runs it: a `FOR UPDATE` query is marked when the
+    /// transaction it runs in holds the database's write lock (`write_intent`), which stands in
+    /// for `FOR UPDATE` where the database locks as a whole (SQLite: no clause is sent; see
+    /// `Capabilities::for_update_under_write_intent`).
+    fn session_statement(&self) -> Result<std::borrow::Cow<'_, athanor_core::sql::SelectStatement>> {
         self.check_locking()?;
-        self.select.to_sql(self.session.engine().dialect())
+        let st = self.select.statement()?;
+        if st.for_update && self.session.holds_write_lock() {
+            let mut st = st.clone();
+            st.write_lock_held = true;
+            return Ok(std::borrow::Cow::Owned(st));
+        }
+        Ok(std::borrow::Cow::Borrowed(st))
     }
 
     /// NOWAIT / SKIP LOCKED as the connected server reports them (an older MySQL or MariaDB
@@ -294,8 +310,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     }
 
     fn capped(&self, cap: u64) -> Result<Statement> {
-        self.check_locking()?;
-        self.select.statement()?.to_sql_capped(self.session.engine().dialect(), cap)
+        self.session_statement()?.to_sql_capped(self.session.engine().dialect(), cap)
     }
 
     /// The number of matching rows (`SELECT COUNT(*)`; wrapped in a subquery when the query has
@@ -314,7 +329,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// # Errors
     /// As [`Select::to_sql`].
     pub fn count_statement(&self) -> Result<Statement> {
-        self.select.count_sql(self.session.engine().dialect())
+        self.session_statement()?.count_sql(self.session.engine().dialect())
     }
 
     /// `true` when at least one row matches (`SELECT EXISTS (…)`).
@@ -322,7 +337,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
     /// # Errors
     /// As [`Query::all`].
     pub fn exists(&self) -> Result<bool> {
-        let s = self.select.exists_sql(self.session.engine().dialect())?;
+        let s = self.session_statement()?.exists_sql(self.session.engine().dialect())?;
         self.session.scalar(&s.sql, &s.params)
     }
 }
@@ -360,8 +375,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
             self.session.ensure_transaction()?;
         }
         if self.eager() {
-            self.check_locking()?;
-            return self.session.load_with_options::<M>(self.select.statement()?.clone(), &self.options, cap);
+            return self.session.load_with_options::<M>(self.session_statement()?.into_owned(), &self.options, cap);
         }
         let s = match cap {
             Some(c) => self.capped(c)?,

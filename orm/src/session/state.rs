@@ -8,6 +8,7 @@ use crate::model::Model;
 use crate::relation::RelationshipDef;
 use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
+use athanor_core::sql::ast::Scalar;
 use athanor_core::value::{SqlType, Value, ValueRef};
 use std::any::{Any, TypeId};
 use std::cell::{Ref, RefCell};
@@ -40,6 +41,42 @@ pub(super) struct Meta {
     /// A [`Handle::edit`] closure is running on a copy of the object.
     pub(super) editing: bool,
     pub(super) session: Weak<Shared>,
+    /// Columns [`Handle::set_expr`] set to an SQL expression, written by the next flush.
+    pub(super) exprs: PendingExprs,
+}
+
+/// The columns of one object set to SQL expressions and not flushed yet ([`Handle::set_expr`]):
+/// a boxed slice, so an object without any costs two words and no allocation.
+#[derive(Default)]
+pub(super) struct PendingExprs(Option<Box<[(usize, Scalar)]>>);
+
+impl PendingExprs {
+    /// Set column `idx` to `expr`, replacing an earlier expression for it.
+    pub(super) fn set(&mut self, idx: usize, expr: Scalar) {
+        let mut list = self.0.take().map(Vec::from).unwrap_or_default();
+        list.retain(|(i, _)| *i != idx);
+        list.push((idx, expr));
+        self.0 = Some(list.into_boxed_slice());
+    }
+    /// The expressions, in the order they were set.
+    pub(super) fn list(&self) -> &[(usize, Scalar)] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+    pub(super) fn is_empty(&self) -> bool {
+        self.list().is_empty()
+    }
+    /// Forget them all (flushed, or undone by a rollback or refresh).
+    pub(super) fn clear(&mut self) {
+        self.0 = None;
+    }
+    /// Forget the expressions of the columns `changed` says a later edit set to a value.
+    pub(super) fn drop_changed(&mut self, changed: impl Fn(usize) -> bool) {
+        if self.list().iter().any(|(i, _)| changed(*i)) {
+            let kept: Vec<(usize, Scalar)> =
+                self.0.take().map(Vec::from).unwrap_or_default().into_iter().filter(|(i, _)| !changed(*i)).collect();
+            self.0 = (!kept.is_empty()).then(|| kept.into_boxed_slice());
+        }
+    }
 }
 
 /// Clears [`Meta::editing`] when an edit's closure returns or unwinds.
@@ -109,6 +146,11 @@ pub(super) trait Erased {
     fn set_column(&self, idx: usize, value: ValueRef<'_>) -> Result<bool>;
     /// The value of a column, owned.
     fn column(&self, idx: usize) -> Result<Value>;
+    /// Store what the database now holds in column `idx` (a version written by the flush, a
+    /// column written from an expression and read back): not an edit, no snapshot.
+    fn store_column(&self, idx: usize, value: ValueRef<'_>) -> Result<()>;
+    /// The model's version column ([`Model::VERSION_COLUMN`]).
+    fn version_column(&self) -> Option<usize>;
     /// After a flush wrote the object: bring each date or time field to the value the database
     /// stores (an instant's nanoseconds floored to microseconds), so the object equals what a
     /// later read returns. Not an edit: no snapshot, no UPDATE.
@@ -211,6 +253,22 @@ impl<M: Model> Erased for Instance<M> {
     }
     fn column(&self, idx: usize) -> Result<Value> {
         Ok(self.value.try_borrow().map_err(|_| borrowed_error(M::TABLE))?.column_value(idx).to_owned())
+    }
+    fn store_column(&self, idx: usize, value: ValueRef<'_>) -> Result<()> {
+        let mut v = self.value.try_borrow_mut().map_err(|_| {
+            Error::invalid_request(format!(
+                "this {} is borrowed (a Ref from Handle::get is alive, or an edit is running) while the flush \
+                 stores what the database now holds in {}.{} (its new version, or a column computed by an \
+                 expression); drop the Ref before flushing",
+                M::TABLE.rust_name,
+                M::TABLE.name,
+                M::TABLE.columns.get(idx).map_or("?", |c| c.name)
+            ))
+        })?;
+        v.set_column(idx, value)
+    }
+    fn version_column(&self) -> Option<usize> {
+        M::VERSION_COLUMN
     }
     fn settle_stored(&self) {
         let Ok(mut v) = self.value.try_borrow_mut() else { return };
@@ -392,6 +450,14 @@ impl<M: Model> Handle<M> {
             graph::check_edit(self.instance(), &mut copy, &diffs)?;
             slot = self.instance().value.try_borrow_mut().map_err(|_| discarded_borrowed(M::TABLE))?;
         }
+        // A column an edit sets to a value is no longer written from an expression set before
+        // (`set_expr`): the later assignment wins.
+        {
+            let mut meta = self.inner.meta().borrow_mut();
+            if !meta.exprs.is_empty() {
+                meta.exprs.drop_changed(|c| !copy.column_value(c).same_as(slot.column_value(c)));
+            }
+        }
         let old = std::mem::replace(&mut *slot, copy);
         drop(slot);
         let list = if columns_same {
@@ -424,6 +490,87 @@ impl<M: Model> Handle<M> {
             graph::after_edit(&self.erased(), diffs)?;
         }
         Ok(r)
+    }
+
+    /// Set a column to an SQL expression, evaluated by the database when the next flush writes
+    /// the object (SQLAlchemy's `book.stock = Book.stock - 1`): the UPDATE says `SET "stock" =
+    /// ("books"."stock" - ?)`, so the new value is computed from what the row holds *then*, not
+    /// from the value this session read — a read-modify-write no concurrent transaction can
+    /// undo. The expression has the column's type ([`Assignable`]: a `ScalarExpr<M, T>`, a
+    /// column of `M`, or a value), its values bound.
+    ///
+    /// The field keeps its value until the flush; the flush then reads the column back
+    /// (`UPDATE … RETURNING` on SQLite and PostgreSQL, a `SELECT` of those columns by key right
+    /// after the UPDATE on MySQL/MariaDB), so after it `get()` shows what the database stored,
+    /// the same on every database. The change is an unflushed edit: autoflush writes it,
+    /// [`Session::rollback`] (or [`Session::refresh`]) discards it, and a later
+    /// [`Handle::edit`] that sets the column to a value replaces it. A model with a version
+    /// column checks and bumps it in the same UPDATE.
+    ///
+    /// ```text
+    /// let book = s.get::<Book>(id)?.ok_or(NotFound)?;
+    /// book.set_expr(Book::stock, Book::stock.sub(1))?;   // UPDATE books SET stock = (books.stock - ?) …
+    /// s.commit()?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`], changing nothing, when the object is not persistent (add and
+    /// flush it first: there is no row to evaluate against yet), the column is part of the
+    /// primary key or is the version column, or an edit of the object is running;
+    /// [`Error::DetachedInstance`] for a detached object.
+    ///
+    /// [`Assignable`]: crate::Assignable
+    pub fn set_expr<T, K>(
+        &self,
+        column: crate::expr::Column<M, T>,
+        expr: impl crate::Assignable<M, T, K>,
+    ) -> Result<()> {
+        let table = M::TABLE;
+        let col = table
+            .columns
+            .get(column.index)
+            .ok_or_else(|| Error::invalid_request(format!("{} has no column #{}", table.rust_name, column.index)))?;
+        if col.primary_key {
+            return Err(Error::invalid_request(format!(
+                "set_expr cannot change the primary key {}.{}",
+                table.name, col.name
+            )));
+        }
+        if M::VERSION_COLUMN == Some(column.index) {
+            return Err(Error::invalid_request(format!(
+                "{}.{} is the version column: every flush of the object writes it",
+                table.name, col.name
+            )));
+        }
+        let mut meta = self.inner.meta().borrow_mut();
+        if meta.editing {
+            return Err(borrowed_error(table));
+        }
+        match meta.state {
+            ObjectState::Persistent => {}
+            ObjectState::Detached => {
+                return Err(Error::DetachedInstance {
+                    model: table.rust_name,
+                    operation: "set a column to an SQL expression".into(),
+                })
+            }
+            other => {
+                return Err(Error::invalid_request(format!(
+                    "set_expr needs a persistent {} (this one is {other:?}): flush it first, so that there is a row \
+                     to evaluate the expression against",
+                    table.rust_name
+                )))
+            }
+        }
+        meta.exprs.set(column.index, expr.into_assignment());
+        let first = !meta.listed_modified;
+        meta.listed_modified = true;
+        let shared = if first { meta.session.upgrade() } else { None };
+        drop(meta);
+        if let Some(shared) = shared {
+            shared.modified.borrow_mut().push(self.inner.clone());
+        }
+        Ok(())
     }
 
     /// A copy of the object.

@@ -25,7 +25,12 @@ pub(super) struct Frame {
 
 /// Undo an unflushed edit from the object's snapshot.
 pub(super) fn restore_edit(i: &dyn Erased) {
-    i.meta().borrow_mut().listed_modified = false;
+    {
+        let mut m = i.meta().borrow_mut();
+        m.listed_modified = false;
+        // Columns set to SQL expressions (`Handle::set_expr`) and not flushed are undone too.
+        m.exprs.clear();
+    }
     if let Err(e) = i.restore_snapshot() {
         tracing::warn!(target: "athanor::session", "could not restore an edited {}: {e}", i.table().rust_name);
     }
