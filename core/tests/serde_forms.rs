@@ -37,6 +37,9 @@ fn jiff_types_are_iso_8601_text() {
     round_trip(jiff::civil::date(2024, 3, 1), json!("2024-03-01"));
     round_trip(jiff::civil::date(2024, 3, 1).at(12, 0, 0, 0), json!("2024-03-01T12:00:00"));
     round_trip(jiff::civil::time(12, 30, 0, 500_000_000), json!("12:30:00.5"));
+    // Another offset reads as the same instant.
+    let t: jiff::Timestamp = serde_json::from_value(json!("2024-03-01T14:00:00+02:00")).unwrap();
+    assert_eq!(to_json(&t), json!("2024-03-01T12:00:00Z"));
 }
 
 #[test]
@@ -48,6 +51,8 @@ fn chrono_types_are_rfc_3339_text() {
     round_trip(d, json!("2024-03-01"));
     round_trip(dt, json!("2024-03-01T12:00:00.250"));
     round_trip(dt.time(), json!("12:00:00.250"));
+    let t: chrono::DateTime<Utc> = serde_json::from_value(json!("2024-03-01T14:00:00+02:00")).unwrap();
+    assert_eq!(to_json(&t), json!("2024-03-01T12:00:00Z"));
 }
 
 #[test]
@@ -74,6 +79,15 @@ fn time_types_are_the_time_crates_text() {
 fn uuids_are_hyphenated_text() {
     let u = uuid::Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8);
     round_trip(u, json!("67e55044-10b1-426f-9247-bb680e5fe0c8"));
+    assert_eq!(serde_json::from_value::<uuid::Uuid>(json!("67e5504410b1426f9247bb680e5fe0c8")).unwrap(), u);
+}
+
+#[test]
+fn floats_beyond_json_are_null() {
+    assert_eq!(to_json(&f64::NAN), Value::Null);
+    assert_eq!(to_json(&f32::INFINITY), Value::Null);
+    assert!(serde_json::from_value::<f64>(Value::Null).is_err());
+    assert_eq!(to_json(&vec![1u8, 2]), json!([1, 2]));
 }
 
 #[test]
