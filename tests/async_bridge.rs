@@ -58,6 +58,7 @@ fn titles(engine: &Engine) -> Vec<String> {
 
 #[derive(Debug)]
 enum AppError {
+    #[allow(dead_code)] // read by Debug in failure messages
     Db(Error),
     OutOfStock,
 }
@@ -329,7 +330,10 @@ fn engine_sessionmaker_and_error_cross_threads_and_the_futures_are_send() {
 
 /// Records each span's name and its parent's name.
 #[derive(Clone, Default)]
-struct Parents(Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>);
+struct Parents(Arc<std::sync::Mutex<Vec<SpanParent>>>);
+
+/// A span's name and its parent's.
+type SpanParent = (String, Option<String>);
 
 impl<S> tracing_subscriber::Layer<S> for Parents
 where

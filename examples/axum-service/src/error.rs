@@ -4,8 +4,8 @@
 //! transaction it could not serialize (the client may retry), 500 anything else
 //! (logged, not shown).
 
-use athanor::{IntegrityKind, RetryError};
 use athanor::Error;
+use athanor::{IntegrityKind, RetryError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

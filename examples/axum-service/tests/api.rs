@@ -87,7 +87,8 @@ fn authors_and_books_round_trip_with_nested_relationships() {
 
             let (st, a) = call(&app, Method::GET, &format!("/authors/{le_guin}"), None).await;
             assert_eq!(st, StatusCode::OK);
-            let titles: Vec<&str> = a["books"].as_array().unwrap().iter().map(|b| b["title"].as_str().unwrap()).collect();
+            let titles: Vec<&str> =
+                a["books"].as_array().unwrap().iter().map(|b| b["title"].as_str().unwrap()).collect();
             assert_eq!(titles, ["The Dispossessed", "A Wizard of Earthsea"], "{backend}");
             assert!(a["books"][0].get("tags").is_none(), "{backend}: an unloaded relationship is left out: {a}");
 
@@ -96,7 +97,9 @@ fn authors_and_books_round_trip_with_nested_relationships() {
             let (st, _) = call(&app, Method::GET, "/authors/999999", None).await;
             assert_eq!(st, StatusCode::NOT_FOUND);
 
-            let (st, b) = call(&app, Method::PATCH, &format!("/books/{book}"), Some(json!({ "price": "11.00", "restock": 2 }))).await;
+            let (st, b) =
+                call(&app, Method::PATCH, &format!("/books/{book}"), Some(json!({ "price": "11.00", "restock": 2 })))
+                    .await;
             assert_eq!(st, StatusCode::OK, "{b}");
             assert_eq!((b["price"].as_str(), b["stock"].as_i64()), (Some("11.00"), Some(5)), "{backend}: {b}");
 

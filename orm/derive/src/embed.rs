@@ -12,16 +12,16 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let manifest = std::env::var("CARGO_MANIFEST_DIR")
         .map_err(|_| Error::new(Span::call_site(), "CARGO_MANIFEST_DIR is not set: build with cargo"))?;
     let path = std::path::Path::new(&manifest).join(dir.value());
-    let entries = std::fs::read_dir(&path).map_err(|e| {
-        Error::new(dir.span(), format!("cannot read the migration directory {}: {e}", path.display()))
-    })?;
+    let entries = std::fs::read_dir(&path)
+        .map_err(|e| Error::new(dir.span(), format!("cannot read the migration directory {}: {e}", path.display())))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::new(dir.span(), format!("cannot read {}: {e}", path.display())))?;
         let file = entry.path();
         if file.extension().is_some_and(|x| x == "json") {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let full = file.to_str().ok_or_else(|| Error::new(dir.span(), format!("{} is not UTF-8", file.display())))?;
+            let full =
+                file.to_str().ok_or_else(|| Error::new(dir.span(), format!("{} is not UTF-8", file.display())))?;
             files.push((name, full.to_owned()));
         }
     }

@@ -109,7 +109,11 @@ pub const LOCK_NAME: &str = "athanor_migrate";
 /// # Errors
 /// [`Error::Timeout`] (of kind `LockWait`) when another process held the lock for
 /// `lock_wait`; those of [`upgrade`].
-pub fn upgrade_locked(conn: &mut Connection, chain: &[Migration], lock_wait: std::time::Duration) -> Result<Vec<String>> {
+pub fn upgrade_locked(
+    conn: &mut Connection,
+    chain: &[Migration],
+    lock_wait: std::time::Duration,
+) -> Result<Vec<String>> {
     let lock = conn.dialect().advisory_lock();
     if let Some(l) = lock {
         let start = std::time::Instant::now();
