@@ -125,6 +125,9 @@ pub fn session_events_and_model_hooks_in_order(db: &TestDb) -> Result<()> {
     // Nothing to flush: no flush events.
     s.flush()?;
     assert_eq!(log.take(), Vec::<String>::new());
+    // refresh() reloads the object from its row: after_load again.
+    s.refresh(&mum)?;
+    assert_eq!(log.take(), ["SELECT", "after_load parent 1 mum +i"]);
     let ann = s.get::<Child>(10)?.ok_or_else(|| Error::invalid_request("ann is gone"))?;
     mum.edit(|p| p.name = "mother".into())?;
     s.delete(&ann)?;

@@ -118,7 +118,7 @@ impl Session {
         self.prepare_read()?;
         let engine = self.engine();
         let stmt = athanor_core::sql::bulk_update(engine.dialect(), M::TABLE, &set, &st.filters)?;
-        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::BeforeUpdate)?;
+        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::Update)?;
         let n = self.with_conn(|c| c.execute(&stmt.sql, &stmt.params))?;
         if sync == Synchronize::None {
             keys.clear();
@@ -212,7 +212,7 @@ impl Session {
         self.prepare_read()?;
         let engine = self.engine();
         let stmt = athanor_core::sql::bulk_delete(engine.dialect(), M::TABLE, &st.filters)?;
-        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::BeforeDelete)?;
+        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::Delete)?;
         let n = self.with_conn(|c| c.execute(&stmt.sql, &stmt.params))?;
         if sync == Synchronize::None {
             keys.clear();
@@ -416,9 +416,9 @@ impl<'s, M: Model> Insert<'s, M> {
     ) -> Result<u64> {
         let session = self.session;
         let events = session.events();
-        if events.has(TypeId::of::<M>(), Hook::BeforeInsert) {
+        if events.has(TypeId::of::<M>(), Hook::Insert) {
             for row in &mut self.rows {
-                if let Err(e) = events.on_value(Hook::BeforeInsert, row) {
+                if let Err(e) = events.on_value(Hook::Insert, row) {
                     session.inner().fail(&e);
                     return Err(e);
                 }

@@ -71,12 +71,12 @@ pub(super) struct ModelHooks {
     pub(super) after_load: Vec<LoadHook>,
 }
 
-/// Which per-model hook.
+/// Which per-model hook: `before_insert`, `before_update` or `before_delete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Hook {
-    BeforeInsert,
-    BeforeUpdate,
-    BeforeDelete,
+    Insert,
+    Update,
+    Delete,
 }
 
 /// The events of a [`SessionMaker`]: session listeners and per-model hooks. Empty by default
@@ -116,9 +116,9 @@ impl Events {
         match self.models.get(&model) {
             None => &[],
             Some(h) => match hook {
-                Hook::BeforeInsert => &h.before_insert,
-                Hook::BeforeUpdate => &h.before_update,
-                Hook::BeforeDelete => &h.before_delete,
+                Hook::Insert => &h.before_insert,
+                Hook::Update => &h.before_update,
+                Hook::Delete => &h.before_delete,
             },
         }
     }
@@ -182,9 +182,9 @@ impl Events {
         });
         let hooks = self.models.entry(TypeId::of::<M>()).or_default();
         match hook {
-            Hook::BeforeInsert => hooks.before_insert.push(erased),
-            Hook::BeforeUpdate => hooks.before_update.push(erased),
-            Hook::BeforeDelete => hooks.before_delete.push(erased),
+            Hook::Insert => hooks.before_insert.push(erased),
+            Hook::Update => hooks.before_update.push(erased),
+            Hook::Delete => hooks.before_delete.push(erased),
         }
     }
 }
@@ -246,7 +246,7 @@ impl SessionMaker {
         mut self,
         f: impl Fn(Change<'_, M>) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
-        self.events_mut().model_hook::<M>(Hook::BeforeInsert, f);
+        self.events_mut().model_hook::<M>(Hook::Insert, f);
         self
     }
 
@@ -257,7 +257,7 @@ impl SessionMaker {
         mut self,
         f: impl Fn(Change<'_, M>) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
-        self.events_mut().model_hook::<M>(Hook::BeforeUpdate, f);
+        self.events_mut().model_hook::<M>(Hook::Update, f);
         self
     }
 
@@ -268,7 +268,7 @@ impl SessionMaker {
         mut self,
         f: impl Fn(Change<'_, M>) -> Result<()> + Send + Sync + 'static,
     ) -> Self {
-        self.events_mut().model_hook::<M>(Hook::BeforeDelete, f);
+        self.events_mut().model_hook::<M>(Hook::Delete, f);
         self
     }
 

@@ -18,7 +18,7 @@ impl Inner {
     pub(super) fn insert_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
         if self.events.has_model_hooks() {
             for i in items {
-                self.events.on_instance(Hook::BeforeInsert, &***i)?;
+                self.events.on_instance(Hook::Insert, &***i)?;
             }
         }
         let engine = self.engine.clone();
@@ -146,7 +146,7 @@ impl Inner {
             return Ok(());
         }
         if self.events.has_model_hooks() {
-            self.events.on_instance(Hook::BeforeUpdate, i)?;
+            self.events.on_instance(Hook::Update, i)?;
         }
         let v = i.values()?;
         let snap = i.snapshot()?;
@@ -290,7 +290,7 @@ impl Inner {
     pub(super) fn delete_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
         if self.events.has_model_hooks() {
             for i in items {
-                self.events.on_instance(Hook::BeforeDelete, &***i)?;
+                self.events.on_instance(Hook::Delete, &***i)?;
             }
         }
         if let Some(c) = items.first().and_then(|i| i.version_column()) {
