@@ -80,7 +80,7 @@ pub(super) enum Hook {
 }
 
 /// The events of a [`SessionMaker`]: session listeners and per-model hooks. Empty by default
-/// (and then free: each hook point checks one `bool`).
+/// (and then nearly free: each hook point checks that a list or map is empty).
 #[derive(Clone, Default)]
 pub struct Events {
     pub(super) before_flush: Vec<SessionHook>,
