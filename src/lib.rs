@@ -103,7 +103,7 @@ pub use athanor_orm::{
     LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize, UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
-pub use athanor_orm::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
+pub use athanor_orm::{Change, ColumnIter, EntityPart, Events, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
 /// Copying a live database into another of any kind (`athanor copy`).
 pub use athanor_tools::copy;
 /// Portable migrations (cargo feature `migrate`): see [`athanor_tools::migrate`], and

@@ -129,6 +129,10 @@ macro_rules! conformance_tests {
             failed_read_without_a_transaction_leaves_the_session_usable,
             each_read_sees_its_own_snapshot_and_loaded_objects_stay,
         ]);
+        $crate::conformance_tests!(@group $backend, events: [
+            session_events_and_model_hooks_in_order, model_hooks_fire_on_bulk_statements,
+            hook_error_rolls_back_and_session_recovers, pool_connect_and_checkout_hooks,
+        ]);
         $crate::conformance_tests!(@group $backend, telemetry: [
             statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
             slow_statements_warn_while_running_and_after, pool_gauges_count_use_idle_and_timeouts,
@@ -149,6 +153,7 @@ macro_rules! conformance_tests {
             transactions::GROUP,
             bad_input::GROUP,
             telemetry::GROUP,
+            events::GROUP,
             autocommit_reads::GROUP,
         ];
         #[test]

@@ -39,11 +39,11 @@ pub use relation::{Cascade, LoadStrategy, ModelRef, RelationKind, RelationshipDe
 pub use select::{select, Joinable, KeyIn, OrderKeys, Select};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
-    BelongsTo, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, Dynamic, EntityPart, Executable, Handle,
-    HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Loaders, Many, ManyToMany, ModelMarker, ModelType,
-    NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind, Relationship, Rows,
-    ScalarExecutable, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize, TypedRows, UpdateSet,
-    DEFAULT_YIELD_PER,
+    BelongsTo, Change, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, Dynamic, EntityPart, Events,
+    Executable, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, Load, LoadCtx, Loaders, Many, ManyToMany,
+    ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind,
+    Relationship, Rows, ScalarExecutable, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize,
+    TypedRows, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use text::TypedText;
 

@@ -3,6 +3,7 @@
 pub mod autocommit_reads;
 pub mod bad_input;
 pub mod detached;
+pub mod events;
 pub mod expressions;
 pub mod mapping;
 pub mod query;

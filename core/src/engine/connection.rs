@@ -204,7 +204,8 @@ impl Connection {
             s.invalidated = true;
         }
         self.slot = Some(self.engine.live_slot()?);
-        Ok(())
+        let engine = self.engine.clone();
+        engine.run_pool_events(self)
     }
 
     pub(super) fn after<T>(&mut self, r: Result<T>) -> Result<T> {

@@ -56,6 +56,16 @@ pub struct StatementEvent<'a> {
 
 type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
 
+/// A pool event's hook ([`Engine::on_connect`], [`Engine::on_checkout`]).
+type PoolHook = Arc<dyn Fn(&mut Connection) -> Result<()> + Send + Sync>;
+
+/// The pool events' hooks, in registration order.
+#[derive(Default)]
+struct PoolEvents {
+    connect: Vec<PoolHook>,
+    checkout: Vec<PoolHook>,
+}
+
 struct EngineInner {
     dialect: Arc<dyn Dialect>,
     /// See [`Engine::capabilities`].
@@ -73,6 +83,8 @@ struct EngineInner {
     listeners: RwLock<Vec<Listener>>,
     has_after: AtomicBool,
     after_listeners: RwLock<Vec<Listener>>,
+    has_pool_events: AtomicBool,
+    pool_events: RwLock<PoolEvents>,
     /// The server and database statement spans name (see [`telemetry`]).
     node: telemetry::Node,
     /// `db.system.name`, known once a connection reported the server's version.
@@ -188,6 +200,8 @@ impl Engine {
                 listeners: RwLock::new(Vec::new()),
                 has_after: AtomicBool::new(false),
                 after_listeners: RwLock::new(Vec::new()),
+                has_pool_events: AtomicBool::new(false),
+                pool_events: RwLock::new(PoolEvents::default()),
                 node: telemetry::Node::of(options),
                 system: OnceLock::new(),
                 slow: config.slow_statement.map(telemetry::SlowWatch::new),
@@ -291,6 +305,78 @@ impl Engine {
         }
     }
 
+    /// Call `hook` on each new physical connection, before its first use (SQLAlchemy's pool
+    /// `connect` event): the place for session setup that lasts as long as the connection, such
+    /// as `SET search_path` on PostgreSQL, `SET SESSION sql_mode` on MySQL or a `PRAGMA` on
+    /// SQLite. It runs on the thread that checked the connection out, before the
+    /// [`Engine::on_checkout`] hooks, with the connection in autocommit mode (no transaction).
+    ///
+    /// A hook that returns an error makes that checkout fail with the error, and the connection
+    /// is discarded (closed, not returned to the pool), so the next checkout opens a new one and
+    /// calls the hook again. Hooks registered after a connection was opened are not called for it.
+    ///
+    /// ```
+    /// # fn setup(engine: &athanor_core::engine::Engine) {
+    /// engine.on_connect(|conn| {
+    ///     conn.execute("SELECT 1", &[])?;
+    ///     Ok(())
+    /// });
+    /// # }
+    /// ```
+    pub fn on_connect(&self, hook: impl Fn(&mut Connection) -> Result<()> + Send + Sync + 'static) {
+        if let Ok(mut e) = self.inner.pool_events.write() {
+            e.connect.push(Arc::new(hook));
+            self.inner.has_pool_events.store(true, Ordering::Release);
+        }
+    }
+
+    /// Call `hook` each time a connection is checked out of the pool ([`Engine::connect`], and
+    /// so each session's transaction), after the [`Engine::on_connect`] hooks of a new one
+    /// (SQLAlchemy's pool `checkout` event): for per-use setup or checks. An error fails the
+    /// checkout and discards the connection, as for `on_connect`. A connection that died idle
+    /// in the pool and fails in a hook with a disconnect error is replaced once, as a failed
+    /// `BEGIN` would be, and the hooks run on the new one.
+    pub fn on_checkout(&self, hook: impl Fn(&mut Connection) -> Result<()> + Send + Sync + 'static) {
+        if let Ok(mut e) = self.inner.pool_events.write() {
+            e.checkout.push(Arc::new(hook));
+            self.inner.has_pool_events.store(true, Ordering::Release);
+        }
+    }
+
+    /// Run the pool events on a connection just checked out: the `connect` hooks when its
+    /// physical connection is new (checked out for the first time), then the `checkout` hooks.
+    /// A failure marks the connection invalidated, so the pool discards it.
+    pub(super) fn run_pool_events(&self, conn: &mut Connection) -> Result<()> {
+        if !self.inner.has_pool_events.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let (connect, checkout) = match self.inner.pool_events.read() {
+            Ok(e) => (e.connect.clone(), e.checkout.clone()),
+            Err(_) => return Ok(()),
+        };
+        let fresh = conn.slot.as_ref().is_some_and(|s| s.checkouts == 1);
+        let mut run = || -> Result<()> {
+            if fresh {
+                for h in &connect {
+                    h(conn)?;
+                }
+            }
+            for h in &checkout {
+                h(conn)?;
+            }
+            Ok(())
+        };
+        let r = run();
+        if r.is_err() {
+            if let Some(s) = conn.slot.as_mut() {
+                s.invalidated = true;
+            }
+            conn.in_transaction = false;
+            conn.savepoints = 0;
+        }
+        r
+    }
+
     /// The pool's state: (open connections, idle connections).
     pub fn pool_status(&self) -> (u32, u32) {
         let s = self.inner.pool.state();
@@ -333,7 +419,7 @@ impl Engine {
         } else {
             self.take_slot()?
         };
-        Ok(Connection {
+        let mut conn = Connection {
             engine: self.clone(),
             slot: Some(slot),
             in_transaction: false,
@@ -342,7 +428,18 @@ impl Engine {
             lent: None,
             transaction: 0,
             tx_options: TxOptions::default(),
-        })
+        };
+        if let Err(e) = self.run_pool_events(&mut conn) {
+            if !(reused && e.is_disconnect()) {
+                return Err(e);
+            }
+            // It died idle in the pool: one live replacement, as a failed BEGIN gets.
+            self.inner.suspect_idle.store(false, Ordering::Relaxed);
+            conn.slot = Some(self.live_slot()?);
+            conn.replaceable = false;
+            self.run_pool_events(&mut conn)?;
+        }
+        Ok(conn)
     }
 
     /// A pooled connection, and whether it had been checked out before (so may have died idle).

@@ -15,6 +15,7 @@
 //! relationship collections still holding a bulk-deleted object are not changed;
 //! `Synchronize::None` skips the SELECT and leaves loaded objects as they were.
 
+use super::events::Hook;
 use super::identity::Key;
 use super::state::{Instance, ObjectState};
 use super::Session;
@@ -59,6 +60,23 @@ impl Session {
         Ok(keys)
     }
 
+    /// The keys of the rows a bulk statement will change, read when the session synchronizes
+    /// (`Synchronize::Fetch`) or model `M` has a `hook` to call with them; the hook is called
+    /// here, before the statement (its error fails the transaction, as a failed statement).
+    fn keys_for_bulk<M: Model>(&self, st: &SelectStatement, sync: Synchronize, hook: Hook) -> Result<Vec<Key>> {
+        let events = self.events();
+        let hooked = events.has(TypeId::of::<M>(), hook);
+        if sync == Synchronize::None && !hooked {
+            return Ok(Vec::new());
+        }
+        let keys = self.matching_keys(st)?;
+        if let Err(e) = events.on_keys::<M>(hook, &keys) {
+            self.inner().fail(&e);
+            return Err(e);
+        }
+        Ok(keys)
+    }
+
     fn check_bulk(st: &SelectStatement, what: &str) -> Result<()> {
         if st.limit.is_some()
             || st.offset.is_some()
@@ -100,8 +118,11 @@ impl Session {
         self.prepare_read()?;
         let engine = self.engine();
         let stmt = athanor_core::sql::bulk_update(engine.dialect(), M::TABLE, &set, &st.filters)?;
-        let keys = if sync == Synchronize::Fetch { self.matching_keys(st)? } else { Vec::new() };
+        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::Update)?;
         let n = self.with_conn(|c| c.execute(&stmt.sql, &stmt.params))?;
+        if sync == Synchronize::None {
+            keys.clear();
+        }
         // Loaded objects of the matched rows: values are set as they are; columns set from
         // expressions are read back (one SELECT by key per loaded object).
         let loaded: Vec<Rc<Instance<M>>> = match self.inner().identity.typed::<M>() {
@@ -191,8 +212,11 @@ impl Session {
         self.prepare_read()?;
         let engine = self.engine();
         let stmt = athanor_core::sql::bulk_delete(engine.dialect(), M::TABLE, &st.filters)?;
-        let keys = if sync == Synchronize::Fetch { self.matching_keys(st)? } else { Vec::new() };
+        let mut keys = self.keys_for_bulk::<M>(st, sync, Hook::Delete)?;
         let n = self.with_conn(|c| c.execute(&stmt.sql, &stmt.params))?;
+        if sync == Synchronize::None {
+            keys.clear();
+        }
         let mut inner = self.inner();
         for k in &keys {
             let Some(inst) = inner.identity.typed::<M>().and_then(|m| m.get(k)).cloned() else { continue };
@@ -386,11 +410,20 @@ impl<'s, M: Model> Insert<'s, M> {
     /// Render each multi-row chunk and hand its SQL and parameters to `send`; the sum of what
     /// `send` returns.
     fn each_chunk(
-        self,
+        mut self,
         conflict: Option<(&[usize], &[usize])>,
         send: &mut dyn FnMut(&str, &[ValueRef<'_>]) -> Result<u64>,
     ) -> Result<u64> {
         let session = self.session;
+        let events = session.events();
+        if events.has(TypeId::of::<M>(), Hook::Insert) {
+            for row in &mut self.rows {
+                if let Err(e) = events.on_value(Hook::Insert, row) {
+                    session.inner().fail(&e);
+                    return Err(e);
+                }
+            }
+        }
         for row in &self.rows {
             row.check_values()?;
         }

@@ -37,17 +37,19 @@ impl Default for SessionConfig {
 pub struct SessionMaker {
     engine: Engine,
     config: SessionConfig,
+    /// Session events and model hooks (`events.rs` registers them).
+    pub(super) events: std::sync::Arc<super::Events>,
 }
 
 /// Make a session factory for an engine.
 pub fn sessionmaker(engine: &Engine) -> SessionMaker {
-    SessionMaker { engine: engine.clone(), config: SessionConfig::default() }
+    SessionMaker { engine: engine.clone(), config: SessionConfig::default(), events: Default::default() }
 }
 
 impl SessionMaker {
     /// A new session (`Session()`). Takes no connection until first needed.
     pub fn session(&self) -> Session {
-        Session::with_config(&self.engine, self.config)
+        Session::with_events(&self.engine, self.config, self.events.clone())
     }
 
     /// Turn autoflush on or off.

@@ -27,6 +27,7 @@
 //! | `dependency` | relationships in the flush: foreign-key values, association rows, cascades |
 //! | `detached` | [`Detached`]: a loaded object graph as a `Send` value, and made again (feature `serde`) |
 //! | `execute` | `Session::execute` / `scalars` of raw SQL and of typed selects, [`TypedRows`] |
+//! | `events` | session events and per-model hooks ([`Events`], [`Change`]), registered on the [`SessionMaker`] |
 //! | `entities` | queries of several models per row, `query::<(User, Option<Post>)>()` |
 //! | `graph` | the object graph in memory: `back_populates`, `save-update`, changed relationships |
 //! | `identity` | identity keys and the identity map |
@@ -53,6 +54,7 @@ mod dependency;
 #[cfg(feature = "serde")]
 mod detached;
 mod entities;
+mod events;
 mod execute;
 mod graph;
 mod identity;
@@ -79,6 +81,7 @@ pub use config::{sessionmaker, SessionConfig, SessionMaker};
 #[cfg(feature = "serde")]
 pub use detached::Detached;
 pub use entities::{EntityPart, QueryEntities};
+pub use events::{Change, Events};
 pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
@@ -109,6 +112,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 struct Inner {
     engine: Engine,
+    /// The factory's events, for the unit of work's model hooks (the same as `Shared::events`).
+    events: std::sync::Arc<events::Events>,
     config: SessionConfig,
     conn: Option<Connection>,
     /// `conn` runs in autocommit mode: it was taken for a read with
@@ -155,6 +160,8 @@ impl Inner {
 
 struct Shared {
     id: u64,
+    /// The factory's events (see `events`).
+    events: std::sync::Arc<events::Events>,
     modified: RefCell<Vec<Rc<dyn Erased>>>,
     inner: RefCell<Inner>,
 }
@@ -251,12 +258,19 @@ const SQL_UPDATE: u8 = 2;
 impl Session {
     /// A session on an engine with the given settings (usually via [`sessionmaker`]).
     pub fn with_config(engine: &Engine, config: SessionConfig) -> Session {
+        Session::with_events(engine, config, Default::default())
+    }
+
+    /// A session with a factory's events.
+    fn with_events(engine: &Engine, config: SessionConfig, events: std::sync::Arc<events::Events>) -> Session {
         Session {
             shared: Rc::new(Shared {
                 id: SESSION_IDS.fetch_add(1, Ordering::Relaxed),
+                events: events.clone(),
                 modified: RefCell::new(Vec::new()),
                 inner: RefCell::new(Inner {
                     engine: engine.clone(),
+                    events,
                     config,
                     conn: None,
                     autocommit: false,
@@ -567,6 +581,7 @@ impl Session {
             })
         })?;
         let m = fresh.ok_or_else(|| Error::NotFound { what: format!("{} {key}", M::TABLE.name) })?;
+        self.shared.events.after_load(&m)?;
         *h.instance().value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))? = m;
         h.inner.clear_snapshot();
         let mut meta = h.inner.meta().borrow_mut();
@@ -809,6 +824,8 @@ impl Session {
         if !self.is_dirty() {
             return Ok(());
         }
+        let events = self.events();
+        self.run_session_hooks(&events.before_flush)?;
         // Values a column cannot store exactly are refused before anything is sent; the session
         // stays usable (fix the value, or expunge the object).
         self.check_pending_values()?;
@@ -828,7 +845,10 @@ impl Session {
         let mut inner = self.inner();
         let r = inner.flush(&modified, plan);
         match r {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                drop(inner);
+                self.run_session_hooks(&events.after_flush)
+            }
             Err(e) => {
                 // Keep the edited objects listed: rollback() restores them from their snapshots.
                 self.shared.modified.borrow_mut().extend(modified);
@@ -871,6 +891,12 @@ impl Session {
         if inner.config.expire_on_commit {
             inner.identity.for_each_meta(|m| m.borrow_mut().expired = true);
         }
+        drop(inner);
+        if !autocommit {
+            for h in &self.events().after_commit {
+                h(self);
+            }
+        }
         Ok(())
     }
 
@@ -897,6 +923,7 @@ fn identity_row<M: Model>(
     let key = Key::build(M::TABLE, |i| row.get(i))?;
     let (inst, new) = map.get_or_try_insert(key, |key| {
         let m = M::from_row(row)?;
+        after_load(session, &m)?;
         let meta = Meta {
             state: ObjectState::Persistent,
             key: Some(key.clone()),
@@ -914,6 +941,7 @@ fn identity_row<M: Model>(
     };
     if reload {
         let fresh = M::from_row(row)?;
+        after_load(session, &fresh)?;
         if let Ok(mut v) = inst.value.try_borrow_mut() {
             *v = fresh;
             inst.clear_snapshot();
@@ -921,4 +949,12 @@ fn identity_row<M: Model>(
         }
     }
     Ok((inst.clone(), new))
+}
+
+/// The factory's `after_load` hooks of model `M`, on an object just built from a row.
+fn after_load<M: Model>(session: &Weak<Shared>, m: &M) -> Result<()> {
+    match session.upgrade() {
+        Some(s) if s.events.has_model_hooks() => s.events.after_load(m),
+        _ => Ok(()),
+    }
 }

@@ -1,6 +1,7 @@
 //! Persistence: the INSERT, UPDATE and DELETE statements a flush sends for one table, and the
 //! recovery of generated keys (SQLAlchemy's `orm/persistence.py`).
 
+use super::events::Hook;
 use super::identity::{Key, KeyPart};
 use super::state::{Erased, ObjectState};
 use super::{Inner, SQL_UPDATE};
@@ -15,6 +16,11 @@ use std::rc::Rc;
 
 impl Inner {
     pub(super) fn insert_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        if self.events.has_model_hooks() {
+            for i in items {
+                self.events.on_instance(Hook::Insert, &***i)?;
+            }
+        }
         let engine = self.engine.clone();
         let dialect = engine.dialect();
         let caps = dialect.capabilities();
@@ -138,6 +144,9 @@ impl Inner {
         if meta.state != ObjectState::Persistent || !meta.listed_modified {
             meta.listed_modified = false;
             return Ok(());
+        }
+        if self.events.has_model_hooks() {
+            self.events.on_instance(Hook::Update, i)?;
         }
         let v = i.values()?;
         let snap = i.snapshot()?;
@@ -279,6 +288,11 @@ impl Inner {
     }
 
     pub(super) fn delete_group(&mut self, table: &'static TableDef, items: &[&Rc<dyn Erased>]) -> Result<()> {
+        if self.events.has_model_hooks() {
+            for i in items {
+                self.events.on_instance(Hook::Delete, &***i)?;
+            }
+        }
         if let Some(c) = items.first().and_then(|i| i.version_column()) {
             return self.delete_versioned(table, c, items);
         }

@@ -89,6 +89,7 @@ impl Session {
     pub fn rollback(&self) -> Result<()> {
         let mut inner = self.inner();
         inner.check_not_streaming()?;
+        let ended = (inner.conn.is_some() && !inner.autocommit) || inner.failed.is_some();
         let r = match inner.take_conn() {
             Some(mut conn) => {
                 let r = conn.rollback();
@@ -101,6 +102,11 @@ impl Session {
         };
         drop(inner);
         self.restore_all();
+        if ended {
+            for h in &self.events().after_rollback {
+                h(self);
+            }
+        }
         // A failed ROLLBACK means the connection is gone; the transaction is over either way.
         match r {
             Err(e) if !e.is_disconnect() && !matches!(e, Error::InvalidRequest { .. }) => Err(e),
