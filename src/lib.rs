@@ -77,7 +77,8 @@ pub use athanor_orm::func;
 // Engines, connections, values, errors: athanor-core.
 pub use athanor_core::{
     params, ColumnValue, Connection, DbNewtype, Engine, EngineConfig, Error, ErrorSource, FromValue, IntegrityKind,
-    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, ToValue, TxOptions, Value, ValueRef,
+    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, StatementMark, ToValue, TxOptions, Value,
+    ValueRef,
 };
 pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
@@ -95,8 +96,9 @@ pub use athanor_orm::{
 
 // Relationships and their loading; bulk statements.
 pub use athanor_orm::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
-    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize, UpdateSet,
+    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert,
+    LazyLoads, Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize,
+    UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
 pub use athanor_orm::{ColumnIter, EntityPart, QueryEntities, QueryIter, DEFAULT_YIELD_PER};

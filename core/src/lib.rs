@@ -31,15 +31,15 @@ pub mod value;
 pub use dialect::{
     add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
     ddl_column, drop_table_statement, quoted, write_allowed_check, write_ansi_literal, write_column_definition,
-    write_foreign_key, write_ident_list, Capabilities, Dialect, IsolationLevel, KeyRecovery, LexicalForms,
-    RebuildRecipe, TxOptions, AdvisoryLock,
+    write_foreign_key, write_ident_list, AdvisoryLock, Capabilities, Dialect, IsolationLevel, KeyRecovery,
+    LexicalForms, RebuildRecipe, TxOptions,
 };
 pub use driver::Timeouts;
 pub use driver::{
     in_blocking_section, Backend, BlockingSection, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT,
 };
 /// Statement telemetry: the span target, the pool's gauges, and how spans name a statement.
-pub use engine::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
+pub use engine::{error_type, summarize, system_name, PoolMetrics, StatementMark, SQL_TARGET};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError, TimeoutKind};
 pub use metadata::MetaData;

@@ -4,6 +4,7 @@ pub mod autocommit_reads;
 pub mod bad_input;
 pub mod detached;
 pub mod expressions;
+pub mod lazy_loads;
 pub mod mapping;
 pub mod query;
 pub mod read_modify_write;
