@@ -194,8 +194,8 @@ pub mod prelude {
     pub use crate::{
         alias, and_, case, create_engine, defaultload, exists, func, joinedload, lazyload, not_, not_exists, or_,
         params, raiseload, select, select_columns, selectinload, sessionmaker, text, AliasName, Aliased, Base,
-        BelongsTo, Connection, DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, Joinable, ManyToMany,
-        Model, Query, Result, Rows, Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
+        BelongsTo, Connection, DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, Joinable, LazyLoads,
+        ManyToMany, Model, Query, Result, Rows, Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
     };
 }
 
