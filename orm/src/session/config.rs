@@ -139,7 +139,7 @@ impl SessionMaker {
     /// Objects of multi-model rows (`query::<(A, B)>()`) are not tracked.
     ///
     /// ```
-    /// # use athanor_orm::session::{sessionmaker, LazyLoads};
+    /// # use athanor_orm::{sessionmaker, LazyLoads};
     /// # fn demo(engine: &athanor_core::engine::Engine) {
     /// let sessions = sessionmaker(engine).lazy_loads(LazyLoads::Raise);
     /// # let _ = sessions;
