@@ -133,6 +133,7 @@ pub fn raise_fails_before_sending_and_the_session_stays_usable(db: &TestDb) -> R
 pub fn statement_budgets_count_exactly_without_transaction_control(db: &TestDb) -> Result<()> {
     seeded(db)?;
     let engine_mark = db.engine.statement_mark();
+    let all_before = db.engine.statement_count();
     let s = session(db, LazyLoads::Raise);
     let mark = s.statement_mark();
     let users = s
@@ -178,6 +179,13 @@ pub fn statement_budgets_count_exactly_without_transaction_control(db: &TestDb) 
     s.query::<Tag>().count()?;
     s.rollback()?;
     assert_eq!(s.statements_since(mark), 1);
-    assert_eq!(db.engine.statements_since(engine_mark), 3 + 1 + 1 + 3 + 1, "every session's statements");
+    assert_eq!(db.engine.statements_since(engine_mark), 3 + 1 + 4 + 1, "every session's statements");
+    // What was not counted is exactly the transaction control the engine sent (its log).
+    let log = db.take_sql();
+    let control = ["BEGIN", "START TRANSACTION", "SET TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"];
+    let (tx, work): (Vec<&String>, Vec<&String>) = log.iter().partition(|s| control.iter().any(|p| s.starts_with(p)));
+    assert_eq!(work.len(), 9, "{work:?}");
+    assert!(tx.iter().any(|s| s.starts_with("SAVEPOINT")) && tx.iter().any(|s| s.starts_with("RELEASE")), "{tx:?}");
+    assert_eq!(db.engine.statement_count() - all_before, (work.len() + tx.len()) as u64);
     Ok(())
 }

@@ -543,7 +543,9 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::LazyLoadForbidden`] when the field is not loaded and the relationship is marked
-    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::DetachedInstance`] for a detached
+    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::LazyLoadInLoop`] in a session made
+    /// with `lazy_loads(LazyLoads::Raise)` when the load would send a statement for a second
+    /// object of the same query result (nothing is sent); [`Error::DetachedInstance`] for a detached
     /// object whose field is not loaded (SQLAlchemy's `DetachedInstanceError`: `add_handle` it
     /// first); [`Error::InvalidRequest`] for an object of another session; the database's errors.
     pub fn related<P: Model, T: Model, K: RelKind>(
