@@ -95,6 +95,10 @@ pub use athanor_orm::{
 };
 
 // Relationships and their loading; bulk statements.
+/// A loaded object graph as a `Send + Sync + 'static` value (cargo feature `serde`,
+/// docs/serde.md): `handle.to_owned_tree()?`, `Detached::from_handles(&rows)?`.
+#[cfg(feature = "serde")]
+pub use athanor_orm::Detached;
 pub use athanor_orm::{
     defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert,
     LazyLoads, Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize,
@@ -131,6 +135,67 @@ pub mod migrate {
     /// ([`EmbeddedMigrations::chain`], which `upgrade` calls) — a test that calls it catches a
     /// broken file before it ships.
     pub use athanor_derive::embed_migrations as embedded;
+}
+
+/// Models as serde sees them (cargo feature `serde`; docs/serde.md has the whole story and the
+/// serialized form of every field type).
+///
+/// `#[derive(Model, Serialize, Deserialize)]` works on a model with relationship fields: a
+/// loaded relationship serializes nested (a `BelongsTo` as the object or `null`, a `HasMany` or
+/// `ManyToMany` as an array); one not loaded as `null`, or not at all with
+/// `#[serde(skip_serializing_if = "athanor::serialization::is_unloaded")]`; a back-reference to an
+/// object being serialized (`book.author` inside `author.books`) as not loaded, so cycles end.
+/// Deserializing, `null` or an absent field is "not loaded" and a nested value a new object,
+/// which `Session::add` adds with its owner.
+///
+/// ```
+/// use athanor::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Model, Serialize, Deserialize, Debug, Clone, Default)]
+/// #[model(table = "authors")]
+/// pub struct Author {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     pub name: String,
+///     #[serde(skip_serializing_if = "athanor::serialization::is_unloaded")]
+///     #[relationship(back_populates = "author")]
+///     pub books: HasMany<Book>,
+/// }
+///
+/// #[derive(Model, Serialize, Deserialize, Debug, Clone, Default)]
+/// #[model(table = "books")]
+/// pub struct Book {
+///     #[column(primary_key)]
+///     pub id: Option<i64>,
+///     #[column(foreign_key = "authors.id")]
+///     pub author_id: Option<i64>,
+///     pub title: String,
+///     #[relationship(back_populates = "books")]
+///     pub author: BelongsTo<Author>,
+/// }
+///
+/// # fn main() -> athanor::Result<()> {
+/// let engine = create_engine("sqlite::memory:")?;
+/// Base::new().register::<Author>().register::<Book>().metadata().create_all(&engine)?;
+/// let s = sessionmaker(&engine).session();
+/// let ann = s.add(Author { name: "Ann".into(), ..Default::default() });
+/// s.add(Book { title: "Dune".into(), author: BelongsTo::to(&ann), ..Default::default() });
+/// s.commit()?;
+///
+/// let books = s.query::<Book>().options(selectinload(Book::author)).all()?;
+/// let json = athanor::serde_json::to_string(&books).unwrap();
+/// assert_eq!(json, r#"[{"id":1,"author_id":1,"title":"Dune","author":{"id":1,"name":"Ann"}}]"#);
+///
+/// // The same, as an owned value another thread serializes.
+/// let owned = athanor::Detached::from_handles(&books)?;
+/// let there = std::thread::spawn(move || athanor::serde_json::to_string(&owned).unwrap());
+/// assert_eq!(there.join().unwrap(), json);
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "serde")]
+pub mod serialization {
+    pub use athanor_orm::serialization::{is_unloaded, Detached, SerializedRelation};
 }
 
 pub mod admin;
@@ -281,6 +346,9 @@ pub mod __private {
         ColumnDef, ColumnValue, DefaultValue, Error, ForeignKeyDef, FromValue, Result, SqlField, SqlType, TableDef,
         Value, ValueRef,
     };
+    /// `#[db_enum(serde)]`.
+    #[cfg(feature = "serde")]
+    pub use athanor_orm::__serde as serde;
     pub use athanor_orm::{
         Cascade, Column, LoadStrategy, Loaders, Many, Model, ModelRef, One, RelationKind, Relationship, RelationshipDef,
     };

@@ -111,6 +111,15 @@ fn every_rust_snippet_in_the_docs_compiles() {
     md.sort();
     docs.extend(md);
 
+    // Snippets write `athanor::migrate::embedded!("migrations")`, read relative to the crate
+    // trybuild compiles them in: give it the test fixtures' migrations there.
+    let project = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("tests/trybuild/athanor/migrations");
+    std::fs::create_dir_all(&project).unwrap();
+    for f in std::fs::read_dir(root.join("tests/fixtures/migrations")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, project.join(f.file_name().unwrap())).unwrap();
+    }
+
     let t = trybuild::TestCases::new();
     let mut count = 0;
     for doc in &docs {

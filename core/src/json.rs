@@ -45,6 +45,23 @@ impl<T> Json<T> {
     }
 }
 
+/// With feature `serde`, a `Json<T>` serializes as its `T` (transparently: `Json(vec![1, 2])` is
+/// `[1,2]`, not `[[1,2]]`), so a model holding one serializes its document as nested JSON.
+#[cfg(feature = "serde")]
+impl<T: Serialize> Serialize for Json<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// With feature `serde`, a `Json<T>` deserializes from a `T`.
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Json<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Json)
+    }
+}
+
 /// The text of a document, refusing what one database could not store: PostgreSQL's `JSONB`
 /// rejects the character U+0000 in a string, so every database refuses it.
 fn document<T: Serialize + ?Sized>(value: &T) -> Result<String> {
@@ -132,6 +149,15 @@ mod tests {
         assert!(serde_json::json!("a\u{0}b").check().is_err());
         assert!(serde_json::Value::from_value(ValueRef::Text("{oops")).is_err());
         assert!(serde_json::Value::from_value(ValueRef::I64(1)).is_err());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_serializes_transparently() {
+        let doc = Json(vec![1, 2]);
+        assert_eq!(serde_json::to_string(&doc).unwrap(), "[1,2]");
+        let back: Json<Vec<i32>> = serde_json::from_str("[3]").unwrap();
+        assert_eq!(back, Json(vec![3]));
     }
 
     #[test]

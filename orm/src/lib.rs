@@ -46,3 +46,16 @@ pub use session::{
     UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use text::TypedText;
+
+/// serde for the object graph (cargo feature `serde`; docs/serde.md): [`Detached`], and
+/// [`is_unloaded`](serialization::is_unloaded) for `#[serde(skip_serializing_if = "…")]`.
+#[cfg(feature = "serde")]
+pub mod serialization {
+    pub use crate::session::{is_unloaded, Detached, SerializedRelation};
+}
+/// The serde crate, for the code `#[derive(DbEnum)]` writes with `#[db_enum(serde)]`.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+pub use serde as __serde;
+#[cfg(feature = "serde")]
+pub use session::Detached;

@@ -1,6 +1,7 @@
 //! The service's errors and the HTTP status each maps to: 404 not found, 409 a unique name
 //! taken, not enough stock or an order already cancelled, 422 a value a column refuses (scale, range, a missing author),
-//! 503 no connection came free in time or the database stopped a statement, 500 anything else
+//! 503 no connection came free in time, the database stopped a statement or refused a
+//! transaction it could not serialize (the client may retry), 500 anything else
 //! (logged, not shown).
 
 use athanor::{IntegrityKind, RetryError};
@@ -55,7 +56,7 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "a referenced row does not exist".to_string())
                 }
                 Error::InvalidValue { .. } => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-                Error::PoolTimeout { .. } | Error::Timeout { .. } => {
+                Error::PoolTimeout { .. } | Error::Timeout { .. } | Error::SerializationFailure { .. } => {
                     (StatusCode::SERVICE_UNAVAILABLE, "the database is busy; try again".to_string())
                 }
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_string()),

@@ -38,14 +38,15 @@ pub static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::
 pub struct AppState {
     /// For requests that only read: statements run without a transaction round trip.
     pub reads: SessionMaker,
-    /// For requests that write.
+    /// For requests that write: `write_intent`, so that on SQLite a transaction takes the write
+    /// lock at `BEGIN` (it then waits for other writers instead of failing at its first write).
     pub writes: SessionMaker,
 }
 
 impl AppState {
     /// The state over an engine.
     pub fn new(engine: &Engine) -> AppState {
-        AppState { reads: sessionmaker(engine).autocommit_reads(true), writes: sessionmaker(engine) }
+        AppState { reads: sessionmaker(engine).autocommit_reads(true), writes: sessionmaker(engine).write_intent(true) }
     }
 }
 
@@ -287,7 +288,7 @@ async fn create_book(
                 ..Default::default()
             });
             for t in &tags {
-                book.edit(|b| b.tags.push(t.clone()))?;
+                book.edit(|b| b.tags.push(t))?;
             }
             s.flush()?;
             Ok(book.to_owned_tree()?)
@@ -357,7 +358,7 @@ async fn delete_book(State(state): State<AppState>, Path(id): Path<i64>) -> Resu
         .writes
         .run_transaction(move |s| -> Result<_, ApiError> {
             let book = s.get::<Book>(id)?.ok_or_else(|| ApiError::NotFound(format!("book {id}")))?;
-            s.delete(&book);
+            s.delete(&book)?;
             s.flush()?;
             Ok(())
         })

@@ -50,6 +50,10 @@ pub struct Book {
     #[serde(default, skip_serializing_if = "athanor::serialization::is_unloaded")]
     #[relationship(secondary = "shop_book_tags", back_populates = "books")]
     pub tags: ManyToMany<Tag>,
+    /// Its orders, when loaded (no endpoint loads them).
+    #[serde(default, skip_serializing_if = "athanor::serialization::is_unloaded")]
+    #[relationship(back_populates = "book")]
+    pub orders: HasMany<Order>,
 }
 
 /// A tag; names are unique.
@@ -100,7 +104,7 @@ pub struct Order {
     pub placed_at: jiff::Timestamp,
     /// The book, when loaded.
     #[serde(default, skip_serializing_if = "athanor::serialization::is_unloaded")]
-    #[relationship]
+    #[relationship(back_populates = "orders")]
     pub book: BelongsTo<Book>,
 }
 

@@ -31,13 +31,24 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         return Err(syn::Error::new_spanned(&input.generics, "#[derive(DbEnum)] does not take generic parameters"));
     }
     let mut int = false;
+    let mut serde = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("db_enum")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("int") {
                 int = true;
                 Ok(())
+            } else if meta.path.is_ident("serde") {
+                if !cfg!(feature = "serde") {
+                    return Err(meta.error(
+                        "#[db_enum(serde)] needs athanor's cargo feature `serde` (athanor = { features = [\"serde\"] })",
+                    ));
+                }
+                serde = true;
+                Ok(())
             } else {
-                Err(meta.error("expected `int` (store the variants as integers)"))
+                Err(meta.error(
+                    "expected `int` (store the variants as integers) or `serde` (serialize them as they are stored)",
+                ))
             }
         })?;
     }
@@ -110,7 +121,10 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             },
         )
     };
+    let serde_impls = if serde { serde_impls(ident, &variants, int) } else { TokenStream::new() };
     Ok(quote! {
+        #serde_impls
+
         #[automatically_derived]
         impl ::athanor::__private::FromValue for #ident {
             fn from_value(v: ::athanor::__private::ValueRef<'_>) -> ::athanor::__private::Result<Self> {
@@ -147,4 +161,55 @@ pub(crate) fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn into_value(self) -> ::athanor::__private::Value { self.into() }
         }
     })
+}
+
+/// `#[db_enum(serde)]`: `Serialize` and `Deserialize` as the value is stored (the text, or the
+/// integer with `int`), so the JSON of a model says what its column holds.
+fn serde_impls(ident: &syn::Ident, variants: &[Variant], int: bool) -> TokenStream {
+    let idents: Vec<&syn::Ident> = variants.iter().map(|v| &v.ident).collect();
+    let serde = quote!(::athanor::__private::serde);
+    let (ser, de) = if int {
+        let numbers: Vec<i64> = variants.iter().map(|v| v.number).collect();
+        let expected = format!("one of {}", numbers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+        (
+            quote!(serializer.serialize_i64(match self { #(Self::#idents => #numbers,)* })),
+            quote! {
+                let n = <i64 as #serde::Deserialize>::deserialize(deserializer)?;
+                match n {
+                    #(#numbers => ::core::result::Result::Ok(Self::#idents),)*
+                    _ => ::core::result::Result::Err(<D::Error as #serde::de::Error>::invalid_value(
+                        #serde::de::Unexpected::Signed(n),
+                        &#expected,
+                    )),
+                }
+            },
+        )
+    } else {
+        let texts: Vec<&str> = variants.iter().map(|v| v.text.as_str()).collect();
+        (
+            quote!(serializer.serialize_str(match self { #(Self::#idents => #texts,)* })),
+            quote! {
+                let s = <::std::string::String as #serde::Deserialize>::deserialize(deserializer)?;
+                match s.as_str() {
+                    #(#texts => ::core::result::Result::Ok(Self::#idents),)*
+                    _ => ::core::result::Result::Err(<D::Error as #serde::de::Error>::unknown_variant(&s, &[#(#texts),*])),
+                }
+            },
+        )
+    };
+    quote! {
+        #[automatically_derived]
+        impl #serde::Serialize for #ident {
+            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                #ser
+            }
+        }
+
+        #[automatically_derived]
+        impl<'de> #serde::Deserialize<'de> for #ident {
+            fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                #de
+            }
+        }
+    }
 }

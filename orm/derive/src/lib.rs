@@ -98,6 +98,10 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 /// cannot store a value the enum does not have; a value that is not a variant reads as
 /// `Error::TypeMismatch` naming the column.
 ///
+/// With athanor's cargo feature `serde`, `#[db_enum(serde)]` on the enum also derives serde's
+/// `Serialize` and `Deserialize` as the value is stored: `"live"` for `Published` below, `10` for
+/// `Priority::High` (docs/serde.md); serde's own derive would write the variant's name.
+///
 /// ```
 /// use athanor::{DbEnum, Model};
 ///

@@ -25,6 +25,7 @@
 //! | `columns` | [`ColumnQuery`] and [`CompoundQuery`]: a session plus a column select or a UNION of them |
 //! | `config` | the factory ([`sessionmaker`]), session settings and the serialization retry |
 //! | `dependency` | relationships in the flush: foreign-key values, association rows, cascades |
+//! | `detached` | [`Detached`]: a loaded object graph as a `Send` value, and made again (feature `serde`) |
 //! | `execute` | `Session::execute` / `scalars` of raw SQL and of typed selects, [`TypedRows`] |
 //! | `entities` | queries of several models per row, `query::<(User, Option<Post>)>()` |
 //! | `graph` | the object graph in memory: `back_populates`, `save-update`, changed relationships |
@@ -33,6 +34,7 @@
 //! | `loading` | relationship loading: loader options, joined and selectin loads, `Session::related` |
 //! | `persistence` | the INSERT, UPDATE and DELETE statements of a flush, generated keys |
 //! | `query` | the generative [`Query`]: a session, a [`crate::Select`] and loader options |
+//! | `serialize` | serde for relationship fields and handles: nesting, back-references (feature `serde`) |
 //! | `state` | object states ([`ObjectState`]), the snapshot, and the user's [`Handle`] |
 //! | `stream` | `yield_per`: walking a large result in bounded memory |
 //! | `transaction` | the transaction, savepoints, [`NestedTransaction`], rollback bookkeeping |
@@ -48,6 +50,8 @@ mod collections;
 mod columns;
 mod config;
 mod dependency;
+#[cfg(feature = "serde")]
+mod detached;
 mod entities;
 mod execute;
 mod graph;
@@ -58,6 +62,8 @@ mod loaders;
 mod loading;
 mod persistence;
 mod query;
+#[cfg(feature = "serde")]
+mod serialize;
 mod state;
 mod stream;
 mod transaction;
@@ -71,12 +77,16 @@ pub use collections::{
 };
 pub use columns::{ColumnQuery, CompoundQuery};
 pub use config::{sessionmaker, LazyLoads, SessionConfig, SessionMaker};
+#[cfg(feature = "serde")]
+pub use detached::Detached;
 pub use entities::{EntityPart, QueryEntities};
 pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
 pub use query::{position, Dynamic, InQuery, Joined, Query};
+#[cfg(feature = "serde")]
+pub use serialize::{is_unloaded, SerializedRelation};
 pub use state::{Handle, ObjectState};
 pub use stream::{ColumnIter, QueryIter, DEFAULT_YIELD_PER};
 pub use transaction::NestedTransaction;
@@ -445,6 +455,9 @@ impl Session {
                 let edited = meta.listed_modified;
                 drop(meta);
                 drop(inner);
+                // Its relationships read as not loaded, as the docs say: a detached object made
+                // by `Detached::into_handle` comes with loaded ones, whose objects are not here.
+                identity::reset_relationships(&*h.inner);
                 if edited {
                     self.shared.modified.borrow_mut().push(h.erased());
                 }

@@ -158,6 +158,13 @@ pub(super) trait Erased {
     /// stores (an instant's nanoseconds floored to microseconds), so the object equals what a
     /// later read returns. Not an edit: no snapshot, no UPDATE.
     fn settle_stored(&self);
+    /// Where the object's value lies in memory (start address, size): serialization and
+    /// `Detached` know the objects they are inside of by an address within them.
+    #[cfg(feature = "serde")]
+    fn value_span(&self) -> (usize, usize);
+    /// How a captured object of this model is made again (`Detached`).
+    #[cfg(feature = "serde")]
+    fn rebuilder(&self) -> super::detached::Rebuild;
 }
 
 fn discarded_borrowed(table: &TableDef) -> Error {
@@ -272,6 +279,14 @@ impl<M: Model> Erased for Instance<M> {
     }
     fn version_column(&self) -> Option<usize> {
         M::VERSION_COLUMN
+    }
+    #[cfg(feature = "serde")]
+    fn value_span(&self) -> (usize, usize) {
+        (self.value.as_ptr() as usize, std::mem::size_of::<M>())
+    }
+    #[cfg(feature = "serde")]
+    fn rebuilder(&self) -> super::detached::Rebuild {
+        super::detached::rebuild::<M>
     }
     fn settle_stored(&self) {
         let Ok(mut v) = self.value.try_borrow_mut() else { return };
