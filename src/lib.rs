@@ -77,7 +77,8 @@ pub use athanor_orm::func;
 // Engines, connections, values, errors: athanor-core.
 pub use athanor_core::{
     params, ColumnValue, Connection, DbNewtype, Engine, EngineConfig, Error, ErrorSource, FromValue, IntegrityKind,
-    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, ToValue, TxOptions, Value, ValueRef,
+    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, StatementMark, ToValue, TxOptions, Value,
+    ValueRef,
 };
 pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
@@ -99,8 +100,9 @@ pub use athanor_orm::{
 #[cfg(feature = "serde")]
 pub use athanor_orm::Detached;
 pub use athanor_orm::{
-    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert, Load,
-    LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize, UpdateSet,
+    defaultload, joinedload, lazyload, raiseload, selectinload, BelongsTo, Cascade, ColumnList, HasMany, Insert,
+    LazyLoads, Load, LoadStrategy, Many, ManyToMany, OnConflict, One, RelKind, Relationship, Rows, Synchronize,
+    UpdateSet,
 };
 /// Streaming iterators (`Query::iter`, `ColumnQuery::iter`).
 pub use athanor_orm::{Change, ColumnIter, EntityPart, Events, QueryEntities, QueryIter, DEFAULT_YIELD_PER};
@@ -257,8 +259,8 @@ pub mod prelude {
     pub use crate::{
         alias, and_, case, create_engine, defaultload, exists, func, joinedload, lazyload, not_, not_exists, or_,
         params, raiseload, select, select_columns, selectinload, sessionmaker, text, AliasName, Aliased, Base,
-        BelongsTo, Connection, DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, Joinable, ManyToMany,
-        Model, Query, Result, Rows, Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
+        BelongsTo, Connection, DbEnum, DbNewtype, Engine, Error, Handle, HasMany, IsolationLevel, Joinable, LazyLoads,
+        ManyToMany, Model, Query, Result, Rows, Session, SessionMaker, TextColumn, TxOptions, TypedText, Value,
     };
 }
 

@@ -137,6 +137,11 @@ macro_rules! conformance_tests {
             statement_spans_follow_the_opentelemetry_conventions, hide_parameters_and_echo,
             slow_statements_warn_while_running_and_after, pool_gauges_count_use_idle_and_timeouts,
         ]);
+        $crate::conformance_tests!(@group $backend, lazy_loads: [
+            lazy_load_in_a_loop_warns_once_per_relationship,
+            raise_fails_before_sending_and_the_session_stays_usable,
+            statement_budgets_count_exactly_without_transaction_control,
+        ]);
         /// Every group of the suite, as the source module and its list: the summary counts
         /// them and the registration check compares them with the sources.
         const GROUPS: &[$crate::registry::Group<'static>] = &[
@@ -155,6 +160,7 @@ macro_rules! conformance_tests {
             telemetry::GROUP,
             events::GROUP,
             autocommit_reads::GROUP,
+            lazy_loads::GROUP,
         ];
         #[test]
         fn requirements_summary() {

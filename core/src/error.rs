@@ -245,6 +245,18 @@ pub enum Error {
         /// The relationship's field name.
         relationship: &'static str,
     },
+    /// A relationship was about to be loaded on demand for one object of a query's result after
+    /// it was already loaded that way for another object of the same result: one statement per
+    /// object in a loop (the "N+1" pattern). Raised only by a session made with
+    /// `SessionMaker::lazy_loads(LazyLoads::Raise)`; nothing was sent and the session stays
+    /// usable. Load the relationship with the query instead:
+    /// `.options(selectinload(Model::relationship))`.
+    LazyLoadInLoop {
+        /// The model that declares the relationship.
+        model: &'static str,
+        /// The relationship's field name.
+        relationship: &'static str,
+    },
     /// The object is detached (its session was closed or dropped, it was expunged, or its
     /// deletion was committed) and the call needs a session: loading one of its relationships
     /// or its expired values, or changing a relationship. Nothing was done; attach it with
@@ -509,6 +521,11 @@ impl fmt::Display for Error {
                 "{model}.{relationship} is not loaded and loading it on demand is forbidden (raiseload or \
                  lazy = \"raise\"); load it eagerly in the query"
             ),
+            Error::LazyLoadInLoop { model, relationship } => write!(
+                f,
+                "{model}.{relationship} was about to be loaded on demand once per {model} of one query result \
+                 (N+1 statements); load it with the query: .options(selectinload({model}::{relationship}))"
+            ),
             Error::DetachedInstance { model, operation } => write!(
                 f,
                 "this {model} is detached (in no session: closed, dropped, expunged, or its deletion committed): \
@@ -587,6 +604,9 @@ impl PartialEq for Error {
                 E::LazyLoadForbidden { model: a, relationship: x },
                 E::LazyLoadForbidden { model: b, relationship: y },
             ) => a == b && x == y,
+            (E::LazyLoadInLoop { model: a, relationship: x }, E::LazyLoadInLoop { model: b, relationship: y }) => {
+                a == b && x == y
+            }
             (E::DetachedInstance { model: a, operation: x }, E::DetachedInstance { model: b, operation: y }) => {
                 a == b && x == y
             }

@@ -39,7 +39,7 @@ pub use driver::{
     in_blocking_section, Backend, BlockingSection, ConnectDeadline, Driver, RawConnection, DEFAULT_CONNECT_TIMEOUT,
 };
 /// Statement telemetry: the span target, the pool's gauges, and how spans name a statement.
-pub use engine::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
+pub use engine::{error_type, summarize, system_name, PoolMetrics, StatementMark, SQL_TARGET};
 pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError, TimeoutKind};
 pub use metadata::MetaData;

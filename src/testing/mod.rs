@@ -281,3 +281,40 @@ pub fn run(backend: &str, test: &str, options: TestOptions, body: impl FnOnce(En
         Err(payload) => std::panic::resume_unwind(payload),
     }
 }
+
+/// Assert how many statements a block sends, and give back the block's value:
+/// `assert_statements!(counter, n, { … })`, where `counter` is a [`Session`](crate::Session)
+/// (its own statements) or an [`Engine`] (every session's on it). It counts what
+/// `statements_since` counts: SELECT, INSERT, UPDATE, DELETE and other statements with
+/// parameters, not BEGIN, COMMIT, ROLLBACK or savepoints. A `?` inside the block returns from
+/// the enclosing function as usual.
+///
+/// ```
+/// # fn main() -> athanor::Result<()> {
+/// use athanor::prelude::*;
+/// let engine = create_engine("sqlite::memory:")?;
+/// let session = sessionmaker(&engine).session();
+/// let one: i64 = athanor::assert_statements!(session, 1, {
+///     session.query_sql("SELECT 1", &[])?[0].get(0)?
+/// });
+/// assert_eq!(one, 1);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Panics
+/// When the block sent another number of statements, with both numbers.
+#[macro_export]
+macro_rules! assert_statements {
+    ($counter:expr, $expected:expr, $body:block) => {{
+        let counter = &$counter;
+        let mark = counter.statement_mark();
+        let out = $body;
+        let ran = counter.statements_since(mark);
+        assert_eq!(
+            ran, $expected,
+            "statements sent by the block (SELECT/INSERT/UPDATE/DELETE; transaction control not counted)"
+        );
+        out
+    }};
+}

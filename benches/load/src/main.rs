@@ -299,8 +299,8 @@ fn seed(url: &str) -> athanor::Result<()> {
             ..Default::default()
         });
         b.edit(|b| {
-            b.tags.push(tags[i % 5].clone());
-            b.tags.push(tags[(i + 1) % 5].clone());
+            b.tags.push(&tags[i % 5]);
+            b.tags.push(&tags[(i + 1) % 5]);
         })?;
     }
     s.commit()

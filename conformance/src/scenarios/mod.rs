@@ -5,6 +5,7 @@ pub mod bad_input;
 pub mod detached;
 pub mod events;
 pub mod expressions;
+pub mod lazy_loads;
 pub mod mapping;
 pub mod query;
 pub mod read_modify_write;

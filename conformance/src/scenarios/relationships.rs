@@ -159,7 +159,8 @@ pub fn blog_graph_is_built_in_one_flush(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
-fn seeded(db: &TestDb) -> Result<()> {
+/// The blog graph, committed (also the N+1 scenarios' data).
+pub(crate) fn seeded(db: &TestDb) -> Result<()> {
     create(db)?;
     let s = db.session();
     build(&s)?;

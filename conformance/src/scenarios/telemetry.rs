@@ -43,9 +43,12 @@ struct Store {
     open: HashMap<u64, SpanRecord>,
     closed: Vec<SpanRecord>,
     events: Vec<EventRecord>,
+    /// The target kept, when not `athanor::sql` ([`Capture::for_target`]).
+    target: Option<&'static str>,
 }
 
-/// An in-memory `tracing` layer that keeps every span and event of target `athanor::sql`.
+/// An in-memory `tracing` layer that keeps every span and event of target `athanor::sql` (or of
+/// the target given to [`Capture::for_target`]).
 #[derive(Clone, Default)]
 pub struct Capture(Arc<Mutex<Store>>);
 
@@ -60,6 +63,15 @@ impl Visit for Text<'_> {
 }
 
 impl Capture {
+    /// A capture of another target's spans and events (`athanor::session`).
+    pub fn for_target(target: &'static str) -> Capture {
+        let c = Capture::default();
+        c.store().target = Some(target);
+        c
+    }
+    fn wants(&self, target: &str) -> bool {
+        target == self.store().target.unwrap_or("athanor::sql")
+    }
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -80,7 +92,7 @@ impl Capture {
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _ctx: Context<'_, S>) {
-        if attrs.metadata().target() != "athanor::sql" {
+        if !self.wants(attrs.metadata().target()) {
             return;
         }
         let mut fields = Fields::new();
@@ -93,7 +105,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
         }
     }
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if event.metadata().target() != "athanor::sql" {
+        if !self.wants(event.metadata().target()) {
             return;
         }
         let mut fields = Fields::new();

@@ -116,6 +116,9 @@ pub struct Connection {
     /// The options the open transaction began with, as [`Engine::transaction_options`] completed
     /// them (meaningful while [`Connection::in_transaction`]).
     pub(super) tx_options: TxOptions,
+    /// Statements sent through this checkout other than transaction control (see
+    /// [`Connection::statements_sent`]).
+    pub(super) work_statements: u64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -249,8 +252,19 @@ impl Connection {
         self.in_transaction.then_some(self.transaction)
     }
 
-    /// Start a statement's telemetry ([`Engine::start_statement`]).
-    pub(super) fn start(&self, sql: &str, params: &[ValueRef<'_>]) -> super::telemetry::Started {
+    /// How many statements this checkout sent other than transaction control: the prepared
+    /// ones (queries, INSERT / UPDATE / DELETE, raw SQL with [`Connection::execute`] or
+    /// [`Connection::query`], streams), not BEGIN, COMMIT, ROLLBACK, savepoints or
+    /// [`Connection::batch_execute`]. What `Engine::statements_since` counts engine-wide.
+    pub fn statements_sent(&self) -> u64 {
+        self.work_statements
+    }
+
+    /// Start a statement's telemetry ([`Engine::start_statement`]), counting it as a statement
+    /// of [`Connection::statements_sent`] (transaction control goes through `unprepared`).
+    pub(super) fn start(&mut self, sql: &str, params: &[ValueRef<'_>]) -> super::telemetry::Started {
+        self.work_statements += 1;
+        self.engine.count_work_statement();
         self.engine.start_statement(sql, params, self.current_transaction(), self.capabilities())
     }
 

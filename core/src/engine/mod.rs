@@ -20,7 +20,7 @@ pub use hash::FastState;
 #[cfg(feature = "tokio")]
 pub use slots::AsyncSlot;
 pub use stream::RowStream;
-pub use telemetry::{error_type, summarize, system_name, PoolMetrics, SQL_TARGET};
+pub use telemetry::{error_type, summarize, system_name, PoolMetrics, StatementMark, SQL_TARGET};
 
 use pool::*;
 
@@ -76,6 +76,8 @@ struct EngineInner {
     config: EngineConfig,
     url: String,
     statements: AtomicU64,
+    /// The statements counted by [`Engine::statements_since`] (all but transaction control).
+    work_statements: AtomicU64,
     /// A connection of this pool was found dead: the idle ones may have died with it (a server
     /// restart), so the next checkout pings them first (see [`Engine::connect`]).
     suspect_idle: AtomicBool,
@@ -195,6 +197,7 @@ impl Engine {
                 errors,
                 url: options.redacted(),
                 statements: AtomicU64::new(0),
+                work_statements: AtomicU64::new(0),
                 suspect_idle: AtomicBool::new(false),
                 has_listeners: AtomicBool::new(false),
                 listeners: RwLock::new(Vec::new()),
@@ -283,6 +286,26 @@ impl Engine {
     /// DML, DDL and transaction control). For tests that count round trips.
     pub fn statement_count(&self) -> u64 {
         self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    /// A mark in this engine's count of statements, for [`Engine::statements_since`].
+    pub fn statement_mark(&self) -> StatementMark {
+        StatementMark(self.inner.work_statements.load(Ordering::Relaxed))
+    }
+
+    /// How many statements this engine's connections (every session's, every thread's) sent
+    /// since `mark`, counting the SELECT, INSERT, UPDATE and DELETE statements (and any other
+    /// statement run with parameters: raw SQL, DDL through `execute`) but not transaction
+    /// control: BEGIN / START TRANSACTION / SET TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT,
+    /// RELEASE and ROLLBACK TO. A failed statement counts; a `yield_per` stream counts once.
+    /// `Session::statements_since` counts one session's only.
+    pub fn statements_since(&self, mark: StatementMark) -> u64 {
+        self.inner.work_statements.load(Ordering::Relaxed).saturating_sub(mark.0)
+    }
+
+    /// Count one statement of [`Engine::statements_since`].
+    pub(in crate::engine) fn count_work_statement(&self) {
+        self.inner.work_statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Call `listener` before every statement this engine sends (SQLAlchemy's
@@ -428,6 +451,7 @@ impl Engine {
             lent: None,
             transaction: 0,
             tx_options: TxOptions::default(),
+            work_statements: 0,
         };
         if let Err(e) = self.run_pool_events(&mut conn) {
             if !(reused && e.is_disconnect()) {

@@ -100,6 +100,12 @@ pub fn system_name(dialect: &str, server_version: Option<&str>) -> &'static str 
     }
 }
 
+/// A point in a count of statements: taken by `Engine::statement_mark` or
+/// `Session::statement_mark`, given back to the same one's `statements_since` (a mark of one
+/// counter means nothing to another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StatementMark(pub u64);
+
 /// The low-cardinality `error.type` of an error: its kind, in snake case.
 pub fn error_type(e: &Error) -> &'static str {
     match e {

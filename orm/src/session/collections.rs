@@ -508,6 +508,8 @@ impl<T> ModelMarker<T> {
 pub struct LoadCtx<'a> {
     pub(super) identity: &'a mut IdentityMap,
     pub(super) session: &'a Weak<Shared>,
+    /// The result number to stamp on each object (0: none; see `lazy.rs`).
+    pub(super) origin: u64,
 }
 
 impl<T: Model> ModelType for ModelMarker<T> {
@@ -525,7 +527,7 @@ impl<T: Model> ModelType for ModelMarker<T> {
         if row.get(first_key)?.is_null() {
             return Ok(None);
         }
-        let (inst, _) = identity_row::<T>(ctx.identity.typed_mut::<T>(), ctx.session, row)?;
+        let (inst, _) = identity_row::<T>(ctx.identity.typed_mut::<T>(), ctx.session, row, ctx.origin)?;
         Ok(Some(AnyHandle(inst)))
     }
 }

@@ -19,6 +19,25 @@ pub struct SessionConfig {
     /// with no `BEGIN` / `ROLLBACK` around them; writes still begin a real transaction (default
     /// off; see [`SessionMaker::autocommit_reads`]).
     pub autocommit_reads: bool,
+    /// What a lazy load inside a loop over a query's result does (default
+    /// [`LazyLoads::Allow`]; see [`SessionMaker::lazy_loads`]).
+    pub lazy_loads: LazyLoads,
+}
+
+/// What the session does when a relationship is loaded on demand (`Session::related` on a field
+/// not loaded) for one object of a query's result after the same relationship was already
+/// loaded that way for another object of the same result: the N+1 pattern, one statement per
+/// object of a loop. See [`SessionMaker::lazy_loads`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LazyLoads {
+    /// Load it, say nothing (the default; nothing is tracked).
+    #[default]
+    Allow,
+    /// Load it, and log one `tracing` WARN event (target `athanor::session`) per model and
+    /// relationship per session, naming them and the fix (`selectinload`).
+    Warn,
+    /// Fail with [`Error::LazyLoadInLoop`] before anything is sent (for tests).
+    Raise,
 }
 
 impl Default for SessionConfig {
@@ -28,6 +47,7 @@ impl Default for SessionConfig {
             expire_on_commit: true,
             transaction: TxOptions::default(),
             autocommit_reads: false,
+            lazy_loads: LazyLoads::Allow,
         }
     }
 }
@@ -103,6 +123,32 @@ impl SessionMaker {
     /// ("Reads without a transaction") has the details.
     pub fn autocommit_reads(mut self, on: bool) -> Self {
         self.config.autocommit_reads = on;
+        self
+    }
+
+    /// Detect N+1 loads (default [`LazyLoads::Allow`]: nothing tracked). With
+    /// [`LazyLoads::Warn`] or [`LazyLoads::Raise`] each object remembers which statement's result
+    /// it was last loaded by; a `Session::related` that would send a statement for an object
+    /// whose result already had the same relationship loaded that way for *another* of its
+    /// objects is a lazy load inside a loop. `Warn` logs it once per model and relationship per
+    /// session (target `athanor::session`, fields `model` and `relationship`, the message naming
+    /// `.options(selectinload(Model::relationship))`) and loads; `Raise` fails with
+    /// [`Error::LazyLoadInLoop`] and sends nothing (the session stays usable).
+    ///
+    /// Never reported: the first object's load, a load of one object's result (`get`, `one`,
+    /// a many-to-one's parent), a load served from memory (a loaded field, a many-to-one whose
+    /// target is in the identity map), relationships loaded by `selectinload` / `joinedload`.
+    /// Objects of multi-model rows (`query::<(A, B)>()`) are not tracked.
+    ///
+    /// ```
+    /// # use athanor_orm::{sessionmaker, LazyLoads};
+    /// # fn demo(engine: &athanor_core::engine::Engine) {
+    /// let sessions = sessionmaker(engine).lazy_loads(LazyLoads::Raise);
+    /// # let _ = sessions;
+    /// # }
+    /// ```
+    pub fn lazy_loads(mut self, mode: LazyLoads) -> Self {
+        self.config.lazy_loads = mode;
         self
     }
 

@@ -291,6 +291,7 @@ fn handle_of<M: Model>(m: M, has_row: bool) -> Result<Handle<M>> {
             editing: false,
             exprs: Default::default(),
             session: Weak::new(),
+            origin: 0,
         },
     ))
 }

@@ -113,7 +113,7 @@ fn object_at<T: Model>(
     if all_null {
         return Ok(None);
     }
-    let (inst, _) = identity_row::<T>(identity.typed_mut::<T>(), weak, &part)?;
+    let (inst, _) = identity_row::<T>(identity.typed_mut::<T>(), weak, &part, 0)?;
     Ok(Some(Handle::from_instance(inst)))
 }
 

@@ -439,6 +439,7 @@ mod tests {
             editing: false,
             session: Weak::new(),
             exprs: Default::default(),
+            origin: 0,
         };
         Rc::new(Instance::new(Thing { id }, meta))
     }

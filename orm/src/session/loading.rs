@@ -280,6 +280,7 @@ impl Session {
         let weak = Rc::downgrade(&self.shared);
         let mut inner = self.inner();
         inner.ensure_read_conn()?;
+        let origin = inner.next_origin();
         let refs: Vec<ValueRef<'_>> = st.params.iter().map(Value::as_ref).collect();
         let mut out =
             Loaded { roots: Vec::new(), through: Vec::new(), joined: nodes.iter().map(|_| Vec::new()).collect() };
@@ -293,7 +294,7 @@ impl Session {
         let r = {
             let Inner { conn, identity, .. } = &mut *inner;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
-            let mut ctx = LoadCtx { identity, session: &weak };
+            let mut ctx = LoadCtx { identity, session: &weak, origin };
             conn.query_read_refs(&st.sql, &refs, &mut |row| {
                 let part = OffsetRow { row, offset: first, len: root_len };
                 let Some(root) = model.load_row(&mut ctx, &part)? else {
@@ -542,7 +543,9 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::LazyLoadForbidden`] when the field is not loaded and the relationship is marked
-    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::DetachedInstance`] for a detached
+    /// `raise` (by `raiseload` or `lazy = "raise"`); [`Error::LazyLoadInLoop`] in a session made
+    /// with `lazy_loads(LazyLoads::Raise)` when the load would send a statement for a second
+    /// object of the same query result (nothing is sent); [`Error::DetachedInstance`] for a detached
     /// object whose field is not loaded (SQLAlchemy's `DetachedInstanceError`: `add_handle` it
     /// first); [`Error::InvalidRequest`] for an object of another session; the database's errors.
     pub fn related<P: Model, T: Model, K: RelKind>(
@@ -590,8 +593,13 @@ impl Session {
             return Ok(K::wrap(typed_all::<T>(&members)?));
         }
         // (A pending object's many-to-one is looked up by its foreign key, after autoflush.)
-        self.prepare_read()?;
         let me = AnyHandle::from(h);
+        let origin = super::lazy::origin_of(&h.inner.meta().borrow());
+        if origin != 0 && !super::lazy::served_from_memory(&self.inner(), def, &me) {
+            // N+1 detection (`SessionMaker::lazy_loads`): before anything is sent.
+            self.check_lazy_load(origin, me.addr(), (TypeId::of::<P>(), P::TABLE.rust_name), idx, def.name)?;
+        }
+        self.prepare_read()?;
         me.0.with_relation_mut(idx, &mut |f| {
             f.reset();
             Ok(())

@@ -59,6 +59,7 @@ mod execute;
 mod graph;
 mod identity;
 mod integrity;
+mod lazy;
 mod loaders;
 mod loading;
 mod persistence;
@@ -77,7 +78,7 @@ pub use collections::{
     Relationship,
 };
 pub use columns::{ColumnQuery, CompoundQuery};
-pub use config::{sessionmaker, SessionConfig, SessionMaker};
+pub use config::{sessionmaker, LazyLoads, SessionConfig, SessionMaker};
 #[cfg(feature = "serde")]
 pub use detached::Detached;
 pub use entities::{EntityPart, QueryEntities};
@@ -138,6 +139,10 @@ struct Inner {
     deferred_error: Option<Error>,
     /// Set by an async bridge when its caller stopped waiting ([`Session::is_cancelled`]).
     cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Statements of [`Session::statements_since`] sent on connections the session gave back.
+    statements_before: u64,
+    /// N+1 detection's state ([`SessionConfig::lazy_loads`]).
+    lazy: lazy::LazyWatch,
 }
 
 impl Inner {
@@ -287,6 +292,8 @@ impl Session {
                     dirty_index: std::collections::HashSet::new(),
                     deferred_error: None,
                     cancel: None,
+                    statements_before: 0,
+                    lazy: lazy::LazyWatch::default(),
                 }),
             }),
         }
@@ -401,6 +408,7 @@ impl Session {
                 editing: false,
                 session: Rc::downgrade(&self.shared),
                 exprs: Default::default(),
+                origin: 0,
             },
         );
         self.inner().new.push(h.erased());
@@ -671,12 +679,13 @@ impl Session {
         let weak = Rc::downgrade(&self.shared);
         let mut inner_ref = self.inner();
         inner_ref.ensure_read_conn()?;
+        let origin = inner_ref.next_origin();
         let r = {
             let Inner { conn, identity, .. } = &mut *inner_ref;
             let conn = conn.as_mut().ok_or_else(|| Error::invalid_request("no connection"))?;
             let map = identity.typed_mut::<M>();
             conn.query_read_refs(sql, params, &mut |row| {
-                let (inst, _) = identity_row::<M>(map, &weak, row)?;
+                let (inst, _) = identity_row::<M>(map, &weak, row, origin)?;
                 sink(Handle::from_instance(inst));
                 Ok(())
             })
@@ -919,6 +928,7 @@ fn identity_row<M: Model>(
     map: &mut TypedMap<M>,
     session: &Weak<Shared>,
     row: &dyn athanor_core::row::Row,
+    origin: u64,
 ) -> Result<(Rc<Instance<M>>, bool)> {
     let key = Key::build(M::TABLE, |i| row.get(i))?;
     let (inst, new) = map.get_or_try_insert(key, |key| {
@@ -932,9 +942,13 @@ fn identity_row<M: Model>(
             editing: false,
             session: session.clone(),
             exprs: Default::default(),
+            origin,
         };
         Ok(Rc::new(Instance::new(m, meta)))
     })?;
+    if origin != 0 && !new {
+        inst.meta.borrow_mut().origin = origin;
+    }
     let reload = !new && {
         let m = inst.meta.borrow();
         m.expired && !m.listed_modified

@@ -227,6 +227,7 @@ impl<M: Model> Handle<M> {
                 editing: false,
                 exprs: Default::default(),
                 session: Weak::new(),
+                origin: 0,
             },
         )
     }

@@ -43,6 +43,9 @@ pub(super) struct Meta {
     pub(super) session: Weak<Shared>,
     /// Columns [`Handle::set_expr`] set to an SQL expression, written by the next flush.
     pub(super) exprs: PendingExprs,
+    /// The query result this object was last loaded by (0: none tracked), for N+1 detection
+    /// (`SessionMaker::lazy_loads`; see `lazy.rs`).
+    pub(super) origin: u64,
 }
 
 /// The columns of one object set to SQL expressions and not flushed yet ([`Handle::set_expr`]):

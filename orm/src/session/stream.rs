@@ -118,12 +118,16 @@ pub struct QueryIter<'s, M: Model> {
     loaded: Vec<Key>,
     /// With joins, a row per match: the keys already yielded (each object once).
     seen: Option<HashSet<Key, athanor_core::engine::FastState>>,
+    /// The stream's result number for N+1 detection (0: off; see `lazy.rs`).
+    origin: u64,
     _m: PhantomData<fn() -> M>,
 }
 
 impl<'s, M: Model> QueryIter<'s, M> {
     pub(super) fn new(session: &'s Session, stream: RowStream, dedupe: bool) -> Self {
+        let origin = session.inner().next_origin();
         QueryIter {
+            origin,
             rows: Batches::new(session, stream),
             weak: Rc::downgrade(&session.shared),
             loaded: Vec::new(),
@@ -152,7 +156,7 @@ impl<'s, M: Model> QueryIter<'s, M> {
     fn object(&mut self, row: &ResultRow) -> Result<Option<Handle<M>>> {
         let mut inner = self.rows.session.inner();
         let map = inner.identity.typed_mut::<M>();
-        let (inst, new) = identity_row::<M>(map, &self.weak, row)?;
+        let (inst, new) = identity_row::<M>(map, &self.weak, row, self.origin)?;
         let key = inst.meta.borrow().key.clone();
         if let Some(key) = key {
             if let Some(seen) = self.seen.as_mut() {

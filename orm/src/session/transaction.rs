@@ -263,6 +263,7 @@ impl Inner {
     /// caller's to end).
     pub(super) fn take_conn(&mut self) -> Option<Connection> {
         self.autocommit = false;
+        self.statements_before += self.conn.as_ref().map_or(0, Connection::statements_sent);
         self.conn.take()
     }
 
