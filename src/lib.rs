@@ -119,7 +119,8 @@ pub mod migrate {
     /// brings its database up to date at startup with no files beside it.
     ///
     /// ```no_run
-    /// static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::embedded!("migrations");
+    /// // `migrations/` beside your Cargo.toml; here, this crate's test fixtures.
+    /// static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::embedded!("tests/fixtures/migrations");
     ///
     /// fn main() -> athanor::Result<()> {
     ///     let engine = athanor::create_engine("sqlite://app.db")?;

@@ -48,13 +48,8 @@ impl SessionMaker {
     /// `f` returns `Result<T, E>` for any `E: From<Error>` (an application's own error type, so
     /// `?` works on Athanor's calls); the bridge's own errors are converted into it.
     ///
-    /// ```no_run
-    /// # use athanor::prelude::*;
-    /// # #[derive(Model)] #[model(table = "books")] struct Book { #[column(primary_key)] id: Option<i64> }
-    /// # async fn handler(sessions: SessionMaker) -> athanor::Result<i64> {
-    /// let n = sessions.run(|s| s.query::<Book>().count()).await?;
-    /// # Ok(n) }
-    /// ```
+    /// `let n = sessions.run(|s| s.query::<Book>().count()).await?;` (docs/async.md, whose
+    /// snippets are compiled, has more).
     ///
     /// See the module docs of the bridge (docs/async.md) for the bound on concurrency, dropped
     /// futures and panics.

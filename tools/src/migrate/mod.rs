@@ -486,13 +486,8 @@ fn chained(mut all: Vec<Migration>) -> Result<Vec<Migration>> {
 /// program was built, so a service brings its database up to date at startup with no files
 /// beside it.
 ///
-/// ```no_run
-/// # fn main() -> athanor::Result<()> {
-/// static MIGRATIONS: athanor::migrate::EmbeddedMigrations = athanor::migrate::embedded!("migrations");
-/// let engine = athanor::create_engine("sqlite://app.db")?;
-/// let applied = MIGRATIONS.upgrade(&engine)?;   // safe when several instances start at once
-/// # Ok(()) }
-/// ```
+/// `static MIGRATIONS: EmbeddedMigrations = athanor::migrate::embedded!("migrations");` then
+/// `MIGRATIONS.upgrade(&engine)?` at startup (the facade's docs compile that example).
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedMigrations {
     files: &'static [(&'static str, &'static str)],
