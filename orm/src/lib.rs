@@ -40,10 +40,10 @@ pub use select::{select, Joinable, KeyIn, OrderKeys, Select};
 pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
     BelongsTo, Change, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, Dynamic, EntityPart, Events,
-    Executable, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, LazyLoads, Load, LoadCtx, Loaders, Many, ManyToMany,
-    ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities, QueryIter, RelKind,
-    Relationship, Rows, ScalarExecutable, Selection, SelectionIn, Session, SessionConfig, SessionMaker, Synchronize,
-    TypedRows, UpdateSet, DEFAULT_YIELD_PER,
+    Executable, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, LazyLoads, Load, LoadCtx, Loaders, Many,
+    ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities,
+    QueryIter, RelKind, Relationship, Rows, ScalarExecutable, Selection, SelectionIn, Session, SessionConfig,
+    SessionMaker, Synchronize, TypedRows, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use text::TypedText;
 
