@@ -32,15 +32,7 @@ fn with_url(url: &str, options: &str) -> String {
 /// Each configured backend: a fresh database with the books table, and an engine on it made
 /// with `options` (URL query options).
 fn each_backend(options: &str, test: impl Fn(&str, Engine)) {
-    for backend in ["sqlite", "postgres", "mysql"] {
-        let Some(url) = testing::target_url(backend) else { continue };
-        let db = match testing::fresh_database(&url) {
-            Ok(db) => db,
-            Err(e) => {
-                testing::unreachable(backend, &url, &e.to_string());
-                continue;
-            }
-        };
+    for (backend, db) in testing::configured_databases() {
         let engine = create_engine(&with_url(db.url(), options)).unwrap();
         Base::new().register::<Book>().metadata().create_all(&engine).unwrap();
         test(backend, engine);

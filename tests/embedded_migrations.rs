@@ -28,15 +28,7 @@ pub struct Author {
 }
 
 fn each_backend(test: impl Fn(&str, &str)) {
-    for backend in ["sqlite", "postgres", "mysql"] {
-        let Some(url) = testing::target_url(backend) else { continue };
-        let db = match testing::fresh_database(&url) {
-            Ok(db) => db,
-            Err(e) => {
-                testing::unreachable(backend, &url, &e.to_string());
-                continue;
-            }
-        };
+    for (backend, db) in testing::configured_databases() {
         test(backend, db.url());
     }
 }

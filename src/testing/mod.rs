@@ -151,6 +151,34 @@ pub fn fresh_database(url: &str) -> Result<FreshDatabase> {
     fresh_database_labelled(url, &format!("db{}", N.fetch_add(1, Ordering::Relaxed)))
 }
 
+/// A fresh database on each configured backend, in turn (SQLite, PostgreSQL, MySQL), for a
+/// harness that runs one body on all of them: a backend not configured is skipped with its one
+/// line, and one configured but unreachable too, or, under `CI=true`, panics (the rule of the
+/// module's table). Each database is dropped when the loop moves on from it.
+///
+/// ```no_run
+/// for (backend, db) in athanor::testing::configured_databases() {
+///     let engine = db.engine()?;
+///     // … the same test on `backend` …
+/// }
+/// # Ok::<(), athanor::Error>(())
+/// ```
+///
+/// # Panics
+/// Under `CI=true`, when a configured backend cannot be reached.
+pub fn configured_databases() -> impl Iterator<Item = (&'static str, FreshDatabase)> {
+    ["sqlite", "postgres", "mysql"].into_iter().filter_map(|backend| {
+        let url = target_url(backend)?;
+        match fresh_database(&url) {
+            Ok(db) => Some((backend, db)),
+            Err(e) => {
+                unreachable(backend, &url, &e.to_string());
+                None
+            }
+        }
+    })
+}
+
 /// [`fresh_database`] with a label in the name (`ath_<token>_<label>`), such as the test's.
 ///
 /// # Errors

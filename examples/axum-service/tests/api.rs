@@ -18,15 +18,7 @@ use tower::ServiceExt as _;
 type Test = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 fn each_backend(options: &str, test: impl Fn(String, AppState, Router) -> Test) {
-    for backend in ["sqlite", "postgres", "mysql"] {
-        let Some(url) = testing::target_url(backend) else { continue };
-        let db = match testing::fresh_database(&url) {
-            Ok(db) => db,
-            Err(e) => {
-                testing::unreachable(backend, &url, &e.to_string());
-                continue;
-            }
-        };
+    for (backend, db) in testing::configured_databases() {
         let sep = if db.url().contains('?') { '&' } else { '?' };
         let url = if options.is_empty() { db.url().to_string() } else { format!("{}{sep}{options}", db.url()) };
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
