@@ -122,6 +122,16 @@ impl Contender for AthanorContender {
                 }
                 Ok(n)
             })?,
+            Workload::FilterOne => timed(|| {
+                let s = maker.session();
+                let mut n = 0;
+                for email in p.lookup_emails() {
+                    let h = s.query::<Customer>().filter(Customer::email.eq(email)).one()?;
+                    black_box(h.get().age);
+                    n += 1;
+                }
+                Ok(n)
+            })?,
             Workload::GetByPkHit => {
                 let s = maker.session();
                 let loaded = s.query::<Customer>().filter(Customer::id.in_(p.lookup.iter().copied())).all()?;

@@ -190,6 +190,18 @@ macro_rules! diesel_reads {
                 })?;
                 Ok(n)
             })?,
+            Workload::FilterOne => timed(|| {
+                let n = conn.transaction(|c| {
+                    let mut n = 0;
+                    for email in p.lookup_emails() {
+                        let row = dsl::bench_customers.filter(dsl::email.eq(email)).first::<DCustomer>(c)?;
+                        black_box(row.age);
+                        n += 1;
+                    }
+                    diesel::QueryResult::Ok(n)
+                })?;
+                Ok(n)
+            })?,
             Workload::GetByPkTxEach => timed(|| {
                 let mut n = 0;
                 for &id in &p.lookup {

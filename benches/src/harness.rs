@@ -28,6 +28,9 @@ pub enum Workload {
     GetByPkHit,
     /// `age >= 18 ORDER BY name` into structs.
     FilterOrder,
+    /// N/10 one-row queries by a unique non-key column (`WHERE email = ?`), all in one session /
+    /// transaction: the per-query cost of the query API (rendering, binding, the first row).
+    FilterOne,
     /// Load N/10 rows, change one field of each, commit.
     UpdateDirty,
     /// Load 100 users with their 10 posts each and the 10 comments of each post (a fixed size,
@@ -38,7 +41,7 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in running order.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::InsertN,
         Workload::SelectAll,
         Workload::GetByPk,
@@ -46,6 +49,7 @@ impl Workload {
         Workload::GetByPkOneSession,
         Workload::GetByPkHit,
         Workload::FilterOrder,
+        Workload::FilterOne,
         Workload::UpdateDirty,
         Workload::LoadAssoc,
     ];
@@ -60,6 +64,7 @@ impl Workload {
             Workload::GetByPkOneSession => "get_by_pk_1session",
             Workload::GetByPkHit => "get_by_pk_hit",
             Workload::FilterOrder => "filter_order",
+            Workload::FilterOne => "filter_one",
             Workload::UpdateDirty => "update_dirty",
             Workload::LoadAssoc => "load_assoc",
         }
@@ -70,6 +75,7 @@ impl Workload {
         match self {
             Workload::InsertN | Workload::SelectAll | Workload::FilterOrder => Some(1.15),
             Workload::GetByPk | Workload::UpdateDirty => Some(1.3),
+            Workload::FilterOne => Some(1.2),
             Workload::GetByPkTxEach | Workload::GetByPkOneSession | Workload::GetByPkHit | Workload::LoadAssoc => None,
         }
     }
@@ -123,6 +129,10 @@ impl Params {
     /// N.
     pub fn n(&self) -> usize {
         self.rows.len()
+    }
+    /// The emails of the `lookup` keys' rows (what `filter_one` looks up).
+    pub fn lookup_emails(&self) -> impl Iterator<Item = &str> + '_ {
+        self.lookup.iter().map(move |&id| self.rows[(id - self.first_id) as usize].email.as_str())
     }
     /// The key range `update_dirty` loads and changes: N/10 keys, the `update_slot`-th tenth.
     pub fn update_range(&self) -> (i64, i64) {

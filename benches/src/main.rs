@@ -271,6 +271,7 @@ fn expected_count(w: Workload, rows: &[data::NewRow]) -> usize {
         | Workload::GetByPkTxEach
         | Workload::GetByPkOneSession
         | Workload::GetByPkHit
+        | Workload::FilterOne
         | Workload::UpdateDirty => rows.len() / 10,
         // The comments reached through users → posts → comments (the full shape is checked too).
         Workload::LoadAssoc => data::ASSOC_SHAPE.2,

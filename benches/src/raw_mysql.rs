@@ -25,6 +25,7 @@ pub struct RawMysql {
     insert: String,
     select_all: String,
     by_pk: String,
+    by_email: String,
     adults: String,
     range: String,
     update_age: String,
@@ -52,6 +53,7 @@ impl RawMysql {
             insert: format!("INSERT INTO {TABLE} (name, address, email, age) VALUES (?, ?, ?, ?)"),
             select_all: format!("SELECT {COLS} FROM {TABLE}"),
             by_pk: format!("SELECT {COLS} FROM {TABLE} WHERE id = ?"),
+            by_email: format!("SELECT {COLS} FROM {TABLE} WHERE email = ?"),
             adults: format!("SELECT {COLS} FROM {TABLE} WHERE age >= ? ORDER BY name"),
             range: format!("SELECT {COLS} FROM {TABLE} WHERE id BETWEEN ? AND ?"),
             update_age: format!("UPDATE {TABLE} SET age = ? WHERE id = ?"),
@@ -111,7 +113,18 @@ impl RawMysql {
 
 impl Contender for RawMysql {
     fn run(&mut self, w: Workload, p: &Params) -> Res<Option<(Duration, usize)>> {
-        let RawMysql { conn, insert, select_all, by_pk, adults, range, update_age, assoc_shape, assoc_checked } = self;
+        let RawMysql {
+            conn,
+            insert,
+            select_all,
+            by_pk,
+            by_email,
+            adults,
+            range,
+            update_age,
+            assoc_shape,
+            assoc_checked,
+        } = self;
         let r = match w {
             Workload::InsertN => timed(|| {
                 let mut tx = conn.start_transaction(TxOpts::default())?;
@@ -136,6 +149,18 @@ impl Contender for RawMysql {
                 let mut n = 0;
                 for &id in &p.lookup {
                     let c = row(tx.exec_first::<Tuple, _, _>(&stmt, (id,))?.ok_or("missing row")?);
+                    black_box(c.age);
+                    n += 1;
+                }
+                tx.commit()?;
+                Ok(n)
+            })?,
+            Workload::FilterOne => timed(|| {
+                let mut tx = conn.start_transaction(TxOpts::default())?;
+                let stmt = tx.prep(&*by_email)?;
+                let mut n = 0;
+                for email in p.lookup_emails() {
+                    let c = row(tx.exec_first::<Tuple, _, _>(&stmt, (email,))?.ok_or("missing row")?);
                     black_box(c.age);
                     n += 1;
                 }

@@ -16,6 +16,7 @@ struct Prepared {
     insert: Statement,
     select_all: Statement,
     by_pk: Statement,
+    by_email: Statement,
     adults: Statement,
     range: Statement,
     update_age: Statement,
@@ -66,6 +67,7 @@ impl RawPostgres {
             ))?,
             select_all: client.prepare(&format!("SELECT {cols} FROM {TABLE}"))?,
             by_pk: client.prepare(&format!("SELECT {cols} FROM {TABLE} WHERE id = $1"))?,
+            by_email: client.prepare(&format!("SELECT {cols} FROM {TABLE} WHERE email = $1"))?,
             adults: client.prepare(&format!("SELECT {cols} FROM {TABLE} WHERE age >= $1 ORDER BY name"))?,
             range: client.prepare(&format!("SELECT {cols} FROM {TABLE} WHERE id BETWEEN $1 AND $2"))?,
             update_age: client.prepare(&format!("UPDATE {TABLE} SET age = $1 WHERE id = $2"))?,
@@ -142,6 +144,17 @@ impl Contender for RawPostgres {
                 let mut n = 0;
                 for id in &p.lookup {
                     let c = row(&tx.query_one(&st.by_pk, &[id])?)?;
+                    black_box(c.age);
+                    n += 1;
+                }
+                tx.commit()?;
+                Ok(n)
+            })?,
+            Workload::FilterOne => timed(|| {
+                let mut tx = client.transaction()?;
+                let mut n = 0;
+                for email in p.lookup_emails() {
+                    let c = row(&tx.query_one(&st.by_email, &[&email])?)?;
                     black_box(c.age);
                     n += 1;
                 }

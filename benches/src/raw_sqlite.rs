@@ -13,6 +13,7 @@ use std::time::Duration;
 const INSERT: &str = "INSERT INTO bench_customers (name, address, email, age) VALUES (?1, ?2, ?3, ?4)";
 const SELECT_ALL: &str = "SELECT id, name, address, email, age FROM bench_customers";
 const BY_PK: &str = "SELECT id, name, address, email, age FROM bench_customers WHERE id = ?1";
+const BY_EMAIL: &str = "SELECT id, name, address, email, age FROM bench_customers WHERE email = ?1";
 const ADULTS: &str = "SELECT id, name, address, email, age FROM bench_customers WHERE age >= ?1 ORDER BY name";
 const RANGE: &str = "SELECT id, name, address, email, age FROM bench_customers WHERE id BETWEEN ?1 AND ?2";
 const UPDATE_AGE: &str = "UPDATE bench_customers SET age = ?1 WHERE id = ?2";
@@ -117,6 +118,20 @@ impl Contender for RawSqlite {
                     let mut stmt = tx.prepare_cached(BY_PK)?;
                     for &id in &p.lookup {
                         let c = stmt.query_row([id], row)?;
+                        black_box(c.age);
+                        n += 1;
+                    }
+                }
+                tx.commit()?;
+                Ok(n)
+            })?,
+            Workload::FilterOne => timed(|| {
+                let tx = conn.transaction()?;
+                let mut n = 0;
+                {
+                    let mut stmt = tx.prepare_cached(BY_EMAIL)?;
+                    for email in p.lookup_emails() {
+                        let c = stmt.query_row([email], row)?;
                         black_box(c.age);
                         n += 1;
                     }

@@ -66,12 +66,18 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
             )));
         }
         let q = self.quote_char();
+        out.reserve(ident.len() + 2);
         out.push(q);
-        for c in ident.chars() {
-            if c == q {
-                out.push(q);
+        // The common case, no quote character inside, is one copy; otherwise each quote doubled.
+        if ident.contains(q) {
+            for c in ident.chars() {
+                if c == q {
+                    out.push(q);
+                }
+                out.push(c);
             }
-            out.push(c);
+        } else {
+            out.push_str(ident);
         }
         out.push(q);
         Ok(())
