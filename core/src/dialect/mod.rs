@@ -32,7 +32,9 @@ use std::fmt::{self, Write as _};
 /// overrides only what differs, so the differences read as a list.
 pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// The dialect's name, as in error messages: `"sqlite"`, `"postgres"`, `"mysql"` (the names of the
-    /// backends and their cargo features).
+    /// backends and their cargo features). Rendered text is cached by name and
+    /// [`quote_char`](Dialect::quote_char) (a model's column list), so two dialects that quote
+    /// identifiers differently have different names.
     fn name(&self) -> &'static str;
 
     /// The capability sheet.

@@ -693,14 +693,17 @@ impl Engine {
         let end = telemetry::Ended { duration, rows, query, error };
         telemetry::record_end(&started.span, &end);
         let ms = duration.as_secs_f64() * 1000.0;
-        let rows_text = rows.map_or_else(String::new, |n| format!(", {n} rows"));
+        // Only the echo and the slow-statement warning print it: formatted when one of them does.
+        let rows_text = || rows.map_or_else(String::new, |n| format!(", {n} rows"));
         if let Some(line) = &started.echo {
+            let rows_text = rows_text();
             let failed = error.map_or_else(String::new, |e| format!(", failed: {e}"));
             tracing::info!(target: "athanor::sql", "{line} ({ms:.3} ms{rows_text}{failed})");
         }
         if let (Some(watch), Some(id)) = (&inner.slow, started.watch) {
             watch.leave(id);
             if duration >= watch.threshold() {
+                let rows_text = rows_text();
                 tracing::warn!(
                     target: "athanor::sql",
                     query = sql,

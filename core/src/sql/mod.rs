@@ -569,14 +569,61 @@ pub fn write_junction(w: &mut SqlWriter<'_>, params: &mut Vec<Value>, items: &[E
 ///
 /// # Errors
 /// Those of [`SqlWriter::ident`].
-pub fn write_qualified_column_list(w: &mut SqlWriter<'_>, table: &TableDef) -> Result<()> {
-    for (i, c) in table.columns.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
+pub fn write_qualified_column_list(w: &mut SqlWriter<'_>, table: &'static TableDef) -> Result<()> {
+    // Every SELECT of a model names all its columns: the list is rendered once per table and
+    // dialect on each thread and copied from then on (it was half of a one-row query's
+    // rendering). Table definitions are `'static` (derived, or leaked by reflection and never
+    // freed), so the address identifies one; the dialect is told apart by its name and quote
+    // character (see `Dialect::name`).
+    COLUMN_LISTS.with(|cache| {
+        let key = (table as *const TableDef as usize, w.dialect.name().as_ptr() as usize, w.dialect.quote_char());
+        if let Some(text) = cache.borrow().get(&key) {
+            w.push(text);
+            return Ok(());
         }
-        w.column(&ColumnRef { table: table.name, column: c.name })?;
+        let mut list = SqlWriter::new(w.dialect);
+        for (i, c) in table.columns.iter().enumerate() {
+            if i > 0 {
+                list.push(", ");
+            }
+            list.column(&ColumnRef { table: table.name, column: c.name })?;
+        }
+        w.push(&list.sql);
+        cache.borrow_mut().insert(key, list.sql.into_boxed_str());
+        Ok(())
+    })
+}
+
+/// The hasher of the per-thread column-list cache: its keys are addresses, not data.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    Ok(())
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+type ColumnListKey = (usize, usize, char);
+
+thread_local! {
+    static COLUMN_LISTS: std::cell::RefCell<
+        std::collections::HashMap<ColumnListKey, Box<str>, std::hash::BuildHasherDefault<AddressHasher>>,
+    > = std::cell::RefCell::new(std::collections::HashMap::default());
 }
 
 /// Write `"a", "b"` for all columns of a table.

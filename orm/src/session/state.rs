@@ -97,7 +97,9 @@ pub(crate) struct Instance<M> {
     /// The object as it was before its first edit since the last load or flush (the old value
     /// itself, moved aside by the edit: no copy). A flush writes the columns that differ from
     /// it; a rollback puts it back.
-    pub(super) snapshot: RefCell<Option<M>>,
+    /// Boxed: most loaded objects are never edited, and an unboxed `Option<M>` made every
+    /// instance twice the model's size.
+    pub(super) snapshot: RefCell<Option<Box<M>>>,
     pub(super) meta: RefCell<Meta>,
 }
 
@@ -197,7 +199,7 @@ impl<M: Model> Erased for Instance<M> {
     }
     fn snapshot(&self) -> Result<Option<Ref<'_, dyn ModelValues>>> {
         let r = self.snapshot.try_borrow().map_err(|_| borrowed_error(M::TABLE))?;
-        Ok(Ref::filter_map(r, |s| s.as_ref().map(|m| m as &dyn ModelValues)).ok())
+        Ok(Ref::filter_map(r, |s| s.as_deref().map(|m| m as &dyn ModelValues)).ok())
     }
     fn clear_snapshot(&self) {
         if let Ok(mut s) = self.snapshot.try_borrow_mut() {
@@ -209,7 +211,7 @@ impl<M: Model> Erased for Instance<M> {
         if snap.is_some() {
             let mut v = self.value.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
             if let Some(old) = snap.take() {
-                *v = old;
+                *v = *old;
             }
         }
         Ok(())
@@ -255,7 +257,7 @@ impl<M: Model> Erased for Instance<M> {
         if self.meta.borrow().state == ObjectState::Persistent {
             let mut snap = self.snapshot.try_borrow_mut().map_err(|_| borrowed_error(M::TABLE))?;
             if snap.is_none() {
-                *snap = Some(M::from_row(&ModelRow(&*cur))?);
+                *snap = Some(Box::new(M::from_row(&ModelRow(&*cur))?));
             }
         }
         cur.set_column(idx, value)?;
@@ -489,7 +491,7 @@ impl<M: Model> Handle<M> {
             } else {
                 if let Ok(mut snap) = self.instance().snapshot.try_borrow_mut() {
                     if snap.is_none() {
-                        *snap = Some(old);
+                        *snap = Some(Box::new(old));
                     }
                 }
                 let first = !meta.listed_modified;
