@@ -62,6 +62,7 @@ mod integrity;
 mod lazy;
 mod loaders;
 mod loading;
+mod merge;
 mod persistence;
 mod query;
 #[cfg(feature = "serde")]
@@ -87,6 +88,7 @@ pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
+pub use merge::MergeOptions;
 pub use query::{position, Dynamic, InQuery, Joined, Query};
 #[cfg(feature = "serde")]
 pub use serialize::{is_unloaded, SerializedRelation};
