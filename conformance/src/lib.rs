@@ -149,6 +149,9 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@group $backend, merge: [
             merge_loads_copies_and_writes_the_difference, merge_without_load_sends_nothing, merge_checks_the_version,
         ]);
+        $crate::conformance_tests!(@group $backend, populate_existing: [
+            populate_existing_refreshes_held_objects, populate_existing_with_a_joined_collection,
+        ]);
         /// Every group of the suite, as the source module and its list: the summary counts
         /// them and the registration check compares them with the sources.
         const GROUPS: &[$crate::registry::Group<'static>] = &[
@@ -170,6 +173,7 @@ macro_rules! conformance_tests {
             lazy_loads::GROUP,
             set_operations::GROUP,
             merge::GROUP,
+            populate_existing::GROUP,
         ];
         #[test]
         fn requirements_summary() {

@@ -8,6 +8,7 @@ pub mod expressions;
 pub mod lazy_loads;
 pub mod mapping;
 pub mod merge;
+pub mod populate_existing;
 pub mod query;
 pub mod read_modify_write;
 pub mod reflection;
