@@ -149,6 +149,15 @@ pub fn select_from_a_subquery(db: &TestDb) -> Result<()> {
         ["SELECT names.c0 FROM (SELECT tags.name AS c0 FROM tags UNION SELECT users.name FROM users) AS names \
           INTERSECT SELECT categories.name FROM categories"]
     );
+    // A compound subquery joined like any subquery in FROM.
+    let listed: Vec<String> =
+        s.select(User::name).join_subquery(&names, names.c0(), User::name).order_by(User::name.asc()).all()?;
+    assert_eq!(listed, ["ann", "bob"]);
+    assert_eq!(
+        statements(db),
+        ["SELECT users.name FROM users JOIN (SELECT tags.name AS c0 FROM tags UNION SELECT users.name FROM users) \
+          AS names ON names.c0 = users.name ORDER BY users.name ASC"]
+    );
     // An aggregate over an aggregate: the most posts anyone wrote, and who wrote more than one.
     let stats = select_columns((Post::user_id, func::count(Post::id)))
         .filter(Post::score.ge(0))
