@@ -85,13 +85,13 @@ pub use athanor_core::{text, Text};
 /// The join list of a dynamic query, `Query<'_, M, Dynamic>` (`Query::into_dynamic`).
 pub use athanor_orm::Dynamic;
 pub use athanor_orm::{
-    alias, and_, case, exists, not_, not_exists, or_, select, select_columns, sessionmaker, AliasName, Aliased,
-    Assignable, Base, Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundQuery,
-    CompoundSelect, Condition, Correlated, Derived, Divisible, Executable, ExprOrdering, GroupKeys, Handle, InQuery,
-    InValues, IntoOrderKey, IntoPrimaryKey, IntoScalar, IntoSubquery, Joinable, Joined, Model, NestedTransaction,
-    Nullable, Numeric, ObjectState, OrderKeys, Ordering, Query, ScalarExecutable, ScalarExpr, Select, SelectItem,
-    Selection, SelectionIn, Session, SessionConfig, SessionMaker, Source, Subquery, TableSource, TextColumn, Textual,
-    TypedRows, TypedText,
+    alias, and_, case, exists, not_, not_exists, or_, select, select_columns, select_from, sessionmaker, AliasName,
+    Aliased, Assignable, Base, Case, CaseStart, CastTo, Column, ColumnQuery, ColumnSelect, Comparable, CompoundPart,
+    CompoundQuery, CompoundSelect, Condition, Correlated, Derived, Divisible, Executable, ExprOrdering, FromSubquery,
+    GroupKeys, Handle, InQuery, InValues, IntoOrderKey, IntoPrimaryKey, IntoScalar, IntoSubquery, Joinable, Joined,
+    MergeOptions, Model, NestedTransaction, Nullable, Numeric, ObjectState, OrderKeys, Ordering, Query, RowItems,
+    ScalarExecutable, ScalarExpr, Select, SelectItem, Selection, SelectionIn, Session, SessionConfig, SessionMaker,
+    Source, Subquery, TableSource, TextColumn, Textual, TypedRows, TypedText, Values,
 };
 
 // Relationships and their loading; bulk statements.
@@ -277,9 +277,9 @@ pub mod sql {
         ArithOp, CastType, CmpOp, ColumnRef, DatePart, DecimalFunc, Expr, NullsOrder, NumberKind, Operand, OrderKey,
         Scalar, SqlFunc,
     };
-    pub use athanor_core::sql::select::{CompoundStatement, SubqueryStatement};
+    pub use athanor_core::sql::select::{CompoundStatement, DerivedTable, FromQuery, SetOperator, SubqueryStatement};
     pub use athanor_core::sql::{text, SelectStatement, Statement, Text};
-    pub use athanor_orm::{select, select_columns, ColumnSelect, CompoundSelect, Select};
+    pub use athanor_orm::{select, select_columns, select_from, ColumnSelect, CompoundSelect, FromSubquery, Select};
 }
 
 /// The catalog: tables and columns as plain `'static` data ([`schema::TableDef`],

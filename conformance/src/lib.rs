@@ -142,6 +142,16 @@ macro_rules! conformance_tests {
             raise_fails_before_sending_and_the_session_stays_usable,
             statement_budgets_count_exactly_without_transaction_control,
         ]);
+        $crate::conformance_tests!(@group $backend, set_operations: [
+            intersect_and_except_of_column_selects,
+            intersect_all_and_except_all_keep_duplicates_or_are_unsupported, select_from_a_subquery,
+        ]);
+        $crate::conformance_tests!(@group $backend, merge: [
+            merge_loads_copies_and_writes_the_difference, merge_without_load_sends_nothing, merge_checks_the_version,
+        ]);
+        $crate::conformance_tests!(@group $backend, populate_existing: [
+            populate_existing_refreshes_held_objects, populate_existing_with_a_joined_collection,
+        ]);
         /// Every group of the suite, as the source module and its list: the summary counts
         /// them and the registration check compares them with the sources.
         const GROUPS: &[$crate::registry::Group<'static>] = &[
@@ -161,6 +171,9 @@ macro_rules! conformance_tests {
             events::GROUP,
             autocommit_reads::GROUP,
             lazy_loads::GROUP,
+            set_operations::GROUP,
+            merge::GROUP,
+            populate_existing::GROUP,
         ];
         #[test]
         fn requirements_summary() {

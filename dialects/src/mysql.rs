@@ -76,6 +76,9 @@ pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     // Neither MySQL nor MariaDB has UPDATE … RETURNING.
     update_returning: false,
     row_level_locking: true, // Reported by each connection at connect.
+    // MariaDB 10.3+ (ALL forms 10.5+), MySQL 8.0.31+: the connection reports older servers' lack.
+    intersect_except: true,
+    intersect_except_all: true,
     server_version: None,
 };
 

@@ -63,6 +63,8 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     for_update_under_write_intent: false,
     update_returning: true,
     row_level_locking: true, // Reported by each connection at connect.
+    intersect_except: true,
+    intersect_except_all: true,
     server_version: None,
 };
 

@@ -66,6 +66,9 @@ pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
     // SQLite 3.35+ (the bundled library is newer).
     update_returning: true,
     row_level_locking: false, // Reported by each connection at connect.
+    // SQLite has INTERSECT and EXCEPT, not their ALL forms.
+    intersect_except: true,
+    intersect_except_all: false,
     server_version: None,
 };
 

@@ -514,7 +514,7 @@ fn subquery_in_from_is_joined_and_numbered_in_order() {
         parent_column: "note",
         via: None,
         alias: Some("stats"),
-        derived: Some(Box::new(sub)),
+        derived: Some(Box::new(athanor_core::sql::select::FromQuery::Select(Box::new(sub)))),
     });
     st.filters.push(Expr::Compare {
         left: ColumnRef::new("stats", "c1"),
@@ -530,6 +530,67 @@ fn subquery_in_from_is_joined_and_numbered_in_order() {
     assert_eq!(pg.params, [Value::from("b"), Value::from(1i64)]);
     let my = st.to_sql(&MySqlDialect).unwrap();
     assert!(my.sql.contains(" JOIN (SELECT `t`.`note` AS `c0`, COUNT(*) AS `c1` FROM `t` WHERE `t`.`note` <> ? GROUP BY `t`.`note`) AS `stats` ON `stats`.`c0` = `t`.`note`"), "{}", my.sql);
+}
+
+#[test]
+fn set_operators_follow_capabilities_and_a_subquery_is_the_only_from() {
+    use athanor_core::sql::select::{CompoundStatement, DerivedTable, FromQuery, SetOperator, SubqueryStatement};
+    use athanor_core::{CmpOp, Error, Operand, Scalar};
+    let part = |v: &str| {
+        let mut base = SelectStatement::new(&T);
+        base.filters.push(Expr::Compare {
+            left: ColumnRef::new("t", "note"),
+            op: CmpOp::Ne,
+            right: Operand::Value(Value::from(v)),
+        });
+        SubqueryStatement {
+            base,
+            items: vec![Scalar::Column(ColumnRef::new("t", "note"))],
+            group_by: vec![],
+            having: vec![],
+            error: None,
+        }
+    };
+    let compound = |ops: Vec<SetOperator>| CompoundStatement {
+        parts: (0..=ops.len()).map(|i| part(&i.to_string())).collect(),
+        ops,
+        order: vec![],
+        limit: None,
+        offset: None,
+    };
+    let all = compound(vec![SetOperator::ExceptAll]);
+    assert_eq!(
+        all.to_sql(&PostgresDialect).unwrap().sql,
+        "SELECT \"t\".\"note\" FROM \"t\" WHERE \"t\".\"note\" <> $1 EXCEPT ALL SELECT \"t\".\"note\" FROM \"t\" \
+         WHERE \"t\".\"note\" <> $2"
+    );
+    assert!(all.to_sql(&MySqlDialect).unwrap().sql.contains(" EXCEPT ALL "));
+    assert!(matches!(all.to_sql(&SqliteDialect), Err(Error::Unsupported { .. })));
+    let plain = compound(vec![SetOperator::Intersect, SetOperator::Except]);
+    assert!(plain.to_sql(&SqliteDialect).unwrap().sql.contains(" INTERSECT SELECT "));
+    let ambiguous = compound(vec![SetOperator::Union, SetOperator::Intersect]);
+    for d in [&SqliteDialect as &dyn Dialect, &PostgresDialect, &MySqlDialect] {
+        assert!(matches!(ambiguous.to_sql(d), Err(Error::InvalidRequest { .. })), "{}", d.name());
+    }
+    // The compound as the only FROM: its values numbered before the outer statement's.
+    let mut outer = SelectStatement::new(&T);
+    outer.from_subquery =
+        Some(Box::new(DerivedTable { query: FromQuery::Compound(compound(vec![SetOperator::Union])), alias: "u" }));
+    outer.filters.push(Expr::Compare {
+        left: ColumnRef::new("u", "note"),
+        op: CmpOp::Ne,
+        right: Operand::Value(Value::from("z")),
+    });
+    let pg =
+        outer.to_sql_columns(&PostgresDialect, &[Scalar::Column(ColumnRef::new("u", "note"))], &[], &[], None).unwrap();
+    assert_eq!(
+        pg.sql,
+        "SELECT \"u\".\"note\" FROM (SELECT \"t\".\"note\" FROM \"t\" WHERE \"t\".\"note\" <> $1 UNION SELECT \"t\".\"note\" \
+         FROM \"t\" WHERE \"t\".\"note\" <> $2) AS \"u\" WHERE \"u\".\"note\" <> $3"
+    );
+    assert_eq!(pg.params, [Value::from("0"), Value::from("1"), Value::from("z")]);
+    // A SELECT of a model's rows refuses it.
+    assert!(matches!(outer.to_sql(&PostgresDialect), Err(Error::InvalidRequest { .. })));
 }
 
 #[test]

@@ -17,7 +17,9 @@ use crate::session::InQuery;
 use athanor_core::dialect::Dialect;
 use athanor_core::error::{Error, Result};
 use athanor_core::row::Row;
-use athanor_core::sql::ast::{CompoundStatement, SelectStatement, SubqueryStatement};
+use athanor_core::sql::ast::{
+    CompoundStatement, DerivedTable, FromQuery, SelectStatement, SetOperator, SubqueryStatement,
+};
 use athanor_core::sql::Statement;
 use athanor_core::value::FromValue;
 use std::marker::PhantomData;
@@ -74,6 +76,24 @@ pub trait Selection {
 )]
 pub trait SelectionIn<M, J, I> {}
 
+/// The items of a select as a row shape, whatever their source (a model or a subquery in FROM):
+/// what [`select_from`] takes. One item or a tuple of up to six.
+pub trait RowItems {
+    /// A decoded row.
+    type Out;
+    /// The row's first item.
+    type First;
+    /// The expressions, in order.
+    fn item_scalars(&self) -> Vec<Scalar>;
+    /// Decode a row.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] for a cell that does not decode.
+    fn decode_row(row: &dyn Row) -> Result<Self::Out>;
+    /// The row's first item.
+    fn first_item(row: Self::Out) -> Self::First;
+}
+
 fn cell<T: FromValue>(row: &dyn Row, i: usize) -> Result<T> {
     T::from_value(row.get(i)?).map_err(|e| match e {
         Error::TypeMismatch { expected, found, .. } => {
@@ -101,6 +121,19 @@ where
     }
 }
 impl<M, J, I, A: SelectItem> SelectionIn<M, J, I> for A where A::Model: InQuery<M, J, I> {}
+impl<A: SelectItem> RowItems for A {
+    type Out = A::Out;
+    type First = A::Out;
+    fn item_scalars(&self) -> Vec<Scalar> {
+        vec![self.scalar()]
+    }
+    fn decode_row(row: &dyn Row) -> Result<Self::Out> {
+        cell(row, 0)
+    }
+    fn first_item(row: A::Out) -> A::Out {
+        row
+    }
+}
 
 macro_rules! tuple_selection {
     ($first:ident $fi:ident $($t:ident $i:ident $n:tt),*) => {
@@ -120,6 +153,21 @@ macro_rules! tuple_selection {
                 Ok((cell(row, 0)?, $(cell(row, $n)?,)*))
             }
             fn first(row: Self::Out) -> $first::Out {
+                row.0
+            }
+        }
+        impl<$first: SelectItem, $($t: SelectItem),*> RowItems for ($first, $($t,)*) {
+            type Out = ($first::Out, $($t::Out,)*);
+            type First = $first::Out;
+            #[allow(non_snake_case)]
+            fn item_scalars(&self) -> Vec<Scalar> {
+                let ($first, $($t,)*) = self;
+                vec![$first.scalar(), $($t.scalar()),*]
+            }
+            fn decode_row(row: &dyn Row) -> Result<Self::Out> {
+                Ok((cell(row, 0)?, $(cell(row, $n)?,)*))
+            }
+            fn first_item(row: Self::Out) -> $first::Out {
                 row.0
             }
         }
@@ -165,6 +213,36 @@ nth!((A, B, C, D) 0 A, 1 B, 2 C, 3 D);
 nth!((A, B, C, D, E) 0 A, 1 B, 2 C, 3 D, 4 E);
 nth!((A, B, C, D, E, F) 0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
 
+/// The row type of a compound select used as a subquery in FROM
+/// ([`CompoundSelect::subquery_as`]): `Out` the decoded row, `First` its first item. Its
+/// columns `c0()` … are typed by position, as a column select's.
+pub struct Values<Out, First>(PhantomData<fn() -> (Out, First)>);
+impl<Out, First> Nth<0> for Values<Out, First> {
+    type Out = First;
+}
+macro_rules! nth_values {
+    ($n:tt $t:ident ($($all:ident),+)) => {
+        impl<First, $($all),+> Nth<$n> for Values<($($all,)+), First> {
+            type Out = $t;
+        }
+    };
+}
+nth_values!(1 B (A, B));
+nth_values!(1 B (A, B, C));
+nth_values!(2 C (A, B, C));
+nth_values!(1 B (A, B, C, D));
+nth_values!(2 C (A, B, C, D));
+nth_values!(3 D (A, B, C, D));
+nth_values!(1 B (A, B, C, D, E));
+nth_values!(2 C (A, B, C, D, E));
+nth_values!(3 D (A, B, C, D, E));
+nth_values!(4 E (A, B, C, D, E));
+nth_values!(1 B (A, B, C, D, E, F));
+nth_values!(2 C (A, B, C, D, E, F));
+nth_values!(3 D (A, B, C, D, E, F));
+nth_values!(4 E (A, B, C, D, E, F));
+nth_values!(5 F (A, B, C, D, E, F));
+
 /// The names of a subquery's columns in FROM.
 const DERIVED_COLUMNS: [&str; 6] = ["c0", "c1", "c2", "c3", "c4", "c5"];
 
@@ -172,19 +250,48 @@ const DERIVED_COLUMNS: [&str; 6] = ["c0", "c1", "c2", "c3", "c4", "c5"];
 /// with `join(subq, …)`), under the alias `A`: [`ColumnSelect::subquery_as`]. Its columns are
 /// named by position, `c0()` … `c5()`, typed as the selected items.
 pub struct Derived<S, A> {
-    pub(crate) statement: SubqueryStatement,
+    pub(crate) query: FromQuery,
     _m: PhantomData<fn() -> (S, A)>,
 }
 
 impl<S, A> Clone for Derived<S, A> {
     fn clone(&self) -> Self {
-        Derived { statement: self.statement.clone(), _m: PhantomData }
+        Derived { query: self.query.clone(), _m: PhantomData }
     }
 }
 impl<S, A> std::fmt::Debug for Derived<S, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Derived").field("statement", &self.statement).finish()
+        f.debug_struct("Derived").field("query", &self.query).finish()
     }
+}
+
+/// The builder error a subquery carries, reported where it is used.
+pub(crate) fn from_query_error(query: &FromQuery) -> Option<&Error> {
+    match query {
+        FromQuery::Select(sub) => sub.error.as_ref(),
+        FromQuery::Compound(c) => c.parts.iter().find_map(|p| p.error.as_ref()),
+    }
+}
+
+/// The table a subquery reads first (what a statement over it names as its `table`, unused in
+/// the SQL).
+pub(crate) fn from_query_table(query: &FromQuery) -> Option<&'static athanor_core::schema::TableDef> {
+    match query {
+        FromQuery::Select(sub) => Some(sub.base.table),
+        FromQuery::Compound(c) => c.parts.first().map(|p| p.base.table),
+    }
+}
+
+/// Label `items` `c0`, `c1`, … for a subquery in FROM, or record the error of more than six.
+fn label_items(statement: &mut SubqueryStatement) {
+    if statement.items.len() > DERIVED_COLUMNS.len() && statement.error.is_none() {
+        statement.error = Some(Error::invalid_request("a subquery in FROM has at most six columns"));
+    }
+    statement.items = std::mem::take(&mut statement.items)
+        .into_iter()
+        .zip(DERIVED_COLUMNS)
+        .map(|(inner, label)| Scalar::Labeled { inner: Box::new(inner), label })
+        .collect();
 }
 
 macro_rules! derived_columns {
@@ -434,15 +541,8 @@ impl<S: Selection, J> ColumnSelect<S, J> {
     {
         let _ = alias;
         let mut statement = self.statement_data();
-        if statement.items.len() > DERIVED_COLUMNS.len() && statement.error.is_none() {
-            statement.error = Some(Error::invalid_request("a subquery in FROM has at most six columns"));
-        }
-        statement.items = std::mem::take(&mut statement.items)
-            .into_iter()
-            .zip(DERIVED_COLUMNS)
-            .map(|(inner, label)| Scalar::Labeled { inner: Box::new(inner), label })
-            .collect();
-        Derived { statement, _m: PhantomData }
+        label_items(&mut statement);
+        Derived { query: FromQuery::Select(Box::new(statement)), _m: PhantomData }
     }
 
     /// This SELECT as a subquery correlated with the enclosing query: `WHERE inner = outer`
@@ -491,15 +591,15 @@ impl<S: Selection, J> ColumnSelect<S, J> {
         crate::expr::Correlated { statement, _t: PhantomData }
     }
 
-    fn compound<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>, all: bool) -> CompoundSelect<S::Out, S::First>
+    fn compound<P, I1, I2>(self, other: P, op: SetOperator) -> CompoundSelect<S::Out, S::First>
     where
         S: SelectionIn<S::Root, J, I1>,
-        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+        P: CompoundPart<S::Out, I2>,
     {
         CompoundSelect {
             statement: CompoundStatement {
-                parts: vec![self.statement_data(), other.statement_data()],
-                all: vec![all],
+                parts: vec![self.statement_data(), other.into_part()],
+                ops: vec![op],
                 order: Vec::new(),
                 limit: None,
                 offset: None,
@@ -510,26 +610,87 @@ impl<S: Selection, J> ColumnSelect<S, J> {
     }
 
     /// `… UNION …`: the rows of both, duplicates removed.
-    pub fn union<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>) -> CompoundSelect<S::Out, S::First>
+    pub fn union<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
     where
         S: SelectionIn<S::Root, J, I1>,
-        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+        P: CompoundPart<S::Out, I2>,
     {
-        self.compound(other, false)
+        self.compound(other, SetOperator::Union)
     }
 
     /// `… UNION ALL …`: the rows of both, duplicates kept.
-    pub fn union_all<S2, J2, I1, I2>(self, other: ColumnSelect<S2, J2>) -> CompoundSelect<S::Out, S::First>
+    pub fn union_all<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
     where
         S: SelectionIn<S::Root, J, I1>,
-        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+        P: CompoundPart<S::Out, I2>,
     {
-        self.compound(other, true)
+        self.compound(other, SetOperator::UnionAll)
+    }
+
+    /// `… INTERSECT …`: the rows in both, duplicates removed.
+    pub fn intersect<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        P: CompoundPart<S::Out, I2>,
+    {
+        self.compound(other, SetOperator::Intersect)
+    }
+
+    /// `… INTERSECT ALL …`: the rows in both, each as many times as in the part with fewer.
+    /// [`Error::Unsupported`] when run where `Capabilities::intersect_except_all` is false (SQLite).
+    pub fn intersect_all<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        P: CompoundPart<S::Out, I2>,
+    {
+        self.compound(other, SetOperator::IntersectAll)
+    }
+
+    /// `… EXCEPT …`: the rows of this select that the other does not have, duplicates removed
+    /// (SQLAlchemy's `except_`; `except` is not a Rust keyword but reads like one).
+    pub fn except_<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        P: CompoundPart<S::Out, I2>,
+    {
+        self.compound(other, SetOperator::Except)
+    }
+
+    /// `… EXCEPT ALL …`: each row of this select as many times more than the other has it.
+    /// [`Error::Unsupported`] when run where `Capabilities::intersect_except_all` is false (SQLite).
+    pub fn except_all<P, I1, I2>(self, other: P) -> CompoundSelect<S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        P: CompoundPart<S::Out, I2>,
+    {
+        self.compound(other, SetOperator::ExceptAll)
     }
 }
 
-/// `SELECT … UNION [ALL] SELECT …` of column selects with the same row type, without a session
-/// ([`ColumnSelect::union`], [`ColumnSelect::union_all`]). The parts may not have their own
+/// A select that can be a part of a [`CompoundSelect`] whose rows are `Out`: a [`ColumnSelect`]
+/// or a [`FromSubquery`]; `I` is where its items sit (inferred).
+pub trait CompoundPart<Out, I> {
+    /// The untyped part.
+    fn into_part(self) -> SubqueryStatement;
+}
+
+impl<S, J, I> CompoundPart<S::Out, I> for ColumnSelect<S, J>
+where
+    S: Selection + SelectionIn<S::Root, J, I>,
+{
+    fn into_part(self) -> SubqueryStatement {
+        self.statement_data()
+    }
+}
+
+/// `SELECT … UNION [ALL] SELECT …` (or `INTERSECT [ALL]`, `EXCEPT [ALL]`) of column selects with
+/// the same row type, without a session ([`ColumnSelect::union`], [`ColumnSelect::union_all`],
+/// [`ColumnSelect::intersect`], [`ColumnSelect::except_`], …). The operators apply from left to
+/// right; an `INTERSECT` after a `UNION` or `EXCEPT` is refused when rendered
+/// ([`Error::InvalidRequest`]: PostgreSQL, MariaDB and MySQL evaluate it first, SQLite does
+/// not), so put the earlier parts in a subquery ([`CompoundSelect::subquery_as`],
+/// [`select_from`]). The `ALL` forms of `INTERSECT` and `EXCEPT` are [`Error::Unsupported`]
+/// where the database has none (SQLite; `Capabilities::intersect_except_all`). The parts may not have their own
 /// ORDER BY, LIMIT or OFFSET (SQLite refuses them in a compound statement); the whole may:
 /// [`CompoundSelect::order_by_item`] sorts by a selected item's position, and `limit` / `offset`
 /// apply to the combined rows. `Out` is a decoded row, `First` its first item.
@@ -552,23 +713,63 @@ impl<Out, First> std::fmt::Debug for CompoundSelect<Out, First> {
 }
 
 impl<Out, First> CompoundSelect<Out, First> {
-    /// Add another part with `UNION`.
-    pub fn union<S2, J2, I>(mut self, other: ColumnSelect<S2, J2>) -> Self
+    /// Add another part with `UNION`, evaluated after the parts before it.
+    pub fn union<P, I>(mut self, other: P) -> Self
     where
-        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+        P: CompoundPart<Out, I>,
     {
-        self.statement.parts.push(other.statement_data());
-        self.statement.all.push(false);
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::Union);
         self
     }
 
-    /// Add another part with `UNION ALL`.
-    pub fn union_all<S2, J2, I>(mut self, other: ColumnSelect<S2, J2>) -> Self
+    /// Add another part with `UNION ALL`, evaluated after the parts before it.
+    pub fn union_all<P, I>(mut self, other: P) -> Self
     where
-        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+        P: CompoundPart<Out, I>,
     {
-        self.statement.parts.push(other.statement_data());
-        self.statement.all.push(true);
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::UnionAll);
+        self
+    }
+
+    /// Add another part with `INTERSECT`, evaluated after the parts before it.
+    pub fn intersect<P, I>(mut self, other: P) -> Self
+    where
+        P: CompoundPart<Out, I>,
+    {
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::Intersect);
+        self
+    }
+
+    /// Add another part with `INTERSECT ALL`, evaluated after the parts before it.
+    pub fn intersect_all<P, I>(mut self, other: P) -> Self
+    where
+        P: CompoundPart<Out, I>,
+    {
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::IntersectAll);
+        self
+    }
+
+    /// Add another part with `EXCEPT`, evaluated after the parts before it.
+    pub fn except_<P, I>(mut self, other: P) -> Self
+    where
+        P: CompoundPart<Out, I>,
+    {
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::Except);
+        self
+    }
+
+    /// Add another part with `EXCEPT ALL`, evaluated after the parts before it.
+    pub fn except_all<P, I>(mut self, other: P) -> Self
+    where
+        P: CompoundPart<Out, I>,
+    {
+        self.statement.parts.push(other.into_part());
+        self.statement.ops.push(SetOperator::ExceptAll);
         self
     }
 
@@ -602,6 +803,18 @@ impl<Out, First> CompoundSelect<Out, First> {
         &self.statement
     }
 
+    /// This compound select as a table for another SELECT's FROM, under the alias `alias`
+    /// ([`select_from`], or joined with `join_subquery`); its columns are `c0()`, `c1()`, …
+    /// typed as the row's items (the first part's items are labeled `c0`, `c1`, …).
+    pub fn subquery_as<A: AliasName>(&self, alias: A) -> Derived<Values<Out, First>, A> {
+        let _ = alias;
+        let mut statement = self.statement.clone();
+        if let Some(first) = statement.parts.first_mut() {
+            label_items(first);
+        }
+        Derived { query: FromQuery::Compound(statement), _m: PhantomData }
+    }
+
     /// The statement's text and parameters, rendered by `dialect` (no session, no connection).
     ///
     /// # Errors
@@ -609,5 +822,215 @@ impl<Out, First> CompoundSelect<Out, First> {
     /// outside the items; a part's builder error; rendering errors.
     pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
         self.statement.to_sql(dialect)
+    }
+}
+
+/// `SELECT <items> FROM (<subquery>) AS <alias>`: a subquery as the only FROM (SQLAlchemy's
+/// `select(subq.c.x).select_from(subq)`): made by [`select_from`]. Its items, conditions and
+/// sort keys are on the subquery's columns (`derived.c0()` …). It renders with
+/// [`FromSubquery::to_sql`], runs with `session.execute(…)`, and is a part of a
+/// [`CompoundSelect`] like a [`ColumnSelect`].
+///
+/// ```text
+/// alias!(Both = "both");
+/// let both = select_columns(A::name).union(select_columns(B::name)).subquery_as(Both);
+/// let st = select_from(&both, both.c0()).intersect(select_columns(C::name));
+/// ```
+pub struct FromSubquery<T, A> {
+    base: SelectStatement,
+    items: Vec<Scalar>,
+    group_by: Vec<Scalar>,
+    having: Vec<Expr>,
+    error: Option<Error>,
+    _m: PhantomData<fn() -> (T, A)>,
+}
+
+impl<T, A> Clone for FromSubquery<T, A> {
+    fn clone(&self) -> Self {
+        FromSubquery {
+            base: self.base.clone(),
+            items: self.items.clone(),
+            group_by: self.group_by.clone(),
+            having: self.having.clone(),
+            error: self.error.clone(),
+            _m: PhantomData,
+        }
+    }
+}
+
+impl<T, A> std::fmt::Debug for FromSubquery<T, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FromSubquery")
+            .field("base", &self.base)
+            .field("items", &self.items)
+            .field("group_by", &self.group_by)
+            .field("having", &self.having)
+            .finish()
+    }
+}
+
+/// What a [`FromSubquery`] names as its table when its subquery has none (never rendered: the
+/// builder's error is reported first).
+static NO_TABLE: athanor_core::schema::TableDef =
+    athanor_core::schema::TableDef { name: "", rust_name: "", columns: &[] };
+
+/// `SELECT <items> FROM (<subquery>) AS <alias>` ([`FromSubquery`]): `derived` is a
+/// [`ColumnSelect::subquery_as`] or a [`CompoundSelect::subquery_as`], `items` one of its
+/// columns or a tuple of up to six (`(d.c0(), d.c1())`), or expressions over them. An item of
+/// another source does not compile.
+pub fn select_from<D, A: AliasName, T, I>(derived: &Derived<D, A>, items: T) -> FromSubquery<T, A>
+where
+    T: RowItems + SelectionIn<SubquerySource<A>, (), I>,
+{
+    let mut error = from_query_error(&derived.query).cloned();
+    let table = match from_query_table(&derived.query) {
+        Some(t) => t,
+        None => {
+            error = Some(Error::invalid_request("a subquery in FROM needs at least one part"));
+            &NO_TABLE
+        }
+    };
+    let mut base = SelectStatement::new(table);
+    base.from_subquery = Some(Box::new(DerivedTable { query: derived.query.clone(), alias: A::NAME }));
+    FromSubquery { base, items: items.item_scalars(), group_by: Vec::new(), having: Vec::new(), error, _m: PhantomData }
+}
+
+impl<T: RowItems, A: AliasName> FromSubquery<T, A> {
+    /// Add a condition (WHERE) on the subquery's columns; several are ANDed.
+    pub fn filter(mut self, condition: Condition<SubquerySource<A>>) -> Self {
+        self.base.filters.push(condition.into_expr());
+        self
+    }
+
+    /// `GROUP BY` one of the subquery's columns or a tuple of them.
+    pub fn group_by<I>(mut self, keys: impl GroupKeys<SubquerySource<A>, (), I>) -> Self {
+        keys.group_keys(&mut self.group_by);
+        self
+    }
+
+    /// `HAVING condition` (on aggregates of the subquery's columns).
+    pub fn having(mut self, condition: Condition<SubquerySource<A>>) -> Self {
+        self.having.push(condition.into_expr());
+        self
+    }
+
+    /// Sort keys on the subquery's columns or expressions over them, one or a tuple.
+    pub fn order_by<I>(mut self, keys: impl OrderKeys<SubquerySource<A>, (), I>) -> Self {
+        keys.order_keys(&mut self.base.order);
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.base.limit = Some(n);
+        self
+    }
+
+    /// Skip `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.base.offset = Some(n);
+        self
+    }
+
+    /// `SELECT DISTINCT`.
+    pub fn distinct(mut self) -> Self {
+        self.base.distinct = true;
+        self
+    }
+
+    fn statement_data(&self) -> SubqueryStatement {
+        SubqueryStatement {
+            base: self.base.clone(),
+            items: self.items.clone(),
+            group_by: self.group_by.clone(),
+            having: self.having.clone(),
+            error: self.error.clone(),
+        }
+    }
+
+    /// The SELECT's text and parameters, rendered by `dialect` (no session, no connection).
+    ///
+    /// # Errors
+    /// The subquery's builder error; those of rendering it ([`CompoundStatement::to_sql`] for a
+    /// compound one); an identifier the dialect refuses.
+    pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.base.to_sql_columns(dialect, &self.items, &self.group_by, &self.having, self.base.limit)
+    }
+
+    fn compound<P, I2>(self, other: P, op: SetOperator) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        CompoundSelect {
+            statement: CompoundStatement {
+                parts: vec![self.statement_data(), other.into_part()],
+                ops: vec![op],
+                order: Vec::new(),
+                limit: None,
+                offset: None,
+            },
+            decode: T::decode_row,
+            first: T::first_item,
+        }
+    }
+
+    /// `… UNION …`: the rows of both, duplicates removed.
+    pub fn union<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::Union)
+    }
+
+    /// `… UNION ALL …`: the rows of both, duplicates kept.
+    pub fn union_all<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::UnionAll)
+    }
+
+    /// `… INTERSECT …`: the rows in both, duplicates removed.
+    pub fn intersect<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::Intersect)
+    }
+
+    /// `… INTERSECT ALL …`: the rows in both, each as many times as in the part with fewer.
+    /// [`Error::Unsupported`] when run where `Capabilities::intersect_except_all` is false (SQLite).
+    pub fn intersect_all<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::IntersectAll)
+    }
+
+    /// `… EXCEPT …`: the rows of this select that the other does not have, duplicates removed
+    /// (SQLAlchemy's `except_`; `except` is not a Rust keyword but reads like one).
+    pub fn except_<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::Except)
+    }
+
+    /// `… EXCEPT ALL …`: each row of this select as many times more than the other has it.
+    /// [`Error::Unsupported`] when run where `Capabilities::intersect_except_all` is false (SQLite).
+    pub fn except_all<P, I2>(self, other: P) -> CompoundSelect<T::Out, T::First>
+    where
+        P: CompoundPart<T::Out, I2>,
+    {
+        self.compound(other, SetOperator::ExceptAll)
+    }
+}
+
+impl<T: RowItems, A: AliasName> CompoundPart<T::Out, ()> for FromSubquery<T, A> {
+    fn into_part(self) -> SubqueryStatement {
+        self.statement_data()
     }
 }

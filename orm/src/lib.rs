@@ -28,7 +28,10 @@ mod session;
 mod text;
 
 pub use base::Base;
-pub use column_select::{select_columns, ColumnSelect, CompoundSelect, GroupKeys, Nth, SelectItem};
+pub use column_select::{
+    select_columns, select_from, ColumnSelect, CompoundPart, CompoundSelect, FromSubquery, GroupKeys, Nth, RowItems,
+    SelectItem, Values,
+};
 pub use expr::{
     and_, case, exists, not_, not_exists, operand, or_, AliasName, Aliased, Assignable, Case, CaseStart, CastTo,
     Column, Comparable, Condition, Correlated, Divisible, ExprOrdering, InValues, IntoOrderKey, IntoScalar,
@@ -41,9 +44,9 @@ pub use session::{
     defaultload, joinedload, lazyload, position, raiseload, selectinload, sessionmaker, AnyHandle, AnyRelation,
     BelongsTo, Change, ColumnIter, ColumnList, ColumnQuery, CompoundQuery, Derived, Dynamic, EntityPart, Events,
     Executable, Handle, HasMany, InQuery, Insert, IntoPrimaryKey, Joined, LazyLoads, Load, LoadCtx, Loaders, Many,
-    ManyToMany, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query, QueryEntities,
-    QueryIter, RelKind, Relationship, Rows, ScalarExecutable, Selection, SelectionIn, Session, SessionConfig,
-    SessionMaker, Synchronize, TypedRows, UpdateSet, DEFAULT_YIELD_PER,
+    ManyToMany, MergeOptions, ModelMarker, ModelType, NestedTransaction, ObjectState, OnConflict, One, Query,
+    QueryEntities, QueryIter, RelKind, Relationship, Rows, ScalarExecutable, Selection, SelectionIn, Session,
+    SessionConfig, SessionMaker, Synchronize, TypedRows, UpdateSet, DEFAULT_YIELD_PER,
 };
 pub use text::TypedText;
 

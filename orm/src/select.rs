@@ -16,9 +16,7 @@ use crate::session::{Derived, Dynamic, InQuery, Joined, Relationship};
 use athanor_core::dialect::Dialect;
 use athanor_core::error::{Error, Result};
 use athanor_core::schema::TableDef;
-use athanor_core::sql::ast::{
-    CmpOp, ColumnRef, Expr, LockWait, Operand, SelectStatement, SubqueryStatement, TableJoin,
-};
+use athanor_core::sql::ast::{CmpOp, ColumnRef, Expr, LockWait, Operand, SelectStatement, TableJoin};
 use athanor_core::sql::Statement;
 use athanor_core::value::Value;
 use std::marker::PhantomData;
@@ -234,7 +232,7 @@ impl<M: Model, J> Select<M, J> {
     /// FROM.
     pub(crate) fn join_derived(
         mut self,
-        sub: SubqueryStatement,
+        sub: athanor_core::sql::ast::FromQuery,
         alias: &'static str,
         column: &'static str,
         parent: &'static str,
@@ -250,12 +248,15 @@ impl<M: Model, J> Select<M, J> {
                 "the ON clause of the join of {alias} compares with {parent}, which is not in the query before it"
             )));
         }
-        if let Some(e) = &sub.error {
+        if let Some(e) = crate::column_select::from_query_error(&sub) {
             return self.with_error(e.clone());
         }
+        let Some(table) = crate::column_select::from_query_table(&sub) else {
+            return self.with_error(Error::invalid_request("a subquery in FROM needs at least one part"));
+        };
         self.statement.table_joins.push(TableJoin {
             outer,
-            table: sub.base.table,
+            table,
             column,
             parent,
             parent_column,
@@ -533,7 +534,7 @@ pub trait Joinable: Sized {
         P: Source + InQuery<Self::Root, Self::Joins, I>,
         W: Comparable<V, K>,
     {
-        let sub = derived.statement.clone();
+        let sub = derived.query.clone();
         self.with_joins(|s| s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, false))
     }
 
@@ -548,7 +549,7 @@ pub trait Joinable: Sized {
         P: Source + InQuery<Self::Root, Self::Joins, I>,
         W: Comparable<V, K>,
     {
-        let sub = derived.statement.clone();
+        let sub = derived.query.clone();
         self.with_joins(|s| s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, true))
     }
 }
@@ -690,7 +691,7 @@ macro_rules! dynamic_joins {
         where
             W: $crate::expr::Comparable<V, K>,
         {
-            let sub = derived.statement.clone();
+            let sub = derived.query.clone();
             self.with_joins::<$crate::session::Dynamic>(|s| {
                 s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, false)
             })
@@ -707,7 +708,7 @@ macro_rules! dynamic_joins {
         where
             W: $crate::expr::Comparable<V, K>,
         {
-            let sub = derived.statement.clone();
+            let sub = derived.query.clone();
             self.with_joins::<$crate::session::Dynamic>(|s| {
                 s.join_derived(sub, A::NAME, column.name, P::QUALIFIER, other.name, true)
             })

@@ -274,9 +274,26 @@ fn adjusted(caps: &mut Capabilities, consecutive_insert_keys: bool, server_versi
         caps.lock_skip_locked &= skip;
         // INSERT … RETURNING: MariaDB 10.5+ only.
         caps.insert_returning &= mariadb && (major, minor) >= (10, 5);
+        // INTERSECT / EXCEPT: MariaDB 10.3+ (ALL forms 10.5+), MySQL 8.0.31+ (both).
+        let (set_ops, set_ops_all) = if mariadb {
+            ((major, minor) >= (10, 3), (major, minor) >= (10, 5))
+        } else {
+            let recent = version_at_least(server_version, (8, 0, 31));
+            (recent, recent)
+        };
+        caps.intersect_except &= set_ops;
+        caps.intersect_except_all &= set_ops_all;
     } else {
         caps.insert_returning = false;
     }
+}
+
+/// Whether `version` (`"8.0.36"`, `"8.0.31-log"`) is at least `min` (major, minor, patch).
+fn version_at_least(version: Option<&str>, min: (u32, u32, u32)) -> bool {
+    let Some(v) = version else { return false };
+    let mut parts = v.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().ok());
+    let mut next = || parts.next().flatten().unwrap_or(0);
+    (next(), next(), next()) >= min
 }
 
 impl RawConnection for MySqlConnection {
@@ -474,6 +491,13 @@ mod tests {
         let mut m104 = sheet.clone();
         adjusted(&mut m104, true, Some("10.4.3-MariaDB"));
         assert!(!m104.insert_returning);
+        assert!(m104.intersect_except && !m104.intersect_except_all, "INTERSECT ALL: MariaDB 10.5+");
+        assert!(old.intersect_except && old.intersect_except_all);
+        assert!(my8.intersect_except && my8.intersect_except_all, "MySQL 8.0.31+");
+        let mut my830 = sheet.clone();
+        adjusted(&mut my830, true, Some("8.0.30"));
+        assert!(!my830.intersect_except && !my830.intersect_except_all);
+        assert!(!my57.intersect_except);
         let mut caps = sheet.clone();
         adjusted(&mut caps, false, None);
         assert_eq!(caps.key_recovery, KeyRecovery::LastInsertIdPerRow);

@@ -188,6 +188,12 @@ pub struct Capabilities {
     pub update_returning: bool,
     /// Writers block writers on the same rows (row-level locks); `false` for database-level locks.
     pub row_level_locking: bool,
+    /// `INTERSECT` and `EXCEPT` between selects (SQLite, PostgreSQL, MariaDB 10.3+, MySQL
+    /// 8.0.31+, read from the server's version at connect).
+    pub intersect_except: bool,
+    /// `INTERSECT ALL` and `EXCEPT ALL`, which keep duplicates (PostgreSQL, MariaDB 10.5+, MySQL
+    /// 8.0.31+; not SQLite). Where `false` they are `Error::Unsupported`.
+    pub intersect_except_all: bool,
     /// The version of the database the connection talks to, as the database spells it
     /// (`"16.4"` for PostgreSQL's `server_version`, `"10.11.6-MariaDB-0+deb12u1"` for MySQL's
     /// `@@version`, `"3.46.0"` for the SQLite library). `None` in a dialect's static sheet and in

@@ -707,6 +707,8 @@ mod tests {
             for_update_under_write_intent: false,
             update_returning: false,
             row_level_locking: false,
+            intersect_except: true,
+            intersect_except_all: true,
             server_version: v.map(str::to_string),
         }
     }

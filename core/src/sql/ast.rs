@@ -408,6 +408,27 @@ pub struct SelectStatement {
     pub joins: Vec<EagerJoin>,
     /// A many-to-many load's association table, joined and its key selected first.
     pub through: Option<Through>,
+    /// A subquery read instead of `table` (`FROM (SELECT …) AS alias`), for a SELECT of
+    /// columns; `table` is then unused in the SQL. A SELECT of a model's rows refuses it.
+    pub from_subquery: Option<Box<DerivedTable>>,
+}
+
+/// A subquery in FROM: a SELECT of columns or a compound statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromQuery {
+    /// `(SELECT …)`.
+    Select(Box<SubqueryStatement>),
+    /// `(SELECT … UNION SELECT …)`.
+    Compound(CompoundStatement),
+}
+
+/// A subquery as a statement's only FROM: `FROM (SELECT …) AS alias`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedTable {
+    /// The subquery.
+    pub query: FromQuery,
+    /// Its alias, which qualifies its columns.
+    pub alias: &'static str,
 }
 
 /// A SELECT of columns used inside another statement (`IN (SELECT …)`, `EXISTS (SELECT …)`).
@@ -425,15 +446,56 @@ pub struct SubqueryStatement {
     pub error: Option<Error>,
 }
 
-/// `SELECT … UNION [ALL] SELECT …`: selections with the same row shape combined, with the
-/// whole's ORDER BY (by item position), LIMIT and OFFSET. Rendered by
+/// The operator between two parts of a [`CompoundStatement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOperator {
+    /// `UNION`: the rows of both, duplicates removed.
+    Union,
+    /// `UNION ALL`: the rows of both, duplicates kept.
+    UnionAll,
+    /// `INTERSECT`: the rows in both, duplicates removed.
+    Intersect,
+    /// `INTERSECT ALL`: the rows in both, as many times as in the part with fewer
+    /// (`Capabilities::intersect_except_all`).
+    IntersectAll,
+    /// `EXCEPT`: the rows of the left part not in the right one, duplicates removed.
+    Except,
+    /// `EXCEPT ALL`: each row of the left part as many times more than in the right one
+    /// (`Capabilities::intersect_except_all`).
+    ExceptAll,
+}
+
+impl SetOperator {
+    /// The SQL keyword(s).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SetOperator::Union => "UNION",
+            SetOperator::UnionAll => "UNION ALL",
+            SetOperator::Intersect => "INTERSECT",
+            SetOperator::IntersectAll => "INTERSECT ALL",
+            SetOperator::Except => "EXCEPT",
+            SetOperator::ExceptAll => "EXCEPT ALL",
+        }
+    }
+
+    /// `INTERSECT` or `INTERSECT ALL` (which binds tighter than the others on PostgreSQL,
+    /// MariaDB and MySQL, not on SQLite).
+    pub fn is_intersect(self) -> bool {
+        matches!(self, SetOperator::Intersect | SetOperator::IntersectAll)
+    }
+}
+
+/// `SELECT … UNION [ALL] | INTERSECT [ALL] | EXCEPT [ALL] SELECT …`: selections with the same row
+/// shape combined, with the whole's ORDER BY (by item position), LIMIT and OFFSET. Rendered by
 /// `CompoundStatement::to_sql` (`sql/select.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundStatement {
     /// The parts, in order. None may have its own ORDER BY, LIMIT or OFFSET (SQLite refuses them).
     pub parts: Vec<SubqueryStatement>,
-    /// Per part after the first: `UNION ALL` rather than `UNION`.
-    pub all: Vec<bool>,
+    /// Per part after the first: the operator joining it to what comes before, evaluated left to
+    /// right (an `INTERSECT` after another operator is refused: the databases disagree on its
+    /// precedence).
+    pub ops: Vec<SetOperator>,
     /// Sort keys of the whole: (1-based item position, descending).
     pub order: Vec<(usize, bool)>,
     /// At most this many of the combined rows.
@@ -463,7 +525,7 @@ pub struct TableJoin {
     pub alias: Option<&'static str>,
     /// A subquery in FROM joined instead of `table` (`JOIN (SELECT …) AS alias`); `table` is
     /// then its FROM table, unused in the SQL.
-    pub derived: Option<Box<SubqueryStatement>>,
+    pub derived: Option<Box<FromQuery>>,
 }
 
 impl TableJoin {
@@ -540,6 +602,7 @@ impl SelectStatement {
             table_joins: Vec::new(),
             joins: Vec::new(),
             through: None,
+            from_subquery: None,
         }
     }
 }

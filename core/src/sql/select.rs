@@ -13,7 +13,8 @@ use crate::sql::ast::{ColumnRef, Expr, OrderKey};
 use crate::value::Value;
 
 pub use crate::sql::ast::{
-    CompoundStatement, EagerJoin, LockWait, SelectStatement, SubqueryStatement, TableJoin, Through,
+    CompoundStatement, DerivedTable, EagerJoin, FromQuery, LockWait, SelectStatement, SetOperator, SubqueryStatement,
+    TableJoin, Through,
 };
 
 impl SubqueryStatement {
@@ -32,40 +33,104 @@ impl SubqueryStatement {
     }
 }
 
+impl FromQuery {
+    /// Write `(SELECT …)` or `(SELECT … UNION …)` into a statement being rendered.
+    ///
+    /// # Errors
+    /// As [`SubqueryStatement::write`] and [`CompoundStatement::to_sql`].
+    pub fn write(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>) -> Result<()> {
+        match self {
+            FromQuery::Select(sub) => sub.write(w, params),
+            FromQuery::Compound(c) => {
+                let caps = w.dialect().capabilities();
+                w.push("(");
+                c.write(w, params, caps)?;
+                w.push(")");
+                Ok(())
+            }
+        }
+    }
+}
+
 impl CompoundStatement {
-    /// `SELECT … UNION [ALL] SELECT … [ORDER BY <position> …] [LIMIT …]`. NULL sorts as the
-    /// smallest value, as for every sort: told only where the database's own order differs
-    /// (PostgreSQL), in the ANSI syntax, which a position also takes.
+    /// `SELECT … UNION [ALL] SELECT … [ORDER BY <position> …] [LIMIT …]` (or `INTERSECT`,
+    /// `EXCEPT`, with or without `ALL`). NULL sorts as the smallest value, as for every sort:
+    /// told only where the database's own order differs (PostgreSQL), in the ANSI syntax, which a
+    /// position also takes.
     ///
     /// # Errors
     /// A part's builder error; [`Error::InvalidRequest`] for fewer than two parts, a part with
-    /// its own ORDER BY, LIMIT or OFFSET, or a sort position outside the selected items; an
-    /// identifier the dialect refuses.
+    /// its own ORDER BY, LIMIT or OFFSET, an `INTERSECT` after another operator (whose
+    /// precedence the databases disagree on), or a sort position outside the selected items;
+    /// [`Error::Unsupported`] for `INTERSECT` / `EXCEPT` or their `ALL` forms where the
+    /// dialect's [`Capabilities`](crate::dialect::Capabilities) say the database has none;
+    /// an identifier the dialect refuses.
     pub fn to_sql(&self, dialect: &dyn Dialect) -> Result<Statement> {
-        if self.parts.len() < 2 {
-            return Err(Error::invalid_request("a UNION needs at least two parts"));
-        }
+        self.to_sql_for(dialect, dialect.capabilities())
+    }
+
+    /// As [`CompoundStatement::to_sql`], with the operators checked against `caps` (an
+    /// engine's, adjusted for the server it talks to) rather than the dialect's sheet.
+    ///
+    /// # Errors
+    /// As [`CompoundStatement::to_sql`].
+    pub fn to_sql_for(&self, dialect: &dyn Dialect, caps: &crate::dialect::Capabilities) -> Result<Statement> {
         let mut w = SqlWriter::new(dialect);
         let mut params = Vec::new();
+        self.write(&mut w, &mut params, caps)?;
+        Ok(Statement { sql: w.sql, params })
+    }
+
+    /// Check each operator against `caps` and the precedence rule.
+    fn check_operators(&self, dialect: &dyn Dialect, caps: &crate::dialect::Capabilities) -> Result<()> {
+        for (i, op) in self.ops.iter().enumerate() {
+            let all = matches!(op, SetOperator::IntersectAll | SetOperator::ExceptAll);
+            let plain = !matches!(op, SetOperator::Union | SetOperator::UnionAll);
+            if plain && !caps.intersect_except {
+                return Err(Error::unsupported(op.keyword(), dialect.name()));
+            }
+            if all && !caps.intersect_except_all {
+                return Err(Error::unsupported(op.keyword(), dialect.name()));
+            }
+            if op.is_intersect() && self.ops[..i].iter().any(|o| !o.is_intersect()) {
+                return Err(Error::invalid_request(format!(
+                    "{} after {}: PostgreSQL, MariaDB and MySQL evaluate INTERSECT first, SQLite from left to right; \
+                     make the parts before it a subquery (`subquery_as` and `select_from`) or start with the INTERSECT",
+                    op.keyword(),
+                    self.ops[..i].iter().find(|o| !o.is_intersect()).map_or("UNION", |o| o.keyword())
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, w: &mut SqlWriter<'_>, params: &mut Vec<Value>, caps: &crate::dialect::Capabilities) -> Result<()> {
+        let dialect = w.dialect();
+        if self.parts.len() < 2 {
+            return Err(Error::invalid_request("a UNION, INTERSECT or EXCEPT needs at least two parts"));
+        }
+        self.check_operators(dialect, caps)?;
         for (i, p) in self.parts.iter().enumerate() {
             if let Some(e) = &p.error {
                 return Err(e.clone());
             }
             if !p.base.order.is_empty() || p.base.limit.is_some() || p.base.offset.is_some() {
                 return Err(Error::invalid_request(
-                    "a part of a UNION may not have its own order_by, limit or offset (SQLite refuses them)",
+                    "a part of a UNION, INTERSECT or EXCEPT may not have its own order_by, limit or offset \
+                     (SQLite refuses them)",
                 ));
             }
             if i > 0 {
-                w.push(if self.all.get(i - 1).copied().unwrap_or(false) { " UNION ALL " } else { " UNION " });
+                let op = self.ops.get(i - 1).copied().unwrap_or(SetOperator::Union);
+                w.push(" ").push(op.keyword()).push(" ");
             }
-            p.base.write_columns(&mut w, &mut params, &p.items, &p.group_by, &p.having, None)?;
+            p.base.write_columns(w, params, &p.items, &p.group_by, &p.having, None)?;
         }
         let width = self.parts.first().map_or(0, |p| p.items.len());
         for (i, &(pos, descending)) in self.order.iter().enumerate() {
             if pos == 0 || pos > width {
                 return Err(Error::invalid_request(format!(
-                    "order_by_item({pos}): the UNION selects items 1 to {width}"
+                    "order_by_item({pos}): the compound select selects items 1 to {width}"
                 )));
             }
             w.push(if i == 0 { " ORDER BY " } else { ", " });
@@ -83,7 +148,7 @@ impl CompoundStatement {
         let mut tail = String::new();
         dialect.write_limit_offset(&mut tail, self.limit, self.offset)?;
         w.push(&tail);
-        Ok(Statement { sql: w.sql, params })
+        Ok(())
     }
 }
 
@@ -99,6 +164,9 @@ impl SelectStatement {
     /// The SELECT with the limit replaced by `limit` (what `first()` and `one()` run: the
     /// smaller of the query's own limit and 1 or 2).
     fn render(&self, dialect: &dyn Dialect, limit: Option<u64>) -> Result<Statement> {
+        if self.from_subquery.is_some() {
+            return Err(Error::invalid_request("a SELECT of a model's rows reads its table, not a subquery"));
+        }
         let wrap = (limit.is_some() || self.offset.is_some()) && self.joins.iter().any(|j| j.collection);
         if wrap {
             return self.render_wrapped(dialect, limit);
@@ -389,7 +457,16 @@ impl SelectStatement {
             }
             super::write_scalar(w, params, it)?;
         }
-        w.push(" FROM ").ident(self.table.name)?;
+        w.push(" FROM ");
+        match &self.from_subquery {
+            Some(d) => {
+                d.query.write(w, params)?;
+                w.push(" AS ").ident(d.alias)?;
+            }
+            None => {
+                w.ident(self.table.name)?;
+            }
+        }
         self.write_table_joins(w, params)?;
         self.write_where(w, params)?;
         for (i, g) in group_by.iter().enumerate() {

@@ -218,7 +218,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         Ok(super::stream::ColumnIter::new(self.session, stream, S::decode))
     }
 
-    /// `… UNION …`: the rows of both, duplicates removed ([`ColumnSelect::union`]).
+    /// `… UNION …`: the rows of both, duplicates removed. ([`ColumnSelect::union`]).
     pub fn union<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
     where
         S: SelectionIn<S::Root, J, I1>,
@@ -227,7 +227,7 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
         CompoundQuery { session: self.session, select: self.select.union(other.select) }
     }
 
-    /// `… UNION ALL …`: the rows of both, duplicates kept.
+    /// `… UNION ALL …`: the rows of both, duplicates kept. ([`ColumnSelect::union_all`]).
     pub fn union_all<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
     where
         S: SelectionIn<S::Root, J, I1>,
@@ -235,9 +235,45 @@ impl<'s, S: Selection, J> ColumnQuery<'s, S, J> {
     {
         CompoundQuery { session: self.session, select: self.select.union_all(other.select) }
     }
+
+    /// `… INTERSECT …`: the rows in both, duplicates removed. ([`ColumnSelect::intersect`]).
+    pub fn intersect<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundQuery { session: self.session, select: self.select.intersect(other.select) }
+    }
+
+    /// `… INTERSECT ALL …`: the rows in both, each as many times as in the part with fewer. ([`ColumnSelect::intersect_all`]).
+    pub fn intersect_all<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundQuery { session: self.session, select: self.select.intersect_all(other.select) }
+    }
+
+    /// `… EXCEPT …`: the rows of this select that the other does not have, duplicates removed ([`ColumnSelect::except_`]).
+    pub fn except_<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundQuery { session: self.session, select: self.select.except_(other.select) }
+    }
+
+    /// `… EXCEPT ALL …`: each row of this select as many times more than the other has it. ([`ColumnSelect::except_all`]).
+    pub fn except_all<S2, J2, I1, I2>(self, other: ColumnQuery<'s, S2, J2>) -> CompoundQuery<'s, S::Out, S::First>
+    where
+        S: SelectionIn<S::Root, J, I1>,
+        S2: Selection<Out = S::Out> + SelectionIn<S2::Root, J2, I2>,
+    {
+        CompoundQuery { session: self.session, select: self.select.except_all(other.select) }
+    }
 }
 
-/// `SELECT … UNION [ALL] SELECT …` in a session (`ColumnQuery::union`, `ColumnQuery::union_all`):
+/// `SELECT … UNION [ALL] | INTERSECT [ALL] | EXCEPT [ALL] SELECT …` in a session (`ColumnQuery::union`, …):
 /// a session and a [`CompoundSelect`], whose rules it follows.
 pub struct CompoundQuery<'s, Out, First = Out> {
     session: &'s Session,
@@ -250,7 +286,7 @@ impl<'s, Out, First> CompoundQuery<'s, Out, First> {
         self
     }
 
-    /// Add another part with `UNION`.
+    /// Add another part with `UNION` ([`CompoundSelect::union`]).
     pub fn union<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
     where
         S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
@@ -258,12 +294,44 @@ impl<'s, Out, First> CompoundQuery<'s, Out, First> {
         self.map(|s| s.union(other.select))
     }
 
-    /// Add another part with `UNION ALL`.
+    /// Add another part with `UNION ALL` ([`CompoundSelect::union_all`]).
     pub fn union_all<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
     where
         S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
     {
         self.map(|s| s.union_all(other.select))
+    }
+
+    /// Add another part with `INTERSECT` ([`CompoundSelect::intersect`]).
+    pub fn intersect<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.map(|s| s.intersect(other.select))
+    }
+
+    /// Add another part with `INTERSECT ALL` ([`CompoundSelect::intersect_all`]).
+    pub fn intersect_all<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.map(|s| s.intersect_all(other.select))
+    }
+
+    /// Add another part with `EXCEPT` ([`CompoundSelect::except_`]).
+    pub fn except_<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.map(|s| s.except_(other.select))
+    }
+
+    /// Add another part with `EXCEPT ALL` ([`CompoundSelect::except_all`]).
+    pub fn except_all<S2, J2, I>(self, other: ColumnQuery<'s, S2, J2>) -> Self
+    where
+        S2: Selection<Out = Out> + SelectionIn<S2::Root, J2, I>,
+    {
+        self.map(|s| s.except_all(other.select))
     }
 
     /// The session-free statement this query runs.
@@ -276,7 +344,8 @@ impl<'s, Out, First> CompoundQuery<'s, Out, First> {
     /// # Errors
     /// [`Error::InvalidRequest`] for a part with ORDER BY, LIMIT or OFFSET; rendering errors.
     pub fn statement(&self) -> Result<athanor_core::sql::Statement> {
-        self.select.to_sql(self.session.engine().dialect())
+        let engine = self.session.engine();
+        self.select.statement.to_sql_for(engine.dialect(), engine.capabilities())
     }
 
     /// Sort the combined rows by the selected item at `position` (1 for the first)

@@ -6,7 +6,8 @@
 //! UNION of them. `.scalars()` keeps each row's first item.
 
 use super::{ColumnQuery, Handle, Query, Rows, Session};
-use crate::column_select::{ColumnSelect, CompoundSelect, Selection, SelectionIn};
+use crate::column_select::{ColumnSelect, CompoundSelect, FromSubquery, RowItems, Selection, SelectionIn};
+use crate::expr::AliasName;
 use crate::model::Model;
 use crate::select::Select;
 use athanor_core::error::{Error, Result};
@@ -167,7 +168,8 @@ impl<S: Selection + SelectionIn<S::Root, J, I>, J, I> ScalarExecutable<I> for Co
 impl<Out, First> Executable for CompoundSelect<Out, First> {
     type Output = TypedRows<Out, First>;
     fn execute_in(self, session: &Session) -> Result<Self::Output> {
-        let st = self.to_sql(session.engine().dialect())?;
+        let engine = session.engine();
+        let st = self.statement.to_sql_for(engine.dialect(), engine.capabilities())?;
         let rows = session.run_decoded(&st, self.decode)?;
         Ok(TypedRows { rows, first: self.first, what: st.sql })
     }
@@ -175,6 +177,22 @@ impl<Out, First> Executable for CompoundSelect<Out, First> {
 impl<Out, First> ScalarExecutable for CompoundSelect<Out, First> {
     type Scalar = First;
     fn scalars_in(self, session: &Session) -> Result<TypedRows<First>> {
+        Ok(self.execute_in(session)?.scalars())
+    }
+}
+
+/// A select over a subquery in FROM (`select_from`): the decoded tuples.
+impl<T: RowItems, A: AliasName> Executable for FromSubquery<T, A> {
+    type Output = TypedRows<T::Out, T::First>;
+    fn execute_in(self, session: &Session) -> Result<Self::Output> {
+        let st = self.to_sql(session.engine().dialect())?;
+        let rows = session.run_decoded(&st, T::decode_row)?;
+        Ok(TypedRows { rows, first: T::first_item, what: st.sql })
+    }
+}
+impl<T: RowItems, A: AliasName> ScalarExecutable for FromSubquery<T, A> {
+    type Scalar = T::First;
+    fn scalars_in(self, session: &Session) -> Result<TypedRows<T::First>> {
         Ok(self.execute_in(session)?.scalars())
     }
 }

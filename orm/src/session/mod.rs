@@ -62,6 +62,7 @@ mod integrity;
 mod lazy;
 mod loaders;
 mod loading;
+mod merge;
 mod persistence;
 mod query;
 #[cfg(feature = "serde")]
@@ -87,6 +88,7 @@ pub use execute::{Executable, ScalarExecutable, TypedRows};
 pub use identity::IntoPrimaryKey;
 pub use loaders::Loaders;
 pub use loading::{defaultload, joinedload, lazyload, raiseload, selectinload, Load};
+pub use merge::MergeOptions;
 pub use query::{position, Dynamic, InQuery, Joined, Query};
 #[cfg(feature = "serde")]
 pub use serialize::{is_unloaded, SerializedRelation};
@@ -169,6 +171,9 @@ struct Shared {
     events: std::sync::Arc<events::Events>,
     modified: RefCell<Vec<Rc<dyn Erased>>>,
     inner: RefCell<Inner>,
+    /// A query with `populate_existing()` is loading: rows refresh the objects already held,
+    /// each once (the addresses of those refreshed so far).
+    populate_existing: RefCell<Option<std::collections::HashSet<usize>>>,
 }
 
 impl Drop for Shared {
@@ -273,6 +278,7 @@ impl Session {
                 id: SESSION_IDS.fetch_add(1, Ordering::Relaxed),
                 events: events.clone(),
                 modified: RefCell::new(Vec::new()),
+                populate_existing: RefCell::new(None),
                 inner: RefCell::new(Inner {
                     engine: engine.clone(),
                     events,
@@ -951,7 +957,7 @@ fn identity_row<M: Model>(
     }
     let reload = !new && {
         let m = inst.meta.borrow();
-        m.expired && !m.listed_modified
+        !m.listed_modified && (m.expired || refresh_once(session, Rc::as_ptr(inst) as *const () as usize))
     };
     if reload {
         let fresh = M::from_row(row)?;
@@ -963,6 +969,38 @@ fn identity_row<M: Model>(
         }
     }
     Ok((inst.clone(), new))
+}
+
+/// Whether a query with `populate_existing()` is loading and has not refreshed the object at
+/// `addr` yet (then it is now counted as refreshed).
+fn refresh_once(session: &Weak<Shared>, addr: usize) -> bool {
+    session.upgrade().is_some_and(|s| s.populate_existing.borrow_mut().as_mut().is_some_and(|seen| seen.insert(addr)))
+}
+
+/// While alive, rows loaded by the session refresh the objects it already holds, each once
+/// (`Query::populate_existing`); dropped, the session is back to its rule.
+pub(super) struct Populating<'a> {
+    shared: Option<&'a Shared>,
+}
+
+impl Drop for Populating<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.shared {
+            *s.populate_existing.borrow_mut() = None;
+        }
+    }
+}
+
+impl Session {
+    /// Refresh held objects from the rows loaded until the guard drops, when `on`.
+    pub(super) fn populating(&self, on: bool) -> Populating<'_> {
+        let mut slot = self.shared.populate_existing.borrow_mut();
+        if !on || slot.is_some() {
+            return Populating { shared: None };
+        }
+        *slot = Some(Default::default());
+        Populating { shared: Some(&self.shared) }
+    }
 }
 
 /// The factory's `after_load` hooks of model `M`, on an object just built from a row.

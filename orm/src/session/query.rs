@@ -37,6 +37,8 @@ pub struct Query<'s, M: Model, J = (), E = M> {
     sync: super::Synchronize,
     /// Rows per batch for [`Query::iter`] (`yield_per`).
     fetch: Option<usize>,
+    /// Refresh the objects the identity map already holds from the rows ([`Query::populate_existing`]).
+    populate: bool,
     /// What each row gives: `M`'s objects, or a tuple of models ([`QueryEntities`]).
     _joined: PhantomData<fn() -> (J, E)>,
 }
@@ -105,6 +107,7 @@ impl<M: Model, J, E> Clone for Query<'_, M, J, E> {
             options: self.options.clone(),
             sync: self.sync,
             fetch: self.fetch,
+            populate: self.populate,
             _joined: PhantomData,
         }
     }
@@ -134,6 +137,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
             options: Vec::new(),
             sync: super::Synchronize::Fetch,
             fetch: None,
+            populate: false,
             _joined: PhantomData,
         }
     }
@@ -150,6 +154,7 @@ impl<'s, M: Model, J, E> Joinable for Query<'s, M, J, E> {
             options: self.options,
             sync: self.sync,
             fetch: self.fetch,
+            populate: self.populate,
             _joined: PhantomData,
         }
     }
@@ -195,6 +200,7 @@ impl<'s, M: Model, J, E> Query<'s, M, J, E> {
             options: self.options,
             sync: self.sync,
             fetch: self.fetch,
+            populate: self.populate,
             _joined: PhantomData,
         }
     }
@@ -368,6 +374,7 @@ impl<'s, M: Model, J> Query<'s, M, J> {
     }
 
     fn run(&self, cap: Option<u64>) -> Result<Vec<Handle<M>>> {
+        let _populating = self.session.populating(self.populate);
         if self.select.statement()?.for_update {
             // Row locks need a transaction, also in a session that reads without one (rendered
             // first: a database without row locks refuses before anything is sent).
@@ -388,6 +395,19 @@ impl<'s, M: Model, J> Query<'s, M, J> {
             out.retain(|h| seen.insert(std::rc::Rc::as_ptr(&h.inner) as *const () as usize));
         }
         Ok(out)
+    }
+
+    /// Refresh the objects this query returns that the session already holds from their rows,
+    /// as if they were expired (SQLAlchemy's `populate_existing()`): without it, an object in
+    /// the identity map that is not expired keeps the values it was loaded with. Relationship
+    /// fields of a refreshed object read as not loaded again, unless the query's loader options
+    /// load them. Applies to `all`, `first`, `one` and `one_or_none`.
+    ///
+    /// Like the reload of an expired object, an object with unflushed edits (autoflush off) keeps
+    /// them; SQLAlchemy overwrites them.
+    pub fn populate_existing(mut self) -> Self {
+        self.populate = true;
+        self
     }
 
     /// All matching objects, in order (after autoflush).

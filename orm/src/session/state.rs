@@ -328,7 +328,7 @@ pub(super) fn copy_of<M: Model>(current: &M) -> Result<M> {
 
 /// An object's own column values as a row: `Model::from_row` over it makes a copy of the
 /// object without requiring `Clone` (every field of a model is a column).
-pub(super) struct ModelRow<'a, M>(&'a M);
+pub(super) struct ModelRow<'a, M>(pub(super) &'a M);
 impl<M: Model> athanor_core::row::Row for ModelRow<'_, M> {
     fn len(&self) -> usize {
         M::TABLE.columns.len()
