@@ -306,6 +306,63 @@ fn an_unreachable_replica_is_skipped_and_the_read_falls_back() {
     }
 }
 
+/// Close every client connection to the replica's `test` database but the caller's (not the
+/// replication threads).
+fn kill_replica_clients(pair: &Pair) {
+    let mut c = create_engine(&pair.replica).unwrap().connect().unwrap();
+    if pair.backend == "postgres" {
+        c.query(
+            "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = 'test' AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    } else {
+        let ids: Vec<i64> = c
+            .query(
+                "SELECT id FROM information_schema.processlist WHERE db = 'test' AND command = 'Sleep' AND id <> CONNECTION_ID()",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64>(0).unwrap())
+            .collect();
+        for id in ids {
+            c.execute(&format!("KILL {id}"), &[]).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_replica_that_drops_a_connection_is_skipped() {
+    let _turn = turn();
+    for pair in pairs() {
+        let primary = setup(&pair);
+        let engine =
+            create_engine(&pair.url(&format!("replicas={}&replica_backoff=60000", pair.replica_node()))).unwrap();
+        let nodes = Nodes::watch(&engine);
+        let sessions = sessionmaker(&engine);
+        let s = sessions.session();
+        count(&s);
+        assert!(s.on_replica());
+        kill_replica_clients(&pair);
+        // The read that meets the lost connection fails, as on any engine …
+        match s.query::<Note>().all() {
+            Err(e) => assert!(e.is_disconnect(), "{}: {e:?}", pair.backend),
+            Ok(_) => panic!("{}: a read on a killed connection succeeded", pair.backend),
+        }
+        s.rollback().unwrap();
+        // … and the replica is skipped for its back-off: the next reads go to the primary.
+        nodes.clear();
+        assert_eq!(count(&s), 0);
+        assert!(!nodes.last_read_on_replica(), "{}", pair.backend);
+        assert_eq!(count(&sessions.session()), 0);
+        assert!(!nodes.last_read_on_replica(), "{}", pair.backend);
+        assert_eq!(engine.replica_metrics().backoffs, 1);
+        drop(s);
+        teardown(&primary);
+    }
+}
+
 /// Stop (or restart) the replica's applying of changes.
 fn pause_replica(pair: &Pair, pause: bool) {
     let mut c = create_engine(&pair.replica).unwrap().connect().unwrap();
