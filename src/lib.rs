@@ -76,9 +76,9 @@ pub use athanor_core::TimeoutKind;
 pub use athanor_orm::func;
 // Engines, connections, values, errors: athanor-core.
 pub use athanor_core::{
-    params, ColumnValue, Connection, DbNewtype, Engine, EngineConfig, Error, ErrorSource, FromValue, IntegrityKind,
-    IsolationLevel, MetaData, Result, ResultRow, SqlField, StatementEvent, StatementMark, ToValue, TxOptions, Value,
-    ValueRef,
+    params, ColumnValue, Connection, ConsistencyToken, DbNewtype, Engine, EngineConfig, Error, ErrorSource, FromValue,
+    IntegrityKind, IsolationLevel, MetaData, ReplicaMetrics, Result, ResultRow, SqlField, StatementEvent,
+    StatementMark, ToValue, TxOptions, Value, ValueRef,
 };
 pub use athanor_core::{text, Text};
 // Models, sessions, queries and expressions: athanor-orm.
@@ -428,11 +428,13 @@ fn no_backend_error(scheme: &str, compiled: &[backend::Backend]) -> Error {
 /// `mariadb://…`; the SQLAlchemy spellings `postgresql+psycopg2://…`, `postgresql+psycopg://…`,
 /// `mysql+pymysql://…`, `mysql+mysqldb://…` and `sqlite+pysqlite://…` work too (another
 /// `+driver` is refused). Query options: `pool_size`, `pool_timeout` (seconds), `pool_pre_ping`, `echo`,
-/// `isolation_level`, and backend options documented by each backend.
+/// `isolation_level`, `replicas=host:port,…` (read replicas, docs/scaling.md), and backend
+/// options documented by each backend.
 ///
 /// # Errors
 /// [`Error::Config`] for a malformed URL, an unknown scheme or `+driver` suffix, a backend not
-/// compiled in (naming the feature) or a bad option.
+/// compiled in (naming the feature) or a bad option; [`Error::Unsupported`] for `replicas` on a
+/// database without replication (SQLite).
 pub fn create_engine(url: &str) -> Result<Engine> {
     create_engine_with(url, |_| {})
 }
@@ -448,7 +450,21 @@ pub fn create_engine_with(url: &str, configure: impl FnOnce(&mut EngineConfig)) 
     let mut config = EngineConfig::from_options(&options)?;
     configure(&mut config);
     let driver = open_driver(&options)?;
-    Engine::new(driver, &options, config)
+    let hosts = athanor_core::engine::replica_hosts(&options)?;
+    let engine = Engine::new(driver, &options, config.clone())?;
+    if !hosts.is_empty() {
+        // Each replica: the primary's URL with its host and port, its own pool.
+        let mut replicas = Vec::with_capacity(hosts.len());
+        for (host, port) in hosts {
+            let mut o = options.clone();
+            o.host = Some(host);
+            o.port = port.or(options.port);
+            o.options.retain(|(k, _)| k != "replicas");
+            replicas.push(Engine::new(open_driver(&o)?, &o, config.clone())?);
+        }
+        engine.attach_replicas(replicas)?;
+    }
+    Ok(engine)
 }
 
 #[cfg(test)]

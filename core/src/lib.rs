@@ -40,7 +40,9 @@ pub use driver::{
 };
 /// Statement telemetry: the span target, the pool's gauges, and how spans name a statement.
 pub use engine::{error_type, summarize, system_name, PoolMetrics, StatementMark, SQL_TARGET};
-pub use engine::{Connection, Engine, EngineConfig, ResultColumns, ResultRow, StatementEvent};
+pub use engine::{
+    Connection, ConsistencyToken, Engine, EngineConfig, ReplicaMetrics, ResultColumns, ResultRow, StatementEvent,
+};
 pub use error::{DbError, Error, ErrorSource, IntegrityKind, Result, RetryError, TimeoutKind};
 pub use metadata::MetaData;
 pub use sql::ast::{

@@ -100,6 +100,19 @@ impl MySqlDialect {
 }
 
 impl Dialect for MySqlDialect {
+    /// MariaDB's `@@last_gtid` (the GTID of this connection's last commit), else the server's
+    /// `@@gtid_binlog_pos`. MySQL's GTIDs are another format: there this query fails (read
+    /// replicas are MariaDB-only, docs/scaling.md).
+    fn consistency_position_sql(&self) -> athanor_core::Result<&'static str> {
+        Ok("SELECT COALESCE(NULLIF(@@last_gtid, ''), @@gtid_binlog_pos)")
+    }
+
+    /// MariaDB's `MASTER_GTID_WAIT(gtid, timeout)`: 0 once the replica applied it, -1 after the
+    /// timeout.
+    fn replica_caught_up_sql(&self) -> athanor_core::Result<&'static str> {
+        Ok("SELECT CASE WHEN MASTER_GTID_WAIT(?, ?) = 0 THEN 1 ELSE 0 END")
+    }
+
     /// `GET_LOCK(name, 0)` (held by the connection until `RELEASE_LOCK` or it closes; MariaDB
     /// and MySQL alike). Lock names are server-wide here, so the connection's database is part
     /// of the name (cut to the 64 characters a name may have), as PostgreSQL's advisory locks

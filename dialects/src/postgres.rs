@@ -69,6 +69,17 @@ pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl Dialect for PostgresDialect {
+    /// `pg_current_wal_lsn()`: the WAL written so far, which includes the COMMIT just made.
+    fn consistency_position_sql(&self) -> Result<&'static str> {
+        Ok("SELECT pg_current_wal_lsn()::text")
+    }
+
+    /// `pg_last_wal_replay_lsn() >= position`: answers at once (no wait; the bound is only
+    /// checked to be a number). NULL (not a standby) counts as not caught up.
+    fn replica_caught_up_sql(&self) -> Result<&'static str> {
+        Ok("SELECT CASE WHEN pg_last_wal_replay_lsn() >= $1::text::pg_lsn AND $2::float8 >= 0 THEN 1 ELSE 0 END")
+    }
+
     /// `pg_try_advisory_lock` on the name's `hashtext` (a session-level lock: released by
     /// `pg_advisory_unlock` or when the connection closes).
     fn advisory_lock(&self) -> Option<athanor_core::AdvisoryLock> {

@@ -341,6 +341,28 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         }
     }
 
+    /// A query returning, as text in one row, the position in the replication stream of what
+    /// this connection committed last (read right after COMMIT on the primary): the
+    /// [`crate::ConsistencyToken`]'s position. Its presence is what makes read replicas
+    /// available ([`crate::Engine::attach_replicas`]).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] (the default) where the database has no replicas.
+    fn consistency_position_sql(&self) -> Result<&'static str> {
+        Err(Error::unsupported("read replicas", self.name()))
+    }
+
+    /// A query run on a replica with two parameters, a position of
+    /// [`Dialect::consistency_position_sql`] (text) and the longest wait in seconds (a float),
+    /// returning one integer: 1 when the replica has applied that position (waiting up to that
+    /// long where the database can wait), else 0.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] (the default) where the database has no replicas.
+    fn replica_caught_up_sql(&self) -> Result<&'static str> {
+        Err(Error::unsupported("read replicas", self.name()))
+    }
+
     /// `COMMIT`.
     fn commit_statement(&self) -> &'static str {
         "COMMIT"

@@ -17,6 +17,11 @@ use std::time::Duration;
 /// | `slow_statement` (milliseconds: `200`, `200ms`, `2s`) | `slow_statement` | none |
 /// | `isolation_level` | `isolation_level` | the database's default |
 /// | `write_intent` | `write_intent` | false |
+/// | `replica_backoff` (milliseconds) | `replica_backoff` | 30 s |
+/// | `replica_wait` (milliseconds) | `replica_wait` | 50 ms |
+///
+/// `replicas=host:port,…` (read by `athanor::create_engine`) attaches read replicas
+/// (docs/scaling.md).
 ///
 /// `statement_timeout` and `lock_timeout` (milliseconds) are engine URL options too, applied by
 /// the backend to every connection it opens ([`crate::Timeouts`]); this type only checks them.
@@ -49,6 +54,13 @@ pub struct EngineConfig {
     /// of failing; concurrent transactions of such an engine run one at a time, even those that
     /// end up only reading). A hint without effect on PostgreSQL and MySQL/MariaDB.
     pub write_intent: bool,
+    /// How long a read replica that failed to connect or lost a connection is skipped (reads go
+    /// to the other replicas or the primary meanwhile).
+    pub replica_backoff: Duration,
+    /// The longest a replica's check of a session's [`crate::ConsistencyToken`] waits for the
+    /// replica to catch up, where the database's check can wait (MariaDB's
+    /// `MASTER_GTID_WAIT`; PostgreSQL's check answers at once). Then the read goes elsewhere.
+    pub replica_wait: Duration,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +74,8 @@ impl Default for EngineConfig {
             slow_statement: None,
             isolation_level: None,
             write_intent: false,
+            replica_backoff: Duration::from_secs(30),
+            replica_wait: Duration::from_millis(50),
         }
     }
 }
@@ -107,6 +121,13 @@ impl EngineConfig {
         if let Some(b) = o.option("write_intent") {
             c.write_intent = parse_bool(b, "write_intent")?;
         }
+        replica_hosts(o)?;
+        if let Some(ms) = o.millis_option("replica_backoff")? {
+            c.replica_backoff = Duration::from_millis(ms);
+        }
+        if let Some(ms) = o.millis_option("replica_wait")? {
+            c.replica_wait = Duration::from_millis(ms);
+        }
         // Applied by the backend to each connection; checked here so a bad value fails first.
         crate::driver::Timeouts::from_options(o)?;
         Ok(c)
@@ -119,4 +140,37 @@ pub(super) fn parse_bool(v: &str, key: &str) -> Result<bool> {
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(Error::config(format!("invalid boolean {v:?} for URL option {key}"))),
     }
+}
+
+/// The replicas named by the URL option `replicas=host[:port],…` (none without it): the primary's
+/// URL with each host and port in turn is a replica's (docs/scaling.md, "Read replicas").
+///
+/// ```
+/// let o = athanor_core::ConnectOptions::parse("postgres://u@db1/app?replicas=db2:5433,db3").unwrap();
+/// let hosts = athanor_core::engine::replica_hosts(&o).unwrap();
+/// assert_eq!(hosts, [("db2".to_string(), Some(5433)), ("db3".to_string(), None)]);
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for an empty entry or a port that is not a number.
+pub fn replica_hosts(o: &ConnectOptions) -> Result<Vec<(String, Option<u16>)>> {
+    let Some(list) = o.option("replicas") else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(|entry| {
+            let entry = entry.trim();
+            let (host, port) = match entry.rsplit_once(':') {
+                Some((h, p)) => {
+                    let port = p
+                        .parse::<u16>()
+                        .map_err(|_| Error::config(format!("invalid port in URL option replicas: {entry:?}")))?;
+                    (h, Some(port))
+                }
+                None => (entry, None),
+            };
+            if host.is_empty() {
+                return Err(Error::config("an empty host in URL option replicas"));
+            }
+            Ok((host.to_string(), port))
+        })
+        .collect()
 }

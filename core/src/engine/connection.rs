@@ -218,6 +218,8 @@ impl Connection {
                     s.invalidated = true;
                 }
                 self.engine.inner.suspect_idle.store(true, Ordering::Relaxed);
+                // A replica that dropped a connection is skipped for a while (reads go elsewhere).
+                self.engine.back_off();
                 self.in_transaction = false;
                 self.savepoints = 0;
             }

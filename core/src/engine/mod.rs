@@ -9,14 +9,16 @@ mod config;
 mod connection;
 mod hash;
 mod pool;
+mod replicas;
 #[cfg(feature = "tokio")]
 mod slots;
 mod stream;
 mod telemetry;
 
-pub use config::EngineConfig;
+pub use config::{replica_hosts, EngineConfig};
 pub use connection::{Connection, ResultColumns, ResultRow};
 pub use hash::FastState;
+pub use replicas::{ConsistencyToken, ReplicaMetrics};
 #[cfg(feature = "tokio")]
 pub use slots::AsyncSlot;
 pub use stream::RowStream;
@@ -52,6 +54,11 @@ pub struct StatementEvent<'a> {
     pub rows: Option<u64>,
     /// The statement's error, when it failed.
     pub error: Option<&'a Error>,
+    /// The server that ran it, as `host:port` from its engine's URL (`None` without a host:
+    /// SQLite). With read replicas ([`Engine::attach_replicas`]) it tells which node ran it.
+    pub node: Option<&'a str>,
+    /// Whether a replica ran it (the primary's listeners hear its replicas' statements too).
+    pub replica: bool,
 }
 
 type Listener = Arc<dyn Fn(&StatementEvent<'_>) + Send + Sync>;
@@ -108,6 +115,12 @@ struct EngineInner {
     /// One slot per pooled connection, for async bridges (see `slots`).
     #[cfg(feature = "tokio")]
     slots: Arc<tokio::sync::Semaphore>,
+    /// A primary's read replicas ([`Engine::attach_replicas`]).
+    replicas: OnceLock<replicas::ReplicaSet>,
+    /// A replica's link to its primary.
+    link: OnceLock<replicas::ReplicaLink>,
+    /// `primary` or `replica` once replicas are attached (the spans' `db.node`).
+    role: OnceLock<&'static str>,
 }
 
 /// Rendered statements by (table address, statement kind, variant).
@@ -216,6 +229,9 @@ impl Engine {
                 scheduler,
                 #[cfg(feature = "tokio")]
                 slots: slots::slots(config.pool_size),
+                replicas: OnceLock::new(),
+                link: OnceLock::new(),
+                role: OnceLock::new(),
             }),
         })
     }
@@ -306,6 +322,14 @@ impl Engine {
     /// Count one statement of [`Engine::statements_since`].
     pub(in crate::engine) fn count_work_statement(&self) {
         self.inner.work_statements.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = self.primary_inner() {
+            p.work_statements.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A replica's primary, whose listeners and counters hear the replica's statements too.
+    fn primary_inner(&self) -> Option<Arc<EngineInner>> {
+        self.inner.link.get().and_then(|l| l.parent.upgrade())
     }
 
     /// Call `listener` before every statement this engine sends (SQLAlchemy's
@@ -648,18 +672,32 @@ impl Engine {
     ) -> telemetry::Started {
         let inner = &*self.inner;
         inner.statements.fetch_add(1, Ordering::Relaxed);
-        if inner.has_listeners.load(Ordering::Acquire) {
-            if let Ok(ls) = inner.listeners.read() {
-                let ev = StatementEvent { sql, params, duration: None, rows: None, error: None };
-                for l in ls.iter() {
-                    l(&ev);
+        let primary = self.primary_inner();
+        if let Some(p) = &primary {
+            p.statements.fetch_add(1, Ordering::Relaxed);
+        }
+        for src in std::iter::once(inner).chain(primary.as_deref()) {
+            if src.has_listeners.load(Ordering::Acquire) {
+                if let Ok(ls) = src.listeners.read() {
+                    let ev = StatementEvent {
+                        sql,
+                        params,
+                        duration: None,
+                        rows: None,
+                        error: None,
+                        node: inner.node.label.as_deref(),
+                        replica: primary.is_some(),
+                    };
+                    for l in ls.iter() {
+                        l(&ev);
+                    }
                 }
             }
         }
         let system = || {
             *inner.system.get_or_init(|| telemetry::system_name(inner.dialect.name(), caps.server_version.as_deref()))
         };
-        let span = telemetry::statement_span(system, &inner.node, sql, tx);
+        let span = telemetry::statement_span(system, &inner.node, inner.role.get().copied(), sql, tx);
         let hide = inner.config.hide_parameters;
         if !hide && !params.is_empty() {
             span.in_scope(|| tracing::debug!(target: "athanor::sql", query = sql, params = ?params, "statement"));
@@ -713,11 +751,22 @@ impl Engine {
                 );
             }
         }
-        if inner.has_after.load(Ordering::Acquire) {
-            if let Ok(ls) = inner.after_listeners.read() {
-                let ev = StatementEvent { sql, params, duration: Some(duration), rows, error };
-                for l in ls.iter() {
-                    l(&ev);
+        let primary = self.primary_inner();
+        for src in std::iter::once(inner).chain(primary.as_deref()) {
+            if src.has_after.load(Ordering::Acquire) {
+                if let Ok(ls) = src.after_listeners.read() {
+                    let ev = StatementEvent {
+                        sql,
+                        params,
+                        duration: Some(duration),
+                        rows,
+                        error,
+                        node: inner.node.label.as_deref(),
+                        replica: primary.is_some(),
+                    };
+                    for l in ls.iter() {
+                        l(&ev);
+                    }
                 }
             }
         }

@@ -43,11 +43,17 @@ pub(super) struct Node {
     pub(super) address: Option<String>,
     pub(super) port: Option<u16>,
     pub(super) namespace: Option<String>,
+    /// `host:port` (or `host`), what a [`crate::StatementEvent`] names as its node.
+    pub(super) label: Option<String>,
 }
 
 impl Node {
     pub(super) fn of(options: &ConnectOptions) -> Node {
-        Node { address: options.host.clone(), port: options.port, namespace: options.database.clone() }
+        let label = options.host.as_ref().map(|h| match options.port {
+            Some(p) => format!("{h}:{p}"),
+            None => h.clone(),
+        });
+        Node { address: options.host.clone(), port: options.port, namespace: options.database.clone(), label }
     }
 }
 
@@ -128,7 +134,13 @@ pub fn error_type(e: &Error) -> &'static str {
 /// Open the span of one statement (disabled, and nothing computed, when no subscriber wants
 /// INFO spans of [`SQL_TARGET`]). Every field known at the start is given at creation, so a
 /// subscriber formats them once; absent ones (`None`) are left out.
-pub(super) fn statement_span(system: impl FnOnce() -> &'static str, node: &Node, sql: &str, tx: Option<u64>) -> Span {
+pub(super) fn statement_span(
+    system: impl FnOnce() -> &'static str,
+    node: &Node,
+    role: Option<&'static str>,
+    sql: &str,
+    tx: Option<u64>,
+) -> Span {
     // Evaluated only when the span is enabled (the macro's fields are), and then once.
     let parsed = std::cell::OnceCell::new();
     let summary = || {
@@ -155,6 +167,7 @@ pub(super) fn statement_span(system: impl FnOnce() -> &'static str, node: &Node,
         db.query.text = sql,
         server.address = node.address.as_deref(),
         server.port = node.port,
+        db.node = role,
         athanor.transaction = tx,
         db.response.returned_rows = Empty,
         athanor.rows_affected = Empty,

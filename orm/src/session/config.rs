@@ -22,6 +22,9 @@ pub struct SessionConfig {
     /// What a lazy load inside a loop over a query's result does (default
     /// [`LazyLoads::Allow`]; see [`SessionMaker::lazy_loads`]).
     pub lazy_loads: LazyLoads,
+    /// Send reads to the engine's read replicas while the session has not written (default
+    /// on; without replicas it changes nothing). See [`SessionMaker::replica_reads`].
+    pub replica_reads: bool,
 }
 
 /// What the session does when a relationship is loaded on demand (`Session::related` on a field
@@ -48,6 +51,7 @@ impl Default for SessionConfig {
             transaction: TxOptions::default(),
             autocommit_reads: false,
             lazy_loads: LazyLoads::Allow,
+            replica_reads: true,
         }
     }
 }
@@ -150,6 +154,35 @@ impl SessionMaker {
     pub fn lazy_loads(mut self, mode: LazyLoads) -> Self {
         self.config.lazy_loads = mode;
         self
+    }
+
+    /// Route the sessions' reads to the engine's read replicas (default on; docs/scaling.md,
+    /// "Read replicas"): a session that has not written reads from a replica, round robin over
+    /// the healthy ones, in a read-only transaction (or without one, with `autocommit_reads`);
+    /// its first write, flush with work, `FOR UPDATE`, `begin()`, raw SQL or
+    /// [`Session::bind_primary`] sends it to the primary until it ends. Off: every session
+    /// uses the primary only. Without replicas this changes nothing.
+    pub fn replica_reads(mut self, on: bool) -> Self {
+        self.config.replica_reads = on;
+        self
+    }
+
+    /// A new session that reads only what `token` saw (read-your-writes across sessions, as a
+    /// web application's next request after a write): its reads go to a replica that has
+    /// applied `token`'s position, else to the primary. The token is what
+    /// [`Session::consistency_token`] gave after a commit, possibly through a cookie
+    /// ([`ConsistencyToken::parse`](athanor_core::ConsistencyToken::parse)). Without replicas
+    /// every token is trivially satisfied (the primary is read).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a token of another database (another dialect).
+    pub fn session_after(&self, token: &athanor_core::ConsistencyToken) -> Result<Session> {
+        if token.dialect() != self.engine.dialect().name() {
+            return Err(Error::invalid_request("the consistency token is of another database"));
+        }
+        let session = self.session();
+        session.inner().token = Some(token.clone());
+        Ok(session)
     }
 
     /// The engine.

@@ -145,6 +145,12 @@ struct Inner {
     statements_before: u64,
     /// N+1 detection's state ([`SessionConfig::lazy_loads`]).
     lazy: lazy::LazyWatch,
+    /// The session wrote (or asked for the primary): every statement goes to the primary from
+    /// now on (read replicas, docs/scaling.md).
+    pinned: bool,
+    /// The position replica reads must have applied ([`SessionMaker::session_after`]), then
+    /// the position of the session's last commit that wrote ([`Session::consistency_token`]).
+    token: Option<athanor_core::ConsistencyToken>,
 }
 
 impl Inner {
@@ -300,6 +306,8 @@ impl Session {
                     cancel: None,
                     statements_before: 0,
                     lazy: lazy::LazyWatch::default(),
+                    pinned: false,
+                    token: None,
                 }),
             }),
         }
@@ -896,6 +904,13 @@ impl Session {
             inner.restore_after_rollback(Vec::new());
             return Err(e);
         }
+        // Read-your-writes for later sessions: where this commit's position is (read replicas).
+        if !autocommit && inner.pinned && !conn.is_replica() && inner.engine.has_replicas() {
+            match conn.consistency_token() {
+                Ok(t) => inner.token = Some(t),
+                Err(e) => tracing::warn!(target: "athanor::session", "no consistency token after commit: {e}"),
+            }
+        }
         drop(conn);
         for i in std::mem::take(&mut inner.deleted_in_tx) {
             let mut m = i.meta().borrow_mut();
@@ -913,6 +928,35 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// Send every later statement of this session to the primary, as its first write does
+    /// (read replicas, docs/scaling.md). A read transaction open on a replica is ended (it
+    /// wrote nothing); the objects it loaded stay. Without replicas this changes nothing.
+    pub fn bind_primary(&self) {
+        self.inner().pin_primary();
+    }
+
+    /// Whether this session sends everything to the primary: it wrote, flushed, locked
+    /// (`FOR UPDATE`), began a transaction, ran raw SQL, or [`Session::bind_primary`] was
+    /// called; also when its factory turned replica reads off or begins with `write_intent`.
+    pub fn is_bound_to_primary(&self) -> bool {
+        let inner = self.inner();
+        !inner.routes_reads()
+    }
+
+    /// Whether the session's connection now is to a read replica.
+    pub fn on_replica(&self) -> bool {
+        self.inner().conn.as_ref().is_some_and(Connection::is_replica)
+    }
+
+    /// The position a later session must see to read this session's writes: the position of
+    /// its last commit that wrote (taken right after COMMIT on the primary), else the token it
+    /// was made with ([`SessionMaker::session_after`]); `None` when neither exists or the
+    /// engine has no replicas. Give it to [`SessionMaker::session_after`] (through a cookie:
+    /// `to_string()` / [`ConsistencyToken::parse`](athanor_core::ConsistencyToken::parse)).
+    pub fn consistency_token(&self) -> Option<athanor_core::ConsistencyToken> {
+        self.inner().token.clone()
     }
 
     /// Roll back and empty the session, as dropping it does: the transaction's work is undone

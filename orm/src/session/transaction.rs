@@ -219,8 +219,66 @@ impl Inner {
     /// Make sure a transaction is open (autobegin): what writes, raw SQL, streams, savepoints
     /// and every statement of a session without `autocommit_reads` run in. A connection held
     /// for autocommit reads begins it.
+    ///
+    /// With read replicas it pins the session to the primary first (a read transaction open on
+    /// a replica is ended): everything that needs a real transaction may write.
     pub(super) fn ensure_conn(&mut self) -> Result<()> {
         self.check_cancelled()?;
+        self.pin_primary();
+        self.begin_on_primary()
+    }
+
+    /// Whether the session's next read without a connection may go to a replica.
+    pub(super) fn routes_reads(&self) -> bool {
+        !self.pinned
+            && self.config.replica_reads
+            && self.engine.has_replicas()
+            && !self.engine.transaction_options(self.next_tx.unwrap_or(self.config.transaction)).write_intent
+    }
+
+    /// Send everything to the primary from now on, ending a read on a replica.
+    pub(super) fn pin_primary(&mut self) {
+        self.pinned = true;
+        if self.conn.as_ref().is_some_and(|c| c.is_replica() && !c.is_lent()) {
+            if let Some(mut c) = self.take_conn() {
+                if c.in_transaction() && c.rollback().is_err() {
+                    c.invalidate();
+                }
+            }
+        }
+    }
+
+    /// A read's connection on a replica, when the session routes reads there and one is healthy
+    /// (and has applied the session's token): in a read-only transaction, or in autocommit
+    /// mode with `autocommit_reads`. `false` when the read goes to the primary.
+    fn replica_read_conn(&mut self) -> bool {
+        if self.next_tx.is_some() || !self.routes_reads() {
+            return false;
+        }
+        let Some(mut conn) = self.engine.connect_replica(self.token.as_ref()) else { return false };
+        if self.config.autocommit_reads {
+            self.conn = Some(conn);
+            self.autocommit = true;
+            return true;
+        }
+        let mut opts = self.config.transaction;
+        opts.read_only = true;
+        opts.write_intent = false;
+        match conn.begin_with(opts) {
+            Ok(()) => {
+                self.conn = Some(conn);
+                self.autocommit = false;
+                true
+            }
+            Err(e) => {
+                tracing::debug!(target: "athanor::session", "replica read falls back to the primary: {e}");
+                false
+            }
+        }
+    }
+
+    /// [`Inner::ensure_conn`] without pinning: a transaction on the primary.
+    fn begin_on_primary(&mut self) -> Result<()> {
         match self.conn.as_mut() {
             None => {
                 let mut conn = self.engine.connect()?;
@@ -251,12 +309,15 @@ impl Inner {
         if self.conn.is_some() {
             return Ok(());
         }
+        if self.replica_read_conn() {
+            return Ok(());
+        }
         if self.config.autocommit_reads && self.next_tx.is_none() {
             self.conn = Some(self.engine.connect()?);
             self.autocommit = true;
             return Ok(());
         }
-        self.ensure_conn()
+        self.begin_on_primary()
     }
 
     /// The session's connection, leaving it without one (the transaction, if any, is the
