@@ -150,8 +150,25 @@ fn admin(url: &str) -> Result<Engine, String> {
     r
 }
 
+/// The suite name of the PostgreSQL scenarios run through a transaction pooler
+/// (`tests/pgbouncer.rs`, `ATHANOR_TEST_PGBOUNCER_URL`; docs/scaling.md).
+pub const PGBOUNCER: &str = "pgbouncer";
+
+/// The scenarios that cannot hold through a transaction pooler, with the reason: the
+/// `pgbouncer` suite skips them with one `SKIPPED scenario … on pgbouncer: …` line each, and its
+/// `requirements_summary` counts them (docs/scaling.md lists them).
+pub const NOT_THROUGH_A_TRANSACTION_POOLER: &[(&str, &str)] = &[(
+    "idle_pooled_connection_dies",
+    "kills the server connection a pooled connection used; through a transaction pooler the client's connection \
+     stays alive and the next transaction may get another server connection, so no disconnect is seen where the \
+     scenario expects one",
+)];
+
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
 pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
+    if backend == PGBOUNCER {
+        return open_through_pooler(test);
+    }
     let configured = athanor::testing::target_url(backend)?;
     let (url, scratch) = match backend {
         "sqlite" => {
@@ -188,13 +205,59 @@ pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
         }
         other => panic!("unknown backend {other}"),
     };
+    Some(test_db(backend, url, scratch))
+}
+
+/// A [`TestDb`] on `url`, with its statement log.
+fn test_db(backend: &'static str, url: String, scratch: Scratch) -> TestDb {
     let engine = create_engine(&url).unwrap_or_else(|e| panic!("create_engine({url}): {e}"));
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     engine.on_statement(move |ev| {
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(normalize(ev.sql));
     });
-    Some(TestDb { backend, url, engine, log, scratch })
+    TestDb { backend, url, engine, log, scratch }
+}
+
+/// The PostgreSQL scenarios through the pooler `ATHANOR_TEST_PGBOUNCER_URL` names: each test
+/// gets a database of its own, made and dropped (`WITH (FORCE)`, which also ends the pooler's
+/// server connections to it) on the server behind it, `ATHANOR_TEST_POSTGRES_URL`. A schema
+/// and `search_path` would not do: PgBouncer refuses the startup `options` that carry it, and a
+/// `SET search_path` sticks to one server connection, not to the client. The scenarios see the
+/// backend as `postgres` (the database they talk to).
+fn open_through_pooler(test: &str) -> Option<TestDb> {
+    use athanor::testing::{configured_url, say_skipped, url_var};
+    if !athanor::testing::compiled_in("postgres") {
+        say_skipped(PGBOUNCER, "not compiled in (cargo feature `postgres` of athanor)");
+        return None;
+    }
+    let Some(pooled) = configured_url(PGBOUNCER) else {
+        say_skipped(PGBOUNCER, &format!("{} is not set", url_var(PGBOUNCER)));
+        return None;
+    };
+    let Some(direct) = configured_url("postgres") else {
+        say_skipped(
+            PGBOUNCER,
+            &format!(
+                "{} (the server behind the pooler, where test databases are made) is not set",
+                url_var("postgres")
+            ),
+        );
+        return None;
+    };
+    let admin = match admin(&direct) {
+        Ok(a) => a,
+        Err(e) => return skip("postgres", &direct, &e),
+    };
+    if let Err(e) = self::admin(&pooled) {
+        return skip(PGBOUNCER, &pooled, &e);
+    }
+    let name = isolated_name(PGBOUNCER, &direct, test);
+    let scratch = Scratch::database(admin.clone(), Server::Postgres, name.clone());
+    for stmt in [format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")] {
+        admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    Some(test_db("postgres", replace_database(&pooled, &name), scratch))
 }
 
 fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
@@ -209,9 +272,26 @@ pub fn run(backend: &'static str, test: &str, reqs: &[Requirement], scenario: fn
     if !requires(&db, test, reqs) {
         return;
     }
+    if let Some(why) = not_through_the_pooler(backend, test) {
+        skipped(&db, test, why);
+        return;
+    }
     if let Err(e) = scenario(&db) {
         panic!("{backend}::{test} failed: {e}");
     }
+}
+
+/// Why `test` is skipped on `backend`: the reason [`NOT_THROUGH_A_TRANSACTION_POOLER`] gives
+/// on the `pgbouncer` suite (matched on the scenario's name, with or without its group).
+fn not_through_the_pooler(backend: &str, test: &str) -> Option<&'static str> {
+    (backend == PGBOUNCER)
+        .then(|| {
+            NOT_THROUGH_A_TRANSACTION_POOLER
+                .iter()
+                .find(|(name, _)| test == *name || test.ends_with(&format!("_{name}")))
+        })
+        .flatten()
+        .map(|(_, why)| *why)
 }
 
 /// Something a scenario needs from the database, read from its [`Capabilities`] only: a
@@ -314,6 +394,9 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
         .iter()
         .filter_map(|(name, reqs)| {
             let missing = unmet(db.caps(), reqs);
+            if let Some(why) = not_through_the_pooler(backend, name) {
+                return Some(format!("{name} ({why})"));
+            }
             (!missing.is_empty()).then(|| format!("{name} (requires {})", missing.join(", ")))
         })
         .collect();
@@ -334,9 +417,11 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
 /// `true` while what [`TestDb::location`] named exists (a schema or database on the configured
 /// server, or a path).
 fn still_there(backend: &str, location: &str) -> bool {
-    let sql = match backend {
-        "postgres" => "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-        "mysql" => "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+    let (backend, sql) = match backend {
+        // Its test databases are made on the server behind the pooler.
+        PGBOUNCER => ("postgres", "SELECT count(*) FROM pg_database WHERE datname = $1"),
+        "postgres" => (backend, "SELECT count(*) FROM pg_namespace WHERE nspname = $1"),
+        "mysql" => (backend, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"),
         _ => return std::path::Path::new(location).exists(),
     };
     let name = location.rsplit(' ').next().unwrap_or(location);
@@ -396,6 +481,12 @@ pub fn check_dropped(backend: &'static str) {
 /// nobody holds (a finished process) is dropped by [`scratch::sweep`], the one whose lock is
 /// held (a live process) is kept until its lock is released. Nothing to do on SQLite.
 pub fn check_sweep(backend: &'static str) {
+    if backend == PGBOUNCER {
+        // The owner locks and the sweep are session state: they run on the server behind the
+        // pooler, as in the postgres suite, which checks them.
+        let _ = writeln!(std::io::stderr(), "harness_cleanup sweep on {backend}: the postgres suite's (same server)");
+        return;
+    }
     let configured = configured_url(backend);
     let Some(server) = Server::of(&configured) else { return };
     if scratch::keep() {
