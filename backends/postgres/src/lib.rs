@@ -323,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn statement_cache_option() {
+        assert_eq!(driver("postgres://h/db").unwrap().statement_cache(), StatementCache::Named);
+        for (v, want) in
+            [("named", StatementCache::Named), ("unnamed", StatementCache::Unnamed), ("NONE", StatementCache::None)]
+        {
+            assert_eq!(driver(&format!("postgres://h/db?statement_cache={v}")).unwrap().statement_cache(), want);
+        }
+        let Err(Error::Config { message }) = driver("postgres://h/db?statement_cache=off") else { panic!() };
+        assert!(message.contains("statement_cache") && message.contains("unnamed"), "{message}");
+    }
+
+    #[test]
     fn host_option() {
         let d = driver("postgres:///test?host=/var/run/postgresql").unwrap();
         assert!(matches!(d.config().get_hosts(), [Host::Unix(_)]));
