@@ -164,10 +164,40 @@ pub const NOT_THROUGH_A_TRANSACTION_POOLER: &[(&str, &str)] = &[(
      scenario expects one",
 )];
 
+/// The suite name of the MySQL scenarios run on a 3-node Galera cluster through a `hosts=` URL
+/// (`tests/galera.rs`, `ATHANOR_TEST_GALERA_URL`; docs/scaling.md).
+pub const GALERA: &str = "galera";
+
+/// The scenarios that cannot hold on a multi-primary Galera cluster whose sessions are spread
+/// over the nodes, with the reason: the `galera` suite skips them like
+/// [`NOT_THROUGH_A_TRANSACTION_POOLER`] (docs/scaling.md lists them).
+pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
+    ("flush_batches_inserts", GALERA_KEYS),
+    ("blog_graph_is_built_in_one_flush", GALERA_KEYS),
+    ("cycle_between_tables_is_flushed_with_a_later_update", GALERA_KEYS),
+    ("selectin_100_users_10_posts_10_comments", GALERA_RYW),
+    ("oversell_for_update", GALERA_RYW),
+    ("child_killed_at_random_moments", GALERA_RYW),
+    ("idle_pooled_connection_dies", GALERA_KILL),
+    ("server_kills_connection_mid_session", GALERA_KILL),
+    ("for_update_nowait_and_skip_locked", GALERA_LOCKS),
+    ("oversell_expression_update_with_guard", GALERA_CERT),
+];
+
+const GALERA_KEYS: &str = "counts INSERT statements: with auto_increment_increment=3 (wsrep_auto_increment_control) the keys of a multi-row INSERT are not consecutive, so rows needing a generated key go one per statement (KeyRecovery::LastInsertIdPerRow)";
+const GALERA_RYW: &str = "reads rows another connection just committed; on another node they may not be applied yet (wsrep_sync_wait=0, the default: no read-your-writes across nodes)";
+const GALERA_KILL: &str =
+    "KILLs a connection by its id, which exists on its own node only; the killing connection may be on another node";
+const GALERA_LOCKS: &str = "row locks are per node: a lock taken on one node neither blocks nor hides the row on another (Galera certifies at COMMIT instead)";
+const GALERA_CERT: &str = "concurrent writers on different nodes conflict at certification (error 1213 at COMMIT), which this scenario does not retry (the retried forms pass)";
+
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
 pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
     if backend == PGBOUNCER {
         return open_through_pooler(test);
+    }
+    if backend == GALERA {
+        return open_on_cluster(test);
     }
     let configured = athanor::testing::target_url(backend)?;
     let (url, scratch) = match backend {
@@ -217,6 +247,31 @@ fn test_db(backend: &'static str, url: String, scratch: Scratch) -> TestDb {
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(normalize(ev.sql));
     });
     TestDb { backend, url, engine, log, scratch }
+}
+
+/// The MySQL scenarios on the Galera cluster `ATHANOR_TEST_GALERA_URL` names (with `hosts=`, so
+/// each new connection goes to the next node): a database per test, made and dropped through
+/// the same URL (DDL is replicated to every node). The scenarios see the backend as `mysql`.
+fn open_on_cluster(test: &str) -> Option<TestDb> {
+    use athanor::testing::{configured_url, say_skipped, url_var};
+    if !athanor::testing::compiled_in("mysql") {
+        say_skipped(GALERA, "not compiled in (cargo feature `mysql` of athanor)");
+        return None;
+    }
+    let Some(url) = configured_url(GALERA) else {
+        say_skipped(GALERA, &format!("{} is not set", url_var(GALERA)));
+        return None;
+    };
+    let admin = match admin(&url) {
+        Ok(a) => a,
+        Err(e) => return skip(GALERA, &url, &e),
+    };
+    let name = isolated_name(GALERA, &url, test);
+    let scratch = Scratch::database(admin.clone(), Server::MySql, name.clone());
+    for stmt in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
+        admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    Some(test_db("mysql", replace_database(&url, &name), scratch))
 }
 
 /// The PostgreSQL scenarios through the pooler `ATHANOR_TEST_PGBOUNCER_URL` names: each test
@@ -282,16 +337,15 @@ pub fn run(backend: &'static str, test: &str, reqs: &[Requirement], scenario: fn
 }
 
 /// Why `test` is skipped on `backend`: the reason [`NOT_THROUGH_A_TRANSACTION_POOLER`] gives
-/// on the `pgbouncer` suite (matched on the scenario's name, with or without its group).
+/// on the `pgbouncer` suite, or [`NOT_ON_A_GALERA_CLUSTER`] on the `galera` one (matched on the
+/// scenario's name, with or without its group).
 fn not_through_the_pooler(backend: &str, test: &str) -> Option<&'static str> {
-    (backend == PGBOUNCER)
-        .then(|| {
-            NOT_THROUGH_A_TRANSACTION_POOLER
-                .iter()
-                .find(|(name, _)| test == *name || test.ends_with(&format!("_{name}")))
-        })
-        .flatten()
-        .map(|(_, why)| *why)
+    let list = match backend {
+        PGBOUNCER => NOT_THROUGH_A_TRANSACTION_POOLER,
+        GALERA => NOT_ON_A_GALERA_CLUSTER,
+        _ => return None,
+    };
+    list.iter().find(|(name, _)| test == *name || test.ends_with(&format!("_{name}"))).map(|(_, why)| *why)
 }
 
 /// Something a scenario needs from the database, read from its [`Capabilities`] only: a
@@ -420,6 +474,7 @@ fn still_there(backend: &str, location: &str) -> bool {
     let (backend, sql) = match backend {
         // Its test databases are made on the server behind the pooler.
         PGBOUNCER => ("postgres", "SELECT count(*) FROM pg_database WHERE datname = $1"),
+        GALERA => (backend, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"),
         "postgres" => (backend, "SELECT count(*) FROM pg_namespace WHERE nspname = $1"),
         "mysql" => (backend, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"),
         _ => return std::path::Path::new(location).exists(),
@@ -485,6 +540,15 @@ pub fn check_sweep(backend: &'static str) {
         // The owner locks and the sweep are session state: they run on the server behind the
         // pooler, as in the postgres suite, which checks them.
         let _ = writeln!(std::io::stderr(), "harness_cleanup sweep on {backend}: the postgres suite's (same server)");
+        return;
+    }
+    if backend == GALERA {
+        // GET_LOCK is per node on Galera: a holder and a sweeper on two nodes do not see each
+        // other's locks, which this check needs. The sweep itself is the mysql suite's code.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED harness_cleanup sweep on {backend}: GET_LOCK locks are per node on Galera"
+        );
         return;
     }
     let configured = configured_url(backend);
