@@ -178,6 +178,7 @@ pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
     ("selectin_100_users_10_posts_10_comments", GALERA_RYW),
     ("oversell_for_update", GALERA_RYW),
     ("child_killed_at_random_moments", GALERA_RYW),
+    ("bank_transfers_keep_the_total", GALERA_RYW),
     ("idle_pooled_connection_dies", GALERA_KILL),
     ("server_kills_connection_mid_session", GALERA_KILL),
     ("for_update_nowait_and_skip_locked", GALERA_LOCKS),
@@ -339,13 +340,15 @@ pub fn run(backend: &'static str, test: &str, reqs: &[Requirement], scenario: fn
 /// Why `test` is skipped on `backend`: the reason [`NOT_THROUGH_A_TRANSACTION_POOLER`] gives
 /// on the `pgbouncer` suite, or [`NOT_ON_A_GALERA_CLUSTER`] on the `galera` one (matched on the
 /// scenario's name, with or without its group).
-fn not_through_the_pooler(backend: &str, test: &str) -> Option<&'static str> {
+pub fn not_through_the_pooler(backend: &str, test: &str) -> Option<&'static str> {
     let list = match backend {
         PGBOUNCER => NOT_THROUGH_A_TRANSACTION_POOLER,
         GALERA => NOT_ON_A_GALERA_CLUSTER,
         _ => return None,
     };
-    list.iter().find(|(name, _)| test == *name || test.ends_with(&format!("_{name}"))).map(|(_, why)| *why)
+    list.iter()
+        .find(|(name, _)| test == *name || test.ends_with(&format!("_{name}")) || test.ends_with(&format!("::{name}")))
+        .map(|(_, why)| *why)
 }
 
 /// Something a scenario needs from the database, read from its [`Capabilities`] only: a
