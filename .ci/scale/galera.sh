@@ -92,7 +92,7 @@ galera_start() {
     hosts+="${hosts:+,}127.0.0.1:$(galera_port "$i")"
     pids+="${pids:+,}$GALERA_DIR/node$i/mariadbd.pid"
   done
-  export ATHANOR_TEST_GALERA_URL="mysql://root@127.0.0.1:$(galera_port 1)/test?hosts=$hosts"
+  export ATHANOR_TEST_GALERA_URL="mysql://root@127.0.0.1:$(galera_port 1)/test?hosts=$hosts&wsrep_sync_wait=7"
   export ATHANOR_TEST_GALERA_PIDS="$pids"
   echo "Galera: $(mysql -uroot -h127.0.0.1 -P"$(galera_port 1)" -Nse "SHOW STATUS LIKE 'wsrep_cluster_size'" | awk '{print $2}') nodes synced: $ATHANOR_TEST_GALERA_URL"
 }

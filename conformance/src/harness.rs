@@ -175,18 +175,14 @@ pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
     ("flush_batches_inserts", GALERA_KEYS),
     ("blog_graph_is_built_in_one_flush", GALERA_KEYS),
     ("cycle_between_tables_is_flushed_with_a_later_update", GALERA_KEYS),
-    ("selectin_100_users_10_posts_10_comments", GALERA_RYW),
-    ("oversell_for_update", GALERA_RYW),
-    ("child_killed_at_random_moments", GALERA_RYW),
-    ("bank_transfers_keep_the_total", GALERA_RYW),
     ("idle_pooled_connection_dies", GALERA_KILL),
     ("server_kills_connection_mid_session", GALERA_KILL),
     ("for_update_nowait_and_skip_locked", GALERA_LOCKS),
     ("oversell_expression_update_with_guard", GALERA_CERT),
+    ("oversell_for_update", GALERA_CERT),
 ];
 
 const GALERA_KEYS: &str = "counts INSERT statements: with auto_increment_increment=3 (wsrep_auto_increment_control) the keys of a multi-row INSERT are not consecutive, so rows needing a generated key go one per statement (KeyRecovery::LastInsertIdPerRow)";
-const GALERA_RYW: &str = "reads rows another connection just committed; on another node they may not be applied yet (wsrep_sync_wait=0, the default: no read-your-writes across nodes)";
 const GALERA_KILL: &str =
     "KILLs a connection by its id, which exists on its own node only; the killing connection may be on another node";
 const GALERA_LOCKS: &str = "row locks are per node: a lock taken on one node neither blocks nor hides the row on another (Galera certifies at COMMIT instead)";

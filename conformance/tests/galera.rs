@@ -86,7 +86,7 @@ mod cluster {
                 let id = c.id.ok_or_else(|| Error::invalid_request("no key written back"))?;
                 keys.push(id);
                 let mut conn = db.engine.connect()?;
-                conn.execute("SET SESSION wsrep_sync_wait = 1", &[])?;
+                conn.execute("SET SESSION wsrep_sync_wait = 1 | @@wsrep_sync_wait", &[])?;
                 let email: String = conn.query_scalar("SELECT email FROM customers WHERE id = ?", &[Value::I64(id)])?;
                 assert_eq!(email, c.email, "key {id}");
             }

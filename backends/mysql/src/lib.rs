@@ -16,6 +16,7 @@
 //! |---|---|
 //! | `connect_timeout` | seconds (fractions allowed) to wait for a new connection, TCP connect, handshake and session setup included; default 10 |
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
+//! | `wsrep_sync_wait` | Galera only: `SET SESSION wsrep_sync_wait = n` on every connection (0–15; `1` makes reads wait until the node applied what the cluster committed before them, `7` also updates, deletes and inserts: read-your-writes across nodes, docs/scaling.md); a server without Galera refuses it at connect |
 //! | `hosts` | `host:port,host:port,…`: the servers of a multi-primary cluster (Galera); each new pooled connection starts at the next one in turn and moves on to the following ones when one cannot be reached (docs/scaling.md). Replaces the URL's host and port |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
@@ -174,6 +175,7 @@ impl MySqlDriver {
         o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
         let mut hosts = Vec::new();
+        let mut init: Vec<String> = INIT_STATEMENTS.iter().map(|s| (*s).to_string()).collect();
         for (key, value) in o.backend_options() {
             match key {
                 "connect_timeout" => {
@@ -194,11 +196,19 @@ impl MySqlDriver {
                     }
                 }
                 "hosts" => hosts = parse_hosts(value)?,
+                "wsrep_sync_wait" => {
+                    let n: u8 = value.trim().parse().ok().filter(|n| *n <= 15).ok_or_else(|| Error::Config {
+                        message: format!(
+                            "invalid value {value:?} for URL option wsrep_sync_wait (a Galera causality bitmask, 0 to 15)"
+                        ),
+                    })?;
+                    init.push(format!("SET SESSION wsrep_sync_wait = {n}"));
+                }
                 other => {
                     return Err(Error::Config {
                         message: format!(
                             "unknown URL option {other:?} for the mysql backend (it understands connect_timeout, \
-                             charset and hosts)"
+                             charset, hosts and wsrep_sync_wait)"
                         ),
                     })
                 }
@@ -217,7 +227,7 @@ impl MySqlDriver {
             .tcp_connect_timeout(Some(connect_timeout))
             .stmt_cache_size(STMT_CACHE_SIZE)
             .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
-            .init(INIT_STATEMENTS.to_vec());
+            .init(init);
         Ok(MySqlDriver {
             opts: opts.into(),
             target: o.redacted(),

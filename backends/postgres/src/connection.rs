@@ -209,7 +209,9 @@ impl PostgresConnection {
                 self.statements.remove(sql);
             }
         }
-        self.outcome(r)
+        let r = self.outcome(r);
+        self.track_transaction(sql, r.is_ok());
+        r.map_err(hint_transaction_pooler)
     }
 
     /// `statement_cache=unnamed|none`: describe `sql` (or reuse what describing it told) and run
@@ -364,6 +366,23 @@ impl PostgresConnection {
             }
         }
         read
+    }
+}
+
+/// A named statement the server does not know (26000) where the connection prepared it: the
+/// usual cause is a transaction pooler handing the next transaction another server connection.
+/// Athanor cannot detect PgBouncer (it passes `SHOW VERSION` and `server_version` through), so
+/// the error says what to do.
+fn hint_transaction_pooler(e: Error) -> Error {
+    match e {
+        Error::Database { code, mut message, source } if code == "26000" => {
+            message.push_str(
+                " (behind PgBouncer or another pooler in transaction mode? add statement_cache=unnamed to the URL: \
+                 docs/scaling.md)",
+            );
+            Error::Database { code, message, source }
+        }
+        other => other,
     }
 }
 

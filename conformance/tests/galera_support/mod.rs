@@ -90,16 +90,17 @@ pub fn transfers(engine: &Engine, threads: i64, per_thread: i64, tally: &Arc<Tal
 }
 
 /// Sum and lowest balance, the transfer ids present, and the nodes (`@@port`) answering, read
-/// with `wsrep_sync_wait = 1` (each read waits until its node applied everything before it).
+/// with `wsrep_sync_wait` bit 1 set (each read waits until its node applied everything before it).
 pub fn audit(engine: &Engine) -> Result<(i64, i64, Vec<i64>)> {
     let mut conn = engine.connect()?;
-    conn.execute("SET SESSION wsrep_sync_wait = 1", &[])?;
+    let before: i64 = conn.query_scalar("SELECT @@wsrep_sync_wait", &[])?;
+    conn.execute("SET SESSION wsrep_sync_wait = 1 | @@wsrep_sync_wait", &[])?;
     let sum: i64 = conn.query_scalar("SELECT CAST(SUM(balance) AS SIGNED) FROM accounts", &[])?;
     let min: i64 = conn.query_scalar("SELECT MIN(balance) FROM accounts", &[])?;
     let mut ids = Vec::new();
     for row in conn.query("SELECT id FROM galera_transfers ORDER BY id", &[])? {
         ids.push(row.get::<i64>(0)?);
     }
-    conn.execute("SET SESSION wsrep_sync_wait = 0", &[])?;
+    conn.execute("SET SESSION wsrep_sync_wait = ?", &[Value::I64(before)])?;
     Ok((sum, min, ids))
 }
