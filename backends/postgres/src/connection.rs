@@ -26,11 +26,11 @@ pub enum StatementCache {
     /// reused by its SQL text (one round trip per later run).
     #[default]
     Named,
-    /// `unnamed`: a statement is described once per connection (prepared under a name and closed
-    /// again inside one transaction, opened for the purpose when none is), its parameter types are
-    /// kept by SQL text on the client, and every run goes through the unnamed statement (`Parse`,
-    /// `Bind`, `Execute` in one round trip, planned anew each time). No named statement outlives
-    /// its transaction.
+    /// `unnamed`: a statement with parameters is described once per connection (prepared under a
+    /// name and closed again inside one transaction, opened for the purpose when none is), its
+    /// parameter types are kept by SQL text on the client, and every run goes through the unnamed
+    /// statement (`Parse`, `Bind`, `Execute` in one round trip, planned anew each time); one
+    /// without parameters is not described at all. No named statement outlives its transaction.
     Unnamed,
     /// `none`: like `unnamed` without keeping the parameter types: every run describes its
     /// statement afresh (two round trips more, four outside a transaction).
@@ -222,6 +222,18 @@ impl PostgresConnection {
         params: &[ValueRef<'_>],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<u64> {
+        if params.is_empty() {
+            // Nothing to learn by describing: one round trip.
+            let r = match self.client.unnamed_bare(sql) {
+                Ok(Fetched::Count(n)) => Ok(n),
+                Ok(Fetched::Rows(rows)) => {
+                    let columns = rows.first().map_or(&[][..], postgres::Row::columns);
+                    Self::decode_rows(columns, &rows, on_row)
+                }
+                Err(e) => Err(e),
+            };
+            return self.outcome(r);
+        }
         let described = match self.described.get(sql) {
             Some(d) => d.clone(),
             None => {

@@ -248,7 +248,40 @@ pub(crate) fn run_unnamed(
     }
 }
 
+/// Run `sql`, which has no parameters, through the unnamed statement without describing it
+/// first: one round trip. A statement that reads (`SELECT`, `VALUES`, `SHOW`, `TABLE`) has its
+/// rows collected in one go; any other is read row by row so that its count of affected rows
+/// (`CommandComplete`) is known as well.
+pub(crate) fn run_unnamed_bare(client: &mut Client, sql: &str) -> std::result::Result<Fetched, Failure> {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let reads = ["SELECT", "VALUES", "SHOW", "TABLE"].iter().any(|k| first.eq_ignore_ascii_case(k));
+    let none = std::iter::empty::<(&(dyn ToSql + Sync), Type)>();
+    if reads {
+        return client.query_typed(sql, &[]).map(Fetched::Rows).map_err(Failure::Driver);
+    }
+    let mut it = client.query_typed_raw(sql, none).map_err(Failure::Driver)?;
+    let mut rows = Vec::new();
+    while let Some(row) = it.next().map_err(Failure::Driver)? {
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        Ok(Fetched::Count(it.rows_affected().unwrap_or(0)))
+    } else {
+        Ok(Fetched::Rows(rows))
+    }
+}
+
 impl Link {
+    /// [`run_unnamed_bare`] on this thread or, inside a tokio runtime, on the connection's worker.
+    pub(crate) fn unnamed_bare(&mut self, sql: &str) -> std::result::Result<Fetched, Failure> {
+        if let Some(client) = self.here() {
+            return run_unnamed_bare(client, sql);
+        }
+        let sql = sql.to_owned();
+        self.elsewhere(move |client| run_unnamed_bare(client, &sql)).map_err(Failure::Athanor)?
+    }
+
     /// [`run_unnamed`] on this thread or, inside a tokio runtime, on the connection's worker.
     pub(crate) fn unnamed(
         &mut self,
