@@ -182,6 +182,7 @@ pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
     ("oversell_for_update", GALERA_CERT),
     ("decimal_sums_and_averages_are_exact_everywhere", GALERA_KEY_VALUES),
     ("option_keys_compare_with_plain_foreign_keys", GALERA_KEY_VALUES),
+    ("date_parts_are_the_same_integers_everywhere", GALERA_KEY_VALUES),
     ("isolation_level_per_engine_maker_and_transaction", GALERA_APPLY),
 ];
 
