@@ -183,6 +183,8 @@ pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
     ("decimal_sums_and_averages_are_exact_everywhere", GALERA_KEY_VALUES),
     ("option_keys_compare_with_plain_foreign_keys", GALERA_KEY_VALUES),
     ("date_parts_are_the_same_integers_everywhere", GALERA_KEY_VALUES),
+    ("open_read_session_does_not_block_a_writer", GALERA_LATENCY),
+    ("slow_statements_warn_while_running_and_after", GALERA_LATENCY),
     ("isolation_level_per_engine_maker_and_transaction", GALERA_APPLY),
 ];
 
@@ -192,6 +194,7 @@ const GALERA_KILL: &str =
 const GALERA_LOCKS: &str = "row locks are per node: a lock taken on one node neither blocks nor hides the row on another (Galera certifies at COMMIT instead)";
 const GALERA_KEY_VALUES: &str = "writes foreign keys 1 and 2 for the first rows it inserted: with auto_increment_increment=3 and a per-node offset the generated keys are 1, 4, … or 2, 5, … or 3, 6, …";
 const GALERA_APPLY: &str = "a READ COMMITTED transaction on one node expects to see another connection's commit at once; on another node it may not be applied yet, and wsrep_sync_wait did not always make that read wait (failed once in three runs)";
+const GALERA_LATENCY: &str = "asserts a latency bound (a quick statement under 20 ms, a write waiting under 100 ms) that the cluster's replication at COMMIT and wsrep_sync_wait's causality check before each statement passed under load";
 const GALERA_CERT: &str = "concurrent writers on different nodes conflict at certification (error 1213 at COMMIT), which this scenario does not retry (the retried forms pass)";
 
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
