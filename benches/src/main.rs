@@ -169,6 +169,18 @@ fn reps_for(o: &Options, n: usize) -> usize {
     })
 }
 
+/// `url` without the options only Athanor reads (`statement_cache`, docs/scaling.md), for the
+/// raw driver and Diesel, which refuse them.
+fn driver_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("statement_cache=")).collect();
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
 fn server_url(backend: &str) -> String {
     let var = format!("ATHANOR_TEST_{}_URL", backend.to_ascii_uppercase());
     std::env::var(&var).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| match backend {
@@ -221,14 +233,17 @@ fn setup(backend: &str, scratch: &std::path::Path) -> Res<(String, Setup)> {
             #[allow(unused_mut)]
             let mut contenders: Vec<(Imp, Box<dyn Contender>)> = vec![
                 (Imp::Athanor, Box::new(athanor_impl::AthanorContender::new(&engine))),
-                (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&url)?)),
+                (Imp::Raw, Box::new(raw_postgres::RawPostgres::connect(&driver_url(&url))?)),
             ];
             #[cfg(feature = "diesel")]
             contenders.push((
                 Imp::Diesel,
-                Box::new(diesel_impl::DieselPostgres(diesel::PgConnection::establish(&url)?, Default::default())),
+                Box::new(diesel_impl::DieselPostgres(
+                    diesel::PgConnection::establish(&driver_url(&url))?,
+                    Default::default(),
+                )),
             ));
-            let admin = Box::new(raw_postgres::RawPostgres::connect(&url)?);
+            let admin = Box::new(raw_postgres::RawPostgres::connect(&driver_url(&url))?);
             Ok((url, Setup { admin, contenders, _engine: engine }))
         }
         "mysql" => {

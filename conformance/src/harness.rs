@@ -150,8 +150,61 @@ fn admin(url: &str) -> Result<Engine, String> {
     r
 }
 
+/// The suite name of the PostgreSQL scenarios run through a transaction pooler
+/// (`tests/pgbouncer.rs`, `ATHANOR_TEST_PGBOUNCER_URL`; docs/scaling.md).
+pub const PGBOUNCER: &str = "pgbouncer";
+
+/// The scenarios that cannot hold through a transaction pooler, with the reason: the
+/// `pgbouncer` suite skips them with one `SKIPPED scenario … on pgbouncer: …` line each, and its
+/// `requirements_summary` counts them (docs/scaling.md lists them).
+pub const NOT_THROUGH_A_TRANSACTION_POOLER: &[(&str, &str)] = &[(
+    "idle_pooled_connection_dies",
+    "kills the server connection a pooled connection used; through a transaction pooler the client's connection \
+     stays alive and the next transaction may get another server connection, so no disconnect is seen where the \
+     scenario expects one",
+)];
+
+/// The suite name of the MySQL scenarios run on a 3-node Galera cluster through a `hosts=` URL
+/// (`tests/galera.rs`, `ATHANOR_TEST_GALERA_URL`; docs/scaling.md).
+pub const GALERA: &str = "galera";
+
+/// The scenarios that cannot hold on a multi-primary Galera cluster whose sessions are spread
+/// over the nodes, with the reason: the `galera` suite skips them like
+/// [`NOT_THROUGH_A_TRANSACTION_POOLER`] (docs/scaling.md lists them).
+pub const NOT_ON_A_GALERA_CLUSTER: &[(&str, &str)] = &[
+    ("flush_batches_inserts", GALERA_KEYS),
+    ("blog_graph_is_built_in_one_flush", GALERA_KEYS),
+    ("cycle_between_tables_is_flushed_with_a_later_update", GALERA_KEYS),
+    ("idle_pooled_connection_dies", GALERA_KILL),
+    ("server_kills_connection_mid_session", GALERA_KILL),
+    ("for_update_nowait_and_skip_locked", GALERA_LOCKS),
+    ("oversell_expression_update_with_guard", GALERA_CERT),
+    ("oversell_for_update", GALERA_CERT),
+    ("decimal_sums_and_averages_are_exact_everywhere", GALERA_KEY_VALUES),
+    ("option_keys_compare_with_plain_foreign_keys", GALERA_KEY_VALUES),
+    ("date_parts_are_the_same_integers_everywhere", GALERA_KEY_VALUES),
+    ("open_read_session_does_not_block_a_writer", GALERA_LATENCY),
+    ("slow_statements_warn_while_running_and_after", GALERA_LATENCY),
+    ("isolation_level_per_engine_maker_and_transaction", GALERA_APPLY),
+];
+
+const GALERA_KEYS: &str = "counts INSERT statements: with auto_increment_increment=3 (wsrep_auto_increment_control) the keys of a multi-row INSERT are not consecutive, so rows needing a generated key go one per statement (KeyRecovery::LastInsertIdPerRow)";
+const GALERA_KILL: &str =
+    "KILLs a connection by its id, which exists on its own node only; the killing connection may be on another node";
+const GALERA_LOCKS: &str = "row locks are per node: a lock taken on one node neither blocks nor hides the row on another (Galera certifies at COMMIT instead)";
+const GALERA_KEY_VALUES: &str = "writes foreign keys 1 and 2 for the first rows it inserted: with auto_increment_increment=3 and a per-node offset the generated keys are 1, 4, … or 2, 5, … or 3, 6, …";
+const GALERA_APPLY: &str = "a READ COMMITTED transaction on one node expects to see another connection's commit at once; on another node it may not be applied yet, and wsrep_sync_wait did not always make that read wait (failed once in three runs)";
+const GALERA_LATENCY: &str = "asserts a latency bound (a quick statement under 20 ms, a write waiting under 100 ms) that the cluster's replication at COMMIT and wsrep_sync_wait's causality check before each statement passed under load";
+const GALERA_CERT: &str = "concurrent writers on different nodes conflict at certification (error 1213 at COMMIT), which this scenario does not retry (the retried forms pass)";
+
 /// Prepare an isolated database for `test` on `backend`, or `None` when the backend is skipped.
 pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
+    if backend == PGBOUNCER {
+        return open_through_pooler(test);
+    }
+    if backend == GALERA {
+        return open_on_cluster(test);
+    }
     let configured = athanor::testing::target_url(backend)?;
     let (url, scratch) = match backend {
         "sqlite" => {
@@ -188,13 +241,84 @@ pub fn open(backend: &'static str, test: &str) -> Option<TestDb> {
         }
         other => panic!("unknown backend {other}"),
     };
+    Some(test_db(backend, url, scratch))
+}
+
+/// A [`TestDb`] on `url`, with its statement log.
+fn test_db(backend: &'static str, url: String, scratch: Scratch) -> TestDb {
     let engine = create_engine(&url).unwrap_or_else(|e| panic!("create_engine({url}): {e}"));
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     engine.on_statement(move |ev| {
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(normalize(ev.sql));
     });
-    Some(TestDb { backend, url, engine, log, scratch })
+    TestDb { backend, url, engine, log, scratch }
+}
+
+/// The MySQL scenarios on the Galera cluster `ATHANOR_TEST_GALERA_URL` names (with `hosts=`, so
+/// each new connection goes to the next node): a database per test, made and dropped through
+/// the same URL (DDL is replicated to every node). The scenarios see the backend as `mysql`.
+fn open_on_cluster(test: &str) -> Option<TestDb> {
+    use athanor::testing::{configured_url, say_skipped, url_var};
+    if !athanor::testing::compiled_in("mysql") {
+        say_skipped(GALERA, "not compiled in (cargo feature `mysql` of athanor)");
+        return None;
+    }
+    let Some(url) = configured_url(GALERA) else {
+        say_skipped(GALERA, &format!("{} is not set", url_var(GALERA)));
+        return None;
+    };
+    let admin = match admin(&url) {
+        Ok(a) => a,
+        Err(e) => return skip(GALERA, &url, &e),
+    };
+    let name = isolated_name(GALERA, &url, test);
+    let scratch = Scratch::database(admin.clone(), Server::MySql, name.clone());
+    for stmt in [format!("DROP DATABASE IF EXISTS `{name}`"), format!("CREATE DATABASE `{name}`")] {
+        admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    Some(test_db("mysql", replace_database(&url, &name), scratch))
+}
+
+/// The PostgreSQL scenarios through the pooler `ATHANOR_TEST_PGBOUNCER_URL` names: each test
+/// gets a database of its own, made and dropped (`WITH (FORCE)`, which also ends the pooler's
+/// server connections to it) on the server behind it, `ATHANOR_TEST_POSTGRES_URL`. A schema
+/// and `search_path` would not do: PgBouncer refuses the startup `options` that carry it, and a
+/// `SET search_path` sticks to one server connection, not to the client. The scenarios see the
+/// backend as `postgres` (the database they talk to).
+fn open_through_pooler(test: &str) -> Option<TestDb> {
+    use athanor::testing::{configured_url, say_skipped, url_var};
+    if !athanor::testing::compiled_in("postgres") {
+        say_skipped(PGBOUNCER, "not compiled in (cargo feature `postgres` of athanor)");
+        return None;
+    }
+    let Some(pooled) = configured_url(PGBOUNCER) else {
+        say_skipped(PGBOUNCER, &format!("{} is not set", url_var(PGBOUNCER)));
+        return None;
+    };
+    let Some(direct) = configured_url("postgres") else {
+        say_skipped(
+            PGBOUNCER,
+            &format!(
+                "{} (the server behind the pooler, where test databases are made) is not set",
+                url_var("postgres")
+            ),
+        );
+        return None;
+    };
+    let admin = match admin(&direct) {
+        Ok(a) => a,
+        Err(e) => return skip("postgres", &direct, &e),
+    };
+    if let Err(e) = self::admin(&pooled) {
+        return skip(PGBOUNCER, &pooled, &e);
+    }
+    let name = isolated_name(PGBOUNCER, &direct, test);
+    let scratch = Scratch::database(admin.clone(), Server::Postgres, name.clone());
+    for stmt in [format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")] {
+        admin.execute(&stmt, &[]).unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    Some(test_db("postgres", replace_database(&pooled, &name), scratch))
 }
 
 fn skip(backend: &str, url: &str, why: &str) -> Option<TestDb> {
@@ -209,9 +333,27 @@ pub fn run(backend: &'static str, test: &str, reqs: &[Requirement], scenario: fn
     if !requires(&db, test, reqs) {
         return;
     }
+    if let Some(why) = not_through_the_pooler(backend, test) {
+        skipped(&db, test, why);
+        return;
+    }
     if let Err(e) = scenario(&db) {
         panic!("{backend}::{test} failed: {e}");
     }
+}
+
+/// Why `test` is skipped on `backend`: the reason [`NOT_THROUGH_A_TRANSACTION_POOLER`] gives
+/// on the `pgbouncer` suite, or [`NOT_ON_A_GALERA_CLUSTER`] on the `galera` one (matched on the
+/// scenario's name, with or without its group).
+pub fn not_through_the_pooler(backend: &str, test: &str) -> Option<&'static str> {
+    let list = match backend {
+        PGBOUNCER => NOT_THROUGH_A_TRANSACTION_POOLER,
+        GALERA => NOT_ON_A_GALERA_CLUSTER,
+        _ => return None,
+    };
+    list.iter()
+        .find(|(name, _)| test == *name || test.ends_with(&format!("_{name}")) || test.ends_with(&format!("::{name}")))
+        .map(|(_, why)| *why)
 }
 
 /// Something a scenario needs from the database, read from its [`Capabilities`] only: a
@@ -314,6 +456,9 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
         .iter()
         .filter_map(|(name, reqs)| {
             let missing = unmet(db.caps(), reqs);
+            if let Some(why) = not_through_the_pooler(backend, name) {
+                return Some(format!("{name} ({why})"));
+            }
             (!missing.is_empty()).then(|| format!("{name} (requires {})", missing.join(", ")))
         })
         .collect();
@@ -334,9 +479,12 @@ pub fn summary(backend: &'static str, suite: &str, scenarios: &[&[(&str, &[Requi
 /// `true` while what [`TestDb::location`] named exists (a schema or database on the configured
 /// server, or a path).
 fn still_there(backend: &str, location: &str) -> bool {
-    let sql = match backend {
-        "postgres" => "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-        "mysql" => "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+    let (backend, sql) = match backend {
+        // Its test databases are made on the server behind the pooler.
+        PGBOUNCER => ("postgres", "SELECT count(*) FROM pg_database WHERE datname = $1"),
+        GALERA => (backend, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"),
+        "postgres" => (backend, "SELECT count(*) FROM pg_namespace WHERE nspname = $1"),
+        "mysql" => (backend, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?"),
         _ => return std::path::Path::new(location).exists(),
     };
     let name = location.rsplit(' ').next().unwrap_or(location);
@@ -396,6 +544,21 @@ pub fn check_dropped(backend: &'static str) {
 /// nobody holds (a finished process) is dropped by [`scratch::sweep`], the one whose lock is
 /// held (a live process) is kept until its lock is released. Nothing to do on SQLite.
 pub fn check_sweep(backend: &'static str) {
+    if backend == PGBOUNCER {
+        // The owner locks and the sweep are session state: they run on the server behind the
+        // pooler, as in the postgres suite, which checks them.
+        let _ = writeln!(std::io::stderr(), "harness_cleanup sweep on {backend}: the postgres suite's (same server)");
+        return;
+    }
+    if backend == GALERA {
+        // GET_LOCK is per node on Galera: a holder and a sweeper on two nodes do not see each
+        // other's locks, which this check needs. The sweep itself is the mysql suite's code.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED harness_cleanup sweep on {backend}: GET_LOCK locks are per node on Galera"
+        );
+        return;
+    }
     let configured = configured_url(backend);
     let Some(server) = Server::of(&configured) else { return };
     if scratch::keep() {

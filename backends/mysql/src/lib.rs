@@ -16,6 +16,8 @@
 //! |---|---|
 //! | `connect_timeout` | seconds (fractions allowed) to wait for a new connection, TCP connect, handshake and session setup included; default 10 |
 //! | `charset` | only `utf8mb4` is accepted (it is what every connection uses anyway) |
+//! | `wsrep_sync_wait` | Galera only: `SET SESSION wsrep_sync_wait = n` on every connection (0–15; `1` makes reads wait until the node applied what the cluster committed before them, `7` also updates, deletes and inserts: read-your-writes across nodes, docs/scaling.md); a server without Galera refuses it at connect |
+//! | `hosts` | `host:port,host:port,…`: the servers of a multi-primary cluster (Galera); each new pooled connection starts at the next one in turn and moves on to the following ones when one cannot be reached (docs/scaling.md). Replaces the URL's host and port |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
 //! `isolation_level`, `write_intent`) are read by the engine; `statement_timeout` and
@@ -104,7 +106,7 @@ use athanor_core::{
 use athanor_dialects::MySqlDialect;
 use mysql::consts::CapabilityFlags;
 use mysql::{Opts, OptsBuilder};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,6 +147,12 @@ pub struct MySqlDriver {
     /// `statement_timeout` and `lock_timeout`, set on each connection for its server (MariaDB
     /// and MySQL name the statement bound differently).
     timeouts: athanor_core::Timeouts,
+    /// The `hosts` option: the servers new connections go to, in turn (empty: the URL's).
+    hosts: Vec<(String, u16)>,
+    /// Where the next connection starts in `hosts`.
+    next_host: Arc<AtomicUsize>,
+    /// How many times a connection moved on from a host it could not reach.
+    failovers: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for MySqlDriver {
@@ -166,6 +174,8 @@ impl MySqlDriver {
     pub fn from_options(o: &ConnectOptions) -> Result<Self> {
         o.require_server_form()?;
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+        let mut hosts = Vec::new();
+        let mut init: Vec<String> = INIT_STATEMENTS.iter().map(|s| (*s).to_string()).collect();
         for (key, value) in o.backend_options() {
             match key {
                 "connect_timeout" => {
@@ -185,11 +195,20 @@ impl MySqlDriver {
                         });
                     }
                 }
+                "hosts" => hosts = parse_hosts(value)?,
+                "wsrep_sync_wait" => {
+                    let n: u8 = value.trim().parse().ok().filter(|n| *n <= 15).ok_or_else(|| Error::Config {
+                        message: format!(
+                            "invalid value {value:?} for URL option wsrep_sync_wait (a Galera causality bitmask, 0 to 15)"
+                        ),
+                    })?;
+                    init.push(format!("SET SESSION wsrep_sync_wait = {n}"));
+                }
                 other => {
                     return Err(Error::Config {
                         message: format!(
-                            "unknown URL option {other:?} for the mysql backend (it understands connect_timeout \
-                             and charset)"
+                            "unknown URL option {other:?} for the mysql backend (it understands connect_timeout, \
+                             charset, hosts and wsrep_sync_wait)"
                         ),
                     })
                 }
@@ -208,7 +227,7 @@ impl MySqlDriver {
             .tcp_connect_timeout(Some(connect_timeout))
             .stmt_cache_size(STMT_CACHE_SIZE)
             .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
-            .init(INIT_STATEMENTS.to_vec());
+            .init(init);
         Ok(MySqlDriver {
             opts: opts.into(),
             target: o.redacted(),
@@ -217,6 +236,27 @@ impl MySqlDriver {
             connect_timeout,
             deadline: ConnectDeadline::new(),
             timeouts: athanor_core::Timeouts::from_options(o)?,
+            hosts,
+            next_host: Arc::new(AtomicUsize::new(0)),
+            failovers: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The servers of the `hosts` option, in order (empty without it).
+    pub fn hosts(&self) -> &[(String, u16)] {
+        &self.hosts
+    }
+
+    /// How many times a new connection moved on from a host of `hosts` it could not reach.
+    pub fn failovers(&self) -> u64 {
+        self.failovers.load(Ordering::Relaxed)
+    }
+
+    /// One connection attempt to `opts`' server.
+    fn connect_to(&self, opts: Opts, target: String) -> Result<MySqlConnection> {
+        let (warned, timeouts) = (self.warned_autoinc.clone(), self.timeouts);
+        self.deadline.run(Some(self.connect_timeout), &target.clone(), move || {
+            MySqlConnection::connect(opts, &target, &warned, timeouts)
         })
     }
 
@@ -226,18 +266,62 @@ impl MySqlDriver {
     /// [`Error::Connection`] (`disconnect: false`) when the server cannot be reached, refuses the
     /// login, does not have the database, or does not finish the handshake within
     /// `connect_timeout` (the message then says it timed out).
+    ///
+    /// With `hosts`, the attempt starts at the next host in turn and moves on to the following
+    /// ones while a host cannot be reached (or refuses the connection); the error is the last
+    /// host's when none could be.
     pub fn connect_typed(&self) -> Result<MySqlConnection> {
-        let (opts, target, warned) = (self.opts.clone(), self.target.clone(), self.warned_autoinc.clone());
-        let timeouts = self.timeouts;
-        self.deadline.run(Some(self.connect_timeout), &self.target, move || {
-            MySqlConnection::connect(opts, &target, &warned, timeouts)
-        })
+        if self.hosts.is_empty() {
+            return self.connect_to(self.opts.clone(), self.target.clone());
+        }
+        let start = self.next_host.fetch_add(1, Ordering::Relaxed);
+        let mut last = None;
+        for k in 0..self.hosts.len() {
+            let (host, port) = &self.hosts[(start + k) % self.hosts.len()];
+            let opts: Opts =
+                OptsBuilder::from_opts(self.opts.clone()).ip_or_hostname(Some(host.clone())).tcp_port(*port).into();
+            let target = format!("{} (host {host}:{port})", self.target);
+            match self.connect_to(opts, target) {
+                Ok(conn) => return Ok(conn),
+                Err(e @ Error::Connection { .. }) => {
+                    if k + 1 < self.hosts.len() {
+                        self.failovers.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(target: "athanor::mysql", "{e}; trying the next of the URL's hosts");
+                    }
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::connection(format!("no host to connect to for {}", self.target), false)))
     }
 
     /// The limit on opening a connection (`connect_timeout`, 10 s by default).
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
+}
+
+/// Read `hosts=host:port,host:port` (a host without a port uses 3306).
+fn parse_hosts(value: &str) -> Result<Vec<(String, u16)>> {
+    let bad = |why: &str| Error::Config {
+        message: format!("invalid value {value:?} for URL option hosts ({why}; expected host:port,host:port,…)"),
+    };
+    let mut hosts = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let (host, port) = match item.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad(&format!("bad port in {item:?}")))?),
+            None => (item, 3306),
+        };
+        if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+            return Err(bad(&format!("bad host in {item:?}")));
+        }
+        hosts.push((host.to_string(), port));
+    }
+    if hosts.is_empty() {
+        return Err(bad("no host"));
+    }
+    Ok(hosts)
 }
 
 fn bad_timeout(value: &str) -> Error {
@@ -264,6 +348,35 @@ mod tests {
 
     fn driver(url: &str) -> Result<MySqlDriver> {
         MySqlDriver::from_options(&ConnectOptions::parse(url)?)
+    }
+
+    #[test]
+    fn hosts_option() {
+        let d = MySqlDriver::from_options(
+            &ConnectOptions::parse("mysql://root@127.0.0.1:3311/test?hosts=127.0.0.1:3311,db-2:3312,db3").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(d.hosts(), &[("127.0.0.1".into(), 3311), ("db-2".into(), 3312), ("db3".into(), 3306)]);
+        for bad in ["", "a:b", "a:70000", "bad host:1", ":3306"] {
+            let url = format!("mysql://root@h/test?hosts={bad}");
+            match MySqlDriver::from_options(&ConnectOptions::parse(&url).unwrap()) {
+                Err(Error::Config { message }) => assert!(message.contains("hosts"), "{message}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn hosts_fail_over_to_the_next_and_report_the_last_error() {
+        // Two ports nothing listens on: both are tried, and the error names the last one.
+        let d = MySqlDriver::from_options(
+            &ConnectOptions::parse("mysql://root@127.0.0.1/test?hosts=127.0.0.1:1,127.0.0.1:2&connect_timeout=2")
+                .unwrap(),
+        )
+        .unwrap();
+        let Err(Error::Connection { message, .. }) = d.connect_typed() else { panic!("connected to nothing") };
+        assert_eq!(d.failovers(), 1);
+        assert!(message.contains("127.0.0.1:2") || message.contains("127.0.0.1:1"), "{message}");
     }
 
     #[test]

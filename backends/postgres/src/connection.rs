@@ -4,6 +4,8 @@ use crate::error;
 use crate::offload::{Failure, Fetched, Link};
 use crate::value::{encode_params, Codec, PgRow};
 use athanor_core::{Capabilities, Error, RawConnection, Result, Row, ValueRef};
+use postgres::types::Type;
+use postgres::Column;
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,6 +13,53 @@ use std::time::Duration;
 /// How many prepared statements a connection keeps; the cache is emptied when it would grow past
 /// this (the server frees the dropped statements).
 const STATEMENT_CACHE_CAPACITY: usize = 512;
+
+/// What a connection keeps of the statements it runs (the `statement_cache` URL option).
+///
+/// PgBouncer in transaction or statement mode hands each transaction a server connection of its
+/// own choosing, so a statement prepared under a name in one transaction is unknown in the next
+/// (SQLSTATE 26000, "prepared statement … does not exist"): use [`StatementCache::Unnamed`]
+/// behind such a pooler (see docs/scaling.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatementCache {
+    /// `named` (the default): every statement is prepared once per connection under a name and
+    /// reused by its SQL text (one round trip per later run).
+    #[default]
+    Named,
+    /// `unnamed`: a statement with parameters is described once per connection (prepared under a
+    /// name and closed again inside one transaction, opened for the purpose when none is), its
+    /// parameter types are kept by SQL text on the client, and every run goes through the unnamed
+    /// statement (`Parse`, `Bind`, `Execute` in one round trip, planned anew each time); one
+    /// without parameters is not described at all. No named statement outlives its transaction.
+    Unnamed,
+    /// `none`: like `unnamed` without keeping the parameter types: every run describes its
+    /// statement afresh (two round trips more, four outside a transaction).
+    None,
+}
+
+impl StatementCache {
+    /// Read the option's value: `named`, `unnamed` or `none`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for any other value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "named" => Ok(StatementCache::Named),
+            "unnamed" => Ok(StatementCache::Unnamed),
+            "none" => Ok(StatementCache::None),
+            _ => Err(Error::Config {
+                message: format!("invalid value {value:?} for URL option statement_cache (named, unnamed or none)"),
+            }),
+        }
+    }
+}
+
+/// What describing a statement told: its parameters' types and whether it returns rows.
+#[derive(Debug, Clone)]
+struct Described {
+    types: Vec<Type>,
+    returns_rows: bool,
+}
 
 /// A connection to PostgreSQL.
 ///
@@ -22,6 +71,13 @@ pub struct PostgresConnection {
     /// connection's worker (`offload.rs`).
     client: Link,
     statements: HashMap<String, Statement>,
+    /// What is kept of statements ([`StatementCache`]).
+    cache: StatementCache,
+    /// `unnamed`: the described statements by SQL text (no server state).
+    described: HashMap<String, Described>,
+    /// Whether a transaction is open (from the transaction-control statements run), so that
+    /// describing a statement for `unnamed`/`none` knows whether to open one.
+    in_transaction: bool,
     broken: bool,
     ping_timeout: Duration,
     /// `SHOW server_version`, read at connect.
@@ -38,12 +94,20 @@ impl std::fmt::Debug for PostgresConnection {
 }
 
 impl PostgresConnection {
-    pub(crate) fn connect(config: &postgres::Config, target: &str, ping_timeout: Duration) -> Result<Self> {
+    pub(crate) fn connect(
+        config: &postgres::Config,
+        target: &str,
+        ping_timeout: Duration,
+        cache: StatementCache,
+    ) -> Result<Self> {
         let mut client = config.connect(NoTls).map_err(|e| error::map_connect(e, target))?;
         let server_version = read_server_version(&mut client, target);
         Ok(PostgresConnection {
             client: client.into(),
             statements: HashMap::new(),
+            cache,
+            described: HashMap::new(),
+            in_transaction: false,
             broken: false,
             ping_timeout,
             server_version,
@@ -56,9 +120,35 @@ impl PostgresConnection {
         self.server_version.as_deref()
     }
 
-    /// How many prepared statements are cached.
+    /// How many prepared statements are cached (`statement_cache=named`), or described
+    /// statements kept (`unnamed`).
     pub fn cached_statements(&self) -> usize {
-        self.statements.len()
+        self.statements.len() + self.described.len()
+    }
+
+    /// The `statement_cache` setting of this connection.
+    pub fn statement_cache(&self) -> StatementCache {
+        self.cache
+    }
+
+    /// Follow the transaction-control statements that ran (or, for the ending ones, were
+    /// attempted: a failed `COMMIT` ends the transaction too).
+    fn track_transaction(&mut self, sql: &str, ok: bool) {
+        let mut words = sql.split(|c: char| c.is_whitespace() || c == ';').filter(|w| !w.is_empty());
+        let first = words.next().unwrap_or("");
+        let is = |w: &str, k: &str| w.eq_ignore_ascii_case(k);
+        if is(first, "BEGIN") || is(first, "START") {
+            self.in_transaction |= ok;
+        } else if is(first, "COMMIT") || is(first, "END") || is(first, "ABORT") {
+            self.in_transaction = false;
+        } else if is(first, "ROLLBACK") {
+            // `ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] name` stays in the transaction.
+            if !words.take(2).any(|w| is(w, "TO")) {
+                self.in_transaction = false;
+            }
+        } else if is(first, "PREPARE") && words.next().is_some_and(|w| is(w, "TRANSACTION")) && ok {
+            self.in_transaction = false;
+        }
     }
 
     /// Map a driver error, marking the connection broken when it was lost.
@@ -66,7 +156,9 @@ impl PostgresConnection {
         let err = error::map(e, self.client.is_closed());
         if err.is_disconnect() {
             self.broken = true;
+            self.in_transaction = false;
             self.statements.clear();
+            self.described.clear();
         }
         err
     }
@@ -103,6 +195,11 @@ impl PostgresConnection {
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<u64> {
         self.check_usable()?;
+        if self.cache != StatementCache::Named {
+            let r = self.run_unnamed(sql, params, on_row);
+            self.track_transaction(sql, r.is_ok());
+            return r;
+        }
         let stmt = self.statement(sql)?;
         let r = self.run_prepared(&stmt, params, on_row);
         if let Err(Failure::Driver(e)) = &r {
@@ -112,7 +209,81 @@ impl PostgresConnection {
                 self.statements.remove(sql);
             }
         }
+        let r = self.outcome(r);
+        self.track_transaction(sql, r.is_ok());
+        r.map_err(hint_transaction_pooler)
+    }
+
+    /// `statement_cache=unnamed|none`: describe `sql` (or reuse what describing it told) and run
+    /// it through the unnamed statement.
+    fn run_unnamed(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<u64> {
+        if params.is_empty() {
+            // Nothing to learn by describing: one round trip.
+            let r = match self.client.unnamed_bare(sql) {
+                Ok(Fetched::Count(n)) => Ok(n),
+                Ok(Fetched::Rows(rows)) => {
+                    let columns = rows.first().map_or(&[][..], postgres::Row::columns);
+                    Self::decode_rows(columns, &rows, on_row)
+                }
+                Err(e) => Err(e),
+            };
+            return self.outcome(r);
+        }
+        let described = match self.described.get(sql) {
+            Some(d) => d.clone(),
+            None => {
+                let d = self.describe(sql)?;
+                if self.cache == StatementCache::Unnamed {
+                    if self.described.len() >= STATEMENT_CACHE_CAPACITY {
+                        self.described.clear();
+                    }
+                    self.described.insert(sql.to_owned(), d.clone());
+                }
+                d
+            }
+        };
+        let r = match self.client.unnamed(sql, &described.types, described.returns_rows, params) {
+            Ok(Fetched::Count(n)) => Ok(n),
+            Ok(Fetched::Rows(rows)) => {
+                let columns = rows.first().map_or(&[][..], postgres::Row::columns);
+                Self::decode_rows(columns, &rows, on_row)
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(Failure::Driver(_)) = &r {
+            // A table changed under the statement may change its types: describe it afresh.
+            self.described.remove(sql);
+        }
         self.outcome(r)
+    }
+
+    /// Prepare `sql` under a name to learn its parameter types, and close it again inside one
+    /// transaction (so a transaction pooler keeps the same server connection throughout): the
+    /// caller's, or one opened and ended for the purpose.
+    fn describe(&mut self, sql: &str) -> Result<Described> {
+        let wrap = !self.in_transaction;
+        if wrap {
+            let begun = self.client.batch_execute("BEGIN");
+            self.outcome(begun)?;
+        }
+        // The statement is dropped at the end of the closure: the client closes it on the server
+        // before anything sent after.
+        let described = self
+            .client
+            .prepare(sql)
+            .map(|s| Described { types: s.params().to_vec(), returns_rows: !s.columns().is_empty() });
+        if wrap {
+            let end = self.client.batch_execute(if described.is_ok() { "COMMIT" } else { "ROLLBACK" });
+            if described.is_ok() {
+                self.outcome(end)?;
+            }
+        }
+        self.outcome(described)
     }
 
     fn outcome<T>(&mut self, r: std::result::Result<T, Failure>) -> Result<T> {
@@ -135,7 +306,7 @@ impl PostgresConnection {
             // Inside a tokio runtime: the statement runs on the connection's worker.
             return match self.client.fetch_elsewhere(stmt, params)? {
                 Fetched::Count(n) => Ok(n),
-                Fetched::Rows(rows) => Self::decode_rows(stmt, &rows, on_row),
+                Fetched::Rows(rows) => Self::decode_rows(stmt.columns(), &rows, on_row),
             };
         };
         let encoded = encode_params(stmt.params(), params).map_err(Failure::Athanor)?;
@@ -148,17 +319,16 @@ impl PostgresConnection {
         // One trip into the client's runtime per statement (streaming with `query_raw`
         // enters it once per row, which cost ~40% on large results).
         let rows = client.query(stmt, &refs).map_err(Failure::Driver)?;
-        Self::decode_rows(stmt, &rows, on_row)
+        Self::decode_rows(stmt.columns(), &rows, on_row)
     }
 
     /// Hand a statement's rows to `on_row`, decoded; how many there were.
     fn decode_rows(
-        stmt: &Statement,
+        columns: &[Column],
         rows: &[postgres::Row],
         on_row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> std::result::Result<u64, Failure> {
         // The columns' codecs, once per statement, when some cells are rendered as text.
-        let columns = stmt.columns();
         let codecs: Vec<Option<Codec>> = if columns.iter().any(|c| Codec::of(c.type_()).is_some_and(Codec::renders)) {
             columns.iter().map(|c| Codec::of(c.type_())).collect()
         } else {
@@ -208,6 +378,23 @@ impl PostgresConnection {
             }
         }
         read
+    }
+}
+
+/// A named statement the server does not know (26000) where the connection prepared it: the
+/// usual cause is a transaction pooler handing the next transaction another server connection.
+/// Athanor cannot detect PgBouncer (it passes `SHOW VERSION` and `server_version` through), so
+/// the error says what to do.
+fn hint_transaction_pooler(e: Error) -> Error {
+    match e {
+        Error::Database { code, mut message, source } if code == "26000" => {
+            message.push_str(
+                " (behind PgBouncer or another pooler in transaction mode? add statement_cache=unnamed to the URL: \
+                 docs/scaling.md)",
+            );
+            Error::Database { code, message, source }
+        }
+        other => other,
     }
 }
 
@@ -265,7 +452,9 @@ impl RawConnection for PostgresConnection {
 
     fn batch_execute(&mut self, sql: &str) -> Result<()> {
         self.check_usable()?;
-        match self.client.batch_execute(sql) {
+        let r = self.client.batch_execute(sql);
+        self.track_transaction(sql, r.is_ok());
+        match r {
             Ok(()) => {
                 // `DISCARD ALL` / `DEALLOCATE ALL` make the server forget prepared statements.
                 let first = sql.split_whitespace().next().unwrap_or("");
@@ -291,7 +480,9 @@ impl RawConnection for PostgresConnection {
             Ok(()) => Ok(()),
             Err(Failure::Driver(e)) => {
                 self.broken = true;
+                self.in_transaction = false;
                 self.statements.clear();
+                self.described.clear();
                 Err(Error::connection(error::describe(&e), true).with_source(e))
             }
             Err(Failure::Athanor(e)) => {

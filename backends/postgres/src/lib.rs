@@ -11,6 +11,7 @@
 //! | `sslmode` | `disable` or `prefer` only: this crate is built without TLS, so `require`, `verify-ca` and `verify-full` are configuration errors |
 //! | `host` | a host or a Unix-socket directory (`/var/run/postgresql`), overriding the URL's |
 //! | `search_path` | the schemas to use, comma-separated (`app,public`): sent as `-c search_path=…` at connect |
+//! | `statement_cache` | `named` (default): statements prepared once per connection under a name; `unnamed`: described once, then run through the unnamed statement, for PgBouncer in transaction mode; `none`: described on every run ([`StatementCache`], docs/scaling.md) |
 //!
 //! The engine's own options (`pool_size`, `pool_timeout`, `pool_pre_ping`, `echo`,
 //! `isolation_level`, `write_intent`) are read by `athanor-core`; `statement_timeout` and
@@ -41,7 +42,7 @@ mod error;
 mod offload;
 mod value;
 
-pub use connection::PostgresConnection;
+pub use connection::{PostgresConnection, StatementCache};
 pub use value::native_type;
 
 use athanor_core::{
@@ -80,6 +81,8 @@ pub struct PostgresDriver {
     deadline: ConnectDeadline,
     /// The `SET` statements every new connection runs (`statement_timeout`, `lock_timeout`).
     session_setup: Option<String>,
+    /// The `statement_cache` option.
+    statement_cache: StatementCache,
 }
 
 impl PostgresDriver {
@@ -104,6 +107,7 @@ impl PostgresDriver {
         config.ssl_mode(SslMode::Disable);
         let mut ping_timeout = DEFAULT_CONNECT_TIMEOUT;
         let mut connect_timeout = Some(DEFAULT_CONNECT_TIMEOUT);
+        let mut statement_cache = StatementCache::Named;
         for (key, value) in o.backend_options() {
             match key {
                 "connect_timeout" => {
@@ -146,6 +150,7 @@ impl PostgresDriver {
                     }
                 },
                 "host" => host = value.to_string(),
+                "statement_cache" => statement_cache = StatementCache::parse(value)?,
                 "search_path" => {
                     let ok = !value.is_empty()
                         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',' || c == '$');
@@ -160,7 +165,7 @@ impl PostgresDriver {
                 other => {
                     return Err(config_error(format!(
                         "unknown URL option {other:?} for postgres (known: connect_timeout, application_name, \
-                         sslmode, host, search_path, and the engine's {})",
+                         sslmode, host, search_path, statement_cache, and the engine's {})",
                         athanor_core::ENGINE_OPTIONS.join(", ")
                     )))
                 }
@@ -184,6 +189,7 @@ impl PostgresDriver {
             connect_timeout,
             deadline: ConnectDeadline::new(),
             session_setup,
+            statement_cache,
         })
     }
 
@@ -213,8 +219,9 @@ impl PostgresDriver {
         }
         let (config, target, ping_timeout) = (self.config.clone(), self.target.clone(), self.ping_timeout);
         let setup = self.session_setup.clone();
+        let cache = self.statement_cache;
         self.deadline.run(self.connect_timeout, &format!("PostgreSQL at {}", self.target), move || {
-            let mut conn = PostgresConnection::connect(&config, &target, ping_timeout)?;
+            let mut conn = PostgresConnection::connect(&config, &target, ping_timeout, cache)?;
             if let Some(sql) = &setup {
                 RawConnection::batch_execute(&mut conn, sql).map_err(|e| {
                     Error::connection(format!("cannot set up the session on PostgreSQL at {target}: {e}"), false)
@@ -222,6 +229,11 @@ impl PostgresDriver {
             }
             Ok(conn)
         })
+    }
+
+    /// The `statement_cache` setting ([`StatementCache`]).
+    pub fn statement_cache(&self) -> StatementCache {
+        self.statement_cache
     }
 
     /// The limit on opening a connection (`connect_timeout`; `None` when `0` lifted it).
@@ -308,6 +320,18 @@ mod tests {
         let d = driver("postgres://h/db?statement_timeout=1s&lock_timeout=250ms").unwrap();
         assert_eq!(d.session_setup.as_deref(), Some("SET statement_timeout = 1000; SET lock_timeout = 250"));
         assert!(matches!(driver("postgres://h/db?statement_timeout=1min"), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn statement_cache_option() {
+        assert_eq!(driver("postgres://h/db").unwrap().statement_cache(), StatementCache::Named);
+        for (v, want) in
+            [("named", StatementCache::Named), ("unnamed", StatementCache::Unnamed), ("NONE", StatementCache::None)]
+        {
+            assert_eq!(driver(&format!("postgres://h/db?statement_cache={v}")).unwrap().statement_cache(), want);
+        }
+        let Err(Error::Config { message }) = driver("postgres://h/db?statement_cache=off") else { panic!() };
+        assert!(message.contains("statement_cache") && message.contains("unnamed"), "{message}");
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //!   that), and the drop waits until it is closed.
 
 use athanor_core::{Error, Result, Value, ValueRef};
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, Row, Statement};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -227,6 +227,89 @@ impl Link {
 }
 
 /// What went wrong while a statement ran.
+/// Run `sql` through the unnamed statement (`Parse`/`Bind`/`Describe`/`Execute`/`Sync` in one
+/// round trip, `query_typed`/`execute_typed`): `types` are the parameter types the server
+/// inferred when the statement was described, `returns_rows` whether it has result columns.
+/// Nothing named is left on the server.
+pub(crate) fn run_unnamed(
+    client: &mut Client,
+    sql: &str,
+    types: &[Type],
+    returns_rows: bool,
+    params: &[ValueRef<'_>],
+) -> std::result::Result<Fetched, Failure> {
+    let encoded = crate::value::encode_params(types, params).map_err(Failure::Athanor)?;
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+        encoded.iter().zip(types).map(|(p, t)| (p as &(dyn ToSql + Sync), t.clone())).collect();
+    if returns_rows {
+        client.query_typed(sql, &typed).map(Fetched::Rows).map_err(Failure::Driver)
+    } else {
+        client.execute_typed(sql, &typed).map(Fetched::Count).map_err(Failure::Driver)
+    }
+}
+
+/// Run `sql`, which has no parameters, through the unnamed statement without describing it
+/// first: one round trip. A statement that reads (`SELECT`, `VALUES`, `SHOW`, `TABLE`) has its
+/// rows collected in one go; any other is read row by row so that its count of affected rows
+/// (`CommandComplete`) is known as well.
+pub(crate) fn run_unnamed_bare(client: &mut Client, sql: &str) -> std::result::Result<Fetched, Failure> {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let reads = ["SELECT", "VALUES", "SHOW", "TABLE"].iter().any(|k| first.eq_ignore_ascii_case(k));
+    let none = std::iter::empty::<(&(dyn ToSql + Sync), Type)>();
+    if reads {
+        return client.query_typed(sql, &[]).map(Fetched::Rows).map_err(Failure::Driver);
+    }
+    let mut it = client.query_typed_raw(sql, none).map_err(Failure::Driver)?;
+    let mut rows = Vec::new();
+    while let Some(row) = it.next().map_err(Failure::Driver)? {
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        Ok(Fetched::Count(it.rows_affected().unwrap_or(0)))
+    } else {
+        Ok(Fetched::Rows(rows))
+    }
+}
+
+impl Link {
+    /// [`run_unnamed_bare`] on this thread or, inside a tokio runtime, on the connection's worker.
+    pub(crate) fn unnamed_bare(&mut self, sql: &str) -> std::result::Result<Fetched, Failure> {
+        if let Some(client) = self.here() {
+            return run_unnamed_bare(client, sql);
+        }
+        let sql = sql.to_owned();
+        self.elsewhere(move |client| run_unnamed_bare(client, &sql)).map_err(Failure::Athanor)?
+    }
+
+    /// [`run_unnamed`] on this thread or, inside a tokio runtime, on the connection's worker.
+    pub(crate) fn unnamed(
+        &mut self,
+        sql: &str,
+        types: &[Type],
+        returns_rows: bool,
+        params: &[ValueRef<'_>],
+    ) -> std::result::Result<Fetched, Failure> {
+        if let Some(client) = self.here() {
+            return run_unnamed(client, sql, types, returns_rows, params);
+        }
+        let values = params
+            .iter()
+            .map(|v| match v {
+                ValueRef::Computed(c) => c.to_value(),
+                v => Ok(ValueRef::to_owned(*v)),
+            })
+            .collect::<Result<Vec<Value>>>()
+            .map_err(Failure::Athanor)?;
+        let (sql, types) = (sql.to_owned(), types.to_vec());
+        self.elsewhere(move |client| {
+            let refs: Vec<ValueRef<'_>> = values.iter().map(Value::as_ref).collect();
+            run_unnamed(client, &sql, &types, returns_rows, &refs)
+        })
+        .map_err(Failure::Athanor)?
+    }
+}
+
 pub(crate) enum Failure {
     /// The driver or server failed.
     Driver(postgres::Error),

@@ -390,6 +390,76 @@ fn statement_cache_is_reused() -> Result<()> {
     Ok(())
 }
 
+/// `statement_cache=unnamed` and `none` leave no named statement on the server, inside or
+/// outside a transaction, give the same values as `named`, follow schema changes, and stream
+/// through a cursor inside a transaction (what PgBouncer in transaction mode needs).
+#[test]
+fn unnamed_and_no_statement_cache_leave_nothing_prepared() -> Result<()> {
+    let (_, opts) = server_or_skip!();
+    for mode in ["unnamed", "none"] {
+        let url = format!("{}{}statement_cache={mode}", opts.url, if opts.url.contains('?') { '&' } else { '?' });
+        let driver = PostgresDriver::from_options(&ConnectOptions::parse(&url)?)?;
+        let mut conn: PostgresConnection = driver.connect_typed()?;
+        let prepared = |conn: &mut PostgresConnection| -> Result<i64> {
+            let mut n = -1;
+            conn.query("SELECT count(*) FROM pg_prepared_statements", &[], &mut |row| {
+                n = row.get(0)?.as_i64().unwrap_or(-1);
+                Ok(())
+            })?;
+            Ok(n)
+        };
+        let sql = "SELECT $1::int8 + 1, $2::text";
+        for in_tx in [false, true] {
+            if in_tx {
+                conn.batch_execute("BEGIN")?;
+            }
+            for i in 0..3_i64 {
+                let mut got = Vec::new();
+                conn.query(sql, &[ValueRef::I64(i), ValueRef::Text("x")], &mut |row| {
+                    got.push((row.get(0)?.to_owned(), row.get(1)?.to_owned()));
+                    Ok(())
+                })?;
+                assert_eq!(got, [(Value::I64(i + 1), Value::from("x"))], "{mode}");
+            }
+            assert_eq!(prepared(&mut conn)?, 0, "{mode}: nothing named stays on the server");
+            if in_tx {
+                // A cursor streams inside the transaction.
+                let mut rows = 0;
+                conn.query_chunked("SELECT generate_series(1, $1::int4)", &[ValueRef::I64(25)], 10, &mut |_| {
+                    rows += 1;
+                    Ok(())
+                })?;
+                assert_eq!(rows, 25, "{mode}");
+                assert_eq!(prepared(&mut conn)?, 0, "{mode}: after the cursor");
+                conn.batch_execute("COMMIT")?;
+            }
+        }
+        let kept = if mode == "unnamed" { 1 } else { 0 };
+        assert!(conn.cached_statements() >= kept, "{mode}: {}", conn.cached_statements());
+        // A failed statement leaves the connection usable, in and out of a transaction.
+        assert!(conn.execute("SELEC nonsense", &[]).is_err());
+        conn.batch_execute("BEGIN")?;
+        assert!(conn.execute("SELECT $1::int4", &[ValueRef::Text("nope")]).is_err());
+        conn.batch_execute("ROLLBACK")?;
+        assert_eq!(conn.execute("SELECT 1", &[])?, 1);
+        // Rows affected, and a column type changed under a described statement.
+        conn.batch_execute("DROP TABLE IF EXISTS athanor_unnamed_t; CREATE TABLE athanor_unnamed_t (v int4)")?;
+        let insert = "INSERT INTO athanor_unnamed_t (v) VALUES ($1)";
+        assert_eq!(conn.execute(insert, &[ValueRef::I64(7)])?, 1);
+        conn.batch_execute("ALTER TABLE athanor_unnamed_t ALTER COLUMN v TYPE text")?;
+        // `unnamed` kept the INT4 of the first description: that run fails (as a cached named
+        // statement's does) and the statement is described afresh for the next.
+        if mode == "unnamed" {
+            assert!(conn.execute(insert, &[ValueRef::Text("eight")]).is_err());
+        }
+        assert_eq!(conn.execute(insert, &[ValueRef::Text("eight")])?, 1);
+        assert_eq!(conn.execute("UPDATE athanor_unnamed_t SET v = v", &[])?, 2);
+        conn.batch_execute("DROP TABLE athanor_unnamed_t")?;
+        assert!(!conn.is_broken());
+    }
+    Ok(())
+}
+
 #[test]
 fn numeric_dates_uuid_and_json_decode_exactly() -> Result<()> {
     let (driver, _) = server_or_skip!();

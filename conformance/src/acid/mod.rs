@@ -105,6 +105,10 @@ pub fn run(
     if !harness::requires(&db, &format!("acid_{group}::{name}"), reqs) {
         return;
     }
+    if let Some(why) = harness::not_through_the_pooler(backend, name) {
+        harness::skipped(&db, &format!("acid_{group}::{name}"), why);
+        return;
+    }
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| scenario(&db)));
     match (expectations::known_gap(backend, name), outcome) {
         (None, Ok(Ok(()))) => {}
