@@ -19,8 +19,11 @@ pub struct LidRow {
     pub name: String,
 }
 
+/// The INSERT statements an engine sent.
+type Log = Arc<Mutex<Vec<String>>>;
+
 /// A fresh SQLite database with the table, and the log of its INSERT statements.
-fn setup() -> athanor::Result<(tempfile::TempDir, Engine, Arc<Mutex<Vec<String>>>)> {
+fn setup() -> athanor::Result<(tempfile::TempDir, Engine, Log)> {
     let dir = tempfile::tempdir().map_err(|e| Error::invalid_request(e.to_string()))?;
     let url = format!("sqlite://{}", dir.path().join("lid.db").display());
     let engine = athanor::create_engine(&url)?;
@@ -64,7 +67,7 @@ fn add_names(engine: &Engine, names: &[String]) -> athanor::Result<Vec<i64>> {
     add(engine, &refs)
 }
 
-/// `(statements with RETURNING, statements without, probes)` among the INSERTs logged.
+/// `(statements with RETURNING, statements without)` among the INSERTs logged.
 fn shapes(sent: &[String]) -> (usize, usize) {
     let ret = sent.iter().filter(|s| s.contains("RETURNING")).count();
     (ret, sent.len() - ret)
