@@ -662,9 +662,9 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     fn write_update_batch(
         &self,
         table: &crate::schema::TableDef,
-        shape: &crate::sql::BatchShape<'_>,
+        shape: &crate::sql::ast::BatchShape<'_>,
         rows: usize,
-    ) -> Result<crate::sql::BatchStatement> {
+    ) -> Result<crate::sql::ast::BatchStatement> {
         let _ = (table, shape, rows);
         Err(Error::unsupported("a batched UPDATE statement", self.name()))
     }
