@@ -300,8 +300,8 @@ pub mod backend {
     pub use athanor_core::Timeouts;
     pub use athanor_core::{
         ansi_column_type, create_table_statements, drop_table_statement, percent_decode, quoted, write_ansi_literal,
-        write_ident_list, Backend, Capabilities, ConnectDeadline, ConnectOptions, DbError, Dialect, Driver,
-        KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
+        write_ident_list, Backend, BatchUpdate, Capabilities, ConnectDeadline, ConnectOptions, DbError, Dialect,
+        Driver, KeyRecovery, LexicalForms, RawConnection, Row, DEFAULT_CONNECT_TIMEOUT, ENGINE_OPTIONS,
     };
     /// For a [`Model`](crate::Model) written by hand: read a cell as a field, check a
     /// generated key (what `#[derive(Model)]` writes).

@@ -84,7 +84,8 @@ macro_rules! conformance_tests {
             bulk_update_sets_columns_from_expressions, set_expr_is_flushed_as_an_expression,
             version_column_detects_a_concurrent_change, update_to_the_value_the_row_holds_is_not_stale,
             oversell_expression_update_with_guard, oversell_for_update, oversell_serializable_retry,
-            oversell_version_column_retry,
+            oversell_version_column_retry, batched_flush_sends_one_statement_per_column_set,
+            stale_row_inside_a_batch_names_that_object,
         ]);
         $crate::conformance_tests!(@group $backend, expressions: [
             decimal_sums_and_averages_are_exact_everywhere, date_parts_are_the_same_integers_everywhere,

@@ -34,6 +34,32 @@ pub trait RawConnection: Send {
     /// connection is lost.
     fn execute(&mut self, sql: &str, params: &[ValueRef<'_>]) -> Result<u64>;
 
+    /// Run one statement once per row: `params` holds the rows' parameters one row after the
+    /// other, `row_len` each; after each row `done(row, rows_affected)` is called (its error
+    /// stops the run). The statement is prepared once. The default runs
+    /// [`RawConnection::execute`] per row; SQLite binds and steps one prepared statement
+    /// (what the unit of work's [`BatchUpdate::PerRow`](crate::BatchUpdate::PerRow) sends).
+    ///
+    /// # Errors
+    /// As [`RawConnection::execute`] (for the first row that fails), and `done`'s own error;
+    /// [`Error::InvalidRequest`] when `params` is not a whole number of rows.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        row_len: usize,
+        done: &mut dyn FnMut(usize, u64) -> Result<()>,
+    ) -> Result<()> {
+        if row_len == 0 || params.len() % row_len != 0 {
+            return Err(Error::invalid_request(format!("{} parameters are not rows of {row_len}", params.len())));
+        }
+        for (i, row) in params.chunks(row_len).enumerate() {
+            let n = self.execute(sql, row)?;
+            done(i, n)?;
+        }
+        Ok(())
+    }
+
     /// Run a query with parameters, calling `on_row` for each row in order. An error from
     /// `on_row` stops the iteration and is returned.
     ///

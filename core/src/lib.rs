@@ -31,7 +31,7 @@ pub mod value;
 pub use dialect::{
     add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
     ddl_column, drop_table_statement, quoted, write_allowed_check, write_ansi_literal, write_column_definition,
-    write_foreign_key, write_ident_list, AdvisoryLock, Capabilities, Dialect, IsolationLevel, KeyRecovery,
+    write_foreign_key, write_ident_list, AdvisoryLock, BatchUpdate, Capabilities, Dialect, IsolationLevel, KeyRecovery,
     LexicalForms, RebuildRecipe, TxOptions,
 };
 pub use driver::Timeouts;

@@ -35,8 +35,8 @@
 use athanor_core::reflect::{CatalogParam, CatalogQuery, NativeType};
 use athanor_core::TimeoutKind;
 use athanor_core::{
-    write_ansi_literal, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error, IntegrityKind,
-    IsolationLevel, KeyRecovery, SqlType, TxOptions,
+    write_ansi_literal, BatchUpdate, Capabilities, CastType, ColumnDef, DbError, DefaultValue, Dialect, Error,
+    IntegrityKind, IsolationLevel, KeyRecovery, SqlType, TxOptions,
 };
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -49,6 +49,7 @@ pub struct MySqlDialect;
 pub static MYSQL_CAPABILITIES: Capabilities = Capabilities {
     key_recovery: KeyRecovery::LastInsertIdConsecutive,
     multi_row_insert: true,
+    batch_update: BatchUpdate::MatchedCount,
     // The protocol counts parameters in 16 bits.
     max_bind_params: 65535,
     savepoints: true,
@@ -111,6 +112,18 @@ impl Dialect for MySqlDialect {
     /// timeout.
     fn replica_caught_up_sql(&self) -> athanor_core::Result<&'static str> {
         Ok("SELECT CASE WHEN MASTER_GTID_WAIT(?, ?) = 0 THEN 1 ELSE 0 END")
+    }
+
+    /// `UPDATE t SET a = CASE id WHEN ? THEN ? … ELSE a END … WHERE …`
+    /// ([`athanor_core::sql::update_batch_case`]); the backend's `CLIENT_FOUND_ROWS` makes its
+    /// count the rows matched.
+    fn write_update_batch(
+        &self,
+        table: &athanor_core::TableDef,
+        shape: &athanor_core::sql::BatchShape<'_>,
+        rows: usize,
+    ) -> athanor_core::Result<athanor_core::sql::BatchStatement> {
+        athanor_core::sql::update_batch_case(self, table, shape, rows)
     }
 
     /// `GET_LOCK(name, 0)` (held by the connection until `RELEASE_LOCK` or it closes; MariaDB

@@ -20,7 +20,9 @@
 
 use athanor_core::reflect::{CatalogQuery, NativeType};
 use athanor_core::{ansi_column_type, Result, SqlType, TimeoutKind};
-use athanor_core::{Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery};
+use athanor_core::{
+    BatchUpdate, Capabilities, ColumnDef, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery,
+};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -32,6 +34,7 @@ pub struct PostgresDialect;
 pub static POSTGRES_CAPABILITIES: Capabilities = Capabilities {
     key_recovery: KeyRecovery::Returning,
     multi_row_insert: true,
+    batch_update: BatchUpdate::ReturningKeys,
     // The wire protocol counts parameters in an unsigned 16-bit field.
     max_bind_params: 65535,
     savepoints: true,
@@ -78,6 +81,17 @@ impl Dialect for PostgresDialect {
     /// checked to be a number). NULL (not a standby) counts as not caught up.
     fn replica_caught_up_sql(&self) -> Result<&'static str> {
         Ok("SELECT CASE WHEN pg_last_wal_replay_lsn() >= $1::text::pg_lsn AND $2::float8 >= 0 THEN 1 ELSE 0 END")
+    }
+
+    /// `UPDATE t SET … FROM (VALUES (CAST($1 AS type), …), …) AS athanor_v(…) WHERE t.key =
+    /// athanor_v.… RETURNING t.key` ([`athanor_core::sql::update_batch_values`]).
+    fn write_update_batch(
+        &self,
+        table: &athanor_core::TableDef,
+        shape: &athanor_core::sql::BatchShape<'_>,
+        rows: usize,
+    ) -> Result<athanor_core::sql::BatchStatement> {
+        athanor_core::sql::update_batch_values(self, table, shape, rows)
     }
 
     /// `pg_try_advisory_lock` on the name's `hashtext` (a session-level lock: released by

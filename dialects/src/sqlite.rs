@@ -25,7 +25,9 @@
 //!   refuses NaN parameters); ±Infinity round-trips.
 
 use athanor_core::reflect::{CatalogQuery, NativeType};
-use athanor_core::{Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions};
+use athanor_core::{
+    BatchUpdate, Capabilities, DbError, Dialect, Error, IntegrityKind, IsolationLevel, KeyRecovery, TxOptions,
+};
 use athanor_core::{ColumnDef, RebuildRecipe, SqlType};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -36,8 +38,9 @@ pub struct SqliteDialect;
 
 /// What SQLite can do.
 pub static SQLITE_CAPABILITIES: Capabilities = Capabilities {
-    key_recovery: KeyRecovery::Returning,
+    key_recovery: KeyRecovery::LastInsertIdLast,
     multi_row_insert: true,
+    batch_update: BatchUpdate::PerRow,
     // SQLITE_MAX_VARIABLE_NUMBER since 3.32.
     max_bind_params: 32766,
     savepoints: true,
@@ -107,6 +110,30 @@ const READONLY: i32 = 8;
 const INTERRUPT: i32 = 9;
 
 impl Dialect for SqliteDialect {
+    /// `safe` is 1 when no trigger (in `sqlite_master` or `sqlite_temp_master`) is declared on
+    /// the table, the table's primary key is the one column named `?2` and it is declared
+    /// `INTEGER` (the rowid alias); the largest key is `max(key)`. With a trigger on the table an
+    /// INSERT could insert into it too and the rowids of one statement would not be
+    /// consecutive; without the rowid alias `last_insert_rowid()` is not the key.
+    fn key_recovery_probe(&self, table: &athanor_core::TableDef, key: usize) -> athanor_core::Result<Option<String>> {
+        let column = table
+            .columns
+            .get(key)
+            .ok_or_else(|| athanor_core::Error::invalid_request(format!("no column #{key} in {}", table.name)))?;
+        let mut sql = String::from(
+            "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) \
+             + (SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) = 0 \
+             AND (SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0) = 1 \
+             AND (SELECT count(*) FROM pragma_table_info(?1) WHERE pk = 1 AND name = ?2 COLLATE NOCASE \
+             AND upper(type) = 'INTEGER') = 1, (SELECT max(",
+        );
+        self.write_identifier(&mut sql, column.name)?;
+        sql.push_str(") FROM ");
+        self.write_identifier(&mut sql, table.name)?;
+        sql.push(')');
+        Ok(Some(sql))
+    }
+
     /// The `sqlite_schema` table and the `pragma_table_info`, `pragma_foreign_key_list`,
     /// `pragma_index_list` and `pragma_index_info` table-valued functions. SQLite keeps no
     /// foreign-key names; a single `INTEGER` primary key is the rowid, so it is generated.

@@ -285,7 +285,7 @@ fn column_defaults_render_as_sqlite_literals() {
 fn capabilities_sheet() {
     let c = d().capabilities();
     assert_eq!(c, &SQLITE_CAPABILITIES);
-    assert_eq!(c.key_recovery, KeyRecovery::Returning);
+    assert_eq!(c.key_recovery, KeyRecovery::LastInsertIdLast);
     assert_eq!(c.max_bind_params, 32766);
     assert_eq!(c.isolation_levels, &[IsolationLevel::Serializable]);
     assert!(!c.stores_nan && c.stores_infinity);

@@ -314,6 +314,42 @@ impl RawConnection for SqliteConnection {
         })
     }
 
+    /// One prepared statement (one look-up in the statement cache), bound and stepped once per
+    /// row; each row's count as [`RawConnection::execute`] reports it.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        params: &[ValueRef<'_>],
+        row_len: usize,
+        done: &mut dyn FnMut(usize, u64) -> Result<()>,
+    ) -> Result<()> {
+        if row_len == 0 || params.len() % row_len != 0 {
+            return Err(Error::invalid_request(format!("{} parameters are not rows of {row_len}", params.len())));
+        }
+        self.timed(|c| {
+            let mut stmt = c.conn.prepare_cached(sql).map_err(map_error)?;
+            if stmt.parameter_count() != row_len {
+                return Err(Error::invalid_request(format!(
+                    "the statement has {} parameter placeholders but rows of {row_len} parameters were given",
+                    stmt.parameter_count()
+                )));
+            }
+            for (i, row) in params.chunks(row_len).enumerate() {
+                for (j, p) in row.iter().enumerate() {
+                    stmt.raw_bind_parameter(j + 1, to_sqlite_param(*p)?).map_err(map_error)?;
+                }
+                let before = c.conn.total_changes();
+                {
+                    let mut rows = stmt.raw_query();
+                    while rows.next().map_err(map_error)?.is_some() {}
+                }
+                let n = if c.conn.total_changes() == before { 0 } else { c.conn.changes() };
+                done(i, n)?;
+            }
+            Ok(())
+        })
+    }
+
     fn query(
         &mut self,
         sql: &str,

@@ -4,6 +4,7 @@
 use crate::acid::models::{LooseNote, Note};
 use crate::harness::TestDb;
 use crate::models::*;
+use athanor::backend::BatchUpdate;
 use athanor::prelude::*;
 use athanor::{IntegrityKind, ObjectState};
 use std::panic::{self, AssertUnwindSafe};
@@ -75,7 +76,7 @@ fn failing_flush(db: &TestDb, kind: IntegrityKind, k: usize) -> Result<(Session,
 }
 
 /// For unique, foreign-key and not-null violations on each statement k of a five-statement flush:
-/// exactly k statements were sent, the error is an integrity error of that kind naming the
+/// exactly k statements were sent (the UPDATEs one batch statement where the database has one), the error is an integrity error of that kind naming the
 /// constraint (not null: the column), rollback leaves the database exactly as before, and the
 /// same session then commits new work.
 pub fn flush_fails_at_kth_statement(db: &TestDb) -> Result<()> {
@@ -86,7 +87,10 @@ pub fn flush_fails_at_kth_statement(db: &TestDb) -> Result<()> {
             let (s, err) = failing_flush(db, kind, k)?;
             let sent: Vec<String> =
                 db.take_sql().into_iter().filter(|q| q.starts_with("INSERT") || q.starts_with("UPDATE")).collect();
-            assert_eq!(sent.len(), k, "{kind} at statement {k}: statements sent {sent:?}");
+            // The four UPDATEs change the same column: where the database takes a batch in one
+            // statement (`BatchUpdate::ReturningKeys`, `MatchedCount`) they are statement 2.
+            let expected = if db.caps().batch_update == BatchUpdate::PerRow { k } else { k.min(2) };
+            assert_eq!(sent.len(), expected, "{kind} at row {k}: statements sent {sent:?}");
             match &err {
                 Error::Integrity { kind: got, constraint, columns, .. } => {
                     assert_eq!(*got, kind, "{kind} at {k}: {err:?}");

@@ -11,6 +11,7 @@
 //! Nothing is timed: an order is accepted, refused (out of stock) or fails the test.
 
 use crate::harness::TestDb;
+use athanor::backend::BatchUpdate;
 use athanor::prelude::*;
 use athanor::{Base, Error, ObjectState, RetryError, SessionMaker, Synchronize};
 
@@ -447,4 +448,130 @@ pub fn oversell_version_column_retry(db: &TestDb) -> Result<()> {
             Ok(true)
         })
     })
+}
+
+/// Add `n` editions (stock 10, version 0); their keys.
+fn add_editions(db: &TestDb, n: usize) -> Result<Vec<i64>> {
+    let s = db.session();
+    let hs: Vec<_> =
+        (0..n).map(|i| s.add(Edition { id: None, title: format!("Dune {i}"), stock: 10, version: 0 })).collect();
+    s.commit()?;
+    Ok(hs.iter().map(|h| h.get().id.expect("generated key")).collect())
+}
+
+/// The batched UPDATE of `rows` editions that changed `column`, as this database's
+/// [`BatchUpdate`] form sends it (normalized).
+fn batched_update(db: &TestDb, column: &str, ty: &str, rows: usize) -> Vec<String> {
+    let single = format!("UPDATE rmw_editions SET {column} = ?, version = ? WHERE id = ? AND version = ?");
+    match db.caps().batch_update {
+        BatchUpdate::PerRow => vec![single; rows],
+        BatchUpdate::ReturningKeys => {
+            let row = format!("(CAST(? AS {ty}), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))");
+            vec![format!(
+                "UPDATE rmw_editions SET {column} = athanor_v.p0, version = athanor_v.p1 FROM (VALUES {}) AS athanor_v \
+                 (p0, p1, p2, p3) WHERE rmw_editions.id = athanor_v.p2 AND rmw_editions.version = athanor_v.p3 \
+                 RETURNING rmw_editions.id",
+                vec![row; rows].join(", ")
+            )]
+        }
+        BatchUpdate::MatchedCount => {
+            let whens = " WHEN ? THEN ?".repeat(rows);
+            let wheres = vec!["(id = ? AND version = ?)"; rows].join(" OR ");
+            vec![format!(
+                "UPDATE rmw_editions SET {column} = CASE id{whens} ELSE {column} END, version = CASE id{whens} ELSE \
+                 version END WHERE {wheres}"
+            )]
+        }
+    }
+}
+
+/// The changed objects of one table are updated in batches, one per set of changed columns
+/// (in the order of each set's first object): one statement per batch on PostgreSQL
+/// (`UPDATE … FROM (VALUES …) RETURNING`) and MySQL/MariaDB (`CASE`), one prepared statement
+/// run per row on SQLite. Each row's version is checked and bumped; the objects hold the new
+/// version and the database the new values.
+pub fn batched_flush_sends_one_statement_per_column_set(db: &TestDb) -> Result<()> {
+    create(db)?;
+    let ids = add_editions(db, 5)?;
+    let s = db.session();
+    let eds: Vec<Handle<Edition>> =
+        ids.iter().map(|id| s.get::<Edition>(*id).map(|e| e.expect("row"))).collect::<Result<_>>()?;
+    eds[0].edit(|e| e.stock = 1)?;
+    eds[1].edit(|e| e.title = "Emma 1".into())?;
+    eds[2].edit(|e| e.stock = 3)?;
+    eds[3].edit(|e| e.title = "Emma 3".into())?;
+    eds[4].edit(|e| e.stock = 5)?;
+    db.clear_sql();
+    s.flush()?;
+    let mut expected = batched_update(db, "stock", "INTEGER", 3);
+    expected.extend(batched_update(db, "title", "TEXT", 2));
+    assert_eq!(sent(db), expected);
+    assert!(eds.iter().all(|e| e.get().version == 1), "the flush wrote the next version into the objects");
+    s.commit()?;
+    let fresh = db.session();
+    let rows: Vec<(String, i32, i64)> = ids
+        .iter()
+        .map(|id| {
+            let e = fresh.get::<Edition>(*id)?.expect("row");
+            let e = e.get();
+            Ok((e.title.clone(), e.stock, e.version))
+        })
+        .collect::<Result<_>>()?;
+    assert_eq!(
+        rows,
+        [
+            ("Dune 0".to_string(), 1, 1),
+            ("Emma 1".to_string(), 10, 1),
+            ("Dune 2".to_string(), 3, 1),
+            ("Emma 3".to_string(), 10, 1),
+            ("Dune 4".to_string(), 5, 1),
+        ]
+    );
+    Ok(())
+}
+
+/// One of three objects of a batch was changed by another session since it was read: the flush
+/// fails with `Error::StaleData` naming that object's key and the version read (on PostgreSQL,
+/// whose batch reports the keys it matched, `expected` and `matched` count the batch's rows; on
+/// the others the row's own statement is the one that matched nothing), and after `rollback()`
+/// none of the three rows holds this session's change.
+pub fn stale_row_inside_a_batch_names_that_object(db: &TestDb) -> Result<()> {
+    create(db)?;
+    let ids = add_editions(db, 3)?;
+    let a = athanor::sessionmaker(&db.engine).expire_on_commit(false).session();
+    let mine: Vec<Handle<Edition>> =
+        ids.iter().map(|id| a.get::<Edition>(*id).map(|e| e.expect("row"))).collect::<Result<_>>()?;
+    a.commit()?; // `a` holds no lock or snapshot while `b` writes
+    let b_engine = db.another_engine();
+    let b = athanor::sessionmaker(&b_engine).session();
+    let theirs = b.get::<Edition>(ids[1])?.expect("row");
+    theirs.edit(|e| e.title = "Dune (2nd ed.)".into())?;
+    b.commit()?;
+
+    for e in &mine {
+        e.edit(|e| e.stock = 7)?;
+    }
+    let err = a.flush().expect_err("b changed the second row since a read it");
+    let want_key = format!("({})", ids[1]);
+    let (want_expected, want_matched) =
+        if db.caps().batch_update == BatchUpdate::ReturningKeys { (3, 2) } else { (1, 0) };
+    match &err {
+        Error::StaleData { model: "Edition", table, key, version: Some(0), expected, matched } => {
+            assert_eq!(table, "rmw_editions");
+            assert_eq!(key, &want_key, "the stale object, and only it, is named");
+            assert_eq!((*expected, *matched), (want_expected, want_matched));
+        }
+        other => panic!("expected StaleData at version 0, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    assert!(!a.is_active());
+    a.rollback()?;
+    let fresh = db.session();
+    for (n, id) in ids.iter().enumerate() {
+        let e = fresh.get::<Edition>(*id)?.expect("row");
+        let e = e.get();
+        assert_eq!(e.stock, 10, "row {n}: nothing of the failed flush was written");
+        assert_eq!(e.version, if n == 1 { 1 } else { 0 });
+    }
+    Ok(())
 }

@@ -103,6 +103,33 @@ pub enum KeyRecovery {
     /// [`KeyRecovery::LastInsertIdConsecutive`] when the server does not promise consecutive
     /// keys (see [`RawConnection::adjust_capabilities`](crate::RawConnection::adjust_capabilities)).
     LastInsertIdPerRow,
+    /// The connection's last-insert id is the key of the *last* row of a multi-row INSERT and
+    /// the others precede it consecutively (SQLite's `last_insert_rowid()`), but only where the
+    /// dialect's probe (`Dialect::key_recovery_probe`) finds the table safe before the INSERT:
+    /// the key column is the rowid alias, no trigger is declared on the table, and the table's
+    /// largest key leaves room for the new rows below `i64::MAX` (where SQLite would pick random
+    /// rowids). Elsewhere the unit of work uses `INSERT … RETURNING`, so a dialect reports this
+    /// only with [`Capabilities::insert_returning`].
+    LastInsertIdLast,
+}
+
+/// How the unit of work sends the UPDATEs of several changed objects of one table that changed
+/// the same columns (see `docs/guarantees.md`, "Batched updates").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchUpdate {
+    /// One prepared statement, run once per row (`RawConnection::execute_each`): the database
+    /// runs in the process, so there are no round trips to save (SQLite). Each row's count is
+    /// checked.
+    PerRow,
+    /// One statement per batch that reports the keys of the rows it matched
+    /// (`UPDATE t SET … FROM (VALUES …) AS v(…) WHERE t.key = v.key … RETURNING t.key`,
+    /// PostgreSQL), so a row that did not match names its object exactly.
+    ReturningKeys,
+    /// One statement per batch that reports only how many rows it matched (`SET a = CASE WHEN
+    /// key = ? THEN ? … END … WHERE key = ? OR …`, MySQL/MariaDB, whose backend asks for
+    /// `CLIENT_FOUND_ROWS`). The unit of work wraps it in a savepoint: on a mismatch it rolls
+    /// back to it and sends the batch's rows one statement each, so the error names the object.
+    MatchedCount,
 }
 
 /// What a database can do. One literal per dialect (a field set twice does not compile): the
@@ -123,6 +150,9 @@ pub struct Capabilities {
     pub key_recovery: KeyRecovery,
     /// `INSERT … VALUES (…), (…)` in one statement.
     pub multi_row_insert: bool,
+    /// How changed objects of one table with the same changed columns are updated together
+    /// (the dialect's `Dialect::write_update_batch` renders the statement of the batch forms).
+    pub batch_update: BatchUpdate,
     /// The most bound parameters one statement may carry (the database's own limit: a statement
     /// with more is refused by [`Capabilities::check_params`] before anything is sent, where the
     /// database would fail it, or, on PostgreSQL, break the connection).

@@ -16,7 +16,7 @@
 mod capabilities;
 mod ddl;
 
-pub use capabilities::{Capabilities, IsolationLevel, KeyRecovery, LexicalForms, TxOptions};
+pub use capabilities::{BatchUpdate, Capabilities, IsolationLevel, KeyRecovery, LexicalForms, TxOptions};
 pub use ddl::{
     add_foreign_key_statement, ansi_column_type, create_table_statements, create_table_statements_deferring,
     ddl_column, drop_table_statement, quoted, write_allowed_check, write_ansi_literal, write_column_definition,
@@ -674,6 +674,38 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
             None => Err(Error::unsupported(format!("{what} (a database here is made by opening it)"), self.name())),
         }
     }
+
+    /// The statement of a batched UPDATE of `rows` rows of `table` that all change the columns
+    /// of `shape`, in the form [`Capabilities::batch_update`] names:
+    /// [`crate::sql::update_batch_values`] for [`BatchUpdate::ReturningKeys`],
+    /// [`crate::sql::update_batch_case`] for [`BatchUpdate::MatchedCount`].
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] by default (a dialect whose sheet says [`BatchUpdate::PerRow`]:
+    /// the unit of work runs the single-row UPDATE once per row); the renderers' errors.
+    fn write_update_batch(
+        &self,
+        table: &crate::schema::TableDef,
+        shape: &crate::sql::ast::BatchShape<'_>,
+        rows: usize,
+    ) -> Result<crate::sql::ast::BatchStatement> {
+        let _ = (table, shape, rows);
+        Err(Error::unsupported("a batched UPDATE statement", self.name()))
+    }
+
+    /// For [`KeyRecovery::LastInsertIdLast`]: a query, with the table's name and the key
+    /// column's name as its two parameters, whose one row is `(safe, largest key)`: `safe` is
+    /// 1 when the rows of one multi-row INSERT into `table` get consecutive keys in `VALUES`
+    /// order and the connection's last-insert id is the last row's (the key is the rowid alias
+    /// and no trigger is declared on the table), the largest key is the table's (NULL when it is
+    /// empty). `None` (the default) where the dialect does not report that recovery.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a name the dialect refuses.
+    fn key_recovery_probe(&self, table: &crate::schema::TableDef, key: usize) -> Result<Option<String>> {
+        let _ = (table, key);
+        Ok(None)
+    }
 }
 
 /// The statements around SQLite's table-rebuild recipe ([`Dialect::rebuild_recipe`]).
@@ -707,6 +739,7 @@ mod tests {
         Capabilities {
             key_recovery: KeyRecovery::Returning,
             multi_row_insert: true,
+            batch_update: BatchUpdate::PerRow,
             max_bind_params: 1,
             savepoints: true,
             transactional_ddl: true,

@@ -249,6 +249,56 @@ impl Connection {
         self.after(r)
     }
 
+    /// Run one statement once per row of `params` (`row_len` parameters each), prepared once
+    /// ([`RawConnection::execute_each`]); the rows each one affected, in order. Each row is one
+    /// statement to the telemetry (listeners, spans, [`Connection::statements_sent`]), as it
+    /// is to the database.
+    ///
+    /// # Errors
+    /// Those of [`Connection::execute_refs`], for the first row that fails (the rows before it
+    /// were run); [`Error::InvalidRequest`] when `params` is not a whole number of rows.
+    pub fn execute_each_refs(&mut self, sql: &str, params: &[ValueRef<'_>], row_len: usize) -> Result<Vec<u64>> {
+        if row_len == 0 || params.len() % row_len != 0 {
+            return Err(Error::invalid_request(format!("{} parameters are not rows of {row_len}", params.len())));
+        }
+        let mut made = Vec::new();
+        let params = &*resolve_computed(params, &mut made)?;
+        for row in params.chunks(row_len) {
+            self.check_params(row)?;
+        }
+        let rows = params.len() / row_len;
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        self.replaceable = false;
+        self.work_statements += rows as u64;
+        let engine = self.engine.clone();
+        let caps = self.capabilities().clone();
+        let tx = self.current_transaction();
+        let row = |i: usize| &params[i * row_len..(i + 1) * row_len];
+        let mut counts = Vec::with_capacity(rows);
+        engine.count_work_statement();
+        let mut started = Some(engine.start_statement(sql, row(0), tx, &caps));
+        let r = self.raw().and_then(|raw| {
+            raw.execute_each(sql, params, row_len, &mut |i, n| {
+                if let Some(s) = started.take() {
+                    engine.end_statement(s, sql, row(i), Some(n), false, None);
+                }
+                counts.push(n);
+                if i + 1 < rows {
+                    engine.count_work_statement();
+                    started = Some(engine.start_statement(sql, row(i + 1), tx, &caps));
+                }
+                Ok(())
+            })
+        });
+        if let Some(s) = started.take() {
+            engine.end_statement(s, sql, row(counts.len().min(rows - 1)), None, false, r.as_ref().err());
+        }
+        self.after(r)?;
+        Ok(counts)
+    }
+
     /// The transaction a statement sent now belongs to.
     fn current_transaction(&self) -> Option<u64> {
         self.in_transaction.then_some(self.transaction)

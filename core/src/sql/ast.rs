@@ -626,3 +626,33 @@ pub fn escape_like(part: &str) -> String {
     }
     out
 }
+
+/// The shape of a batched UPDATE ([`crate::BatchUpdate`]): the columns every row of the batch
+/// changes and the version column. Each row brings its parameters in *slot* order: the changed
+/// columns' values (slots `0..columns.len()`), then the next version (with a version column),
+/// then the primary-key parts, then the version the row was read at (with a version column) —
+/// the order of [`crate::sql::update_row`]'s parameters, so one row's slots are that statement's parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchShape<'a> {
+    /// The changed columns, by position.
+    pub columns: &'a [usize],
+    /// The version column, incremented and checked per row.
+    pub version: Option<usize>,
+}
+
+impl BatchShape<'_> {
+    /// How many parameters (slots) each row brings.
+    pub fn slots(&self, table: &TableDef) -> usize {
+        self.columns.len() + table.primary_key().count() + if self.version.is_some() { 2 } else { 0 }
+    }
+}
+
+/// A batched UPDATE's SQL, and for each placeholder in order the `(row, slot)` whose value it
+/// binds (see [`BatchShape`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchStatement {
+    /// The SQL text.
+    pub sql: String,
+    /// `(row, slot)` per placeholder.
+    pub slots: Vec<(u32, u16)>,
+}

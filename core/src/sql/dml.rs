@@ -5,7 +5,7 @@ use super::{write_column_list, SqlWriter};
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::schema::TableDef;
-use crate::sql::ast::Scalar;
+use crate::sql::ast::{BatchShape, BatchStatement, Scalar};
 
 /// Write ` WHERE "pk1" = ? AND "pk2" = ?`.
 ///
@@ -183,6 +183,205 @@ pub fn update_row(dialect: &dyn Dialect, table: &TableDef, row: &RowUpdate<'_>) 
         w.ident(column(i)?.name)?;
     }
     Ok(super::Statement { sql: w.sql, params })
+}
+
+fn batch_column(table: &TableDef, i: usize) -> Result<&crate::schema::ColumnDef> {
+    table.columns.get(i).ok_or_else(|| crate::Error::invalid_request(format!("no column #{i} in {}", table.name)))
+}
+
+/// The slots of one row: `(column, slot)` for the values, the next version, the key parts and
+/// the version read.
+struct Slots {
+    values: Vec<(usize, u16)>,
+    next: Option<(usize, u16)>,
+    key: Vec<(usize, u16)>,
+    read: Option<(usize, u16)>,
+}
+
+fn slots(table: &TableDef, shape: &BatchShape<'_>) -> Result<Slots> {
+    let mut n: u16 = 0;
+    let mut take = || {
+        let s = n;
+        n += 1;
+        s
+    };
+    let mut values = Vec::with_capacity(shape.columns.len());
+    for &c in shape.columns {
+        batch_column(table, c)?;
+        values.push((c, take()));
+    }
+    let next = match shape.version {
+        Some(v) => {
+            batch_column(table, v)?;
+            Some((v, take()))
+        }
+        None => None,
+    };
+    let key: Vec<(usize, u16)> = table.primary_key().map(|c| (c, take())).collect();
+    if key.is_empty() {
+        return Err(crate::Error::invalid_request(format!("table {} has no primary key", table.name)));
+    }
+    let read = shape.version.map(|v| (v, take()));
+    if values.is_empty() && next.is_none() {
+        return Err(crate::Error::invalid_request(format!("an UPDATE of {} sets no column", table.name)));
+    }
+    Ok(Slots { values, next, key, read })
+}
+
+/// A batched UPDATE joined to a `VALUES` list, reporting the keys of the rows it matched:
+/// `UPDATE t SET a = v.p0, version = v.p1 FROM (VALUES (CAST(? AS <type>), …), …) AS
+/// athanor_v(p0, p1, p2, p3) WHERE t.id = v.p2 AND t.version = v.p3 RETURNING t.id`. Every
+/// parameter is cast to its column's type (`Dialect::column_type`), so that the `VALUES` columns
+/// have the types a single-row UPDATE's parameters would have. For a dialect's
+/// `Dialect::write_update_batch` (PostgreSQL's [`crate::BatchUpdate::ReturningKeys`]).
+///
+/// # Errors
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) for no rows, no column to set, a
+/// table without a primary key, a column position out of range, or a name the dialect refuses.
+pub fn update_batch_values(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    shape: &BatchShape<'_>,
+    rows: usize,
+) -> Result<BatchStatement> {
+    if rows == 0 {
+        return Err(crate::Error::invalid_request(format!("a batched UPDATE of {} with no rows", table.name)));
+    }
+    let s = slots(table, shape)?;
+    let nslots = shape.slots(table);
+    const ALIAS: &str = "athanor_v";
+    let slot_name = |n: u16| format!("p{n}");
+    let mut w = SqlWriter::new(dialect);
+    let mut order = Vec::with_capacity(rows * nslots);
+    w.push("UPDATE ").ident(table.name)?.push(" SET ");
+    for (n, (c, slot)) in s.values.iter().chain(&s.next).enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        w.ident(batch_column(table, *c)?.name)?.push(" = ").ident(ALIAS)?.push(".").ident(&slot_name(*slot))?;
+    }
+    // Each slot's column, in slot order, for the casts.
+    let mut typed: Vec<(u16, String)> = s
+        .values
+        .iter()
+        .chain(&s.next)
+        .chain(&s.key)
+        .chain(&s.read)
+        .map(|(c, slot)| -> Result<(u16, String)> {
+            Ok((*slot, dialect.column_type(batch_column(table, *c)?)?.into_owned()))
+        })
+        .collect::<Result<_>>()?;
+    typed.sort_by_key(|t| t.0);
+    w.push(" FROM (VALUES ");
+    for r in 0..rows {
+        w.push(if r == 0 { "(" } else { ", (" });
+        for (slot, ty) in &typed {
+            if *slot > 0 {
+                w.push(", ");
+            }
+            w.push("CAST(").placeholder().push(" AS ").push(ty).push(")");
+            order.push((r as u32, *slot));
+        }
+        w.push(")");
+    }
+    w.push(") AS ").ident(ALIAS)?.push(" (");
+    for slot in 0..nslots as u16 {
+        if slot > 0 {
+            w.push(", ");
+        }
+        w.ident(&slot_name(slot))?;
+    }
+    w.push(") WHERE ");
+    for (n, (c, slot)) in s.key.iter().chain(&s.read).enumerate() {
+        if n > 0 {
+            w.push(" AND ");
+        }
+        let name = batch_column(table, *c)?.name;
+        w.ident(table.name)?.push(".").ident(name)?.push(" = ").ident(ALIAS)?.push(".").ident(&slot_name(*slot))?;
+    }
+    for (n, (c, _)) in s.key.iter().enumerate() {
+        w.push(if n == 0 { " RETURNING " } else { ", " });
+        w.ident(table.name)?.push(".").ident(batch_column(table, *c)?.name)?;
+    }
+    Ok(BatchStatement { sql: w.sql, slots: order })
+}
+
+/// A batched UPDATE with one `CASE` per column, reporting how many rows it matched:
+/// `UPDATE t SET a = CASE id WHEN ? THEN ? … ELSE a END, version = CASE id WHEN ? THEN ? … ELSE
+/// version END WHERE (id = ? AND version = ?) OR …` (`WHERE id IN (?, …)` without a version
+/// column; `CASE WHEN k1 = ? AND k2 = ? THEN ?` for a composite key). For a dialect's
+/// `Dialect::write_update_batch` (MySQL/MariaDB's [`crate::BatchUpdate::MatchedCount`]).
+///
+/// # Errors
+/// As [`update_batch_values`].
+pub fn update_batch_case(
+    dialect: &dyn Dialect,
+    table: &TableDef,
+    shape: &BatchShape<'_>,
+    rows: usize,
+) -> Result<BatchStatement> {
+    if rows == 0 {
+        return Err(crate::Error::invalid_request(format!("a batched UPDATE of {} with no rows", table.name)));
+    }
+    let s = slots(table, shape)?;
+    let mut w = SqlWriter::new(dialect);
+    let mut order = Vec::with_capacity(rows * (shape.slots(table) + s.values.len() * s.key.len()));
+    let single = s.key.len() == 1;
+    w.push("UPDATE ").ident(table.name)?.push(" SET ");
+    for (n, (c, slot)) in s.values.iter().chain(&s.next).enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        let name = batch_column(table, *c)?.name;
+        w.ident(name)?.push(" = CASE");
+        if single {
+            w.push(" ").ident(batch_column(table, s.key[0].0)?.name)?;
+        }
+        for r in 0..rows as u32 {
+            w.push(" WHEN ");
+            for (k, (kc, kslot)) in s.key.iter().enumerate() {
+                if !single {
+                    if k > 0 {
+                        w.push(" AND ");
+                    }
+                    w.ident(batch_column(table, *kc)?.name)?.push(" = ");
+                }
+                w.placeholder();
+                order.push((r, *kslot));
+            }
+            w.push(" THEN ").placeholder();
+            order.push((r, *slot));
+        }
+        w.push(" ELSE ").ident(name)?.push(" END");
+    }
+    w.push(" WHERE ");
+    if single && s.read.is_none() {
+        w.ident(batch_column(table, s.key[0].0)?.name)?.push(" IN (");
+        for r in 0..rows as u32 {
+            if r > 0 {
+                w.push(", ");
+            }
+            w.placeholder();
+            order.push((r, s.key[0].1));
+        }
+        w.push(")");
+    } else {
+        for r in 0..rows as u32 {
+            if r > 0 {
+                w.push(" OR ");
+            }
+            w.push("(");
+            for (k, (c, slot)) in s.key.iter().chain(&s.read).enumerate() {
+                if k > 0 {
+                    w.push(" AND ");
+                }
+                w.ident(batch_column(table, *c)?.name)?.push(" = ").placeholder();
+                order.push((r, *slot));
+            }
+            w.push(")");
+        }
+    }
+    Ok(BatchStatement { sql: w.sql, slots: order })
 }
 
 /// `DELETE FROM t WHERE <pk> = ? AND "version" = ?`: one row of a model with a version column,

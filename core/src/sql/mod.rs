@@ -15,9 +15,10 @@ mod dml;
 pub mod select;
 mod text;
 
+pub use ast::{BatchShape, BatchStatement};
 pub use dml::{
     bulk_delete, bulk_update, delete, delete_versioned, delete_where_in, insert, select_by_pk, select_columns_by_pk,
-    update, update_row, write_pk_where, RowUpdate,
+    update, update_batch_case, update_batch_values, update_row, write_pk_where, RowUpdate,
 };
 pub use select::SelectStatement;
 pub use text::{text, Text};

@@ -141,9 +141,9 @@ impl Inner {
             // Intents for rows already in the database whose related object was inserted
             // later in this flush (a cycle between tables).
             later.extend(waiting);
-            for i in modified.iter().chain(&extra).filter(|i| i.table().name == table.name) {
-                self.update_one(table, &**i).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
-            }
+            let changed: Vec<&Rc<dyn Erased>> =
+                modified.iter().chain(&extra).filter(|i| i.table().name == table.name).collect();
+            self.update_group(table, &changed).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
         }
         // post_update: the foreign keys that had to wait for their related rows.
         let mut post: Vec<Rc<dyn Erased>> = Vec::new();
@@ -155,7 +155,7 @@ impl Inner {
         }
         for i in &post {
             let table = i.table();
-            self.update_one(table, &**i).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
+            self.update_one(table, &**i, false).map_err(|e| enrich(e, self.engine.dialect(), table, true))?;
         }
         Ok(plan)
     }
