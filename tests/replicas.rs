@@ -392,7 +392,9 @@ fn a_token_reads_its_writes_past_a_lagging_replica() {
             let s = sessions.session();
             s.add(Note { id: 7, body: "written".into() });
             s.commit().unwrap();
-            let token = s.consistency_token().expect("a token after a commit that wrote");
+            // The spelling of target-api-3.md: `commit_token()?`, then `sessions.after(&token)`.
+            let token = s.commit_token().expect("a token after a commit that wrote");
+            assert_eq!(s.consistency_token(), Some(token.clone()));
             assert_eq!(token.dialect(), engine.dialect().name());
             // The web app's cookie: text and back.
             let cookie = token.to_string();
@@ -423,7 +425,7 @@ fn a_token_reads_its_writes_past_a_lagging_replica() {
         };
         // Once the replica has applied it, the token is satisfied there.
         replicated_count(&pair, 1);
-        let s = sessions.session_after(&token).unwrap();
+        let s = sessions.after(&token).session();
         nodes.clear();
         assert_eq!(count(&s), 1);
         assert!(nodes.last_read_on_replica(), "{}: a caught-up replica was not used", pair.backend);
@@ -461,6 +463,15 @@ fn sqlite_has_no_replicas() {
     assert!(!engine.has_replicas());
     let token = ConsistencyToken::parse("postgres:0/1").unwrap();
     assert!(matches!(sessionmaker(&engine).session_after(&token), Err(Error::InvalidRequest { .. })));
+    // `after` cannot refuse: another database's token sends the sessions to the primary.
+    assert!(sessionmaker(&engine).after(&token).session().is_bound_to_primary());
+    // No replicas: a commit that wrote gives no token, and `commit_token` says so.
+    let s = sessionmaker(&engine).session();
+    s.execute_sql("CREATE TABLE t (x INTEGER)", &[]).unwrap();
+    s.execute_sql("INSERT INTO t VALUES (1)", &[]).unwrap();
+    s.commit().unwrap();
+    assert_eq!(s.consistency_token(), None);
+    assert!(matches!(s.commit_token(), Err(Error::InvalidRequest { .. })));
     assert!(matches!(engine.connect().unwrap().consistency_token(), Err(Error::Unsupported { .. })));
     assert!(matches!(create_engine("postgres://h/db?replicas=h2:notaport"), Err(Error::Config { .. })));
 }

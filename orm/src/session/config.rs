@@ -61,19 +61,31 @@ impl Default for SessionConfig {
 pub struct SessionMaker {
     engine: Engine,
     config: SessionConfig,
+    /// The position every session of this factory reads at least ([`SessionMaker::after`]).
+    after: Option<athanor_core::ConsistencyToken>,
     /// Session events and model hooks (`events.rs` registers them).
     pub(super) events: std::sync::Arc<super::Events>,
 }
 
 /// Make a session factory for an engine.
 pub fn sessionmaker(engine: &Engine) -> SessionMaker {
-    SessionMaker { engine: engine.clone(), config: SessionConfig::default(), events: Default::default() }
+    SessionMaker { engine: engine.clone(), config: SessionConfig::default(), after: None, events: Default::default() }
 }
 
 impl SessionMaker {
     /// A new session (`Session()`). Takes no connection until first needed.
     pub fn session(&self) -> Session {
-        Session::with_events(&self.engine, self.config, self.events.clone())
+        let session = Session::with_events(&self.engine, self.config, self.events.clone());
+        if let Some(token) = &self.after {
+            if token.dialect() == self.engine.dialect().name() {
+                session.inner().token = Some(token.clone());
+            } else {
+                // No replica of this engine can say it has another database's position: the
+                // primary has every write, so reading there keeps the promise.
+                session.bind_primary();
+            }
+        }
+        session
     }
 
     /// Turn autoflush on or off.
@@ -183,6 +195,14 @@ impl SessionMaker {
         let session = self.session();
         session.inner().token = Some(token.clone());
         Ok(session)
+    }
+
+    /// A factory like this one whose sessions read only what `token` saw:
+    /// `sessions.after(&token).session()` is [`SessionMaker::session_after`] without the
+    /// `Result`. A token of another database (another dialect) cannot be checked against this
+    /// engine's replicas, so those sessions read from the primary, which has every write.
+    pub fn after(&self, token: &athanor_core::ConsistencyToken) -> SessionMaker {
+        SessionMaker { after: Some(token.clone()), ..self.clone() }
     }
 
     /// The engine.

@@ -959,6 +959,21 @@ impl Session {
         self.inner().token.clone()
     }
 
+    /// [`Session::consistency_token`] for a session that committed a write: the token to hand
+    /// to [`SessionMaker::after`] (`sessions.after(&token).session()`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when there is none: the session has not committed a write and
+    /// was not made with a token, or the engine has no read replicas (every session then reads
+    /// the primary, and no token is needed).
+    pub fn commit_token(&self) -> Result<athanor_core::ConsistencyToken> {
+        self.consistency_token().ok_or_else(|| {
+            Error::invalid_request(
+                "no consistency token: the session has not committed a write on an engine with read replicas",
+            )
+        })
+    }
+
     /// Roll back and empty the session, as dropping it does: the transaction's work is undone
     /// (as by [`Session::rollback`]: unflushed edits undone, objects inserted in it transient
     /// again), then every object is detached, keeping its values, and its relationship fields
